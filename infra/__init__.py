@@ -1,0 +1,1 @@
+"""AWS CDK side of the kit: config model, stacks and the constructs they are built from."""

@@ -1,0 +1,68 @@
+"""EKS managed add-ons, with Pod Identity for those that call AWS APIs.
+
+The ones nodes need to become Ready (CNI, kube-proxy, Pod Identity agent) are created
+before any node group; the ones that run as pods wait for the system nodes.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra import nag
+from infra.cluster.pod_identity import pod_identity_role
+from infra.config.model import KitConfig
+
+NODE_BOOTSTRAP_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+POD_ADDONS = ("coredns", "aws-ebs-csi-driver", "eks-node-monitoring-agent")
+
+# add-on -> (service account namespace/name, AWS managed policy, why that policy)
+_POD_IDENTITY = {
+    "vpc-cni": (
+        "kube-system/aws-node",
+        "AmazonEKS_CNI_Policy",
+        "The VPC CNI assigns pod IPs and EFA-capable ENIs; AWS maintains the exact EC2 actions it needs.",
+    ),
+    "aws-ebs-csi-driver": (
+        "kube-system/ebs-csi-controller-sa",
+        "service-role/AmazonEBSCSIDriverPolicy",
+        "The EBS CSI controller creates, attaches and snapshots volumes; its tag-conditioned policy is maintained by AWS.",
+    ),
+}
+
+
+class ManagedAddons(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster) -> None:
+        super().__init__(scope, construct_id)
+        versions = config.cluster.addon_versions
+        self.addons: dict[str, eks.Addon] = {}
+        for name in (*NODE_BOOTSTRAP_ADDONS, *POD_ADDONS):
+            addon = eks.Addon(
+                self,
+                name,
+                cluster=cluster,
+                addon_name=name,
+                addon_version=versions.get(name),
+                preserve_on_delete=False,
+            )
+            if name in _POD_IDENTITY:
+                self._attach_role(name, addon)
+            self.addons[name] = addon
+
+    def _attach_role(self, name: str, addon: eks.Addon) -> None:
+        service_account, policy, reason = _POD_IDENTITY[name]
+        namespace, account = service_account.split("/")
+        role = pod_identity_role(self, f"{name}-role", description=f"Pod Identity role of the {name} add-on")
+        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(policy))
+        nag.acknowledge_managed_policies(role, {policy: reason})
+        cfn = addon.node.default_child
+        cfn.add_property_override("PodIdentityAssociations", [{"RoleArn": role.role_arn, "ServiceAccount": account}])
+        cfn.add_property_override("ResolveConflicts", "OVERWRITE")
+
+    def order_around(self, nodegroup) -> None:
+        """Bootstrap add-ons before the node group, pod add-ons after it."""
+        for name in NODE_BOOTSTRAP_ADDONS:
+            nodegroup.node.add_dependency(self.addons[name])
+        for name in POD_ADDONS:
+            self.addons[name].node.add_dependency(nodegroup)

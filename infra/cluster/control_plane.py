@@ -1,0 +1,104 @@
+"""The EKS control plane: private by default, secrets encrypted, every log type on, access entries only."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_kms as kms
+from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
+from constructs import Construct
+
+from infra import nag
+from infra.config.model import KitConfig
+from infra.network.refs import NetworkRefs
+
+_LOG_TYPES = {
+    "api": eks.ClusterLoggingTypes.API,
+    "audit": eks.ClusterLoggingTypes.AUDIT,
+    "authenticator": eks.ClusterLoggingTypes.AUTHENTICATOR,
+    "controllerManager": eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+    "scheduler": eks.ClusterLoggingTypes.SCHEDULER,
+}
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+class ControlPlane(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, network: NetworkRefs) -> None:
+        super().__init__(scope, construct_id)
+        settings = config.cluster
+        self.secrets_key = kms.Key(
+            self,
+            "SecretsKey",
+            description=f"Envelope encryption of Kubernetes secrets in {config.name}",
+            enable_key_rotation=True,
+        )
+        public_cidrs = [str(cidr) for cidr in settings.public_access_cidrs]
+        endpoint = eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*public_cidrs) if public_cidrs else eks.EndpointAccess.PRIVATE
+        self.cluster = eks.Cluster(
+            self,
+            "Cluster",
+            cluster_name=config.name,
+            version=eks.KubernetesVersion.of(settings.kubernetes_version),
+            vpc=network.vpc,
+            vpc_subnets=[network.control_plane_selection()],
+            default_capacity=0,
+            default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
+            endpoint_access=endpoint,
+            secrets_encryption_key=self.secrets_key,
+            cluster_logging=[_LOG_TYPES[name] for name in settings.logging],
+            bootstrap_cluster_creator_admin_permissions=True,
+            kubectl_provider_options=eks.KubectlProviderOptions(
+                kubectl_layer=KubectlV35Layer(self, "KubectlLayer"),
+                private_subnets=network.node_subnets,
+            ),
+        )
+        for index, arn in enumerate(settings.admin_principal_arns):
+            self.cluster.grant_access(
+                f"Admin{index}",
+                arn,
+                [eks.AccessPolicy.from_access_policy_name(CLUSTER_ADMIN_POLICY, access_scope_type=eks.AccessScopeType.CLUSTER)],
+            )
+        self._acknowledge(config, public_cidrs)
+
+    def _acknowledge(self, config: KitConfig, public_cidrs: list[str]) -> None:
+        nag.acknowledge_managed_policies(
+            self.cluster.role,
+            {"AmazonEKSClusterPolicy": "The EKS service role must carry AmazonEKSClusterPolicy; AWS maintains it with the permissions the control plane needs."},
+        )
+        provider = self.cluster.node.find_child("KubectlProvider")
+        nag.acknowledge_managed_policies(
+            provider,
+            {
+                "service-role/AWSLambdaBasicExecutionRole": "Created by aws-eks-v2's kubectl provider: write its own CloudWatch logs.",
+                "service-role/AWSLambdaVPCAccessExecutionRole": "The kubectl provider runs in the node subnets to reach the private API endpoint; it needs to manage its ENIs.",
+                "AmazonEC2ContainerRegistryReadOnly": "The kubectl provider pulls Helm charts stored in ECR as OCI artifacts.",
+            },
+        )
+        handler = provider.node.find_child("Handler")
+        stack = cdk.Stack.of(handler)
+        ecr_public = next(child for child in handler.node.children if isinstance(child, cdk.CfnCondition))
+        public_policy = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]}
+        conditional = {"Fn::If": [stack.get_logical_id(ecr_public), public_policy, {"Ref": "AWS::NoValue"}]}
+        nag.acknowledge(
+            provider,
+            "IAM4",
+            "Conditional ECR Public read-only policy that aws-eks-v2 adds for Helm charts hosted on public.ecr.aws (Karpenter's chart is).",
+            finding="Policy::" + json.dumps(conditional, separators=(",", ":")),
+        )
+        nag.acknowledge(provider, "L1", "The kubectl provider's runtime is chosen by aws-eks-v2 and moves with aws-cdk-lib upgrades.")
+        nag.acknowledge(
+            provider,
+            "IAM5",
+            "The provider framework may invoke any version of its own kubectl handler function (the wildcard is a version suffix of one ARN).",
+            finding=f"Resource::<{stack.get_logical_id(handler.node.default_child)}.Arn>:*",
+        )
+        if public_cidrs:
+            nag.acknowledge(
+                self.cluster,
+                "EKS1",
+                f"The public endpoint is restricted to cluster.public_access_cidrs ({', '.join(public_cidrs)}); the private endpoint serves the VPC.",
+            )
+        if len(config.cluster.logging) < len(_LOG_TYPES):
+            nag.acknowledge(self.cluster, "EKS2", f"Control-plane log types reduced to {config.cluster.logging} by cluster.logging in the config.")

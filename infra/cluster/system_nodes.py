@@ -1,0 +1,75 @@
+"""The managed node group for controllers: CPU only, in the GPU zone, IMDSv2, encrypted disks, auto repair."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra import nag
+from infra.config.model import KitConfig
+from infra.network.refs import NetworkRefs
+
+SYSTEM_POOL_LABEL = {"llm-kit/pool": "system"}
+WORKER_POLICIES = {
+    "AmazonEKSWorkerNodePolicy": "EKS worker nodes need this AWS-maintained policy to join the cluster and describe their instance.",
+    "AmazonEC2ContainerRegistryPullOnly": "Nodes pull controller and workload images from ECR; the pull-only policy is the narrowest AWS-maintained one.",
+}
+
+
+def node_role(scope: Construct, construct_id: str) -> iam.Role:
+    """A node role without the CNI policy: the VPC CNI gets its permissions through Pod Identity instead."""
+    role = iam.Role(
+        scope,
+        construct_id,
+        assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in WORKER_POLICIES],
+    )
+    nag.acknowledge_managed_policies(role, WORKER_POLICIES)
+    return role
+
+
+class SystemNodes(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, network: NetworkRefs) -> None:
+        super().__init__(scope, construct_id)
+        settings = config.cluster.system_nodes
+        self.role = node_role(self, "NodeRole")
+        launch_template = ec2.CfnLaunchTemplate(
+            self,
+            "LaunchTemplate",
+            launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+                metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
+                    http_tokens="required",
+                    http_put_response_hop_limit=2,
+                    http_endpoint="enabled",
+                ),
+                block_device_mappings=[
+                    ec2.CfnLaunchTemplate.BlockDeviceMappingProperty(
+                        device_name="/dev/xvda",
+                        ebs=ec2.CfnLaunchTemplate.EbsProperty(
+                            volume_size=settings.disk_size_gib,
+                            volume_type="gp3",
+                            encrypted=True,
+                            delete_on_termination=True,
+                        ),
+                    )
+                ],
+            ),
+        )
+        self.nodegroup = cluster.add_nodegroup_capacity(
+            "System",
+            nodegroup_name=f"{config.name}-system",
+            instance_types=[ec2.InstanceType(name) for name in settings.instance_types],
+            ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+            capacity_type=eks.CapacityType.ON_DEMAND,
+            min_size=settings.min_size,
+            desired_size=settings.desired_size,
+            max_size=settings.max_size,
+            subnets=network.node_selection(),
+            node_role=self.role,
+            labels=SYSTEM_POOL_LABEL,
+            launch_template_spec=eks.LaunchTemplateSpec(id=launch_template.ref, version=launch_template.attr_latest_version_number),
+            enable_node_auto_repair=True,
+            max_unavailable=1,
+        )

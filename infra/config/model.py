@@ -1,0 +1,25 @@
+"""The root of the config model: one YAML file maps onto KitConfig."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from infra.config.base import StrictModel
+from infra.config.cluster import Cluster
+from infra.config.network import Network, Placement
+
+
+class KitConfig(StrictModel):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$", examples=["llm-kit"])]
+    """Prefix of the stack names and the EKS cluster name: lower-case letters, digits and dashes, 3 to 24 characters."""
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", examples=["us-west-2"])]
+    """AWS region of every stack."""
+    account: Annotated[str | None, Field(pattern=r"^\d{12}$")] = None
+    """AWS account ID. Leave empty to deploy to the account of the credentials in use."""
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = {}
+    """Tags put on every resource."""
+    placement: Placement
+    network: Network = Network()
+    cluster: Cluster = Cluster()

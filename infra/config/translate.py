@@ -1,0 +1,137 @@
+"""Turn pydantic's errors into ConfigIssues that say what is allowed and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from infra.config.errors import ConfigIssue
+from infra.config.yaml_source import Loc, dotted, line_of
+
+
+def issues_from_validation_error(error: ValidationError, root: type[BaseModel], lines: dict[Loc, int]) -> list[ConfigIssue]:
+    issues = []
+    for item in error.errors(include_url=False):
+        loc: Loc = tuple(item["loc"])
+        issues.append(_issue(item, loc, root, lines))
+    return issues
+
+
+def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], lines: dict[Loc, int]) -> ConfigIssue:
+    kind = item["type"]
+    path = dotted(loc)
+    line = line_of(lines, loc)
+    parent = _model_at(root, loc[:-1])
+    if kind == "extra_forbidden" and parent is not None:
+        allowed = sorted(parent.model_fields)
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        message = f"unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else "")
+        fix = f"rename it to '{close[0]}'" if close else "remove it or move it under the right section"
+        return ConfigIssue(path, message, allowed="keys " + ", ".join(allowed), fix=fix, line=line)
+    field = _field_at(root, loc)
+    about = _describe(field)
+    if kind == "missing":
+        example = _example(field)
+        fix = f"add '{loc[-1]}: {example}'" if example is not None else f"add '{loc[-1]}'"
+        return ConfigIssue(path, "required key is missing", allowed=about, fix=fix, line=line)
+    message = item["msg"].removeprefix("Value error, ")
+    example = _example(field)
+    fix = f"use a value like {example!r}" if example is not None else "correct the value"
+    return ConfigIssue(path, message, value=item.get("input"), allowed=about, fix=fix, line=line)
+
+
+def _describe(field: FieldInfo | None) -> str | None:
+    if field is None or not field.description:
+        return None
+    return field.description.strip().split("\n")[0]
+
+
+def _example(field: FieldInfo | None) -> Any:
+    if field is None:
+        return None
+    if field.examples:
+        return field.examples[0]
+    for meta in _annotated_metadata(field.annotation):
+        if isinstance(meta, FieldInfo) and meta.examples:
+            return meta.examples[0]
+    return None
+
+
+def _annotated_metadata(annotation: Any) -> list[Any]:
+    found: list[Any] = []
+    if typing.get_origin(annotation) is typing.Annotated:
+        found.extend(annotation.__metadata__)
+    for arg in typing.get_args(annotation):
+        found.extend(_annotated_metadata(arg))
+    return found
+
+
+def _field_at(root: type[BaseModel], loc: Loc) -> FieldInfo | None:
+    """The model field that owns the value at loc (list indices and dict keys belong to their field)."""
+    for end in range(len(loc), 0, -1):
+        if not isinstance(loc[end - 1], str):
+            continue
+        model = _model_at(root, loc[: end - 1])
+        if model is not None and loc[end - 1] in model.model_fields:
+            return model.model_fields[loc[end - 1]]
+    return None
+
+
+def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """Follow a key path through the model classes; None where it leaves them."""
+    current: Any = root
+    for part in loc:
+        models = _models_in(current)
+        if not models:
+            return None
+        if isinstance(part, int):
+            current = models[0] if len(models) == 1 else None
+            continue
+        chosen = None
+        for model in models:
+            if part in model.model_fields:
+                chosen = model.model_fields[part].annotation
+                break
+            if _tag_of(model) == part:
+                chosen = model
+                break
+        if chosen is None:
+            return None
+        current = chosen
+    models = _models_in(current)
+    return models[0] if len(models) == 1 else None
+
+
+def _tag_of(model: type[BaseModel]) -> str | None:
+    """The literal of a discriminated-union member's 'blueprint' field, if it has one."""
+    field = model.model_fields.get("blueprint")
+    if field is None:
+        return None
+    args = typing.get_args(field.annotation)
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Model classes reachable through Optional, Union, Annotated, list and dict values."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _models_in(args[0])
+    if origin in (list, tuple, set, frozenset):
+        return _models_in(args[0]) if args else []
+    if origin is dict:
+        return _models_in(args[1]) if len(args) == 2 else []
+    if origin in (typing.Union, types.UnionType):
+        found: list[type[BaseModel]] = []
+        for arg in args:
+            found.extend(_models_in(arg))
+        return found
+    return []

@@ -1,0 +1,30 @@
+"""cdk-nag (3.x API): the AwsSolutions pack on the whole app, and acknowledgments written once."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
+
+PACK = "AwsSolutions"
+
+
+def enable_checks(app: cdk.App) -> None:
+    """Every stack of the app is checked at synth; an unacknowledged finding fails it."""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+def acknowledge(scope: IConstruct, rule: str, reason: str, *, finding: str | None = None) -> None:
+    """Acknowledge one finding of `rule` (e.g. 'IAM4') on scope and below, with its reason."""
+    ack_id = f"{PACK}::{PACK}-{rule}" + (f"[{finding}]" if finding else "")
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=ack_id, reason=reason))
+
+
+def managed_policy(name: str) -> str:
+    """The finding detail cdk-nag reports for an AWS managed policy (IAM4)."""
+    return f"Policy::arn:<AWS::Partition>:iam::aws:policy/{name}"
+
+
+def acknowledge_managed_policies(scope: IConstruct, reasons: dict[str, str]) -> None:
+    for policy, reason in reasons.items():
+        acknowledge(scope, "IAM4", reason, finding=managed_policy(policy))

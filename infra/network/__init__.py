@@ -1,0 +1,1 @@
+"""The single-zone VPC: subnet plan, the VPC construct, endpoints and flow logs."""

@@ -1,0 +1,45 @@
+"""VPC endpoints that keep image and model pulls off the NAT gateway."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from infra.config.model import KitConfig
+from infra.network.refs import NetworkRefs
+
+
+class VpcEndpoints(Construct):
+    """The S3 gateway endpoint (free; ECR image layers are served from S3) plus interface endpoints in the node zone."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, network: NetworkRefs, route_subnets: list[ec2.ISubnet]) -> None:
+        super().__init__(scope, construct_id)
+        ec2.GatewayVpcEndpoint(
+            self,
+            "S3",
+            vpc=network.vpc,
+            service=ec2.GatewayVpcEndpointAwsService.S3,
+            subnets=[ec2.SubnetSelection(subnets=route_subnets)],
+        )
+        names = config.network.interface_endpoints
+        if not names:
+            return
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=network.vpc,
+            description="HTTPS from the VPC to the interface endpoints",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_ingress_rule(ec2.Peer.ipv4(network.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC")
+        for name in names:
+            ec2.InterfaceVpcEndpoint(
+                self,
+                name.replace(".", "-"),
+                vpc=network.vpc,
+                service=ec2.InterfaceVpcEndpointAwsService(name),
+                subnets=network.node_selection(),
+                security_groups=[self.security_group],
+                private_dns_enabled=True,
+                open=False,
+            )

@@ -1,0 +1,89 @@
+"""A VPC whose subnets are placed by AZ ID, with the GPU data plane in one zone."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config.model import KitConfig
+from infra.network.layout import SubnetPlan, plan_subnets
+from infra.network.refs import NetworkRefs
+
+_SUBNET_ROLE_TAGS = {
+    "public": {"kubernetes.io/role/elb": "1"},
+    "nodes": {"kubernetes.io/role/internal-elb": "1"},
+    "control_plane": {},
+}
+SUBNET_ROLE_TAG = "llm-kit/subnet-role"
+
+
+class SingleZoneVpc(Construct):
+    """Subnets are created with AvailabilityZoneId, never an AZ name: names differ per account, IDs do not."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig) -> None:
+        super().__init__(scope, construct_id)
+        network = config.network
+        zones = {"primary": config.placement.az_id, "control_plane": config.placement.control_plane_az_id}
+
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(str(network.vpc_cidr)),
+            subnet_configuration=[],
+            nat_gateways=0,
+            restrict_default_security_group=False,
+        )
+        igw = ec2.CfnInternetGateway(self, "InternetGateway")
+        attachment = ec2.CfnVPCGatewayAttachment(self, "InternetGatewayAttachment", vpc_id=self.vpc.vpc_id, internet_gateway_id=igw.ref)
+
+        self.subnets: dict[str, ec2.Subnet] = {}
+        for plan in plan_subnets(network.vpc_cidr, network.node_subnet_prefix):
+            self.subnets[plan.name] = self._subnet(plan, zones[plan.zone])
+
+        nat_gateway_id = None
+        for name, subnet in self.subnets.items():
+            if isinstance(subnet, ec2.PublicSubnet):
+                subnet.add_default_internet_route(igw.ref, attachment)
+                if name == "PublicPrimary" and network.nat_gateways:
+                    nat_gateway_id = subnet.add_nat_gateway().ref
+        if nat_gateway_id is not None:
+            self.subnets["Nodes"].add_default_nat_route(nat_gateway_id)
+
+        if network.flow_logs.enabled:
+            log_group = logs.LogGroup(
+                self,
+                "FlowLogs",
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            log_group.node.default_child.retention_in_days = network.flow_logs.retention_days
+            self.vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(log_group))
+
+    def _subnet(self, plan: SubnetPlan, az_id: str) -> ec2.Subnet:
+        kind = ec2.PublicSubnet if plan.role == "public" else ec2.PrivateSubnet
+        subnet = kind(
+            self,
+            plan.name,
+            vpc_id=self.vpc.vpc_id,
+            availability_zone=az_id,
+            cidr_block=str(plan.cidr),
+            map_public_ip_on_launch=False,
+        )
+        cfn: ec2.CfnSubnet = subnet.node.default_child
+        cfn.add_property_deletion_override("AvailabilityZone")
+        cfn.add_property_override("AvailabilityZoneId", az_id)
+        cdk.Tags.of(subnet).add(SUBNET_ROLE_TAG, plan.role)
+        for key, value in _SUBNET_ROLE_TAGS[plan.role].items():
+            cdk.Tags.of(subnet).add(key, value)
+        return subnet
+
+    def refs(self, config: KitConfig) -> NetworkRefs:
+        return NetworkRefs(
+            vpc=self.vpc,
+            vpc_cidr=str(config.network.vpc_cidr),
+            node_subnets=[self.subnets["Nodes"]],
+            control_plane_subnets=[self.subnets["ControlPlanePrimary"], self.subnets["ControlPlaneSecondary"]],
+            az_id=config.placement.az_id,
+        )
+

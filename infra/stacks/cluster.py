@@ -1,0 +1,28 @@
+"""Cluster stack: EKS control plane, system nodes, managed add-ons and the EFA security group."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from infra.cluster.addons import ManagedAddons
+from infra.cluster.control_plane import ControlPlane
+from infra.cluster.efa import EfaSecurityGroup
+from infra.cluster.system_nodes import SystemNodes
+from infra.config.model import KitConfig
+from infra.network.refs import NetworkRefs, import_existing
+
+
+class ClusterStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, network: NetworkRefs | None, **kwargs) -> None:
+        super().__init__(scope, construct_id, description=f"{config.name}: EKS {config.cluster.kubernetes_version} with its data plane in {config.placement.az_id}", **kwargs)
+        if network is None:
+            network = import_existing(self, config)
+        control_plane = ControlPlane(self, "ControlPlane", config=config, network=network)
+        self.cluster = control_plane.cluster
+        self.efa = EfaSecurityGroup(self, "Efa", vpc=network.vpc, cluster_name=config.name)
+        addons = ManagedAddons(self, "Addons", config=config, cluster=self.cluster)
+        self.system_nodes = SystemNodes(self, "SystemNodes", config=config, cluster=self.cluster, network=network)
+        addons.order_around(self.system_nodes.nodegroup)
+        cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
+        cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)
