@@ -41,6 +41,9 @@ def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], lines: dict[Lo
         fix = f"add '{loc[-1]}: {example}'" if example is not None else f"add '{loc[-1]}'"
         return ConfigIssue(path, "required key is missing", allowed=about, fix=fix, line=line)
     message = item["msg"].removeprefix("Value error, ")
+    if kind == "literal_error":
+        expected = item.get("ctx", {}).get("expected", "")
+        return ConfigIssue(path, "not one of the allowed values", value=item.get("input"), allowed=expected, fix="pick one of the allowed values", line=line)
     example = _example(field)
     fix = f"use a value like {example!r}" if example is not None else "correct the value"
     return ConfigIssue(path, message, value=item.get("input"), allowed=about, fix=fix, line=line)

@@ -1,0 +1,80 @@
+"""Shared test helpers: configs derived from the default, synth into a folder, read templates back."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = REPO / "config" / "default.yaml"
+
+
+def default_config_data() -> dict[str, Any]:
+    return yaml.safe_load(DEFAULT_CONFIG.read_text())
+
+
+def merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge overrides into a copy of base; a value of None deletes the key."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def write_config(folder: Path, overrides: dict[str, Any] | None = None, name: str = "kit.yaml") -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(merged(default_config_data(), overrides or {}), sort_keys=False))
+    return path
+
+
+def synth(config_path: Path, outdir: Path) -> dict[str, dict]:
+    """Synthesize a config and return {stack name: template}."""
+    from infra.app import build_app
+    from infra.config import load_config
+
+    build_app(load_config(config_path), outdir=str(outdir)).synth()
+    return read_templates(outdir)
+
+
+def read_templates(outdir: Path) -> dict[str, dict]:
+    return {path.name.removesuffix(".template.json"): json.loads(path.read_text()) for path in sorted(outdir.glob("*.template.json"))}
+
+
+def resources(template: dict, kind: str) -> dict[str, dict]:
+    return {name: body for name, body in template["Resources"].items() if body["Type"] == kind}
+
+
+def only(template: dict, kind: str) -> dict:
+    found = list(resources(template, kind).values())
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def resolve_import(templates: dict[str, dict], value: Any) -> tuple[str, Any]:
+    """Follow Fn::ImportValue to the exporting stack's output value: returns (stack, value)."""
+    if isinstance(value, dict) and "Fn::ImportValue" in value:
+        export_name = value["Fn::ImportValue"]
+        for stack, template in templates.items():
+            for output in template.get("Outputs", {}).values():
+                if output.get("Export", {}).get("Name") == export_name:
+                    return stack, output["Value"]
+        raise AssertionError(f"no stack exports {export_name}")
+    raise AssertionError(f"not an import: {value!r}")
+
+
+def subnet_of(templates: dict[str, dict], reference: Any) -> dict:
+    """The AWS::EC2::Subnet resource a (possibly imported) subnet reference points at."""
+    stack, value = resolve_import(templates, reference)
+    return templates[stack]["Resources"][value["Ref"]]
