@@ -38,9 +38,13 @@ class SystemNodes(StrictModel):
     instance_types: Annotated[list[InstanceType], Field(min_length=1)] = ["m7i.xlarge"]
     """CPU instance types for the managed node group that runs the controllers (Karpenter, CoreDNS, operators)."""
     min_size: Annotated[int, Field(ge=1, le=20)] = 2
+    """Fewest system nodes; two keep controllers up through a node replacement."""
     desired_size: Annotated[int, Field(ge=1, le=20)] = 2
+    """System nodes at creation."""
     max_size: Annotated[int, Field(ge=1, le=20)] = 4
+    """Most system nodes."""
     disk_size_gib: Annotated[int, Field(ge=20, le=1000)] = 100
+    """Encrypted gp3 root volume size of each system node."""
 
 
 class Cluster(StrictModel):
@@ -53,5 +57,6 @@ class Cluster(StrictModel):
     logging: list[LogType] = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     """Control-plane log types sent to CloudWatch Logs."""
     system_nodes: SystemNodes = SystemNodes()
+    """The managed node group for controllers, in placement.az_id."""
     addon_versions: dict[ManagedAddon, Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]] = {}
     """Pin EKS add-on versions (e.g. vpc-cni: v1.20.4-eksbuild.1). Unpinned add-ons get the EKS default for the Kubernetes version."""

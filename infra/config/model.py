@@ -21,5 +21,8 @@ class KitConfig(StrictModel):
     tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = {}
     """Tags put on every resource."""
     placement: Placement
+    """Where the data plane lives: one zone, named by AZ ID."""
     network: Network = Network()
+    """The VPC: created by the kit, or an existing one named by IDs."""
     cluster: Cluster = Cluster()
+    """The EKS control plane and its system node group."""

@@ -9,14 +9,7 @@ from pydantic import Field
 
 from infra.config.base import StrictModel
 
-AzId = Annotated[
-    str,
-    Field(
-        pattern=r"^[a-z]{2,6}\d-az\d{1,2}$",
-        description="An AZ ID such as usw2-az2 (AZ IDs name the same zone in every account; AZ names do not).",
-        examples=["usw2-az2"],
-    ),
-]
+AzId = Annotated[str, Field(pattern=r"^[a-z]{2,6}\d-az\d{1,2}$", examples=["usw2-az2"])]
 
 InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm", "elasticloadbalancing", "autoscaling"]
 # Images and model weights are pulled through these so that they stay off the NAT gateway.
@@ -28,9 +21,9 @@ LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 
 
 class Placement(StrictModel):
     az_id: AzId
-    """The one zone for every node, the GPU capacity (capacity blocks are sold per AZ ID) and FSx for Lustre."""
+    """AZ ID (e.g. usw2-az2; the same zone in every account, unlike AZ names) of the one zone for every node, the GPU capacity (capacity blocks are sold per AZ ID) and FSx for Lustre."""
     control_plane_az_id: AzId
-    """A second zone of the same region, used only for the EKS control plane's network interfaces: EKS requires two."""
+    """AZ ID of a second zone of the same region, used only for the EKS control plane's network interfaces: EKS requires two."""
 
 
 class FlowLogs(StrictModel):
@@ -61,5 +54,6 @@ class Network(StrictModel):
     interface_endpoints: list[InterfaceEndpoint] = list(DEFAULT_INTERFACE_ENDPOINTS)
     """Interface VPC endpoints in the node zone. The S3 gateway endpoint is always created."""
     flow_logs: FlowLogs = FlowLogs()
+    """VPC flow logs, which cdk-nag (VPC7) and most audits require."""
     existing_vpc: ExistingVpc | None = None
     """Deploy into an existing VPC, named by IDs (nothing is looked up at synth)."""
