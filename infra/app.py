@@ -8,6 +8,7 @@ from infra import nag
 from infra.config.model import KitConfig
 from infra.stacks.cluster import ClusterStack
 from infra.stacks.network import NetworkStack
+from infra.stacks.storage import StorageStack
 
 
 def build_app(config: KitConfig, *, outdir: str | None = None, context: dict | None = None) -> cdk.App:
@@ -18,6 +19,8 @@ def build_app(config: KitConfig, *, outdir: str | None = None, context: dict | N
     network = None
     if config.network.existing_vpc is None:
         network = NetworkStack(app, f"{config.name}-network", config=config, env=env).refs
+    if config.storage.owns_resources:
+        StorageStack(app, f"{config.name}-storage", config=config, network=network, env=env)
     ClusterStack(app, f"{config.name}-cluster", config=config, network=network, env=env)
 
     cdk.Tags.of(app).add("llm-kit/name", config.name)

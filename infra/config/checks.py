@@ -8,6 +8,7 @@ from infra.config.errors import ConfigIssue
 from infra.config.model import KitConfig
 from infra.config.network import NO_NAT_REQUIRED_ENDPOINTS
 from infra.config.regions import az_id_prefix
+from infra.config.storage_checks import storage_issues
 from infra.network.layout import LayoutError, plan_subnets
 
 _ANYWHERE = IPv4Network("0.0.0.0/0")
@@ -18,6 +19,7 @@ def cross_checks(config: KitConfig) -> list[ConfigIssue]:
     issues += _placement(config)
     issues += _network(config)
     issues += _cluster(config)
+    issues += _storage(config)
     return issues
 
 
@@ -112,3 +114,7 @@ def _cluster(config: KitConfig) -> list[ConfigIssue]:
     if len(set(cluster.admin_principal_arns)) != len(cluster.admin_principal_arns):
         issues.append(ConfigIssue("cluster.admin_principal_arns", "lists a principal twice", value=list(cluster.admin_principal_arns), fix="remove the repeat"))
     return issues
+
+
+def _storage(config: KitConfig) -> list[ConfigIssue]:
+    return storage_issues(config.storage)

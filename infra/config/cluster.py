@@ -23,6 +23,8 @@ ManagedAddon = Literal[
     "eks-pod-identity-agent",
     "aws-ebs-csi-driver",
     "eks-node-monitoring-agent",
+    "aws-fsx-csi-driver",
+    "aws-mountpoint-s3-csi-driver",
 ]
 PrincipalArn = Annotated[
     str,

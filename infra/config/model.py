@@ -9,6 +9,7 @@ from pydantic import Field
 from infra.config.base import StrictModel
 from infra.config.cluster import Cluster
 from infra.config.network import Network, Placement
+from infra.config.storage import Storage
 
 
 class KitConfig(StrictModel):
@@ -26,3 +27,5 @@ class KitConfig(StrictModel):
     """The VPC: created by the kit, or an existing one named by IDs."""
     cluster: Cluster = Cluster()
     """The EKS control plane and its system node group."""
+    storage: Storage = Storage()
+    """Model weights: the S3 bucket, the optional FSx for Lustre file system and who may read them."""

@@ -11,6 +11,8 @@ from infra.cluster.efa import EfaSecurityGroup
 from infra.cluster.system_nodes import SystemNodes
 from infra.config.model import KitConfig
 from infra.network.refs import NetworkRefs, import_existing
+from infra.storage.in_cluster import StorageInCluster
+from infra.storage.refs import StorageRefs
 
 
 class ClusterStack(cdk.Stack):
@@ -24,5 +26,8 @@ class ClusterStack(cdk.Stack):
         addons = ManagedAddons(self, "Addons", config=config, cluster=self.cluster)
         self.system_nodes = SystemNodes(self, "SystemNodes", config=config, cluster=self.cluster, network=network)
         addons.order_around(self.system_nodes.nodegroup)
+        storage = StorageInCluster(self, "Storage", config=config, cluster=self.cluster, storage=StorageRefs.from_config(config))
+        for addon in storage.addons.values():
+            addon.node.add_dependency(self.system_nodes.nodegroup)
         cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
         cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)

@@ -65,12 +65,20 @@ def test_node_role_has_no_cni_policy(cluster_template):
 
 def test_managed_addons_and_their_order(cluster_template):
     addons = {body["Properties"]["AddonName"]: (name, body) for name, body in resources(cluster_template, "AWS::EKS::Addon").items()}
-    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver", "eks-node-monitoring-agent"}
+    assert set(addons) == {
+        "vpc-cni",
+        "coredns",
+        "kube-proxy",
+        "eks-pod-identity-agent",
+        "aws-ebs-csi-driver",
+        "eks-node-monitoring-agent",
+        "aws-mountpoint-s3-csi-driver",
+    }
     group_id = next(iter(resources(cluster_template, "AWS::EKS::Nodegroup")))
     group_deps = set(cluster_template["Resources"][group_id]["DependsOn"])
     for name in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
         assert addons[name][0] in group_deps
-    for name in ("coredns", "aws-ebs-csi-driver", "eks-node-monitoring-agent"):
+    for name in ("coredns", "aws-ebs-csi-driver", "eks-node-monitoring-agent", "aws-mountpoint-s3-csi-driver"):
         assert group_id in addons[name][1]["DependsOn"]
 
 
