@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
@@ -28,3 +30,21 @@ def managed_policy(name: str) -> str:
 def acknowledge_managed_policies(scope: IConstruct, reasons: dict[str, str]) -> None:
     for policy, reason in reasons.items():
         acknowledge(scope, "IAM4", reason, finding=managed_policy(policy))
+
+
+def finding_text(scope: IConstruct, value: Any) -> str:
+    """A value as cdk-nag prints it inside a finding id: Fn::Join parts joined, Ref as <Name>, GetAtt as <Name.Attr>."""
+    return _flatten(cdk.Stack.of(scope).resolve(value))
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_flatten(part) for part in parts)
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return "<{}.{}>".format(*value["Fn::GetAtt"])
+    raise ValueError(f"cannot flatten {value!r}")

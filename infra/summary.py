@@ -23,7 +23,15 @@ def render_summary(config: KitConfig, config_path: Path, outdir: Path, seconds: 
         lines.append(f"    {name:<28} {sum(types.values()):>4} resources ({top}, ...)")
     nodes = config.cluster.system_nodes
     lines.append("  node pools")
-    lines.append(f"    system (managed)            {'/'.join(nodes.instance_types)}, {nodes.min_size}-{nodes.max_size} nodes")
+    lines.append(f"    {'system (managed)':<28} {'/'.join(nodes.instance_types)}, {nodes.min_size}-{nodes.max_size} nodes")
+    for pool in config.node_pools:
+        extras = ", EFA" if pool.efa else ""
+        lines.append(
+            f"    {pool.name + ' (Karpenter)':<28} {'/'.join(pool.instance_types)}; {'+'.join(pool.capacity_types)}; "
+            f"{pool.ami_family}; up to {pool.gpu_limit} GPUs{extras}"
+        )
+    for group in config.capacity_block_node_groups:
+        lines.append(f"    {group.name + ' (capacity block)':<28} {group.size} x {group.instance_type} in {group.reservation_id}")
     lines.append("  workloads  none enabled")
     lines.append(f"  cdk-nag    {_nag_status(outdir)}")
     lines.append(f"  output     {outdir}/")

@@ -3,6 +3,8 @@
 Checked on 2026-11-23. Bump here, run the tests, and note the date.
 """
 
+from dataclasses import dataclass
+
 CHECKED_ON = "2026-11-23"
 
 # CDK CLI: also pinned in package.json. The npm 'latest' tag (3.x) rejects aws-cdk-lib 2.275 assemblies.
@@ -10,3 +12,21 @@ AWS_CDK_CLI = "2.1148.1"
 
 # The kubectl Lambda layer (aws-cdk.lambda-layer-kubectl-v35) serves both versions within kubectl's +-1 skew.
 SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35")
+
+
+@dataclass(frozen=True)
+class HelmPin:
+    repository: str
+    version: str
+
+
+# Karpenter v1.14: matches the CRDs the manifests are validated against (shared/crds, 2026-08-21).
+KARPENTER = HelmPin("oci://public.ecr.aws/karpenter/karpenter", "1.14.1")
+# Bottlerocket's NVIDIA variants ship the NVIDIA device plugin; AL2023 NVIDIA nodes get this chart.
+NVIDIA_DEVICE_PLUGIN = HelmPin("https://nvidia.github.io/k8s-device-plugin", "0.20.0")
+# vpc.amazonaws.com/efa on EFA nodes of either AMI family.
+EFA_DEVICE_PLUGIN = HelmPin("https://aws.github.io/eks-charts", "v0.5.30")
+
+# Karpenter AMI aliases (family@version). Pinned: 'latest' would drift every node on each release.
+# Newer releases: aws ssm get-parameter --name /aws/service/bottlerocket/aws-k8s-1.35-nvidia/x86_64/latest/image_version
+AMI_VERSIONS = {"bottlerocket": "v1.65.0", "al2023": "v20260724"}

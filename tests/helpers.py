@@ -78,3 +78,32 @@ def subnet_of(templates: dict[str, dict], reference: Any) -> dict:
     """The AWS::EC2::Subnet resource a (possibly imported) subnet reference points at."""
     stack, value = resolve_import(templates, reference)
     return templates[stack]["Resources"][value["Ref"]]
+
+
+TOKEN = "<token>"
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_flatten(part) for part in parts)
+    return TOKEN
+
+
+def helm_values(value: Any) -> str:
+    """A Helm chart's Values property as JSON text (tokens become '<token>')."""
+    return _flatten(value)
+
+
+def kubernetes_objects(template: dict) -> dict[str, list[dict]]:
+    """Manifests applied through the kubectl provider, by logical id (CloudFormation tokens become '<token>')."""
+    out = {}
+    for name, body in resources(template, "Custom::AWSCDK-EKS-KubernetesResource").items():
+        out[name] = json.loads(_flatten(body["Properties"]["Manifest"]))
+    return out
+
+
+def helm_charts(template: dict) -> dict[str, dict]:
+    return {body["Properties"]["Chart"]: {"id": name, **body} for name, body in resources(template, "Custom::AWSCDK-EKS-HelmChart").items()}

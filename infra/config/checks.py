@@ -8,6 +8,7 @@ from infra.config.errors import ConfigIssue
 from infra.config.model import KitConfig
 from infra.config.network import NO_NAT_REQUIRED_ENDPOINTS
 from infra.config.regions import az_id_prefix
+from infra.config.node_pool_checks import node_pool_issues
 from infra.config.storage_checks import storage_issues
 from infra.network.layout import LayoutError, plan_subnets
 
@@ -20,6 +21,7 @@ def cross_checks(config: KitConfig) -> list[ConfigIssue]:
     issues += _network(config)
     issues += _cluster(config)
     issues += _storage(config)
+    issues += node_pool_issues(config)
     return issues
 
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from infra.config.base import StrictModel
 from infra.config.cluster import Cluster
 from infra.config.network import Network, Placement
+from infra.config.node_pools import CapacityBlockNodeGroup, Karpenter, NodePool
 from infra.config.storage import Storage
 
 
@@ -29,3 +30,9 @@ class KitConfig(StrictModel):
     """The EKS control plane and its system node group."""
     storage: Storage = Storage()
     """Model weights: the S3 bucket, the optional FSx for Lustre file system and who may read them."""
+    karpenter: Karpenter = Karpenter()
+    """The Karpenter controller that launches the GPU nodes."""
+    node_pools: list[NodePool] = []
+    """GPU node pools, each one Karpenter NodePool and EC2NodeClass in placement.az_id."""
+    capacity_block_node_groups: list[CapacityBlockNodeGroup] = []
+    """Managed node groups that run a fixed capacity block (the alternative to a reserved Karpenter pool)."""

@@ -10,6 +10,7 @@ from infra.cluster.control_plane import ControlPlane
 from infra.cluster.efa import EfaSecurityGroup
 from infra.cluster.system_nodes import SystemNodes
 from infra.config.model import KitConfig
+from infra.gpu.data_plane import GpuDataPlane
 from infra.network.refs import NetworkRefs, import_existing
 from infra.storage.in_cluster import StorageInCluster
 from infra.storage.refs import StorageRefs
@@ -29,5 +30,14 @@ class ClusterStack(cdk.Stack):
         storage = StorageInCluster(self, "Storage", config=config, cluster=self.cluster, storage=StorageRefs.from_config(config))
         for addon in storage.addons.values():
             addon.node.add_dependency(self.system_nodes.nodegroup)
+        self.gpu = GpuDataPlane(
+            self,
+            "Gpu",
+            config=config,
+            cluster=self.cluster,
+            network=network,
+            efa_security_group=self.efa.security_group,
+            system_nodegroup=self.system_nodes.nodegroup,
+        )
         cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
         cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)

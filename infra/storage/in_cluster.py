@@ -6,9 +6,6 @@ without making EKS wait for the file system. The Kubernetes objects are in infra
 
 from __future__ import annotations
 
-from typing import Any
-
-import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -72,25 +69,11 @@ class StorageInCluster(Construct):
         role = pod_identity_role(self, construct_id, description=description)
         for statement in model_read_statements(self.storage):
             role.add_to_policy(statement)
-        stack = cdk.Stack.of(self)
         nag.acknowledge(
             role,
             "IAM5",
             "Read-only access to the objects under the model prefix; the wildcard covers model files that are uploaded later.",
-            finding="Resource::" + _flatten(stack.resolve(self.storage.models_objects_arn)),
+            finding="Resource::" + nag.finding_text(self, self.storage.models_objects_arn),
         )
         return role
 
-
-def _flatten(value: Any) -> str:
-    """A resolved value the way cdk-nag prints it in a finding: Fn::Join parts concatenated, Ref as <Name>."""
-    if isinstance(value, str):
-        return value
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_flatten(part) for part in parts)
-    if "Ref" in value:
-        return f"<{value['Ref']}>"
-    if "Fn::GetAtt" in value:
-        return "<{}.{}>".format(*value["Fn::GetAtt"])
-    raise ValueError(f"cannot flatten {value!r}")

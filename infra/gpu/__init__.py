@@ -1,0 +1,1 @@
+"""The GPU data plane: instance facts, EFA layouts, Karpenter, node pools, capacity blocks, node bootstrap."""

@@ -1,0 +1,82 @@
+"""Managed node groups on a fixed capacity block: the block's instances, EFA on every card, no placement group."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.config.node_pools import CapacityBlockNodeGroup
+from infra.gpu import efa
+from infra.gpu.instance_types import facts
+from infra.gpu.node_pool_manifests import ACCELERATOR_LABEL, AMI_FAMILY_LABEL, EFA_LABEL, POOL_LABEL
+from infra.network.refs import NetworkRefs
+
+ROOT_VOLUME_GIB = 200
+
+
+def capacity_block_launch_data(group: CapacityBlockNodeGroup, security_group_ids: list[str]) -> ec2.CfnLaunchTemplate.LaunchTemplateDataProperty:
+    """Launch into the block (market type capacity-block plus the reservation as target). The interfaces carry
+    the cluster and EFA security groups: a launch template that names groups replaces EKS's defaults."""
+    instance = facts(group.instance_type)
+    interfaces = efa.launch_template_interfaces(instance, security_group_ids) if group.efa else None
+    return ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+        instance_market_options=ec2.CfnLaunchTemplate.InstanceMarketOptionsProperty(market_type="capacity-block"),
+        capacity_reservation_specification=ec2.CfnLaunchTemplate.CapacityReservationSpecificationProperty(
+            capacity_reservation_target=ec2.CfnLaunchTemplate.CapacityReservationTargetProperty(capacity_reservation_id=group.reservation_id)
+        ),
+        network_interfaces=interfaces,
+        security_group_ids=None if interfaces else security_group_ids,
+        metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(http_tokens="required", http_put_response_hop_limit=1, http_endpoint="enabled"),
+        block_device_mappings=[
+            ec2.CfnLaunchTemplate.BlockDeviceMappingProperty(
+                device_name="/dev/xvda",
+                ebs=ec2.CfnLaunchTemplate.EbsProperty(volume_size=ROOT_VOLUME_GIB, volume_type="gp3", encrypted=True, delete_on_termination=True),
+            )
+        ],
+    )
+
+
+class CapacityBlockNodeGroups(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        groups: list[CapacityBlockNodeGroup],
+        cluster: eks.Cluster,
+        network: NetworkRefs,
+        node_role: iam.IRole,
+        efa_security_group_id: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.nodegroups: dict[str, eks.Nodegroup] = {}
+        security_groups = [cluster.cluster_security_group_id, efa_security_group_id]
+        for group in groups:
+            template = ec2.CfnLaunchTemplate(self, f"{group.name}-template", launch_template_data=capacity_block_launch_data(group, security_groups))
+            family = "bottlerocket" if group.ami_type.startswith("BOTTLEROCKET") else "al2023"
+            nodegroup = cluster.add_nodegroup_capacity(
+                f"CapacityBlock-{group.name}",
+                nodegroup_name=group.name,
+                instance_types=[ec2.InstanceType(group.instance_type)],
+                capacity_type=eks.CapacityType.CAPACITY_BLOCK,
+                min_size=0,
+                desired_size=group.size,
+                max_size=group.size,
+                subnets=network.node_selection(),
+                node_role=node_role,
+                launch_template_spec=eks.LaunchTemplateSpec(id=template.ref, version=template.attr_latest_version_number),
+                labels={
+                    POOL_LABEL: group.name,
+                    ACCELERATOR_LABEL: facts(group.instance_type).gpu,
+                    EFA_LABEL: str(group.efa).lower(),
+                    AMI_FAMILY_LABEL: family,
+                    **group.labels,
+                },
+                taints=[eks.TaintSpec(effect=eks.TaintEffect.NO_SCHEDULE, key="nvidia.com/gpu")],
+                enable_node_auto_repair=True,
+            )
+            # Set on the L1: aws-eks-v2's instance-type table does not know p5/p6 as GPU types and rejects NVIDIA AMIs.
+            nodegroup.node.default_child.add_property_override("AmiType", group.ami_type)
+            self.nodegroups[group.name] = nodegroup

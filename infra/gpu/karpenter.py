@@ -1,0 +1,116 @@
+"""Karpenter: controller (pinned Helm chart) with a Pod Identity role, node role, interruption queue."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra import nag
+from infra.cluster.pod_identity import pod_identity_role
+from infra.cluster.system_nodes import SYSTEM_POOL_LABEL, node_role
+from infra.config.model import KitConfig
+from infra.gpu.interruption import InterruptionQueue
+from infra.gpu.karpenter_policy import Scope, controller_statements
+from infra.versions import KARPENTER
+
+NAMESPACE = "kube-system"
+SERVICE_ACCOUNT = "karpenter"
+
+
+class Karpenter(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster) -> None:
+        super().__init__(scope, construct_id)
+        region = cdk.Stack.of(self).region
+        self.node_role = node_role(self, "NodeRole")
+        eks.CfnAccessEntry(
+            self,
+            "NodeAccess",
+            cluster_name=cluster.cluster_name,
+            principal_arn=self.node_role.role_arn,
+            type="EC2_LINUX",
+        )
+        self.interruption = InterruptionQueue(self, "Interruption", queue_name=f"{config.name}-karpenter")
+
+        controller = pod_identity_role(self, "ControllerRole", description=f"Karpenter controller of {config.name}")
+        policy = iam.ManagedPolicy(
+            self,
+            "ControllerPolicy",
+            statements=controller_statements(
+                Scope(
+                    cluster_name=config.name,
+                    cluster_arn=cluster.cluster_arn,
+                    region=region,
+                    node_role_arn=self.node_role.role_arn,
+                    queue_arn=self.interruption.queue.queue_arn,
+                )
+            ),
+        )
+        controller.add_managed_policy(policy)
+        _acknowledge_wildcards(policy)
+        association = eks.CfnPodIdentityAssociation(
+            self,
+            "PodIdentity",
+            cluster_name=cluster.cluster_name,
+            namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT,
+            role_arn=controller.role_arn,
+        )
+        self.chart = cluster.add_helm_chart(
+            "Chart",
+            chart="karpenter",
+            repository=KARPENTER.repository,
+            version=KARPENTER.version,
+            release="karpenter",
+            namespace=NAMESPACE,
+            wait=True,
+            timeout=cdk.Duration.minutes(10),
+            values={
+                "replicas": config.karpenter.replicas,
+                "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
+                "nodeSelector": SYSTEM_POOL_LABEL,
+                "dnsPolicy": "Default",
+                "settings": {
+                    "clusterName": config.name,
+                    "interruptionQueue": self.interruption.queue.queue_name,
+                    "featureGates": {"nodeRepair": config.karpenter.node_repair, "reservedCapacity": True},
+                },
+                "controller": {"resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}},
+            },
+        )
+        self.chart.node.add_dependency(association)
+
+
+_WILDCARD_REASONS = {
+    "image/*": "Karpenter launches from the AMI its EC2NodeClass alias resolves to at run time (public AMIs have no account).",
+    "snapshot/*": "The AMI's root snapshots are chosen with the AMI at launch.",
+    "security-group/*": "RunInstances needs the security groups the EC2NodeClass selects; launches stay gated by the tag conditions on the instance.",
+    "subnet/*": "RunInstances needs the subnets the EC2NodeClass selects; launches stay gated by the tag conditions on the instance.",
+    "capacity-reservation/*": "Reserved pools launch into whichever capacity reservation or block their selector terms resolve to.",
+    "placement-group/*": "EFA pools launch into their cluster placement group.",
+    "launch-template/*": "Karpenter creates one launch template per EC2NodeClass at run time; only templates tagged for this cluster and a NodePool.",
+    "fleet/*": "CreateFleet names fleets at run time; only with the cluster-owned and NodePool request tags.",
+    "instance/*": "Instances are named at launch; create, tag and terminate only those tagged owned by this cluster and a NodePool.",
+    "volume/*": "Root and data volumes are created with the instance under the same tag conditions.",
+    "network-interface/*": "Interfaces (EFA included) are created with the instance under the same tag conditions.",
+    "spot-instances-request/*": "Spot requests are created with the instance under the same tag conditions.",
+    "parameter/aws/service/*": "Read-only: the public SSM parameters that map AMI aliases to AMI IDs.",
+    "instance-profile/*": "Karpenter creates one instance profile per EC2NodeClass, tagged for this cluster and region, and manages only those.",
+    "*": "Describe calls, pricing and ListInstanceProfiles have no resource-level permissions; the Describe calls are limited to this region.",
+}
+
+
+def _acknowledge_wildcards(policy: iam.ManagedPolicy) -> None:
+    """One acknowledgment per wildcard resource of the controller policy, each with its own reason."""
+    resources = {resource for statement in policy.document.to_json()["Statement"] for resource in _as_list(statement.get("Resource"))}
+    for resource in resources:
+        text = nag.finding_text(policy, resource)
+        if not text.endswith("*"):
+            continue
+        reason = next(r for suffix, r in _WILDCARD_REASONS.items() if text.endswith(suffix))
+        nag.acknowledge(policy, "IAM5", reason, finding=f"Resource::{text}")
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]

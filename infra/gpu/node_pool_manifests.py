@@ -1,0 +1,132 @@
+"""Render one Karpenter NodePool (karpenter.sh/v1) and EC2NodeClass (karpenter.k8s.aws/v1) per configured pool.
+
+Pure functions over the config: the cluster stack applies the result, tests and the CRD validator read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.config.node_pools import NodePool
+from infra.gpu import efa
+from infra.gpu.instance_types import facts
+from infra.gpu.user_data import al2023_node_config, bottlerocket_settings
+from infra.versions import AMI_VERSIONS
+
+POOL_LABEL = "llm-kit/pool"
+ACCELERATOR_LABEL = "llm-kit/accelerator"
+EFA_LABEL = "llm-kit/efa"
+AMI_FAMILY_LABEL = "llm-kit/ami-family"
+GPU_TAINT = {"key": "nvidia.com/gpu", "effect": "NoSchedule"}
+ZONE_ID_LABEL = "topology.k8s.aws/zone-id"
+ALL_REASONS = ["Empty", "Underutilized", "Drifted"]
+
+
+@dataclass(frozen=True)
+class NodeClassContext:
+    """Cluster facts the manifests point at (CloudFormation tokens are fine)."""
+
+    cluster_name: str
+    az_id: str
+    node_role_name: str
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+    """Cluster security group first; the EFA group is added for EFA pools."""
+    efa_security_group_id: str
+    placement_group_name: str | None = None
+
+
+def is_reserved(pool: NodePool) -> bool:
+    return "reserved" in pool.capacity_types
+
+
+def wants_placement_group(pool: NodePool) -> bool:
+    """A cluster placement group packs EFA nodes closely, but never with reservations (InsufficientInstanceCapacity)."""
+    return pool.efa and not is_reserved(pool)
+
+
+def accelerator(pool: NodePool) -> str:
+    return facts(pool.instance_types[0]).gpu
+
+
+def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
+    labels = {
+        POOL_LABEL: pool.name,
+        ACCELERATOR_LABEL: accelerator(pool),
+        EFA_LABEL: str(pool.efa).lower(),
+        AMI_FAMILY_LABEL: pool.ami_family,
+        **pool.labels,
+    }
+    taints = [GPU_TAINT] + [{"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})} for t in pool.taints]
+    spec = {
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": pool.name},
+                "requirements": [
+                    {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(pool.instance_types)},
+                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(pool.capacity_types)},
+                    {"key": ZONE_ID_LABEL, "operator": "In", "values": [context.az_id]},
+                ],
+                "taints": taints,
+                "expireAfter": "Never" if is_reserved(pool) else pool.disruption.expire_after,
+            },
+        },
+        "limits": {"nvidia.com/gpu": str(pool.gpu_limit)},
+        "disruption": _disruption(pool),
+    }
+    if pool.weight is not None:
+        spec["weight"] = pool.weight
+    return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": pool.name}, "spec": spec}
+
+
+def _disruption(pool: NodePool) -> dict:
+    settings = pool.disruption
+    if is_reserved(pool):
+        # Reserved capacity is paid for the whole block: never give a node back or roll it mid-block.
+        return {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "Never", "budgets": [{"nodes": "0"}]}
+    budgets = [{"nodes": settings.max_disrupted}]
+    for window in settings.protected_windows:
+        budgets.append({"nodes": "0", "schedule": window.schedule, "duration": window.duration, "reasons": ALL_REASONS})
+    return {"consolidationPolicy": settings.consolidation_policy, "consolidateAfter": settings.consolidate_after, "budgets": budgets}
+
+
+def node_class(pool: NodePool, context: NodeClassContext) -> dict:
+    family = pool.ami_family
+    version = pool.ami_version or AMI_VERSIONS[family]
+    instance_store = all(facts(name).local_nvme_gb > 0 for name in pool.instance_types)
+    security_groups = list(context.security_group_ids) + ([context.efa_security_group_id] if pool.efa else [])
+    spec: dict = {
+        "role": context.node_role_name,
+        "amiSelectorTerms": [{"alias": f"{family}@{version}"}],
+        "subnetSelectorTerms": [{"id": subnet} for subnet in context.subnet_ids],
+        "securityGroupSelectorTerms": [{"id": group} for group in security_groups],
+        "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1, "httpTokens": "required"},
+        "blockDeviceMappings": _block_devices(pool),
+        "tags": {"llm-kit/pool": pool.name},
+    }
+    if family == "bottlerocket":
+        spec["userData"] = bottlerocket_settings(pool.image_pull, instance_store=instance_store)
+    else:
+        spec["userData"] = al2023_node_config(pool.image_pull)
+        if instance_store:
+            spec["instanceStorePolicy"] = "RAID0"
+    if pool.efa:
+        spec["networkInterfaces"] = efa.karpenter_interfaces(facts(pool.instance_types[0]))
+    if pool.capacity_reservations is not None:
+        reservations = pool.capacity_reservations
+        terms = [{"id": rid} for rid in reservations.ids] if reservations.ids else [{"tags": dict(reservations.tags)}]
+        spec["capacityReservationSelectorTerms"] = terms
+    if wants_placement_group(pool) and context.placement_group_name:
+        spec["placementGroupSelector"] = {"name": context.placement_group_name}
+    return {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": pool.name}, "spec": spec}
+
+
+def _block_devices(pool: NodePool) -> list[dict]:
+    data = {"volumeSize": f"{pool.data_volume_gib}Gi", "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True}
+    if pool.ami_family == "al2023":
+        return [{"deviceName": "/dev/xvda", "rootVolume": True, "ebs": data}]
+    if pool.image_pull.prepulled_images_snapshot_id:
+        data["snapshotID"] = pool.image_pull.prepulled_images_snapshot_id
+    os_volume = {"volumeSize": "4Gi", "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True}
+    return [{"deviceName": "/dev/xvda", "rootVolume": True, "ebs": os_volume}, {"deviceName": "/dev/xvdb", "ebs": data}]

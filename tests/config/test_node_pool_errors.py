@@ -1,0 +1,60 @@
+"""Node-pool configs that would fail on AWS or waste paid capacity are rejected with a fix."""
+
+import pytest
+
+from infra.config import ConfigError, load_config
+from tests.helpers import write_config
+
+
+def _pool(**fields):
+    return {"name": "p", "instance_types": ["p5.48xlarge"], "gpu_limit": 8, **fields}
+
+
+CASES = [
+    pytest.param(_pool(instance_types=["g6e.2xlarge"], efa=True), ["node_pools[0].efa", "EFA is not available on g6e.2xlarge", "set efa: false"], id="efa-on-type-without-efa"),
+    pytest.param(
+        _pool(capacity_reservations={"ids": ["cr-0123456789abcdef0"]}),
+        ["node_pools[0].capacity_reservations", "cannot launch into them", "add 'reserved' to capacity_types"],
+        id="reservation-without-reserved",
+    ),
+    pytest.param(_pool(capacity_types=["reserved"]), ["node_pools[0].capacity_types", "'reserved' needs the reservations"], id="reserved-without-reservation"),
+    pytest.param(
+        _pool(capacity_types=["reserved"], capacity_reservations={"ids": ["cr-0123456789abcdef0"], "tags": {"team": "ml"}}),
+        ["needs exactly one of ids or tags"],
+        id="reservation-ids-and-tags",
+    ),
+    pytest.param(_pool(instance_types=["p9.96xlarge"]), ["node_pools[0].instance_types", "no facts", "infra/gpu/instance_types.py"], id="unknown-instance-type"),
+    pytest.param(_pool(instance_types=["p5.48xlarge", "p4d.24xlarge"]), ["mixes GPU models (a100, h100)", "one pool per GPU model"], id="mixed-gpu-models"),
+    pytest.param(
+        _pool(capacity_types=["reserved"], capacity_reservations={"ids": ["cr-0123456789abcdef0"]}, disruption={"consolidation_policy": "WhenEmptyOrUnderutilized"}),
+        ["node_pools[0].disruption", "never consolidates or expires"],
+        id="consolidating-reserved-capacity",
+    ),
+    pytest.param(_pool(ami_family="al2023", ami_version="v1.65.0"), ["node_pools[0].ami_version", "is not a al2023 release", "v<YYYYMMDD>"], id="ami-version-of-other-family"),
+    pytest.param(_pool(name="system"), ["reserved for the system node group"], id="pool-named-system"),
+    pytest.param(_pool(disruption={"protected_windows": [{"schedule": "0 8 * * *", "duration": "600s"}]}), ["node_pools[0].disruption.protected_windows[0].duration", "600s"], id="budget-duration-in-seconds"),
+    pytest.param(_pool(capacity_types=["on-demand", "preemptible"]), ["node_pools[0].capacity_types[1]", "'on-demand', 'spot' or 'reserved'"], id="unknown-capacity-type"),
+]
+
+
+@pytest.mark.parametrize(("pool", "expected"), CASES)
+def test_bad_pool_is_explained(tmp_path, pool, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path, {"node_pools": [pool]}))
+    rendered = caught.value.render()
+    for fragment in expected:
+        assert fragment in rendered, f"{fragment!r} missing from:\n{rendered}"
+
+
+def test_duplicate_names_across_pools_and_capacity_blocks(tmp_path):
+    block = {"name": "p", "instance_type": "p5.48xlarge", "reservation_id": "cr-0123456789abcdef0", "size": 2}
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path, {"node_pools": [_pool()], "capacity_block_node_groups": [block]}))
+    assert "used more than once" in caught.value.render()
+
+
+def test_capacity_block_group_on_type_without_efa(tmp_path):
+    block = {"name": "b", "instance_type": "g6e.2xlarge", "reservation_id": "cr-0123456789abcdef0", "size": 1, "efa": True}
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path, {"capacity_block_node_groups": [block]}))
+    assert "capacity_block_node_groups[0].efa" in caught.value.render()

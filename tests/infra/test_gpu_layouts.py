@@ -1,0 +1,94 @@
+"""EFA layouts per instance type and the node user data, parsed the way the nodes parse them."""
+
+import email
+import tomllib
+
+import pytest
+import yaml
+
+from infra.config.node_pools import ImagePull
+from infra.gpu import efa
+from infra.gpu.instance_types import INSTANCE_TYPES, facts
+from infra.gpu.user_data import al2023_node_config, bottlerocket_settings
+
+# type -> (network cards carrying EFA)
+EXPECTED_EFA_CARDS = {
+    "p4d.24xlarge": range(0, 4),
+    "p4de.24xlarge": range(0, 4),
+    "p5.48xlarge": range(0, 32),
+    "p5e.48xlarge": range(0, 32),
+    "p5en.48xlarge": range(0, 16),
+    "p6-b200.48xlarge": range(0, 8),
+    "p6-b300.48xlarge": range(1, 17),
+    "g6e.48xlarge": range(0, 4),
+    "g5.48xlarge": range(0, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_EFA_CARDS))
+def test_karpenter_layout_puts_one_efa_only_interface_on_every_efa_card(name):
+    interfaces = efa.karpenter_interfaces(facts(name))
+    assert interfaces[0] == {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}
+    efa_cards = [i["networkCardIndex"] for i in interfaces if i["interfaceType"] == "efa-only"]
+    assert efa_cards == list(EXPECTED_EFA_CARDS[name])
+    pairs = [(i["networkCardIndex"], i["deviceIndex"]) for i in interfaces]
+    assert len(pairs) == len(set(pairs)), "card/device pairs must be unique (Karpenter CEL rule)"
+
+
+def test_p6_b300_keeps_card_zero_for_ena_only():
+    interfaces = efa.launch_template_interfaces(facts("p6-b300.48xlarge"), ["sg-1"])
+    assert (interfaces[0].network_card_index, interfaces[0].interface_type) == (0, "interface")
+    assert [i.network_card_index for i in interfaces[1:]] == list(range(1, 17))
+
+
+def test_launch_template_primary_is_efa_where_card_zero_has_efa():
+    interfaces = efa.launch_template_interfaces(facts("p5en.48xlarge"), ["sg-1", "sg-2"])
+    assert (interfaces[0].network_card_index, interfaces[0].device_index, interfaces[0].interface_type) == (0, 0, "efa")
+    assert len(interfaces) == 16 and all(i.groups == ["sg-1", "sg-2"] for i in interfaces)
+
+
+def test_types_without_efa_have_no_efa_cards():
+    for name, instance in INSTANCE_TYPES.items():
+        if not instance.efa:
+            assert instance.efa_cards() == [], name
+            assert efa.karpenter_interfaces(instance) == [{"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}]
+
+
+def test_instance_table_is_consistent():
+    for name, instance in INSTANCE_TYPES.items():
+        assert instance.gpus >= 1 and instance.gpu_memory_mib > 0, name
+        assert instance.efa_interfaces <= instance.network_cards, name
+        assert max(instance.efa_cards(), default=0) < instance.network_cards, name
+
+
+def test_bottlerocket_settings_enable_soci_parallel_pull_and_nvme():
+    settings = tomllib.loads(bottlerocket_settings(ImagePull(max_concurrent_downloads_per_image=32, discard_unpacked_layers=False), instance_store=True))["settings"]
+    assert settings["container-runtime"] == {"snapshotter": "soci"}
+    soci = settings["container-runtime-plugins"]["soci-snapshotter"]
+    assert soci["pull-mode"] == "parallel-pull-unpack"
+    assert soci["parallel-pull-unpack"] == {
+        "max-concurrent-downloads-per-image": 32,
+        "concurrent-download-chunk-size": "16mb",
+        "max-concurrent-unpacks-per-image": 12,
+        "discard-unpacked-layers": False,
+    }
+    storage = settings["bootstrap-commands"]["k8s-ephemeral-storage"]
+    assert storage["commands"][0] == ["apiclient", "ephemeral-storage", "init"]
+    assert storage["commands"][1][:4] == ["apiclient", "ephemeral-storage", "bind", "--dirs"]
+    assert {"/var/lib/containerd", "/var/lib/kubelet", "/var/lib/soci-snapshotter"} <= set(storage["commands"][1][4:])
+    assert storage["essential"] is True and storage["mode"] == "always"
+
+
+def test_bottlerocket_settings_without_soci_or_nvme_are_empty_of_them():
+    settings = tomllib.loads(bottlerocket_settings(ImagePull(soci_parallel_pull=False), instance_store=False))
+    assert settings == {}
+
+
+def test_al2023_user_data_is_a_mime_nodeconfig_with_fast_image_pull():
+    message = email.message_from_string(al2023_node_config(ImagePull()))
+    assert message.is_multipart()
+    [part] = message.get_payload()
+    assert part.get_content_type() == "application/node.eks.aws"
+    config = yaml.safe_load(part.get_payload())
+    assert config["kind"] == "NodeConfig" and config["apiVersion"] == "node.eks.aws/v1alpha1"
+    assert config["spec"]["featureGates"] == {"FastImagePull": True}
