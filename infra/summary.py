@@ -9,7 +9,7 @@ from pathlib import Path
 from infra.config.model import KitConfig
 
 
-def render_summary(config: KitConfig, config_path: Path, outdir: Path, seconds: float) -> str:
+def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Path, seconds: float) -> str:
     manifest = json.loads((outdir / "manifest.json").read_text())
     lines = [f"Synthesized {config.name} from {config_path} in {seconds:.1f}s"]
     lines.append(f"  zone       {config.placement.az_id} (nodes, GPUs, storage); control plane also in {config.placement.control_plane_az_id}")
@@ -32,7 +32,13 @@ def render_summary(config: KitConfig, config_path: Path, outdir: Path, seconds: 
         )
     for group in config.capacity_block_node_groups:
         lines.append(f"    {group.name + ' (capacity block)':<28} {group.size} x {group.instance_type} in {group.reservation_id}")
-    lines.append("  workloads  none enabled")
+    enabled = [w for w in config.workloads if w.enabled]
+    lines.append("  workloads" + ("  none enabled" if not enabled else ""))
+    for workload in enabled:
+        lines.append(f"    {workload.name:<28} {workload.blueprint} on {workload.node_pool}, {workload.replicas} x {workload.gpus_per_pod()} GPUs -> {dist}/{workload.name}/")
+    disabled = [w.name for w in config.workloads if not w.enabled]
+    if disabled:
+        lines.append(f"    disabled: {', '.join(disabled)}")
     lines.append(f"  cdk-nag    {_nag_status(outdir)}")
     lines.append(f"  output     {outdir}/")
     return "\n".join(lines)

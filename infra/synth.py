@@ -17,6 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from blueprints.render import render_objects, write_dist  # noqa: E402
 from infra.app import build_app  # noqa: E402
 from infra.config import ConfigError, KitConfig, load_config, resolve_config_path  # noqa: E402
 from infra.summary import render_summary  # noqa: E402
@@ -26,24 +27,35 @@ class NagFailure(Exception):
     pass
 
 
-def synthesize(config: KitConfig, outdir: Path) -> None:
-    """Synthesize into outdir, replacing it atomically; raise NagFailure with the findings on failure."""
-    outdir = outdir.resolve()
+def synthesize(config: KitConfig, outdir: Path, dist: Path) -> None:
+    """Synthesize the stacks into outdir and the blueprints' manifests into dist, replacing both only when
+    everything succeeded; raise NagFailure with the findings otherwise."""
+    outdir, dist = outdir.resolve(), dist.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
+    dist.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=outdir.parent))
+    scratch_dist = Path(tempfile.mkdtemp(prefix=".dist-", dir=dist.parent))
     try:
+        objects = render_objects(config)
         try:
-            build_app(config, outdir=str(scratch)).synth()
+            build_app(config, outdir=str(scratch), workload_objects=objects).synth()
         except RuntimeError as err:
             if "ValidationFailed" in str(err):
                 raise NagFailure(_nag_findings(scratch / "validation-report.json")) from None
             raise
-        if outdir.exists():
-            shutil.rmtree(outdir)
-        scratch.rename(outdir)
+        write_dist(objects, scratch_dist)
+        _replace(outdir, scratch)
+        _replace(dist, scratch_dist)
     finally:
-        if scratch.exists():
-            shutil.rmtree(scratch, ignore_errors=True)
+        for leftover in (scratch, scratch_dist):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _replace(target: Path, fresh: Path) -> None:
+    if target.exists():
+        shutil.rmtree(target)
+    fresh.rename(target)
 
 
 def _nag_findings(report: Path) -> str:
@@ -59,19 +71,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
     parser.add_argument("--outdir", default="cdk.out", help="where the cloud assembly goes (default: cdk.out)")
+    parser.add_argument("--dist", default="dist", help="where the blueprints' manifests go, one folder per workload (default: dist)")
     args = parser.parse_args(argv)
     path = resolve_config_path(args.config)
     started = time.perf_counter()
     try:
         config = load_config(path)
-        synthesize(config, Path(args.outdir))
+        synthesize(config, Path(args.outdir), Path(args.dist))
     except ConfigError as err:
         print(err.render(), file=sys.stderr)
         return 2
     except NagFailure as err:
         print(err, file=sys.stderr)
         return 1
-    print(render_summary(config, path, Path(args.outdir), time.perf_counter() - started))
+    print(render_summary(config, path, Path(args.outdir), Path(args.dist), time.perf_counter() - started))
     return 0
 
 

@@ -30,3 +30,14 @@ EFA_DEVICE_PLUGIN = HelmPin("https://aws.github.io/eks-charts", "v0.5.30")
 # Karpenter AMI aliases (family@version). Pinned: 'latest' would drift every node on each release.
 # Newer releases: aws ssm get-parameter --name /aws/service/bottlerocket/aws-k8s-1.35-nvidia/x86_64/latest/image_version
 AMI_VERSIONS = {"bottlerocket": "v1.65.0", "al2023": "v20260724"}
+
+# Serving images. vLLM: OpenAI-compatible server; Triton: with the vLLM backend; Dynamo: vLLM runtime.
+IMAGES = {
+    "vllm": "vllm/vllm-openai:v0.30.0",
+    "triton": "nvcr.io/nvidia/tritonserver:26.08-vllm-python-py3",
+    "dynamo-vllm": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2",
+}
+
+# In-cluster controllers that only some blueprints need.
+LEADER_WORKER_SET = HelmPin("oci://registry.k8s.io/lws/charts/lws", "0.10.0")
+DYNAMO_PLATFORM = HelmPin("https://helm.ngc.nvidia.com/nvidia/ai-dynamo/charts", "1.4.2")

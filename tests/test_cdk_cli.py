@@ -22,7 +22,7 @@ def test_cdk_cli_synth_reads_the_config_from_context(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     stacks = {name for name, artifact in json.loads((outdir / "manifest.json").read_text())["artifacts"].items() if artifact["type"] == "aws:cloudformation:stack"}
-    assert stacks == {"cli-kit-network", "cli-kit-storage", "cli-kit-cluster"}
+    assert stacks == {"cli-kit-network", "cli-kit-storage", "cli-kit-cluster", "cli-kit-workloads"}
     assert "end-of-life" not in result.stderr.lower()
 
 

@@ -10,6 +10,7 @@ from infra.config.network import NO_NAT_REQUIRED_ENDPOINTS
 from infra.config.regions import az_id_prefix
 from infra.config.node_pool_checks import node_pool_issues
 from infra.config.storage_checks import storage_issues
+from infra.config.workload_checks import workload_issues
 from infra.network.layout import LayoutError, plan_subnets
 
 _ANYWHERE = IPv4Network("0.0.0.0/0")
@@ -22,6 +23,7 @@ def cross_checks(config: KitConfig) -> list[ConfigIssue]:
     issues += _cluster(config)
     issues += _storage(config)
     issues += node_pool_issues(config)
+    issues += workload_issues(config)
     return issues
 
 

@@ -67,8 +67,20 @@ def _collect(root: dict, node: dict, prefix: str, rows: list) -> None:
         else:
             default = f"`{json.dumps(prop['default'])}`"
         rows.append((key, _type_of(root, prop), default, description))
-        if target is not None:
+        variants = _variants_of(root, prop)
+        if variants:
+            for tag, variant in variants:
+                _collect(root, variant, f"{key}[{tag}].", rows)
+        elif target is not None:
             _collect(root, target, f"{key}.", rows)
+
+
+def _variants_of(root: dict, prop: dict) -> list[tuple[str, dict]]:
+    """The members of a discriminated union of list items, each named by its tag, e.g. blueprint=vllm."""
+    items = prop.get("items", {})
+    mapping = items.get("discriminator", {}).get("mapping", {})
+    field = items.get("discriminator", {}).get("propertyName")
+    return [(f"{field}={tag}", _resolve(root, {"$ref": ref})) for tag, ref in mapping.items()]
 
 
 def _object_of(root: dict, prop: dict) -> dict | None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from blueprints.registry import Workload
 from infra.config.base import StrictModel
 from infra.config.cluster import Cluster
 from infra.config.network import Network, Placement
@@ -36,3 +37,5 @@ class KitConfig(StrictModel):
     """GPU node pools, each one Karpenter NodePool and EC2NodeClass in placement.az_id."""
     capacity_block_node_groups: list[CapacityBlockNodeGroup] = []
     """Managed node groups that run a fixed capacity block (the alternative to a reserved Karpenter pool)."""
+    workloads: list[Workload] = []
+    """Inference workloads, each rendered by its blueprint (vllm, triton, vllm-multinode, dynamo)."""

@@ -17,15 +17,15 @@ from infra.config.yaml_source import Loc, dotted, line_of
 def issues_from_validation_error(error: ValidationError, root: type[BaseModel], lines: dict[Loc, int]) -> list[ConfigIssue]:
     issues = []
     for item in error.errors(include_url=False):
-        loc: Loc = tuple(item["loc"])
-        issues.append(_issue(item, loc, root, lines))
+        issues.append(_issue(item, tuple(item["loc"]), root, lines))
     return issues
 
 
 def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], lines: dict[Loc, int]) -> ConfigIssue:
     kind = item["type"]
-    path = dotted(loc)
-    line = line_of(lines, loc)
+    shown = _without_union_tags(root, loc)
+    path = dotted(shown)
+    line = line_of(lines, shown)
     parent = _model_at(root, loc[:-1])
     if kind == "extra_forbidden" and parent is not None:
         allowed = sorted(parent.model_fields)
@@ -84,6 +84,32 @@ def _field_at(root: type[BaseModel], loc: Loc) -> FieldInfo | None:
         if model is not None and loc[end - 1] in model.model_fields:
             return model.model_fields[loc[end - 1]]
     return None
+
+
+def _without_union_tags(root: type[BaseModel], loc: Loc) -> Loc:
+    """Drop the discriminator values pydantic puts in a location ('workloads', 0, 'vllm', 'x'): the file has no such key."""
+    shown: list[str | int] = []
+    for index, part in enumerate(loc):
+        parent_models = _models_in(_annotation_at(root, loc[:index]))
+        if isinstance(part, str) and len(parent_models) > 1 and any(_tag_of(model) == part for model in parent_models):
+            continue
+        shown.append(part)
+    return tuple(shown)
+
+
+def _annotation_at(root: type[BaseModel], loc: Loc):
+    current = root
+    for part in loc:
+        models = _models_in(current)
+        if not models:
+            return None
+        if isinstance(part, int):
+            current = models[0] if len(models) == 1 else current
+            continue
+        field = next((m.model_fields[part] for m in models if part in m.model_fields), None)
+        tagged = next((m for m in models if _tag_of(m) == part), None)
+        current = field.annotation if field is not None else tagged
+    return current
 
 
 def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:

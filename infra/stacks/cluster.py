@@ -5,7 +5,9 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
+from blueprints.render import required_controllers
 from infra.cluster.addons import ManagedAddons
+from infra.cluster.controllers import Controllers
 from infra.cluster.control_plane import ControlPlane
 from infra.cluster.efa import EfaSecurityGroup
 from infra.cluster.system_nodes import SystemNodes
@@ -39,5 +41,6 @@ class ClusterStack(cdk.Stack):
             efa_security_group=self.efa.security_group,
             system_nodegroup=self.system_nodes.nodegroup,
         )
+        self.controllers = Controllers(self, "Controllers", cluster=self.cluster, names=required_controllers(config), after=self.system_nodes.nodegroup)
         cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
         cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)

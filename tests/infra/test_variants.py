@@ -32,7 +32,7 @@ def variant(tmp_path_factory):
 
 
 def test_existing_vpc_means_no_network_stack_and_no_lookups(variant):
-    assert list(variant) == ["byo-kit-cluster", "byo-kit-storage"]
+    assert list(variant) == ["byo-kit-cluster", "byo-kit-storage", "byo-kit-workloads"]
     template = variant["byo-kit-cluster"]
     assert not resources(template, "AWS::EC2::VPC") and not resources(template, "AWS::EC2::Subnet")
     vpc_config = only(template, "AWS::EKS::Cluster")["Properties"]["ResourcesVpcConfig"]

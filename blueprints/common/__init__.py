@@ -1,0 +1,1 @@
+"""Pod-spec pieces written once and used by every blueprint."""

@@ -1,0 +1,44 @@
+"""vLLM engine arguments, written once for the plain, leader-worker and Dynamo blueprints."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from blueprints.common.model_source import ModelMount
+from infra.config.base import StrictModel
+
+
+class VllmEngine(StrictModel):
+    tensor_parallel_size: Annotated[int, Field(ge=1, le=64)] = 1
+    """GPUs a model shard spans inside one node (--tensor-parallel-size)."""
+    max_model_len: Annotated[int | None, Field(ge=256, le=4_194_304)] = None
+    """Context length (--max-model-len); default: the model's own."""
+    gpu_memory_utilization: Annotated[float, Field(gt=0.3, le=0.98)] = 0.9
+    """Share of each GPU's memory vLLM may take for weights and KV cache."""
+    dtype: Literal["auto", "bfloat16", "float16"] = "auto"
+    quantization: Literal["fp8", "awq", "gptq", "compressed-tensors", "bitsandbytes"] | None = None
+    enable_prefix_caching: bool = True
+    """Reuse the KV cache of shared prompt prefixes (system prompts, few-shot examples)."""
+    extra_args: list[Annotated[str, Field(pattern=r"^[^\s]+$|^--[\w-]+=.+$")]] = []
+    """Further `vllm serve` flags, one token per item, e.g. ['--max-num-seqs', '256']."""
+
+
+def engine_args(engine: VllmEngine, model: ModelMount, served_name: str, *, pipeline_parallel_size: int = 1) -> list[str]:
+    """Arguments after the model: served name, parallelism, memory, and the S3 streamer when the model is on S3."""
+    args = ["--served-model-name", served_name, "--tensor-parallel-size", str(engine.tensor_parallel_size)]
+    if pipeline_parallel_size > 1:
+        args += ["--pipeline-parallel-size", str(pipeline_parallel_size)]
+    if engine.max_model_len:
+        args += ["--max-model-len", str(engine.max_model_len)]
+    args += ["--gpu-memory-utilization", str(engine.gpu_memory_utilization), "--dtype", engine.dtype]
+    if engine.quantization:
+        args += ["--quantization", engine.quantization]
+    args.append("--enable-prefix-caching" if engine.enable_prefix_caching else "--no-enable-prefix-caching")
+    if model.revision:
+        args += ["--revision", model.revision]
+    if model.streamed_from_s3:
+        args += ["--load-format", "runai_streamer", "--model-loader-extra-config", json.dumps({"concurrency": model.streamer_concurrency})]
+    return args + list(engine.extra_args)

@@ -1,0 +1,43 @@
+"""In-cluster controllers installed only while an enabled workload needs them (pinned Helm charts)."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct
+
+from infra.cluster.system_nodes import SYSTEM_POOL_LABEL
+from infra.versions import DYNAMO_PLATFORM, LEADER_WORKER_SET
+
+CONTROLLERS = {
+    # LeaderWorkerSet: groups of pods (one leader, N-1 workers) scheduled and restarted as a unit.
+    "lws": dict(chart="lws", pin=LEADER_WORKER_SET, release="lws", namespace="lws-system", values={"nodeSelector": SYSTEM_POOL_LABEL}),
+    # NVIDIA Dynamo platform: the operator and CRDs behind DynamoGraphDeployment.
+    "dynamo": dict(
+        chart="dynamo-platform",
+        pin=DYNAMO_PLATFORM,
+        release="dynamo-platform",
+        namespace="dynamo-system",
+        values={"dynamo-operator": {"controllerManager": {"nodeSelector": SYSTEM_POOL_LABEL}}},
+    ),
+}
+
+
+class Controllers(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, cluster: eks.Cluster, names: set[str], after: Construct) -> None:
+        super().__init__(scope, construct_id)
+        self.charts: dict[str, eks.HelmChart] = {}
+        for name in sorted(names):
+            spec = CONTROLLERS[name]
+            chart = cluster.add_helm_chart(
+                f"Controller-{name}",
+                chart=spec["chart"],
+                repository=spec["pin"].repository,
+                version=spec["pin"].version,
+                release=spec["release"],
+                namespace=spec["namespace"],
+                create_namespace=True,
+                wait=True,
+                values=spec["values"],
+            )
+            chart.node.add_dependency(after)
+            self.charts[name] = chart
