@@ -107,3 +107,17 @@ def kubernetes_objects(template: dict) -> dict[str, list[dict]]:
 
 def helm_charts(template: dict) -> dict[str, dict]:
     return {body["Properties"]["Chart"]: {"id": name, **body} for name, body in resources(template, "Custom::AWSCDK-EKS-HelmChart").items()}
+
+
+def assert_rejected(folder: Path, overrides: dict[str, Any], expected: list[str]) -> str:
+    """Load a config derived from the default; it must be rejected with every expected fragment in the message."""
+    import pytest
+
+    from infra.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(folder, overrides))
+    rendered = caught.value.render()
+    for fragment in expected:
+        assert fragment in rendered, f"{fragment!r} missing from:\n{rendered}"
+    return rendered

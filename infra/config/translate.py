@@ -97,8 +97,10 @@ def _without_union_tags(root: type[BaseModel], loc: Loc) -> Loc:
     return tuple(shown)
 
 
-def _annotation_at(root: type[BaseModel], loc: Loc):
-    current = root
+def _annotation_at(root: type[BaseModel], loc: Loc) -> Any:
+    """Follow a key path through the model classes to the annotation there; None where it leaves them.
+    A list index keeps a union of list items whole, so the next part (a union tag) can pick the member."""
+    current: Any = root
     for part in loc:
         models = _models_in(current)
         if not models:
@@ -107,33 +109,13 @@ def _annotation_at(root: type[BaseModel], loc: Loc):
             current = models[0] if len(models) == 1 else current
             continue
         field = next((m.model_fields[part] for m in models if part in m.model_fields), None)
-        tagged = next((m for m in models if _tag_of(m) == part), None)
-        current = field.annotation if field is not None else tagged
+        current = field.annotation if field is not None else next((m for m in models if _tag_of(m) == part), None)
     return current
 
 
 def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
-    """Follow a key path through the model classes; None where it leaves them."""
-    current: Any = root
-    for part in loc:
-        models = _models_in(current)
-        if not models:
-            return None
-        if isinstance(part, int):
-            current = models[0] if len(models) == 1 else None
-            continue
-        chosen = None
-        for model in models:
-            if part in model.model_fields:
-                chosen = model.model_fields[part].annotation
-                break
-            if _tag_of(model) == part:
-                chosen = model
-                break
-        if chosen is None:
-            return None
-        current = chosen
-    models = _models_in(current)
+    """The one model class at a key path, or None."""
+    models = _models_in(_annotation_at(root, loc))
     return models[0] if len(models) == 1 else None
 
 

@@ -56,7 +56,7 @@ def workload_issues(config: KitConfig) -> list[ConfigIssue]:
                 ConfigIssue(path, f"{gpus} GPUs per pod leave GPUs of a {instance.gpus}-GPU {instance_type} unusable", value=gpus, allowed=f"a divisor of {instance.gpus}", fix="pick a tensor parallel size that divides the node's GPUs")
             )
         if workload.efa and not pool_efa:
-            issues.append(ConfigIssue(f"{path}.efa", f"node pool '{workload.node_pool}' has no EFA", value=True, fix=f"set efa: true on the pool (an EFA-capable type), or drop efa here"))
+            issues.append(ConfigIssue(f"{path}.efa", f"node pool '{workload.node_pool}' has no EFA", value=True, fix="set efa: true on the pool (an EFA-capable type), or drop efa here"))
         issues += _model_source(config, path, workload)
         for subpath, message, fix in workload.extra_checks(instance, pool_efa):
             issues.append(ConfigIssue(f"{path}.{subpath}" if subpath else path, message, fix=fix))

@@ -3,7 +3,6 @@
 import json
 
 import kubernetes_validate
-import pytest
 
 from tests.blueprints.conftest import by_kind
 
