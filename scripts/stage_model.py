@@ -38,10 +38,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
 from boto3.s3.transfer import ProgressCallbackInvoker, TransferConfig, create_transfer_manager
 from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ProfileNotFound
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+from scripts.aws_session import NO_CREDENTIALS, ToolError, new_session
 
 MANIFEST = ".kit-manifest.json"
 DEFAULT_EXCLUDES = (".git/*", "*.lock", ".cache/huggingface/*")
@@ -51,7 +52,7 @@ MIB = 1024 * 1024
 MIN_CHUNK_MB = 5
 
 
-class StageError(Exception):
+class StageError(ToolError):
     """A problem the user can fix; main() prints it on one line and exits 2."""
 
 
@@ -201,10 +202,7 @@ def hash_file(source: Path, path: Path) -> LocalFile:
 
 
 def make_client(region: str | None = None, profile: str | None = None, concurrency: int = 16) -> Any:
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound as exc:
-        raise StageError(f"AWS profile {profile!r} not found; pick one from `aws configure list-profiles` for --profile") from exc
+    session = new_session(profile, region)
     config = Config(retries={"max_attempts": 10, "mode": "standard"}, max_pool_connections=max(concurrency, 10))
     return session.client("s3", region_name=session.region_name or "us-east-1", config=config)
 
@@ -214,9 +212,7 @@ def aws_errors(bucket: str) -> Iterator[None]:
     try:
         yield
     except NoCredentialsError as exc:
-        raise StageError(
-            "no AWS credentials found; pass --profile, set AWS_PROFILE, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-        ) from exc
+        raise StageError(NO_CREDENTIALS) from exc
     except EndpointConnectionError as exc:
         raise StageError(f"cannot reach S3 at {exc.kwargs.get('endpoint_url')}; check network access and --region") from exc
     except ClientError as exc:
@@ -491,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         result = run(args)
-    except StageError as exc:
+    except ToolError as exc:
         print(f"stage_model: error: {exc}", file=sys.stderr)
         return 2
     if args.json:
