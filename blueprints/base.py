@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
 from infra.config.base import StrictModel
 from infra.config.cluster import InstanceType
+from infra.config.errors import ConfigIssue
 from infra.config.node_pools import KubeName
 from infra.config.sources import ModelSource
 
 
-class WorkloadBase(StrictModel):
+class BlueprintBase(StrictModel):
+    """What every `workloads:` entry has; GPU-less helpers (the benchmark Job) derive from this alone."""
+
+    runs_on_gpus: ClassVar[bool] = False
     name: KubeName
     """Workload name: the Kubernetes objects, the dist/ folder and the Helm chart are named after it."""
     enabled: bool = True
     """Switch the workload (and any controller only it needs) on or off."""
+
+    def config_checks(self, config) -> list[ConfigIssue]:
+        """Problems that need the whole config (other workloads, storage); paths are relative to the workload."""
+        return []
+
+    def chart_inputs(self, config) -> dict:
+        """Keyword arguments the blueprint's chart takes besides the workload."""
+        return {}
+
+    def summary(self) -> str:
+        return self.blueprint
+
+
+class WorkloadBase(BlueprintBase):
+    runs_on_gpus: ClassVar[bool] = True
     node_pool: KubeName
     """A name from node_pools or capacity_block_node_groups: the GPUs the pods run on."""
     instance_type: InstanceType | None = None
@@ -38,6 +57,14 @@ class WorkloadBase(StrictModel):
 
     def gpus_per_pod(self) -> int:
         raise NotImplementedError
+
+    def chart_inputs(self, config) -> dict:
+        from blueprints.context import placement_for
+
+        return {"placement": placement_for(config, self)}
+
+    def summary(self) -> str:
+        return f"{self.blueprint} on {self.node_pool}, {self.replicas} x {self.gpus_per_pod()} GPUs"
 
     def extra_checks(self, instance, pool_efa: bool) -> list[tuple[str, str, str]]:
         """Blueprint-specific problems as (key below the workload, message, fix)."""

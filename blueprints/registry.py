@@ -12,7 +12,11 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from blueprints.base import WorkloadBase
+from blueprints.benchmark.params import BenchmarkWorkload
+from blueprints.dynamo.params import DynamoWorkload
+from blueprints.triton.params import TritonWorkload
 from blueprints.vllm.params import VllmWorkload
+from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,10 @@ class Blueprint:
 
 BLUEPRINTS: dict[str, Blueprint] = {
     "vllm": Blueprint(VllmWorkload, "blueprints.vllm.chart:VllmChart"),
+    "triton": Blueprint(TritonWorkload, "blueprints.triton.chart:TritonChart"),
+    "vllm-multinode": Blueprint(VllmMultinodeWorkload, "blueprints.vllm_multinode.chart:VllmMultinodeChart", controllers=("lws",)),
+    "dynamo": Blueprint(DynamoWorkload, "blueprints.dynamo.chart:DynamoChart", controllers=("dynamo",)),
+    "benchmark": Blueprint(BenchmarkWorkload, "blueprints.benchmark.chart:BenchmarkChart"),
 }
 
 _PARAMS = tuple(blueprint.params for blueprint in BLUEPRINTS.values())

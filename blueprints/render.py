@@ -6,7 +6,6 @@ from pathlib import Path
 
 import cdk8s
 
-from blueprints.context import placement_for
 from blueprints.registry import BLUEPRINTS
 from infra.config.model import KitConfig
 
@@ -21,7 +20,7 @@ def required_controllers(config: KitConfig) -> set[str]:
 
 def build_chart(app: cdk8s.App, config: KitConfig, workload) -> cdk8s.Chart:
     chart_class = BLUEPRINTS[workload.blueprint].chart_class()
-    return chart_class(app, workload.name, workload=workload, placement=placement_for(config, workload))
+    return chart_class(app, workload.name, workload=workload, **workload.chart_inputs(config))
 
 
 def render_objects(config: KitConfig) -> dict[str, list[dict]]:

@@ -35,7 +35,7 @@ def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Pat
     enabled = [w for w in config.workloads if w.enabled]
     lines.append("  workloads" + ("  none enabled" if not enabled else ""))
     for workload in enabled:
-        lines.append(f"    {workload.name:<28} {workload.blueprint} on {workload.node_pool}, {workload.replicas} x {workload.gpus_per_pod()} GPUs -> {dist}/{workload.name}/")
+        lines.append(f"    {workload.name:<28} {workload.summary()} -> {dist}/{workload.name}/")
     disabled = [w.name for w in config.workloads if not w.enabled]
     if disabled:
         lines.append(f"    disabled: {', '.join(disabled)}")

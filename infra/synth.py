@@ -1,7 +1,7 @@
 """The kit's main job: validate the config, synthesize every stack offline, print a summary.
 
-Synth goes to a scratch folder first and replaces cdk.out/ only on success, so a bad
-config or an unacknowledged cdk-nag finding never leaves partial output behind.
+Synth goes to scratch folders first and replaces cdk.out/, dist/ and the charts in charts/ only on
+success, so a bad config or an unacknowledged cdk-nag finding never leaves partial output behind.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from blueprints.helm import kit_version, semver, write_charts  # noqa: E402
 from blueprints.render import render_objects, write_dist  # noqa: E402
 from infra.app import build_app  # noqa: E402
 from infra.config import ConfigError, KitConfig, load_config, resolve_config_path  # noqa: E402
@@ -27,14 +28,15 @@ class NagFailure(Exception):
     pass
 
 
-def synthesize(config: KitConfig, outdir: Path, dist: Path) -> None:
-    """Synthesize the stacks into outdir and the blueprints' manifests into dist, replacing both only when
-    everything succeeded; raise NagFailure with the findings otherwise."""
-    outdir, dist = outdir.resolve(), dist.resolve()
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    dist.parent.mkdir(parents=True, exist_ok=True)
+def synthesize(config: KitConfig, outdir: Path, dist: Path, charts: Path) -> None:
+    """Synthesize the stacks into outdir, the blueprints' manifests into dist and their Helm charts into
+    charts, replacing them only when everything succeeded; raise NagFailure with the findings otherwise."""
+    outdir, dist, charts = outdir.resolve(), dist.resolve(), charts.resolve()
+    for folder in (outdir, dist, charts):
+        folder.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=outdir.parent))
     scratch_dist = Path(tempfile.mkdtemp(prefix=".dist-", dir=dist.parent))
+    scratch_charts = Path(tempfile.mkdtemp(prefix=".charts-", dir=charts.parent))
     try:
         objects = render_objects(config)
         try:
@@ -44,10 +46,12 @@ def synthesize(config: KitConfig, outdir: Path, dist: Path) -> None:
                 raise NagFailure(_nag_findings(scratch / "validation-report.json")) from None
             raise
         write_dist(objects, scratch_dist)
+        write_charts(objects, scratch_charts, version=semver(kit_version()))
         _replace(outdir, scratch)
         _replace(dist, scratch_dist)
+        _replace_charts(charts, scratch_charts)
     finally:
-        for leftover in (scratch, scratch_dist):
+        for leftover in (scratch, scratch_dist, scratch_charts):
             if leftover.exists():
                 shutil.rmtree(leftover, ignore_errors=True)
 
@@ -56,6 +60,17 @@ def _replace(target: Path, fresh: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
     fresh.rename(target)
+
+
+def _replace_charts(target: Path, fresh: Path) -> None:
+    """Swap the chart folders only: files beside them (the committed README.md) stay."""
+    target.mkdir(exist_ok=True)
+    for old in target.iterdir():
+        if old.is_dir():
+            shutil.rmtree(old)
+    for chart in fresh.iterdir():
+        chart.rename(target / chart.name)
+    fresh.rmdir()
 
 
 def _nag_findings(report: Path) -> str:
@@ -72,12 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
     parser.add_argument("--outdir", default="cdk.out", help="where the cloud assembly goes (default: cdk.out)")
     parser.add_argument("--dist", default="dist", help="where the blueprints' manifests go, one folder per workload (default: dist)")
+    parser.add_argument("--charts", default="charts", help="where the workloads' Helm charts go, one folder per workload (default: charts)")
     args = parser.parse_args(argv)
     path = resolve_config_path(args.config)
     started = time.perf_counter()
     try:
         config = load_config(path)
-        synthesize(config, Path(args.outdir), Path(args.dist))
+        synthesize(config, Path(args.outdir), Path(args.dist), Path(args.charts))
     except ConfigError as err:
         print(err.render(), file=sys.stderr)
         return 2

@@ -33,11 +33,28 @@ AMI_VERSIONS = {"bottlerocket": "v1.65.0", "al2023": "v20260724"}
 
 # Serving images. vLLM: OpenAI-compatible server; Triton: with the vLLM backend; Dynamo: vLLM runtime.
 IMAGES = {
+    # Benchmark load generator (kubernetes-sigs/inference-perf release v0.6.1, 2026-07-23); it also fetches the dataset (boto3).
+    "inference-perf": "quay.io/inference-perf/inference-perf:v0.6.1",
     "vllm": "vllm/vllm-openai:v0.30.0",
     "triton": "nvcr.io/nvidia/tritonserver:26.08-vllm-python-py3",
     "dynamo-vllm": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2",
+    # The same runtime with AWS's libfabric and EFA provider inside, which NIXL's LIBFABRIC backend needs (NGC: experimental).
+    "dynamo-vllm-efa": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2-efa",
+    # Dynamo's HTTP frontend alone: a small image for the CPU-only frontend pods.
+    "dynamo-frontend": "nvcr.io/nvidia/ai-dynamo/dynamo-frontend:1.4.2",
 }
 
 # In-cluster controllers that only some blueprints need.
 LEADER_WORKER_SET = HelmPin("oci://registry.k8s.io/lws/charts/lws", "0.10.0")
-DYNAMO_PLATFORM = HelmPin("https://helm.ngc.nvidia.com/nvidia/ai-dynamo/charts", "1.4.2")
+# Dynamo platform: the operator (it applies its own CRDs) and NATS; discovery goes through the Kubernetes API.
+# NGC publishes the chart as https://helm.ngc.nvidia.com/nvidia/ai-dynamo/charts/dynamo-platform-1.4.2.tgz; that
+# charts/ path holds tarballs, not a repository index. The HelmChart construct runs `helm upgrade --install ...
+# dynamo-platform --repo <repository> --version <version>`, so the pin names the repository whose index.yaml lists it.
+DYNAMO_PLATFORM = HelmPin("https://helm.ngc.nvidia.com/nvidia/ai-dynamo", "1.4.2")
+
+# Observability (checked 2026-11-23 against the charts' Chart.yaml).
+# dcgm-exporter chart 4.8.2 = exporter 4.5.3-4.8.2 (NVIDIA/dcgm-exporter tag 4.5.3-4.8.2).
+DCGM_EXPORTER = HelmPin("https://nvidia.github.io/dcgm-exporter/helm-charts", "4.8.2")
+# kube-prometheus-stack 88.5.3 bundles kube-state-metrics 8.4.0 (app 2.20.0) and prometheus-operator v0.93.1.
+KUBE_PROMETHEUS_STACK = HelmPin("https://prometheus-community.github.io/helm-charts", "88.5.3")
+KUBE_STATE_METRICS = HelmPin("https://prometheus-community.github.io/helm-charts", "8.4.0")

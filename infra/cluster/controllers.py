@@ -5,8 +5,15 @@ from __future__ import annotations
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from infra.cluster.storage_class import DEFAULT_STORAGE_CLASS
 from infra.cluster.system_nodes import SYSTEM_POOL_LABEL
 from infra.versions import DYNAMO_PLATFORM, LEADER_WORKER_SET
+
+def _on_system_nodes() -> dict:
+    [(key, value)] = SYSTEM_POOL_LABEL.items()
+    term = {"matchExpressions": [{"key": key, "operator": "In", "values": [value]}]}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
+
 
 CONTROLLERS = {
     # LeaderWorkerSet: groups of pods (one leader, N-1 workers) scheduled and restarted as a unit.
@@ -17,7 +24,11 @@ CONTROLLERS = {
         pin=DYNAMO_PLATFORM,
         release="dynamo-platform",
         namespace="dynamo-system",
-        values={"dynamo-operator": {"controllerManager": {"nodeSelector": SYSTEM_POOL_LABEL}}},
+        values={
+            # The operator's Deployment reads affinity (not nodeSelector); keep it on the system nodes.
+            "dynamo-operator": {"controllerManager": {"affinity": _on_system_nodes()}},
+            "nats": {"config": {"jetstream": {"fileStore": {"pvc": {"storageClassName": DEFAULT_STORAGE_CLASS}}}}},
+        },
     ),
 }
 

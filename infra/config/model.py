@@ -11,6 +11,7 @@ from infra.config.base import StrictModel
 from infra.config.cluster import Cluster
 from infra.config.network import Network, Placement
 from infra.config.node_pools import CapacityBlockNodeGroup, Karpenter, NodePool
+from infra.config.observability import Observability
 from infra.config.storage import Storage
 
 
@@ -39,3 +40,5 @@ class KitConfig(StrictModel):
     """Managed node groups that run a fixed capacity block (the alternative to a reserved Karpenter pool)."""
     workloads: list[Workload] = []
     """Inference workloads, each rendered by its blueprint (vllm, triton, vllm-multinode, dynamo)."""
+    observability: Observability = Observability()
+    """Metrics, GPU telemetry, alerts: an AMP workspace and managed scraper by default."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from infra.config.errors import ConfigIssue
 from infra.config.model import KitConfig
@@ -20,6 +21,9 @@ def workload_issues(config: KitConfig) -> list[ConfigIssue]:
     pools = [p.name for p in config.node_pools] + [g.name for g in config.capacity_block_node_groups]
     for index, workload in enumerate(config.workloads):
         path = f"workloads[{index}]"
+        issues += [replace(issue, path=f"{path}.{issue.path}" if issue.path else path) for issue in workload.config_checks(config)]
+        if not workload.runs_on_gpus:
+            continue
         found = pool_instance_types(config, workload.node_pool)
         if found is None:
             issues.append(

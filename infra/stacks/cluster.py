@@ -10,10 +10,12 @@ from infra.cluster.addons import ManagedAddons
 from infra.cluster.controllers import Controllers
 from infra.cluster.control_plane import ControlPlane
 from infra.cluster.efa import EfaSecurityGroup
+from infra.cluster.storage_class import default_storage_class
 from infra.cluster.system_nodes import SystemNodes
 from infra.config.model import KitConfig
 from infra.gpu.data_plane import GpuDataPlane
 from infra.network.refs import NetworkRefs, import_existing
+from infra.observability import Observability
 from infra.storage.in_cluster import StorageInCluster
 from infra.storage.refs import StorageRefs
 
@@ -29,6 +31,8 @@ class ClusterStack(cdk.Stack):
         addons = ManagedAddons(self, "Addons", config=config, cluster=self.cluster)
         self.system_nodes = SystemNodes(self, "SystemNodes", config=config, cluster=self.cluster, network=network)
         addons.order_around(self.system_nodes.nodegroup)
+        storage_class = self.cluster.add_manifest("DefaultStorageClass", default_storage_class())
+        storage_class.node.add_dependency(addons.addons["aws-ebs-csi-driver"])
         storage = StorageInCluster(self, "Storage", config=config, cluster=self.cluster, storage=StorageRefs.from_config(config))
         for addon in storage.addons.values():
             addon.node.add_dependency(self.system_nodes.nodegroup)
@@ -42,5 +46,8 @@ class ClusterStack(cdk.Stack):
             system_nodegroup=self.system_nodes.nodegroup,
         )
         self.controllers = Controllers(self, "Controllers", cluster=self.cluster, names=required_controllers(config), after=self.system_nodes.nodegroup)
+        for chart in self.controllers.charts.values():
+            chart.node.add_dependency(storage_class)
+        self.observability = Observability(self, "Observability", config=config, cluster=self.cluster, network=network, after=self.system_nodes.nodegroup)
         cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
         cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)

@@ -102,3 +102,14 @@ def test_efa_security_group_allows_all_traffic_only_to_and_from_itself(cluster_t
     assert [(r["Properties"]["IpProtocol"], r["Properties"]["SourceSecurityGroupId"]) for r in ingress] == [("-1", self_ref)]
     assert [(r["Properties"]["IpProtocol"], r["Properties"]["DestinationSecurityGroupId"]) for r in egress] == [("-1", self_ref)]
     assert all(r["Properties"]["GroupId"] == self_ref for r in ingress + egress)
+
+
+def test_default_storage_class_is_encrypted_gp3_after_the_ebs_driver(cluster_template):
+    from tests.helpers import kubernetes_objects
+
+    [(logical_id, [storage_class])] = [(k, v) for k, v in kubernetes_objects(cluster_template).items() if v[0]["kind"] == "StorageClass"]
+    assert storage_class["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
+    ebs = next(n for n, b in resources(cluster_template, "AWS::EKS::Addon").items() if b["Properties"]["AddonName"] == "aws-ebs-csi-driver")
+    assert ebs in cluster_template["Resources"][logical_id]["DependsOn"]

@@ -4,10 +4,11 @@ import filecmp
 
 from cfnlint.api import lint_all
 
-from tests.helpers import DEFAULT_CONFIG, synth
+from tests.helpers import DEFAULT_CONFIG, default_config_data, synth
 
 # Raised on resources aws-eks-v2 generates for its kubectl provider (a DependsOn beside a GetAtt); harmless.
 KNOWN_UPSTREAM_WARNINGS = {"W3005"}
+REGION = default_config_data()["region"]
 
 
 def test_cfn_lint_reports_no_errors_or_unknown_warnings(default_out, default_templates):
@@ -15,7 +16,8 @@ def test_cfn_lint_reports_no_errors_or_unknown_warnings(default_out, default_tem
     assert len(templates) == len(default_templates) >= 2
     for path in templates:
         matches = lint_all(path.read_text())
-        errors = [m for m in matches if m.rule.id.startswith("E")]
+        # A stack deploys to the config's region; resource types missing in other partitions (AMP in China) do not matter.
+        errors = [m for m in matches if m.rule.id.startswith("E") and not (m.rule.id == "E3006" and f"'{REGION}'" not in m.message)]
         warnings = [m for m in matches if m.rule.id.startswith("W") and m.rule.id not in KNOWN_UPSTREAM_WARNINGS]
         assert not errors, f"{path.name}: {[str(m) for m in errors]}"
         assert not warnings, f"{path.name}: {[str(m) for m in warnings]}"

@@ -1,0 +1,93 @@
+"""A benchmark as a Kubernetes Job: inference-perf loads another workload's Service from a CPU node in the same
+zone and writes its reports to s3://<model bucket>/benchmarks/<target>/<timestamp>/.
+
+The Job's name carries a digest of its spec: a changed benchmark is a new Job (Job templates are immutable),
+and an unchanged one is not re-run by every deploy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import cdk8s
+import yaml
+from constructs import Construct
+
+from blueprints.benchmark.config import WORK_DIR, load_config
+from blueprints.benchmark.params import BenchmarkWorkload
+from blueprints.benchmark.target import BenchmarkTarget
+from blueprints.common import objects
+from infra.gpu.node_pool_manifests import ZONE_ID_LABEL
+from infra.versions import IMAGES
+
+BLUEPRINT = "benchmark"
+CONFIG_DIR = "/etc/benchmark"
+RUNNER = Path(__file__).with_name("runner.py")
+
+
+def container(workload: BenchmarkWorkload, target: BenchmarkTarget) -> dict:
+    env = {"CONFIG_TEMPLATE": f"{CONFIG_DIR}/config.yml", "WORK_DIR": WORK_DIR, "HOME": WORK_DIR, "HF_HOME": f"{WORK_DIR}/hf", "AWS_REGION": target.region}
+    if workload.dataset:
+        env["DATASET_URI"] = workload.dataset
+    if target.tokenizer_uri:
+        env["TOKENIZER_URI"] = target.tokenizer_uri
+    variables = [{"name": key, "value": value} for key, value in env.items()]
+    if target.hf_token_secret:
+        variables.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": target.hf_token_secret, "key": "HF_TOKEN"}}})
+    size = {"cpu": str(workload.cpu), "memory": f"{workload.memory_gib}Gi"}
+    return {
+        "name": "inference-perf",
+        "image": workload.image or IMAGES["inference-perf"],
+        "command": ["python3", f"{CONFIG_DIR}/run.py"],
+        "env": variables,
+        "resources": {"requests": size, "limits": size},
+        "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}, {"name": "work", "mountPath": WORK_DIR}],
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65534,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+
+
+class BenchmarkChart(cdk8s.Chart):
+    def __init__(self, scope: Construct, construct_id: str, *, workload: BenchmarkWorkload, target: BenchmarkTarget) -> None:
+        super().__init__(scope, construct_id, namespace=target.namespace, disable_resource_name_hashes=True)
+        name = workload.name
+        labels = objects.labels(name, BLUEPRINT, "load-generator")
+        files = {"config.yml": yaml.safe_dump(load_config(workload, target), sort_keys=False), "run.py": RUNNER.read_text()}
+        runner = container(workload, target)
+        digest = hashlib.sha256(json.dumps([files, runner], sort_keys=True).encode()).hexdigest()[:8]
+        # One service account per benchmark (named after it), so removing one benchmark never takes another's away.
+        objects.api_object(self, "service-account", api_version="v1", kind="ServiceAccount", name=name, labels_=objects.labels(name, BLUEPRINT), body={})
+        objects.api_object(self, "config", api_version="v1", kind="ConfigMap", name=f"{name}-{digest}", labels_=labels, body={"data": files})
+        pod = {
+            "serviceAccountName": name,
+            "restartPolicy": "Never",
+            # Same zone as the servers: the numbers then exclude cross-zone hops. No GPU toleration, so CPU nodes only.
+            "nodeSelector": {ZONE_ID_LABEL: target.az_id},
+            "containers": [runner],
+            "volumes": [{"name": "config", "configMap": {"name": f"{name}-{digest}"}}, {"name": "work", "emptyDir": {}}],
+        }
+        objects.api_object(
+            self,
+            "job",
+            api_version="batch/v1",
+            kind="Job",
+            name=f"{name}-{digest}",
+            labels_=labels,
+            annotations={"llm-kit/target": f"{target.service}.{target.namespace}:{target.port}"},
+            body={
+                "spec": {
+                    # A failed run is a result to read, not something to retry against a loaded server.
+                    "backoffLimit": 0,
+                    "ttlSecondsAfterFinished": workload.keep_finished_hours * 3600,
+                    "template": {"metadata": {"labels": labels}, "spec": pod},
+                }
+            },
+        )

@@ -1,0 +1,118 @@
+"""The components of a DynamoGraphDeployment: one frontend and the vLLM workers behind it."""
+
+from __future__ import annotations
+
+import json
+
+from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common.model_source import ModelMount, model_mount
+from blueprints.common.vllm_args import engine_args
+from blueprints.context import Placement
+from blueprints.dynamo.params import DynamoWorkload
+from infra.config.sources import HfSource
+from infra.gpu.node_pool_manifests import ZONE_ID_LABEL
+from infra.versions import IMAGES
+
+BLUEPRINT = "dynamo"
+FRONTEND_PORT = 8000
+# The operator gives every worker a "system" port serving /live, /health (its generate endpoint) and /metrics.
+WORKER_SYSTEM_PORT = 9090
+# The runtime images run as an unprivileged user that cannot reach /root, where the shared helper mounts the Hub cache.
+HF_HOME = "/cache/huggingface"
+
+NIXL_CONNECTOR = "NixlConnector"
+# Without EFA, NIXL's default (UCX) carries the KV cache over TCP. On EFA it must be told to use libfabric:
+# otherwise it also falls back to TCP without a word, and time to first token grows by orders of magnitude.
+EFA_NIXL_BACKENDS = ["LIBFABRIC"]
+
+
+def kv_transfer_config(efa: bool) -> dict:
+    config: dict = {"kv_connector": NIXL_CONNECTOR, "kv_role": "kv_both"}
+    if efa:
+        config["kv_connector_extra_config"] = {"backends": EFA_NIXL_BACKENDS}
+    return config
+
+
+def role_selector(name: str, role: str) -> dict[str, str]:
+    return {**objects.selector_labels(name), "app.kubernetes.io/component": role}
+
+
+def frontend(workload: DynamoWorkload, placement: Placement) -> dict:
+    """CPU only: it carries no GPU toleration, so it lands on the system nodes; the zone selector keeps
+    client -> frontend -> worker traffic inside the one zone even if nodes elsewhere join the cluster."""
+    args = ["--http-port", str(FRONTEND_PORT), "--router-mode", workload.router_mode]
+    container = {
+        "name": "main",
+        "image": IMAGES["dynamo-frontend"],
+        "command": ["python3", "-m", "dynamo.frontend"],
+        "args": args,
+        "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+        "securityContext": resources.security_context(efa=False),
+        # Probes: the operator's frontend defaults (/live and /health on this port) fit a process that starts in seconds.
+    }
+    return {
+        "name": "frontend",
+        "type": "frontend",
+        "replicas": workload.frontend_replicas,
+        "podTemplate": {
+            "metadata": {"labels": objects.labels(workload.name, BLUEPRINT, "frontend"), "annotations": objects.scrape_annotations(FRONTEND_PORT)},
+            "spec": {"nodeSelector": {ZONE_ID_LABEL: placement.az_id}, "containers": [container]},
+        },
+    }
+
+
+def worker_model(workload: DynamoWorkload) -> ModelMount:
+    model = model_mount(workload.model)
+    if isinstance(workload.model, HfSource):
+        model.mounts = [{**mount, "mountPath": HF_HOME} if mount["name"] == "hf-cache" else mount for mount in model.mounts]
+        model.env = [*model.env, {"name": "HF_HOME", "value": HF_HOME}]
+    return model
+
+
+def worker_args(workload: DynamoWorkload, role: str, tensor_parallel: int, model: ModelMount, efa: bool) -> list[str]:
+    engine = workload.model_copy(update={"tensor_parallel_size": tensor_parallel})
+    args = ["--model", model.location, *engine_args(engine, model, workload.public_model_name)]
+    if role in ("prefill", "decode"):
+        # dynamo.vllm refuses to start a prefill worker without an explicit KV transfer config.
+        args += ["--disaggregation-mode", role, "--kv-transfer-config", json.dumps(kv_transfer_config(efa), separators=(",", ":"))]
+    return args
+
+
+def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
+    """A `python3 -m dynamo.vllm` component: prefill, decode, or (aggregated) both."""
+    tensor_parallel = workload.role_tensor_parallel()[role]
+    efa = placement.efa
+    model = worker_model(workload)
+    container = {
+        "name": "main",
+        "image": workload.image or IMAGES["dynamo-vllm-efa" if efa else "dynamo-vllm"],
+        "command": ["python3", "-m", "dynamo.vllm"],
+        "args": worker_args(workload, role, tensor_parallel, model, efa),
+        "env": [*model.env, *resources.efa_env(efa)],
+        "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, efa=efa),
+        "securityContext": resources.security_context(efa=efa),
+        # Set here rather than left to the operator so the startup window follows startup_timeout_minutes.
+        **probes.http_probes(port=WORKER_SYSTEM_PORT, ready_path="/health", live_path="/live", startup_minutes=workload.startup_timeout_minutes),
+    }
+    if model.mounts:
+        container["volumeMounts"] = model.mounts
+    spec = {
+        "serviceAccountName": placement.model_reader_service_account,
+        "terminationGracePeriodSeconds": 120,
+        "containers": [container],
+        **scheduling.gpu_scheduling(placement, role_selector(workload.name, role)),
+    }
+    if model.volumes:
+        spec["volumes"] = model.volumes
+    return {
+        # The operator's component types include the roles themselves: worker, prefill, decode.
+        "name": role,
+        "type": role,
+        "replicas": workload.role_replicas()[role],
+        # The operator mounts a memory-backed /dev/shm of this size (NCCL, vLLM's worker processes).
+        "sharedMemorySize": f"{workload.shm_size_gib}Gi",
+        "podTemplate": {
+            "metadata": {"labels": objects.labels(workload.name, BLUEPRINT, role), "annotations": objects.scrape_annotations(WORKER_SYSTEM_PORT)},
+            "spec": spec,
+        },
+    }

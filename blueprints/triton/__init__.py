@@ -1,0 +1,1 @@
+"""NVIDIA Triton Inference Server with the vLLM backend: model repository ConfigMap, Deployment, Service, PodDisruptionBudget."""

@@ -1,0 +1,113 @@
+"""Triton serving one vLLM model: the model repository as a ConfigMap, a Deployment, Service and budget."""
+
+from __future__ import annotations
+
+import hashlib
+
+import cdk8s
+from constructs import Construct
+
+from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common.model_source import ModelMount, model_mount
+from blueprints.context import Placement
+from blueprints.triton.params import TritonWorkload
+from blueprints.triton.repository import repository_files
+from infra.versions import IMAGES
+
+BLUEPRINT = "triton"
+REPOSITORY = "/model_repository"
+PORTS = {"http": 8000, "grpc": 8001, "metrics": 8002}
+REPOSITORY_HASH_ANNOTATION = "llm-kit/model-repository-hash"
+
+
+def server_command(model_name: str) -> list[str]:
+    # A ConfigMap volume holds '..data' and timestamped directories beside the model; Triton's default mode would
+    # try to load them as models and exit. Explicit mode loads the one named model and ignores the rest.
+    return [
+        "tritonserver",
+        f"--model-repository={REPOSITORY}",
+        "--model-control-mode=explicit",
+        f"--load-model={model_name}",
+        f"--http-port={PORTS['http']}",
+        f"--grpc-port={PORTS['grpc']}",
+        f"--metrics-port={PORTS['metrics']}",
+    ]
+
+
+def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount, repository_volume: dict) -> dict:
+    shm_volume, shm_mount = resources.shm(workload.shm_size_gib)
+    efa = placement.efa
+    container = {
+        "name": "triton",
+        "image": workload.image or IMAGES["triton"],
+        "command": server_command(workload.repository_model_name),
+        "ports": [{"name": port_name, "containerPort": port} for port_name, port in PORTS.items()],
+        "env": [*model.env, *resources.efa_env(efa)],
+        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, efa=efa),
+        "volumeMounts": [{"name": repository_volume["name"], "mountPath": REPOSITORY, "readOnly": True}, shm_mount, *model.mounts],
+        "securityContext": resources.security_context(efa=efa),
+        "lifecycle": probes.graceful_stop(),
+        **probes.http_probes(
+            port="http", ready_path="/v2/health/ready", live_path="/v2/health/live", startup_minutes=workload.startup_timeout_minutes
+        ),
+    }
+    return {
+        "serviceAccountName": placement.model_reader_service_account,
+        "terminationGracePeriodSeconds": 120,
+        "containers": [container],
+        "volumes": [repository_volume, shm_volume, *model.volumes],
+        **scheduling.gpu_scheduling(placement, objects.selector_labels(workload.name)),
+    }
+
+
+class TritonChart(cdk8s.Chart):
+    def __init__(self, scope: Construct, construct_id: str, *, workload: TritonWorkload, placement: Placement) -> None:
+        super().__init__(scope, construct_id, namespace=placement.namespace, disable_resource_name_hashes=True)
+        name = workload.name
+        selector = objects.selector_labels(name)
+        model = model_mount(workload.model)
+        files = repository_files(workload, model)
+        config_map = f"{name}-model-repository"
+        data = {key: content for key, (_, content) in files.items()}
+        objects.api_object(
+            self,
+            "model-repository",
+            api_version="v1",
+            kind="ConfigMap",
+            name=config_map,
+            labels_=objects.labels(name, BLUEPRINT),
+            body={"data": data},
+        )
+        repository_volume = {
+            "name": "model-repository",
+            "configMap": {"name": config_map, "items": [{"key": key, "path": path} for key, (path, _) in files.items()]},
+        }
+        # Triton reads the repository once, at start-up: a changed model.json must roll the pods.
+        digest = hashlib.sha256("".join(data.values()).encode()).hexdigest()[:16]
+        pod_labels = objects.labels(name, BLUEPRINT, "server")
+        objects.api_object(
+            self,
+            "deployment",
+            api_version="apps/v1",
+            kind="Deployment",
+            name=name,
+            labels_=pod_labels,
+            body={
+                "spec": {
+                    "replicas": workload.replicas,
+                    "selector": {"matchLabels": selector},
+                    # Surge one replica on a new node rather than drop serving capacity during a rollout.
+                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                    "template": {
+                        "metadata": {
+                            "labels": pod_labels,
+                            "annotations": {**objects.scrape_annotations(PORTS["metrics"]), REPOSITORY_HASH_ANNOTATION: digest},
+                        },
+                        "spec": server_pod(workload, placement, model, repository_volume),
+                    },
+                }
+            },
+        )
+        ports = [{"name": port_name, "port": port, "targetPort": port_name} for port_name, port in PORTS.items()]
+        objects.service(self, name, BLUEPRINT, selector, ports, health_path="/v2/health/ready")
+        objects.disruption_budget(self, name, BLUEPRINT, selector, workload.replicas)

@@ -1,0 +1,54 @@
+"""Typed parameters of the Triton blueprint (the `workloads:` entries with `blueprint: triton`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from blueprints.base import WorkloadBase
+from blueprints.common.vllm_args import VllmEngine
+
+# A directory in the model repository, a key in the ConfigMap, a path segment of /v2/models/<name>.
+MODEL_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
+EngineKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+EngineValue = str | int | float | bool | list | dict
+
+
+class TritonWorkload(VllmEngine, WorkloadBase):
+    blueprint: Literal["triton"]
+    triton_model_name: Annotated[str | None, Field(pattern=MODEL_NAME)] = None
+    """The model's name in Triton's repository and URLs (/v2/models/<name>/generate); default: served_model_name, else the workload name."""
+    extra_args: dict[EngineKey, EngineValue] = {}
+    """Further vLLM engine arguments written into model.json by their AsyncEngineArgs names, e.g. {max_num_seqs: 256, enforce_eager: true}."""
+
+    def gpus_per_pod(self) -> int:
+        return self.tensor_parallel_size
+
+    @property
+    def repository_model_name(self) -> str:
+        return self.triton_model_name or self.public_model_name
+
+    def extra_checks(self, instance, pool_efa: bool) -> list[tuple[str, str, str]]:
+        from blueprints.triton.repository import KIT_ENGINE_KEYS
+
+        issues = []
+        if not re.match(MODEL_NAME, self.repository_model_name):
+            issues.append(
+                (
+                    "triton_model_name",
+                    f"'{self.repository_model_name}' (from served_model_name) cannot name a Triton model directory",
+                    "set triton_model_name to letters, digits, '_', '.' or '-'",
+                )
+            )
+        clashes = sorted(set(self.extra_args) & KIT_ENGINE_KEYS)
+        if clashes:
+            issues.append(
+                (
+                    "extra_args",
+                    f"sets {', '.join(clashes)}, which the blueprint writes from its own keys",
+                    "use the workload keys (model, tensor_parallel_size, max_model_len, ...) instead",
+                )
+            )
+        return issues

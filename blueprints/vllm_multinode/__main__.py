@@ -1,0 +1,5 @@
+import sys
+
+from blueprints.standalone import main
+
+sys.exit(main("vllm-multinode"))

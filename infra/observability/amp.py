@@ -1,0 +1,96 @@
+"""Amazon Managed Service for Prometheus: a workspace, an AWS managed scraper pointed at the cluster, and the alert rules.
+
+The scraper reaches pods through one network interface per subnet it is given. AMP requires subnets in two zones,
+so it gets the node subnets (where every target lives) plus the control-plane subnet of the second zone.
+The cluster uses API authentication, so AMP creates the scraper's EKS access entry (and its
+read-only access policy) itself; the kit adds no aws-auth mapping or ClusterRole.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_aps as aps
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config.observability import Observability
+from infra.network.refs import NetworkRefs
+from infra.observability.rules import rules_yaml
+from infra.observability.scrape import scrape_config_blob
+
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+SCRAPER_COMPONENTS = ("SERVICE_DISCOVERY", "COLLECTOR", "EXPORTER")
+
+
+def alert_manager_definition(topic_arn: str, region: str) -> str:
+    """Every alert to one SNS topic, grouped per alert and workload so a flapping server sends one message."""
+    return (
+        "alertmanager_config: |\n"
+        "  route:\n"
+        "    receiver: sns\n"
+        "    group_by: [alertname, llm_kit_workload, node]\n"
+        "  receivers:\n"
+        "    - name: sns\n"
+        "      sns_configs:\n"
+        f"        - topic_arn: {topic_arn}\n"
+        "          sigv4:\n"
+        f"            region: {region}\n"
+    )
+
+
+class ManagedPrometheus(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, name: str, settings: Observability, cluster: eks.ICluster, network: NetworkRefs) -> None:
+        super().__init__(scope, construct_id)
+        region = cdk.Stack.of(self).region
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/vendedlogs/prometheus/{name}",
+            retention=LOG_RETENTION,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        key = None
+        if settings.amp_customer_managed_key:
+            key = kms.Key(self, "WorkspaceKey", description=f"Encryption of the {name} Prometheus workspace", enable_key_rotation=True)
+        self.workspace = aps.CfnWorkspace(
+            self,
+            "Workspace",
+            alias=name,
+            kms_key_arn=key.key_arn if key else None,
+            logging_configuration=aps.CfnWorkspace.LoggingConfigurationProperty(log_group_arn=self.log_group.log_group_arn),
+            workspace_configuration=aps.CfnWorkspace.WorkspaceConfigurationProperty(retention_period_in_days=settings.retention_days),
+            alert_manager_definition=alert_manager_definition(settings.alert_topic_arn, region) if settings.alert_topic_arn else None,
+        )
+        self.scraper = aps.CfnScraper(
+            self,
+            "Scraper",
+            alias=f"{name}-scraper",
+            source=aps.CfnScraper.SourceProperty(
+                eks_configuration=aps.CfnScraper.EksConfigurationProperty(
+                    cluster_arn=cluster.cluster_arn,
+                    subnet_ids=scraper_subnet_ids(network),
+                    # Nodes carry the cluster security group, which admits all traffic from its own members.
+                    security_group_ids=[cluster.cluster_security_group_id],
+                )
+            ),
+            destination=aps.CfnScraper.DestinationProperty(amp_configuration=aps.CfnScraper.AmpConfigurationProperty(workspace_arn=self.workspace.attr_arn)),
+            scrape_configuration=aps.CfnScraper.ScrapeConfigurationProperty(
+                configuration_blob=scrape_config_blob(settings.scrape_interval_seconds, cluster_name=name)
+            ),
+            scraper_logging_configuration=aps.CfnScraper.ScraperLoggingConfigurationProperty(
+                logging_destination=aps.CfnScraper.ScraperLoggingDestinationProperty(
+                    cloud_watch_logs=aps.CfnScraper.CloudWatchLogDestinationProperty(log_group_arn=self.log_group.log_group_arn)
+                ),
+                scraper_components=[aps.CfnScraper.ScraperComponentProperty(type=component) for component in SCRAPER_COMPONENTS],
+            ),
+        )
+        self.rules = None
+        if settings.loads_alerts:
+            self.rules = aps.CfnRuleGroupsNamespace(self, "Rules", name=name, workspace=self.workspace.attr_arn, data=rules_yaml(settings.thresholds))
+        cdk.CfnOutput(cdk.Stack.of(self), "PrometheusWorkspaceEndpoint", value=self.workspace.attr_prometheus_endpoint)
+
+
+def scraper_subnet_ids(network: NetworkRefs) -> list[str]:
+    return [subnet.subnet_id for subnet in [*network.node_subnets, *network.control_plane_subnets[1:]]]

@@ -1,0 +1,31 @@
+"""metrics: cloudwatch. The Amazon CloudWatch Observability add-on (Container Insights, with its own DCGM exporter for
+GPU metrics), its CloudWatch agent authorised through Pod Identity."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra import nag
+from infra.cluster.pod_identity import pod_identity_role
+
+ADDON = "amazon-cloudwatch-observability"
+SERVICE_ACCOUNT = "cloudwatch-agent"
+POLICY = "CloudWatchAgentServerPolicy"
+
+
+class CloudWatchObservability(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, cluster: eks.ICluster, after: Construct) -> None:
+        super().__init__(scope, construct_id)
+        self.role = pod_identity_role(self, "AgentRole", description="CloudWatch agent of the CloudWatch Observability add-on")
+        self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(POLICY))
+        nag.acknowledge_managed_policies(
+            self.role,
+            {POLICY: "The CloudWatch agent writes Container Insights metrics and logs; AWS maintains the exact CloudWatch, Logs and EC2 describe actions it needs."},
+        )
+        self.addon = eks.Addon(self, "Addon", cluster=cluster, addon_name=ADDON, preserve_on_delete=False)
+        cfn = self.addon.node.default_child
+        cfn.add_property_override("PodIdentityAssociations", [{"RoleArn": self.role.role_arn, "ServiceAccount": SERVICE_ACCOUNT}])
+        cfn.add_property_override("ResolveConflicts", "OVERWRITE")
+        self.addon.node.add_dependency(after)

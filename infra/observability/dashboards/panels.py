@@ -1,0 +1,150 @@
+"""The dashboards, as data: every PromQL expression the kit shows is written here once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infra.observability.scrape import WORKLOAD
+
+GPUS = 'resource="nvidia_com_gpu"'
+RUNNING_PODS = 'kube_pod_status_phase{phase="Running"} == 1'
+REQUESTED_GPUS = f"(kube_pod_container_resource_requests{{{GPUS}}} and on (namespace, pod) ({RUNNING_PODS}))"
+WORKLOAD_GPUS = f'{WORKLOAD}=~"$workload"'
+VLLM = f'{WORKLOAD}=~"$workload"'
+IDLE_PERCENT = 5
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str = ""
+    instant: bool = False
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    queries: tuple[Query, ...]
+    unit: str = "short"
+    kind: str = "timeseries"
+    description: str = ""
+    width: int = 12
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    uid: str
+    title: str
+    description: str
+    panels: tuple[Panel, ...]
+    variables: tuple[tuple[str, str], ...] = field(default=())
+    """(name, label_values query) pairs: multi-select template variables."""
+
+
+def _quantiles(metric: str, selector: str) -> tuple[Query, ...]:
+    return tuple(
+        Query(f"histogram_quantile({q}, sum by (le, {WORKLOAD}) (rate({metric}_bucket{{{selector}}}[5m])))", f"p{int(q * 100)} {{{{{WORKLOAD}}}}}")
+        for q in (0.5, 0.99)
+    )
+
+
+GPU_FLEET = Dashboard(
+    "llm-kit-gpu-fleet",
+    "LLM kit / GPU fleet",
+    "GPU utilisation and memory per node and per workload, capacity against requests, showback and idle GPUs.",
+    variables=(("workload", f"label_values(DCGM_FI_DEV_GPU_UTIL, {WORKLOAD})"),),
+    panels=(
+        Panel("GPU utilisation per node", (Query("avg by (node) (DCGM_FI_DEV_GPU_UTIL)", "{{node}}"),), "percent"),
+        Panel("GPU utilisation per workload", (Query(f"avg by ({WORKLOAD}) (DCGM_FI_DEV_GPU_UTIL{{{WORKLOAD_GPUS}}})", f"{{{{{WORKLOAD}}}}}"),), "percent"),
+        Panel(
+            "GPU memory used per node",
+            (Query("sum by (node) (DCGM_FI_DEV_FB_USED) / sum by (node) (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE + DCGM_FI_DEV_FB_RESERVED) * 100", "{{node}}"),),
+            "percent",
+        ),
+        Panel("GPU memory used per workload", (Query(f"sum by ({WORKLOAD}) (DCGM_FI_DEV_FB_USED{{{WORKLOAD_GPUS}}}) * 1048576", f"{{{{{WORKLOAD}}}}}"),), "bytes"),
+        Panel(
+            "GPUs: allocatable, requested, busy",
+            (
+                Query(f"sum(kube_node_status_allocatable{{{GPUS}}})", "allocatable"),
+                Query(f"sum({REQUESTED_GPUS})", "requested by running pods"),
+                Query(f"count(DCGM_FI_DEV_GPU_UTIL > {IDLE_PERCENT})", f"busy (> {IDLE_PERCENT}%)"),
+            ),
+            description="What the nodes offer, what pods hold, and what is actually computing.",
+        ),
+        Panel(
+            "GPUs per node pool: provisioned and limit",
+            (
+                Query('sum by (nodepool) (karpenter_nodepools_usage{resource_type="nvidia.com/gpu"})', "{{nodepool}} provisioned"),
+                Query('sum by (nodepool) (karpenter_nodepools_limit{resource_type="nvidia.com/gpu"})', "{{nodepool}} limit"),
+            ),
+        ),
+        Panel(
+            "GPU-hours per namespace (selected range)",
+            (Query(f"sum by (namespace) (sum_over_time({REQUESTED_GPUS}[$__range:5m])) * 5 / 60", "{{namespace}}", instant=True),),
+            kind="bargauge",
+            description="Showback: GPUs requested by running pods, summed in 5-minute steps over the dashboard's time range.",
+        ),
+        Panel(
+            "Requested but idle GPUs (30 min)",
+            (Query(f"count by (namespace, pod) (max_over_time(DCGM_FI_DEV_GPU_UTIL{{pod!=\"\"}}[30m]) < {IDLE_PERCENT})", "{{namespace}}/{{pod}}", instant=True),),
+            kind="table",
+            description=f"GPUs held by a pod whose utilisation stayed under {IDLE_PERCENT}% for 30 minutes.",
+        ),
+        Panel(
+            "Reserved and capacity-block nodes",
+            (
+                Query('count(kube_node_labels{label_karpenter_sh_capacity_type="reserved"})', "reserved (Karpenter)"),
+                Query('count(kube_node_labels{label_eks_amazonaws_com_capacity_type="CAPACITY_BLOCK"})', "capacity block"),
+            ),
+        ),
+        Panel("GPU Xid errors (last 24 h)", (Query("max by (node, gpu) (max_over_time(DCGM_FI_DEV_XID_ERRORS[24h])) > 0", "{{node}} gpu {{gpu}}", instant=True),), kind="table"),
+        Panel("Nodes not Ready", (Query('sum(kube_node_status_condition{condition="Ready",status="true"} == 0) or vector(0)', "not ready"),), kind="stat"),
+        Panel("GPU power draw per node", (Query("sum by (node) (DCGM_FI_DEV_POWER_USAGE)", "{{node}}"),), "watt"),
+    ),
+)
+
+SERVING = Dashboard(
+    "llm-kit-serving",
+    "LLM kit / Serving",
+    "Latency, throughput and queues of the vLLM servers (vllm, vllm-multinode, dynamo workers) and the Dynamo frontend.",
+    variables=(("workload", f"label_values(vllm:num_requests_running, {WORKLOAD})"),),
+    panels=(
+        Panel("Time to first token", _quantiles("vllm:time_to_first_token_seconds", VLLM), "s"),
+        Panel("Inter-token latency", _quantiles("vllm:inter_token_latency_seconds", VLLM), "s"),
+        Panel("End-to-end request latency", _quantiles("vllm:e2e_request_latency_seconds", VLLM), "s"),
+        Panel("Queue time", _quantiles("vllm:request_queue_time_seconds", VLLM), "s"),
+        Panel(
+            "Throughput (tokens/s)",
+            (
+                Query(f"sum by ({WORKLOAD}) (rate(vllm:generation_tokens_total{{{VLLM}}}[5m]))", f"generated {{{{{WORKLOAD}}}}}"),
+                Query(f"sum by ({WORKLOAD}) (rate(vllm:prompt_tokens_total{{{VLLM}}}[5m]))", f"prompt {{{{{WORKLOAD}}}}}"),
+            ),
+        ),
+        Panel("Finished requests (per s)", (Query(f"sum by ({WORKLOAD}, finished_reason) (rate(vllm:request_success_total{{{VLLM}}}[5m]))", f"{{{{{WORKLOAD}}}}} {{{{finished_reason}}}}"),), "reqps"),
+        Panel(
+            "Queue depth",
+            (
+                Query(f"sum by ({WORKLOAD}) (vllm:num_requests_waiting{{{VLLM}}})", f"waiting {{{{{WORKLOAD}}}}}"),
+                Query(f"sum by ({WORKLOAD}) (vllm:num_requests_running{{{VLLM}}})", f"running {{{{{WORKLOAD}}}}}"),
+            ),
+        ),
+        Panel("KV cache usage", (Query(f"max by ({WORKLOAD}, pod) (vllm:kv_cache_usage_perc{{{VLLM}}}) * 100", "{{pod}}"),), "percent"),
+        Panel("Preemptions (per s)", (Query(f"sum by ({WORKLOAD}) (rate(vllm:num_preemptions_total{{{VLLM}}}[5m]))", f"{{{{{WORKLOAD}}}}}"),)),
+        Panel(
+            "Prefix cache hit rate",
+            (Query(f"sum by ({WORKLOAD}) (rate(vllm:prefix_cache_hits_total{{{VLLM}}}[5m])) / sum by ({WORKLOAD}) (rate(vllm:prefix_cache_queries_total{{{VLLM}}}[5m])) * 100", f"{{{{{WORKLOAD}}}}}"),),
+            "percent",
+        ),
+        Panel("Dynamo frontend: time to first token", _quantiles("dynamo_frontend_time_to_first_token_seconds", VLLM), "s"),
+        Panel("Dynamo frontend: inter-token latency", _quantiles("dynamo_frontend_inter_token_latency_seconds", VLLM), "s"),
+        Panel(
+            "Dynamo frontend: requests",
+            (
+                Query(f"sum by ({WORKLOAD}) (dynamo_frontend_queued_requests{{{VLLM}}})", f"queued {{{{{WORKLOAD}}}}}"),
+                Query(f"sum by ({WORKLOAD}) (dynamo_frontend_inflight_requests{{{VLLM}}})", f"in flight {{{{{WORKLOAD}}}}}"),
+            ),
+        ),
+    ),
+)
+
+DASHBOARDS = (GPU_FLEET, SERVING)

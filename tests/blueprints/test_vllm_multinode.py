@@ -1,0 +1,256 @@
+"""The multi-node vLLM blueprint: LeaderWorkerSet shape, the Ray entry points, placement, EFA, service, checks,
+and the LeaderWorkerSet controller following the workload in the cluster stack."""
+
+import re
+import shlex
+import subprocess
+
+import kubernetes_validate
+import pytest
+
+from blueprints.standalone import main as standalone_main
+from tests.blueprints.conftest import by_kind
+from tests.helpers import assert_rejected, helm_charts, synth, write_config
+
+S3_MODEL = {
+    "type": "s3",
+    "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-405B-Instruct/",
+    "streamer_concurrency": 64,
+}
+LWS_NAME = "leaderworkerset.sigs.k8s.io/name"
+WORKER_INDEX = "leaderworkerset.sigs.k8s.io/worker-index"
+
+
+def _multinode(**fields):
+    return {
+        "name": "big",
+        "blueprint": "vllm-multinode",
+        "node_pool": "gpu-h100-efa",
+        "model": S3_MODEL,
+        "nodes": 2,
+        "tensor_parallel_size": 8,
+        **fields,
+    }
+
+
+def _objects(render, **fields) -> dict[str, dict]:
+    return by_kind(render({"workloads": [_multinode(**fields)]})["big"])
+
+
+def _templates(objects) -> dict[str, dict]:
+    group = objects["LeaderWorkerSet"]["spec"]["leaderWorkerTemplate"]
+    return {"leader": group["leaderTemplate"], "worker": group["workerTemplate"]}
+
+
+def _script(template) -> str:
+    [container] = template["spec"]["containers"]
+    assert container["command"][:2] == ["bash", "-c"]
+    return container["command"][2]
+
+
+def _kubelet_expanded(script: str, group_size: int = 2) -> str:
+    """What bash receives once the kubelet fills in the variables LeaderWorkerSet injects."""
+    return script.replace("$(LWS_GROUP_SIZE)", str(group_size)).replace("$(LWS_LEADER_ADDRESS)", "big-group-0.big-group.inference")
+
+
+def _serve_args(leader_script: str) -> list[str]:
+    [line] = [line for line in leader_script.splitlines() if line.startswith("exec vllm serve ")]
+    return shlex.split(line)[1:]
+
+
+def test_the_group_is_one_leader_and_nodes_minus_one_workers_recreated_together(render):
+    lws = _objects(render, nodes=3, replicas=2)["LeaderWorkerSet"]
+    assert lws["apiVersion"] == "leaderworkerset.x-k8s.io/v1" and lws["metadata"]["name"] == "big-group"
+    spec = lws["spec"]
+    assert spec["replicas"] == 2
+    assert spec["leaderWorkerTemplate"]["size"] == 3
+    assert spec["leaderWorkerTemplate"]["restartPolicy"] == "RecreateGroupOnPodRestart"
+    # LeaderReady would deadlock: workers wait for a Ready leader, the leader serves only once they joined.
+    assert spec["startupPolicy"] == "LeaderCreated"
+    assert _templates(by_kind([lws]))["leader"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_one_pod_per_node_without_squeezing_a_group_onto_one_host(render):
+    objects = _objects(render, replicas=2)
+    # exclusive-topology on kubernetes.io/hostname would require every pod of a group on the same host.
+    assert "leaderworkerset.sigs.k8s.io/exclusive-topology" not in (objects["LeaderWorkerSet"]["metadata"].get("annotations") or {})
+    for template in _templates(objects).values():
+        [term] = template["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert term["topologyKey"] == "kubernetes.io/hostname"
+        assert term["labelSelector"]["matchLabels"].items() <= template["metadata"]["labels"].items()
+
+
+def test_leader_and_workers_are_pinned_to_the_same_instance_type_in_the_zone(render):
+    templates = _templates(_objects(render))
+    selectors = [t["spec"]["nodeSelector"] for t in templates.values()]
+    assert (
+        selectors[0]
+        == selectors[1]
+        == {"llm-kit/pool": "gpu-h100-efa", "node.kubernetes.io/instance-type": "p5.48xlarge", "topology.k8s.aws/zone-id": "usw2-az2"}
+    )
+    for template in templates.values():
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in template["spec"]["tolerations"]
+
+
+def test_every_pod_gets_the_whole_node_its_efa_devices_and_shared_memory(render):
+    for role, template in _templates(_objects(render, shm_size_gib=64)).items():
+        [container] = template["spec"]["containers"]
+        limits = container["resources"]["limits"]
+        assert (limits["nvidia.com/gpu"], limits["vpc.amazonaws.com/efa"]) == ("8", "32"), role
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert (env["FI_PROVIDER"], env["NCCL_NET"]) == ("efa", "ofi"), role
+        assert container["securityContext"]["capabilities"]["add"] == ["IPC_LOCK"], role
+        assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "64Gi"}} in template["spec"]["volumes"], role
+        assert template["spec"]["serviceAccountName"] == "model-reader", role
+
+
+def test_leader_runs_the_ray_head_waits_for_the_group_then_serves_across_it(render):
+    script = _script(_templates(_objects(render, nodes=4, max_model_len=32768))["leader"])
+    lines = script.splitlines()
+    assert lines[0] == "set -euo pipefail"
+    assert lines[1] == "ray start --head --port=6379"
+    assert "$(LWS_GROUP_SIZE)" in lines[2] and lines[2].startswith("until ")
+    args = _serve_args(script)
+    assert args[:3] == ["vllm", "serve", S3_MODEL["uri"]]
+    flag = {
+        name: args[args.index(name) + 1]
+        for name in (
+            "--tensor-parallel-size",
+            "--pipeline-parallel-size",
+            "--distributed-executor-backend",
+            "--port",
+            "--max-model-len",
+            "--load-format",
+        )
+    }
+    assert flag["--tensor-parallel-size"] == "8"
+    assert flag["--pipeline-parallel-size"] == "4"
+    assert flag["--distributed-executor-backend"] == "ray"
+    assert (flag["--port"], flag["--max-model-len"], flag["--load-format"]) == ("8000", "32768", "runai_streamer")
+
+
+def test_workers_join_the_leaders_ray_cluster_and_block(render):
+    script = _script(_templates(_objects(render))["worker"])
+    assert script.splitlines()[0] == "set -euo pipefail"
+    assert re.search(r"ray start --address=\$\(LWS_LEADER_ADDRESS\):6379 --block", script)
+    assert "vllm serve" not in script
+
+
+@pytest.mark.parametrize("role", ["leader", "worker"])
+def test_entry_points_are_valid_bash_once_the_kubelet_fills_in_the_variables(render, role):
+    script = _kubelet_expanded(_script(_templates(_objects(render))[role]))
+    assert "$(LWS_" not in script
+    subprocess.run(["bash", "-n", "-c", script], check=True)
+
+
+def test_probes_and_scrape_hints_on_the_leader_only(render):
+    templates = _templates(_objects(render, startup_timeout_minutes=60))
+    leader = templates["leader"]["spec"]["containers"][0]
+    assert leader["startupProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert leader["startupProbe"]["periodSeconds"] * leader["startupProbe"]["failureThreshold"] == 60 * 60
+    assert templates["leader"]["metadata"]["annotations"]["prometheus.io/port"] == "8000"
+    worker = templates["worker"]["spec"]["containers"][0]
+    assert not {"startupProbe", "readinessProbe", "livenessProbe"} & worker.keys()
+    assert "annotations" not in templates["worker"]["metadata"]
+
+
+def test_service_sends_traffic_to_the_leaders_only(render):
+    objects = _objects(render)
+    service = objects["Service"]
+    assert service["metadata"]["name"] == "big"
+    assert service["spec"]["selector"] == {LWS_NAME: "big-group", WORKER_INDEX: "0"}
+    assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http"}]
+    # LeaderWorkerSet makes a headless Service named after the set for LWS_LEADER_ADDRESS; the names must differ.
+    assert objects["LeaderWorkerSet"]["metadata"]["name"] != service["metadata"]["name"]
+
+
+def test_a_disruption_budget_covers_every_pod_of_every_group(render):
+    objects = _objects(render, replicas=2)
+    budget = objects["PodDisruptionBudget"]["spec"]
+    assert budget["maxUnavailable"] == 1
+    for template in _templates(objects).values():
+        assert budget["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items()
+    assert "PodDisruptionBudget" not in _objects(render, replicas=1)
+
+
+def test_core_objects_and_pod_templates_pass_the_strict_schema(render):
+    objects = _objects(render, replicas=2)
+    for kind in ("Service", "PodDisruptionBudget"):
+        kubernetes_validate.validate(objects[kind], "1.35", strict=True)
+    for role, template in _templates(objects).items():
+        pod_template = {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": f"big-{role}"}, "template": template}
+        kubernetes_validate.validate(pod_template, "1.35", strict=True)
+
+
+def test_model_sources_reach_leader_and_workers(render):
+    fsx = by_kind(
+        render({"storage": {"fsx": {"enabled": True}}, "workloads": [_multinode(model={"type": "fsx", "sub_path": "models/llama-405b"})]})[
+            "big"
+        ]
+    )
+    templates = _templates(fsx)
+    assert _serve_args(_script(templates["leader"]))[2] == "/models/models/llama-405b"
+    for template in templates.values():
+        assert {"name": "models", "mountPath": "/models", "readOnly": True} in template["spec"]["containers"][0]["volumeMounts"]
+    hub = _templates(
+        _objects(render, model={"type": "hf", "repo_id": "meta-llama/Llama-3.1-405B-Instruct", "token_secret_name": "hf-token"})
+    )
+    for template in hub.values():
+        env = {e["name"]: e for e in template["spec"]["containers"][0]["env"]}
+        assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "hf-token"
+
+
+def test_python_dash_m_prints_the_leader_worker_set(tmp_path, capsys):
+    config = write_config(tmp_path, {"workloads": [_multinode()]})
+    assert standalone_main("vllm-multinode", ["--config", str(config)]) == 0
+    assert "kind: LeaderWorkerSet" in capsys.readouterr().out
+
+
+CHECKS = [
+    pytest.param(
+        _multinode(tensor_parallel_size=4),
+        ["workloads[0].tensor_parallel_size", "is 4, but each pod takes a whole node", "all of its 8 GPUs", "set tensor_parallel_size: 8"],
+        id="tp-below-the-node",
+    ),
+    pytest.param(
+        _multinode(nodes=1), ["workloads[0].nodes", "is 1, but a multi-node group needs at least 2 nodes", "blueprint: vllm"], id="one-node"
+    ),
+    pytest.param(
+        _multinode(tensor_parallel_size=16), ["needs 16 GPUs but p5.48xlarge has 8", "set tensor_parallel_size: 8"], id="tp-beyond-the-node"
+    ),
+]
+
+
+@pytest.mark.parametrize(("workload", "expected"), CHECKS)
+def test_bad_multinode_workloads_are_explained(tmp_path, workload, expected):
+    assert_rejected(tmp_path, {"workloads": [workload]}, expected)
+
+
+def _cluster_stack(tmp_path_factory, enabled: bool) -> dict:
+    folder = tmp_path_factory.mktemp("lws-on" if enabled else "lws-off")
+    return synth(write_config(folder, {"workloads": [_multinode(enabled=enabled)]}), folder / "out")["llm-kit-cluster"]
+
+
+@pytest.fixture(scope="module")
+def cluster_with_lws(tmp_path_factory):
+    return _cluster_stack(tmp_path_factory, enabled=True)
+
+
+@pytest.fixture(scope="module")
+def cluster_without_lws(tmp_path_factory):
+    return _cluster_stack(tmp_path_factory, enabled=False)
+
+
+def test_an_enabled_workload_makes_the_cluster_install_the_lws_chart(cluster_with_lws):
+    chart = helm_charts(cluster_with_lws)["lws"]
+    assert chart["Type"] == "Custom::AWSCDK-EKS-HelmChart"
+    properties = chart["Properties"]
+    assert (properties["Repository"], properties["Version"], properties["Namespace"]) == (
+        "oci://registry.k8s.io/lws/charts/lws",
+        "0.10.0",
+        "lws-system",
+    )
+
+
+def test_disabling_the_workload_removes_the_lws_chart(cluster_without_lws):
+    assert "lws" not in helm_charts(cluster_without_lws)
