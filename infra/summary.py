@@ -9,7 +9,7 @@ from pathlib import Path
 from infra.config.model import KitConfig
 
 
-def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Path, seconds: float) -> str:
+def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float) -> str:
     manifest = json.loads((outdir / "manifest.json").read_text())
     lines = [f"Synthesized {config.name} from {config_path} in {seconds:.1f}s"]
     lines.append(f"  zone       {config.placement.az_id} (nodes, GPUs, storage); control plane also in {config.placement.control_plane_az_id}")
@@ -39,8 +39,10 @@ def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Pat
     disabled = [w.name for w in config.workloads if not w.enabled]
     if disabled:
         lines.append(f"    disabled: {', '.join(disabled)}")
+    observability = config.observability
+    lines.append(f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts {'on' if observability.loads_alerts else 'off'}")
     lines.append(f"  cdk-nag    {_nag_status(outdir)}")
-    lines.append(f"  output     {outdir}/")
+    lines.append(f"  output     {outdir}/ (CloudFormation), {dist}/ (manifests), {charts}/ (Helm charts)")
     return "\n".join(lines)
 
 

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     except NagFailure as err:
         print(err, file=sys.stderr)
         return 1
-    print(render_summary(config, path, Path(args.outdir), Path(args.dist), time.perf_counter() - started))
+    print(render_summary(config, path, Path(args.outdir), Path(args.dist), Path(args.charts), time.perf_counter() - started))
     return 0
 
 
