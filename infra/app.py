@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import aws_cdk as cdk
+from constructs import Construct
 
 from blueprints.render import render_objects
 from infra import nag
 from infra.config.model import KitConfig
 from infra.stacks.cluster import ClusterStack
 from infra.stacks.network import NetworkStack
+from infra.stacks.pipeline import PipelineStack
 from infra.stacks.storage import StorageStack
 from infra.stacks.workloads import WorkloadsStack
 from infra.storage.refs import StorageRefs
@@ -21,17 +25,29 @@ def build_app(config: KitConfig, *, outdir: str | None = None, context: dict | N
     app = cdk.App(outdir=outdir, context=context, analytics_reporting=False)
     nag.enable_checks(app)
     env = cdk.Environment(account=config.account, region=config.region)
-
-    network = None
-    if config.network.existing_vpc is None:
-        network = NetworkStack(app, f"{config.name}-network", config=config, env=env).refs
-    storage = StorageRefs.from_config(config)
-    if config.storage.owns_resources:
-        storage = StorageStack(app, f"{config.name}-storage", config=config, network=network, env=env).refs
-    cluster = ClusterStack(app, f"{config.name}-cluster", config=config, network=network, env=env).cluster
-    WorkloadsStack(app, f"{config.name}-workloads", config=config, cluster=cluster, storage=storage, workloads=workload_objects, env=env)
+    add_stacks = partial(add_kit_stacks, config=config, env=env, workload_objects=workload_objects)
+    if config.pipeline.enabled:
+        PipelineStack(app, f"{config.name}-pipeline", config=config, add_stacks=add_stacks, env=env)
+    else:
+        add_stacks(app)
 
     cdk.Tags.of(app).add("llm-kit/name", config.name)
     for key, value in config.tags.items():
         cdk.Tags.of(app).add(key, value)
     return app
+
+
+def add_kit_stacks(scope: Construct, *, config: KitConfig, env: cdk.Environment, workload_objects: dict[str, list[dict]]) -> None:
+    """Network, storage, cluster and workloads, in the app itself or in a pipeline's Deploy stage (same stack names)."""
+
+    def stack_args(suffix: str) -> dict:
+        return {"stack_name": f"{config.name}-{suffix}", "env": env}
+
+    network = None
+    if config.network.existing_vpc is None:
+        network = NetworkStack(scope, f"{config.name}-network", config=config, **stack_args("network")).refs
+    storage = StorageRefs.from_config(config)
+    if config.storage.owns_resources:
+        storage = StorageStack(scope, f"{config.name}-storage", config=config, network=network, **stack_args("storage")).refs
+    cluster = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, **stack_args("cluster")).cluster
+    WorkloadsStack(scope, f"{config.name}-workloads", config=config, cluster=cluster, storage=storage, workloads=workload_objects, **stack_args("workloads"))

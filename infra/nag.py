@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -47,4 +49,26 @@ def _flatten(value: Any) -> str:
         return f"<{value['Ref']}>"
     if "Fn::GetAtt" in value:
         return "<{}.{}>".format(*value["Fn::GetAtt"])
+    if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+        return re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"])
     raise ValueError(f"cannot flatten {value!r}")
+
+
+def acknowledge_policy_wildcards(scope: IConstruct, reason: str) -> None:
+    """Acknowledge IAM5 for every wildcard resource or action in the IAM policies below scope, one finding each.
+
+    For constructs whose policies a library generates (CDK Pipelines): call it after they are complete."""
+    stack = cdk.Stack.of(scope)
+    for construct in scope.node.find_all():
+        if isinstance(construct, iam.CfnPolicy | iam.CfnManagedPolicy):
+            document = stack.resolve(construct.policy_document)
+            for statement in _as_list(document.get("Statement", [])):
+                for key, prefix in (("Resource", "Resource"), ("Action", "Action")):
+                    for value in _as_list(statement.get(key, [])):
+                        text = _flatten(value)
+                        if "*" in text:
+                            acknowledge(construct, "IAM5", reason, finding=f"{prefix}::{text}")
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]

@@ -24,6 +24,7 @@ def cross_checks(config: KitConfig) -> list[ConfigIssue]:
     issues += _storage(config)
     issues += node_pool_issues(config)
     issues += workload_issues(config)
+    issues += _pipeline(config)
     return issues
 
 
@@ -122,3 +123,18 @@ def _cluster(config: KitConfig) -> list[ConfigIssue]:
 
 def _storage(config: KitConfig) -> list[ConfigIssue]:
     return storage_issues(config.storage)
+
+
+def _pipeline(config: KitConfig) -> list[ConfigIssue]:
+    pipeline = config.pipeline
+    if not pipeline.enabled:
+        return []
+    issues = []
+    for key in ("connection_arn", "repository"):
+        if getattr(pipeline, key) is None:
+            issues.append(ConfigIssue(f"pipeline.{key}", "is required when the pipeline is enabled", fix=f"set pipeline.{key}, or pipeline.enabled: false"))
+    if config.account is None:
+        issues.append(
+            ConfigIssue("account", "a pipeline deploys to a fixed account, so it must be named", fix="set account to the 12-digit ID the pipeline deploys into")
+        )
+    return issues

@@ -12,6 +12,7 @@ from infra.config.cluster import Cluster
 from infra.config.network import Network, Placement
 from infra.config.node_pools import CapacityBlockNodeGroup, Karpenter, NodePool
 from infra.config.observability import Observability
+from infra.config.pipeline import Pipeline
 from infra.config.storage import Storage
 
 
@@ -42,3 +43,5 @@ class KitConfig(StrictModel):
     """Inference workloads, each rendered by its blueprint (vllm, triton, vllm-multinode, dynamo)."""
     observability: Observability = Observability()
     """Metrics, GPU telemetry, alerts: an AMP workspace and managed scraper by default."""
+    pipeline: Pipeline = Pipeline()
+    """Optional: deploy through a CDK Pipelines CodePipeline rather than `cdk deploy`."""
