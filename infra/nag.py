@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
@@ -54,10 +55,11 @@ def _flatten(value: Any) -> str:
     raise ValueError(f"cannot flatten {value!r}")
 
 
-def acknowledge_policy_wildcards(scope: IConstruct, reason: str) -> None:
+def acknowledge_policy_wildcards(scope: IConstruct, reason: str | Callable[[str], str]) -> None:
     """Acknowledge IAM5 for every wildcard resource or action in the IAM policies below scope, one finding each.
 
-    For constructs whose policies a library generates (CDK Pipelines): call it after they are complete."""
+    reason: one text, or a function from the finding's text to its reason. For policies a library
+    generates (CDK Pipelines), call it once they are complete."""
     stack = cdk.Stack.of(scope)
     for construct in scope.node.find_all():
         if isinstance(construct, iam.CfnPolicy | iam.CfnManagedPolicy):
@@ -67,7 +69,8 @@ def acknowledge_policy_wildcards(scope: IConstruct, reason: str) -> None:
                     for value in _as_list(statement.get(key, [])):
                         text = _flatten(value)
                         if "*" in text:
-                            acknowledge(construct, "IAM5", reason, finding=f"{prefix}::{text}")
+                            why = reason(text) if callable(reason) else reason
+                            acknowledge(construct, "IAM5", why, finding=f"{prefix}::{text}")
 
 
 def _as_list(value: Any) -> list:

@@ -48,7 +48,7 @@ class Karpenter(Construct):
             ),
         )
         controller.add_managed_policy(policy)
-        _acknowledge_wildcards(policy)
+        nag.acknowledge_policy_wildcards(policy, _wildcard_reason)
         association = eks.CfnPodIdentityAssociation(
             self,
             "PodIdentity",
@@ -101,16 +101,5 @@ _WILDCARD_REASONS = {
 }
 
 
-def _acknowledge_wildcards(policy: iam.ManagedPolicy) -> None:
-    """One acknowledgment per wildcard resource of the controller policy, each with its own reason."""
-    resources = {resource for statement in policy.document.to_json()["Statement"] for resource in _as_list(statement.get("Resource"))}
-    for resource in resources:
-        text = nag.finding_text(policy, resource)
-        if not text.endswith("*"):
-            continue
-        reason = next(r for suffix, r in _WILDCARD_REASONS.items() if text.endswith(suffix))
-        nag.acknowledge(policy, "IAM5", reason, finding=f"Resource::{text}")
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
+def _wildcard_reason(text: str) -> str:
+    return next(reason for suffix, reason in _WILDCARD_REASONS.items() if text.endswith(suffix))
