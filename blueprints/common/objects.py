@@ -65,3 +65,24 @@ def disruption_budget(scope: Construct, name: str, blueprint: str, selector: dic
         labels_=labels(name, blueprint),
         body={"spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}}},
     )
+
+
+def server_deployment(scope: Construct, name: str, blueprint: str, *, replicas: int, pod: dict, pod_annotations: dict) -> cdk8s.ApiObject:
+    """A model server Deployment that surges one replica on a new node rather than drop serving capacity in a rollout."""
+    pod_labels = labels(name, blueprint, "server")
+    return api_object(
+        scope,
+        "deployment",
+        api_version="apps/v1",
+        kind="Deployment",
+        name=name,
+        labels_=pod_labels,
+        body={
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": selector_labels(name)},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                "template": {"metadata": {"labels": pod_labels, "annotations": pod_annotations}, "spec": pod},
+            }
+        },
+    )

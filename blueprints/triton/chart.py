@@ -84,29 +84,13 @@ class TritonChart(cdk8s.Chart):
         }
         # Triton reads the repository once, at start-up: a changed model.json must roll the pods.
         digest = hashlib.sha256("".join(data.values()).encode()).hexdigest()[:16]
-        pod_labels = objects.labels(name, BLUEPRINT, "server")
-        objects.api_object(
+        objects.server_deployment(
             self,
-            "deployment",
-            api_version="apps/v1",
-            kind="Deployment",
-            name=name,
-            labels_=pod_labels,
-            body={
-                "spec": {
-                    "replicas": workload.replicas,
-                    "selector": {"matchLabels": selector},
-                    # Surge one replica on a new node rather than drop serving capacity during a rollout.
-                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                    "template": {
-                        "metadata": {
-                            "labels": pod_labels,
-                            "annotations": {**objects.scrape_annotations(PORTS["metrics"]), REPOSITORY_HASH_ANNOTATION: digest},
-                        },
-                        "spec": server_pod(workload, placement, model, repository_volume),
-                    },
-                }
-            },
+            name,
+            BLUEPRINT,
+            replicas=workload.replicas,
+            pod=server_pod(workload, placement, model, repository_volume),
+            pod_annotations={**objects.scrape_annotations(PORTS["metrics"]), REPOSITORY_HASH_ANNOTATION: digest},
         )
         ports = [{"name": port_name, "port": port, "targetPort": port_name} for port_name, port in PORTS.items()]
         objects.service(self, name, BLUEPRINT, selector, ports, health_path="/v2/health/ready")

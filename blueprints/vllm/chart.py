@@ -49,26 +49,7 @@ class VllmChart(cdk8s.Chart):
             "volumes": volumes,
             **scheduling.gpu_scheduling(placement, selector),
         }
-        objects.api_object(
-            self,
-            "deployment",
-            api_version="apps/v1",
-            kind="Deployment",
-            name=name,
-            labels_=objects.labels(name, BLUEPRINT, "server"),
-            body={
-                "spec": {
-                    "replicas": workload.replicas,
-                    "selector": {"matchLabels": selector},
-                    # Surge one replica on a new node rather than drop serving capacity during a rollout.
-                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                    "template": {
-                        "metadata": {"labels": objects.labels(name, BLUEPRINT, "server"), "annotations": objects.scrape_annotations(workload.port)},
-                        "spec": pod,
-                    },
-                }
-            },
-        )
+        objects.server_deployment(self, name, BLUEPRINT, replicas=workload.replicas, pod=pod, pod_annotations=objects.scrape_annotations(workload.port))
         objects.service(self, name, BLUEPRINT, selector, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
         objects.disruption_budget(self, name, BLUEPRINT, selector, workload.replicas)
         if workload.autoscaling:

@@ -8,8 +8,6 @@ import types
 from pathlib import Path
 
 import boto3
-import botocore.loaders
-import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -29,50 +27,8 @@ EXPECTED = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def shared_botocore_loader():
-    """Every boto3 Session re-parses botocore's JSON models; share one loader so the suite stays fast."""
-    loaders = {}
-
-    def cached(search_path_string=None):
-        if search_path_string not in loaders:
-            loaders[search_path_string] = botocore.loaders.create_loader(search_path_string)
-        return loaders[search_path_string]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.session, "create_loader", cached)
-        yield
-
-
 @pytest.fixture
-def aws_env(monkeypatch, tmp_path):
-    empty = tmp_path / "empty-aws-file"
-    empty.write_text("")
-    for var in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_REGION",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return empty
-
-
-@pytest.fixture
-def s3(aws_env):
+def s3(clean_aws_env):
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
@@ -315,13 +271,13 @@ def test_missing_bucket(s3, model_dir, capsys):
     assert_user_error(code, capsys, "'no-such-bucket-here' does not exist", "aws s3 mb")
 
 
-def test_no_credentials(aws_env, model_dir, monkeypatch, capsys):
+def test_no_credentials(clean_aws_env, model_dir, monkeypatch, capsys):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     assert_user_error(cli(src=model_dir), capsys, "no AWS credentials", "--profile")
 
 
-def test_unknown_profile(aws_env, model_dir, capsys):
+def test_unknown_profile(clean_aws_env, model_dir, capsys):
     assert_user_error(cli("--profile", "nope", src=model_dir), capsys, "profile 'nope' not found")
 
 
@@ -410,7 +366,7 @@ def test_unreadable_file(s3, model_dir, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("name", ["../escape", "has space", "a//b", "dollar$", "/leading", "org/./x"])
-def test_invalid_name(aws_env, tmp_path, capsys, name):
+def test_invalid_name(clean_aws_env, tmp_path, capsys, name):
     code = sm.main(["--bucket", BUCKET, "--name", name, "--source", str(tmp_path)])
     assert_user_error(code, capsys, f"invalid --name {name!r}")
 
