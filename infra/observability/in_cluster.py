@@ -13,25 +13,11 @@ from infra.observability.dashboards import rendered
 from infra.observability.exporters import KSM_VALUES, NAMESPACE
 from infra.observability.rules import rule_groups
 from infra.observability.scrape import KARPENTER_NAME, KARPENTER_NAMESPACE, annotated_pod_relabelings
+from infra.cluster.storage_class import DEFAULT_STORAGE_CLASS
 from infra.versions import KUBE_PROMETHEUS_STACK
 
 RELEASE = "kube-prometheus-stack"
-STORAGE_CLASS = "monitoring-gp3"
 NODE_LABEL = [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}]
-
-
-def storage_class() -> dict:
-    return {
-        "apiVersion": "storage.k8s.io/v1",
-        "kind": "StorageClass",
-        "metadata": {"name": STORAGE_CLASS},
-        "provisioner": "ebs.csi.aws.com",
-        "parameters": {"type": "gp3", "encrypted": "true"},
-        # The volume is created in the zone of the node Prometheus lands on: the one zone of the kit.
-        "volumeBindingMode": "WaitForFirstConsumer",
-        "allowVolumeExpansion": True,
-        "reclaimPolicy": "Delete",
-    }
 
 
 def pod_monitors(interval: str) -> list[dict]:
@@ -77,7 +63,7 @@ def stack_values(config: KitConfig) -> dict:
                 "storageSpec": {
                     "volumeClaimTemplate": {
                         "spec": {
-                            "storageClassName": STORAGE_CLASS,
+                            "storageClassName": DEFAULT_STORAGE_CLASS,
                             "accessModes": ["ReadWriteOnce"],
                             "resources": {"requests": {"storage": f"{settings.in_cluster.storage_gib}Gi"}},
                         }
@@ -109,7 +95,6 @@ def dashboard_config_maps() -> list[dict]:
 class InClusterPrometheus(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, after: Construct) -> None:
         super().__init__(scope, construct_id)
-        volumes = cluster.add_manifest("MonitoringStorageClass", storage_class())
         self.chart = cluster.add_helm_chart(
             "KubePrometheusStack",
             chart=RELEASE,
@@ -121,7 +106,7 @@ class InClusterPrometheus(Construct):
             wait=True,
             values=stack_values(config),
         )
-        self.chart.node.add_dependency(after, volumes)
+        self.chart.node.add_dependency(after)
         self.dashboards = None
         if config.observability.in_cluster.grafana:
             self.dashboards = cluster.add_manifest("GrafanaDashboards", *dashboard_config_maps())

@@ -46,8 +46,9 @@ class ClusterStack(cdk.Stack):
             system_nodegroup=self.system_nodes.nodegroup,
         )
         self.controllers = Controllers(self, "Controllers", cluster=self.cluster, names=required_controllers(config), after=self.system_nodes.nodegroup)
-        for chart in self.controllers.charts.values():
-            chart.node.add_dependency(storage_class)
         self.observability = Observability(self, "Observability", config=config, cluster=self.cluster, network=network, after=self.system_nodes.nodegroup)
+        # NATS (Dynamo platform) and Prometheus ask for volumes of the default class.
+        for consumer in (self.controllers, self.observability):
+            consumer.node.add_dependency(storage_class)
         cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
         cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)

@@ -10,7 +10,7 @@ from blueprints.standalone import main as standalone_main
 from infra.config import load_config
 from infra.versions import DYNAMO_PLATFORM
 from tests.blueprints.conftest import by_kind
-from tests.helpers import assert_rejected, helm_charts, synth, write_config
+from tests.helpers import assert_rejected, helm_charts, helm_values, kubernetes_objects, synth, write_config
 
 S3_MODEL = {"type": "s3", "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/", "streamer_concurrency": 32}
 DISAGGREGATED = {"mode": "disaggregated", "prefill_workers": 3, "prefill_tensor_parallel_size": 2, "decode_workers": 1, "decode_tensor_parallel_size": 8}
@@ -213,3 +213,12 @@ def test_without_a_dynamo_workload_no_operator_is_installed(tmp_path):
     assert "dynamo" not in required_controllers(load_config(write_config(tmp_path)))
     disabled = load_config(write_config(tmp_path, {"workloads": [_dynamo(enabled=False)]}, name="off.yaml"))
     assert required_controllers(disabled) == set()
+
+
+def test_the_platform_waits_for_the_default_storage_class_its_nats_volume_needs(dynamo_cluster):
+    chart = helm_charts(dynamo_cluster)["dynamo-platform"]
+    values = json.loads(helm_values(chart["Properties"]["Values"]))
+    assert values["nats"]["config"]["jetstream"]["fileStore"]["pvc"]["storageClassName"] == "gp3-encrypted"
+    assert "nodeAffinity" in values["dynamo-operator"]["controllerManager"]["affinity"]
+    storage_class = next(name for name, objects in kubernetes_objects(dynamo_cluster).items() if objects[0]["kind"] == "StorageClass")
+    assert storage_class in chart["DependsOn"]

@@ -19,7 +19,7 @@ def test_in_cluster_installs_the_pinned_kube_prometheus_stack(in_cluster_cluster
     values = json.loads(helm_values(stack["Values"]))
     spec = values["prometheus"]["prometheusSpec"]
     assert spec["podMonitorSelectorNilUsesHelmValues"] is False and spec["ruleSelectorNilUsesHelmValues"] is False
-    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "monitoring-gp3"
+    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "gp3-encrypted"
     monitors = {m["name"]: m for m in values["prometheus"]["additionalPodMonitors"]}
     assert monitors["llm-kit-workloads"]["selector"] == {"matchExpressions": [{"key": "llm-kit/workload", "operator": "Exists"}]}
     assert monitors["karpenter"]["podMetricsEndpoints"][0]["port"] == "http-metrics"
@@ -33,7 +33,7 @@ def test_in_cluster_installs_the_pinned_kube_prometheus_stack(in_cluster_cluster
 def test_in_cluster_objects_pass_the_strict_schema(in_cluster_cluster):
     manifests = [obj for items in kubernetes_objects(in_cluster_cluster).values() for obj in items]
     kinds = {(obj["kind"], obj["metadata"]["name"]) for obj in manifests}
-    assert ("StorageClass", "monitoring-gp3") in kinds
+    assert ("StorageClass", "gp3-encrypted") in kinds
     assert ("ConfigMap", "llm-kit-gpu-fleet") in kinds and ("ConfigMap", "llm-kit-serving") in kinds
     for obj in manifests:
         if obj["kind"] in ("StorageClass", "ConfigMap"):
