@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import aws_eks_v2 as eks
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from infra.cluster.storage_class import DEFAULT_STORAGE_CLASS
 from infra.cluster.system_nodes import SYSTEM_POOL_LABEL
@@ -34,7 +34,7 @@ CONTROLLERS = {
 
 
 class Controllers(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, cluster: eks.Cluster, names: set[str], after: Construct) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, cluster: eks.Cluster, names: set[str], after: IDependable) -> None:
         super().__init__(scope, construct_id)
         self.charts: dict[str, eks.HelmChart] = {}
         for name in sorted(names):

@@ -4,7 +4,7 @@ benchmark Jobs' AWS access. One construct, added to the cluster stack after the 
 from __future__ import annotations
 
 from aws_cdk import aws_eks_v2 as eks
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from infra.config.model import KitConfig
 from infra.network.refs import NetworkRefs
@@ -16,7 +16,7 @@ from infra.observability.in_cluster import InClusterPrometheus
 
 
 class Observability(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, network: NetworkRefs, after: Construct) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, network: NetworkRefs, after: IDependable) -> None:
         super().__init__(scope, construct_id)
         settings = config.observability
         self.backend = None

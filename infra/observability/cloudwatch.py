@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from infra import nag
 from infra.cluster.pod_identity import pod_identity_role
@@ -16,7 +16,7 @@ POLICY = "CloudWatchAgentServerPolicy"
 
 
 class CloudWatchObservability(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, cluster: eks.ICluster, after: Construct) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, cluster: eks.ICluster, after: IDependable) -> None:
         super().__init__(scope, construct_id)
         self.role = pod_identity_role(self, "AgentRole", description="CloudWatch agent of the CloudWatch Observability add-on")
         self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(POLICY))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import aws_eks_v2 as eks
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from infra.cluster.system_nodes import SYSTEM_POOL_LABEL
 from infra.config.model import KitConfig
@@ -52,7 +52,7 @@ def dcgm_values(config: KitConfig, *, service_monitor: bool) -> dict:
 
 
 class Exporters(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, after: Construct, service_monitors: bool, state_metrics: bool) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, after: IDependable, service_monitors: bool, state_metrics: bool) -> None:
         super().__init__(scope, construct_id)
         self.charts: dict[str, eks.HelmChart] = {}
         if config.observability.runs_dcgm_exporter:

@@ -4,7 +4,7 @@ kube-state-metrics, Grafana with the kit's dashboards, and monitors for the work
 from __future__ import annotations
 
 from aws_cdk import aws_eks_v2 as eks
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from blueprints.common.objects import WORKLOAD_LABEL
 from infra.cluster.system_nodes import SYSTEM_POOL_LABEL
@@ -93,7 +93,7 @@ def dashboard_config_maps() -> list[dict]:
 
 
 class InClusterPrometheus(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, after: Construct) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, after: IDependable) -> None:
         super().__init__(scope, construct_id)
         self.chart = cluster.add_helm_chart(
             "KubePrometheusStack",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from constructs import Construct
+from constructs import Construct, DependencyGroup
 
 from blueprints.render import required_controllers
 from infra.cluster.addons import ManagedAddons
@@ -45,10 +45,9 @@ class ClusterStack(cdk.Stack):
             efa_security_group=self.efa.security_group,
             system_nodegroup=self.system_nodes.nodegroup,
         )
-        self.controllers = Controllers(self, "Controllers", cluster=self.cluster, names=required_controllers(config), after=self.system_nodes.nodegroup)
-        self.observability = Observability(self, "Observability", config=config, cluster=self.cluster, network=network, after=self.system_nodes.nodegroup)
-        # NATS (Dynamo platform) and Prometheus ask for volumes of the default class.
-        for consumer in (self.controllers, self.observability):
-            consumer.node.add_dependency(storage_class)
+        # Charts that run pods and may ask for volumes (NATS in the Dynamo platform, Prometheus) wait for both.
+        nodes_and_volumes = DependencyGroup(self.system_nodes.nodegroup, storage_class)
+        self.controllers = Controllers(self, "Controllers", cluster=self.cluster, names=required_controllers(config), after=nodes_and_volumes)
+        self.observability = Observability(self, "Observability", config=config, cluster=self.cluster, network=network, after=nodes_and_volumes)
         cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
         cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)
