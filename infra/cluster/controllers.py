@@ -8,6 +8,7 @@ from constructs import Construct, IDependable
 from infra.cluster.storage_class import DEFAULT_STORAGE_CLASS
 from infra.cluster.system_nodes import SYSTEM_POOL_LABEL
 from infra.versions import DYNAMO_PLATFORM, LEADER_WORKER_SET
+from infra.cluster.helm import install_chart
 
 def _on_system_nodes() -> dict:
     [(key, value)] = SYSTEM_POOL_LABEL.items()
@@ -39,16 +40,8 @@ class Controllers(Construct):
         self.charts: dict[str, eks.HelmChart] = {}
         for name in sorted(names):
             spec = CONTROLLERS[name]
-            chart = cluster.add_helm_chart(
-                f"Controller-{name}",
-                chart=spec["chart"],
-                repository=spec["pin"].repository,
-                version=spec["pin"].version,
-                release=spec["release"],
-                namespace=spec["namespace"],
-                create_namespace=True,
-                wait=True,
-                values=spec["values"],
+            chart = install_chart(
+                cluster, f"Controller-{name}", chart=spec["chart"], pin=spec["pin"], release=spec["release"], namespace=spec["namespace"], wait=True, values=spec["values"]
             )
             chart.node.add_dependency(after)
             self.charts[name] = chart

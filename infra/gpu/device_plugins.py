@@ -9,6 +9,7 @@ from __future__ import annotations
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from infra.cluster.helm import install_chart
 from infra.gpu.node_pool_manifests import AMI_FAMILY_LABEL, EFA_LABEL
 from infra.versions import EFA_DEVICE_PLUGIN, NVIDIA_DEVICE_PLUGIN
 
@@ -24,22 +25,8 @@ class DevicePlugins(Construct):
         super().__init__(scope, construct_id)
         self.charts: dict[str, eks.HelmChart] = {}
         if nvidia:
-            self.charts["nvidia"] = cluster.add_helm_chart(
-                "NvidiaDevicePlugin",
-                chart="nvidia-device-plugin",
-                repository=NVIDIA_DEVICE_PLUGIN.repository,
-                version=NVIDIA_DEVICE_PLUGIN.version,
-                release="nvidia-device-plugin",
-                namespace="kube-system",
-                values={"tolerations": GPU_TOLERATIONS, "affinity": _only_on(AMI_FAMILY_LABEL, "al2023")},
-            )
+            values = {"tolerations": GPU_TOLERATIONS, "affinity": _only_on(AMI_FAMILY_LABEL, "al2023")}
+            self.charts["nvidia"] = install_chart(cluster, "NvidiaDevicePlugin", chart="nvidia-device-plugin", pin=NVIDIA_DEVICE_PLUGIN, namespace="kube-system", values=values)
         if efa:
-            self.charts["efa"] = cluster.add_helm_chart(
-                "EfaDevicePlugin",
-                chart="aws-efa-k8s-device-plugin",
-                repository=EFA_DEVICE_PLUGIN.repository,
-                version=EFA_DEVICE_PLUGIN.version,
-                release="aws-efa-k8s-device-plugin",
-                namespace="kube-system",
-                values={"tolerations": GPU_TOLERATIONS, "affinity": _only_on(EFA_LABEL, "true")},
-            )
+            values = {"tolerations": GPU_TOLERATIONS, "affinity": _only_on(EFA_LABEL, "true")}
+            self.charts["efa"] = install_chart(cluster, "EfaDevicePlugin", chart="aws-efa-k8s-device-plugin", pin=EFA_DEVICE_PLUGIN, namespace="kube-system", values=values)

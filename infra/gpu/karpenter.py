@@ -14,6 +14,7 @@ from infra.config.model import KitConfig
 from infra.gpu.interruption import InterruptionQueue
 from infra.gpu.karpenter_policy import Scope, controller_statements
 from infra.versions import KARPENTER
+from infra.cluster.helm import install_chart
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
@@ -57,15 +58,14 @@ class Karpenter(Construct):
             service_account=SERVICE_ACCOUNT,
             role_arn=controller.role_arn,
         )
-        self.chart = cluster.add_helm_chart(
+        self.chart = install_chart(
+            cluster,
             "Chart",
             chart="karpenter",
-            repository=KARPENTER.repository,
-            version=KARPENTER.version,
-            release="karpenter",
+            pin=KARPENTER,
             namespace=NAMESPACE,
             wait=True,
-            timeout=cdk.Duration.minutes(10),
+            timeout_minutes=10,
             values={
                 "replicas": config.karpenter.replicas,
                 "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},

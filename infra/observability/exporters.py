@@ -10,6 +10,7 @@ from infra.config.model import KitConfig
 from infra.gpu.node_pool_manifests import ACCELERATOR_LABEL, GPU_TAINT
 from infra.observability.scrape import DCGM_NAME, KSM_NAME
 from infra.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
+from infra.cluster.helm import install_chart
 
 NAMESPACE = "monitoring"
 # Node labels the alert rules and dashboards select on; kube-state-metrics exports only allow-listed labels.
@@ -63,14 +64,4 @@ class Exporters(Construct):
             chart.node.add_dependency(after)
 
     def _chart(self, cluster: eks.Cluster, name: str, pin, values: dict) -> eks.HelmChart:
-        return cluster.add_helm_chart(
-            name,
-            chart=name,
-            repository=pin.repository,
-            version=pin.version,
-            release=name,
-            namespace=NAMESPACE,
-            create_namespace=True,
-            wait=False,
-            values=values,
-        )
+        return install_chart(cluster, name, chart=name, pin=pin, namespace=NAMESPACE, values=values)

@@ -15,6 +15,7 @@ from infra.observability.rules import rule_groups
 from infra.observability.scrape import KARPENTER_NAME, KARPENTER_NAMESPACE, annotated_pod_relabelings
 from infra.cluster.storage_class import DEFAULT_STORAGE_CLASS
 from infra.versions import KUBE_PROMETHEUS_STACK
+from infra.cluster.helm import install_chart
 
 RELEASE = "kube-prometheus-stack"
 NODE_LABEL = [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}]
@@ -95,16 +96,8 @@ def dashboard_config_maps() -> list[dict]:
 class InClusterPrometheus(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, after: IDependable) -> None:
         super().__init__(scope, construct_id)
-        self.chart = cluster.add_helm_chart(
-            "KubePrometheusStack",
-            chart=RELEASE,
-            repository=KUBE_PROMETHEUS_STACK.repository,
-            version=KUBE_PROMETHEUS_STACK.version,
-            release=RELEASE,
-            namespace=NAMESPACE,
-            create_namespace=True,
-            wait=True,
-            values=stack_values(config),
+        self.chart = install_chart(
+            cluster, "KubePrometheusStack", chart=RELEASE, pin=KUBE_PROMETHEUS_STACK, namespace=NAMESPACE, wait=True, values=stack_values(config)
         )
         self.chart.node.add_dependency(after)
         self.dashboards = None
