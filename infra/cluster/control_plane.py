@@ -49,11 +49,9 @@ class ControlPlane(Construct):
             secrets_encryption_key=self.secrets_key,
             cluster_logging=[_LOG_TYPES[name] for name in settings.logging],
             bootstrap_cluster_creator_admin_permissions=True,
-            kubectl_provider_options=eks.KubectlProviderOptions(
-                kubectl_layer=KubectlV35Layer(self, "KubectlLayer"),
-                private_subnets=network.node_subnets,
-            ),
+            kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=KubectlV35Layer(self, "KubectlLayer")),
         )
+        self._kubectl_in_node_subnets(network)
         for index, arn in enumerate(settings.admin_principal_arns):
             self.cluster.grant_access(
                 f"Admin{index}",
@@ -61,6 +59,15 @@ class ControlPlane(Construct):
                 [eks.AccessPolicy.from_access_policy_name(CLUSTER_ADMIN_POLICY, access_scope_type=eks.AccessScopeType.CLUSTER)],
             )
         self._acknowledge(config, public_cidrs)
+
+    def _kubectl_in_node_subnets(self, network: NetworkRefs) -> None:
+        """aws-eks-v2 puts the kubectl provider in the cluster's own subnets whenever the endpoint is private, whatever
+        KubectlProviderOptions says. Ours are isolated /28s for the control plane; the provider must reach chart
+        repositories, so its functions go to the node subnets, which route through the NAT gateway."""
+        provider = self.cluster.node.find_child("KubectlProvider")
+        functions = [provider.node.find_child("Handler"), provider.node.find_child("Provider").node.find_child("framework-onEvent")]
+        for function in functions:
+            function.node.default_child.add_property_override("VpcConfig.SubnetIds", [subnet.subnet_id for subnet in network.node_subnets])
 
     def _acknowledge(self, config: KitConfig, public_cidrs: list[str]) -> None:
         nag.acknowledge_managed_policies(

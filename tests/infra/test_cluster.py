@@ -113,3 +113,13 @@ def test_default_storage_class_is_encrypted_gp3_after_the_ebs_driver(cluster_tem
     assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
     ebs = next(n for n, b in resources(cluster_template, "AWS::EKS::Addon").items() if b["Properties"]["AddonName"] == "aws-ebs-csi-driver")
     assert ebs in cluster_template["Resources"][logical_id]["DependsOn"]
+
+
+def test_kubectl_provider_runs_in_the_node_subnet_that_reaches_chart_repositories(default_templates, cluster_template):
+    functions = [f["Properties"] for f in resources(cluster_template, "AWS::Lambda::Function").values() if "VpcConfig" in f["Properties"]]
+    assert len(functions) == 2
+    for function in functions:
+        [subnet_ref] = function["VpcConfig"]["SubnetIds"]
+        subnet = subnet_of(default_templates, subnet_ref)
+        tags = {tag["Key"]: tag["Value"] for tag in subnet["Properties"]["Tags"]}
+        assert tags["llm-kit/subnet-role"] == "nodes"

@@ -62,3 +62,8 @@ def test_logging_and_addon_pins_follow_the_config(variant):
     addons = {a["Properties"]["AddonName"]: a["Properties"] for a in resources(template, "AWS::EKS::Addon").values()}
     assert addons["vpc-cni"]["AddonVersion"] == "v1.20.4-eksbuild.1"
     assert "AddonVersion" not in addons["coredns"]
+
+
+def test_kubectl_provider_uses_the_existing_node_subnets(variant):
+    functions = [f["Properties"] for f in resources(variant["byo-kit-cluster"], "AWS::Lambda::Function").values() if "VpcConfig" in f["Properties"]]
+    assert [f["VpcConfig"]["SubnetIds"] for f in functions] == [["subnet-0aaaaaaaaaaaaaaa1"]] * 2
