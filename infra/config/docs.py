@@ -80,7 +80,9 @@ def _variants_of(root: dict, prop: dict) -> list[tuple[str, dict]]:
     items = prop.get("items", {})
     mapping = items.get("discriminator", {}).get("mapping", {})
     field = items.get("discriminator", {}).get("propertyName")
-    return [(f"{field}={tag}", _resolve(root, {"$ref": ref})) for tag, ref in mapping.items()]
+    tag_of_ref = {ref: tag for tag, ref in mapping.items()}
+    ordered = [option["$ref"] for option in items.get("oneOf", []) if "$ref" in option]
+    return [(f"{field}={tag_of_ref[ref]}", _resolve(root, {"$ref": ref})) for ref in ordered if ref in tag_of_ref]
 
 
 def _object_of(root: dict, prop: dict) -> dict | None:
@@ -101,7 +103,9 @@ def _type_of(root: dict, prop: dict) -> str:
     kinds = []
     for option in options:
         option = _resolve(root, option)
-        if "enum" in option:
+        if "discriminator" in option:
+            kinds.append(f"mapping, one per `{option['discriminator']['propertyName']}`")
+        elif "enum" in option:
             kinds.append(" \\| ".join(f"`{v}`" for v in option["enum"]))
         elif "const" in option:
             kinds.append(f"`{option['const']}`")

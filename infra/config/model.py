@@ -40,7 +40,7 @@ class KitConfig(StrictModel):
     capacity_block_node_groups: list[CapacityBlockNodeGroup] = []
     """Managed node groups that run a fixed capacity block (the alternative to a reserved Karpenter pool)."""
     workloads: list[Workload] = []
-    """Inference workloads, each rendered by its blueprint (vllm, triton, vllm-multinode, dynamo)."""
+    """Inference workloads (and benchmarks), each rendered by its blueprint: vllm, triton, vllm-multinode, dynamo, benchmark."""
     observability: Observability = Observability()
     """Metrics, GPU telemetry, alerts: an AMP workspace and managed scraper by default."""
     pipeline: Pipeline = Pipeline()
