@@ -1,0 +1,66 @@
+"""NodePool/EC2NodeClass rendering for the pool variants the default config does not exercise."""
+
+import email
+
+import yaml
+
+from infra.config.node_pools import NodePool
+from infra.gpu.node_pool_manifests import NodeClassContext, node_class, node_pool
+
+CONTEXT = NodeClassContext(
+    cluster_name="kit",
+    az_id="usw2-az2",
+    node_role_name="kit-nodes",
+    subnet_ids=["subnet-0aaaaaaaaaaaaaaa1"],
+    security_group_ids=["sg-0cluster"],
+    efa_security_group_id="sg-0efa",
+    placement_group_name="kit-pg",
+)
+
+
+def _pool(**fields):
+    return NodePool.model_validate({"name": "p", "instance_types": ["g6e.12xlarge"], "gpu_limit": 8, **fields})
+
+
+def test_al2023_pool_uses_nodeadm_fast_image_pull_and_raid0_instance_store():
+    spec = node_class(_pool(ami_family="al2023"), CONTEXT)["spec"]
+    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20260724"}]
+    assert spec["instanceStorePolicy"] == "RAID0"
+    [part] = email.message_from_string(spec["userData"]).get_payload()
+    assert yaml.safe_load(part.get_payload())["spec"]["featureGates"] == {"FastImagePull": True}
+    [root] = spec["blockDeviceMappings"]
+    assert root["deviceName"] == "/dev/xvda" and root["rootVolume"] is True and root["ebs"]["encrypted"] is True
+
+
+def test_prepulled_image_snapshot_backs_the_bottlerocket_data_volume():
+    spec = node_class(_pool(image_pull={"prepulled_images_snapshot_id": "snap-0123456789abcdef0"}, data_volume_gib=500), CONTEXT)["spec"]
+    os_volume, data_volume = spec["blockDeviceMappings"]
+    assert os_volume["deviceName"] == "/dev/xvda" and "snapshotID" not in os_volume["ebs"]
+    assert data_volume["deviceName"] == "/dev/xvdb"
+    assert data_volume["ebs"]["snapshotID"] == "snap-0123456789abcdef0"
+    assert data_volume["ebs"]["volumeSize"] == "500Gi"
+
+
+def test_reservations_by_tags_and_pinned_ami_version():
+    pool = _pool(capacity_types=["reserved"], capacity_reservations={"tags": {"team": "ml"}}, ami_version="v1.66.0")
+    spec = node_class(pool, CONTEXT)["spec"]
+    assert spec["capacityReservationSelectorTerms"] == [{"tags": {"team": "ml"}}]
+    assert spec["amiSelectorTerms"] == [{"alias": "bottlerocket@v1.66.0"}]
+
+
+def test_extra_taints_and_labels_join_the_gpu_taint():
+    pool = _pool(labels={"team": "search"}, taints=[{"key": "dedicated", "value": "search", "effect": "NoSchedule"}], weight=50)
+    spec = node_pool(pool, CONTEXT)["spec"]
+    assert spec["template"]["spec"]["taints"] == [
+        {"key": "nvidia.com/gpu", "effect": "NoSchedule"},
+        {"key": "dedicated", "effect": "NoSchedule", "value": "search"},
+    ]
+    assert spec["template"]["metadata"]["labels"]["team"] == "search"
+    assert spec["weight"] == 50
+
+
+def test_spot_and_on_demand_efa_pool_gets_the_placement_group():
+    spec = node_class(_pool(instance_types=["p5en.48xlarge"], capacity_types=["spot", "on-demand"], efa=True), CONTEXT)["spec"]
+    assert spec["placementGroupSelector"] == {"name": "kit-pg"}
+    assert [t["id"] for t in spec["securityGroupSelectorTerms"]] == ["sg-0cluster", "sg-0efa"]
+    assert len([i for i in spec["networkInterfaces"] if i["interfaceType"] == "efa-only"]) == 16
