@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for round_no in range(args.rounds):
             bare.append(_timed([python, "-m", "benchmarks.bare_app", f"{scratch}/bare{round_no}"]))
-            kit.append(_timed([python, "-m", "infra.synth", "--config", args.config, "--outdir", f"{scratch}/kit{round_no}"]))
+            kit.append(_timed([python, "-m", "assembly.synth", "--config", args.config, "--outdir", f"{scratch}/kit{round_no}"]))
     bare_median, kit_median = statistics.median(bare), statistics.median(kit)
     ratio = kit_median / bare_median
     print(f"bare aws-cdk-lib app  median {bare_median:5.2f}s  runs {' '.join(f'{t:.2f}' for t in bare)}")

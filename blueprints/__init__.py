@@ -1,4 +1,5 @@
-"""cdk8s blueprints for inference workloads; each folder is one blueprint a team can copy and adapt."""
+"""Inference workloads as cdk8s charts, one folder per blueprint, each a team can copy and adapt.
 
-# The config model imports the blueprint registry; loading the config package first lets any blueprints module be imported on its own.
-import infra.config  # noqa: E402, F401
+Beside the config layer and above core: blueprints import core only (never config, never infra). What a
+blueprint declares is in contract.py; the registry lists them; the assembly types, checks and renders them.
+"""

@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.metadata
 import re
-import tomllib
 from pathlib import Path
 
 import yaml
 
-from blueprints.common.objects import PART_OF
-
-KIT = "llm-serving-kit"
-PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+from core.labels import BLUEPRINT_LABEL, PART_OF
 NAMESPACE_TEMPLATE = "{{ .Release.Namespace }}"
 _NAMESPACE_MARK = "__release_namespace__"
 _PEP440 = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:\.?(a|b|rc|dev)\.?(\d+))?$")
@@ -33,13 +28,6 @@ VALUES_YAML = (
     "# Change the workload in the kit's config and run ./kit synth to regenerate this chart.\n"
     "{}\n"
 )
-
-
-def kit_version() -> str:
-    """The version in the clone's pyproject.toml; the installed package's metadata when run outside a clone."""
-    if PYPROJECT.exists():
-        return tomllib.loads(PYPROJECT.read_text())["project"]["version"]
-    return importlib.metadata.version(KIT)
 
 
 def semver(version: str) -> str:
@@ -122,7 +110,7 @@ def chart_files(name: str, items: list[dict], *, version: str, app_version: str 
 
 def chart_readme(name: str, items: list[dict], chart: dict) -> str:
     metadata = items[0]["metadata"] if items else {}
-    blueprint = (metadata.get("labels") or {}).get("llm-kit/blueprint", "?")
+    blueprint = (metadata.get("labels") or {}).get(BLUEPRINT_LABEL, "?")
     namespace = metadata.get("namespace", "<the kit's workloads namespace>")
     rows = "\n".join(f"| {obj['kind']} | {obj['metadata']['name']} | templates/{template_name(obj)} |" for obj in items)
     return f"""# {name}

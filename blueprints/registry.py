@@ -1,44 +1,17 @@
-"""Every blueprint, registered once: its typed parameters, its chart, the controllers it needs.
+"""Every blueprint the kit knows: one import line each.
 
-Adding a blueprint: a new folder with params.py and chart.py, plus one line here.
+Adding a blueprint: a new folder whose package exports BLUEPRINT (an instance of a blueprints.contract.Blueprint
+subclass), and one line below. Their order here is the order of the config reference and of `./kit blueprints`.
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
-from typing import Annotated, Union
+from blueprints.contract import Blueprint
 
-from pydantic import Field
+from blueprints.vllm import BLUEPRINT as VLLM
+from blueprints.triton import BLUEPRINT as TRITON
+from blueprints.vllm_multinode import BLUEPRINT as VLLM_MULTINODE
+from blueprints.dynamo import BLUEPRINT as DYNAMO
+from blueprints.benchmark import BLUEPRINT as BENCHMARK
 
-from blueprints.base import WorkloadBase
-from blueprints.benchmark.params import BenchmarkWorkload
-from blueprints.dynamo.params import DynamoWorkload
-from blueprints.triton.params import TritonWorkload
-from blueprints.vllm.params import VllmWorkload
-from blueprints.vllm_multinode.params import VllmMultinodeWorkload
-
-
-@dataclass(frozen=True)
-class Blueprint:
-    params: type[WorkloadBase]
-    chart: str
-    """'module:Class' of the cdk8s chart, imported when first rendered."""
-    controllers: tuple[str, ...] = ()
-    """In-cluster controllers the cluster stack installs while a workload of this blueprint is enabled."""
-
-    def chart_class(self):
-        module, _, name = self.chart.partition(":")
-        return getattr(importlib.import_module(module), name)
-
-
-BLUEPRINTS: dict[str, Blueprint] = {
-    "vllm": Blueprint(VllmWorkload, "blueprints.vllm.chart:VllmChart"),
-    "triton": Blueprint(TritonWorkload, "blueprints.triton.chart:TritonChart"),
-    "vllm-multinode": Blueprint(VllmMultinodeWorkload, "blueprints.vllm_multinode.chart:VllmMultinodeChart", controllers=("lws",)),
-    "dynamo": Blueprint(DynamoWorkload, "blueprints.dynamo.chart:DynamoChart", controllers=("dynamo",)),
-    "benchmark": Blueprint(BenchmarkWorkload, "blueprints.benchmark.chart:BenchmarkChart"),
-}
-
-_PARAMS = tuple(blueprint.params for blueprint in BLUEPRINTS.values())
-Workload = Annotated[Union[_PARAMS], Field(discriminator="blueprint")] if len(_PARAMS) > 1 else _PARAMS[0]  # noqa: UP007
+BLUEPRINTS: tuple[Blueprint, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Blueprint))

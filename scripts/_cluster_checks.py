@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
-from infra.gpu.instance_types import INSTANCE_TYPES
+from core.instances import INSTANCE_TYPES
+from core.labels import AMI_FAMILY_LABEL, EFA_LABEL, EFA_RESOURCE, GPU_RESOURCE, INSTANCE_TYPE_LABEL, POOL_LABEL
+from core.naming import SYSTEM_POOL
 from scripts._checks import Check, fail, ok, skip, warn
+from scripts._cluster import Cluster
 
-if TYPE_CHECKING:
-    from scripts.verify_cluster import Cluster
-
-# The labels the kit puts on GPU nodes (infra/gpu/node_pool_manifests.py); copied rather than imported
-# because that module loads the CDK runtime. tests/scripts/test_verify_cluster.py keeps them in step.
-POOL_LABEL = "llm-kit/pool"
-EFA_LABEL = "llm-kit/efa"
-AMI_FAMILY_LABEL = "llm-kit/ami-family"
-INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
-SYSTEM_POOL = "system"
-GPU = "nvidia.com/gpu"
-EFA = "vpc.amazonaws.com/efa"
+GPU = GPU_RESOURCE
+EFA = EFA_RESOURCE
 KARPENTER = ("kube-system", "karpenter")
 DEVICE_PLUGINS = (
     ("nvidia-device-plugin", "AL2023 GPU pools", "al2023"),
@@ -119,7 +112,7 @@ def gpu_pools(cluster: Cluster) -> list[Check]:
                 warn(
                     name,
                     f"instance types not in the kit's table, not checked: {', '.join(unknown)}",
-                    "add them to infra/gpu/instance_types.py",
+                    "add them to core/instances.py",
                 )
             )
         if not (gpu_problems or efa_problems or unknown):

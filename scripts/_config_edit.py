@@ -1,7 +1,7 @@
 """Edit a kit config file in place, keeping its comments and layout, and never write an invalid one.
 
 ruamel.yaml's round-trip mode keeps comments, key order, quotes and flow lists. The edited text is
-validated with infra.config.load_config from a temporary file beside the original, which then replaces
+validated with the kit's config loader from a temporary file beside the original, which then replaces
 it atomically; when validation fails nothing is written.
 """
 
@@ -21,7 +21,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from infra.config import ConfigError, load_config
+from assembly.kit import KIT
+from core.issues import ConfigError
 from scripts.aws_session import ToolError
 
 
@@ -136,7 +137,7 @@ class ConfigDocument:
         return out.getvalue()
 
     def validate(self) -> str:
-        """The edited text after load_config accepted it; ToolError with every problem otherwise."""
+        """The edited text after the kit's config loader accepted it; ToolError with every problem otherwise."""
         text = self.text()
         temp = self._temp_with(text)
         try:
@@ -165,7 +166,7 @@ class ConfigDocument:
 
 def _check(candidate: Path, original: Path) -> None:
     try:
-        load_config(candidate)
+        KIT.load(candidate)
     except ConfigError as err:
         body = "\n".join(f"  - {issue.render()}".replace("\n", "\n  ") for issue in err.issues)
         raise ToolError(f"{original}: the edited config would not be valid, so the file was not changed:\n{body}") from None

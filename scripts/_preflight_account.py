@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from scripts._checks import Check, fail, ok, skip, warn
+from scripts._preflight_context import Context
 from scripts.aws_session import error_code, explain
-
-if TYPE_CHECKING:
-    from scripts.preflight import Context
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 MIN_BOOTSTRAP_VERSION = 6
@@ -20,10 +17,7 @@ MIN_BOOTSTRAP_VERSION = 6
 
 def capacity_targets(ctx: Context) -> list[tuple[str, list[str], bool]]:
     """(config label, instance types, efa) of every pool and capacity-block node group."""
-    config = ctx.config
-    targets = [(f"node_pools[{p.name}]", list(p.instance_types), p.efa) for p in config.node_pools]
-    targets += [(f"capacity_block_node_groups[{g.name}]", [g.instance_type], g.efa) for g in config.capacity_block_node_groups]
-    return targets
+    return [(capacity.config_key, list(capacity.instance_types), capacity.efa) for capacity in ctx.capacities.values()]
 
 
 def region(ctx: Context) -> list[Check]:

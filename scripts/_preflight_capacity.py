@@ -5,16 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra.gpu.instance_types import INSTANCE_TYPES
+from core.instances import INSTANCE_TYPES
 from scripts._checks import Check, fail, ok, skip, warn
+from scripts._preflight_context import Context
 from scripts.aws_session import error_code
-
-if TYPE_CHECKING:
-    from scripts.preflight import Context
 
 USABLE_STATES = ("active", "scheduled")
 _STATE_FIX = {
@@ -191,12 +189,14 @@ def vcpus_needed(instance_types: list[str], gpu_limit: int) -> tuple[int, float]
 
 def quotas(ctx: Context) -> list[Check]:
     needs: dict[tuple[str, str], list[tuple[str, int, int, float]]] = {}
-    for pool in ctx.config.node_pools:
-        vcpus, ratio = vcpus_needed(list(pool.instance_types), pool.gpu_limit)
+    for pool in ctx.capacities.values():
+        if pool.provisioner != "karpenter":
+            continue  # a capacity-block node group runs on its reservation, checked under capacity-reservations
+        vcpus, ratio = vcpus_needed(list(pool.instance_types), pool.max_gpus)
         family = pool.instance_types[0][0]
         for capacity_type in pool.capacity_types:
             if (family, capacity_type) in QUOTAS:
-                needs.setdefault((family, capacity_type), []).append((pool.name, pool.gpu_limit, vcpus, ratio))
+                needs.setdefault((family, capacity_type), []).append((pool.name, pool.max_gpus, vcpus, ratio))
     if not needs:
         return [skip("quotas", "no on-demand or spot GPU pool; reserved capacity is checked under capacity-reservations")]
     rows = []

@@ -27,7 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.config import ConfigError, load_config
+from assembly.kit import KIT
+from core.issues import ConfigError
 from scripts._config_edit import ConfigDocument
 from scripts.aws_session import ToolError, aws_errors, client, new_session
 
@@ -145,7 +146,7 @@ def _window(args: argparse.Namespace) -> str:
 
 def _load(path: Path) -> Any:
     try:
-        return load_config(path)
+        return KIT.load(path)
     except ConfigError as err:
         raise ToolError(err.render().replace("nothing was synthesized", "fix the config first")) from None
 

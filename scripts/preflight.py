@@ -17,18 +17,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from infra.config import ConfigError, KitConfig, load_config, resolve_config_path
+from assembly.kit import KIT, resolve_config_path
+from core.issues import ConfigError
 from scripts import _preflight_account as account_checks
 from scripts import _preflight_capacity as capacity_checks
 from scripts._checks import Check, CheckFn, report, run_checks, skip, warn
+from scripts._preflight_context import Context
 from scripts.aws_session import FEW_RETRIES, ToolError, client, credentials_problem, error_code, explain, is_unavailable, new_session
 
 PROG = "preflight"
@@ -45,44 +45,6 @@ CHECKS: list[tuple[str, CheckFn]] = [
 ]
 # These need only the account and region, not EC2, so they still run when the region check fails.
 _INDEPENDENT = {"cdk-bootstrap", "model-bucket"}
-
-
-@dataclass
-class Context:
-    config: KitConfig
-    config_path: Path
-    session: Any
-    account: str | None
-    window_hours: int = 24
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    blocked: str | None = None
-    """Set by a check whose failure makes the EC2 checks after it meaningless."""
-    _clients: dict[str, Any] = field(default_factory=dict)
-    _memo: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def region(self) -> str:
-        return self.config.region
-
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = client(self.session, service, self.region, FEW_RETRIES)
-        return self._clients[service]
-
-    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
-        """One API answer shared by several checks (the zone map, the offerings)."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
-
-    def zones(self) -> dict[str, dict[str, Any]]:
-        """This region's availability zones (not local or wavelength zones) by AZ ID."""
-
-        def load() -> dict[str, dict[str, Any]]:
-            answer = self.client("ec2").describe_availability_zones()
-            return {z["ZoneId"]: z for z in answer["AvailabilityZones"] if z.get("ZoneType", "availability-zone") == "availability-zone"}
-
-        return self.memo("zones", load)
 
 
 def guard(name: str, exc: Exception) -> Check | None:
@@ -127,7 +89,7 @@ def caller_account(session: Any, region: str) -> str | None:
 
 def connect(path: Path, profile: str | None, window_hours: int) -> Context:
     try:
-        config = load_config(path)
+        config = KIT.load(path)
     except ConfigError as err:
         raise ToolError(err.render().replace("nothing was synthesized", "nothing was checked")) from None
     session = new_session(profile, config.region)

@@ -5,7 +5,7 @@
     python -m scripts.verify_cluster --endpoint llama=https://llama.example.com/health --timeout 5
 
 Every GPU node must advertise all the GPUs (nvidia.com/gpu) of its instance type and, on EFA pools, all
-its EFA devices (vpc.amazonaws.com/efa), per infra/gpu/instance_types.py. --endpoint NAME=URL expects
+its EFA devices (vpc.amazonaws.com/efa), per core/instances.py. --endpoint NAME=URL expects
 HTTP 200 from a GET; --probe-services does the same through the API server's service proxy for every
 Service labelled llm-kit/workload, on the path in its llm-kit/health-path annotation.
 
@@ -22,7 +22,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,55 +31,14 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from core.labels import HEALTH_PATH_ANNOTATION, WORKLOAD_LABEL
 from scripts import _cluster_checks as checks
 from scripts._checks import Check, CheckFn, fail, ok, report, run_checks, skip, warn
+from scripts._cluster import Cluster
 from scripts.aws_session import ToolError
 
 PROG = "verify_cluster"
-# The workload labels of blueprints/common/objects.py (which loads cdk8s's runtime, so it is not imported).
-WORKLOAD_LABEL = "llm-kit/workload"
-HEALTH_PATH_ANNOTATION = "llm-kit/health-path"
 KUBECONFIG_FIX = "run `aws eks update-kubeconfig --region REGION --name CLUSTER`, or pass --kubeconfig / --context"
-
-
-@dataclass
-class Cluster:
-    core: Any
-    apps: Any
-    custom: Any
-    timeout: float = 10.0
-    endpoints: list[tuple[str, str]] = field(default_factory=list)
-    probe_services: bool = False
-    _memo: dict[str, Any] = field(default_factory=dict)
-
-    def nodes(self) -> list[Any]:
-        if "nodes" not in self._memo:
-            self._memo["nodes"] = self.core.list_node(_request_timeout=self.timeout).items
-        return self._memo["nodes"]
-
-    def nodepools(self) -> list[dict[str, Any]]:
-        """Karpenter NodePools as {name, ready condition, node template labels}; ApiException 404 without the CRD."""
-        if "nodepools" not in self._memo:
-            answer = self.custom.list_cluster_custom_object("karpenter.sh", "v1", "nodepools", _request_timeout=self.timeout)
-            self._memo["nodepools"] = [_nodepool(item) for item in answer.get("items", [])]
-        return self._memo["nodepools"]
-
-    def known_nodepools(self) -> list[dict[str, Any]]:
-        """The NodePools, or none when the API cannot list them (the nodepools check reports why)."""
-        try:
-            return self.nodepools()
-        except ApiException:
-            return []
-
-
-def _nodepool(item: dict[str, Any]) -> dict[str, Any]:
-    conditions = item.get("status", {}).get("conditions", [])
-    labels = item.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
-    return {
-        "name": item["metadata"]["name"],
-        "ready": next((c for c in conditions if c.get("type") == "Ready"), None),
-        "template_labels": labels,
-    }
 
 
 def _http_get(url: str, timeout: float) -> tuple[int | None, str]:

@@ -8,7 +8,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+
+from assembly.app import build_app
+from assembly.kit import KIT
+from core.issues import ConfigError
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -41,10 +46,7 @@ def write_config(folder: Path, overrides: dict[str, Any] | None = None, name: st
 
 def synth(config_path: Path, outdir: Path) -> dict[str, dict]:
     """Synthesize a config and return {stack name: template}."""
-    from infra.app import build_app
-    from infra.config import load_config
-
-    build_app(load_config(config_path), outdir=str(outdir)).synth()
+    build_app(KIT.load(config_path), outdir=str(outdir)).synth()
     return read_templates(outdir)
 
 
@@ -111,12 +113,8 @@ def helm_charts(template: dict) -> dict[str, dict]:
 
 def assert_rejected(folder: Path, overrides: dict[str, Any], expected: list[str]) -> str:
     """Load a config derived from the default; it must be rejected with every expected fragment in the message."""
-    import pytest
-
-    from infra.config import ConfigError, load_config
-
     with pytest.raises(ConfigError) as caught:
-        load_config(write_config(folder, overrides))
+        KIT.load(write_config(folder, overrides))
     rendered = caught.value.render()
     for fragment in expected:
         assert fragment in rendered, f"{fragment!r} missing from:\n{rendered}"

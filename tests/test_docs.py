@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 import yaml
 
-from infra.config import docs
+from assembly import docs
 from tests.helpers import REPO
 
 CONFIGS = sorted([REPO / "config" / "default.yaml", *(REPO / "config" / "examples").glob("*.yaml")])

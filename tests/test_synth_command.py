@@ -2,7 +2,10 @@
 
 import json
 
-from infra import synth as synth_command
+from aws_cdk import aws_s3 as s3
+
+from assembly import app as app_module
+from assembly import synth as synth_command
 from tests.helpers import write_config
 
 
@@ -46,10 +49,6 @@ def test_kit_config_environment_variable_is_honoured(tmp_path, monkeypatch, caps
 
 
 def test_nag_failure_exits_1_with_findings_and_no_output(tmp_path, capsys, monkeypatch):
-    from aws_cdk import aws_s3 as s3
-
-    from infra import app as app_module
-
     real_build = app_module.build_app
 
     def build_with_an_unchecked_bucket(config, **kwargs):

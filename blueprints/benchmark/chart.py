@@ -11,16 +11,20 @@ import hashlib
 import json
 from pathlib import Path
 
-import cdk8s
+from typing import TYPE_CHECKING
+
 import yaml
-from constructs import Construct
 
 from blueprints.benchmark.config import WORK_DIR, load_config
 from blueprints.benchmark.params import BenchmarkWorkload
 from blueprints.benchmark.target import BenchmarkTarget
 from blueprints.common import objects
-from infra.gpu.node_pool_manifests import ZONE_ID_LABEL
-from infra.versions import IMAGES
+from core.labels import ZONE_ID_LABEL
+from core.versions import IMAGES
+
+if TYPE_CHECKING:
+    import cdk8s
+    from constructs import Construct
 
 BLUEPRINT = "benchmark"
 CONFIG_DIR = "/etc/benchmark"
@@ -55,39 +59,39 @@ def container(workload: BenchmarkWorkload, target: BenchmarkTarget) -> dict:
     }
 
 
-class BenchmarkChart(cdk8s.Chart):
-    def __init__(self, scope: Construct, construct_id: str, *, workload: BenchmarkWorkload, target: BenchmarkTarget) -> None:
-        super().__init__(scope, construct_id, namespace=target.namespace, disable_resource_name_hashes=True)
-        name = workload.name
-        labels = objects.labels(name, BLUEPRINT, "load-generator")
-        files = {"config.yml": yaml.safe_dump(load_config(workload, target), sort_keys=False), "run.py": RUNNER.read_text()}
-        runner = container(workload, target)
-        digest = hashlib.sha256(json.dumps([files, runner], sort_keys=True).encode()).hexdigest()[:8]
-        # One service account per benchmark (named after it), so removing one benchmark never takes another's away.
-        objects.api_object(self, "service-account", api_version="v1", kind="ServiceAccount", name=name, labels_=objects.labels(name, BLUEPRINT), body={})
-        objects.api_object(self, "config", api_version="v1", kind="ConfigMap", name=f"{name}-{digest}", labels_=labels, body={"data": files})
-        pod = {
-            "serviceAccountName": name,
-            "restartPolicy": "Never",
-            # Same zone as the servers: the numbers then exclude cross-zone hops. No GPU toleration, so CPU nodes only.
-            "nodeSelector": {ZONE_ID_LABEL: target.az_id},
-            "containers": [runner],
-            "volumes": [{"name": "config", "configMap": {"name": f"{name}-{digest}"}}, {"name": "work", "emptyDir": {}}],
-        }
-        objects.api_object(
-            self,
-            "job",
-            api_version="batch/v1",
-            kind="Job",
-            name=f"{name}-{digest}",
-            labels_=labels,
-            annotations={"llm-kit/target": f"{target.service}.{target.namespace}:{target.port}"},
-            body={
-                "spec": {
-                    # A failed run is a result to read, not something to retry against a loaded server.
-                    "backoffLimit": 0,
-                    "ttlSecondsAfterFinished": workload.keep_finished_hours * 3600,
-                    "template": {"metadata": {"labels": labels}, "spec": pod},
-                }
-            },
-        )
+def benchmark_chart(scope: Construct, workload: BenchmarkWorkload, target: BenchmarkTarget) -> cdk8s.Chart:
+    chart = objects.new_chart(scope, workload.name, target.namespace)
+    name = workload.name
+    labels = objects.labels(name, BLUEPRINT, "load-generator")
+    files = {"config.yml": yaml.safe_dump(load_config(workload, target), sort_keys=False), "run.py": RUNNER.read_text()}
+    runner = container(workload, target)
+    digest = hashlib.sha256(json.dumps([files, runner], sort_keys=True).encode()).hexdigest()[:8]
+    # One service account per benchmark (named after it), so removing one benchmark never takes another's away.
+    objects.api_object(chart, "service-account", api_version="v1", kind="ServiceAccount", name=name, labels_=objects.labels(name, BLUEPRINT), body={})
+    objects.api_object(chart, "config", api_version="v1", kind="ConfigMap", name=f"{name}-{digest}", labels_=labels, body={"data": files})
+    pod = {
+        "serviceAccountName": name,
+        "restartPolicy": "Never",
+        # Same zone as the servers: the numbers then exclude cross-zone hops. No GPU toleration, so CPU nodes only.
+        "nodeSelector": {ZONE_ID_LABEL: target.az_id},
+        "containers": [runner],
+        "volumes": [{"name": "config", "configMap": {"name": f"{name}-{digest}"}}, {"name": "work", "emptyDir": {}}],
+    }
+    objects.api_object(
+        chart,
+        "job",
+        api_version="batch/v1",
+        kind="Job",
+        name=f"{name}-{digest}",
+        labels_=labels,
+        annotations={"llm-kit/target": f"{target.service}.{target.namespace}:{target.port}"},
+        body={
+            "spec": {
+                # A failed run is a result to read, not something to retry against a loaded server.
+                "backoffLimit": 0,
+                "ttlSecondsAfterFinished": workload.keep_finished_hours * 3600,
+                "template": {"metadata": {"labels": labels}, "spec": pod},
+            }
+        },
+    )
+    return chart

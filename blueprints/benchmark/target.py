@@ -1,13 +1,13 @@
-"""What a benchmark needs to know about where it runs and what it loads, resolved once from the whole config."""
+"""What a benchmark needs to know about where it runs and what it loads, resolved once from the platform."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.config.model import KitConfig
-from infra.config.sources import HfSource, S3Source
+from blueprints.benchmark.params import BenchmarkWorkload
+from core.model_sources import HfSource, S3Source
+from core.platform import Platform
 
-DEFAULT_PORT = 8000
 TOKENIZER_DIR = "/work/tokenizer"
 
 
@@ -32,14 +32,9 @@ class BenchmarkTarget:
         return f"http://{self.service}.{self.namespace}.svc.cluster.local:{self.port}"
 
 
-def bucket_for_pod(config: KitConfig) -> str:
-    existing = config.storage.model_bucket.existing_bucket_name
-    return existing or f"{config.name}-models-{config.account or '{account}'}-{config.region}"
-
-
-def resolve_target(config: KitConfig, benchmark) -> BenchmarkTarget:
+def resolve_target(platform: Platform, benchmark: BenchmarkWorkload) -> BenchmarkTarget:
     """Every OpenAI-serving blueprint exposes a Service named after its workload (Dynamo's points at its frontend)."""
-    target = next(w for w in config.workloads if w.name == benchmark.target)
+    target = platform.endpoints[benchmark.target]
     source = target.model
     tokenizer, tokenizer_uri, secret = benchmark.tokenizer, None, None
     if tokenizer is None and isinstance(source, HfSource):
@@ -47,14 +42,14 @@ def resolve_target(config: KitConfig, benchmark) -> BenchmarkTarget:
     elif tokenizer is None and isinstance(source, S3Source):
         tokenizer, tokenizer_uri = TOKENIZER_DIR, source.uri
     return BenchmarkTarget(
-        namespace=config.storage.workloads_namespace,
-        az_id=config.placement.az_id,
-        region=config.region,
-        bucket=bucket_for_pod(config),
-        workload=target.name,
-        service=target.name,
-        port=getattr(target, "port", DEFAULT_PORT),
-        model_name=target.public_model_name,
+        namespace=platform.namespace,
+        az_id=platform.az_id,
+        region=platform.region,
+        bucket=platform.storage.bucket_name,
+        workload=target.workload,
+        service=target.service,
+        port=target.port,
+        model_name=target.model_name,
         tokenizer=tokenizer,
         tokenizer_uri=tokenizer_uri,
         hf_token_secret=secret,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.config.sources import FsxSource, HfSource, S3Source
+from core.model_sources import FsxSource, HfSource, S3Source
 
 MODEL_MOUNT = "/models"
 HF_CACHE = "/root/.cache/huggingface"

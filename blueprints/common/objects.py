@@ -1,13 +1,45 @@
-"""Kubernetes objects every blueprint emits the same way: labels, Service, PodDisruptionBudget, scrape hints."""
+"""Kubernetes objects every blueprint emits the same way: its chart, labels, Service, PodDisruptionBudget, scrape hints.
+
+cdk8s is loaded on first use, not on import: the assembly imports every blueprint to type and check the config,
+and a rejected config must be reported before the jsii runtime starts. Only this module touches cdk8s directly.
+"""
 
 from __future__ import annotations
 
-import cdk8s
-from constructs import Construct
+import importlib
+from typing import TYPE_CHECKING
 
-PART_OF = "llm-serving-kit"
-WORKLOAD_LABEL = "llm-kit/workload"
-HEALTH_PATH_ANNOTATION = "llm-kit/health-path"
+from core.labels import BLUEPRINT_LABEL, HEALTH_PATH_ANNOTATION, PART_OF, WORKLOAD_LABEL
+
+if TYPE_CHECKING:
+    import cdk8s as _cdk8s
+    from constructs import Construct
+
+
+class _OnFirstUse:
+    """Stands for a module and imports it at the first attribute read."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str):
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+cdk8s = _OnFirstUse("cdk8s")
+
+
+def new_app() -> _cdk8s.App:
+    return cdk8s.App()
+
+
+def new_chart(scope: Construct, name: str, namespace: str) -> _cdk8s.Chart:
+    """A workload's chart: named after the workload, its objects in the namespace, names exactly as given."""
+    return cdk8s.Chart(scope, name, namespace=namespace, disable_resource_name_hashes=True)
+
+
+def to_yaml(objects: list[dict]) -> str:
+    return cdk8s.Yaml.stringify(*objects)
 
 
 def selector_labels(name: str) -> dict[str, str]:
@@ -15,7 +47,7 @@ def selector_labels(name: str) -> dict[str, str]:
 
 
 def labels(name: str, blueprint: str, component: str | None = None) -> dict[str, str]:
-    out = {**selector_labels(name), "app.kubernetes.io/part-of": PART_OF, "llm-kit/blueprint": blueprint}
+    out = {**selector_labels(name), "app.kubernetes.io/part-of": PART_OF, BLUEPRINT_LABEL: blueprint}
     if component:
         out["app.kubernetes.io/component"] = component
     return out
@@ -25,7 +57,7 @@ def scrape_annotations(port: int, path: str = "/metrics") -> dict[str, str]:
     return {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": path}
 
 
-def api_object(scope: Construct, construct_id: str, *, api_version: str, kind: str, name: str, body: dict, labels_: dict, annotations: dict | None = None) -> cdk8s.ApiObject:
+def api_object(scope: Construct, construct_id: str, *, api_version: str, kind: str, name: str, body: dict, labels_: dict, annotations: dict | None = None) -> _cdk8s.ApiObject:
     """One object from plain dicts; cdk8s stamps the chart's namespace and renders it."""
     obj = cdk8s.ApiObject(
         scope,
@@ -39,7 +71,7 @@ def api_object(scope: Construct, construct_id: str, *, api_version: str, kind: s
     return obj
 
 
-def service(scope: Construct, name: str, blueprint: str, selector: dict, ports: list[dict], *, health_path: str, suffix: str = "") -> cdk8s.ApiObject:
+def service(scope: Construct, name: str, blueprint: str, selector: dict, ports: list[dict], *, health_path: str, suffix: str = "") -> _cdk8s.ApiObject:
     return api_object(
         scope,
         f"service{suffix}",
@@ -52,7 +84,7 @@ def service(scope: Construct, name: str, blueprint: str, selector: dict, ports: 
     )
 
 
-def disruption_budget(scope: Construct, name: str, blueprint: str, selector: dict, replicas: int) -> cdk8s.ApiObject | None:
+def disruption_budget(scope: Construct, name: str, blueprint: str, selector: dict, replicas: int) -> _cdk8s.ApiObject | None:
     """With two or more replicas, voluntary disruptions (node drains, Karpenter) take one at a time."""
     if replicas < 2:
         return None
@@ -67,22 +99,14 @@ def disruption_budget(scope: Construct, name: str, blueprint: str, selector: dic
     )
 
 
-def server_deployment(scope: Construct, name: str, blueprint: str, *, replicas: int, pod: dict, pod_annotations: dict) -> cdk8s.ApiObject:
-    """A model server Deployment that surges one replica on a new node rather than drop serving capacity in a rollout."""
+def server_deployment(scope: Construct, name: str, blueprint: str, *, replicas: int | None, pod: dict, pod_annotations: dict) -> _cdk8s.ApiObject:
+    """A model server Deployment that surges one replica on a new node rather than drop serving capacity in a rollout.
+    replicas None leaves the count to an autoscaler: a Deployment that names it would be reset on every apply."""
     pod_labels = labels(name, blueprint, "server")
-    return api_object(
-        scope,
-        "deployment",
-        api_version="apps/v1",
-        kind="Deployment",
-        name=name,
-        labels_=pod_labels,
-        body={
-            "spec": {
-                "replicas": replicas,
-                "selector": {"matchLabels": selector_labels(name)},
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                "template": {"metadata": {"labels": pod_labels, "annotations": pod_annotations}, "spec": pod},
-            }
-        },
-    )
+    spec: dict = {} if replicas is None else {"replicas": replicas}
+    spec |= {
+        "selector": {"matchLabels": selector_labels(name)},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+        "template": {"metadata": {"labels": pod_labels, "annotations": pod_annotations}, "spec": pod},
+    }
+    return api_object(scope, "deployment", api_version="apps/v1", kind="Deployment", name=name, labels_=pod_labels, body={"spec": spec})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from blueprints.context import Placement
+from blueprints.common.placement import Placement
+from core.labels import EFA_RESOURCE, GPU_RESOURCE
 
-EFA_RESOURCE = "vpc.amazonaws.com/efa"
 # libfabric's EFA provider for NCCL (through the aws-ofi-nccl plugin the serving images ship) and NIXL.
 EFA_ENV = {
     "FI_PROVIDER": "efa",
@@ -18,7 +18,7 @@ def container_resources(placement: Placement, gpus: int, memory_gib_per_gpu: int
     """Requests equal limits for GPUs and EFA (extended resources must); CPU is a share of the node's."""
     share = gpus / placement.instance.gpus
     cpu = max(1, int(placement.instance.vcpus * share * 0.8))
-    limits = {"nvidia.com/gpu": str(gpus)}
+    limits = {GPU_RESOURCE: str(gpus)}
     if efa:
         limits[EFA_RESOURCE] = str(max(1, round(placement.instance.efa_interfaces * share)))
     requests = {**limits, "cpu": str(cpu), "memory": f"{memory_gib_per_gpu * gpus}Gi"}

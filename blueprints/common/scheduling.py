@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from blueprints.context import Placement
-from infra.gpu.node_pool_manifests import POOL_LABEL, ZONE_ID_LABEL
+from blueprints.common.placement import Placement
+from core.labels import GPU_TAINT, INSTANCE_TYPE_LABEL, POOL_LABEL, ZONE_ID_LABEL
 
-GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+GPU_TOLERATION = {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
 
 
 def node_selector(placement: Placement) -> dict[str, str]:
     return {
         POOL_LABEL: placement.pool,
-        "node.kubernetes.io/instance-type": placement.instance_type,
+        INSTANCE_TYPE_LABEL: placement.instance_type,
         ZONE_ID_LABEL: placement.az_id,
     }
 

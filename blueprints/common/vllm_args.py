@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from blueprints.common.model_source import ModelMount
-from infra.config.base import StrictModel
+from core.schema import StrictModel
 
 
 class VllmEngine(StrictModel):

@@ -1,2 +1,93 @@
 """NVIDIA Dynamo with vLLM workers: a DynamoGraphDeployment (frontend plus aggregated or prefill/decode
 workers) run by the Dynamo operator, which the cluster stack installs while such a workload is enabled."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from blueprints.common.placement import Placement, placement_for
+from blueprints.contract import GpuBlueprint
+from blueprints.dynamo.chart import dynamo_chart
+from blueprints.dynamo.components import FRONTEND_PORT
+from blueprints.dynamo.params import AGGREGATED_ONLY, DISAGGREGATED_ONLY, DynamoWorkload
+from core.issues import ConfigIssue
+from core.labels import SYSTEM_POOL_LABEL
+from core.naming import DEFAULT_STORAGE_CLASS
+from core.platform import Platform
+from core.requirements import ControllerChart, Requirements
+from core.versions import DYNAMO_PLATFORM
+
+if TYPE_CHECKING:
+    import cdk8s
+    from constructs import Construct
+
+
+def _on_system_nodes() -> dict:
+    [(key, value)] = SYSTEM_POOL_LABEL.items()
+    term = {"matchExpressions": [{"key": key, "operator": "In", "values": [value]}]}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
+
+
+# The Dynamo platform: the operator and CRDs behind DynamoGraphDeployment, and NATS.
+PLATFORM_CONTROLLER = ControllerChart(
+    name="dynamo",
+    chart="dynamo-platform",
+    pin=DYNAMO_PLATFORM,
+    release="dynamo-platform",
+    namespace="dynamo-system",
+    values={
+        # The operator's Deployment reads affinity (not nodeSelector); keep it on the system nodes.
+        "dynamo-operator": {"controllerManager": {"affinity": _on_system_nodes()}},
+        "nats": {"config": {"jetstream": {"fileStore": {"pvc": {"storageClassName": DEFAULT_STORAGE_CLASS}}}}},
+    },
+    crds=("dynamographdeployments.nvidia.com",),
+)
+
+
+class Dynamo(GpuBlueprint[DynamoWorkload]):
+    params = DynamoWorkload
+    serves_openai = True
+    port = FRONTEND_PORT
+
+    def placement_checks(self, workload: DynamoWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
+        instance = placement.instance
+        issues = []
+        if "replicas" in workload.model_fields_set:
+            issues.append(ConfigIssue("replicas", "is not used by the dynamo blueprint", fix="count worker pods with workers (aggregated) or prefill_workers and decode_workers (disaggregated)"))
+        unused = DISAGGREGATED_ONLY if workload.mode == "aggregated" else AGGREGATED_ONLY
+        for key in unused:
+            if key in workload.model_fields_set:
+                other = "disaggregated" if workload.mode == "aggregated" else "aggregated"
+                issues.append(ConfigIssue(key, f"applies only to mode: {other}, and this workload is {workload.mode}", fix=f"drop {key}, or set mode: {other}"))
+        for role in ("prefill", "decode"):
+            key = f"{role}_tensor_parallel_size"
+            gpus = getattr(workload, key)
+            if workload.mode != "disaggregated" or gpus is None:
+                continue
+            if gpus > instance.gpus:
+                issues.append(ConfigIssue(key, f"a {role} worker needs {gpus} GPUs but the node has {instance.gpus}", fix=f"pick at most {instance.gpus}"))
+            elif instance.gpus % gpus:
+                issues.append(ConfigIssue(key, f"{gpus} GPUs per {role} worker leave GPUs of a {instance.gpus}-GPU node unusable", fix=f"pick a divisor of {instance.gpus}"))
+        if workload.router_mode == "kv" and not workload.enable_prefix_caching:
+            issues.append(
+                ConfigIssue(
+                    "router_mode",
+                    "kv routing sends requests to the worker that cached their prefix, but enable_prefix_caching is false",
+                    fix="set enable_prefix_caching: true, or router_mode: round-robin",
+                )
+            )
+        return issues
+
+    def requirements(self, workload: DynamoWorkload, platform: Platform) -> Requirements:
+        return Requirements(controllers=(PLATFORM_CONTROLLER,))
+
+    def render(self, scope: Construct, workload: DynamoWorkload, platform: Platform) -> cdk8s.Chart:
+        return dynamo_chart(scope, workload, placement_for(platform, workload))
+
+    def summary(self, workload: DynamoWorkload) -> str:
+        gpus = workload.role_tensor_parallel()
+        workers = ", ".join(f"{count} {role} x {gpus[role]} GPUs" for role, count in workload.role_replicas().items())
+        return f"dynamo {workload.mode} on {workload.node_pool}: {workers}; {workload.frontend_replicas} frontend"
+
+
+BLUEPRINT = Dynamo()

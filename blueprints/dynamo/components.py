@@ -7,11 +7,11 @@ import json
 from blueprints.common import objects, probes, resources, scheduling
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.vllm_args import engine_args
-from blueprints.context import Placement
+from blueprints.common.placement import Placement
 from blueprints.dynamo.params import DynamoWorkload
-from infra.config.sources import HfSource
-from infra.gpu.node_pool_manifests import ZONE_ID_LABEL
-from infra.versions import IMAGES
+from core.labels import ZONE_ID_LABEL
+from core.model_sources import HfSource
+from core.versions import IMAGES
 
 BLUEPRINT = "dynamo"
 FRONTEND_PORT = 8000

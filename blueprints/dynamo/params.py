@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from blueprints.base import WorkloadBase
+from blueprints.common.params import GpuWorkloadParams
 from blueprints.common.vllm_args import VllmEngine
+from core.schema import ImageRef
 
 WorkerCount = Annotated[int, Field(ge=1, le=100)]
 TensorParallel = Annotated[int, Field(ge=1, le=64)]
@@ -16,10 +17,10 @@ AGGREGATED_ONLY = ("workers",)
 DISAGGREGATED_ONLY = ("prefill_workers", "decode_workers", "prefill_tensor_parallel_size", "decode_tensor_parallel_size")
 
 
-class DynamoWorkload(VllmEngine, WorkloadBase):
+class DynamoWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["dynamo"]
-    image: Annotated[str | None, Field(pattern=r"^[\w.\-/:@]+$")] = None
-    """Worker image (default: the Dynamo vLLM runtime pinned in infra/versions.py, its -efa build on EFA); the frontend keeps its own pin."""
+    image: ImageRef | None = None
+    """Worker image (default: the Dynamo vLLM runtime pinned in core/versions.py, its -efa build on EFA); the frontend keeps its own pin."""
     replicas: Annotated[int, Field(ge=0, le=100)] = 1
     """Not used: count worker pods with workers, or prefill_workers and decode_workers."""
     mode: Literal["aggregated", "disaggregated"] = "aggregated"
@@ -56,30 +57,3 @@ class DynamoWorkload(VllmEngine, WorkloadBase):
         if self.mode == "aggregated":
             return {"worker": self.workers}
         return {"prefill": self.prefill_workers, "decode": self.decode_workers}
-
-    def summary(self) -> str:
-        gpus = self.role_tensor_parallel()
-        workers = ", ".join(f"{count} {role} x {gpus[role]} GPUs" for role, count in self.role_replicas().items())
-        return f"dynamo {self.mode} on {self.node_pool}: {workers}; {self.frontend_replicas} frontend"
-
-    def extra_checks(self, instance, pool_efa: bool) -> list[tuple[str, str, str]]:
-        issues = []
-        if "replicas" in self.model_fields_set:
-            issues.append(("replicas", "is not used by the dynamo blueprint", "count worker pods with workers (aggregated) or prefill_workers and decode_workers (disaggregated)"))
-        unused = DISAGGREGATED_ONLY if self.mode == "aggregated" else AGGREGATED_ONLY
-        for key in unused:
-            if key in self.model_fields_set:
-                other = "disaggregated" if self.mode == "aggregated" else "aggregated"
-                issues.append((key, f"applies only to mode: {other}, and this workload is {self.mode}", f"drop {key}, or set mode: {other}"))
-        for role in ("prefill", "decode"):
-            key = f"{role}_tensor_parallel_size"
-            gpus = getattr(self, key)
-            if self.mode != "disaggregated" or gpus is None:
-                continue
-            if gpus > instance.gpus:
-                issues.append((key, f"a {role} worker needs {gpus} GPUs but the node has {instance.gpus}", f"pick at most {instance.gpus}"))
-            elif instance.gpus % gpus:
-                issues.append((key, f"{gpus} GPUs per {role} worker leave GPUs of a {instance.gpus}-GPU node unusable", f"pick a divisor of {instance.gpus}"))
-        if self.router_mode == "kv" and not self.enable_prefix_caching:
-            issues.append(("router_mode", "kv routing sends requests to the worker that cached their prefix, but enable_prefix_caching is false", "set enable_prefix_caching: true, or router_mode: round-robin"))
-        return issues

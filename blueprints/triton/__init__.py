@@ -1,1 +1,51 @@
 """NVIDIA Triton Inference Server with the vLLM backend: model repository ConfigMap, Deployment, Service, PodDisruptionBudget."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from blueprints.common.placement import Placement, placement_for
+from blueprints.contract import GpuBlueprint
+from blueprints.triton.chart import triton_chart
+from blueprints.triton.params import MODEL_NAME, TritonWorkload
+from blueprints.triton.repository import KIT_ENGINE_KEYS
+from core.issues import ConfigIssue
+from core.platform import Platform
+
+if TYPE_CHECKING:
+    import cdk8s
+    from constructs import Construct
+
+
+class Triton(GpuBlueprint[TritonWorkload]):
+    params = TritonWorkload
+    # Triton's HTTP port speaks KServe v2, not the OpenAI API.
+    serves_openai = False
+
+    def placement_checks(self, workload: TritonWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
+        issues = []
+        if not re.match(MODEL_NAME, workload.repository_model_name):
+            issues.append(
+                ConfigIssue(
+                    "triton_model_name",
+                    f"'{workload.repository_model_name}' (from served_model_name) cannot name a Triton model directory",
+                    fix="set triton_model_name to letters, digits, '_', '.' or '-'",
+                )
+            )
+        clashes = sorted(set(workload.extra_args) & KIT_ENGINE_KEYS)
+        if clashes:
+            issues.append(
+                ConfigIssue(
+                    "extra_args",
+                    f"sets {', '.join(clashes)}, which the blueprint writes from its own keys",
+                    fix="use the workload keys (model, tensor_parallel_size, max_model_len, ...) instead",
+                )
+            )
+        return issues
+
+    def render(self, scope: Construct, workload: TritonWorkload, platform: Platform) -> cdk8s.Chart:
+        return triton_chart(scope, workload, placement_for(platform, workload))
+
+
+BLUEPRINT = Triton()

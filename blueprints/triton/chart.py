@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 
-import cdk8s
-from constructs import Construct
+from typing import TYPE_CHECKING
 
 from blueprints.common import objects, probes, resources, scheduling
 from blueprints.common.model_source import ModelMount, model_mount
-from blueprints.context import Placement
+from blueprints.common.placement import Placement
 from blueprints.triton.params import TritonWorkload
 from blueprints.triton.repository import repository_files
-from infra.versions import IMAGES
+from core.versions import IMAGES
+
+if TYPE_CHECKING:
+    import cdk8s
+    from constructs import Construct
 
 BLUEPRINT = "triton"
 REPOSITORY = "/model_repository"
@@ -60,38 +63,38 @@ def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount
     }
 
 
-class TritonChart(cdk8s.Chart):
-    def __init__(self, scope: Construct, construct_id: str, *, workload: TritonWorkload, placement: Placement) -> None:
-        super().__init__(scope, construct_id, namespace=placement.namespace, disable_resource_name_hashes=True)
-        name = workload.name
-        selector = objects.selector_labels(name)
-        model = model_mount(workload.model)
-        files = repository_files(workload, model)
-        config_map = f"{name}-model-repository"
-        data = {key: content for key, (_, content) in files.items()}
-        objects.api_object(
-            self,
-            "model-repository",
-            api_version="v1",
-            kind="ConfigMap",
-            name=config_map,
-            labels_=objects.labels(name, BLUEPRINT),
-            body={"data": data},
-        )
-        repository_volume = {
-            "name": "model-repository",
-            "configMap": {"name": config_map, "items": [{"key": key, "path": path} for key, (path, _) in files.items()]},
-        }
-        # Triton reads the repository once, at start-up: a changed model.json must roll the pods.
-        digest = hashlib.sha256("".join(data.values()).encode()).hexdigest()[:16]
-        objects.server_deployment(
-            self,
-            name,
-            BLUEPRINT,
-            replicas=workload.replicas,
-            pod=server_pod(workload, placement, model, repository_volume),
-            pod_annotations={**objects.scrape_annotations(PORTS["metrics"]), REPOSITORY_HASH_ANNOTATION: digest},
-        )
-        ports = [{"name": port_name, "port": port, "targetPort": port_name} for port_name, port in PORTS.items()]
-        objects.service(self, name, BLUEPRINT, selector, ports, health_path="/v2/health/ready")
-        objects.disruption_budget(self, name, BLUEPRINT, selector, workload.replicas)
+def triton_chart(scope: Construct, workload: TritonWorkload, placement: Placement) -> cdk8s.Chart:
+    chart = objects.new_chart(scope, workload.name, placement.namespace)
+    name = workload.name
+    selector = objects.selector_labels(name)
+    model = model_mount(workload.model)
+    files = repository_files(workload, model)
+    config_map = f"{name}-model-repository"
+    data = {key: content for key, (_, content) in files.items()}
+    objects.api_object(
+        chart,
+        "model-repository",
+        api_version="v1",
+        kind="ConfigMap",
+        name=config_map,
+        labels_=objects.labels(name, BLUEPRINT),
+        body={"data": data},
+    )
+    repository_volume = {
+        "name": "model-repository",
+        "configMap": {"name": config_map, "items": [{"key": key, "path": path} for key, (path, _) in files.items()]},
+    }
+    # Triton reads the repository once, at start-up: a changed model.json must roll the pods.
+    digest = hashlib.sha256("".join(data.values()).encode()).hexdigest()[:16]
+    objects.server_deployment(
+        chart,
+        name,
+        BLUEPRINT,
+        replicas=workload.replicas,
+        pod=server_pod(workload, placement, model, repository_volume),
+        pod_annotations={**objects.scrape_annotations(PORTS["metrics"]), REPOSITORY_HASH_ANNOTATION: digest},
+    )
+    ports = [{"name": port_name, "port": port, "targetPort": port_name} for port_name, port in PORTS.items()]
+    objects.service(chart, name, BLUEPRINT, selector, ports, health_path="/v2/health/ready")
+    objects.disruption_budget(chart, name, BLUEPRINT, selector, workload.replicas)
+    return chart

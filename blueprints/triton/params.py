@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from blueprints.base import WorkloadBase
+from blueprints.common.params import GpuWorkloadParams
 from blueprints.common.vllm_args import VllmEngine
 
 # A directory in the model repository, a key in the ConfigMap, a path segment of /v2/models/<name>.
@@ -16,7 +15,7 @@ EngineKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 EngineValue = str | int | float | bool | list | dict
 
 
-class TritonWorkload(VllmEngine, WorkloadBase):
+class TritonWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["triton"]
     triton_model_name: Annotated[str | None, Field(pattern=MODEL_NAME)] = None
     """The model's name in Triton's repository and URLs (/v2/models/<name>/generate); default: served_model_name, else the workload name."""
@@ -29,26 +28,3 @@ class TritonWorkload(VllmEngine, WorkloadBase):
     @property
     def repository_model_name(self) -> str:
         return self.triton_model_name or self.public_model_name
-
-    def extra_checks(self, instance, pool_efa: bool) -> list[tuple[str, str, str]]:
-        from blueprints.triton.repository import KIT_ENGINE_KEYS
-
-        issues = []
-        if not re.match(MODEL_NAME, self.repository_model_name):
-            issues.append(
-                (
-                    "triton_model_name",
-                    f"'{self.repository_model_name}' (from served_model_name) cannot name a Triton model directory",
-                    "set triton_model_name to letters, digits, '_', '.' or '-'",
-                )
-            )
-        clashes = sorted(set(self.extra_args) & KIT_ENGINE_KEYS)
-        if clashes:
-            issues.append(
-                (
-                    "extra_args",
-                    f"sets {', '.join(clashes)}, which the blueprint writes from its own keys",
-                    "use the workload keys (model, tensor_parallel_size, max_model_len, ...) instead",
-                )
-            )
-        return issues

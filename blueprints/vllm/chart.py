@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import cdk8s
-from constructs import Construct
+from typing import TYPE_CHECKING
 
 from blueprints.common import objects, probes, resources, scheduling
 from blueprints.common.model_source import model_mount
+from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
-from blueprints.context import Placement
 from blueprints.vllm.params import VllmWorkload
-from infra.versions import IMAGES
+from core.versions import IMAGES
+
+if TYPE_CHECKING:
+    import cdk8s
+    from constructs import Construct
 
 BLUEPRINT = "vllm"
 
@@ -36,50 +39,53 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
     return container, [shm_volume, *model.volumes]
 
 
-class VllmChart(cdk8s.Chart):
-    def __init__(self, scope: Construct, construct_id: str, *, workload: VllmWorkload, placement: Placement) -> None:
-        super().__init__(scope, construct_id, namespace=placement.namespace, disable_resource_name_hashes=True)
-        name = workload.name
-        selector = objects.selector_labels(name)
-        container, volumes = server_container(workload, placement)
-        pod = {
-            "serviceAccountName": placement.model_reader_service_account,
-            "terminationGracePeriodSeconds": 120,
-            "containers": [container],
-            "volumes": volumes,
-            **scheduling.gpu_scheduling(placement, selector),
-        }
-        objects.server_deployment(self, name, BLUEPRINT, replicas=workload.replicas, pod=pod, pod_annotations=objects.scrape_annotations(workload.port))
-        objects.service(self, name, BLUEPRINT, selector, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
-        objects.disruption_budget(self, name, BLUEPRINT, selector, workload.replicas)
-        if workload.autoscaling:
-            self._autoscaler(workload)
+def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -> cdk8s.Chart:
+    chart = objects.new_chart(scope, workload.name, placement.namespace)
+    name = workload.name
+    selector = objects.selector_labels(name)
+    container, volumes = server_container(workload, placement)
+    pod = {
+        "serviceAccountName": placement.model_reader_service_account,
+        "terminationGracePeriodSeconds": 120,
+        "containers": [container],
+        "volumes": volumes,
+        **scheduling.gpu_scheduling(placement, selector),
+    }
+    # Under an autoscaler the Deployment names no replica count: the autoscaler owns it.
+    replicas = None if workload.autoscaling else workload.replicas
+    objects.server_deployment(chart, name, BLUEPRINT, replicas=replicas, pod=pod, pod_annotations=objects.scrape_annotations(workload.port))
+    objects.service(chart, name, BLUEPRINT, selector, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
+    objects.disruption_budget(chart, name, BLUEPRINT, selector, workload.replicas)
+    if workload.autoscaling:
+        _autoscaler(chart, workload)
+    return chart
 
-    def _autoscaler(self, workload: VllmWorkload) -> None:
-        scaling = workload.autoscaling
-        objects.api_object(
-            self,
-            "hpa",
-            api_version="autoscaling/v2",
-            kind="HorizontalPodAutoscaler",
-            name=workload.name,
-            labels_=objects.labels(workload.name, BLUEPRINT),
-            body={
-                "spec": {
-                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload.name},
-                    "minReplicas": scaling.min_replicas,
-                    "maxReplicas": scaling.max_replicas,
-                    "metrics": [
-                        {
-                            "type": "Pods",
-                            "pods": {
-                                "metric": {"name": "vllm_num_requests_waiting"},
-                                "target": {"type": "AverageValue", "averageValue": str(scaling.target_waiting_requests)},
-                            },
-                        }
-                    ],
-                    # A new replica needs minutes to load; do not flap.
-                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 600}},
-                }
-            },
-        )
+
+def _autoscaler(chart: cdk8s.Chart, workload: VllmWorkload) -> None:
+    scaling = workload.autoscaling
+    objects.api_object(
+        chart,
+        "hpa",
+        api_version="autoscaling/v2",
+        kind="HorizontalPodAutoscaler",
+        name=workload.name,
+        labels_=objects.labels(workload.name, BLUEPRINT),
+        body={
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload.name},
+                "minReplicas": scaling.min_replicas,
+                "maxReplicas": scaling.max_replicas,
+                "metrics": [
+                    {
+                        "type": "Pods",
+                        "pods": {
+                            "metric": {"name": "vllm_num_requests_waiting"},
+                            "target": {"type": "AverageValue", "averageValue": str(scaling.target_waiting_requests)},
+                        },
+                    }
+                ],
+                # A new replica needs minutes to load; do not flap.
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 600}},
+            }
+        },
+    )

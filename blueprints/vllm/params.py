@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from blueprints.base import WorkloadBase
+from blueprints.common.params import GpuWorkloadParams
 from blueprints.common.vllm_args import VllmEngine
-from infra.config.base import StrictModel
+from core.schema import StrictModel
 
 
 class Autoscaling(StrictModel):
@@ -17,8 +17,14 @@ class Autoscaling(StrictModel):
     target_waiting_requests: Annotated[int, Field(ge=1, le=1000)] = 8
     """Scale out when the average queue (vllm:num_requests_waiting) per replica exceeds this; needs prometheus-adapter."""
 
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas}); raise max_replicas or lower min_replicas")
+        return self
 
-class VllmWorkload(VllmEngine, WorkloadBase):
+
+class VllmWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["vllm"]
     port: Annotated[int, Field(ge=1024, le=65535)] = 8000
     autoscaling: Autoscaling | None = None

@@ -1,1 +1,69 @@
-"""One model across several nodes: vLLM on a Ray cluster per LeaderWorkerSet group (tensor parallel in a node, pipeline across nodes)."""
+"""One model across several nodes: a LeaderWorkerSet group per model copy, one pod per node (tensor parallel in a
+node, pipeline parallel across nodes). The cluster stack installs the LeaderWorkerSet controller while one is enabled."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from blueprints.common.placement import Placement, placement_for
+from blueprints.contract import GpuBlueprint
+from blueprints.vllm_multinode.chart import vllm_multinode_chart
+from blueprints.vllm_multinode.params import VllmMultinodeWorkload
+from core.issues import ConfigIssue
+from core.labels import SYSTEM_POOL_LABEL
+from core.platform import Platform
+from core.requirements import ControllerChart, Requirements
+from core.versions import LEADER_WORKER_SET
+
+if TYPE_CHECKING:
+    import cdk8s
+    from constructs import Construct
+
+# LeaderWorkerSet: groups of pods (one leader, N-1 workers) scheduled and restarted as a unit.
+LWS_CONTROLLER = ControllerChart(
+    name="lws",
+    chart="lws",
+    pin=LEADER_WORKER_SET,
+    release="lws",
+    namespace="lws-system",
+    values={"nodeSelector": SYSTEM_POOL_LABEL},
+    crds=("leaderworkersets.leaderworkerset.x-k8s.io",),
+)
+
+
+class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
+    params = VllmMultinodeWorkload
+    serves_openai = True
+
+    def placement_checks(self, workload: VllmMultinodeWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
+        instance = placement.instance
+        issues = []
+        if workload.nodes < 2:
+            issues.append(
+                ConfigIssue(
+                    "nodes",
+                    f"is {workload.nodes}, but a multi-node group needs at least 2 nodes",
+                    fix="set nodes: 2 or more, or serve a model that fits one node with blueprint: vllm",
+                )
+            )
+        if workload.tensor_parallel_size != instance.gpus:
+            issues.append(
+                ConfigIssue(
+                    "tensor_parallel_size",
+                    f"is {workload.tensor_parallel_size}, but each pod takes a whole node and shards the model over all of its {instance.gpus} GPUs",
+                    fix=f"set tensor_parallel_size: {instance.gpus} and split the model across nodes with nodes",
+                )
+            )
+        return issues
+
+    def requirements(self, workload: VllmMultinodeWorkload, platform: Platform) -> Requirements:
+        return Requirements(controllers=(LWS_CONTROLLER,))
+
+    def render(self, scope: Construct, workload: VllmMultinodeWorkload, platform: Platform) -> cdk8s.Chart:
+        return vllm_multinode_chart(scope, workload, placement_for(platform, workload))
+
+    def summary(self, workload: VllmMultinodeWorkload) -> str:
+        return f"vllm-multinode on {workload.node_pool}, {workload.replicas} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs"
+
+
+BLUEPRINT = VllmMultinode()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import cdk8s
-from constructs import Construct
+from typing import TYPE_CHECKING
 
 from blueprints.common import objects, probes, resources, scheduling
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.vllm_args import engine_args
-from blueprints.context import Placement
+from blueprints.common.placement import Placement
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 from blueprints.vllm_multinode.ray_cluster import RAY_PORT, leader_script, worker_script
-from infra.versions import IMAGES
+from core.versions import IMAGES
+
+if TYPE_CHECKING:
+    import cdk8s
+    from constructs import Construct
 
 BLUEPRINT = "vllm-multinode"
 LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"
@@ -69,56 +72,56 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
     }
 
 
-class VllmMultinodeChart(cdk8s.Chart):
-    def __init__(self, scope: Construct, construct_id: str, *, workload: VllmMultinodeWorkload, placement: Placement) -> None:
-        super().__init__(scope, construct_id, namespace=placement.namespace, disable_resource_name_hashes=True)
-        name = workload.name
-        model = model_mount(workload.model)
-        leader = {
-            "name": "leader",
-            "command": ["bash", "-c", leader_script(serve_command(workload, model))],
-            "ports": [{"name": "http", "containerPort": workload.port}, {"name": "ray", "containerPort": RAY_PORT}],
-            "lifecycle": probes.graceful_stop(),
-            # The startup budget covers the workers' nodes launching, the group joining and the weights loading.
-            **probes.http_probes(port="http", ready_path="/health", startup_minutes=workload.startup_timeout_minutes),
-        }
-        worker = {"name": "worker", "command": ["bash", "-c", worker_script()]}
-        objects.api_object(
-            self,
-            "leader-worker-set",
-            api_version=LWS_API_VERSION,
-            kind="LeaderWorkerSet",
-            name=group_set_name(name),
-            labels_=objects.labels(name, BLUEPRINT),
-            body={
-                "spec": {
-                    "replicas": workload.replicas,
-                    # LeaderReady would hold the workers back until the leader is Ready, and the leader cannot serve
-                    # (so cannot pass /health) before its workers have joined.
-                    "startupPolicy": "LeaderCreated",
-                    "leaderWorkerTemplate": {
-                        "size": workload.nodes,
-                        # A lost pod takes its pipeline stage with it; only a fresh group can serve again.
-                        "restartPolicy": "RecreateGroupOnPodRestart",
-                        "leaderTemplate": {
-                            "metadata": {
-                                "labels": objects.labels(name, BLUEPRINT, "leader"),
-                                "annotations": objects.scrape_annotations(workload.port),
-                            },
-                            "spec": pod_spec(workload, placement, model, leader),
+def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, placement: Placement) -> cdk8s.Chart:
+    chart = objects.new_chart(scope, workload.name, placement.namespace)
+    name = workload.name
+    model = model_mount(workload.model)
+    leader = {
+        "name": "leader",
+        "command": ["bash", "-c", leader_script(serve_command(workload, model))],
+        "ports": [{"name": "http", "containerPort": workload.port}, {"name": "ray", "containerPort": RAY_PORT}],
+        "lifecycle": probes.graceful_stop(),
+        # The startup budget covers the workers' nodes launching, the group joining and the weights loading.
+        **probes.http_probes(port="http", ready_path="/health", startup_minutes=workload.startup_timeout_minutes),
+    }
+    worker = {"name": "worker", "command": ["bash", "-c", worker_script()]}
+    objects.api_object(
+        chart,
+        "leader-worker-set",
+        api_version=LWS_API_VERSION,
+        kind="LeaderWorkerSet",
+        name=group_set_name(name),
+        labels_=objects.labels(name, BLUEPRINT),
+        body={
+            "spec": {
+                "replicas": workload.replicas,
+                # LeaderReady would hold the workers back until the leader is Ready, and the leader cannot serve
+                # (so cannot pass /health) before its workers have joined.
+                "startupPolicy": "LeaderCreated",
+                "leaderWorkerTemplate": {
+                    "size": workload.nodes,
+                    # A lost pod takes its pipeline stage with it; only a fresh group can serve again.
+                    "restartPolicy": "RecreateGroupOnPodRestart",
+                    "leaderTemplate": {
+                        "metadata": {
+                            "labels": objects.labels(name, BLUEPRINT, "leader"),
+                            "annotations": objects.scrape_annotations(workload.port),
                         },
-                        "workerTemplate": {
-                            "metadata": {"labels": objects.labels(name, BLUEPRINT, "worker")},
-                            "spec": pod_spec(workload, placement, model, worker),
-                        },
+                        "spec": pod_spec(workload, placement, model, leader),
                     },
-                }
-            },
-        )
-        leaders = {LWS_NAME_LABEL: group_set_name(name), WORKER_INDEX_LABEL: "0"}
-        objects.service(
-            self, name, BLUEPRINT, leaders, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health"
-        )
-        # Evicting any pod recreates its whole group; while those pods are down the budget (counted in pods over
-        # every group) allows no other eviction, so node drains take one group at a time.
-        objects.disruption_budget(self, name, BLUEPRINT, objects.selector_labels(name), workload.replicas)
+                    "workerTemplate": {
+                        "metadata": {"labels": objects.labels(name, BLUEPRINT, "worker")},
+                        "spec": pod_spec(workload, placement, model, worker),
+                    },
+                },
+            }
+        },
+    )
+    leaders = {LWS_NAME_LABEL: group_set_name(name), WORKER_INDEX_LABEL: "0"}
+    objects.service(
+        chart, name, BLUEPRINT, leaders, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health"
+    )
+    # Evicting any pod recreates its whole group; while those pods are down the budget (counted in pods over
+    # every group) allows no other eviction, so node drains take one group at a time.
+    objects.disruption_budget(chart, name, BLUEPRINT, objects.selector_labels(name), workload.replicas)
+    return chart

@@ -6,13 +6,15 @@ before any node group; the ones that run as pods wait for the system nodes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import nag
 from infra.cluster.pod_identity import pod_identity_role
-from infra.config.model import KitConfig
 
 NODE_BOOTSTRAP_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 POD_ADDONS = ("coredns", "aws-ebs-csi-driver", "eks-node-monitoring-agent")
@@ -32,10 +34,18 @@ _POD_IDENTITY = {
 }
 
 
+@dataclass(frozen=True)
+class ManagedAddonsProps:
+    cluster: eks.Cluster
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
+    """Pinned add-on versions by add-on name; others get EKS's default for the Kubernetes version."""
+
+
 class ManagedAddons(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: ManagedAddonsProps) -> None:
         super().__init__(scope, construct_id)
-        versions = config.cluster.addon_versions
+        cluster = props.cluster
+        versions = props.addon_versions
         self.addons: dict[str, eks.Addon] = {}
         for name in (*NODE_BOOTSTRAP_ADDONS, *POD_ADDONS):
             addon = eks.Addon(

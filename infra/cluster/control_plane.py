@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
@@ -11,7 +12,6 @@ from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
 from infra import nag
-from infra.config.model import KitConfig
 from infra.network.refs import NetworkRefs
 
 _LOG_TYPES = {
@@ -24,41 +24,54 @@ _LOG_TYPES = {
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 
 
+@dataclass(frozen=True)
+class ControlPlaneProps:
+    cluster_name: str
+    network: NetworkRefs
+    kubernetes_version: str = "1.35"
+    public_access_cidrs: tuple[str, ...] = ()
+    """CIDRs allowed to the public endpoint; empty keeps the endpoint private."""
+    admin_principal_arns: tuple[str, ...] = ()
+    """IAM principals given cluster admin through access entries."""
+    logging: tuple[str, ...] = tuple(_LOG_TYPES)
+    """Control-plane log types sent to CloudWatch Logs."""
+
+
 class ControlPlane(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, network: NetworkRefs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: ControlPlaneProps) -> None:
         super().__init__(scope, construct_id)
-        settings = config.cluster
+        network = props.network
         self.secrets_key = kms.Key(
             self,
             "SecretsKey",
-            description=f"Envelope encryption of Kubernetes secrets in {config.name}",
+            description=f"Envelope encryption of Kubernetes secrets in {props.cluster_name}",
             enable_key_rotation=True,
         )
-        public_cidrs = [str(cidr) for cidr in settings.public_access_cidrs]
+        public_cidrs = list(props.public_access_cidrs)
         endpoint = eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*public_cidrs) if public_cidrs else eks.EndpointAccess.PRIVATE
         self.cluster = eks.Cluster(
             self,
             "Cluster",
-            cluster_name=config.name,
-            version=eks.KubernetesVersion.of(settings.kubernetes_version),
+            cluster_name=props.cluster_name,
+            version=eks.KubernetesVersion.of(props.kubernetes_version),
             vpc=network.vpc,
             vpc_subnets=[network.control_plane_selection()],
             default_capacity=0,
             default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
             endpoint_access=endpoint,
             secrets_encryption_key=self.secrets_key,
-            cluster_logging=[_LOG_TYPES[name] for name in settings.logging],
+            cluster_logging=[_LOG_TYPES[name] for name in props.logging],
             bootstrap_cluster_creator_admin_permissions=True,
             kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=KubectlV35Layer(self, "KubectlLayer")),
         )
         self._kubectl_in_node_subnets(network)
-        for index, arn in enumerate(settings.admin_principal_arns):
+        for index, arn in enumerate(props.admin_principal_arns):
             self.cluster.grant_access(
                 f"Admin{index}",
                 arn,
                 [eks.AccessPolicy.from_access_policy_name(CLUSTER_ADMIN_POLICY, access_scope_type=eks.AccessScopeType.CLUSTER)],
             )
-        self._acknowledge(config, public_cidrs)
+        self._acknowledge(list(props.logging), public_cidrs)
 
     def _kubectl_in_node_subnets(self, network: NetworkRefs) -> None:
         """aws-eks-v2 puts the kubectl provider in the cluster's own subnets whenever the endpoint is private, whatever
@@ -69,7 +82,7 @@ class ControlPlane(Construct):
         for function in functions:
             function.node.default_child.add_property_override("VpcConfig.SubnetIds", [subnet.subnet_id for subnet in network.node_subnets])
 
-    def _acknowledge(self, config: KitConfig, public_cidrs: list[str]) -> None:
+    def _acknowledge(self, logging: list[str], public_cidrs: list[str]) -> None:
         nag.acknowledge_managed_policies(
             self.cluster.role,
             {"AmazonEKSClusterPolicy": "The EKS service role must carry AmazonEKSClusterPolicy; AWS maintains it with the permissions the control plane needs."},
@@ -107,5 +120,5 @@ class ControlPlane(Construct):
                 "EKS1",
                 f"The public endpoint is restricted to cluster.public_access_cidrs ({', '.join(public_cidrs)}); the private endpoint serves the VPC.",
             )
-        if len(config.cluster.logging) < len(_LOG_TYPES):
-            nag.acknowledge(self.cluster, "EKS2", f"Control-plane log types reduced to {config.cluster.logging} by cluster.logging in the config.")
+        if len(logging) < len(_LOG_TYPES):
+            nag.acknowledge(self.cluster, "EKS2", f"Control-plane log types reduced to {logging} by cluster.logging in the config.")

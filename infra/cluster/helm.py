@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
 
-from infra.versions import HelmPin
+from core.versions import HelmPin
 
 
 def install_chart(

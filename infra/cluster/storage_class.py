@@ -6,7 +6,7 @@ Dynamo platform, Prometheus) would otherwise wait forever.
 
 from __future__ import annotations
 
-DEFAULT_STORAGE_CLASS = "gp3-encrypted"
+from core.naming import DEFAULT_STORAGE_CLASS
 
 
 def default_storage_class() -> dict:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from core.labels import SYSTEM_POOL_LABEL
 from infra import nag
-from infra.config.model import KitConfig
 from infra.network.refs import NetworkRefs
 
-SYSTEM_POOL_LABEL = {"llm-kit/pool": "system"}
 WORKER_POLICIES = {
     "AmazonEKSWorkerNodePolicy": "EKS worker nodes need this AWS-maintained policy to join the cluster and describe their instance.",
     "AmazonEC2ContainerRegistryPullOnly": "Nodes pull controller and workload images from ECR; the pull-only policy is the narrowest AWS-maintained one.",
@@ -30,10 +31,24 @@ def node_role(scope: Construct, construct_id: str) -> iam.Role:
     return role
 
 
+@dataclass(frozen=True)
+class SystemNodesProps:
+    cluster: eks.Cluster
+    network: NetworkRefs
+    nodegroup_name: str
+    instance_types: tuple[str, ...] = ("m7i.xlarge",)
+    min_size: int = 2
+    desired_size: int = 2
+    max_size: int = 4
+    disk_size_gib: int = 100
+
+
 class SystemNodes(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, network: NetworkRefs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: SystemNodesProps) -> None:
         super().__init__(scope, construct_id)
-        settings = config.cluster.system_nodes
+        settings = props
+        cluster = props.cluster
+        network = props.network
         self.role = node_role(self, "NodeRole")
         launch_template = ec2.CfnLaunchTemplate(
             self,
@@ -59,7 +74,7 @@ class SystemNodes(Construct):
         )
         self.nodegroup = cluster.add_nodegroup_capacity(
             "System",
-            nodegroup_name=f"{config.name}-system",
+            nodegroup_name=props.nodegroup_name,
             instance_types=[ec2.InstanceType(name) for name in settings.instance_types],
             ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
             capacity_type=eks.CapacityType.ON_DEMAND,

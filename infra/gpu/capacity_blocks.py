@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.config.node_pools import CapacityBlockNodeGroup
+from config.node_pools import CapacityBlockNodeGroup
+from config.platform import node_group_capacity
+from core.instances import facts
 from infra.gpu import efa
-from infra.gpu.instance_types import facts
-from infra.gpu.node_pool_manifests import ACCELERATOR_LABEL, AMI_FAMILY_LABEL, EFA_LABEL, POOL_LABEL
 from infra.network.refs import NetworkRefs
 
 ROOT_VOLUME_GIB = 200
+_TAINT_EFFECTS = {"NoSchedule": eks.TaintEffect.NO_SCHEDULE, "PreferNoSchedule": eks.TaintEffect.PREFER_NO_SCHEDULE, "NoExecute": eks.TaintEffect.NO_EXECUTE}
 
 
 def capacity_block_launch_data(group: CapacityBlockNodeGroup, security_group_ids: list[str]) -> ec2.CfnLaunchTemplate.LaunchTemplateDataProperty:
@@ -38,24 +41,24 @@ def capacity_block_launch_data(group: CapacityBlockNodeGroup, security_group_ids
     )
 
 
+@dataclass(frozen=True)
+class CapacityBlockNodeGroupsProps:
+    groups: tuple[CapacityBlockNodeGroup, ...]
+    cluster: eks.Cluster
+    network: NetworkRefs
+    node_role: iam.IRole
+    efa_security_group_id: str
+
+
 class CapacityBlockNodeGroups(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        groups: list[CapacityBlockNodeGroup],
-        cluster: eks.Cluster,
-        network: NetworkRefs,
-        node_role: iam.IRole,
-        efa_security_group_id: str,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: CapacityBlockNodeGroupsProps) -> None:
         super().__init__(scope, construct_id)
+        cluster, network = props.cluster, props.network
         self.nodegroups: dict[str, eks.Nodegroup] = {}
-        security_groups = [cluster.cluster_security_group_id, efa_security_group_id]
-        for group in groups:
+        security_groups = [cluster.cluster_security_group_id, props.efa_security_group_id]
+        for group in props.groups:
             template = ec2.CfnLaunchTemplate(self, f"{group.name}-template", launch_template_data=capacity_block_launch_data(group, security_groups))
-            family = "bottlerocket" if group.ami_type.startswith("BOTTLEROCKET") else "al2023"
+            capacity = node_group_capacity(group, network.az_id)
             nodegroup = cluster.add_nodegroup_capacity(
                 f"CapacityBlock-{group.name}",
                 nodegroup_name=group.name,
@@ -65,16 +68,10 @@ class CapacityBlockNodeGroups(Construct):
                 desired_size=group.size,
                 max_size=group.size,
                 subnets=network.node_selection(),
-                node_role=node_role,
+                node_role=props.node_role,
                 launch_template_spec=eks.LaunchTemplateSpec(id=template.ref, version=template.attr_latest_version_number),
-                labels={
-                    POOL_LABEL: group.name,
-                    ACCELERATOR_LABEL: facts(group.instance_type).gpu,
-                    EFA_LABEL: str(group.efa).lower(),
-                    AMI_FAMILY_LABEL: family,
-                    **group.labels,
-                },
-                taints=[eks.TaintSpec(effect=eks.TaintEffect.NO_SCHEDULE, key="nvidia.com/gpu")],
+                labels=capacity.node_labels(),
+                taints=[eks.TaintSpec(effect=_TAINT_EFFECTS[taint.effect], key=taint.key, value=taint.value or None) for taint in capacity.taints()],
                 enable_node_auto_repair=True,
             )
             # Set on the L1: aws-eks-v2's instance-type table does not know p5/p6 as GPU types and rejects NVIDIA AMIs.

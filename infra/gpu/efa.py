@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import aws_ec2 as ec2
 
-from infra.gpu.instance_types import InstanceFacts
+from core.instances import InstanceFacts
 
 
 def karpenter_interfaces(instance: InstanceFacts) -> list[dict]:

@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from core.labels import SYSTEM_POOL_LABEL
+from core.versions import KARPENTER
 from infra import nag
+from infra.cluster.helm import install_chart
 from infra.cluster.pod_identity import pod_identity_role
-from infra.cluster.system_nodes import SYSTEM_POOL_LABEL, node_role
-from infra.config.model import KitConfig
+from infra.cluster.system_nodes import node_role
 from infra.gpu.interruption import InterruptionQueue
 from infra.gpu.karpenter_policy import Scope, controller_statements
-from infra.versions import KARPENTER
-from infra.cluster.helm import install_chart
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
 
 
+@dataclass(frozen=True)
+class KarpenterProps:
+    cluster: eks.Cluster
+    cluster_name: str
+    """The EKS cluster's name: Karpenter's settings and the tag scope of its IAM policy."""
+    replicas: int = 2
+    """Controller replicas, on the system nodes."""
+    node_repair: bool = True
+    """Replace nodes whose health conditions turn bad (the nodeRepair feature gate)."""
+
+
 class Karpenter(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: KarpenterProps) -> None:
         super().__init__(scope, construct_id)
+        cluster = props.cluster
         region = cdk.Stack.of(self).region
         self.node_role = node_role(self, "NodeRole")
         eks.CfnAccessEntry(
@@ -32,15 +46,15 @@ class Karpenter(Construct):
             principal_arn=self.node_role.role_arn,
             type="EC2_LINUX",
         )
-        self.interruption = InterruptionQueue(self, "Interruption", queue_name=f"{config.name}-karpenter")
+        self.interruption = InterruptionQueue(self, "Interruption", queue_name=f"{props.cluster_name}-karpenter")
 
-        controller = pod_identity_role(self, "ControllerRole", description=f"Karpenter controller of {config.name}")
+        controller = pod_identity_role(self, "ControllerRole", description=f"Karpenter controller of {props.cluster_name}")
         policy = iam.ManagedPolicy(
             self,
             "ControllerPolicy",
             statements=controller_statements(
                 Scope(
-                    cluster_name=config.name,
+                    cluster_name=props.cluster_name,
                     cluster_arn=cluster.cluster_arn,
                     region=region,
                     node_role_arn=self.node_role.role_arn,
@@ -67,14 +81,14 @@ class Karpenter(Construct):
             wait=True,
             timeout_minutes=10,
             values={
-                "replicas": config.karpenter.replicas,
+                "replicas": props.replicas,
                 "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
                 "nodeSelector": SYSTEM_POOL_LABEL,
                 "dnsPolicy": "Default",
                 "settings": {
-                    "clusterName": config.name,
+                    "clusterName": props.cluster_name,
                     "interruptionQueue": self.interruption.queue.queue_name,
-                    "featureGates": {"nodeRepair": config.karpenter.node_repair, "reservedCapacity": True},
+                    "featureGates": {"nodeRepair": props.node_repair, "reservedCapacity": True},
                 },
                 "controller": {"resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}},
             },

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.config.node_pools import NodePool
+from config.node_pools import NodePool
+from config.platform import pool_capacity
+from core.instances import facts
+from core.labels import GPU_RESOURCE, INSTANCE_TYPE_LABEL, KARPENTER_CAPACITY_TYPE_LABEL, POOL_LABEL, ZONE_ID_LABEL
+from core.versions import AMI_VERSIONS
 from infra.gpu import efa
-from infra.gpu.instance_types import facts
 from infra.gpu.user_data import al2023_node_config, bottlerocket_settings
-from infra.versions import AMI_VERSIONS
 
-POOL_LABEL = "llm-kit/pool"
-ACCELERATOR_LABEL = "llm-kit/accelerator"
-EFA_LABEL = "llm-kit/efa"
-AMI_FAMILY_LABEL = "llm-kit/ami-family"
-GPU_TAINT = {"key": "nvidia.com/gpu", "effect": "NoSchedule"}
-ZONE_ID_LABEL = "topology.k8s.aws/zone-id"
 ALL_REASONS = ["Empty", "Underutilized", "Drifted"]
 
 
@@ -45,34 +41,25 @@ def wants_placement_group(pool: NodePool) -> bool:
     return pool.efa and not is_reserved(pool)
 
 
-def accelerator(pool: NodePool) -> str:
-    return facts(pool.instance_types[0]).gpu
-
-
 def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
-    labels = {
-        POOL_LABEL: pool.name,
-        ACCELERATOR_LABEL: accelerator(pool),
-        EFA_LABEL: str(pool.efa).lower(),
-        AMI_FAMILY_LABEL: pool.ami_family,
-        **pool.labels,
-    }
-    taints = [GPU_TAINT] + [{"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})} for t in pool.taints]
+    capacity = pool_capacity(pool, context.az_id)
+    labels = capacity.node_labels()
+    taints = [taint.as_kubernetes() for taint in capacity.taints()]
     spec = {
         "template": {
             "metadata": {"labels": labels},
             "spec": {
                 "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": pool.name},
                 "requirements": [
-                    {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(pool.instance_types)},
-                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(pool.capacity_types)},
+                    {"key": INSTANCE_TYPE_LABEL, "operator": "In", "values": list(pool.instance_types)},
+                    {"key": KARPENTER_CAPACITY_TYPE_LABEL, "operator": "In", "values": list(pool.capacity_types)},
                     {"key": ZONE_ID_LABEL, "operator": "In", "values": [context.az_id]},
                 ],
                 "taints": taints,
                 "expireAfter": "Never" if is_reserved(pool) else pool.disruption.expire_after,
             },
         },
-        "limits": {"nvidia.com/gpu": str(pool.gpu_limit)},
+        "limits": {GPU_RESOURCE: str(pool.gpu_limit)},
         "disruption": _disruption(pool),
     }
     if pool.weight is not None:
@@ -103,7 +90,7 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
         "securityGroupSelectorTerms": [{"id": group} for group in security_groups],
         "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1, "httpTokens": "required"},
         "blockDeviceMappings": _block_devices(pool),
-        "tags": {"llm-kit/pool": pool.name},
+        "tags": {POOL_LABEL: pool.name},
     }
     if family == "bottlerocket":
         spec["userData"] = bottlerocket_settings(pool.image_pull, instance_store=instance_store)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from infra.config.node_pools import ImagePull
+from config.node_pools import ImagePull
 
 _TEMPLATES = Path(__file__).parent / "templates"
 MIME_BOUNDARY = "LLMKIT"

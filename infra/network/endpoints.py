@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from infra.config.model import KitConfig
 from infra.network.refs import NetworkRefs
+
+
+@dataclass(frozen=True)
+class VpcEndpointsProps:
+    network: NetworkRefs
+    route_subnets: tuple[ec2.ISubnet, ...]
+    """Subnets whose route tables get the S3 gateway endpoint."""
+    interface_endpoints: tuple[str, ...] = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs")
+    """AWS services (e.g. 'ecr.api') with an interface endpoint in the node subnets; empty for none."""
 
 
 class VpcEndpoints(Construct):
     """The S3 gateway endpoint (free; ECR image layers are served from S3) plus interface endpoints in the node zone."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, network: NetworkRefs, route_subnets: list[ec2.ISubnet]) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: VpcEndpointsProps) -> None:
         super().__init__(scope, construct_id)
+        network = props.network
+        route_subnets = list(props.route_subnets)
         ec2.GatewayVpcEndpoint(
             self,
             "S3",
@@ -21,7 +33,7 @@ class VpcEndpoints(Construct):
             service=ec2.GatewayVpcEndpointAwsService.S3,
             subnets=[ec2.SubnetSelection(subnets=route_subnets)],
         )
-        names = config.network.interface_endpoints
+        names = props.interface_endpoints
         if not names:
             return
         self.security_group = ec2.SecurityGroup(

@@ -24,19 +24,24 @@ class NetworkRefs:
         return ec2.SubnetSelection(subnets=self.control_plane_subnets)
 
 
-def import_existing(scope, config) -> NetworkRefs:
-    """Wrap a VPC named by IDs in the config; nothing is looked up at synth."""
-    existing = config.network.existing_vpc
-    placement = config.placement
-    vpc = ec2.Vpc.from_vpc_attributes(
-        scope,
-        "ExistingVpc",
-        vpc_id=existing.vpc_id,
-        vpc_cidr_block=str(existing.cidr),
-        availability_zones=[placement.az_id, placement.control_plane_az_id],
-    )
+@dataclass(frozen=True)
+class ExistingVpcProps:
+    vpc_id: str
+    cidr: str
+    node_subnet_ids: tuple[str, ...]
+    """Private subnets in az_id."""
+    control_plane_subnet_ids: tuple[str, ...]
+    """Subnets in az_id and control_plane_az_id."""
+    az_id: str
+    control_plane_az_id: str
 
-    def subnets(prefix: str, ids: list[str], zones: list[str]) -> list[ec2.ISubnet]:
+
+def import_existing(scope, props: ExistingVpcProps) -> NetworkRefs:
+    """Wrap a VPC named by IDs; nothing is looked up at synth."""
+    zones = [props.az_id, props.control_plane_az_id]
+    vpc = ec2.Vpc.from_vpc_attributes(scope, "ExistingVpc", vpc_id=props.vpc_id, vpc_cidr_block=props.cidr, availability_zones=zones)
+
+    def subnets(prefix: str, ids: tuple[str, ...], zones: list[str]) -> list[ec2.ISubnet]:
         return [
             ec2.Subnet.from_subnet_attributes(scope, f"{prefix}{index}", subnet_id=subnet_id, availability_zone=zones[min(index, len(zones) - 1)])
             for index, subnet_id in enumerate(ids)
@@ -44,8 +49,8 @@ def import_existing(scope, config) -> NetworkRefs:
 
     return NetworkRefs(
         vpc=vpc,
-        vpc_cidr=str(existing.cidr),
-        node_subnets=subnets("NodeSubnet", existing.node_subnet_ids, [placement.az_id]),
-        control_plane_subnets=subnets("ControlPlaneSubnet", existing.control_plane_subnet_ids, [placement.az_id, placement.control_plane_az_id]),
-        az_id=placement.az_id,
+        vpc_cidr=props.cidr,
+        node_subnets=subnets("NodeSubnet", props.node_subnet_ids, [props.az_id]),
+        control_plane_subnets=subnets("ControlPlaneSubnet", props.control_plane_subnet_ids, zones),
+        az_id=props.az_id,
     )

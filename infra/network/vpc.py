@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config.model import KitConfig
-from infra.network.layout import SubnetPlan, plan_subnets
+from config.subnet_plan import SubnetPlan, plan_subnets
 from infra.network.refs import NetworkRefs
 
 _SUBNET_ROLE_TAGS = {
@@ -19,18 +21,33 @@ _SUBNET_ROLE_TAGS = {
 SUBNET_ROLE_TAG = "llm-kit/subnet-role"
 
 
+@dataclass(frozen=True)
+class SingleZoneVpcProps:
+    az_id: str
+    """The zone of every node, the NAT gateway and the public subnet for load balancers."""
+    control_plane_az_id: str
+    """A second zone, for the EKS control plane's interfaces (and a public subnet) only."""
+    vpc_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    node_subnet_prefix: int = 17
+    """Prefix length of the one node subnet."""
+    nat_gateways: int = 1
+    """0 or 1, in az_id."""
+    flow_logs_retention_days: int | None = 90
+    """Days CloudWatch keeps the VPC's flow logs; None turns flow logs off."""
+
+
 class SingleZoneVpc(Construct):
     """Subnets are created with AvailabilityZoneId, never an AZ name: names differ per account, IDs do not."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: SingleZoneVpcProps) -> None:
         super().__init__(scope, construct_id)
-        network = config.network
-        zones = {"primary": config.placement.az_id, "control_plane": config.placement.control_plane_az_id}
+        self.props = props
+        zones = {"primary": props.az_id, "control_plane": props.control_plane_az_id}
 
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(str(network.vpc_cidr)),
+            ip_addresses=ec2.IpAddresses.cidr(str(props.vpc_cidr)),
             subnet_configuration=[],
             nat_gateways=0,
             restrict_default_security_group=False,
@@ -39,25 +56,25 @@ class SingleZoneVpc(Construct):
         attachment = ec2.CfnVPCGatewayAttachment(self, "InternetGatewayAttachment", vpc_id=self.vpc.vpc_id, internet_gateway_id=igw.ref)
 
         self.subnets: dict[str, ec2.Subnet] = {}
-        for plan in plan_subnets(network.vpc_cidr, network.node_subnet_prefix):
+        for plan in plan_subnets(props.vpc_cidr, props.node_subnet_prefix):
             self.subnets[plan.name] = self._subnet(plan, zones[plan.zone])
 
         nat_gateway_id = None
         for name, subnet in self.subnets.items():
             if isinstance(subnet, ec2.PublicSubnet):
                 subnet.add_default_internet_route(igw.ref, attachment)
-                if name == "PublicPrimary" and network.nat_gateways:
+                if name == "PublicPrimary" and props.nat_gateways:
                     nat_gateway_id = subnet.add_nat_gateway().ref
         if nat_gateway_id is not None:
             self.subnets["Nodes"].add_default_nat_route(nat_gateway_id)
 
-        if network.flow_logs.enabled:
+        if props.flow_logs_retention_days is not None:
             log_group = logs.LogGroup(
                 self,
                 "FlowLogs",
                 removal_policy=cdk.RemovalPolicy.RETAIN,
             )
-            log_group.node.default_child.retention_in_days = network.flow_logs.retention_days
+            log_group.node.default_child.retention_in_days = props.flow_logs_retention_days
             self.vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(log_group))
 
     def _subnet(self, plan: SubnetPlan, az_id: str) -> ec2.Subnet:
@@ -78,12 +95,12 @@ class SingleZoneVpc(Construct):
             cdk.Tags.of(subnet).add(key, value)
         return subnet
 
-    def refs(self, config: KitConfig) -> NetworkRefs:
+    @property
+    def refs(self) -> NetworkRefs:
         return NetworkRefs(
             vpc=self.vpc,
-            vpc_cidr=str(config.network.vpc_cidr),
+            vpc_cidr=str(self.props.vpc_cidr),
             node_subnets=[self.subnets["Nodes"]],
             control_plane_subnets=[self.subnets["ControlPlanePrimary"], self.subnets["ControlPlaneSecondary"]],
-            az_id=config.placement.az_id,
+            az_id=self.props.az_id,
         )
-

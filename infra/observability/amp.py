@@ -8,6 +8,8 @@ read-only access policy) itself; the kit adds no aws-auth mapping or ClusterRole
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_aps as aps
 from aws_cdk import aws_eks_v2 as eks
@@ -15,7 +17,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config.observability import Observability
+from config.observability import Observability
 from infra.network.refs import NetworkRefs
 from infra.observability.rules import rules_yaml
 from infra.observability.scrape import scrape_config_blob
@@ -40,9 +42,20 @@ def alert_manager_definition(topic_arn: str, region: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ManagedPrometheusProps:
+    name: str
+    """Workspace alias, scraper alias and the `cluster` label of every series."""
+    cluster: eks.ICluster
+    network: NetworkRefs
+    settings: Observability = Observability()
+    """Retention, scrape interval, alert rules and their SNS topic, the workspace key (config.observability.Observability)."""
+
+
 class ManagedPrometheus(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, name: str, settings: Observability, cluster: eks.ICluster, network: NetworkRefs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: ManagedPrometheusProps) -> None:
         super().__init__(scope, construct_id)
+        name, settings, cluster, network = props.name, props.settings, props.cluster, props.network
         region = cdk.Stack.of(self).region
         self.log_group = logs.LogGroup(
             self,

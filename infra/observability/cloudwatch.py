@@ -3,6 +3,8 @@ GPU metrics), its CloudWatch agent authorised through Pod Identity."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
@@ -15,9 +17,17 @@ SERVICE_ACCOUNT = "cloudwatch-agent"
 POLICY = "CloudWatchAgentServerPolicy"
 
 
+@dataclass(frozen=True)
+class CloudWatchObservabilityProps:
+    cluster: eks.ICluster
+    after: IDependable
+    """The add-on's pods wait for it (the system nodes)."""
+
+
 class CloudWatchObservability(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, cluster: eks.ICluster, after: IDependable) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: CloudWatchObservabilityProps) -> None:
         super().__init__(scope, construct_id)
+        cluster, after = props.cluster, props.after
         self.role = pod_identity_role(self, "AgentRole", description="CloudWatch agent of the CloudWatch Observability add-on")
         self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(POLICY))
         nag.acknowledge_managed_policies(

@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
-from infra.cluster.system_nodes import SYSTEM_POOL_LABEL
-from infra.config.model import KitConfig
-from infra.gpu.node_pool_manifests import ACCELERATOR_LABEL, GPU_TAINT
-from infra.observability.scrape import DCGM_NAME, KSM_NAME
-from infra.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
+from core.labels import (
+    ACCELERATOR_LABEL,
+    BLUEPRINT_LABEL,
+    EKS_CAPACITY_TYPE_LABEL,
+    GPU_TAINT,
+    INSTANCE_TYPE_LABEL,
+    KARPENTER_CAPACITY_TYPE_LABEL,
+    POOL_LABEL,
+    SYSTEM_POOL_LABEL,
+    WORKLOAD_LABEL,
+)
+from core.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
 from infra.cluster.helm import install_chart
+from infra.observability.scrape import DCGM_NAME, KSM_NAME
 
 NAMESPACE = "monitoring"
 # Node labels the alert rules and dashboards select on; kube-state-metrics exports only allow-listed labels.
-NODE_LABELS = ("karpenter.sh/capacity-type", "eks.amazonaws.com/capacityType", "llm-kit/pool", "llm-kit/accelerator", "node.kubernetes.io/instance-type")
-POD_LABELS = ("llm-kit/workload", "llm-kit/blueprint")
+NODE_LABELS = (KARPENTER_CAPACITY_TYPE_LABEL, EKS_CAPACITY_TYPE_LABEL, POOL_LABEL, ACCELERATOR_LABEL, INSTANCE_TYPE_LABEL)
+POD_LABELS = (WORKLOAD_LABEL, BLUEPRINT_LABEL)
 KSM_VALUES = {
     "metricLabelsAllowlist": [f"nodes=[{','.join(NODE_LABELS)}]", f"pods=[{','.join(POD_LABELS)}]"],
     "nodeSelector": SYSTEM_POOL_LABEL,
 }
 
 
-def gpu_tolerations(config: KitConfig) -> list[dict]:
+def gpu_tolerations(extra_taint_keys: tuple[str, ...]) -> list[dict]:
     """The GPU taint every GPU node carries, plus any taint a pool adds: the exporter belongs on every GPU node."""
-    keys = {taint.key for pool in config.node_pools for taint in pool.taints} - {GPU_TAINT["key"]}
-    return [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}] + [{"key": key, "operator": "Exists"} for key in sorted(keys)]
+    return [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}] + [{"key": key, "operator": "Exists"} for key in extra_taint_keys]
 
 
-def dcgm_values(config: KitConfig, *, service_monitor: bool) -> dict:
+def dcgm_values(extra_taint_keys: tuple[str, ...], *, service_monitor: bool) -> dict:
     return {
         "fullnameOverride": DCGM_NAME,
         # Only GPU nodes: Karpenter pools and capacity-block groups both label their nodes with the accelerator.
@@ -37,7 +46,7 @@ def dcgm_values(config: KitConfig, *, service_monitor: bool) -> dict:
                 "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": ACCELERATOR_LABEL, "operator": "Exists"}]}]}
             }
         },
-        "tolerations": gpu_tolerations(config),
+        "tolerations": gpu_tolerations(extra_taint_keys),
         # Per-workload GPU series: the pod holding a GPU lends its workload labels (as llm_kit_workload, llm_kit_blueprint).
         "kubernetes": {"enablePodLabels": True, "podLabelAllowlistRegex": [f"^{label}$" for label in POD_LABELS]},
         "serviceMonitor": {
@@ -52,16 +61,31 @@ def dcgm_values(config: KitConfig, *, service_monitor: bool) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class ExportersProps:
+    cluster: eks.Cluster
+    after: IDependable
+    dcgm: bool = True
+    """NVIDIA's DCGM exporter on every GPU node."""
+    state_metrics: bool = True
+    """kube-state-metrics (kube-prometheus-stack brings its own)."""
+    service_monitors: bool = False
+    """Let the exporters' charts create ServiceMonitors (when a prometheus-operator runs)."""
+    gpu_taint_keys: tuple[str, ...] = ()
+    """Taint keys GPU nodes carry beyond the GPU taint; the DCGM exporter tolerates them."""
+
+
 class Exporters(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, after: IDependable, service_monitors: bool, state_metrics: bool) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: ExportersProps) -> None:
         super().__init__(scope, construct_id)
+        cluster = props.cluster
         self.charts: dict[str, eks.HelmChart] = {}
-        if config.observability.runs_dcgm_exporter:
-            self.charts[DCGM_NAME] = self._chart(cluster, DCGM_NAME, DCGM_EXPORTER, dcgm_values(config, service_monitor=service_monitors))
-        if state_metrics:
+        if props.dcgm:
+            self.charts[DCGM_NAME] = self._chart(cluster, DCGM_NAME, DCGM_EXPORTER, dcgm_values(props.gpu_taint_keys, service_monitor=props.service_monitors))
+        if props.state_metrics:
             self.charts[KSM_NAME] = self._chart(cluster, KSM_NAME, KUBE_STATE_METRICS, {**KSM_VALUES, "fullnameOverride": KSM_NAME})
         for chart in self.charts.values():
-            chart.node.add_dependency(after)
+            chart.node.add_dependency(props.after)
 
     def _chart(self, cluster: eks.Cluster, name: str, pin, values: dict) -> eks.HelmChart:
         return install_chart(cluster, name, chart=name, pin=pin, namespace=NAMESPACE, values=values)

@@ -3,19 +3,20 @@ kube-state-metrics, Grafana with the kit's dashboards, and monitors for the work
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
-from blueprints.common.objects import WORKLOAD_LABEL
-from infra.cluster.system_nodes import SYSTEM_POOL_LABEL
-from infra.config.model import KitConfig
+from config.observability import Observability
+from core.labels import SYSTEM_POOL_LABEL, WORKLOAD_LABEL
+from core.naming import DEFAULT_STORAGE_CLASS
+from core.versions import KUBE_PROMETHEUS_STACK
+from infra.cluster.helm import install_chart
 from infra.observability.dashboards import rendered
 from infra.observability.exporters import KSM_VALUES, NAMESPACE
 from infra.observability.rules import rule_groups
 from infra.observability.scrape import KARPENTER_NAME, KARPENTER_NAMESPACE, annotated_pod_relabelings
-from infra.cluster.storage_class import DEFAULT_STORAGE_CLASS
-from infra.versions import KUBE_PROMETHEUS_STACK
-from infra.cluster.helm import install_chart
 
 RELEASE = "kube-prometheus-stack"
 NODE_LABEL = [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}]
@@ -38,8 +39,7 @@ def pod_monitors(interval: str) -> list[dict]:
     ]
 
 
-def stack_values(config: KitConfig) -> dict:
-    settings = config.observability
+def stack_values(cluster_name: str, settings: Observability) -> dict:
     interval = f"{settings.scrape_interval_seconds}s"
     system = {"nodeSelector": SYSTEM_POOL_LABEL}
     values = {
@@ -56,7 +56,7 @@ def stack_values(config: KitConfig) -> dict:
                 **system,
                 "scrapeInterval": interval,
                 "retention": f"{settings.in_cluster.retention_days}d",
-                "externalLabels": {"cluster": config.name},
+                "externalLabels": {"cluster": cluster_name},
                 # Select monitors and rules from every release (the DCGM chart's ServiceMonitor too), not only this one.
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
@@ -93,14 +93,23 @@ def dashboard_config_maps() -> list[dict]:
     ]
 
 
+@dataclass(frozen=True)
+class InClusterPrometheusProps:
+    cluster: eks.Cluster
+    cluster_name: str
+    after: IDependable
+    settings: Observability = Observability(metrics="in-cluster")
+    """Scrape interval, thresholds of the alert rules, Prometheus storage and Grafana (config.observability.Observability)."""
+
+
 class InClusterPrometheus(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.Cluster, after: IDependable) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: InClusterPrometheusProps) -> None:
         super().__init__(scope, construct_id)
-        self.chart = install_chart(
-            cluster, "KubePrometheusStack", chart=RELEASE, pin=KUBE_PROMETHEUS_STACK, namespace=NAMESPACE, wait=True, values=stack_values(config)
-        )
-        self.chart.node.add_dependency(after)
+        cluster = props.cluster
+        values = stack_values(props.cluster_name, props.settings)
+        self.chart = install_chart(cluster, "KubePrometheusStack", chart=RELEASE, pin=KUBE_PROMETHEUS_STACK, namespace=NAMESPACE, wait=True, values=values)
+        self.chart.node.add_dependency(props.after)
         self.dashboards = None
-        if config.observability.in_cluster.grafana:
+        if props.settings.in_cluster.grafana:
             self.dashboards = cluster.add_manifest("GrafanaDashboards", *dashboard_config_maps())
             self.dashboards.node.add_dependency(self.chart)

@@ -101,7 +101,7 @@ DYNAMO_FRONTEND = Family(
     ),
 )
 
-FAMILIES = {"dcgm": DCGM, "kube-state-metrics": KUBE_STATE_METRICS, "karpenter": KARPENTER, "vllm": VLLM, "dynamo-frontend": DYNAMO_FRONTEND}
+FAMILIES = {"dcgm": DCGM, "kube-state-metrics": KUBE_STATE_METRICS, "karpenter": KARPENTER, "vllm-server": VLLM, "dynamo-frontend": DYNAMO_FRONTEND}
 
 
 def known_metric_names() -> set[str]:

@@ -10,7 +10,7 @@ import base64
 
 import yaml
 
-from blueprints.common.objects import WORKLOAD_LABEL
+from core.labels import BLUEPRINT_LABEL, WORKLOAD_LABEL
 
 WORKLOAD = "llm_kit_workload"
 BLUEPRINT = "llm_kit_blueprint"
@@ -35,7 +35,7 @@ def pod_target_labels() -> list[dict]:
         {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
         {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
         {"source_labels": [_meta(WORKLOAD_LABEL)], "target_label": WORKLOAD},
-        {"source_labels": [_meta("llm-kit/blueprint")], "target_label": BLUEPRINT},
+        {"source_labels": [_meta(BLUEPRINT_LABEL)], "target_label": BLUEPRINT},
     ]
 
 

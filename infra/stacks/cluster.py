@@ -1,53 +1,117 @@
-"""Cluster stack: EKS control plane, system nodes, managed add-ons and the EFA security group."""
+"""Cluster stack: EKS control plane, system nodes, managed add-ons, the GPU data plane, observability, and the
+controllers and AWS access the enabled workloads require (read generically from core.requirements)."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from constructs import Construct, DependencyGroup
 
-from blueprints.render import required_controllers
-from infra.cluster.addons import ManagedAddons
-from infra.cluster.controllers import Controllers
-from infra.cluster.control_plane import ControlPlane
+from config.model import PlatformConfig
+from config.platform import capacities
+from core.capacity import extra_taint_keys
+from core.requirements import Requirements
+from infra.cluster.addons import ManagedAddons, ManagedAddonsProps
+from infra.cluster.control_plane import ControlPlane, ControlPlaneProps
+from infra.cluster.controllers import Controllers, ControllersProps
 from infra.cluster.efa import EfaSecurityGroup
 from infra.cluster.storage_class import default_storage_class
-from infra.cluster.system_nodes import SystemNodes
-from infra.config.model import KitConfig
-from infra.gpu.data_plane import GpuDataPlane
+from infra.cluster.system_nodes import SystemNodes, SystemNodesProps
+from infra.cluster.workload_access import WorkloadAccess, WorkloadAccessProps
+from infra.gpu.data_plane import GpuDataPlane, GpuDataPlaneProps
 from infra.network.refs import NetworkRefs, import_existing
-from infra.observability import Observability
-from infra.storage.in_cluster import StorageInCluster
+from infra.observability import Observability, ObservabilityProps
+from infra.stacks.network import existing_vpc_props
+from infra.storage.in_cluster import StorageInCluster, StorageInClusterProps
 from infra.storage.refs import StorageRefs
 
 
 class ClusterStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, network: NetworkRefs | None, **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: PlatformConfig, network: NetworkRefs | None, requirements: Requirements = Requirements(), **kwargs
+    ) -> None:
         super().__init__(scope, construct_id, description=f"{config.name}: EKS {config.cluster.kubernetes_version} with its data plane in {config.placement.az_id}", **kwargs)
         if network is None:
-            network = import_existing(self, config)
-        control_plane = ControlPlane(self, "ControlPlane", config=config, network=network)
-        self.cluster = control_plane.cluster
+            network = import_existing(self, existing_vpc_props(config))
+        settings = config.cluster
+        control_plane = ControlPlane(
+            self,
+            "ControlPlane",
+            ControlPlaneProps(
+                cluster_name=config.name,
+                network=network,
+                kubernetes_version=settings.kubernetes_version,
+                public_access_cidrs=tuple(str(cidr) for cidr in settings.public_access_cidrs),
+                admin_principal_arns=tuple(settings.admin_principal_arns),
+                logging=tuple(settings.logging),
+            ),
+        )
+        self.cluster = cluster = control_plane.cluster
         self.efa = EfaSecurityGroup(self, "Efa", vpc=network.vpc, cluster_name=config.name)
-        addons = ManagedAddons(self, "Addons", config=config, cluster=self.cluster)
-        self.system_nodes = SystemNodes(self, "SystemNodes", config=config, cluster=self.cluster, network=network)
-        addons.order_around(self.system_nodes.nodegroup)
-        storage_class = self.cluster.add_manifest("DefaultStorageClass", default_storage_class())
+        addons = ManagedAddons(self, "Addons", ManagedAddonsProps(cluster=cluster, addon_versions=dict(settings.addon_versions)))
+        nodes = settings.system_nodes
+        self.system_nodes = SystemNodes(
+            self,
+            "SystemNodes",
+            SystemNodesProps(
+                cluster=cluster,
+                network=network,
+                nodegroup_name=f"{config.name}-system",
+                instance_types=tuple(nodes.instance_types),
+                min_size=nodes.min_size,
+                desired_size=nodes.desired_size,
+                max_size=nodes.max_size,
+                disk_size_gib=nodes.disk_size_gib,
+            ),
+        )
+        system_nodegroup = self.system_nodes.nodegroup
+        addons.order_around(system_nodegroup)
+        storage_class = cluster.add_manifest("DefaultStorageClass", default_storage_class())
         storage_class.node.add_dependency(addons.addons["aws-ebs-csi-driver"])
-        storage = StorageInCluster(self, "Storage", config=config, cluster=self.cluster, storage=StorageRefs.from_config(config))
+        storage_refs = StorageRefs.from_config(config)
+        storage = StorageInCluster(
+            self,
+            "Storage",
+            StorageInClusterProps(
+                name=config.name,
+                cluster=cluster,
+                storage=storage_refs,
+                namespace=config.storage.workloads_namespace,
+                fsx=config.storage.fsx.enabled,
+                addon_versions=dict(settings.addon_versions),
+            ),
+        )
         for addon in storage.addons.values():
-            addon.node.add_dependency(self.system_nodes.nodegroup)
+            addon.node.add_dependency(system_nodegroup)
         self.gpu = GpuDataPlane(
             self,
             "Gpu",
-            config=config,
-            cluster=self.cluster,
-            network=network,
-            efa_security_group=self.efa.security_group,
-            system_nodegroup=self.system_nodes.nodegroup,
+            GpuDataPlaneProps(
+                cluster=cluster,
+                cluster_name=config.name,
+                network=network,
+                efa_security_group=self.efa.security_group,
+                system_nodegroup=system_nodegroup,
+                node_pools=tuple(config.node_pools),
+                capacity_block_node_groups=tuple(config.capacity_block_node_groups),
+                karpenter_replicas=config.karpenter.replicas,
+                node_repair=config.karpenter.node_repair,
+            ),
         )
         # Charts that run pods and may ask for volumes (NATS in the Dynamo platform, Prometheus) wait for both.
-        nodes_and_volumes = DependencyGroup(self.system_nodes.nodegroup, storage_class)
-        self.controllers = Controllers(self, "Controllers", cluster=self.cluster, names=required_controllers(config), after=nodes_and_volumes)
-        self.observability = Observability(self, "Observability", config=config, cluster=self.cluster, network=network, after=nodes_and_volumes)
-        cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
+        nodes_and_volumes = DependencyGroup(system_nodegroup, storage_class)
+        self.controllers = Controllers(self, "Controllers", ControllersProps(cluster=cluster, charts=requirements.controllers, after=nodes_and_volumes))
+        observability = ObservabilityProps(
+            name=config.name,
+            cluster=cluster,
+            network=network,
+            after=nodes_and_volumes,
+            settings=config.observability,
+            gpu_taint_keys=tuple(extra_taint_keys(capacities(config))),
+        )
+        self.observability = Observability(self, "Observability", observability)
+        self.workload_access = None
+        if requirements.s3_access:
+            access = WorkloadAccessProps(cluster=cluster, storage=storage_refs, namespace=config.storage.workloads_namespace, accesses=requirements.s3_access)
+            self.workload_access = WorkloadAccess(self, "WorkloadAccess", access)
+        cdk.CfnOutput(self, "ClusterName", value=cluster.cluster_name)
         cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)

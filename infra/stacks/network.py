@@ -5,15 +5,40 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from infra.config.model import KitConfig
-from infra.network.endpoints import VpcEndpoints
-from infra.network.refs import NetworkRefs
-from infra.network.vpc import SingleZoneVpc
+from config.model import PlatformConfig
+from infra.network.endpoints import VpcEndpoints, VpcEndpointsProps
+from infra.network.refs import ExistingVpcProps, NetworkRefs
+from infra.network.vpc import SingleZoneVpc, SingleZoneVpcProps
+
+
+def vpc_props(config: PlatformConfig) -> SingleZoneVpcProps:
+    network = config.network
+    return SingleZoneVpcProps(
+        az_id=config.placement.az_id,
+        control_plane_az_id=config.placement.control_plane_az_id,
+        vpc_cidr=network.vpc_cidr,
+        node_subnet_prefix=network.node_subnet_prefix,
+        nat_gateways=network.nat_gateways,
+        flow_logs_retention_days=network.flow_logs.retention_days if network.flow_logs.enabled else None,
+    )
+
+
+def existing_vpc_props(config: PlatformConfig) -> ExistingVpcProps:
+    existing = config.network.existing_vpc
+    return ExistingVpcProps(
+        vpc_id=existing.vpc_id,
+        cidr=str(existing.cidr),
+        node_subnet_ids=tuple(existing.node_subnet_ids),
+        control_plane_subnet_ids=tuple(existing.control_plane_subnet_ids),
+        az_id=config.placement.az_id,
+        control_plane_az_id=config.placement.control_plane_az_id,
+    )
 
 
 class NetworkStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, **kwargs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: PlatformConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, description=f"{config.name}: single-zone VPC in {config.placement.az_id}", **kwargs)
-        vpc = SingleZoneVpc(self, "Network", config=config)
-        self.refs: NetworkRefs = vpc.refs(config)
-        VpcEndpoints(self, "Endpoints", config=config, network=self.refs, route_subnets=self.refs.node_subnets)
+        vpc = SingleZoneVpc(self, "Network", vpc_props(config))
+        self.refs: NetworkRefs = vpc.refs
+        endpoints = VpcEndpointsProps(network=self.refs, route_subnets=tuple(self.refs.node_subnets), interface_endpoints=tuple(config.network.interface_endpoints))
+        VpcEndpoints(self, "Endpoints", endpoints)

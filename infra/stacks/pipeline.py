@@ -14,8 +14,8 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from infra import nag
-from infra.config.model import KitConfig
-from infra.versions import AWS_CDK_CLI
+from config.model import PlatformConfig
+from core.versions import AWS_CDK_CLI
 
 
 class KitStage(cdk.Stage):
@@ -25,7 +25,7 @@ class KitStage(cdk.Stage):
 
 
 class PipelineStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, add_stacks: Callable[[Construct], None], **kwargs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: PlatformConfig, add_stacks: Callable[[Construct], None], **kwargs) -> None:
         super().__init__(scope, construct_id, description=f"{config.name}: CodePipeline that tests, synthesizes and deploys the kit", **kwargs)
         settings = config.pipeline
         source = pipelines.CodePipelineSource.connection(settings.repository, settings.branch, connection_arn=settings.connection_arn)

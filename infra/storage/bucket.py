@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra import nag
-from infra.config.model import KitConfig
-from infra.storage.refs import model_bucket_name
 
 # Without this flag aws-s3 grants log delivery through an ACL, which BUCKET_OWNER_ENFORCED forbids.
 ACCESS_LOGS_BY_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
@@ -33,21 +33,29 @@ def _private_bucket(scope: Construct, construct_id: str, **props) -> s3.Bucket:
     )
 
 
+@dataclass(frozen=True)
+class ModelBucketProps:
+    bucket_name: str
+    create: bool = True
+    """False: use the existing bucket of that name as it is."""
+    access_logs: bool = True
+    """Server access logs of a created bucket to a separate log bucket."""
+
+
 class ModelBucket(Construct):
     """A new private bucket (with a separate access-log bucket), or an existing bucket used as it is."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: ModelBucketProps) -> None:
         super().__init__(scope, construct_id)
-        storage = config.storage
-        if not storage.model_bucket.creates_bucket:
-            self.bucket: s3.IBucket = s3.Bucket.from_bucket_name(self, "Existing", model_bucket_name(config))
+        if not props.create:
+            self.bucket: s3.IBucket = s3.Bucket.from_bucket_name(self, "Existing", props.bucket_name)
             return
         self.node.set_context(ACCESS_LOGS_BY_BUCKET_POLICY, True)
         self.log_bucket: s3.Bucket | None = None
         logging = {}
-        if storage.access_logs:
+        if props.access_logs:
             self.log_bucket = _private_bucket(self, "AccessLogs")
             logging = {"server_access_logs_bucket": self.log_bucket, "server_access_logs_prefix": "model-bucket/"}
-        self.bucket = _private_bucket(self, "Bucket", bucket_name=model_bucket_name(config), **logging)
-        if not storage.access_logs:
+        self.bucket = _private_bucket(self, "Bucket", bucket_name=props.bucket_name, **logging)
+        if not props.access_logs:
             nag.acknowledge(self.bucket, "S1", "Server access logs were turned off with storage.access_logs: false in the config.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.config.model import KitConfig
+from config.storage import Fsx
 from infra.network.refs import NetworkRefs
 from infra.storage.refs import FileSystemRefs
 
@@ -39,11 +41,24 @@ class LustreSecurityGroup(Construct):
             self.security_group.add_egress_rule(self.security_group, port, "Lustre between file servers")
 
 
+@dataclass(frozen=True)
+class LustreFileSystemProps:
+    name: str
+    """The kit's name, in descriptions."""
+    network: NetworkRefs
+    bucket: s3.IBucket
+    models_prefix: str = "models/"
+    """The bucket prefix the file system mirrors at settings.file_system_path."""
+    settings: Fsx = Fsx(enabled=True)
+    """Capacity, throughput, compression, the bucket link and backups (config.storage.Fsx, with its defaults)."""
+
+
 class LustreFileSystem(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, network: NetworkRefs, bucket: s3.IBucket) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: LustreFileSystemProps) -> None:
         super().__init__(scope, construct_id)
-        settings = config.storage.fsx
-        self.security_group = LustreSecurityGroup(self, "Network", network=network, name=config.name).security_group
+        settings = props.settings
+        network = props.network
+        self.security_group = LustreSecurityGroup(self, "Network", network=network, name=props.name).security_group
         backups = settings.automatic_backup_retention_days
         self.file_system = fsx.CfnFileSystem(
             self,
@@ -67,7 +82,7 @@ class LustreFileSystem(Construct):
         )
         self.file_system.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         if settings.link_to_bucket:
-            self._link(config, bucket)
+            self._link(settings, props.bucket, props.models_prefix)
         self.refs = FileSystemRefs(
             file_system_id=self.file_system.ref,
             dns_name=self.file_system.attr_dns_name,
@@ -76,8 +91,7 @@ class LustreFileSystem(Construct):
             capacity_gib=settings.storage_capacity_gib,
         )
 
-    def _link(self, config: KitConfig, bucket: s3.IBucket) -> None:
-        settings = config.storage.fsx
+    def _link(self, settings: Fsx, bucket: s3.IBucket, models_prefix: str) -> None:
         s3_policy = fsx.CfnDataRepositoryAssociation.S3Property(
             auto_import_policy=fsx.CfnDataRepositoryAssociation.AutoImportPolicyProperty(events=list(settings.import_policy))
             if settings.import_policy
@@ -89,7 +103,7 @@ class LustreFileSystem(Construct):
             "ModelsLink",
             file_system_id=self.file_system.ref,
             file_system_path=settings.file_system_path,
-            data_repository_path=f"s3://{bucket.bucket_name}/{config.storage.models_prefix}",
+            data_repository_path=f"s3://{bucket.bucket_name}/{models_prefix}",
             # Load the listing of models already in the bucket; file contents stream in lazily on first read.
             batch_import_meta_data_on_create=True,
             s3=s3_policy,

@@ -6,14 +6,16 @@ without making EKS wait for the file system. The Kubernetes objects are in infra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from core.naming import MODEL_READER_SERVICE_ACCOUNT
 from infra import nag
 from infra.cluster.pod_identity import pod_identity_role
-from infra.config.model import KitConfig
-from infra.config.storage import MODEL_READER_SERVICE_ACCOUNT
 from infra.storage.refs import StorageRefs
 
 FSX_CSI_ADDON = "aws-fsx-csi-driver"
@@ -34,33 +36,48 @@ def model_read_statements(storage: StorageRefs) -> list[iam.PolicyStatement]:
     ]
 
 
+@dataclass(frozen=True)
+class StorageInClusterProps:
+    name: str
+    """The kit's name, in descriptions."""
+    cluster: eks.ICluster
+    storage: StorageRefs
+    namespace: str = "inference"
+    """Where the model-reader service account lives."""
+    fsx: bool = False
+    """Install the FSx for Lustre CSI driver."""
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
+    """Pinned add-on versions by add-on name; others get EKS's default."""
+
+
 class StorageInCluster(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: KitConfig, cluster: eks.ICluster, storage: StorageRefs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: StorageInClusterProps) -> None:
         super().__init__(scope, construct_id)
-        self.storage = storage
-        self.config = config
+        self.props = props
+        self.storage = props.storage
+        cluster = props.cluster
         self.addons: dict[str, eks.Addon] = {}
         # Static volumes only: the FSx CSI driver then makes no AWS API calls, so it gets no role at all.
         # (Dynamic provisioning would create file systems outside CloudFormation and its Retain policy.)
-        if config.storage.fsx.enabled:
+        if props.fsx:
             self.addons[FSX_CSI_ADDON] = self._addon(cluster, FSX_CSI_ADDON)
-        s3_csi_role = self._reader_role("S3CsiRole", f"Mountpoint for S3 CSI driver of {config.name}: read the model prefix")
+        s3_csi_role = self._reader_role("S3CsiRole", f"Mountpoint for S3 CSI driver of {props.name}: read the model prefix")
         self.addons[S3_CSI_ADDON] = self._addon(cluster, S3_CSI_ADDON)
         self.addons[S3_CSI_ADDON].node.default_child.add_property_override(
             "PodIdentityAssociations", [{"RoleArn": s3_csi_role.role_arn, "ServiceAccount": S3_CSI_SERVICE_ACCOUNT}]
         )
-        self.model_reader_role = self._reader_role("ModelReaderRole", f"Model servers of {config.name} (Run:ai streamer): read the model prefix")
+        self.model_reader_role = self._reader_role("ModelReaderRole", f"Model servers of {props.name} (Run:ai streamer): read the model prefix")
         eks.CfnPodIdentityAssociation(
             self,
             "ModelReader",
             cluster_name=cluster.cluster_name,
-            namespace=config.storage.workloads_namespace,
+            namespace=props.namespace,
             service_account=MODEL_READER_SERVICE_ACCOUNT,
             role_arn=self.model_reader_role.role_arn,
         )
 
     def _addon(self, cluster: eks.ICluster, name: str) -> eks.Addon:
-        version = self.config.cluster.addon_versions.get(name)
+        version = self.props.addon_versions.get(name)
         addon = eks.Addon(self, name, cluster=cluster, addon_name=name, addon_version=version, preserve_on_delete=False)
         addon.node.default_child.add_property_override("ResolveConflicts", "OVERWRITE")
         return addon

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.config.model import KitConfig
-from infra.config.storage import FSX_CLAIM_NAME, MODEL_READER_SERVICE_ACCOUNT, S3_CLAIM_NAME
+from core.naming import FSX_CLAIM_NAME, MODEL_READER_SERVICE_ACCOUNT, S3_CLAIM_NAME
 from infra.storage.refs import FileSystemRefs, StorageRefs
 
 Manifest = dict[str, Any]
@@ -16,9 +15,9 @@ FSX_CSI_DRIVER = "fsx.csi.aws.com"
 S3_NOMINAL_SIZE = "1Ti"
 
 
-def storage_manifests(config: KitConfig, storage: StorageRefs, *, include_namespace: bool = True) -> list[Manifest]:
-    namespace = config.storage.workloads_namespace
-    labels = {"app.kubernetes.io/part-of": config.name, "app.kubernetes.io/component": "model-storage"}
+def storage_manifests(name: str, namespace: str, storage: StorageRefs, *, include_namespace: bool = True) -> list[Manifest]:
+    """The namespace, the model-reader service account and the static model volumes; labelled part of the kit named `name`."""
+    labels = {"app.kubernetes.io/part-of": name, "app.kubernetes.io/component": "model-storage"}
     objects: list[Manifest] = []
     if include_namespace:
         objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}})

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 
-from infra.config.model import KitConfig
+from config.model import PlatformConfig
+from core.naming import kit_bucket_name
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class StorageRefs:
         return f"{self.bucket_arn}/{self.models_prefix}*"
 
     @classmethod
-    def from_config(cls, config: KitConfig, file_system: FileSystemRefs | None = None) -> StorageRefs:
+    def from_config(cls, config: PlatformConfig, file_system: FileSystemRefs | None = None) -> StorageRefs:
         """The bucket is named from the config and pseudo parameters only, so other stacks can use these
         values without a cross-stack reference (and without waiting for the storage stack)."""
         name = model_bucket_name(config)
@@ -49,10 +50,10 @@ class StorageRefs:
         )
 
 
-def model_bucket_name(config: KitConfig) -> str:
+def model_bucket_name(config: PlatformConfig) -> str:
     """<name>-models-<account>-<region> for a bucket the kit creates (at most 59 characters), else the existing one."""
     existing = config.storage.model_bucket.existing_bucket_name
     if existing is not None:
         return existing
     account = config.account or cdk.Aws.ACCOUNT_ID
-    return f"{config.name}-models-{account}-{config.region}"
+    return kit_bucket_name(config.name, account, config.region)

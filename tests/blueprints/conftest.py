@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from blueprints.render import render_objects
-from infra.config import load_config
+from assembly.app import render_workloads
+from assembly.kit import KIT
 from tests.helpers import write_config
 
 
@@ -12,7 +12,7 @@ def render(tmp_path):
     """Render the objects of a config built from the default plus overrides: {workload: [objects]}."""
 
     def _render(overrides: dict) -> dict[str, list[dict]]:
-        return render_objects(load_config(write_config(tmp_path, overrides)))
+        return render_workloads(KIT.load(write_config(tmp_path, overrides)))
 
     return _render
 

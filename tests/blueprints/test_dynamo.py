@@ -5,10 +5,9 @@ import json
 import kubernetes_validate
 import pytest
 
-from blueprints.render import required_controllers
-from blueprints.standalone import main as standalone_main
-from infra.config import load_config
-from infra.versions import DYNAMO_PLATFORM
+from assembly.render import main as standalone_main
+from assembly.kit import KIT
+from core.versions import DYNAMO_PLATFORM
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected, helm_charts, helm_values, kubernetes_objects, synth, write_config
 
@@ -176,7 +175,7 @@ def test_service_sends_traffic_to_the_frontend_pods(render):
 
 def test_python_dash_m_prints_the_graph(tmp_path, capsys):
     config = write_config(tmp_path, {"workloads": [_dynamo()]})
-    assert standalone_main("dynamo", ["--config", str(config)]) == 0
+    assert standalone_main(["--blueprint", "dynamo", "--config", str(config)]) == 0
     assert "kind: DynamoGraphDeployment" in capsys.readouterr().out
 
 
@@ -210,9 +209,9 @@ def test_a_dynamo_workload_makes_the_cluster_install_the_dynamo_platform(dynamo_
 
 
 def test_without_a_dynamo_workload_no_operator_is_installed(tmp_path):
-    assert "dynamo" not in required_controllers(load_config(write_config(tmp_path)))
-    disabled = load_config(write_config(tmp_path, {"workloads": [_dynamo(enabled=False)]}, name="off.yaml"))
-    assert required_controllers(disabled) == set()
+    assert "dynamo" not in {c.name for c in KIT.requirements(KIT.load(write_config(tmp_path))).controllers}
+    disabled = KIT.load(write_config(tmp_path, {"workloads": [_dynamo(enabled=False)]}, name="off.yaml"))
+    assert KIT.requirements(disabled).controllers == ()
 
 
 def test_the_platform_waits_for_the_default_storage_class_its_nats_volume_needs(dynamo_cluster):

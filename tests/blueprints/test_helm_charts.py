@@ -7,11 +7,13 @@ import helm_python as helm
 import pytest
 import yaml
 
-from blueprints.helm import image_tag, kit_version, semver, write_charts
-from blueprints.render import render_objects, write_dist
-from infra import synth as synth_command
-from infra.config import load_config
-from infra.versions import IMAGES
+from assembly.app import render_workloads
+from assembly.version import kit_version
+from blueprints.helm import image_tag, semver, write_charts
+from blueprints.render import write_dist
+from assembly import synth as synth_command
+from assembly.kit import KIT
+from core.versions import IMAGES
 from tests.helpers import DEFAULT_CONFIG, write_config
 
 DYNAMO = {
@@ -31,8 +33,8 @@ HELM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 def built(tmp_path_factory):
     """Charts and dist/ of the default config plus a Dynamo workload (its JSON arguments hold literal braces)."""
     folder = tmp_path_factory.mktemp("charts")
-    config = load_config(write_config(folder, {"workloads": [*yaml.safe_load(DEFAULT_CONFIG.read_text())["workloads"], DYNAMO]}))
-    objects = render_objects(config)
+    config = KIT.load(write_config(folder, {"workloads": [*yaml.safe_load(DEFAULT_CONFIG.read_text())["workloads"], DYNAMO]}))
+    objects = render_workloads(config)
     write_dist(objects, folder / "dist")
     write_charts(objects, folder / "charts", version=semver(kit_version()))
     return folder, objects

@@ -5,7 +5,7 @@ import json
 import kubernetes_validate
 import pytest
 
-from blueprints.standalone import main as standalone_main
+from assembly.render import main as standalone_main
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected, write_config
 
@@ -152,7 +152,7 @@ def test_fsx_and_hub_model_sources(render):
 
 def test_python_dash_m_prints_the_model_repository(tmp_path, capsys):
     config = write_config(tmp_path, {"workloads": [_triton()]})
-    assert standalone_main("triton", ["--config", str(config)]) == 0
+    assert standalone_main(["--blueprint", "triton", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "kind: ConfigMap" in out and 'backend: "vllm"' in out
 

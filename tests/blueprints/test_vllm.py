@@ -5,6 +5,7 @@ import json
 import kubernetes_validate
 
 from tests.blueprints.conftest import by_kind
+from tests.helpers import assert_rejected
 
 S3_MODEL = {"type": "s3", "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/", "streamer_concurrency": 32}
 
@@ -99,8 +100,22 @@ def test_replicas_bring_a_disruption_budget_and_autoscaling_an_hpa(render):
     hpa = objects["HorizontalPodAutoscaler"]["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
     assert hpa["metrics"][0]["pods"]["metric"]["name"] == "vllm_num_requests_waiting"
+    # The autoscaler owns the count: a Deployment that named it would be reset to it on every apply.
+    assert "replicas" not in objects["Deployment"]["spec"]
     for obj in objects.values():
         kubernetes_validate.validate(obj, "1.35", strict=True)
+
+
+def test_without_an_autoscaler_the_deployment_names_its_replicas(render):
+    assert by_kind(render({"workloads": [_workload(replicas=3)]})["chat"])["Deployment"]["spec"]["replicas"] == 3
+
+
+def test_autoscaling_minimum_above_its_maximum_is_refused(tmp_path):
+    assert_rejected(
+        tmp_path,
+        {"workloads": [_workload(autoscaling={"min_replicas": 5, "max_replicas": 2})]},
+        ["workloads[0].autoscaling", "min_replicas (5) is above max_replicas (2)"],
+    )
 
 
 def test_disabled_workloads_render_nothing(render):

@@ -8,7 +8,7 @@ import subprocess
 import kubernetes_validate
 import pytest
 
-from blueprints.standalone import main as standalone_main
+from assembly.render import main as standalone_main
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected, helm_charts, synth, write_config
 
@@ -202,7 +202,7 @@ def test_model_sources_reach_leader_and_workers(render):
 
 def test_python_dash_m_prints_the_leader_worker_set(tmp_path, capsys):
     config = write_config(tmp_path, {"workloads": [_multinode()]})
-    assert standalone_main("vllm-multinode", ["--config", str(config)]) == 0
+    assert standalone_main(["--blueprint", "vllm-multinode", "--config", str(config)]) == 0
     assert "kind: LeaderWorkerSet" in capsys.readouterr().out
 
 

@@ -2,13 +2,14 @@
 
 import pytest
 
-from infra.config import ConfigError, load_config
+from assembly.kit import KIT
+from core.issues import ConfigError
 from tests.helpers import assert_rejected, write_config
 
 
 def _problems(tmp_path, overrides):
     with pytest.raises(ConfigError) as caught:
-        load_config(write_config(tmp_path, overrides))
+        KIT.load(write_config(tmp_path, overrides))
     return caught.value
 
 
@@ -107,7 +108,7 @@ def test_duplicate_keys_are_errors_not_silently_merged(tmp_path):
     path = tmp_path / "dup.yaml"
     path.write_text("name: a-kit\nregion: us-west-2\nname: b-kit\nplacement: {az_id: usw2-az2, control_plane_az_id: usw2-az1}\n")
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        KIT.load(path)
     [issue] = caught.value.issues
     assert issue.path == "name" and issue.line == 3 and "appears twice" in issue.message
 
@@ -116,14 +117,14 @@ def test_yaml_syntax_error_points_at_the_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("name: kit\nplacement:\n  az_id: [usw2-az2\n")
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        KIT.load(path)
     assert "not valid YAML" in caught.value.render()
     assert caught.value.issues[0].line is not None
 
 
 def test_missing_file_is_explained(tmp_path):
     with pytest.raises(ConfigError) as caught:
-        load_config(tmp_path / "nope.yaml")
+        KIT.load(tmp_path / "nope.yaml")
     assert "does not exist" in caught.value.render()
 
 
@@ -131,5 +132,5 @@ def test_a_list_where_a_mapping_belongs(tmp_path):
     path = tmp_path / "list.yaml"
     path.write_text("- name: kit\n")
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        KIT.load(path)
     assert "must be a YAML mapping" in caught.value.render()

@@ -2,7 +2,8 @@
 
 import pytest
 
-from infra.config import ConfigError, load_config
+from assembly.kit import KIT
+from core.issues import ConfigError
 from tests.helpers import assert_rejected, write_config
 
 
@@ -23,7 +24,7 @@ CASES = [
         ["needs exactly one of ids or tags"],
         id="reservation-ids-and-tags",
     ),
-    pytest.param(_pool(instance_types=["p9.96xlarge"]), ["node_pools[0].instance_types", "no facts", "infra/gpu/instance_types.py"], id="unknown-instance-type"),
+    pytest.param(_pool(instance_types=["p9.96xlarge"]), ["node_pools[0].instance_types", "no facts", "core/instances.py"], id="unknown-instance-type"),
     pytest.param(_pool(instance_types=["p5.48xlarge", "p4d.24xlarge"]), ["mixes GPU models (a100, h100)", "one pool per GPU model"], id="mixed-gpu-models"),
     pytest.param(
         _pool(capacity_types=["reserved"], capacity_reservations={"ids": ["cr-0123456789abcdef0"]}, disruption={"consolidation_policy": "WhenEmptyOrUnderutilized"}),
@@ -45,12 +46,12 @@ def test_bad_pool_is_explained(tmp_path, pool, expected):
 def test_duplicate_names_across_pools_and_capacity_blocks(tmp_path):
     block = {"name": "p", "instance_type": "p5.48xlarge", "reservation_id": "cr-0123456789abcdef0", "size": 2}
     with pytest.raises(ConfigError) as caught:
-        load_config(write_config(tmp_path, {"node_pools": [_pool()], "capacity_block_node_groups": [block]}))
+        KIT.load(write_config(tmp_path, {"node_pools": [_pool()], "capacity_block_node_groups": [block]}))
     assert "used more than once" in caught.value.render()
 
 
 def test_capacity_block_group_on_type_without_efa(tmp_path):
     block = {"name": "b", "instance_type": "g6e.2xlarge", "reservation_id": "cr-0123456789abcdef0", "size": 1, "efa": True}
     with pytest.raises(ConfigError) as caught:
-        load_config(write_config(tmp_path, {"capacity_block_node_groups": [block]}))
+        KIT.load(write_config(tmp_path, {"capacity_block_node_groups": [block]}))
     assert "capacity_block_node_groups[0].efa" in caught.value.render()

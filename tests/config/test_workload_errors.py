@@ -2,7 +2,8 @@
 
 import pytest
 
-from infra.config import ConfigError, load_config
+from assembly.kit import KIT
+from core.issues import ConfigError
 from tests.helpers import assert_rejected, write_config
 
 HF = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct"}
@@ -34,5 +35,5 @@ def test_bad_workload_is_explained(tmp_path, workload, expected):
 
 def test_two_workloads_with_one_name(tmp_path):
     with pytest.raises(ConfigError) as caught:
-        load_config(write_config(tmp_path, {"workloads": [_vllm(), _vllm()]}))
+        KIT.load(write_config(tmp_path, {"workloads": [_vllm(), _vllm()]}))
     assert "used more than once" in caught.value.render()

@@ -1,6 +1,6 @@
 """The cluster stack: EKS settings, system nodes in the GPU zone, add-ons, EFA security group."""
 
-from tests.helpers import only, resources, subnet_of
+from tests.helpers import kubernetes_objects, only, resources, subnet_of
 
 PRIMARY = "usw2-az2"
 
@@ -105,8 +105,6 @@ def test_efa_security_group_allows_all_traffic_only_to_and_from_itself(cluster_t
 
 
 def test_default_storage_class_is_encrypted_gp3_after_the_ebs_driver(cluster_template):
-    from tests.helpers import kubernetes_objects
-
     [(logical_id, [storage_class])] = [(k, v) for k, v in kubernetes_objects(cluster_template).items() if v[0]["kind"] == "StorageClass"]
     assert storage_class["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
     assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}

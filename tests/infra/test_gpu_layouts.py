@@ -6,9 +6,9 @@ import tomllib
 import pytest
 import yaml
 
-from infra.config.node_pools import ImagePull
+from config.node_pools import ImagePull
 from infra.gpu import efa
-from infra.gpu.instance_types import INSTANCE_TYPES, facts
+from core.instances import INSTANCE_TYPES, facts
 from infra.gpu.user_data import al2023_node_config, bottlerocket_settings
 
 # type -> (network cards carrying EFA)

@@ -4,7 +4,7 @@ import email
 
 import yaml
 
-from infra.config.node_pools import NodePool
+from config.node_pools import NodePool
 from infra.gpu.node_pool_manifests import NodeClassContext, node_class, node_pool
 
 CONTEXT = NodeClassContext(

@@ -14,9 +14,9 @@ from aws_cdk.assertions import Match, Template
 from pydantic import TypeAdapter, ValidationError
 
 from infra import nag
-from infra.app import build_app
-from infra.config import load_config
-from infra.config.sources import FsxSource, HfSource, ModelSource, S3Source
+from assembly.app import build_app
+from assembly.kit import KIT
+from core.model_sources import FsxSource, HfSource, ModelSource, S3Source
 from infra.stacks.storage import StorageStack
 from infra.storage.in_cluster import S3_CSI_ADDON
 from infra.storage.manifests import storage_manifests
@@ -38,7 +38,7 @@ STORAGE = {
 def synthesized(tmp_path_factory):
     """One synth for the module: the whole app with FSx on (the cluster stack holds the in-cluster storage)."""
     folder = tmp_path_factory.mktemp("storage")
-    config = load_config(write_config(folder, {"storage": STORAGE}))
+    config = KIT.load(write_config(folder, {"storage": STORAGE}))
     app = build_app(config, outdir=str(folder / "out"))
     storage_stack = app.node.find_child("llm-kit-storage")
     assembly = app.synth()
@@ -187,7 +187,8 @@ def test_csi_addons_and_model_reader_use_pod_identity_with_prefix_read_only(temp
 
 def test_kubernetes_objects_are_valid_and_point_at_the_storage(synthesized):
     stack = synthesized["storage_stack"]
-    objects = storage_manifests(synthesized["config"], stack.refs)
+    config = synthesized["config"]
+    objects = storage_manifests(config.name, config.storage.workloads_namespace, stack.refs)
     for obj in objects:
         kubernetes_validate.validate(obj, "1.35", strict=True)
     kinds = [(o["kind"], o["metadata"]["name"]) for o in objects]
@@ -222,7 +223,7 @@ def test_existing_vpc_mode_imports_the_network_in_the_storage_stack(tmp_path):
         "node_subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"],
         "control_plane_subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
     }
-    config = load_config(write_config(tmp_path, {"network": {"existing_vpc": existing}, "storage": STORAGE}))
+    config = KIT.load(write_config(tmp_path, {"network": {"existing_vpc": existing}, "storage": STORAGE}))
     app = cdk.App(outdir=str(tmp_path / "out"))
     nag.enable_checks(app)
     stack = StorageStack(app, "storage", config=config, network=None, env=cdk.Environment(region=config.region))
@@ -232,7 +233,7 @@ def test_existing_vpc_mode_imports_the_network_in_the_storage_stack(tmp_path):
 
 
 def test_existing_bucket_without_fsx_needs_no_storage_stack(tmp_path):
-    config = load_config(write_config(tmp_path, {"storage": {"model_bucket": {"existing_bucket_name": "acme-llm-models"}}}))
+    config = KIT.load(write_config(tmp_path, {"storage": {"model_bucket": {"existing_bucket_name": "acme-llm-models"}}}))
     assert not config.storage.owns_resources
     assert build_app(config).node.try_find_child("llm-kit-storage") is None
 

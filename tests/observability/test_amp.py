@@ -5,9 +5,9 @@ import json
 
 import yaml
 
-from infra.config.observability import AlertThresholds
+from config.observability import AlertThresholds
 from infra.observability.rules import rules_yaml
-from infra.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
+from core.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
 from tests.helpers import helm_charts, helm_values, only, resources
 from tests.observability.conftest import TOPIC
 

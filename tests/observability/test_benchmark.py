@@ -4,8 +4,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from blueprints.render import render_objects
-from infra.config import load_config
+from assembly.app import render_workloads
+from assembly.kit import KIT
 from tests.helpers import assert_rejected, default_config_data, write_config
 
 BENCH = {"name": "bench-llama-8b", "blueprint": "benchmark", "target": "llama-8b", "concurrency": [1, 8, 32], "requests_per_stage": 300}
@@ -13,7 +13,7 @@ BENCH = {"name": "bench-llama-8b", "blueprint": "benchmark", "target": "llama-8b
 
 def _render(tmp_path, **fields):
     overrides = {"account": "111122223333", "workloads": default_config_data()["workloads"] + [{**BENCH, **fields}]}
-    return {obj["kind"]: obj for obj in render_objects(load_config(write_config(tmp_path, overrides)))["bench-llama-8b"]}
+    return {obj["kind"]: obj for obj in render_workloads(KIT.load(write_config(tmp_path, overrides)))["bench-llama-8b"]}
 
 
 def test_job_renders_and_passes_the_strict_schema(tmp_path):

@@ -5,10 +5,11 @@ import json
 import pytest
 import yaml
 
-from infra.config.observability import AlertThresholds
+from config.observability import AlertThresholds
 from infra.observability import dashboards
 from infra.observability.metrics_catalog import FAMILIES, known_metric_names
 from infra.observability.rules import alert_rules, rules_yaml
+from tests.helpers import REPO
 from tests.observability.promql import balanced, metric_names
 
 KNOWN = known_metric_names()
@@ -69,8 +70,6 @@ def test_alert_rules_parse_and_use_known_metrics_only():
 
 
 def test_every_alert_has_a_runbook_section():
-    from tests.helpers import REPO
-
     text = (REPO / "docs" / "observability.md").read_text().lower()
     for rule in alert_rules(AlertThresholds()):
         assert f"### {rule.name.lower()}" in text, f"docs/observability.md has no '### {rule.name}' section"

@@ -5,8 +5,9 @@ import json
 import kubernetes_validate
 import pytest
 
-from infra.config import ConfigError, load_config
-from infra.versions import KUBE_PROMETHEUS_STACK
+from assembly.kit import KIT
+from core.issues import ConfigError
+from core.versions import KUBE_PROMETHEUS_STACK
 from tests.helpers import assert_rejected, helm_charts, helm_values, kubernetes_objects, resources, write_config
 
 
@@ -66,12 +67,12 @@ def test_observability_settings_that_cannot_work_are_rejected(tmp_path, observab
 
 
 def test_metrics_none_installs_nothing(tmp_path):
-    config = load_config(write_config(tmp_path, {"observability": {"metrics": "none"}}))
+    config = KIT.load(write_config(tmp_path, {"observability": {"metrics": "none"}}))
     assert not config.observability.runs_dcgm_exporter and not config.observability.loads_alerts
 
 
 def test_cloudwatch_without_explicit_dcgm_is_accepted(tmp_path):
     try:
-        load_config(write_config(tmp_path, {"observability": {"metrics": "cloudwatch"}}))
+        KIT.load(write_config(tmp_path, {"observability": {"metrics": "cloudwatch"}}))
     except ConfigError as err:  # pragma: no cover - the message is the assertion
         pytest.fail(err.render())

@@ -5,6 +5,7 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from scripts import _preflight_context as preflight_context
 from scripts import preflight
 from tests.helpers import write_config
 from tests.scripts.conftest import PartialStubber
@@ -69,11 +70,11 @@ def aws(moto_clients, clean_aws_env, monkeypatch):
     """Every client preflight asks for: the test's stubber where it made one, else a shared moto client."""
     env = Aws()
     env.moto = moto_clients
-    monkeypatch.setattr(
-        preflight,
-        "client",
-        lambda session, service, region=None, config=None: env.stubs[service].client if service in env.stubs else moto_clients(service),
-    )
+    def fake_client(session, service, region=None, config=None):
+        return env.stubs[service].client if service in env.stubs else moto_clients(service)
+
+    for module in (preflight, preflight_context):
+        monkeypatch.setattr(module, "client", fake_client)
     ssm, s3 = moto_clients("ssm"), moto_clients("s3")
     ssm.put_parameter(Name=BOOTSTRAP, Value="30", Type="String", Overwrite=True)
     yield env

@@ -106,7 +106,7 @@ GPU_FLEET = Dashboard(
 SERVING = Dashboard(
     "llm-kit-serving",
     "LLM kit / Serving",
-    "Latency, throughput and queues of the vLLM servers (vllm, vllm-multinode, dynamo workers) and the Dynamo frontend.",
+    "Latency, throughput and queues of every vLLM engine (plain, multi-node leaders, Dynamo workers) and of the Dynamo frontend.",
     variables=(("workload", f"label_values(vllm:num_requests_running, {WORKLOAD})"),),
     panels=(
         Panel("Time to first token", _quantiles("vllm:time_to_first_token_seconds", VLLM), "s"),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from infra.config.observability import AlertThresholds
+from config.observability import AlertThresholds
 from infra.observability.scrape import WORKLOAD
 
 GROUP = "llm-kit"

@@ -1,0 +1,70 @@
+"""Assemble the kit's stacks from a validated config and the workloads its blueprints render."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from assembly.kit import KIT, Kit
+from blueprints.render import render_objects
+from config.model import PlatformConfig
+from core.labels import KIT_NAME_TAG
+from core.requirements import Requirements
+from infra import nag
+from infra.stacks.cluster import ClusterStack
+from infra.stacks.network import NetworkStack
+from infra.stacks.pipeline import PipelineStack
+from infra.stacks.storage import StorageStack
+from infra.stacks.workloads import WorkloadsStack
+from infra.storage.refs import StorageRefs
+
+
+def render_workloads(config: PlatformConfig, kit: Kit = KIT) -> dict[str, list[dict]]:
+    """{workload name: its Kubernetes objects} for every enabled workload."""
+    return render_objects(config.workloads, kit.platform(config), kit.by_name)
+
+
+def build_app(
+    config: PlatformConfig,
+    *,
+    outdir: str | None = None,
+    context: dict | None = None,
+    workload_objects: dict[str, list[dict]] | None = None,
+    kit: Kit = KIT,
+) -> cdk.App:
+    """workload_objects: the blueprints' rendered objects, when the caller also writes them to dist/."""
+    if workload_objects is None:
+        workload_objects = render_workloads(config, kit)
+    app = cdk.App(outdir=outdir, context=context, analytics_reporting=False)
+    nag.enable_checks(app)
+    env = cdk.Environment(account=config.account, region=config.region)
+    add_stacks = partial(add_kit_stacks, config=config, env=env, workload_objects=workload_objects, requirements=kit.requirements(config))
+    if config.pipeline.enabled:
+        PipelineStack(app, f"{config.name}-pipeline", config=config, add_stacks=add_stacks, env=env)
+    else:
+        add_stacks(app)
+
+    cdk.Tags.of(app).add(KIT_NAME_TAG, config.name)
+    for key, value in config.tags.items():
+        cdk.Tags.of(app).add(key, value)
+    return app
+
+
+def add_kit_stacks(
+    scope: Construct, *, config: PlatformConfig, env: cdk.Environment, workload_objects: dict[str, list[dict]], requirements: Requirements
+) -> None:
+    """Network, storage, cluster and workloads, in the app itself or in a pipeline's Deploy stage (same stack names)."""
+
+    def stack_args(suffix: str) -> dict:
+        return {"stack_name": f"{config.name}-{suffix}", "env": env}
+
+    network = None
+    if config.network.existing_vpc is None:
+        network = NetworkStack(scope, f"{config.name}-network", config=config, **stack_args("network")).refs
+    storage = StorageRefs.from_config(config)
+    if config.storage.owns_resources:
+        storage = StorageStack(scope, f"{config.name}-storage", config=config, network=network, **stack_args("storage")).refs
+    cluster = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, requirements=requirements, **stack_args("cluster")).cluster
+    WorkloadsStack(scope, f"{config.name}-workloads", config=config, cluster=cluster, storage=storage, workloads=workload_objects, **stack_args("workloads"))

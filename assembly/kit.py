@@ -1,0 +1,95 @@
+"""The kit as assembled from a set of blueprints: its config model, checks, platform facts and rendered workloads."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+from pydantic import Field, create_model
+
+from blueprints.contract import Blueprint
+from blueprints.registry import BLUEPRINTS
+from config.checks import cross_checks
+from config.loader import DEFAULT_CONFIG, load_config
+from config.model import PlatformConfig
+from config.platform import platform
+from core.issues import ConfigIssue
+from core.platform import Platform
+from core.requirements import Requirements
+
+ENV_VAR = "KIT_CONFIG"
+WORKLOADS_DOC = "Inference workloads (and benchmarks), each rendered by its blueprint: {names}."
+
+
+def resolve_config_path(given: str | None = None) -> Path:
+    """`--config`/`-c config=PATH` wins over KIT_CONFIG, which wins over config/default.yaml."""
+    chosen = given or os.environ.get(ENV_VAR) or DEFAULT_CONFIG
+    return Path(chosen).expanduser()
+
+
+@dataclass(frozen=True)
+class Kit:
+    blueprints: tuple[Blueprint, ...] = field(default=BLUEPRINTS)
+
+    @cached_property
+    def by_name(self) -> dict[str, Blueprint]:
+        found = {blueprint.name: blueprint for blueprint in self.blueprints}
+        if len(found) != len(self.blueprints):
+            raise ValueError(f"two blueprints share a name: {[b.name for b in self.blueprints]}")
+        return found
+
+    @cached_property
+    def config_model(self) -> type[PlatformConfig]:
+        """PlatformConfig plus `workloads:`, a list of the blueprints' parameters told apart by their `blueprint` key."""
+        params = tuple(blueprint.params for blueprint in self.blueprints)
+        item: Any = Annotated[Union[params], Field(discriminator="blueprint")] if len(params) > 1 else params[0]  # noqa: UP007
+        description = WORKLOADS_DOC.format(names=", ".join(self.by_name))
+        return create_model("KitConfig", __base__=PlatformConfig, workloads=(list[item], Field(default=[], description=description)))
+
+    def load(self, path: Path | str) -> PlatformConfig:
+        """Parse and check a config file; raise core.issues.ConfigError with every problem found."""
+        return load_config(path, self.config_model, self.checks)
+
+    def checks(self, config: PlatformConfig) -> list[ConfigIssue]:
+        return cross_checks(config) + self.workload_issues(config)
+
+    def platform(self, config: PlatformConfig) -> Platform:
+        """The platform facts, with every workload's endpoint (what other workloads may call)."""
+        base = platform(config)
+        endpoints = {}
+        for workload in config.workloads:
+            endpoint = self.by_name[workload.blueprint].endpoint(workload, base)
+            if endpoint is not None:
+                endpoints[workload.name] = endpoint
+        openai = tuple(blueprint.name for blueprint in self.blueprints if blueprint.serves_openai)
+        return replace(base, endpoints=endpoints, openai_blueprints=openai)
+
+    def workload_issues(self, config: PlatformConfig) -> list[ConfigIssue]:
+        issues = [
+            ConfigIssue("workloads", f"the workload name '{name}' is used more than once", value=name, fix="give each workload its own name")
+            for name, count in Counter(w.name for w in config.workloads).items()
+            if count > 1
+        ]
+        facts = self.platform(config)
+        for index, workload in enumerate(config.workloads):
+            path = f"workloads[{index}]"
+            for issue in self.by_name[workload.blueprint].checks(workload, facts):
+                issues.append(replace(issue, path=f"{path}.{issue.path}" if issue.path else path))
+        return issues
+
+    def enabled(self, config: PlatformConfig) -> list:
+        return [workload for workload in config.workloads if workload.enabled]
+
+    def requirements(self, config: PlatformConfig) -> Requirements:
+        facts = self.platform(config)
+        return Requirements.union(self.by_name[w.blueprint].requirements(w, facts) for w in self.enabled(config))
+
+    def summary(self, workload) -> str:
+        return self.by_name[workload.blueprint].summary(workload)
+
+
+KIT = Kit()

@@ -1,0 +1,55 @@
+"""A short, readable account of what a synth produced."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from assembly.kit import KIT
+from config.model import PlatformConfig
+from config.platform import capacities
+
+
+def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float) -> str:
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    lines = [f"Synthesized {config.name} from {config_path} in {seconds:.1f}s"]
+    lines.append(f"  zone       {config.placement.az_id} (nodes, GPUs, storage); control plane also in {config.placement.control_plane_az_id}")
+    lines.append("  stacks")
+    for name, artifact in sorted(manifest["artifacts"].items()):
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        template = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
+        types = Counter(resource["Type"] for resource in template.get("Resources", {}).values())
+        top = ", ".join(f"{count} {kind.split('::')[-1]}" for kind, count in types.most_common(4))
+        lines.append(f"    {name:<28} {sum(types.values()):>4} resources ({top}, ...)")
+    nodes = config.cluster.system_nodes
+    lines.append("  node pools")
+    lines.append(f"    {'system (managed)':<28} {'/'.join(nodes.instance_types)}, {nodes.min_size}-{nodes.max_size} nodes")
+    for capacity in capacities(config).values():
+        lines.append(f"    {capacity.title:<28} {capacity.describe()}")
+    enabled = [w for w in config.workloads if w.enabled]
+    lines.append("  workloads" + ("  none enabled" if not enabled else ""))
+    for workload in enabled:
+        lines.append(f"    {workload.name:<28} {KIT.summary(workload)} -> {dist}/{workload.name}/")
+    disabled = [w.name for w in config.workloads if not w.enabled]
+    if disabled:
+        lines.append(f"    disabled: {', '.join(disabled)}")
+    observability = config.observability
+    lines.append(f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts {'on' if observability.loads_alerts else 'off'}")
+    lines.append(f"  cdk-nag    {_nag_status(outdir)}")
+    lines.append(f"  output     {outdir}/ (CloudFormation), {dist}/ (manifests), {charts}/ (Helm charts)")
+    return "\n".join(lines)
+
+
+def _nag_status(outdir: Path) -> str:
+    report_path = outdir / "validation-report.json"
+    if not report_path.exists():
+        return "no report written"
+    report = json.loads(report_path.read_text())
+    parts = []
+    for plugin in report.get("pluginReports", []):
+        open_count = sum(len(v["violatingConstructs"]) for v in plugin.get("violations", []))
+        acknowledged = sum(len(v["violatingConstructs"]) for v in plugin.get("suppressedViolations", []))
+        parts.append(f"{plugin['pluginName']}: {plugin['conclusion']}, {open_count} open, {acknowledged} acknowledged with reasons")
+    return "; ".join(parts)

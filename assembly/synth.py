@@ -1,0 +1,111 @@
+"""The kit's main job: validate the config, synthesize every stack offline, print a summary.
+
+Synth goes to scratch folders first and replaces cdk.out/, dist/ and the charts in charts/ only on
+success, so a bad config or an unacknowledged cdk-nag finding never leaves partial output behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from assembly.app import build_app, render_workloads  # noqa: E402
+from assembly.kit import KIT, resolve_config_path  # noqa: E402
+from assembly.summary import render_summary  # noqa: E402
+from assembly.version import kit_version  # noqa: E402
+from blueprints.helm import semver, write_charts  # noqa: E402
+from blueprints.render import write_dist  # noqa: E402
+from config.model import PlatformConfig  # noqa: E402
+from core.issues import ConfigError  # noqa: E402
+
+
+class NagFailure(Exception):
+    pass
+
+
+def synthesize(config: PlatformConfig, outdir: Path, dist: Path, charts: Path) -> None:
+    """Synthesize the stacks into outdir, the blueprints' manifests into dist and their Helm charts into
+    charts, replacing them only when everything succeeded; raise NagFailure with the findings otherwise."""
+    outdir, dist, charts = outdir.resolve(), dist.resolve(), charts.resolve()
+    for folder in (outdir, dist, charts):
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=outdir.parent))
+    scratch_dist = Path(tempfile.mkdtemp(prefix=".dist-", dir=dist.parent))
+    scratch_charts = Path(tempfile.mkdtemp(prefix=".charts-", dir=charts.parent))
+    try:
+        objects = render_workloads(config)
+        try:
+            build_app(config, outdir=str(scratch), workload_objects=objects).synth()
+        except RuntimeError as err:
+            if "ValidationFailed" in str(err):
+                raise NagFailure(_nag_findings(scratch / "validation-report.json")) from None
+            raise
+        write_dist(objects, scratch_dist)
+        write_charts(objects, scratch_charts, version=semver(kit_version()))
+        _replace(outdir, scratch)
+        _replace(dist, scratch_dist)
+        _replace_charts(charts, scratch_charts)
+    finally:
+        for leftover in (scratch, scratch_dist, scratch_charts):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _replace(target: Path, fresh: Path) -> None:
+    if target.exists():
+        shutil.rmtree(target)
+    fresh.rename(target)
+
+
+def _replace_charts(target: Path, fresh: Path) -> None:
+    """Swap the chart folders only: files beside them (the committed README.md) stay."""
+    target.mkdir(exist_ok=True)
+    for old in target.iterdir():
+        if old.is_dir():
+            shutil.rmtree(old)
+    for chart in fresh.iterdir():
+        chart.rename(target / chart.name)
+    fresh.rmdir()
+
+
+def _nag_findings(report: Path) -> str:
+    lines = []
+    for plugin in json.loads(report.read_text()).get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for construct in violation["violatingConstructs"]:
+                lines.append(f"  - {violation['ruleName']}: {construct['constructPath']}\n      {violation['description']}")
+    return "cdk-nag found unacknowledged findings; nothing was written to cdk.out:\n" + "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
+    parser.add_argument("--outdir", default="cdk.out", help="where the cloud assembly goes (default: cdk.out)")
+    parser.add_argument("--dist", default="dist", help="where the blueprints' manifests go, one folder per workload (default: dist)")
+    parser.add_argument("--charts", default="charts", help="where the workloads' Helm charts go, one folder per workload (default: charts)")
+    args = parser.parse_args(argv)
+    path = resolve_config_path(args.config)
+    started = time.perf_counter()
+    try:
+        config = KIT.load(path)
+        synthesize(config, Path(args.outdir), Path(args.dist), Path(args.charts))
+    except ConfigError as err:
+        print(err.render(), file=sys.stderr)
+        return 2
+    except NagFailure as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(render_summary(config, path, Path(args.outdir), Path(args.dist), Path(args.charts), time.perf_counter() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,0 @@
-import sys
-
-from blueprints.standalone import main
-
-sys.exit(main("benchmark"))

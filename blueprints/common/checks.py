@@ -1,0 +1,76 @@
+"""Checks every GPU workload gets against the platform: its capacity, GPUs per pod, EFA, and where its weights live.
+
+Paths are relative to the workload entry; the assembly prefixes them with workloads[i].
+"""
+
+from __future__ import annotations
+
+from blueprints.common.params import GpuWorkloadParams
+from core.instances import known
+from core.issues import ConfigIssue
+from core.model_sources import FsxSource, S3Source
+from core.platform import Platform
+
+
+def gpu_workload_issues(workload: GpuWorkloadParams, platform: Platform) -> list[ConfigIssue]:
+    capacity = platform.capacities.get(workload.node_pool)
+    if capacity is None:
+        return [
+            ConfigIssue(
+                "node_pool",
+                "no node pool or capacity-block node group has this name",
+                value=workload.node_pool,
+                allowed=", ".join(platform.capacities) or "(none configured)",
+                fix="name one of the pools, or add the pool under node_pools",
+            )
+        ]
+    types = list(capacity.instance_types)
+    instance_type = workload.instance_type or types[0]
+    if workload.instance_type and workload.instance_type not in types:
+        return [ConfigIssue("instance_type", f"is not one of pool '{workload.node_pool}''s instance types", value=workload.instance_type, allowed=", ".join(types), fix="pick one of them")]
+    issues: list[ConfigIssue] = []
+    instance = known(instance_type)
+    if instance is not None:  # an unknown type is reported on the pool itself
+        gpus = workload.gpus_per_pod()
+        if gpus > instance.gpus:
+            issues.append(
+                ConfigIssue(
+                    "",
+                    f"a pod needs {gpus} GPUs but {instance_type} has {instance.gpus}",
+                    value=gpus,
+                    allowed=f"at most {instance.gpus} GPUs per pod on {instance_type}",
+                    fix="lower tensor_parallel_size, or run the model across nodes with the vllm-multinode blueprint",
+                )
+            )
+        elif instance.gpus % gpus:
+            issues.append(
+                ConfigIssue("", f"{gpus} GPUs per pod leave GPUs of a {instance.gpus}-GPU {instance_type} unusable", value=gpus, allowed=f"a divisor of {instance.gpus}", fix="pick a tensor parallel size that divides the node's GPUs")
+            )
+    if workload.efa and not capacity.efa:
+        issues.append(ConfigIssue("efa", f"node pool '{workload.node_pool}' has no EFA", value=True, fix="set efa: true on the pool (an EFA-capable type), or drop efa here"))
+    issues += model_source_issues(workload, platform)
+    return issues
+
+
+def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list[ConfigIssue]:
+    source = workload.model
+    storage = platform.storage
+    if isinstance(source, FsxSource) and not storage.fsx_enabled:
+        return [ConfigIssue("model", "reads from FSx for Lustre, which is switched off", value=source.model_dump(), fix="set storage.fsx.enabled: true, or use an s3 or hf model source")]
+    if isinstance(source, S3Source):
+        prefix = storage.models_prefix
+        if storage.creates_bucket and not storage.bucket_matches(source.bucket):
+            return [
+                ConfigIssue(
+                    "model.uri",
+                    "the model-reader role can read only the kit's model bucket",
+                    value=source.uri,
+                    allowed=f"s3://{storage.kit_bucket_prefix}<account>-{platform.region}/{prefix}...",
+                    fix="stage the model there (scripts/stage_model.py), or name your bucket in storage.model_bucket.existing_bucket_name",
+                )
+            ]
+        if not storage.creates_bucket and not storage.bucket_matches(source.bucket):
+            return [ConfigIssue("model.uri", "the model-reader role can read only the configured model bucket", value=source.uri, allowed=f"s3://{storage.bucket_name}/{prefix}...", fix="stage the model in that bucket")]
+        if not source.key_prefix.startswith(prefix):
+            return [ConfigIssue("model.uri", f"is outside the model prefix '{prefix}' the model-reader role may read", value=source.uri, fix=f"stage the model under {prefix}")]
+    return []

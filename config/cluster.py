@@ -1,0 +1,60 @@
+"""Config of the EKS control plane and the system node group."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.schema import InstanceType, StrictModel
+from core.versions import SUPPORTED_KUBERNETES_VERSIONS
+
+KubernetesVersion = Literal[SUPPORTED_KUBERNETES_VERSIONS]  # type: ignore[valid-type]
+LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+ManagedAddon = Literal[
+    "vpc-cni",
+    "coredns",
+    "kube-proxy",
+    "eks-pod-identity-agent",
+    "aws-ebs-csi-driver",
+    "eks-node-monitoring-agent",
+    "aws-fsx-csi-driver",
+    "aws-mountpoint-s3-csi-driver",
+]
+PrincipalArn = Annotated[
+    str,
+    Field(
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$",
+        description="An IAM role or user ARN.",
+        examples=["arn:aws:iam::111122223333:role/PlatformAdmin"],
+    ),
+]
+
+
+class SystemNodes(StrictModel):
+    instance_types: Annotated[list[InstanceType], Field(min_length=1)] = ["m7i.xlarge"]
+    """CPU instance types for the managed node group that runs the controllers (Karpenter, CoreDNS, operators)."""
+    min_size: Annotated[int, Field(ge=1, le=20)] = 2
+    """Fewest system nodes; two keep controllers up through a node replacement."""
+    desired_size: Annotated[int, Field(ge=1, le=20)] = 2
+    """System nodes at creation."""
+    max_size: Annotated[int, Field(ge=1, le=20)] = 4
+    """Most system nodes."""
+    disk_size_gib: Annotated[int, Field(ge=20, le=1000)] = 100
+    """Encrypted gp3 root volume size of each system node."""
+
+
+class Cluster(StrictModel):
+    kubernetes_version: KubernetesVersion = "1.35"
+    """EKS Kubernetes version."""
+    public_access_cidrs: list[IPv4Network] = []
+    """CIDRs allowed to reach the public API endpoint. Empty (the default) keeps the endpoint private to the VPC."""
+    admin_principal_arns: list[PrincipalArn] = []
+    """IAM roles or users granted cluster admin through EKS access entries."""
+    logging: list[LogType] = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    """Control-plane log types sent to CloudWatch Logs."""
+    system_nodes: SystemNodes = SystemNodes()
+    """The managed node group for controllers, in placement.az_id."""
+    addon_versions: dict[ManagedAddon, Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]] = {}
+    """Pin EKS add-on versions (e.g. vpc-cni: v1.20.4-eksbuild.1). Unpinned add-ons get the EKS default for the Kubernetes version."""

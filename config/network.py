@@ -1,0 +1,59 @@
+"""Config of the single-zone placement and the VPC."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.schema import StrictModel
+
+AzId = Annotated[str, Field(pattern=r"^[a-z]{2,6}\d-az\d{1,2}$", examples=["usw2-az2"])]
+
+InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm", "elasticloadbalancing", "autoscaling"]
+# Images and model weights are pulled through these so that they stay off the NAT gateway.
+DEFAULT_INTERFACE_ENDPOINTS: tuple[InterfaceEndpoint, ...] = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs")
+NO_NAT_REQUIRED_ENDPOINTS: tuple[InterfaceEndpoint, ...] = ("ecr.api", "ecr.dkr", "sts", "ec2")
+
+LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
+class Placement(StrictModel):
+    az_id: AzId
+    """AZ ID (e.g. usw2-az2; the same zone in every account, unlike AZ names) of the one zone for every node, the GPU capacity (capacity blocks are sold per AZ ID) and FSx for Lustre."""
+    control_plane_az_id: AzId
+    """AZ ID of a second zone of the same region, used only for the EKS control plane's network interfaces: EKS requires two."""
+
+
+class FlowLogs(StrictModel):
+    enabled: bool = True
+    """Send VPC flow logs (all traffic) to CloudWatch Logs."""
+    retention_days: LogRetentionDays = 90
+    """How long CloudWatch keeps the flow logs."""
+
+
+class ExistingVpc(StrictModel):
+    vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$", examples=["vpc-0123456789abcdef0"])]
+    """The VPC to deploy into; the kit then creates no network resources of its own."""
+    cidr: IPv4Network
+    """The VPC's primary CIDR, used for security-group rules (no lookups are made at synth)."""
+    node_subnet_ids: Annotated[list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=1)]
+    """Private subnets in placement.az_id for every node; tag them kubernetes.io/role/internal-elb=1."""
+    control_plane_subnet_ids: Annotated[list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=2)]
+    """Private subnets in placement.az_id and placement.control_plane_az_id for the EKS control plane."""
+
+
+class Network(StrictModel):
+    vpc_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    """CIDR of the VPC the kit creates (prefix /16 to /22)."""
+    node_subnet_prefix: Annotated[int, Field(ge=16, le=26)] = 17
+    """Prefix length of the node subnet in placement.az_id. Size it for every GPU pod IP plus one primary interface per node."""
+    nat_gateways: Annotated[int, Field(ge=0, le=1)] = 1
+    """NAT gateways in placement.az_id (0 or 1; the nodes live in one zone, so a second one would not add resilience)."""
+    interface_endpoints: list[InterfaceEndpoint] = list(DEFAULT_INTERFACE_ENDPOINTS)
+    """Interface VPC endpoints in the node zone. The S3 gateway endpoint is always created."""
+    flow_logs: FlowLogs = FlowLogs()
+    """VPC flow logs, which cdk-nag (VPC7) and most audits require."""
+    existing_vpc: ExistingVpc | None = None
+    """Deploy into an existing VPC, named by IDs (nothing is looked up at synth)."""

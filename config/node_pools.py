@@ -1,0 +1,106 @@
+"""Config of the GPU data plane: Karpenter node pools and capacity-block node groups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.capacity import AmiFamily, CapacityType
+from core.schema import InstanceType, KubeName, LabelKey, LabelValue, StrictModel
+
+Duration = Annotated[str, Field(pattern=r"^(\d+h)?(\d+m)?(\d+s)?$", min_length=2, examples=["10m", "720h"])]
+ReservationId = Annotated[str, Field(pattern=r"^cr-[0-9a-f]{17}$", examples=["cr-0123456789abcdef0"])]
+
+
+class Taint(StrictModel):
+    key: LabelKey
+    value: Annotated[str, Field(max_length=63)] = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+
+class CapacityReservations(StrictModel):
+    ids: list[ReservationId] = []
+    """Capacity reservation or capacity block IDs (cr-...). Excludes `tags`."""
+    tags: dict[str, str] = {}
+    """Select reservations by tags instead of IDs."""
+
+
+class ProtectedWindow(StrictModel):
+    schedule: Annotated[str, Field(pattern=r"^(\S+\s+){4}\S+$", examples=["0 8 * * mon-fri"])]
+    """Cron schedule (UTC) of the start of a window in which Karpenter disrupts no serving node."""
+    duration: Annotated[str, Field(pattern=r"^([0-9]+h)?([0-9]+m)?$", min_length=2, examples=["10h"])]
+    """How long each window lasts, in hours and minutes (e.g. 10h, 90m)."""
+
+
+class Disruption(StrictModel):
+    consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = "WhenEmpty"
+    """WhenEmpty never moves a running model; WhenEmptyOrUnderutilized repacks pods to save nodes."""
+    consolidate_after: Duration = "10m"
+    """How long a node must be empty (or underused) before Karpenter removes it."""
+    expire_after: Duration | Literal["Never"] = "720h"
+    """Maximum node lifetime; replaced nodes pick up new AMIs. Reserved pools use Never."""
+    max_disrupted: Annotated[str, Field(pattern=r"^(\d+|\d+%)$")] = "10%"
+    """Most nodes of the pool disrupted at once (count or percentage)."""
+    protected_windows: list[ProtectedWindow] = []
+    """Windows (e.g. business hours) in which no node of the pool is voluntarily disrupted."""
+
+
+class ImagePull(StrictModel):
+    soci_parallel_pull: bool = True
+    """Bottlerocket: SOCI snapshotter in parallel-pull-unpack mode. AL2023: nodeadm FastImagePull."""
+    max_concurrent_downloads_per_image: Annotated[int, Field(ge=1, le=64)] = 20
+    concurrent_download_chunk_size: Annotated[str, Field(pattern=r"^\d+(kb|mb)$")] = "16mb"
+    max_concurrent_unpacks_per_image: Annotated[int, Field(ge=1, le=64)] = 12
+    discard_unpacked_layers: bool = True
+    """Drop compressed layers once unpacked, halving the disk a multi-gigabyte image needs."""
+    prepulled_images_snapshot_id: Annotated[str | None, Field(pattern=r"^snap-[0-9a-f]{8,17}$")] = None
+    """EBS snapshot of a Bottlerocket data volume with the serving images already pulled."""
+
+
+class NodePool(StrictModel):
+    name: KubeName
+    """NodePool and EC2NodeClass name; pods select it with the label llm-kit/pool."""
+    instance_types: Annotated[list[InstanceType], Field(min_length=1)]
+    """GPU instance types (all with the same GPU model, so a replica never lands on a slower shard)."""
+    capacity_types: Annotated[list[CapacityType], Field(min_length=1)] = ["on-demand"]
+    """on-demand, spot, and reserved (capacity reservations and capacity blocks)."""
+    ami_family: AmiFamily = "bottlerocket"
+    """Bottlerocket (NVIDIA variant) or Amazon Linux 2023 (NVIDIA)."""
+    ami_version: Annotated[str | None, Field(pattern=r"^(v\d+\.\d+\.\d+|v\d{8})$")] = None
+    """Pinned AMI release (Bottlerocket v1.x.y, AL2023 vYYYYMMDD); empty takes the kit's pin in core/versions.py."""
+    gpu_limit: Annotated[int, Field(ge=1, le=10000)]
+    """Most GPUs (nvidia.com/gpu) the pool may run at once: the spend ceiling."""
+    efa: bool = False
+    """Attach EFA interfaces on every network card, the EFA security group and, off reserved capacity, a cluster placement group."""
+    capacity_reservations: CapacityReservations | None = None
+    """Reservations the pool launches into; requires capacity type 'reserved'."""
+    labels: dict[LabelKey, LabelValue] = {}
+    taints: list[Taint] = []
+    """Extra taints; every pool already carries nvidia.com/gpu:NoSchedule."""
+    disruption: Disruption = Disruption()
+    image_pull: ImagePull = ImagePull()
+    data_volume_gib: Annotated[int, Field(ge=50, le=16000)] = 200
+    """Encrypted gp3 volume for images and ephemeral storage where the instance has no NVMe instance store."""
+    weight: Annotated[int | None, Field(ge=1, le=100)] = None
+    """Karpenter tries pools with a higher weight first (e.g. reserved before on-demand)."""
+
+
+class CapacityBlockNodeGroup(StrictModel):
+    name: KubeName
+    instance_type: InstanceType
+    """The capacity block's instance type."""
+    reservation_id: ReservationId
+    """The capacity block (cr-...)."""
+    size: Annotated[int, Field(ge=1, le=64)]
+    """Instances in the block; the node group's desired size."""
+    ami_type: Literal["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"] = "AL2023_x86_64_NVIDIA"
+    efa: bool = True
+    labels: dict[LabelKey, LabelValue] = {}
+
+
+class Karpenter(StrictModel):
+    replicas: Annotated[int, Field(ge=1, le=3)] = 2
+    """Controller replicas on the system nodes."""
+    node_repair: bool = True
+    """Let Karpenter replace GPU nodes whose health conditions (node monitoring agent) turn bad."""

@@ -1,0 +1,97 @@
+"""Checks across the storage keys, run once the config has the right shape (called from checks.py)."""
+
+from __future__ import annotations
+
+from core.issues import ConfigIssue
+from config.storage import FSX_SMALLEST_GIB, FSX_STEP_GIB, Fsx, Storage
+from core.naming import BUCKET_NAME_RULES, bucket_name_problems
+
+
+def storage_issues(storage: Storage) -> list[ConfigIssue]:
+    issues = _bucket(storage)
+    if storage.fsx.enabled:
+        issues += _fsx(storage.fsx)
+    return issues
+
+
+def _bucket(storage: Storage) -> list[ConfigIssue]:
+    bucket = storage.model_bucket
+    path = "storage.model_bucket"
+    name = bucket.existing_bucket_name
+    if name is None:
+        if not bucket.create:
+            return [ConfigIssue(f"{path}.create", "is false, but no existing bucket is named", value=False, fix="set existing_bucket_name: <your bucket>, or create: true")]
+        return []
+    issues = []
+    if bucket.create and "create" in bucket.model_fields_set:
+        issues.append(
+            ConfigIssue(
+                f"{path}.create",
+                "asks for a new bucket while existing_bucket_name names one",
+                value=True,
+                allowed="create: true, or existing_bucket_name alone",
+                fix="remove create (or set it to false) to use the existing bucket, or remove existing_bucket_name",
+            )
+        )
+    problems = bucket_name_problems(name)
+    if problems:
+        issues.append(
+            ConfigIssue(
+                f"{path}.existing_bucket_name",
+                "not a valid S3 bucket name: it " + "; it ".join(problems),
+                value=name,
+                allowed=BUCKET_NAME_RULES,
+                fix="copy the bucket name exactly as `aws s3 ls` prints it",
+            )
+        )
+    return issues
+
+
+def _fsx(fsx: Fsx) -> list[ConfigIssue]:
+    path = "storage.fsx"
+    issues = []
+    capacity = fsx.storage_capacity_gib
+    if capacity != FSX_SMALLEST_GIB and capacity % FSX_STEP_GIB:
+        lower = max(FSX_SMALLEST_GIB, capacity // FSX_STEP_GIB * FSX_STEP_GIB)
+        upper = (capacity // FSX_STEP_GIB + 1) * FSX_STEP_GIB
+        issues.append(
+            ConfigIssue(
+                f"{path}.storage_capacity_gib",
+                "PERSISTENT_2 file systems come in 1200 GiB, 2400 GiB, then steps of 2400 GiB",
+                value=capacity,
+                allowed="1200, 2400, 4800, 7200, ... (1200 or a multiple of 2400)",
+                fix=f"use {lower} or {upper}",
+            )
+        )
+    if len(set(fsx.import_policy)) != len(fsx.import_policy):
+        issues.append(ConfigIssue(f"{path}.import_policy", "lists an event twice", value=list(fsx.import_policy), allowed="a subset of NEW, CHANGED, DELETED", fix="remove the repeat"))
+    if fsx.link_to_bucket and fsx.automatic_backup_retention_days:
+        issues.append(
+            ConfigIssue(
+                f"{path}.automatic_backup_retention_days",
+                "FSx for Lustre does not back up file systems linked to an S3 data repository",
+                value=fsx.automatic_backup_retention_days,
+                allowed="0 while link_to_bucket is true",
+                fix="set it to 0 (the versioned model bucket is the durable copy), or set link_to_bucket: false",
+            )
+        )
+    if fsx.daily_backup_start_time is not None and not fsx.automatic_backup_retention_days:
+        issues.append(
+            ConfigIssue(
+                f"{path}.daily_backup_start_time",
+                "sets a backup window, but automatic backups are off",
+                value=fsx.daily_backup_start_time,
+                allowed="a time only when automatic_backup_retention_days is above 0",
+                fix="remove daily_backup_start_time, or turn backups on",
+            )
+        )
+    if not fsx.link_to_bucket and (fsx.export or "import_policy" in fsx.model_fields_set):
+        issues.append(
+            ConfigIssue(
+                f"{path}.link_to_bucket",
+                "is false, so import_policy and export have no data repository to act on",
+                value=False,
+                fix="set link_to_bucket: true, or remove import_policy and export",
+            )
+        )
+    return issues

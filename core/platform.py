@@ -1,0 +1,57 @@
+"""The facts a blueprint gets about the platform it runs on, resolved once from the whole config.
+
+The config layer builds everything but the endpoints; the assembly adds those from each blueprint's contract,
+so a blueprint (the benchmark, say) can check and reach another workload without knowing its blueprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from core.capacity import GpuCapacity
+from core.model_sources import ModelSource
+
+
+@dataclass(frozen=True)
+class StorageFacts:
+    bucket_name: str
+    """The model bucket as pods name it; '{account}' stands for the account when the config leaves it to the credentials."""
+    creates_bucket: bool
+    """False when the config names an existing bucket."""
+    kit_bucket_prefix: str
+    """What the name of a bucket the kit creates starts with, whatever the account."""
+    models_prefix: str
+    fsx_enabled: bool
+
+    def bucket_matches(self, bucket: str) -> bool:
+        return bucket.startswith(self.kit_bucket_prefix) if self.creates_bucket else bucket == self.bucket_name
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How other workloads reach one workload: its Service, port and served model name."""
+
+    workload: str
+    blueprint: str
+    enabled: bool
+    serves_openai: bool
+    service: str
+    port: int
+    model_name: str
+    model: ModelSource | None = None
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    region: str
+    account: str | None
+    az_id: str
+    namespace: str
+    """storage.workloads_namespace: every workload, the model claims and the model-reader service account live here."""
+    capacities: Mapping[str, GpuCapacity]
+    storage: StorageFacts
+    endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
+    openai_blueprints: tuple[str, ...] = ()
+    """Every registered blueprint whose Service speaks the OpenAI API, for messages that say what would do."""

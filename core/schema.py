@@ -1,0 +1,26 @@
+"""The base of every config model, and the field types several of them share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors, and a parsed config cannot be changed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+InstanceType = Annotated[
+    str,
+    Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$", description="An EC2 instance type such as m7i.xlarge.", examples=["m7i.xlarge"]),
+]
+KubeName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40, examples=["gpu-h100"])]
+"""A short Kubernetes object name (node pools, workloads): it prefixes other names, so at most 40 characters."""
+KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", examples=["inference"])]
+"""A Kubernetes object name of up to 63 characters (namespaces, Secrets, claims)."""
+LabelKey = Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", max_length=316)]
+LabelValue = Annotated[str, Field(max_length=63)]
+ImageRef = Annotated[str, Field(pattern=r"^[\w.\-/:@]+$")]

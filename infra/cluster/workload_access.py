@@ -1,0 +1,64 @@
+"""AWS access that enabled workloads require (core.requirements.S3Access), granted through Pod Identity.
+
+Accesses that name the same role share one IAM role (read and write only under their prefixes of the model
+bucket) with one Pod Identity association per service account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from core.requirements import S3Access
+from infra import nag
+from infra.cluster.pod_identity import pod_identity_role
+from infra.storage.refs import StorageRefs
+
+
+def s3_statements(bucket_arn: str, read_prefixes: tuple[str, ...], write_prefixes: tuple[str, ...]) -> list[iam.PolicyStatement]:
+    statements = []
+    if read_prefixes:
+        statements.append(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in read_prefixes]}}))
+        statements.append(iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{bucket_arn}/{p}*" for p in read_prefixes]))
+    if write_prefixes:
+        statements.append(iam.PolicyStatement(actions=["s3:PutObject"], resources=[f"{bucket_arn}/{p}*" for p in write_prefixes]))
+    return statements
+
+
+@dataclass(frozen=True)
+class WorkloadAccessProps:
+    cluster: eks.ICluster
+    storage: StorageRefs
+    namespace: str
+    """The workloads namespace, where every service account lives."""
+    accesses: tuple[S3Access, ...]
+
+
+class WorkloadAccess(Construct):
+    def __init__(self, scope: Construct, construct_id: str, props: WorkloadAccessProps) -> None:
+        super().__init__(scope, construct_id)
+        self.roles: dict[str, iam.Role] = {}
+        for access in props.accesses:
+            role = self.roles.get(access.role) or self._role(access, props.storage)
+            eks.CfnPodIdentityAssociation(
+                self.node.find_child(access.role),
+                f"Association-{access.service_account}",
+                cluster_name=props.cluster.cluster_name,
+                namespace=props.namespace,
+                service_account=access.service_account,
+                role_arn=role.role_arn,
+            )
+
+    def _role(self, access: S3Access, storage: StorageRefs) -> iam.Role:
+        group = Construct(self, access.role)
+        role = pod_identity_role(group, "Role", description=access.description)
+        for statement in s3_statements(storage.bucket_arn, access.read_prefixes, access.write_prefixes):
+            role.add_to_policy(statement)
+        for prefix in dict.fromkeys(access.read_prefixes + access.write_prefixes):
+            reason = access.reasons.get(prefix, "Objects under this prefix of the model bucket are written and read at run time.")
+            nag.acknowledge(role, "IAM5", reason, finding="Resource::" + nag.finding_text(self, f"{storage.bucket_arn}/{prefix}*"))
+        self.roles[access.role] = role
+        return role
