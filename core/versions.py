@@ -1,6 +1,6 @@
 """Every external version the kit depends on, in one place.
 
-Checked on 2026-11-23. Bump here, run the tests, and note the date.
+Checked on 2026-11-23 (the program packages on 2026-11-29). Bump here, run the tests, and note the date.
 """
 
 from dataclasses import dataclass
@@ -43,6 +43,23 @@ IMAGES = {
     # Dynamo's HTTP frontend alone: a small image for the CPU-only frontend pods.
     "dynamo-frontend": "nvcr.io/nvidia/ai-dynamo/dynamo-frontend:1.4.2",
 }
+
+# The programs whose inputs the kit writes, as Python packages at the versions inside the pinned images. The contract
+# checks (contracts/, docs/contracts.md) install exactly these and let each program judge what the kit emits.
+PROGRAMS = {
+    # vllm serve in IMAGES["vllm"] (the image's tag is the vLLM release).
+    "vllm": "0.30.0",
+    # dynamo.vllm and dynamo.frontend in IMAGES["dynamo-vllm"], ["dynamo-vllm-efa"] and ["dynamo-frontend"].
+    "ai-dynamo": "1.4.2",
+    # The vLLM inside the Dynamo runtime images: ai-dynamo 1.4.2's vllm extra pins it, and dynamo.vllm's parser is vLLM's.
+    "vllm-in-dynamo": "0.26.0",
+    # The load generator in IMAGES["inference-perf"]: its config model.
+    "inference-perf": "0.6.1",
+    # Triton's model-config protobuf (model_config.proto); Triton 26.08 is server 2.72, and 2.73's proto reads every 2.72 field.
+    "tritonclient": "2.73.0",
+}
+# promtool, from Debian 12's prometheus package (the kit's rule files are Prometheus rules; AMP reads the same format).
+PROMTOOL_DEBIAN_PACKAGE = ("prometheus", "2.42.0+ds-5+deb12u1")
 
 # In-cluster controllers that only some blueprints need.
 LEADER_WORKER_SET = HelmPin("oci://registry.k8s.io/lws/charts/lws", "0.10.0")

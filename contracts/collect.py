@@ -1,0 +1,92 @@
+"""Gather what the kit hands each program, from every config it ships: python -m contracts.collect OUT.json
+
+Runs in the kit's own environment. Each entry names where it came from (config, workload, object, container) so a
+check that fails points at the config to fix. The objects are the rendered workloads (the same ones `cdk deploy`,
+dist/ and charts/ get); the rules are the ones the metrics backend loads.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from assembly.app import render_workloads
+from assembly.kit import KIT
+from config.loader import DEFAULT_CONFIG
+from core.labels import BLUEPRINT_LABEL
+from infra.observability.rules import rules_yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CONTRACT_CONFIGS = Path(__file__).resolve().parent / "configs"
+
+
+def configs() -> list[Path]:
+    """The default, every example, and the contract configs (variants no shipped config exercises)."""
+    return [DEFAULT_CONFIG, *sorted((REPO / "config" / "examples").glob("*.yaml")), *sorted(CONTRACT_CONFIGS.glob("*.yaml"))]
+
+
+def _pod_templates(obj: dict) -> list[tuple[str, dict]]:
+    """(role, pod spec) of every pod an object makes, however its kind nests them."""
+    kind, spec = obj["kind"], obj.get("spec", {})
+    if kind in ("Deployment", "Job"):
+        return [("pod", spec["template"]["spec"])]
+    if kind == "LeaderWorkerSet":
+        group = spec["leaderWorkerTemplate"]
+        return [("leader", group["leaderTemplate"]["spec"]), ("worker", group["workerTemplate"]["spec"])]
+    if kind == "DynamoGraphDeployment":
+        return [(component["name"], component["podTemplate"]["spec"]) for component in spec["components"]]
+    return []
+
+
+def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
+    for obj in objects:
+        blueprint = obj["metadata"].get("labels", {}).get(BLUEPRINT_LABEL)
+        where = f"{source}: {obj['kind']}/{obj['metadata']['name']}"
+        if obj["kind"] == "ConfigMap" and blueprint == "triton":
+            data = obj["data"]
+            out["triton"].append({"where": where, "config_pbtxt": data["config.pbtxt"], "model_json": json.loads(data["model.json"])})
+        if obj["kind"] == "ConfigMap" and blueprint == "benchmark":
+            out["inference_perf"].append({"where": where, "config_yml": obj["data"]["config.yml"]})
+        for role, pod in _pod_templates(obj):
+            for container in pod["containers"]:
+                _container(f"{where} {role}/{container['name']}", blueprint, container, out)
+
+
+def _container(where: str, blueprint: str | None, container: dict[str, Any], out: dict[str, list]) -> None:
+    command, args = container.get("command", []), container.get("args", [])
+    if blueprint in ("vllm", "vllm-multinode"):
+        # The pinned image's entrypoint is `vllm serve`; the containers pass arguments only.
+        out["vllm_serve"].append({"where": where, "image": container["image"], "args": args})
+    elif command == ["python3", "-m", "dynamo.vllm"]:
+        out["dynamo_worker"].append({"where": where, "image": container["image"], "args": args})
+    elif command == ["python3", "-m", "dynamo.frontend"]:
+        out["dynamo_frontend"].append({"where": where, "image": container["image"], "args": args})
+
+
+def collect() -> dict[str, list]:
+    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": []}
+    for path in configs():
+        config = KIT.load(path)
+        source = str(path.relative_to(REPO))
+        for workload, objects in render_workloads(config).items():
+            _entries(f"{source} {workload}", objects, out)
+        if config.observability.loads_alerts:
+            out["prometheus_rules"].append({"where": f"{source} alert rules", "yaml": rules_yaml(config.observability.thresholds)})
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m contracts.collect OUT.json", file=sys.stderr)
+        return 64
+    emitted = collect()
+    Path(argv[0]).write_text(json.dumps(emitted, indent=1, sort_keys=True))
+    counts = ", ".join(f"{len(items)} {kind}" for kind, items in emitted.items())
+    print(f"contracts: collected {counts}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

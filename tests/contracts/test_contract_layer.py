@@ -1,0 +1,51 @@
+"""The contract layer's own plumbing: the programs' versions in one place, and a collection that misses nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from contracts.collect import collect, configs
+from contracts.environments import ENVIRONMENTS, PROMTOOL_PACKAGE, PROMTOOL_VERSION
+from core.versions import IMAGES, PROGRAMS, PROMTOOL_DEBIAN_PACKAGE
+
+
+def _pins(lock: str) -> dict[str, str]:
+    return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^\s]+)$", lock, re.MULTILINE)}
+
+
+def test_the_locks_install_the_programs_at_the_versions_core_pins():
+    locks = {environment.name: _pins(environment.lock.read_text()) for environment in ENVIRONMENTS}
+    assert locks["vllm"]["vllm"] == PROGRAMS["vllm"]
+    assert (locks["dynamo"]["ai-dynamo"], locks["dynamo"]["ai-dynamo-runtime"]) == (PROGRAMS["ai-dynamo"], PROGRAMS["ai-dynamo"])
+    assert locks["dynamo"]["vllm"] == PROGRAMS["vllm-in-dynamo"]
+    assert locks["tools"]["inference-perf"] == PROGRAMS["inference-perf"]
+    assert locks["tools"]["tritonclient"] == PROGRAMS["tritonclient"]
+    assert (PROMTOOL_PACKAGE, PROMTOOL_VERSION) == PROMTOOL_DEBIAN_PACKAGE
+
+
+def test_the_images_are_the_programs_versions():
+    assert IMAGES["vllm"].endswith(f":v{PROGRAMS['vllm']}")
+    for key in ("dynamo-vllm", "dynamo-vllm-efa", "dynamo-frontend"):
+        assert f":{PROGRAMS['ai-dynamo']}" in IMAGES[key], key
+    assert IMAGES["inference-perf"].endswith(f":v{PROGRAMS['inference-perf']}")
+
+
+@pytest.fixture(scope="module")
+def collected():
+    return collect()
+
+
+def test_every_shipped_config_is_collected_and_every_kind_has_entries(collected):
+    names = {path.name for path in configs()}
+    assert {"default.yaml", "engines.yaml", "llama-405b-2x-p5-capacity-block.yaml", "dynamo-disaggregated-p5.yaml"} <= names
+    for kind, items in collected.items():
+        assert items, f"no {kind} entry: its contract check would pass on nothing"
+
+
+def test_every_multinode_pod_and_dynamo_role_is_collected(collected):
+    wheres = [entry["where"] for entry in collected["vllm_serve"]]
+    assert any(" leader/leader" in where for where in wheres) and any(" worker/worker" in where for where in wheres)
+    roles = {entry["where"].rsplit(" ", 1)[1].split("/")[0] for entry in collected["dynamo_worker"]}
+    assert {"worker", "prefill", "decode"} <= roles
