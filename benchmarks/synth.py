@@ -1,8 +1,8 @@
-"""Synth time of the kit beside a bare aws-cdk-lib app, measured in the same run.
+"""Synth time of the kit beside a bare aws-cdk-lib app, measured in the same run, and the kit at scale.
 
-Each round runs both as fresh processes (as a user or CI would), alternating so that
-machine noise falls on both alike. Prints the medians and their ratio.
-Usage: python -m benchmarks.synth [--rounds 5] [--config PATH]
+Each round runs every case as a fresh process (as a user or CI would), alternating so that machine noise falls
+on all alike. Prints the medians and the kit's ratio to the bare app.
+Usage: python -m benchmarks.synth [--rounds 5] [--config PATH] [--no-scale]
 """
 
 from __future__ import annotations
@@ -16,8 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
+from benchmarks.scale import scale_config
+
 REPO = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.5
+SCALE = (200, 30)
 
 
 def _timed(command: list[str]) -> float:
@@ -26,25 +31,34 @@ def _timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def _synth(python: str, config: str, out: str) -> list[str]:
+    return [python, "-m", "assembly.synth", "--config", config, "--outdir", f"{out}/cdk.out", "--dist", f"{out}/dist", "--charts", f"{out}/charts"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="runs of each (at least 3)")
     parser.add_argument("--config", default=str(REPO / "config" / "default.yaml"))
+    parser.add_argument("--no-scale", action="store_true", help=f"skip the {SCALE[0]}-workload, {SCALE[1]}-pool config")
     args = parser.parse_args(argv)
     if args.rounds < 3:
         parser.error("--rounds must be at least 3 for a median to mean anything")
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     python = sys.executable
-    bare, kit = [], []
+    runs: dict[str, list[float]] = {"bare": [], "kit": [], "scale": []}
     with tempfile.TemporaryDirectory() as scratch:
+        scaled = Path(scratch) / "scale.yaml"
+        scaled.write_text(yaml.safe_dump(scale_config(*SCALE), sort_keys=False))
         for round_no in range(args.rounds):
-            bare.append(_timed([python, "-m", "benchmarks.bare_app", f"{scratch}/bare{round_no}"]))
-            kit.append(_timed([python, "-m", "assembly.synth", "--config", args.config, "--outdir", f"{scratch}/kit{round_no}"]))
-    bare_median, kit_median = statistics.median(bare), statistics.median(kit)
-    ratio = kit_median / bare_median
-    print(f"bare aws-cdk-lib app  median {bare_median:5.2f}s  runs {' '.join(f'{t:.2f}' for t in bare)}")
-    print(f"kit default config    median {kit_median:5.2f}s  runs {' '.join(f'{t:.2f}' for t in kit)}")
-    print(f"ratio {ratio:.2f} (target <= {TARGET_RATIO})  on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+            runs["bare"].append(_timed([python, "-m", "benchmarks.bare_app", f"{scratch}/bare{round_no}"]))
+            runs["kit"].append(_timed(_synth(python, args.config, f"{scratch}/kit{round_no}")))
+            if not args.no_scale:
+                runs["scale"].append(_timed(_synth(python, str(scaled), f"{scratch}/scale{round_no}")))
+    medians = {name: statistics.median(times) for name, times in runs.items() if times}
+    labels = {"bare": "bare aws-cdk-lib app", "kit": "kit default config", "scale": f"kit, {SCALE[0]} workloads/{SCALE[1]} pools"}
+    for name, median in medians.items():
+        print(f"{labels[name]:<32} median {median:5.2f}s  runs {' '.join(f'{t:.2f}' for t in runs[name])}")
+    print(f"ratio {medians['kit'] / medians['bare']:.2f} (target <= {TARGET_RATIO})  on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     return 0
 
 

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from blueprints.common import checks
 from blueprints.common.params import GpuWorkloadParams, WorkloadParams
-from blueprints.common.placement import Placement, placement_for
+from blueprints.common.placement import Placement, Transport, placement_for
+from core.images import provided_by
 from core.instances import known
 from core.issues import ConfigIssue
+from core.model_sources import S3Source
 from core.platform import Endpoint, Platform
 from core.requirements import Requirements
 
@@ -65,10 +67,27 @@ class Blueprint(ABC, Generic[P]):
         return self.name
 
 
+# What an image must carry for each way of moving data between nodes over EFA.
+TRANSPORT_NEEDS = {"nccl": "aws-ofi-nccl", "nixl": "efa-libfabric"}
+TRANSPORT_NAMES = {"nccl": "NCCL", "nixl": "NIXL"}
+
+
 class GpuBlueprint(Blueprint[G]):
-    """A model server on a GPU capacity: the shared checks (pool, GPUs per pod, EFA, model source) run first."""
+    """A model server on a GPU capacity: the shared checks (pool, GPUs per pod, EFA, image, model source) run first."""
 
     port: ClassVar[int] = 8000
+    image_key: ClassVar[str]
+    """The pinned image (core.versions.IMAGES key, core.images.IMAGE_FACTS record) a workload runs without `image`."""
+
+    def transport(self, workload: G) -> Transport | None:
+        """What the workload sends between nodes; EFA is attached only for that. None: every pod is self-contained."""
+        return None
+
+    def image_key_for(self, workload: G, efa: bool) -> str:
+        return self.image_key
+
+    def placement(self, workload: G, platform: Platform) -> Placement:
+        return placement_for(platform, workload, self.transport(workload))
 
     def checks(self, workload: G, platform: Platform) -> list[ConfigIssue]:
         issues = checks.gpu_workload_issues(workload, platform)
@@ -77,11 +96,62 @@ class GpuBlueprint(Blueprint[G]):
             return issues
         if known(workload.instance_type or capacity.instance_types[0]) is None:
             return issues  # reported on the pool
-        return issues + self.placement_checks(workload, placement_for(platform, workload), platform)
+        placement = self.placement(workload, platform)
+        return issues + self.image_checks(workload, placement) + self.placement_checks(workload, placement, platform)
+
+    def image_checks(self, workload: G, placement: Placement) -> list[ConfigIssue]:
+        """EFA only where something crosses nodes, and only with an image that can use it; S3 only with the streamer."""
+        issues = []
+        if workload.image_provides is not None and workload.image is None:
+            issues.append(ConfigIssue("image_provides", "describes a custom image, but no image is set: the pinned image's record applies", value=list(workload.image_provides), fix="set image, or remove image_provides"))
+        transport = self.transport(workload)
+        if workload.efa and transport is None:
+            issues.append(
+                ConfigIssue(
+                    "efa",
+                    f"this {self.name} workload sends nothing between nodes: its GPUs talk over NVLink inside one node, and EFA would carry nothing",
+                    value=True,
+                    fix="remove efa",
+                )
+            )
+        image_key = self.image_key_for(workload, placement.efa)
+        provided = provided_by(image_key, workload.image, workload.image_provides)
+        shown = workload.image or f"the pinned {image_key} image"
+        if placement.efa and TRANSPORT_NEEDS[transport] not in provided:
+            need, program = TRANSPORT_NEEDS[transport], TRANSPORT_NAMES[transport]
+            where = "efa" if workload.efa else ""
+            issues.append(
+                ConfigIssue(
+                    where,
+                    f"{program} would cross nodes over EFA on pool '{workload.node_pool}', but {shown} carries no {need}"
+                    + (" (and NCCL refuses to start when told to use a network it does not have)" if transport == "nccl" else ""),
+                    value=workload.image or image_key,
+                    allowed=f"an image that carries {need}",
+                    fix=f"set efa: false to let {program} use TCP, or set image to one with {need} and declare image_provides: [{need}]",
+                )
+            )
+        if isinstance(workload.model, S3Source) and "runai-model-streamer" not in provided:
+            issues.append(
+                ConfigIssue(
+                    "model",
+                    f"an s3 model is streamed by the Run:ai model streamer, and {shown} is not known to carry it",
+                    value=workload.model.uri,
+                    allowed="an fsx or hf model source, or an image with runai-model-streamer",
+                    fix="stage the model on FSx (model: {type: fsx, ...}), or set image to one with the streamer and declare image_provides: [runai-model-streamer]",
+                )
+            )
+        return issues
 
     def placement_checks(self, workload: G, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         """Blueprint-specific problems, once the workload is known to fit its capacity."""
         return []
+
+    def render(self, scope: Construct, workload: G, platform: Platform) -> cdk8s.Chart:
+        return self.chart(scope, workload, self.placement(workload, platform))
+
+    @abstractmethod
+    def chart(self, scope: Construct, workload: G, placement: Placement) -> cdk8s.Chart:
+        """The workload's chart, given where its pods run."""
 
     def endpoint(self, workload: G, platform: Platform) -> Endpoint:
         return Endpoint(

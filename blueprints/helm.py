@@ -23,6 +23,8 @@ NAMESPACE_TEMPLATE = "{{ .Release.Namespace }}"
 _NAMESPACE_MARK = "__release_namespace__"
 _PEP440 = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:\.?(a|b|rc|dev)\.?(\d+))?$")
 _PRE_RELEASE = {"a": "alpha", "b": "beta", "rc": "rc", "dev": "dev"}
+# libyaml's emitter where PyYAML was built with it: the same YAML, an order of magnitude faster for hundreds of charts.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 VALUES_YAML = (
     "# The templates are the kit's rendered objects with the release namespace filled in; they read no values.\n"
     "# Change the workload in the kit's config and run ./kit synth to regenerate this chart.\n"
@@ -79,7 +81,7 @@ def template_text(obj: dict) -> str:
     metadata = obj.setdefault("metadata", {})
     if "namespace" in metadata:
         metadata["namespace"] = _NAMESPACE_MARK
-    text = yaml.safe_dump(obj, sort_keys=False, width=1_000_000, allow_unicode=True)
+    text = yaml.dump(obj, Dumper=_DUMPER, sort_keys=False, width=1_000_000, allow_unicode=True)
     return _escape_go_template(text).replace(f"namespace: {_NAMESPACE_MARK}\n", f"namespace: {NAMESPACE_TEMPLATE}\n")
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 
 from config.model import PlatformConfig
+from config.node_pools import AL2023_FIXED_PULL
 from core.instances import INSTANCE_TYPES
 from core.issues import ConfigIssue
 from core.naming import SYSTEM_POOL
 
 _TABLE = "core/instances.py"
+# Karpenter binds Bottlerocket's default directory list to NVMe (SOCI's store included) only from this release.
+BOTTLEROCKET_MINIMUM = (1, 46, 0)
 _AMI_VERSION_FORM = {"bottlerocket": r"v<major>.<minor>.<patch>, e.g. v1.65.0", "al2023": "v<YYYYMMDD>, e.g. v20260724"}
 
 
@@ -96,8 +99,20 @@ def _pool(path: str, pool) -> list[ConfigIssue]:
                 fix="remove consolidation_policy and expire_after from this pool, or move on-demand capacity to its own pool",
             )
         )
+    issues += _disruption(path, pool)
+    issues += _image_pull(path, pool)
     if pool.ami_version is not None:
         looks_like = "bottlerocket" if pool.ami_version.count(".") == 2 else "al2023"
+        if looks_like == "bottlerocket" == pool.ami_family and tuple(int(p) for p in pool.ami_version[1:].split(".")) < BOTTLEROCKET_MINIMUM:
+            issues.append(
+                ConfigIssue(
+                    f"{path}.ami_version",
+                    "is older than Bottlerocket v1.46.0: Karpenter would bind only containerd, kubelet and pod logs to NVMe and leave SOCI's image store on the EBS volume",
+                    value=pool.ami_version,
+                    allowed="v1.46.0 or later",
+                    fix="use a newer release, or leave ami_version empty for the kit's pin",
+                )
+            )
         if looks_like != pool.ami_family:
             issues.append(
                 ConfigIssue(
@@ -106,6 +121,48 @@ def _pool(path: str, pool) -> list[ConfigIssue]:
                     value=pool.ami_version,
                     allowed=_AMI_VERSION_FORM[pool.ami_family],
                     fix="use a release of the pool's ami_family, or leave it empty for the kit's pin",
+                )
+            )
+    return issues
+
+
+def _disruption(path: str, pool) -> list[ConfigIssue]:
+    disruption = pool.disruption
+    if disruption.protected_windows and "expire_after" in disruption.model_fields_set and disruption.expire_after != "Never":
+        return [
+            ConfigIssue(
+                f"{path}.disruption.expire_after",
+                "expiry is forceful: Karpenter replaces an expired node whatever the budgets say, inside protected windows too",
+                value=disruption.expire_after,
+                allowed="Never, or no expire_after (Never is the default while protected_windows are set)",
+                fix="remove expire_after: a new AMI pin still rolls the nodes by drift, which the protected windows hold back",
+            )
+        ]
+    return []
+
+
+def _image_pull(path: str, pool) -> list[ConfigIssue]:
+    pull = pool.image_pull
+    issues = []
+    if pool.ami_family == "al2023":
+        tuned = {key: getattr(pull, key) for key in AL2023_FIXED_PULL if key in pull.model_fields_set and getattr(pull, key) != AL2023_FIXED_PULL[key]}
+        if tuned:
+            issues.append(
+                ConfigIssue(
+                    f"{path}.image_pull",
+                    f"sets {', '.join(sorted(tuned))}, which never reach an AL2023 node: nodeadm's FastImagePull writes a fixed SOCI configuration",
+                    value=tuned,
+                    allowed=", ".join(f"{k}: {v}" for k, v in AL2023_FIXED_PULL.items()) + " (nodeadm's values), or ami_family: bottlerocket",
+                    fix=f"remove {', '.join(sorted(tuned))}, or use ami_family: bottlerocket to tune parallel pull",
+                )
+            )
+        if pull.prepulled_images_snapshot_id is not None:
+            issues.append(
+                ConfigIssue(
+                    f"{path}.image_pull.prepulled_images_snapshot_id",
+                    "is a Bottlerocket data-volume snapshot; AL2023 nodes have no separate data volume to restore it to",
+                    value=pull.prepulled_images_snapshot_id,
+                    fix="remove it, or use ami_family: bottlerocket",
                 )
             )
     return issues

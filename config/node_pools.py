@@ -39,23 +39,39 @@ class Disruption(StrictModel):
     consolidate_after: Duration = "10m"
     """How long a node must be empty (or underused) before Karpenter removes it."""
     expire_after: Duration | Literal["Never"] = "720h"
-    """Maximum node lifetime; replaced nodes pick up new AMIs. Reserved pools use Never."""
+    """Maximum node lifetime; replaced nodes pick up new AMIs. Expiry is forceful: it ignores budgets and
+    protected windows, so pools with protected_windows (and reserved pools) default to Never, and a new
+    AMI pin rolls their nodes by drift, which the budgets and windows do govern."""
     max_disrupted: Annotated[str, Field(pattern=r"^(\d+|\d+%)$")] = "10%"
     """Most nodes of the pool disrupted at once (count or percentage)."""
     protected_windows: list[ProtectedWindow] = []
-    """Windows (e.g. business hours) in which no node of the pool is voluntarily disrupted."""
+    """Windows (e.g. business hours) in which Karpenter disrupts no node of the pool: no consolidation, no
+    drift replacement, no expiry (expire_after then defaults to Never and may not be set)."""
+
+    @property
+    def effective_expire_after(self) -> str:
+        """What the NodePool gets: Never under protected windows unless expire_after was set (which the checks refuse)."""
+        if self.protected_windows and "expire_after" not in self.model_fields_set:
+            return "Never"
+        return self.expire_after
+
+
+# AL2023: nodeadm's FastImagePull writes a fixed SOCI configuration with these values; no NodeConfig field changes them.
+AL2023_FIXED_PULL = {"max_concurrent_downloads_per_image": 20, "concurrent_download_chunk_size": "16mb", "max_concurrent_unpacks_per_image": 12, "discard_unpacked_layers": True}
 
 
 class ImagePull(StrictModel):
     soci_parallel_pull: bool = True
-    """Bottlerocket: SOCI snapshotter in parallel-pull-unpack mode. AL2023: nodeadm FastImagePull."""
+    """Bottlerocket: SOCI snapshotter in parallel-pull-unpack mode. AL2023: nodeadm FastImagePull (with nodeadm's
+    fixed tuning; the four tuning keys below apply to Bottlerocket only)."""
     max_concurrent_downloads_per_image: Annotated[int, Field(ge=1, le=64)] = 20
     concurrent_download_chunk_size: Annotated[str, Field(pattern=r"^\d+(kb|mb)$")] = "16mb"
     max_concurrent_unpacks_per_image: Annotated[int, Field(ge=1, le=64)] = 12
     discard_unpacked_layers: bool = True
     """Drop compressed layers once unpacked, halving the disk a multi-gigabyte image needs."""
     prepulled_images_snapshot_id: Annotated[str | None, Field(pattern=r"^snap-[0-9a-f]{8,17}$")] = None
-    """EBS snapshot of a Bottlerocket data volume with the serving images already pulled."""
+    """Bottlerocket only: EBS snapshot of a data volume with the serving images already pulled. The pool's nodes
+    then keep containerd on that volume rather than on NVMe instance store, where the images would be hidden."""
 
 
 class NodePool(StrictModel):

@@ -51,7 +51,14 @@ def synth(config_path: Path, outdir: Path) -> dict[str, dict]:
 
 
 def read_templates(outdir: Path) -> dict[str, dict]:
-    return {path.name.removesuffix(".template.json"): json.loads(path.read_text()) for path in sorted(outdir.glob("*.template.json"))}
+    """The top-level stacks' templates by stack name (nested stacks: nested_templates)."""
+    paths = [path for path in sorted(outdir.glob("*.template.json")) if not path.name.endswith(".nested.template.json")]
+    return {path.name.removesuffix(".template.json"): json.loads(path.read_text()) for path in paths}
+
+
+def nested_templates(outdir: Path) -> dict[str, dict]:
+    """Nested stacks' templates by their file name's stem (e.g. llmkitworkloadsWorkloadllama8b...)."""
+    return {path.name.removesuffix(".nested.template.json"): json.loads(path.read_text()) for path in sorted(outdir.glob("*.nested.template.json"))}
 
 
 def resources(template: dict, kind: str) -> dict[str, dict]:

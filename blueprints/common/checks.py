@@ -6,7 +6,8 @@ Paths are relative to the workload entry; the assembly prefixes them with worklo
 from __future__ import annotations
 
 from blueprints.common.params import GpuWorkloadParams
-from core.instances import known
+from blueprints.common.resources import memory_share_gib, pod_memory_gib, shm_gib
+from core.instances import InstanceFacts, known
 from core.issues import ConfigIssue
 from core.model_sources import FsxSource, S3Source
 from core.platform import Platform
@@ -46,10 +47,32 @@ def gpu_workload_issues(workload: GpuWorkloadParams, platform: Platform) -> list
             issues.append(
                 ConfigIssue("", f"{gpus} GPUs per pod leave GPUs of a {instance.gpus}-GPU {instance_type} unusable", value=gpus, allowed=f"a divisor of {instance.gpus}", fix="pick a tensor parallel size that divides the node's GPUs")
             )
+        else:
+            issues += memory_issues(workload, instance, instance_type, gpus)
     if workload.efa and not capacity.efa:
         issues.append(ConfigIssue("efa", f"node pool '{workload.node_pool}' has no EFA", value=True, fix="set efa: true on the pool (an EFA-capable type), or drop efa here"))
     issues += model_source_issues(workload, platform)
     return issues
+
+
+def memory_issues(workload: GpuWorkloadParams, instance: InstanceFacts, instance_type: str, gpus: int) -> list[ConfigIssue]:
+    """The pod's memory, /dev/shm included, must fit its share of the node: else it never schedules."""
+    need = pod_memory_gib(instance, gpus, workload.memory_gib_per_gpu, workload.shm_size_gib)
+    share = memory_share_gib(instance, gpus)
+    if need <= share:
+        return []
+    shm = shm_gib(instance, gpus, workload.shm_size_gib)
+    return [
+        ConfigIssue(
+            "memory_gib_per_gpu",
+            f"a pod asks for {need} GiB of host memory ({workload.memory_gib_per_gpu} GiB x {gpus} GPUs + {shm} GiB of /dev/shm, "
+            f"which counts against the pod's memory) but {gpus} of the {instance.gpus} GPUs of a {instance_type} leave it {share} GiB "
+            f"of the node's {instance.memory_gib} GiB",
+            value=workload.memory_gib_per_gpu,
+            allowed=f"memory_gib_per_gpu x {gpus} + shm_size_gib <= {share}",
+            fix="lower memory_gib_per_gpu or shm_size_gib, or pick an instance type with more memory per GPU",
+        )
+    ]
 
 
 def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list[ConfigIssue]:

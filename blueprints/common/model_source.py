@@ -32,7 +32,9 @@ def model_mount(source: S3Source | FsxSource | HfSource) -> ModelMount:
             volumes=[{"name": "models", "persistentVolumeClaim": {"claimName": source.claim_name, "readOnly": True}}],
             mounts=[{"name": "models", "mountPath": MODEL_MOUNT, "readOnly": True}],
         )
-    env = [{"name": "HF_HUB_ENABLE_HF_TRANSFER", "value": "1"}]
+    # huggingface_hub 1.x (vLLM 0.30 needs >= 1.31) downloads through Xet and ignores HF_HUB_ENABLE_HF_TRANSFER;
+    # this is its switch for parallel, high-throughput downloads.
+    env = [{"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"}]
     if source.token_secret_name:
         env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": source.token_secret_name, "key": "HF_TOKEN"}}})
     return ModelMount(

@@ -84,18 +84,19 @@ def service(scope: Construct, name: str, blueprint: str, selector: dict, ports: 
     )
 
 
-def disruption_budget(scope: Construct, name: str, blueprint: str, selector: dict, replicas: int) -> _cdk8s.ApiObject | None:
-    """With two or more replicas, voluntary disruptions (node drains, Karpenter) take one at a time."""
-    if replicas < 2:
+def disruption_budget(scope: Construct, name: str, blueprint: str, selector: dict, replicas: int, *, suffix: str = "") -> _cdk8s.ApiObject | None:
+    """Voluntary disruptions (node drains, Karpenter's consolidation and drift) take one replica at a time, and never the
+    only one: a single replica is not evicted at all (scale to two to let a drain or a node replacement through)."""
+    if replicas < 1:
         return None
     return api_object(
         scope,
-        "pdb",
+        f"pdb{suffix}",
         api_version="policy/v1",
         kind="PodDisruptionBudget",
-        name=name,
+        name=f"{name}{suffix}",
         labels_=labels(name, blueprint),
-        body={"spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}}},
+        body={"spec": {"maxUnavailable": 1 if replicas > 1 else 0, "selector": {"matchLabels": selector}}},
     )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from core.images import Capability
 from core.model_sources import ModelSource
 from core.schema import ImageRef, InstanceType, KubeName, StrictModel
 
@@ -31,14 +32,20 @@ class GpuWorkloadParams(WorkloadParams):
     served_model_name: Annotated[str | None, Field(min_length=1, max_length=128)] = None
     """Name clients send in the OpenAI 'model' field (default: the workload name)."""
     image: ImageRef | None = None
-    """Container image (default: the blueprint's pin in core/versions.py)."""
+    """Container image (default: the blueprint's pin in core/versions.py, whose contents core/images.py records)."""
+    image_provides: list[Capability] | None = None
+    """With a custom image only: what it carries that the kit relies on (aws-ofi-nccl for NCCL over EFA, efa-libfabric
+    for NIXL over EFA, runai-model-streamer for s3 models, ray). Nothing else is assumed of a custom image."""
     replicas: Annotated[int, Field(ge=0, le=100)] = 1
     efa: bool | None = None
-    """Use EFA (default: when the node pool has it)."""
-    shm_size_gib: Annotated[int, Field(ge=1, le=1024)] = 32
-    """/dev/shm for NCCL and the server's worker processes, as a memory-backed volume."""
+    """Carry the workload's traffic between nodes over EFA (default: when the node pool has EFA and the blueprint
+    moves data between nodes: multi-node groups, disaggregated Dynamo). Single-node servers never need it."""
+    shm_size_gib: Annotated[int | None, Field(ge=1, le=1024)] = None
+    """/dev/shm for NCCL and the server's worker processes, a memory-backed volume whose pages count against the
+    pod's memory (the kit adds it to the memory request and limit). Default: a quarter of the pod's share of the
+    node's memory, at most 32 GiB."""
     memory_gib_per_gpu: Annotated[int, Field(ge=4, le=512)] = 12
-    """Host memory requested per GPU of a pod."""
+    """Host memory requested per GPU of a pod, besides /dev/shm."""
     startup_timeout_minutes: Annotated[int, Field(ge=5, le=180)] = 30
     """How long a server may take to load its weights before Kubernetes restarts it."""
 

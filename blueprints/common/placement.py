@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from blueprints.common.params import GpuWorkloadParams
 from core.capacity import GpuCapacity
 from core.instances import InstanceFacts, facts
 from core.naming import MODEL_READER_SERVICE_ACCOUNT
 from core.platform import Platform
+
+
+Transport = Literal["nccl", "nixl"]
+"""What carries a workload's traffic between nodes: NCCL collectives (through aws-ofi-nccl on EFA) or NIXL KV transfers
+(through libfabric on EFA)."""
 
 
 @dataclass(frozen=True)
@@ -20,12 +26,16 @@ class Placement:
     instance_type: str
     instance: InstanceFacts
     efa: bool
+    """EFA devices attached and the transport pointed at them."""
+    transport: Transport | None
     capacity: GpuCapacity
     model_reader_service_account: str = MODEL_READER_SERVICE_ACCOUNT
 
 
-def placement_for(platform: Platform, workload: GpuWorkloadParams) -> Placement:
+def placement_for(platform: Platform, workload: GpuWorkloadParams, transport: Transport | None = None) -> Placement:
+    """transport: what the workload sends between nodes, if anything; EFA is used only for that."""
     capacity = platform.capacities[workload.node_pool]
+    wanted = capacity.efa if workload.efa is None else workload.efa
     instance_type = workload.instance_type or capacity.instance_types[0]
     return Placement(
         namespace=platform.namespace,
@@ -34,6 +44,7 @@ def placement_for(platform: Platform, workload: GpuWorkloadParams) -> Placement:
         pool=workload.node_pool,
         instance_type=instance_type,
         instance=facts(instance_type),
-        efa=capacity.efa if workload.efa is None else workload.efa,
+        efa=transport is not None and wanted,
+        transport=transport,
         capacity=capacity,
     )

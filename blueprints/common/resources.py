@@ -3,30 +3,56 @@
 from __future__ import annotations
 
 from blueprints.common.placement import Placement
+from core.instances import InstanceFacts
 from core.labels import EFA_RESOURCE, GPU_RESOURCE
 
-# libfabric's EFA provider for NCCL (through the aws-ofi-nccl plugin the serving images ship) and NIXL.
-EFA_ENV = {
-    "FI_PROVIDER": "efa",
-    "FI_EFA_USE_DEVICE_RDMA": "1",
-    "FI_EFA_FORK_SAFE": "1",
-    "NCCL_NET": "ofi",
-}
+# What a node keeps for itself (kubelet and system reservations, eviction threshold): pods get at most the rest.
+NODE_MEMORY_FOR_PODS = 0.9
+SHM_DEFAULT_CAP_GIB = 32
+
+# libfabric's EFA provider, for NCCL (through the aws-ofi-nccl plugin) and NIXL alike.
+LIBFABRIC_EFA_ENV = {"FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1", "FI_EFA_FORK_SAFE": "1"}
+# NCCL refuses to start when the network it is told to use is missing, so this is set only where the checks have
+# established that the image carries aws-ofi-nccl (core/images.py).
+NCCL_OVER_EFA_ENV = {"NCCL_NET": "ofi"}
 
 
-def container_resources(placement: Placement, gpus: int, memory_gib_per_gpu: int, *, efa: bool) -> dict:
-    """Requests equal limits for GPUs and EFA (extended resources must); CPU is a share of the node's."""
+def shm_gib(instance: InstanceFacts, gpus: int, configured: int | None) -> int:
+    """/dev/shm's size: as configured, else a quarter of the pod's share of the node's memory, at most 32 GiB."""
+    if configured is not None:
+        return configured
+    return max(1, min(SHM_DEFAULT_CAP_GIB, int(instance.memory_gib * gpus / instance.gpus) // 4))
+
+
+def pod_memory_gib(instance: InstanceFacts, gpus: int, memory_gib_per_gpu: int, shm_size_gib: int | None) -> int:
+    """Host memory a pod asks for: its working memory plus /dev/shm, whose memory-backed pages count against the limit."""
+    return memory_gib_per_gpu * gpus + shm_gib(instance, gpus, shm_size_gib)
+
+
+def memory_share_gib(instance: InstanceFacts, gpus: int) -> int:
+    """The most memory a pod with `gpus` of the node's GPUs can have while its siblings get theirs."""
+    return int(instance.memory_gib * NODE_MEMORY_FOR_PODS * gpus / instance.gpus)
+
+
+def container_resources(placement: Placement, gpus: int, memory_gib_per_gpu: int, *, shm_size_gib: int | None, efa: bool) -> dict:
+    """Requests equal limits for GPUs and EFA (extended resources must); CPU is a share of the node's; memory covers /dev/shm."""
     share = gpus / placement.instance.gpus
     cpu = max(1, int(placement.instance.vcpus * share * 0.8))
     limits = {GPU_RESOURCE: str(gpus)}
     if efa:
         limits[EFA_RESOURCE] = str(max(1, round(placement.instance.efa_interfaces * share)))
-    requests = {**limits, "cpu": str(cpu), "memory": f"{memory_gib_per_gpu * gpus}Gi"}
-    return {"requests": requests, "limits": {**limits, "memory": f"{memory_gib_per_gpu * gpus}Gi"}}
+    memory = f"{pod_memory_gib(placement.instance, gpus, memory_gib_per_gpu, shm_size_gib)}Gi"
+    requests = {**limits, "cpu": str(cpu), "memory": memory}
+    return {"requests": requests, "limits": {**limits, "memory": memory}}
 
 
-def efa_env(efa: bool) -> list[dict]:
-    return [{"name": key, "value": value} for key, value in EFA_ENV.items()] if efa else []
+def efa_env(placement: Placement) -> list[dict]:
+    if not placement.efa:
+        return []
+    env = dict(LIBFABRIC_EFA_ENV)
+    if placement.transport == "nccl":
+        env |= NCCL_OVER_EFA_ENV
+    return [{"name": key, "value": value} for key, value in env.items()]
 
 
 def shm(size_gib: int) -> tuple[dict, dict]:

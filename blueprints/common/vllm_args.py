@@ -19,7 +19,8 @@ class VllmEngine(StrictModel):
     gpu_memory_utilization: Annotated[float, Field(gt=0.3, le=0.98)] = 0.9
     """Share of each GPU's memory vLLM may take for weights and KV cache."""
     dtype: Literal["auto", "bfloat16", "float16"] = "auto"
-    quantization: Literal["fp8", "awq", "gptq", "compressed-tensors", "bitsandbytes"] | None = None
+    quantization: Literal["fp8", "awq", "gptq", "compressed-tensors"] | None = None
+    """--quantization; methods every pinned engine accepts (vLLM 0.30.0 moved bitsandbytes to a plugin its image lacks)."""
     enable_prefix_caching: bool = True
     """Reuse the KV cache of shared prompt prefixes (system prompts, few-shot examples)."""
     extra_args: list[Annotated[str, Field(pattern=r"^[^\s]+$|^--[\w-]+=.+$")]] = []

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common.placement import Placement, placement_for
+from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
 from blueprints.dynamo.chart import dynamo_chart
 from blueprints.dynamo.components import FRONTEND_PORT
 from blueprints.dynamo.params import AGGREGATED_ONLY, DISAGGREGATED_ONLY, DynamoWorkload
 from core.issues import ConfigIssue
+from core.model_sources import S3Source
 from core.labels import SYSTEM_POOL_LABEL
 from core.naming import DEFAULT_STORAGE_CLASS
 from core.platform import Platform
@@ -48,10 +49,29 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
     params = DynamoWorkload
     serves_openai = True
     port = FRONTEND_PORT
+    image_key = "dynamo-vllm"
+
+    def transport(self, workload: DynamoWorkload) -> Transport | None:
+        # Disaggregated: NIXL moves each prompt's KV cache from a prefill worker to a decode worker, across nodes.
+        return "nixl" if workload.mode == "disaggregated" else None
+
+    def image_key_for(self, workload: DynamoWorkload, efa: bool) -> str:
+        return "dynamo-vllm-efa" if efa else "dynamo-vllm"
 
     def placement_checks(self, workload: DynamoWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         instance = placement.instance
         issues = []
+        if isinstance(workload.model, S3Source):
+            issues.append(
+                ConfigIssue(
+                    "model",
+                    "dynamo.vllm fetches a model that is not a local path through its hub code before vLLM starts, and that code has "
+                    "no S3 provider (ai-dynamo 1.4.2): the worker would exit",
+                    value=workload.model.uri,
+                    allowed="an fsx model (the bucket's model prefix, mirrored by FSx for Lustre) or an hf model",
+                    fix="set storage.fsx.enabled: true and model: {type: fsx, sub_path: <the path under the model prefix>}",
+                )
+            )
         if "replicas" in workload.model_fields_set:
             issues.append(ConfigIssue("replicas", "is not used by the dynamo blueprint", fix="count worker pods with workers (aggregated) or prefill_workers and decode_workers (disaggregated)"))
         unused = DISAGGREGATED_ONLY if workload.mode == "aggregated" else AGGREGATED_ONLY
@@ -81,8 +101,8 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
     def requirements(self, workload: DynamoWorkload, platform: Platform) -> Requirements:
         return Requirements(controllers=(PLATFORM_CONTROLLER,))
 
-    def render(self, scope: Construct, workload: DynamoWorkload, platform: Platform) -> cdk8s.Chart:
-        return dynamo_chart(scope, workload, placement_for(platform, workload))
+    def chart(self, scope: Construct, workload: DynamoWorkload, placement: Placement) -> cdk8s.Chart:
+        return dynamo_chart(scope, workload, placement)
 
     def summary(self, workload: DynamoWorkload) -> str:
         gpus = workload.role_tensor_parallel()

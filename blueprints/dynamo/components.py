@@ -88,16 +88,17 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         "image": workload.image or IMAGES["dynamo-vllm-efa" if efa else "dynamo-vllm"],
         "command": ["python3", "-m", "dynamo.vllm"],
         "args": worker_args(workload, role, tensor_parallel, model, efa),
-        "env": [*model.env, *resources.efa_env(efa)],
-        "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, efa=efa),
+        "env": [*model.env, *resources.efa_env(placement)],
+        "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
         "securityContext": resources.security_context(efa=efa),
         # Set here rather than left to the operator so the startup window follows startup_timeout_minutes.
         **probes.http_probes(port=WORKER_SYSTEM_PORT, ready_path="/health", live_path="/live", startup_minutes=workload.startup_timeout_minutes),
     }
     if model.mounts:
         container["volumeMounts"] = model.mounts
+    # No serviceAccountName: the operator then runs the pods as the graph's discovery account, which may write the
+    # DynamoWorkerMetadata through which a worker registers. Under any other account the frontend never sees it.
     spec = {
-        "serviceAccountName": placement.model_reader_service_account,
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
         **scheduling.gpu_scheduling(placement, role_selector(workload.name, role)),
@@ -110,7 +111,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         "type": role,
         "replicas": workload.role_replicas()[role],
         # The operator mounts a memory-backed /dev/shm of this size (NCCL, vLLM's worker processes).
-        "sharedMemorySize": f"{workload.shm_size_gib}Gi",
+        "sharedMemorySize": f"{resources.shm_gib(placement.instance, tensor_parallel, workload.shm_size_gib)}Gi",
         "podTemplate": {
             "metadata": {"labels": objects.labels(workload.name, BLUEPRINT, role), "annotations": objects.scrape_annotations(WORKER_SYSTEM_PORT)},
             "spec": spec,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from blueprints.common.placement import Placement, placement_for
+from blueprints.common.placement import Placement
 from blueprints.contract import GpuBlueprint
 from blueprints.triton.chart import triton_chart
 from blueprints.triton.params import MODEL_NAME, TritonWorkload
@@ -22,6 +22,7 @@ class Triton(GpuBlueprint[TritonWorkload]):
     params = TritonWorkload
     # Triton's HTTP port speaks KServe v2, not the OpenAI API.
     serves_openai = False
+    image_key = "triton"
 
     def placement_checks(self, workload: TritonWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         issues = []
@@ -44,8 +45,8 @@ class Triton(GpuBlueprint[TritonWorkload]):
             )
         return issues
 
-    def render(self, scope: Construct, workload: TritonWorkload, platform: Platform) -> cdk8s.Chart:
-        return triton_chart(scope, workload, placement_for(platform, workload))
+    def chart(self, scope: Construct, workload: TritonWorkload, placement: Placement) -> cdk8s.Chart:
+        return triton_chart(scope, workload, placement)
 
 
 BLUEPRINT = Triton()

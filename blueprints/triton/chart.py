@@ -38,15 +38,16 @@ def server_command(model_name: str) -> list[str]:
 
 
 def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount, repository_volume: dict) -> dict:
-    shm_volume, shm_mount = resources.shm(workload.shm_size_gib)
+    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
     efa = placement.efa
     container = {
         "name": "triton",
         "image": workload.image or IMAGES["triton"],
-        "command": server_command(workload.repository_model_name),
+        # `args` only: NGC's entrypoint sets the environment up (EFA and NCCL plugin detection included), then runs them.
+        "args": server_command(workload.repository_model_name),
         "ports": [{"name": port_name, "containerPort": port} for port_name, port in PORTS.items()],
-        "env": [*model.env, *resources.efa_env(efa)],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, efa=efa),
+        "env": [*model.env, *resources.efa_env(placement)],
+        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
         "volumeMounts": [{"name": repository_volume["name"], "mountPath": REPOSITORY, "readOnly": True}, shm_mount, *model.mounts],
         "securityContext": resources.security_context(efa=efa),
         "lifecycle": probes.graceful_stop(),

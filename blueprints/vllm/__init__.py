@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common.placement import placement_for
+from blueprints.common.placement import Placement
 from blueprints.contract import GpuBlueprint
 from blueprints.vllm.chart import vllm_chart
 from blueprints.vllm.params import VllmWorkload
+from core.issues import ConfigIssue
 from core.platform import Platform
 
 if TYPE_CHECKING:
@@ -18,9 +19,22 @@ if TYPE_CHECKING:
 class Vllm(GpuBlueprint[VllmWorkload]):
     params = VllmWorkload
     serves_openai = True
+    image_key = "vllm"
 
-    def render(self, scope: Construct, workload: VllmWorkload, platform: Platform) -> cdk8s.Chart:
-        return vllm_chart(scope, workload, placement_for(platform, workload))
+    def placement_checks(self, workload: VllmWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
+        if workload.autoscaling is None:
+            return []
+        return [
+            ConfigIssue(
+                "autoscaling",
+                "needs a custom-metrics adapter serving vLLM's queue depth to the HorizontalPodAutoscaler, and the kit installs none: "
+                "the autoscaler would never see its metric and never scale",
+                fix="remove autoscaling and set replicas; scale by changing replicas and deploying again",
+            )
+        ]
+
+    def chart(self, scope: Construct, workload: VllmWorkload, placement: Placement) -> cdk8s.Chart:
+        return vllm_chart(scope, workload, placement)
 
 
 BLUEPRINT = Vllm()

@@ -21,16 +21,16 @@ BLUEPRINT = "vllm"
 def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict, list[dict]]:
     """The `vllm serve` container and the volumes it needs."""
     model = model_mount(workload.model)
-    shm_volume, shm_mount = resources.shm(workload.shm_size_gib)
+    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
     efa = placement.efa
     container = {
         "name": "vllm",
         "image": workload.image or IMAGES["vllm"],
-        "command": ["vllm", "serve"],
+        # `args` only: the image's entrypoint is `vllm serve`.
         "args": [model.location, "--port", str(workload.port), *engine_args(workload, model, workload.public_model_name)],
         "ports": [{"name": "http", "containerPort": workload.port}],
-        "env": [*model.env, *resources.efa_env(efa)],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, efa=efa),
+        "env": [*model.env, *resources.efa_env(placement)],
+        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
         "volumeMounts": [shm_mount, *model.mounts],
         "securityContext": resources.security_context(efa=efa),
         "lifecycle": probes.graceful_stop(),
@@ -51,41 +51,7 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
         "volumes": volumes,
         **scheduling.gpu_scheduling(placement, selector),
     }
-    # Under an autoscaler the Deployment names no replica count: the autoscaler owns it.
-    replicas = None if workload.autoscaling else workload.replicas
-    objects.server_deployment(chart, name, BLUEPRINT, replicas=replicas, pod=pod, pod_annotations=objects.scrape_annotations(workload.port))
+    objects.server_deployment(chart, name, BLUEPRINT, replicas=workload.replicas, pod=pod, pod_annotations=objects.scrape_annotations(workload.port))
     objects.service(chart, name, BLUEPRINT, selector, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
     objects.disruption_budget(chart, name, BLUEPRINT, selector, workload.replicas)
-    if workload.autoscaling:
-        _autoscaler(chart, workload)
     return chart
-
-
-def _autoscaler(chart: cdk8s.Chart, workload: VllmWorkload) -> None:
-    scaling = workload.autoscaling
-    objects.api_object(
-        chart,
-        "hpa",
-        api_version="autoscaling/v2",
-        kind="HorizontalPodAutoscaler",
-        name=workload.name,
-        labels_=objects.labels(workload.name, BLUEPRINT),
-        body={
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload.name},
-                "minReplicas": scaling.min_replicas,
-                "maxReplicas": scaling.max_replicas,
-                "metrics": [
-                    {
-                        "type": "Pods",
-                        "pods": {
-                            "metric": {"name": "vllm_num_requests_waiting"},
-                            "target": {"type": "AverageValue", "averageValue": str(scaling.target_waiting_requests)},
-                        },
-                    }
-                ],
-                # A new replica needs minutes to load; do not flap.
-                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 600}},
-            }
-        },
-    )

@@ -15,7 +15,7 @@ class Autoscaling(StrictModel):
     min_replicas: Annotated[int, Field(ge=1, le=100)] = 1
     max_replicas: Annotated[int, Field(ge=1, le=100)] = 4
     target_waiting_requests: Annotated[int, Field(ge=1, le=1000)] = 8
-    """Scale out when the average queue (vllm:num_requests_waiting) per replica exceeds this; needs prometheus-adapter."""
+    """Scale out when the average queue (vllm:num_requests_waiting) per replica exceeds this."""
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> Autoscaling:
@@ -28,7 +28,8 @@ class VllmWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["vllm"]
     port: Annotated[int, Field(ge=1024, le=65535)] = 8000
     autoscaling: Autoscaling | None = None
-    """Horizontal autoscaling on queue depth; replicas is then the starting count."""
+    """Horizontal autoscaling on queue depth. Not yet available: a HorizontalPodAutoscaler on vLLM's metrics needs
+    a custom-metrics adapter the kit does not install, so the checks refuse it."""
 
     def gpus_per_pod(self) -> int:
         return self.tensor_parallel_size

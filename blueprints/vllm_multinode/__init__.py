@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common.placement import Placement, placement_for
+from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
 from blueprints.vllm_multinode.chart import vllm_multinode_chart
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
@@ -34,6 +34,11 @@ LWS_CONTROLLER = ControllerChart(
 class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     params = VllmMultinodeWorkload
     serves_openai = True
+    image_key = "vllm"
+
+    def transport(self, workload: VllmMultinodeWorkload) -> Transport:
+        # Pipeline stages on different nodes hand activations to each other through NCCL.
+        return "nccl"
 
     def placement_checks(self, workload: VllmMultinodeWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         instance = placement.instance
@@ -59,8 +64,8 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     def requirements(self, workload: VllmMultinodeWorkload, platform: Platform) -> Requirements:
         return Requirements(controllers=(LWS_CONTROLLER,))
 
-    def render(self, scope: Construct, workload: VllmMultinodeWorkload, platform: Platform) -> cdk8s.Chart:
-        return vllm_multinode_chart(scope, workload, placement_for(platform, workload))
+    def chart(self, scope: Construct, workload: VllmMultinodeWorkload, placement: Placement) -> cdk8s.Chart:
+        return vllm_multinode_chart(scope, workload, placement)
 
     def summary(self, workload: VllmMultinodeWorkload) -> str:
         return f"vllm-multinode on {workload.node_pool}, {workload.replicas} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs"

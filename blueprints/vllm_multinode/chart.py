@@ -1,4 +1,11 @@
-"""A LeaderWorkerSet of vLLM groups: each group one leader and nodes - 1 workers, one pod per node, one Ray cluster."""
+"""A LeaderWorkerSet of vLLM groups: each group one leader and nodes - 1 workers, one pod per node, started in vLLM's
+native multi-node mode (no Ray: the pinned image carries none, see core/images.py).
+
+Every pod runs `vllm serve` with the same model and engine arguments plus --nnodes, --node-rank and
+--master-addr/--master-port. Rank 0 (the leader) hosts the torch.distributed store and the OpenAI API; the
+workers run --headless (engine processes only, no API server). vLLM picks its multiprocessing executor across
+nodes; tensor parallel spans a node's GPUs and pipeline parallel spans the nodes.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,9 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import objects, probes, resources, scheduling
 from blueprints.common.model_source import ModelMount, model_mount
-from blueprints.common.vllm_args import engine_args
 from blueprints.common.placement import Placement
+from blueprints.common.vllm_args import engine_args
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
-from blueprints.vllm_multinode.ray_cluster import RAY_PORT, leader_script, worker_script
 from core.versions import IMAGES
 
 if TYPE_CHECKING:
@@ -20,6 +26,8 @@ BLUEPRINT = "vllm-multinode"
 LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"
 LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
 WORKER_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
+# vLLM's --master-port default (vllm/config/parallel.py, 0.30.0); named here because the leader must expose it.
+MASTER_PORT = 29501
 
 
 def group_set_name(name: str) -> str:
@@ -28,30 +36,40 @@ def group_set_name(name: str) -> str:
     return f"{name}-group"
 
 
-def serve_command(workload: VllmMultinodeWorkload, model: ModelMount) -> list[str]:
-    return [
-        "vllm",
-        "serve",
+def serve_args(workload: VllmMultinodeWorkload, model: ModelMount, *, leader: bool) -> list[str]:
+    """`vllm serve` arguments of one pod. $(VAR) is filled in by the kubelet from the variables LeaderWorkerSet injects."""
+    rank = "0" if leader else "$(LWS_WORKER_INDEX)"
+    args = [
         model.location,
         "--port",
         str(workload.port),
-        "--distributed-executor-backend",
-        "ray",
         *engine_args(workload, model, workload.public_model_name, pipeline_parallel_size=workload.nodes),
+        "--distributed-executor-backend",
+        "mp",
+        "--nnodes",
+        str(workload.nodes),
+        "--node-rank",
+        rank,
+        "--master-addr",
+        "$(LWS_LEADER_ADDRESS)",
+        "--master-port",
+        str(MASTER_PORT),
     ]
+    return args if leader else [*args, "--headless"]
 
 
 def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: ModelMount, container: dict) -> dict:
     """Leader and workers alike: the same instance type, the whole node's GPUs and EFA, the model source."""
-    shm_volume, shm_mount = resources.shm(workload.shm_size_gib)
-    efa = placement.efa
+    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
+    # Engine processes on every node listen on ports they pick at start, on this address: the pod's own.
+    host_ip = {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
     container = {
         **container,
         "image": workload.image or IMAGES["vllm"],
-        "env": [*model.env, *resources.efa_env(efa)],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, efa=efa),
+        "env": [host_ip, *model.env, *resources.efa_env(placement)],
+        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=placement.efa),
         "volumeMounts": [shm_mount, *model.mounts],
-        "securityContext": resources.security_context(efa=efa),
+        "securityContext": resources.security_context(efa=placement.efa),
     }
     return {
         "serviceAccountName": placement.model_reader_service_account,
@@ -76,15 +94,17 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
     chart = objects.new_chart(scope, workload.name, placement.namespace)
     name = workload.name
     model = model_mount(workload.model)
+    # `args` only: the image's entrypoint is `vllm serve`.
     leader = {
         "name": "leader",
-        "command": ["bash", "-c", leader_script(serve_command(workload, model))],
-        "ports": [{"name": "http", "containerPort": workload.port}, {"name": "ray", "containerPort": RAY_PORT}],
+        "args": serve_args(workload, model, leader=True),
+        "ports": [{"name": "http", "containerPort": workload.port}, {"name": "master", "containerPort": MASTER_PORT}],
         "lifecycle": probes.graceful_stop(),
         # The startup budget covers the workers' nodes launching, the group joining and the weights loading.
         **probes.http_probes(port="http", ready_path="/health", startup_minutes=workload.startup_timeout_minutes),
     }
-    worker = {"name": "worker", "command": ["bash", "-c", worker_script()]}
+    # Headless workers serve no HTTP: nothing to probe. A worker that dies fails its group (RecreateGroupOnPodRestart).
+    worker = {"name": "worker", "args": serve_args(workload, model, leader=False)}
     objects.api_object(
         chart,
         "leader-worker-set",
@@ -118,9 +138,7 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
         },
     )
     leaders = {LWS_NAME_LABEL: group_set_name(name), WORKER_INDEX_LABEL: "0"}
-    objects.service(
-        chart, name, BLUEPRINT, leaders, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health"
-    )
+    objects.service(chart, name, BLUEPRINT, leaders, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
     # Evicting any pod recreates its whole group; while those pods are down the budget (counted in pods over
     # every group) allows no other eviction, so node drains take one group at a time.
     objects.disruption_budget(chart, name, BLUEPRINT, objects.selector_labels(name), workload.replicas)

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from config.node_pools import CapacityBlockNodeGroup, NodePool
 from config.platform import node_group_capacity, pool_capacity
+from core.capacity import extra_taint_keys
 from infra.cluster.system_nodes import node_role
 from infra.gpu.capacity_blocks import CapacityBlockNodeGroups, CapacityBlockNodeGroupsProps
 from infra.gpu.device_plugins import DevicePlugins, DevicePluginsProps
@@ -78,7 +79,12 @@ class GpuDataPlane(Construct):
                 nodegroup.node.add_dependency(props.system_nodegroup)
 
         capacities = [pool_capacity(p, network.az_id) for p in props.node_pools] + [node_group_capacity(g, network.az_id) for g in groups]
-        plugins = DevicePluginsProps(cluster=cluster, nvidia=any(c.ami_family == "al2023" for c in capacities), efa=any(c.efa for c in capacities))
+        plugins = DevicePluginsProps(
+            cluster=cluster,
+            nvidia=any(c.ami_family == "al2023" for c in capacities),
+            efa=any(c.efa for c in capacities),
+            gpu_taint_keys=tuple(extra_taint_keys(capacities)),
+        )
         self.device_plugins = DevicePlugins(self, "DevicePlugins", plugins)
         for chart in self.device_plugins.charts.values():
             chart.node.add_dependency(props.system_nodegroup)

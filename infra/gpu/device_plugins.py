@@ -1,7 +1,13 @@
 """Device plugins that advertise nvidia.com/gpu and vpc.amazonaws.com/efa to the scheduler.
 
 Bottlerocket's NVIDIA variants run the NVIDIA device plugin themselves, so the chart targets only
-AL2023 GPU nodes. The EFA plugin runs on EFA nodes of either family.
+AL2023 GPU nodes. The EFA plugin runs on EFA nodes of either family. Both tolerate every taint a GPU
+capacity carries: a plugin that cannot run on a node leaves its GPUs or EFA devices unadvertised.
+
+Chart values, read at the pinned versions: nvidia-device-plugin 0.20.0 takes `affinity` (its default needs
+Node Feature Discovery labels, which EKS nodes lack) and `tolerations`; aws-efa-k8s-device-plugin v0.5.30
+has no `affinity` value (its affinity is built from `supportedInstanceLabels`), so it is targeted with
+`nodeSelector`, and its `tolerations` are added to a fixed CriticalAddonsOnly one.
 """
 
 from __future__ import annotations
@@ -11,11 +17,17 @@ from dataclasses import dataclass
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from core.labels import AMI_FAMILY_LABEL, EFA_LABEL
+from core.labels import AMI_FAMILY_LABEL, EFA_LABEL, GPU_TAINT
 from core.versions import EFA_DEVICE_PLUGIN, NVIDIA_DEVICE_PLUGIN
 from infra.cluster.helm import install_chart
 
-GPU_TOLERATIONS = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}, {"key": "CriticalAddonsOnly", "operator": "Exists"}]
+CRITICAL_ADDONS_ONLY = {"key": "CriticalAddonsOnly", "operator": "Exists"}
+
+
+def gpu_node_tolerations(extra_taint_keys: tuple[str, ...]) -> list[dict]:
+    """The GPU taint every GPU node carries, then any taint a capacity adds."""
+    gpu = {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
+    return [gpu, *({"key": key, "operator": "Exists"} for key in extra_taint_keys)]
 
 
 def _only_on(label: str, value: str) -> dict:
@@ -29,6 +41,8 @@ class DevicePluginsProps:
     """Install NVIDIA's device plugin (for AL2023 GPU nodes)."""
     efa: bool = False
     """Install the EFA device plugin (for EFA nodes)."""
+    gpu_taint_keys: tuple[str, ...] = ()
+    """Taint keys GPU nodes carry beyond the GPU taint; the plugins tolerate them."""
 
 
 class DevicePlugins(Construct):
@@ -37,8 +51,8 @@ class DevicePlugins(Construct):
         cluster = props.cluster
         self.charts: dict[str, eks.HelmChart] = {}
         if props.nvidia:
-            values = {"tolerations": GPU_TOLERATIONS, "affinity": _only_on(AMI_FAMILY_LABEL, "al2023")}
+            values = {"tolerations": [*gpu_node_tolerations(props.gpu_taint_keys), CRITICAL_ADDONS_ONLY], "affinity": _only_on(AMI_FAMILY_LABEL, "al2023")}
             self.charts["nvidia"] = install_chart(cluster, "NvidiaDevicePlugin", chart="nvidia-device-plugin", pin=NVIDIA_DEVICE_PLUGIN, namespace="kube-system", values=values)
         if props.efa:
-            values = {"tolerations": GPU_TOLERATIONS, "affinity": _only_on(EFA_LABEL, "true")}
+            values = {"tolerations": gpu_node_tolerations(props.gpu_taint_keys), "nodeSelector": {EFA_LABEL: "true"}}
             self.charts["efa"] = install_chart(cluster, "EfaDevicePlugin", chart="aws-efa-k8s-device-plugin", pin=EFA_DEVICE_PLUGIN, namespace="kube-system", values=values)

@@ -103,6 +103,8 @@ def controller_statements(scope: Scope) -> list[iam.PolicyStatement]:
                 "ec2:DescribeCapacityReservations",
                 "ec2:DescribeImages",
                 "ec2:DescribeInstances",
+                # Instance status health checks (Karpenter 1.12+): without it they stop and every start logs an error.
+                "ec2:DescribeInstanceStatus",
                 "ec2:DescribeInstanceTypeOfferings",
                 "ec2:DescribeInstanceTypes",
                 "ec2:DescribeLaunchTemplates",

@@ -56,7 +56,7 @@ def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
                     {"key": ZONE_ID_LABEL, "operator": "In", "values": [context.az_id]},
                 ],
                 "taints": taints,
-                "expireAfter": "Never" if is_reserved(pool) else pool.disruption.expire_after,
+                "expireAfter": "Never" if is_reserved(pool) else pool.disruption.effective_expire_after,
             },
         },
         "limits": {GPU_RESOURCE: str(pool.gpu_limit)},
@@ -82,6 +82,7 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
     family = pool.ami_family
     version = pool.ami_version or AMI_VERSIONS[family]
     instance_store = all(facts(name).local_nvme_gb > 0 for name in pool.instance_types)
+    prepulled = family == "bottlerocket" and pool.image_pull.prepulled_images_snapshot_id is not None
     security_groups = list(context.security_group_ids) + ([context.efa_security_group_id] if pool.efa else [])
     spec: dict = {
         "role": context.node_role_name,
@@ -92,12 +93,12 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
         "blockDeviceMappings": _block_devices(pool),
         "tags": {POOL_LABEL: pool.name},
     }
-    if family == "bottlerocket":
-        spec["userData"] = bottlerocket_settings(pool.image_pull, instance_store=instance_store)
-    else:
-        spec["userData"] = al2023_node_config(pool.image_pull)
-        if instance_store:
-            spec["instanceStorePolicy"] = "RAID0"
+    spec["userData"] = bottlerocket_settings(pool.image_pull) if family == "bottlerocket" else al2023_node_config(pool.image_pull)
+    # RAID0: Karpenter stripes the NVMe disks and binds the runtime's directories to them (containerd, kubelet,
+    # pod logs and, on Bottlerocket 1.46+, SOCI's store), and counts them as the node's ephemeral storage.
+    # Not under a pre-pulled image snapshot: the bind would hide the snapshot's images on the data volume.
+    if instance_store and not prepulled:
+        spec["instanceStorePolicy"] = "RAID0"
     if pool.efa:
         spec["networkInterfaces"] = efa.karpenter_interfaces(facts(pool.instance_types[0]))
     if pool.capacity_reservations is not None:
@@ -116,4 +117,5 @@ def _block_devices(pool: NodePool) -> list[dict]:
     if pool.image_pull.prepulled_images_snapshot_id:
         data["snapshotID"] = pool.image_pull.prepulled_images_snapshot_id
     os_volume = {"volumeSize": "4Gi", "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True}
-    return [{"deviceName": "/dev/xvda", "rootVolume": True, "ebs": os_volume}, {"deviceName": "/dev/xvdb", "ebs": data}]
+    # On Bottlerocket the kubelet's root (the node's ephemeral storage) is the data volume, not the 4 GiB OS volume.
+    return [{"deviceName": "/dev/xvda", "ebs": os_volume}, {"deviceName": "/dev/xvdb", "rootVolume": True, "ebs": data}]

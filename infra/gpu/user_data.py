@@ -25,8 +25,8 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def bottlerocket_settings(pull: ImagePull, *, instance_store: bool) -> str:
-    return _environment().get_template("bottlerocket.toml.j2").render(pull=pull, instance_store=instance_store)
+def bottlerocket_settings(pull: ImagePull) -> str:
+    return _environment().get_template("bottlerocket.toml.j2").render(pull=pull)
 
 
 def al2023_node_config(pull: ImagePull) -> str:

@@ -11,7 +11,6 @@ from core.labels import (
     ACCELERATOR_LABEL,
     BLUEPRINT_LABEL,
     EKS_CAPACITY_TYPE_LABEL,
-    GPU_TAINT,
     INSTANCE_TYPE_LABEL,
     KARPENTER_CAPACITY_TYPE_LABEL,
     POOL_LABEL,
@@ -20,6 +19,7 @@ from core.labels import (
 )
 from core.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
 from infra.cluster.helm import install_chart
+from infra.gpu.device_plugins import gpu_node_tolerations
 from infra.observability.scrape import DCGM_NAME, KSM_NAME
 
 NAMESPACE = "monitoring"
@@ -32,11 +32,6 @@ KSM_VALUES = {
 }
 
 
-def gpu_tolerations(extra_taint_keys: tuple[str, ...]) -> list[dict]:
-    """The GPU taint every GPU node carries, plus any taint a pool adds: the exporter belongs on every GPU node."""
-    return [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}] + [{"key": key, "operator": "Exists"} for key in extra_taint_keys]
-
-
 def dcgm_values(extra_taint_keys: tuple[str, ...], *, service_monitor: bool) -> dict:
     return {
         "fullnameOverride": DCGM_NAME,
@@ -46,7 +41,8 @@ def dcgm_values(extra_taint_keys: tuple[str, ...], *, service_monitor: bool) -> 
                 "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": ACCELERATOR_LABEL, "operator": "Exists"}]}]}
             }
         },
-        "tolerations": gpu_tolerations(extra_taint_keys),
+        # The exporter belongs on every GPU node, whatever taints its capacity adds.
+        "tolerations": gpu_node_tolerations(extra_taint_keys),
         # Per-workload GPU series: the pod holding a GPU lends its workload labels (as llm_kit_workload, llm_kit_blueprint).
         "kubernetes": {"enablePodLabels": True, "podLabelAllowlistRegex": [f"^{label}$" for label in POD_LABELS]},
         "serviceMonitor": {

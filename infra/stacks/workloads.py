@@ -13,6 +13,23 @@ from config.model import PlatformConfig
 from infra.storage.manifests import storage_manifests
 from infra.storage.refs import StorageRefs
 
+# aws-cdk-lib refuses a stack description over 512 characters (CloudFormation itself allows 1,024 bytes).
+DESCRIPTION_LIMIT = 512
+
+
+def describe(kit_name: str, workloads: list[str]) -> str:
+    """Every workload by name while that fits CloudFormation's limit; else a count and the first names that fit."""
+    full = f"{kit_name}: model storage objects and {', '.join(workloads) or 'no workloads'}"
+    if len(full) <= DESCRIPTION_LIMIT:
+        return full
+    shown: list[str] = []
+    for name in workloads:
+        candidate = f"{kit_name}: model storage objects and {len(workloads)} workloads ({', '.join([*shown, name])}, ...)"
+        if len(candidate) > DESCRIPTION_LIMIT:
+            break
+        shown.append(name)
+    return f"{kit_name}: model storage objects and {len(workloads)} workloads ({', '.join(shown)}, ...)"
+
 
 class WorkloadsStack(cdk.Stack):
     def __init__(
@@ -27,12 +44,14 @@ class WorkloadsStack(cdk.Stack):
         **kwargs,
     ) -> None:
         """workloads: {workload name: its rendered Kubernetes objects}."""
-        names = ", ".join(workloads) or "no workloads"
-        super().__init__(scope, construct_id, description=f"{config.name}: model storage objects and {names}", **kwargs)
+        super().__init__(scope, construct_id, description=describe(config.name, list(workloads)), **kwargs)
         base_objects = storage_manifests(config.name, config.storage.workloads_namespace, storage)
         base = eks.KubernetesManifest(self, "ModelStorage", cluster=cluster, manifest=base_objects, overwrite=True)
         self.manifests: dict[str, eks.KubernetesManifest] = {}
         for name, objects in workloads.items():
-            manifest = eks.KubernetesManifest(self, f"Workload-{name}", cluster=cluster, manifest=objects, overwrite=True)
-            manifest.node.add_dependency(base)
+            # One nested stack per workload keeps every template far below CloudFormation's 1 MB at any number of
+            # workloads, and a workload's objects never move between templates when others come and go.
+            nested = cdk.NestedStack(self, f"Workload-{name}", description=f"{config.name}: workload {name}")
+            manifest = eks.KubernetesManifest(nested, "Objects", cluster=cluster, manifest=objects, overwrite=True)
+            nested.node.add_dependency(base)
             self.manifests[name] = manifest

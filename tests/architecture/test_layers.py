@@ -11,7 +11,7 @@ from pathlib import Path
 from assembly.kit import KIT
 from tests.helpers import REPO
 
-KIT_PACKAGES = ("core", "config", "blueprints", "infra", "assembly", "scripts", "benchmarks")
+KIT_PACKAGES = ("core", "config", "blueprints", "infra", "assembly", "scripts", "benchmarks", "contracts")
 
 
 def _sources(*packages: str) -> list[Path]:

@@ -91,7 +91,9 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
     assert run.returncode == 0, run.stderr
     assert "hello                        echo" in run.stdout
 
-    workloads = json.loads((out / "cdk.out" / "llm-kit-workloads.template.json").read_text())
+    # Each workload's objects sit in a nested stack of the workloads stack.
+    [nested] = [p for p in (out / "cdk.out").glob("llmkitworkloadsWorkloadhello*.nested.template.json")]
+    workloads = json.loads(nested.read_text())
     manifests = [r["Properties"]["Manifest"] for r in workloads["Resources"].values() if r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"]
     assert any('"say":"bonjour"' in json.dumps(m, separators=(",", ":")).replace('\\"', '"') for m in manifests)
     [hello] = yaml.safe_load_all((out / "dist" / "hello" / "manifest.yaml").read_text())

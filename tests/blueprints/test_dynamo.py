@@ -12,12 +12,13 @@ from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected, helm_charts, helm_values, kubernetes_objects, synth, write_config
 
 S3_MODEL = {"type": "s3", "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/", "streamer_concurrency": 32}
+HF_MODEL = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-70B-Instruct"}
 DISAGGREGATED = {"mode": "disaggregated", "prefill_workers": 3, "prefill_tensor_parallel_size": 2, "decode_workers": 1, "decode_tensor_parallel_size": 8}
 LIBFABRIC = {"kv_connector": "NixlConnector", "kv_role": "kv_both", "kv_connector_extra_config": {"backends": ["LIBFABRIC"]}}
 
 
 def _dynamo(**fields):
-    return {"name": "chat", "blueprint": "dynamo", "node_pool": "gpu-h100-efa", "model": S3_MODEL, **fields}
+    return {"name": "chat", "blueprint": "dynamo", "node_pool": "gpu-h100-efa", "model": HF_MODEL, **fields}
 
 
 def _graph(objects) -> dict:
@@ -39,7 +40,7 @@ def _flag(args: list[str], flag: str) -> str:
 
 def test_aggregated_graph_is_a_frontend_and_workers(render):
     objects = render({"workloads": [_dynamo(workers=3, tensor_parallel_size=4)]})["chat"]
-    assert [o["kind"] for o in objects] == ["DynamoGraphDeployment", "Service"]
+    assert [o["kind"] for o in objects] == ["DynamoGraphDeployment", "Service", "PodDisruptionBudget", "PodDisruptionBudget"]
     graph = _graph(objects)
     assert graph["apiVersion"] == "nvidia.com/v1beta1" and graph["metadata"]["namespace"] == "inference"
     assert graph["spec"]["backendFramework"] == "vllm"
@@ -47,7 +48,9 @@ def test_aggregated_graph_is_a_frontend_and_workers(render):
     assert {name: (c["type"], c["replicas"]) for name, c in components.items()} == {"frontend": ("frontend", 1), "worker": ("worker", 3)}
     worker = _main(components["worker"])
     assert worker["command"] == ["python3", "-m", "dynamo.vllm"]
-    assert _flag(worker["args"], "--model") == S3_MODEL["uri"] and _flag(worker["args"], "--tensor-parallel-size") == "4"
+    assert _flag(worker["args"], "--model") == HF_MODEL["repo_id"] and _flag(worker["args"], "--tensor-parallel-size") == "4"
+    # A single-node worker sends nothing between nodes: no EFA even on an EFA pool.
+    assert "vpc.amazonaws.com/efa" not in worker["resources"]["limits"] and worker["image"].endswith(":1.4.2")
     assert "--disaggregation-mode" not in worker["args"] and "--kv-transfer-config" not in worker["args"]
 
 
@@ -58,7 +61,7 @@ def test_disaggregated_graph_has_prefill_and_decode_workers_with_their_own_paral
     for role, tensor_parallel in (("prefill", "2"), ("decode", "8")):
         args = _main(components[role])["args"]
         assert _flag(args, "--disaggregation-mode") == role
-        assert _flag(args, "--model") == S3_MODEL["uri"]
+        assert _flag(args, "--model") == HF_MODEL["repo_id"]
         assert _flag(args, "--tensor-parallel-size") == tensor_parallel
         assert _flag(args, "--served-model-name") == "llama-70b"
         assert _flag(args, "--max-model-len") == "32768"
@@ -102,8 +105,9 @@ def test_frontend_routes_by_kv_cache_needs_no_gpu_and_stays_in_the_zone(render):
     spec = frontend["podTemplate"]["spec"]
     assert spec["nodeSelector"] == {"topology.k8s.aws/zone-id": "usw2-az2"} and "tolerations" not in spec
     assert frontend["replicas"] == 2
-    budget = by_kind(objects)["PodDisruptionBudget"]
-    assert budget["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "frontend"
+    budgets = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "PodDisruptionBudget"}
+    assert budgets["chat"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "frontend"
+    assert budgets["chat"]["maxUnavailable"] == 1 and budgets["chat-worker"]["maxUnavailable"] == 0
     round_robin = _main(_components(render({"workloads": [_dynamo(router_mode="round-robin")]})["chat"])["frontend"])
     assert _flag(round_robin["args"], "--router-mode") == "round-robin"
 
@@ -130,7 +134,8 @@ def test_workers_land_on_one_instance_type_of_their_pool_in_the_zone(render):
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
         [term] = spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
         assert term["podAffinityTerm"]["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == role
-        assert spec["serviceAccountName"] == "model-reader"
+        # Left to the operator, which then runs the pods as the graph's discovery account (worker registration).
+        assert "serviceAccountName" not in spec
 
 
 def test_worker_probes_allow_the_startup_timeout_on_the_system_port(render):
@@ -149,9 +154,6 @@ def test_prometheus_scrape_hints_on_every_component(render):
 
 
 def test_model_sources(render):
-    worker = _main(_components(render({"workloads": [_dynamo()]})["chat"])["worker"])
-    assert _flag(worker["args"], "--load-format") == "runai_streamer"
-    assert json.loads(_flag(worker["args"], "--model-loader-extra-config")) == {"concurrency": 32}
     hub = _dynamo(model={"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"})
     worker = _main(_components(render({"workloads": [hub]})["chat"])["worker"])
     env = {e["name"]: e for e in worker["env"]}
@@ -188,6 +190,8 @@ CHECKS = [
     pytest.param(_dynamo(enable_prefix_caching=False), ["workloads[0].router_mode", "enable_prefix_caching is false", "router_mode: round-robin"], id="kv-routing-without-cache"),
     pytest.param(_dynamo(router_mode="random"), ["workloads[0].router_mode", "'kv'", "'round-robin'"], id="unknown-router-mode"),
     pytest.param(_dynamo(tensor_parallel_size=16), ["needs 16 GPUs but p5.48xlarge has 8"], id="tp-beyond-the-node"),
+    pytest.param(_dynamo(model=S3_MODEL), ["workloads[0].model", "no S3 provider", "type: fsx"], id="s3-model"),
+    pytest.param(_dynamo(efa=True), ["workloads[0].efa", "sends nothing between nodes"], id="efa-in-aggregated"),
 ]
 
 

@@ -20,7 +20,7 @@ DYNAMO = {
     "name": "chat",
     "blueprint": "dynamo",
     "node_pool": "gpu-h100-efa",
-    "model": {"type": "s3", "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/"},
+    "model": {"type": "hf", "repo_id": "meta-llama/Llama-3.1-70B-Instruct"},
     "mode": "disaggregated",
     "tensor_parallel_size": 4,
 }

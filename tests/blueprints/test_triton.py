@@ -16,8 +16,13 @@ S3_MODEL = {
 }
 
 
+HF_MODEL = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct"}
+# The pinned Triton image is not known to carry the Run:ai streamer: an S3 model needs an image that says it does.
+STREAMER_IMAGE = {"image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/tritonserver:26.08-vllm-runai", "image_provides": ["runai-model-streamer"]}
+
+
 def _triton(**fields):
-    return {"name": "chat", "blueprint": "triton", "node_pool": "gpu-l40s", "instance_type": "g6e.12xlarge", "model": S3_MODEL, **fields}
+    return {"name": "chat", "blueprint": "triton", "node_pool": "gpu-l40s", "instance_type": "g6e.12xlarge", "model": HF_MODEL, **fields}
 
 
 def _objects(render, **fields) -> dict[str, dict]:
@@ -57,6 +62,8 @@ def test_model_json_carries_the_engine_settings_by_their_engine_argument_names(r
             quantization="fp8",
             dtype="bfloat16",
             enable_prefix_caching=False,
+            model=S3_MODEL,
+            **STREAMER_IMAGE,
         )
     )
     assert engine == {
@@ -89,7 +96,9 @@ def test_the_repository_is_mounted_as_triton_expects_and_only_the_named_model_lo
     }
     container = _container(objects)
     assert {"name": "model-repository", "mountPath": "/model_repository", "readOnly": True} in container["volumeMounts"]
-    command = container["command"]
+    # NGC's entrypoint prepares the environment and then runs these arguments: no command of our own.
+    assert "command" not in container
+    command = container["args"]
     assert command[0] == "tritonserver" and "--model-repository=/model_repository" in command
     assert "--model-control-mode=explicit" in command and "--load-model=llama-8b" in command
 
@@ -170,6 +179,8 @@ CHECKS = [
     ),
     pytest.param(_triton(triton_model_name="../escape"), ["workloads[0].triton_model_name"], id="bad-model-name"),
     pytest.param(_triton(tensor_parallel_size=3), ["leave GPUs of a 4-GPU g6e.12xlarge unusable"], id="tp-not-a-divisor"),
+    pytest.param(_triton(model=S3_MODEL), ["workloads[0].model", "pinned triton image is not known to carry it", "image_provides: [runai-model-streamer]"], id="s3-without-the-streamer"),
+    pytest.param(_triton(image_provides=["runai-model-streamer"]), ["workloads[0].image_provides", "no image is set"], id="provides-without-an-image"),
 ]
 
 

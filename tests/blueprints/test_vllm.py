@@ -20,7 +20,9 @@ def _container(objects):
 
 def test_default_config_workload_passes_the_strict_schema(render):
     objects = render({})["llama-8b"]
-    assert [o["kind"] for o in objects] == ["Deployment", "Service"]
+    assert [o["kind"] for o in objects] == ["Deployment", "Service", "PodDisruptionBudget"]
+    # One replica: voluntary evictions (drains, Karpenter consolidation and drift) never take it down.
+    assert objects[2]["spec"]["maxUnavailable"] == 0
     for obj in objects:
         kubernetes_validate.validate(obj, "1.35", strict=True)
 
@@ -28,7 +30,8 @@ def test_default_config_workload_passes_the_strict_schema(render):
 def test_engine_arguments_follow_the_config(render):
     objects = render({"workloads": [_workload(max_model_len=32768, gpu_memory_utilization=0.92, quantization="fp8", served_model_name="llama-70b", extra_args=["--max-num-seqs", "128"])]})["chat"]
     container = _container(objects)
-    assert container["command"] == ["vllm", "serve"]
+    # The image's entrypoint is `vllm serve`: the container sets arguments only.
+    assert "command" not in container
     args = container["args"]
     assert args[0] == S3_MODEL["uri"]
     pairs = dict(zip(args[1::2], args[2::2], strict=False))
@@ -55,17 +58,16 @@ def test_pods_land_on_one_instance_type_of_their_pool_in_the_zone(render):
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
 
 
-def test_gpu_efa_and_shm_resources_on_an_efa_pool(render):
-    objects = render({"workloads": [_workload(shm_size_gib=64)]})["chat"]
-    container = _container(objects)
+def test_a_single_node_server_takes_no_efa_even_on_an_efa_pool(render):
+    container = _container(render({"workloads": [_workload(shm_size_gib=64)]})["chat"])
     limits = container["resources"]["limits"]
-    assert limits["nvidia.com/gpu"] == "8" and limits["vpc.amazonaws.com/efa"] == "32"
-    assert container["resources"]["requests"]["nvidia.com/gpu"] == "8"
-    env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env["FI_PROVIDER"] == "efa"
-    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["IPC_LOCK"]}
-    volumes = by_kind(objects)["Deployment"]["spec"]["template"]["spec"]["volumes"]
-    assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "64Gi"}} in volumes
+    assert limits["nvidia.com/gpu"] == "8" and "vpc.amazonaws.com/efa" not in limits
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert not {"FI_PROVIDER", "NCCL_NET"} & {e["name"] for e in container["env"]}
+
+
+def test_efa_asked_of_a_single_node_server_is_refused(tmp_path):
+    assert_rejected(tmp_path, {"workloads": [_workload(efa=True)]}, ["workloads[0].efa", "sends nothing between nodes", "fix: remove efa"])
 
 
 def test_no_efa_on_a_pool_without_it(render):
@@ -94,20 +96,20 @@ def test_fsx_and_hub_sources(render):
     assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "HF_TOKEN"}
 
 
-def test_replicas_bring_a_disruption_budget_and_autoscaling_an_hpa(render):
-    objects = by_kind(render({"workloads": [_workload(replicas=2, autoscaling={"min_replicas": 2, "max_replicas": 6})]})["chat"])
+def test_replicas_bring_a_disruption_budget(render):
+    objects = by_kind(render({"workloads": [_workload(replicas=2)]})["chat"])
     assert objects["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
-    hpa = objects["HorizontalPodAutoscaler"]["spec"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
-    assert hpa["metrics"][0]["pods"]["metric"]["name"] == "vllm_num_requests_waiting"
-    # The autoscaler owns the count: a Deployment that named it would be reset to it on every apply.
-    assert "replicas" not in objects["Deployment"]["spec"]
+    assert objects["Deployment"]["spec"]["replicas"] == 2
     for obj in objects.values():
         kubernetes_validate.validate(obj, "1.35", strict=True)
 
 
-def test_without_an_autoscaler_the_deployment_names_its_replicas(render):
-    assert by_kind(render({"workloads": [_workload(replicas=3)]})["chat"])["Deployment"]["spec"]["replicas"] == 3
+def test_autoscaling_without_a_metrics_adapter_is_refused(tmp_path):
+    assert_rejected(
+        tmp_path,
+        {"workloads": [_workload(autoscaling={"min_replicas": 2, "max_replicas": 6})]},
+        ["workloads[0].autoscaling", "custom-metrics adapter", "fix: remove autoscaling"],
+    )
 
 
 def test_autoscaling_minimum_above_its_maximum_is_refused(tmp_path):
@@ -120,3 +122,34 @@ def test_autoscaling_minimum_above_its_maximum_is_refused(tmp_path):
 
 def test_disabled_workloads_render_nothing(render):
     assert render({"workloads": [_workload(enabled=False)]}) == {}
+
+
+def test_memory_request_and_limit_cover_the_memory_backed_shm(render):
+    """/dev/shm's pages count against the pod's memory: a limit without them would OOM-kill a busy server."""
+    container = _container(render({})["llama-8b"])
+    # g6e.2xlarge: 64 GiB for 1 GPU; shm defaults to a quarter of the pod's share (16 GiB), plus 12 GiB per GPU.
+    assert container["resources"]["requests"]["memory"] == container["resources"]["limits"]["memory"] == "28Gi"
+    volumes = by_kind(render({})["llama-8b"])["Deployment"]["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}} in volumes
+    explicit = _container(render({"workloads": [_workload(shm_size_gib=64, memory_gib_per_gpu=100)]})["chat"])
+    assert explicit["resources"]["limits"]["memory"] == "864Gi"
+
+
+def test_memory_beyond_the_pods_share_of_the_node_is_refused(tmp_path):
+    # p5.48xlarge: 2048 GiB for 8 GPUs, 90% for pods: at most 1843 GiB for a whole-node pod.
+    assert_rejected(
+        tmp_path,
+        {"workloads": [_workload(memory_gib_per_gpu=240)]},
+        ["workloads[0].memory_gib_per_gpu", "asks for 1952 GiB of host memory (240 GiB x 8 GPUs + 32 GiB of /dev/shm", "leave it 1843 GiB"],
+    )
+
+
+def test_hub_downloads_use_huggingface_hubs_current_fast_path(render):
+    env = {e["name"]: e.get("value") for e in _container(render({})["llama-8b"])["env"]}
+    # huggingface_hub 1.x (vLLM 0.30 needs >= 1.31) ignores HF_HUB_ENABLE_HF_TRANSFER; Xet's high-performance mode replaces it.
+    assert env["HF_XET_HIGH_PERFORMANCE"] == "1" and "HF_HUB_ENABLE_HF_TRANSFER" not in env
+
+
+def test_bitsandbytes_quantization_is_refused(tmp_path):
+    """vLLM 0.30.0 moved bitsandbytes to a plugin the pinned image does not carry."""
+    assert_rejected(tmp_path, {"workloads": [_workload(quantization="bitsandbytes")]}, ["workloads[0].quantization", "not one of the allowed values", "'fp8'"])

@@ -1,9 +1,7 @@
-"""The multi-node vLLM blueprint: LeaderWorkerSet shape, the Ray entry points, placement, EFA, service, checks,
+"""The multi-node vLLM blueprint: LeaderWorkerSet shape, vLLM's native multi-node mode, placement, EFA, service, checks,
 and the LeaderWorkerSet controller following the workload in the cluster stack."""
 
 import re
-import shlex
-import subprocess
 
 import kubernetes_validate
 import pytest
@@ -29,6 +27,7 @@ def _multinode(**fields):
         "model": S3_MODEL,
         "nodes": 2,
         "tensor_parallel_size": 8,
+        "efa": False,
         **fields,
     }
 
@@ -42,20 +41,18 @@ def _templates(objects) -> dict[str, dict]:
     return {"leader": group["leaderTemplate"], "worker": group["workerTemplate"]}
 
 
-def _script(template) -> str:
+EFA_IMAGE = {"image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/vllm-efa:v0.30.0", "image_provides": ["aws-ofi-nccl", "runai-model-streamer"]}
+
+
+def _args(template) -> list[str]:
     [container] = template["spec"]["containers"]
-    assert container["command"][:2] == ["bash", "-c"]
-    return container["command"][2]
+    # The image's own entrypoint (`vllm serve`) stays: the pods set arguments only.
+    assert "command" not in container
+    return container["args"]
 
 
-def _kubelet_expanded(script: str, group_size: int = 2) -> str:
-    """What bash receives once the kubelet fills in the variables LeaderWorkerSet injects."""
-    return script.replace("$(LWS_GROUP_SIZE)", str(group_size)).replace("$(LWS_LEADER_ADDRESS)", "big-group-0.big-group.inference")
-
-
-def _serve_args(leader_script: str) -> list[str]:
-    [line] = [line for line in leader_script.splitlines() if line.startswith("exec vllm serve ")]
-    return shlex.split(line)[1:]
+def _flags(args: list[str]) -> dict[str, str]:
+    return {arg: args[i + 1] for i, arg in enumerate(args) if arg.startswith("--") and i + 1 < len(args) and not args[i + 1].startswith("--")}
 
 
 def test_the_group_is_one_leader_and_nodes_minus_one_workers_recreated_together(render):
@@ -92,8 +89,8 @@ def test_leader_and_workers_are_pinned_to_the_same_instance_type_in_the_zone(ren
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in template["spec"]["tolerations"]
 
 
-def test_every_pod_gets_the_whole_node_its_efa_devices_and_shared_memory(render):
-    for role, template in _templates(_objects(render, shm_size_gib=64)).items():
+def test_every_pod_gets_the_whole_node_its_efa_devices_and_shared_memory_with_an_image_that_can_use_efa(render):
+    for role, template in _templates(_objects(render, shm_size_gib=64, efa=None, **EFA_IMAGE)).items():
         [container] = template["spec"]["containers"]
         limits = container["resources"]["limits"]
         assert (limits["nvidia.com/gpu"], limits["vpc.amazonaws.com/efa"]) == ("8", "32"), role
@@ -104,43 +101,44 @@ def test_every_pod_gets_the_whole_node_its_efa_devices_and_shared_memory(render)
         assert template["spec"]["serviceAccountName"] == "model-reader", role
 
 
-def test_leader_runs_the_ray_head_waits_for_the_group_then_serves_across_it(render):
-    script = _script(_templates(_objects(render, nodes=4, max_model_len=32768))["leader"])
-    lines = script.splitlines()
-    assert lines[0] == "set -euo pipefail"
-    assert lines[1] == "ray start --head --port=6379"
-    assert "$(LWS_GROUP_SIZE)" in lines[2] and lines[2].startswith("until ")
-    args = _serve_args(script)
-    assert args[:3] == ["vllm", "serve", S3_MODEL["uri"]]
-    flag = {
-        name: args[args.index(name) + 1]
-        for name in (
-            "--tensor-parallel-size",
-            "--pipeline-parallel-size",
-            "--distributed-executor-backend",
-            "--port",
-            "--max-model-len",
-            "--load-format",
-        )
-    }
-    assert flag["--tensor-parallel-size"] == "8"
-    assert flag["--pipeline-parallel-size"] == "4"
-    assert flag["--distributed-executor-backend"] == "ray"
-    assert (flag["--port"], flag["--max-model-len"], flag["--load-format"]) == ("8000", "32768", "runai_streamer")
+def test_with_efa_off_nccl_uses_tcp_and_no_efa_device_is_taken(render):
+    for template in _templates(_objects(render, efa=False)).values():
+        [container] = template["spec"]["containers"]
+        assert "vpc.amazonaws.com/efa" not in container["resources"]["limits"]
+        assert not {"NCCL_NET", "FI_PROVIDER"} & {e["name"] for e in container["env"]}
 
 
-def test_workers_join_the_leaders_ray_cluster_and_block(render):
-    script = _script(_templates(_objects(render))["worker"])
-    assert script.splitlines()[0] == "set -euo pipefail"
-    assert re.search(r"ray start --address=\$\(LWS_LEADER_ADDRESS\):6379 --block", script)
-    assert "vllm serve" not in script
+def test_an_efa_pool_with_the_pinned_image_is_refused_until_efa_is_decided(tmp_path):
+    """vllm/vllm-openai:v0.30.0 carries no aws-ofi-nccl: NCCL_NET=ofi would stop NCCL, and EFA would carry nothing."""
+    workload = {k: v for k, v in _multinode().items() if k != "efa"}
+    assert_rejected(tmp_path, {"workloads": [workload]}, ["workloads[0]", "NCCL would cross nodes over EFA", "carries no aws-ofi-nccl", "set efa: false"])
 
 
-@pytest.mark.parametrize("role", ["leader", "worker"])
-def test_entry_points_are_valid_bash_once_the_kubelet_fills_in_the_variables(render, role):
-    script = _kubelet_expanded(_script(_templates(_objects(render))[role]))
-    assert "$(LWS_" not in script
-    subprocess.run(["bash", "-n", "-c", script], check=True)
+def test_every_pod_runs_vllm_serve_in_native_multinode_mode_without_ray(render):
+    templates = _templates(_objects(render, nodes=4, max_model_len=32768))
+    leader, worker = _args(templates["leader"]), _args(templates["worker"])
+    assert leader[0] == worker[0] == S3_MODEL["uri"]
+    assert "ray" not in " ".join(leader + worker).lower()
+    flags = _flags(leader)
+    assert (flags["--tensor-parallel-size"], flags["--pipeline-parallel-size"], flags["--nnodes"]) == ("8", "4", "4")
+    assert (flags["--distributed-executor-backend"], flags["--node-rank"]) == ("mp", "0")
+    assert (flags["--master-addr"], flags["--master-port"]) == ("$(LWS_LEADER_ADDRESS)", "29501")
+    assert (flags["--port"], flags["--max-model-len"], flags["--load-format"]) == ("8000", "32768", "runai_streamer")
+    assert "--headless" not in leader
+    # Workers: the same engine, their own rank, no API server.
+    assert worker[-1] == "--headless" and _flags(worker)["--node-rank"] == "$(LWS_WORKER_INDEX)"
+    assert {k: v for k, v in _flags(worker).items() if k != "--node-rank"} == {k: v for k, v in flags.items() if k != "--node-rank"}
+    leader_ports = {p["name"]: p["containerPort"] for p in templates["leader"]["spec"]["containers"][0]["ports"]}
+    assert leader_ports == {"http": 8000, "master": 29501}
+
+
+def test_only_variables_leaderworkerset_injects_are_left_for_the_kubelet(render):
+    for template in _templates(_objects(render)).values():
+        [container] = template["spec"]["containers"]
+        referenced = set(re.findall(r"\$\((\w+)\)", " ".join(container["args"])))
+        assert referenced <= {"LWS_LEADER_ADDRESS", "LWS_WORKER_INDEX"}
+        host_ip = next(e for e in container["env"] if e["name"] == "VLLM_HOST_IP")
+        assert host_ip["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
 
 
 def test_probes_and_scrape_hints_on_the_leader_only(render):
@@ -170,7 +168,8 @@ def test_a_disruption_budget_covers_every_pod_of_every_group(render):
     assert budget["maxUnavailable"] == 1
     for template in _templates(objects).values():
         assert budget["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items()
-    assert "PodDisruptionBudget" not in _objects(render, replicas=1)
+    # One group is never evicted voluntarily: a drain would take the model down.
+    assert _objects(render, replicas=1)["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 0
 
 
 def test_core_objects_and_pod_templates_pass_the_strict_schema(render):
@@ -189,7 +188,7 @@ def test_model_sources_reach_leader_and_workers(render):
         ]
     )
     templates = _templates(fsx)
-    assert _serve_args(_script(templates["leader"]))[2] == "/models/models/llama-405b"
+    assert _args(templates["leader"])[0] == _args(templates["worker"])[0] == "/models/models/llama-405b"
     for template in templates.values():
         assert {"name": "models", "mountPath": "/models", "readOnly": True} in template["spec"]["containers"][0]["volumeMounts"]
     hub = _templates(

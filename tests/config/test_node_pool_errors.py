@@ -55,3 +55,35 @@ def test_capacity_block_group_on_type_without_efa(tmp_path):
     with pytest.raises(ConfigError) as caught:
         KIT.load(write_config(tmp_path, {"capacity_block_node_groups": [block]}))
     assert "capacity_block_node_groups[0].efa" in caught.value.render()
+
+
+WINDOW = {"schedule": "0 8 * * mon-fri", "duration": "10h"}
+
+
+@pytest.mark.parametrize(
+    ("pool", "expected"),
+    [
+        (
+            {"disruption": {"protected_windows": [WINDOW], "expire_after": "168h"}},
+            ["node_pools[0].disruption.expire_after", "expiry is forceful", "got: '168h'", "fix: remove expire_after"],
+        ),
+        (
+            {"ami_family": "al2023", "image_pull": {"max_concurrent_downloads_per_image": 32, "concurrent_download_chunk_size": "8mb"}},
+            ["node_pools[0].image_pull", "never reach an AL2023 node", "concurrent_download_chunk_size, max_concurrent_downloads_per_image", "ami_family: bottlerocket"],
+        ),
+        (
+            {"ami_family": "al2023", "image_pull": {"prepulled_images_snapshot_id": "snap-0123456789abcdef0"}},
+            ["node_pools[0].image_pull.prepulled_images_snapshot_id", "Bottlerocket data-volume snapshot"],
+        ),
+        ({"ami_version": "v1.40.2"}, ["node_pools[0].ami_version", "older than Bottlerocket v1.46.0", "SOCI's image store on the EBS volume"]),
+    ],
+)
+def test_pool_settings_that_would_not_do_what_they_say_are_refused(tmp_path, pool, expected):
+    base = {"name": "p", "instance_types": ["g6e.12xlarge"], "gpu_limit": 8}
+    assert_rejected(tmp_path, {"node_pools": [{**base, **pool}], "workloads": []}, expected)
+
+
+def test_al2023_pool_with_nodeadms_own_values_is_accepted(tmp_path):
+    pull = {"max_concurrent_downloads_per_image": 20, "concurrent_download_chunk_size": "16mb"}
+    config = KIT.load(write_config(tmp_path, {"node_pools": [{"name": "p", "instance_types": ["g6e.12xlarge"], "gpu_limit": 8, "ami_family": "al2023", "image_pull": pull}], "workloads": []}))
+    assert config.node_pools[0].image_pull.max_concurrent_downloads_per_image == 20

@@ -56,6 +56,8 @@ def test_karpenter_uses_pod_identity_with_a_cluster_scoped_policy(cluster_templa
     assert statements["AllowPassingInstanceRole"]["Condition"]["StringEquals"]["iam:PassedToService"] == ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]
     assert "Fn::GetAtt" in statements["AllowPassingInstanceRole"]["Resource"]
     assert "ec2:DescribeCapacityReservations" in statements["AllowRegionalReadActions"]["Action"]
+    # Karpenter 1.12+ polls instance status; without the action those health checks stop and log an error.
+    assert "ec2:DescribeInstanceStatus" in statements["AllowRegionalReadActions"]["Action"]
 
 
 def test_interruption_queue_is_encrypted_and_fed_by_the_exact_event_names(cluster_template):
@@ -100,8 +102,10 @@ def test_every_pool_is_pinned_to_the_gpu_zone_with_a_gpu_taint_and_labels(cluste
     assert pools["gpu-h100-efa"][2]["spec"]["template"]["metadata"]["labels"]["llm-kit/accelerator"] == "h100"
 
 
-def test_protected_windows_become_zero_node_budgets(cluster_template):
-    budgets = _pools(cluster_template)["gpu-l40s"][2]["spec"]["disruption"]["budgets"]
+def test_protected_windows_become_zero_node_budgets_and_forceful_expiry_is_off(cluster_template):
+    spec = _pools(cluster_template)["gpu-l40s"][2]["spec"]
+    assert spec["template"]["spec"]["expireAfter"] == "Never"
+    budgets = spec["disruption"]["budgets"]
     assert budgets == [
         {"nodes": "10%"},
         {"nodes": "0", "schedule": "0 8 * * mon-fri", "duration": "10h", "reasons": ["Empty", "Underutilized", "Drifted"]},

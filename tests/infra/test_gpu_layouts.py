@@ -61,8 +61,8 @@ def test_instance_table_is_consistent():
         assert max(instance.efa_cards(), default=0) < instance.network_cards, name
 
 
-def test_bottlerocket_settings_enable_soci_parallel_pull_and_nvme():
-    settings = tomllib.loads(bottlerocket_settings(ImagePull(max_concurrent_downloads_per_image=32, discard_unpacked_layers=False), instance_store=True))["settings"]
+def test_bottlerocket_settings_enable_soci_parallel_pull():
+    settings = tomllib.loads(bottlerocket_settings(ImagePull(max_concurrent_downloads_per_image=32, discard_unpacked_layers=False)))["settings"]
     assert settings["container-runtime"] == {"snapshotter": "soci"}
     soci = settings["container-runtime-plugins"]["soci-snapshotter"]
     assert soci["pull-mode"] == "parallel-pull-unpack"
@@ -72,16 +72,12 @@ def test_bottlerocket_settings_enable_soci_parallel_pull_and_nvme():
         "max-concurrent-unpacks-per-image": 12,
         "discard-unpacked-layers": False,
     }
-    storage = settings["bootstrap-commands"]["k8s-ephemeral-storage"]
-    assert storage["commands"][0] == ["apiclient", "ephemeral-storage", "init"]
-    assert storage["commands"][1][:4] == ["apiclient", "ephemeral-storage", "bind", "--dirs"]
-    assert {"/var/lib/containerd", "/var/lib/kubelet", "/var/lib/soci-snapshotter"} <= set(storage["commands"][1][4:])
-    assert storage["essential"] is True and storage["mode"] == "always"
+    # NVMe is Karpenter's business (instanceStorePolicy: RAID0): the kit writes no bind command of its own.
+    assert "bootstrap-commands" not in settings
 
 
-def test_bottlerocket_settings_without_soci_or_nvme_are_empty_of_them():
-    settings = tomllib.loads(bottlerocket_settings(ImagePull(soci_parallel_pull=False), instance_store=False))
-    assert settings == {}
+def test_bottlerocket_settings_without_soci_are_empty():
+    assert tomllib.loads(bottlerocket_settings(ImagePull(soci_parallel_pull=False))) == {}
 
 
 def test_al2023_user_data_is_a_mime_nodeconfig_with_fast_image_pull():

@@ -32,13 +32,31 @@ def test_al2023_pool_uses_nodeadm_fast_image_pull_and_raid0_instance_store():
     assert root["deviceName"] == "/dev/xvda" and root["rootVolume"] is True and root["ebs"]["encrypted"] is True
 
 
-def test_prepulled_image_snapshot_backs_the_bottlerocket_data_volume():
+def test_bottlerocket_nvme_is_karpenters_raid0_and_the_data_volume_is_the_kubelet_root():
+    spec = node_class(_pool(), CONTEXT)["spec"]
+    # Karpenter binds Bottlerocket's default directory list (containerd, kubelet, pod logs, SOCI's store) to RAID0.
+    assert spec["instanceStorePolicy"] == "RAID0"
+    os_volume, data_volume = spec["blockDeviceMappings"]
+    # rootVolume is the volume Karpenter counts as ephemeral storage: the data volume, never the 4 GiB OS volume.
+    assert os_volume["deviceName"] == "/dev/xvda" and "rootVolume" not in os_volume
+    assert data_volume["deviceName"] == "/dev/xvdb" and data_volume["rootVolume"] is True
+
+
+def test_prepulled_image_snapshot_backs_the_bottlerocket_data_volume_and_keeps_images_off_nvme():
     spec = node_class(_pool(image_pull={"prepulled_images_snapshot_id": "snap-0123456789abcdef0"}, data_volume_gib=500), CONTEXT)["spec"]
     os_volume, data_volume = spec["blockDeviceMappings"]
     assert os_volume["deviceName"] == "/dev/xvda" and "snapshotID" not in os_volume["ebs"]
     assert data_volume["deviceName"] == "/dev/xvdb"
     assert data_volume["ebs"]["snapshotID"] == "snap-0123456789abcdef0"
     assert data_volume["ebs"]["volumeSize"] == "500Gi"
+    # A RAID0 bind of /var/lib/containerd would hide the snapshot's images behind an empty NVMe directory.
+    assert "instanceStorePolicy" not in spec
+
+
+def test_protected_windows_make_nodes_expire_never():
+    windows = {"protected_windows": [{"schedule": "0 8 * * mon-fri", "duration": "10h"}]}
+    assert node_pool(_pool(disruption=windows), CONTEXT)["spec"]["template"]["spec"]["expireAfter"] == "Never"
+    assert node_pool(_pool(), CONTEXT)["spec"]["template"]["spec"]["expireAfter"] == "720h"
 
 
 def test_reservations_by_tags_and_pinned_ami_version():

@@ -83,3 +83,11 @@ def test_benchmark_runner_reads_datasets_and_writes_results_only(amp_cluster):
     puts = json.dumps(by_action[("s3:PutObject",)]["Resource"])
     assert "/benchmarks/*" in puts and "/datasets/" not in puts and "/models/" not in puts
     assert "/datasets/*" in json.dumps(by_action[("s3:GetObject",)]["Resource"])
+
+
+def test_device_plugins_tolerate_every_taint_of_a_gpu_capacity_and_use_values_their_charts_read(amp_cluster):
+    """A pool with an extra taint still gets its EFA devices advertised; the EFA chart has no affinity value."""
+    efa = json.loads(helm_values(helm_charts(amp_cluster)["aws-efa-k8s-device-plugin"]["Properties"]["Values"]))
+    assert {"key": "team", "operator": "Exists"} in efa["tolerations"]
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in efa["tolerations"]
+    assert efa["nodeSelector"] == {"llm-kit/efa": "true"} and "affinity" not in efa

@@ -1,0 +1,113 @@
+"""What each pinned image carries that the kit relies on, with the evidence (read 2026-11-29).
+
+The blueprints and their checks read this record: NCCL is pointed at EFA (NCCL_NET=ofi) only in an image
+that carries the aws-ofi-nccl plugin (NCCL fails to initialise when the named network is missing); an S3
+model is streamed only by an image with the Run:ai streamer; an image's own entrypoint is kept (containers
+set `args`, never `command`, where the entrypoint prepares the environment). A custom `image` declares what
+it carries with `image_provides`; nothing else is assumed of it.
+
+Evidence was read from the images' build files and the packages at the pinned versions; no image was pulled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from core.versions import IMAGES
+
+Capability = Literal["ray", "aws-ofi-nccl", "efa-libfabric", "runai-model-streamer"]
+CAPABILITIES: tuple[Capability, ...] = ("ray", "aws-ofi-nccl", "efa-libfabric", "runai-model-streamer")
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    key: str
+    """The key of the image in core.versions.IMAGES."""
+    provides: frozenset[Capability]
+    entrypoint: tuple[str, ...]
+    user: str
+    """The user the image runs as, and the non-root user it offers, if any."""
+    vllm: str | None
+    """The vLLM version inside, where there is one."""
+    evidence: tuple[str, ...]
+
+    @property
+    def reference(self) -> str:
+        return IMAGES[self.key]
+
+
+IMAGE_FACTS: dict[str, ImageFacts] = {
+    "vllm": ImageFacts(
+        key="vllm",
+        provides=frozenset({"runai-model-streamer"}),
+        entrypoint=("vllm", "serve"),
+        user="root (uid 0); the image also has user vllm, uid 2000, gid 0, HOME /home/vllm",
+        vllm="0.30.0",
+        evidence=(
+            "vllm 0.30.0 sdist docker/Dockerfile (commit ced6857af): final stage installs runai-model-streamer[s3,gcs,azure]>=0.15.7, "
+            "ENTRYPOINT [\"vllm\", \"serve\"], '# USER vllm' commented out; no EFA installer, libfabric or aws-ofi-nccl step",
+            "vllm-0.30.0 wheel METADATA: no Requires-Dist on ray and no ray extra; ray appears only in requirements/tpu.txt and xpu.txt",
+        ),
+    ),
+    "triton": ImageFacts(
+        key="triton",
+        provides=frozenset(),
+        entrypoint=("/opt/nvidia/nvidia_entrypoint.sh",),
+        user="root (no USER in the generated Dockerfile); user triton-server, uid 1000, exists",
+        vllm="0.27.1+nv26.8",
+        evidence=(
+            "triton-inference-server/server r26.08 docs/introduction/compatibility.md: 26.08-vllm-python-py3 carries vLLM 0.27.1+b1082979.nv26.8",
+            "server r26.08 build.py: vLLM comes from nvcr.io/nvidia/vllm:26.08-py3; Triton adds no runai-model-streamer, libfabric or aws-ofi-nccl, "
+            "and NGC's vLLM release notes list neither: not relied on",
+        ),
+    ),
+    "dynamo-vllm": ImageFacts(
+        key="dynamo-vllm",
+        provides=frozenset({"runai-model-streamer"}),
+        # Not pinned at 1.4.2: older templates set /opt/nvidia/nvidia_entrypoint.sh, newer ones none. The pods set
+        # `command`; the EFA variant's libraries are on the path through ENV and ld.so.conf, not the entrypoint.
+        entrypoint=(),
+        user="dynamo (uid 1000, gid 0), HOME /home/dynamo",
+        vllm="0.26.0",
+        evidence=(
+            "ai-dynamo/dynamo release data for v1.4.2: vllm-runtime carries vLLM 0.26.0; the ai-dynamo 1.4.2 wheel's vllm extra pins vllm==0.26.0",
+            "container/templates/vllm_runtime.Dockerfile: FROM vllm/vllm-openai (which installs the Run:ai streamer), no EFA installer, "
+            "libfabric or aws-ofi-nccl copied into the runtime stage; USER dynamo; ENTRYPOINT /opt/nvidia/nvidia_entrypoint.sh",
+        ),
+    ),
+    "dynamo-vllm-efa": ImageFacts(
+        key="dynamo-vllm-efa",
+        provides=frozenset({"runai-model-streamer", "efa-libfabric", "aws-ofi-nccl"}),
+        entrypoint=(),
+        user="dynamo (uid 1000, gid 0), HOME /home/dynamo",
+        vllm="0.26.0",
+        evidence=(
+            "ai-dynamo/dynamo container/templates/aws.Dockerfile: the -efa variant runs the AWS EFA installer (v1.50 for 1.4.2) with "
+            "--build-ngc, installing /opt/amazon/efa libfabric and the aws-ofi-nccl plugin, LD_LIBRARY_PATH includes /opt/amazon/efa/lib",
+        ),
+    ),
+    "dynamo-frontend": ImageFacts(
+        key="dynamo-frontend",
+        provides=frozenset(),
+        entrypoint=(),
+        user="dynamo (uid 1000, gid 0)",
+        vllm=None,
+        evidence=("ai-dynamo/dynamo release data for v1.4.2 lists nvcr.io/nvidia/ai-dynamo/dynamo-frontend:1.4.2",),
+    ),
+    "inference-perf": ImageFacts(
+        key="inference-perf",
+        provides=frozenset(),
+        entrypoint=(),
+        user="root (python:3.12.11-alpine3.22, no USER); no ENTRYPOINT, CMD python inference_perf/main.py",
+        vllm=None,
+        evidence=("kubernetes-sigs/inference-perf v0.6.1 Dockerfile and pdm.lock: boto3 1.43.38 in the runtime venv",),
+    ),
+}
+
+
+def provided_by(image_key: str, custom_image: str | None, declared: list[str] | tuple[str, ...] | None) -> frozenset[str]:
+    """What the image a workload runs carries: the pinned image's record, or what a custom image declares."""
+    if custom_image is not None:
+        return frozenset(declared or ())
+    return IMAGE_FACTS[image_key].provides
