@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
+from pathlib import Path
 
 import aws_cdk as cdk
 from constructs import Construct
@@ -21,6 +23,14 @@ from infra.stacks.workloads import WorkloadsStack
 from infra.storage.refs import StorageRefs
 
 
+CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
+
+
+def cdk_json_context() -> dict:
+    """The context cdk.json gives `cdk synth`: the main job synthesizes with the same, so both write the same cdk.out."""
+    return json.loads(CDK_JSON.read_text()).get("context", {})
+
+
 def render_workloads(config: PlatformConfig, kit: Kit = KIT) -> dict[str, list[dict]]:
     """{workload name: its Kubernetes objects} for every enabled workload."""
     return render_objects(config.workloads, kit.platform(config), kit.by_name)
@@ -37,7 +47,7 @@ def build_app(
     """workload_objects: the blueprints' rendered objects, when the caller also writes them to dist/."""
     if workload_objects is None:
         workload_objects = render_workloads(config, kit)
-    app = cdk.App(outdir=outdir, context=context, analytics_reporting=False)
+    app = cdk.App(outdir=outdir, context={**cdk_json_context(), **(context or {})}, analytics_reporting=False)
     nag.enable_checks(app)
     env = cdk.Environment(account=config.account, region=config.region)
     add_stacks = partial(add_kit_stacks, config=config, env=env, workload_objects=workload_objects, requirements=kit.requirements(config))

@@ -39,7 +39,25 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
     lines.append(f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts {'on' if observability.loads_alerts else 'off'}")
     lines.append(f"  cdk-nag    {_nag_status(outdir)}")
     lines.append(f"  output     {outdir}/ (CloudFormation), {dist}/ (manifests), {charts}/ (Helm charts)")
+    lines += [f"  warning    {warning}" for warning in warnings(config)]
     return "\n".join(lines)
+
+
+def warnings(config: PlatformConfig) -> list[str]:
+    """What the config allows but a team will regret, said once per synth."""
+    found = []
+    cluster = config.cluster
+    if not cluster.admin_principal_arns:
+        reach = (
+            "the API endpoint is private (no public_access_cidrs), so kubectl must also run inside the VPC"
+            if not cluster.public_access_cidrs
+            else "kubectl from outside needs one of them"
+        )
+        found.append(
+            "no cluster.admin_principal_arns: only the role CloudFormation deployed with is cluster admin, and no person can "
+            f"reach the cluster; {reach}. Add your team's IAM roles under cluster.admin_principal_arns (docs/deploy.md)"
+        )
+    return found
 
 
 def _nag_status(outdir: Path) -> str:

@@ -31,6 +31,14 @@ def _timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def _timed_rejection(command: list[str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if result.returncode != 2:
+        raise SystemExit(f"the rejected config exited {result.returncode}, not 2")
+    return time.perf_counter() - started
+
+
 def _synth(python: str, config: str, out: str) -> list[str]:
     return [python, "-m", "assembly.synth", "--config", config, "--outdir", f"{out}/cdk.out", "--dist", f"{out}/dist", "--charts", f"{out}/charts"]
 
@@ -45,17 +53,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rounds must be at least 3 for a median to mean anything")
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     python = sys.executable
-    runs: dict[str, list[float]] = {"bare": [], "kit": [], "scale": []}
+    runs: dict[str, list[float]] = {"bare": [], "kit": [], "scale": [], "rejected": []}
     with tempfile.TemporaryDirectory() as scratch:
         scaled = Path(scratch) / "scale.yaml"
         scaled.write_text(yaml.safe_dump(scale_config(*SCALE), sort_keys=False))
+        # An AZ name where an AZ ID belongs: the most common first mistake. Refused before any CDK import.
+        rejected = Path(scratch) / "rejected.yaml"
+        rejected.write_text((REPO / "config" / "default.yaml").read_text().replace("az_id: usw2-az2", "az_id: us-west-2b"))
         for round_no in range(args.rounds):
+            runs["rejected"].append(_timed_rejection([python, "-m", "assembly.check", "--config", str(rejected)]))
             runs["bare"].append(_timed([python, "-m", "benchmarks.bare_app", f"{scratch}/bare{round_no}"]))
             runs["kit"].append(_timed(_synth(python, args.config, f"{scratch}/kit{round_no}")))
             if not args.no_scale:
                 runs["scale"].append(_timed(_synth(python, str(scaled), f"{scratch}/scale{round_no}")))
     medians = {name: statistics.median(times) for name, times in runs.items() if times}
-    labels = {"bare": "bare aws-cdk-lib app", "kit": "kit default config", "scale": f"kit, {SCALE[0]} workloads/{SCALE[1]} pools"}
+    labels = {"bare": "bare aws-cdk-lib app", "kit": "kit default config", "scale": f"kit, {SCALE[0]} workloads/{SCALE[1]} pools", "rejected": "rejected config (exit 2)"}
     for name, median in medians.items():
         print(f"{labels[name]:<32} median {median:5.2f}s  runs {' '.join(f'{t:.2f}' for t in runs[name])}")
     print(f"ratio {medians['kit'] / medians['bare']:.2f} (target <= {TARGET_RATIO})  on {os.cpu_count()} cores, Python {sys.version.split()[0]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 
 from config.model import PlatformConfig
@@ -10,13 +11,14 @@ from config.node_pool_checks import node_pool_issues
 from config.storage_checks import storage_issues
 from config.subnet_plan import LayoutError, plan_subnets
 from core.issues import ConfigIssue
-from core.regions import az_id_prefix
+from core.regions import AZ_IDS_CHECKED_ON, az_id_prefix, known_az_ids
 
 _ANYWHERE = IPv4Network("0.0.0.0/0")
 
 
 def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
+    issues += _tags(config)
     issues += _placement(config)
     issues += _network(config)
     issues += _cluster(config)
@@ -26,32 +28,63 @@ def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
     return issues
 
 
+# AWS tag keys and values: letters, digits, spaces and + - = . _ : / @ (any script); aws: is reserved for AWS.
+_TAG_TEXT = re.compile(r"^[\w\s+\-=.:/@]*$")
+
+
+def _tags(config: PlatformConfig) -> list[ConfigIssue]:
+    issues = []
+    for key, value in config.tags.items():
+        if key.lower().startswith("aws:"):
+            issues.append(ConfigIssue(f"tags.{key}", "tag keys starting with aws: are reserved for AWS; CloudFormation refuses them", value=key, fix=f"drop the prefix, e.g. '{key[4:] or 'name'}'"))
+        for part, text in (("key", key), ("value", value)):
+            if not _TAG_TEXT.match(text):
+                bad = sorted({c for c in text if not _TAG_TEXT.match(c)})
+                issues.append(
+                    ConfigIssue(
+                        f"tags.{key}",
+                        f"the tag {part} holds characters AWS tags do not allow: {', '.join(map(repr, bad))}",
+                        value=text,
+                        allowed="letters, digits, spaces and + - = . _ : / @",
+                        fix=f"remove or replace {', '.join(map(repr, bad))}",
+                    )
+                )
+    return issues
+
+
 def _placement(config: PlatformConfig) -> list[ConfigIssue]:
     issues = []
     try:
         prefix = az_id_prefix(config.region)
     except ValueError:
-        return [ConfigIssue("region", "not a known AWS region name", value=config.region, allowed="names such as us-west-2, eu-central-1, ap-northeast-1")]
+        return [ConfigIssue("region", "not a known AWS region name", value=config.region, allowed="names such as us-west-2, eu-central-1, ap-northeast-1", fix="copy the region name from the AWS console or `aws configure get region`")]
     placement = config.placement
-    for key in ("az_id", "control_plane_az_id"):
-        az_id = getattr(placement, key)
+    known = known_az_ids(config.region)
+    listing = f"aws ec2 describe-availability-zones --region {config.region} --query 'AvailabilityZones[].ZoneId'"
+    for key, other_key in (("az_id", "control_plane_az_id"), ("control_plane_az_id", "az_id")):
+        az_id, other = getattr(placement, key), getattr(placement, other_key)
+        candidates = [z for z in known if z != other] if known else []
         if az_id.rsplit("-az", 1)[0] != prefix:
+            allowed = ", ".join(known) if known else f"{prefix}-az1, {prefix}-az2, ..."
+            issues.append(ConfigIssue(f"placement.{key}", f"this AZ ID is not in region {config.region} (its AZ IDs start with {prefix}-)", value=az_id, allowed=allowed, fix=f"pick one of {config.region}'s AZ IDs; list them with: {listing}"))
+        elif known and az_id not in known:
             issues.append(
                 ConfigIssue(
                     f"placement.{key}",
-                    f"this AZ ID is not in region {config.region}",
+                    f"{config.region} has no AZ ID {az_id}",
                     value=az_id,
-                    allowed=f"AZ IDs of {config.region}: {prefix}-az1, {prefix}-az2, ...",
-                    fix=f"list them with: aws ec2 describe-availability-zones --region {config.region} --query 'AvailabilityZones[].ZoneId'",
+                    allowed=", ".join(known) + f" (as of {AZ_IDS_CHECKED_ON})",
+                    fix=f"pick one of {', '.join(candidates)}; if AWS has added {az_id} since, add it to core/regions.py ({listing})",
                 )
             )
     if placement.az_id == placement.control_plane_az_id:
+        others = [z for z in (known or ()) if z != placement.az_id]
         issues.append(
             ConfigIssue(
                 "placement.control_plane_az_id",
                 "must differ from placement.az_id: EKS places control-plane interfaces in two zones",
                 value=placement.control_plane_az_id,
-                fix="pick another AZ ID of the same region",
+                fix=f"pick another AZ ID of {config.region}" + (f": {', '.join(others)}" if others else ""),
             )
         )
     return issues

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core.schema import InstanceType, StrictModel
+from core.schema import InstanceType, Ipv4Cidr, StrictModel
 from core.versions import SUPPORTED_KUBERNETES_VERSIONS
 
 KubernetesVersion = Literal[SUPPORTED_KUBERNETES_VERSIONS]  # type: ignore[valid-type]
@@ -48,7 +47,7 @@ class SystemNodes(StrictModel):
 class Cluster(StrictModel):
     kubernetes_version: KubernetesVersion = "1.35"
     """EKS Kubernetes version."""
-    public_access_cidrs: list[IPv4Network] = []
+    public_access_cidrs: list[Ipv4Cidr] = []
     """CIDRs allowed to reach the public API endpoint. Empty (the default) keeps the endpoint private to the VPC."""
     admin_principal_arns: list[PrincipalArn] = []
     """IAM roles or users granted cluster admin through EKS access entries."""

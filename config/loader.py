@@ -21,14 +21,14 @@ Model = TypeVar("Model", bound=BaseModel)
 def load_config(path: Path | str, model: type[Model], checks: Callable[[Model], list[ConfigIssue]]) -> Model:
     """Parse path into model, then run the cross-field checks; raise ConfigError with every problem found."""
     path = Path(path)
-    data, lines = read_yaml(path)
+    source = read_yaml(path)
     try:
-        config = model.model_validate(data)
+        config = model.model_validate(source.data)
     except ValidationError as err:
-        raise ConfigError(str(path), issues_from_validation_error(err, model, lines)) from None
+        raise ConfigError(str(path), issues_from_validation_error(err, model, source)) from None
     issues = checks(config)
     if issues:
-        raise ConfigError(str(path), [_with_line(issue, lines) for issue in issues])
+        raise ConfigError(str(path), [_with_line(issue, source.lines) for issue in issues])
     return config
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from core.schema import StrictModel
+from core.schema import Ipv4Cidr, StrictModel
 
 AzId = Annotated[str, Field(pattern=r"^[a-z]{2,6}\d-az\d{1,2}$", examples=["usw2-az2"])]
 
@@ -19,11 +20,26 @@ NO_NAT_REQUIRED_ENDPOINTS: tuple[InterfaceEndpoint, ...] = ("ecr.api", "ecr.dkr"
 LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
+_AZ_NAME = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)([a-z])$")
+
+
 class Placement(StrictModel):
     az_id: AzId
     """AZ ID (e.g. usw2-az2; the same zone in every account, unlike AZ names) of the one zone for every node, the GPU capacity (capacity blocks are sold per AZ ID) and FSx for Lustre."""
     control_plane_az_id: AzId
     """AZ ID of a second zone of the same region, used only for the EKS control plane's network interfaces: EKS requires two."""
+
+    @field_validator("az_id", "control_plane_az_id", mode="before")
+    @classmethod
+    def _an_id_not_a_name(cls, value: object) -> object:
+        found = _AZ_NAME.match(value) if isinstance(value, str) else None
+        if found:
+            region = found.group(1)
+            raise ValueError(
+                f"{value} is an AZ name, which points at a different physical zone in each account; the kit needs the zone's AZ ID "
+                f"(like usw2-az2). Yours: aws ec2 describe-availability-zones --region {region} --zone-names {value} --query 'AvailabilityZones[].ZoneId'"
+            )
+        return value
 
 
 class FlowLogs(StrictModel):
@@ -36,7 +52,7 @@ class FlowLogs(StrictModel):
 class ExistingVpc(StrictModel):
     vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$", examples=["vpc-0123456789abcdef0"])]
     """The VPC to deploy into; the kit then creates no network resources of its own."""
-    cidr: IPv4Network
+    cidr: Ipv4Cidr
     """The VPC's primary CIDR, used for security-group rules (no lookups are made at synth)."""
     node_subnet_ids: Annotated[list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=1)]
     """Private subnets in placement.az_id for every node; tag them kubernetes.io/role/internal-elb=1."""
@@ -45,7 +61,7 @@ class ExistingVpc(StrictModel):
 
 
 class Network(StrictModel):
-    vpc_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    vpc_cidr: Ipv4Cidr = IPv4Network("10.0.0.0/16")
     """CIDR of the VPC the kit creates (prefix /16 to /22)."""
     node_subnet_prefix: Annotated[int, Field(ge=16, le=26)] = 17
     """Prefix length of the node subnet in placement.az_id. Size it for every GPU pod IP plus one primary interface per node."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 
 from config.model import PlatformConfig
@@ -42,6 +43,19 @@ def node_pool_issues(config: PlatformConfig) -> list[ConfigIssue]:
 def _pool(path: str, pool) -> list[ConfigIssue]:
     issues = _known_types(f"{path}.instance_types", pool.instance_types)
     known = [name for name in pool.instance_types if name in INSTANCE_TYPES]
+    if known:
+        smallest = min(known, key=lambda name: INSTANCE_TYPES[name].gpus)
+        node_gpus = INSTANCE_TYPES[smallest].gpus
+        if pool.gpu_limit < node_gpus:
+            issues.append(
+                ConfigIssue(
+                    f"{path}.gpu_limit",
+                    f"is below one node: the smallest of the pool's types, {smallest}, has {node_gpus} GPUs, so Karpenter could never launch a node",
+                    value=pool.gpu_limit,
+                    allowed=f"at least {node_gpus}",
+                    fix=f"set gpu_limit to {node_gpus} or more (a multiple of {node_gpus} for whole {smallest} nodes)",
+                )
+            )
     gpus = {INSTANCE_TYPES[name].gpu for name in known}
     if len(gpus) > 1:
         issues.append(
@@ -172,13 +186,16 @@ def _known_types(path: str, names: list[str]) -> list[ConfigIssue]:
     unknown = [name for name in names if name not in INSTANCE_TYPES]
     if not unknown:
         return []
+    close = {name: difflib.get_close_matches(name, list(INSTANCE_TYPES), n=1, cutoff=0.8) for name in unknown}
+    guesses = [f"{name} -> {match[0]}" for name, match in close.items() if match]
+    fix = f"did you mean {', '.join(guesses)}? " if guesses else ""
     return [
         ConfigIssue(
             path,
             f"the kit has no facts (GPUs, network cards, EFA) for {', '.join(unknown)}",
             value=unknown,
             allowed=", ".join(sorted(INSTANCE_TYPES)),
-            fix=f"pick a listed type, or add the type to {_TABLE} from `aws ec2 describe-instance-types`",
+            fix=fix + f"pick a listed GPU type, or add the type to {_TABLE} from `aws ec2 describe-instance-types`",
         )
     ]
 

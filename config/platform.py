@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from core.capacity import GpuCapacity, NodeTaint
 from core.instances import known
-from core.naming import kit_bucket_name, kit_bucket_prefix
-from core.platform import Platform, StorageFacts
+from core.naming import kit_bucket_name
+from core.platform import ACCOUNT_PLACEHOLDER, Platform, StorageFacts
 from config.model import PlatformConfig
 from config.node_pools import CapacityBlockNodeGroup, NodePool
 
-ACCOUNT_PLACEHOLDER = "{account}"
 
 
 def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
@@ -74,7 +73,6 @@ def platform(config: PlatformConfig) -> Platform:
         storage=StorageFacts(
             bucket_name=model_bucket_for_pods(config),
             creates_bucket=storage.model_bucket.creates_bucket,
-            kit_bucket_prefix=kit_bucket_prefix(config.name),
             models_prefix=storage.models_prefix,
             fsx_enabled=storage.fsx.enabled,
         ),

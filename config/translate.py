@@ -3,50 +3,153 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import types
 import typing
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from core.issues import ConfigIssue
-from config.yaml_source import Loc, dotted, line_of
+from config.yaml_source import Loc, Source, dotted, line_of
 
 
-def issues_from_validation_error(error: ValidationError, root: type[BaseModel], lines: dict[Loc, int]) -> list[ConfigIssue]:
+def issues_from_validation_error(error: ValidationError, root: type[BaseModel], source: Source) -> list[ConfigIssue]:
     issues = []
     for item in error.errors(include_url=False):
-        issues.append(_issue(item, tuple(item["loc"]), root, lines))
+        loc = tuple(part for part in item["loc"] if part != "[key]")
+        issues.append(_issue(item, loc, root, source))
     return issues
 
 
-def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], lines: dict[Loc, int]) -> ConfigIssue:
+def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], source: Source) -> ConfigIssue:
     kind = item["type"]
     shown = _without_union_tags(root, loc)
     path = dotted(shown)
-    line = line_of(lines, shown)
+    line = line_of(source.lines, shown)
     parent = _model_at(root, loc[:-1])
+    ctx = item.get("ctx") or {}
     if kind == "extra_forbidden" and parent is not None:
-        allowed = sorted(parent.model_fields)
-        key = str(loc[-1])
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        message = f"unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else "")
-        fix = f"rename it to '{close[0]}'" if close else "remove it or move it under the right section"
-        return ConfigIssue(path, message, allowed="keys " + ", ".join(allowed), fix=fix, line=line)
+        return _unknown_key(path, str(loc[-1]), sorted(parent.model_fields), line)
     field = _field_at(root, loc)
     about = _describe(field)
+    example = _example(field, loc)
     if kind == "missing":
-        example = _example(field)
         fix = f"add '{loc[-1]}: {example}'" if example is not None else f"add '{loc[-1]}'"
         return ConfigIssue(path, "required key is missing", allowed=about, fix=fix, line=line)
-    message = item["msg"].removeprefix("Value error, ")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return _union_tag(path, kind, ctx, item.get("input"), line)
+    value = item.get("input")
+    written = source.retyped.get(shown)
+    wants_text = kind in ("string_type", "string_pattern_mismatch") or (kind == "literal_error" and "'" in str(ctx.get("expected", "")))
+    if written is not None and not isinstance(value, str) and wants_text:
+        text, became = written
+        return ConfigIssue(
+            path,
+            f"YAML read the unquoted {text} as {became} ({value!r}), but this key takes text",
+            value=text,
+            allowed=about,
+            fix=f'put it in quotes: {loc[-1]}: "{text}"',
+            line=line,
+        )
+    message, fix = _wording(kind, ctx, item["msg"], example)
+    fix = _specific_fix(kind, value, loc) or fix
+    return ConfigIssue(path, message, value=value, allowed=_allowed(kind, ctx, about), fix=fix, line=line)
+
+
+def _unknown_key(path: str, key: str, allowed: list[str], line: int | None) -> ConfigIssue:
+    readable = "".join(c for c in key if c.isprintable() and unicodedata.category(c) not in ("Cf", "Zs") or c == " ").strip()
+    hidden = readable != key or not key.isascii()
+    close = difflib.get_close_matches(readable if hidden else key, allowed, n=1, cutoff=0.6)
+    shown = ascii(key) if hidden else repr(key)
+    message = f"unknown key {shown}"
+    if hidden:
+        message += " (it holds invisible or non-ASCII characters)"
+    if close:
+        message += f"; did you mean '{close[0]}'?"
+    fix = (f"retype it as '{close[0]}'" if hidden else f"rename it to '{close[0]}'") if close else "remove it or move it under the right section"
+    return ConfigIssue(path, message, allowed="keys " + ", ".join(allowed), fix=fix, line=line)
+
+
+def _union_tag(path: str, kind: str, ctx: dict, value: Any, line: int | None) -> ConfigIssue:
+    discriminator = str(ctx.get("discriminator", "")).strip("'")
+    expected = [tag.strip().strip("'") for tag in str(ctx.get("expected_tags", "")).split(",") if tag.strip()]
+    if kind == "union_tag_not_found":
+        return ConfigIssue(path, f"has no '{discriminator}' key, which says what kind of entry it is", allowed=", ".join(expected), fix=f"add '{discriminator}: <one of the allowed values>'", line=line)
+    tag = str(ctx.get("tag", ""))
+    close = difflib.get_close_matches(tag, expected, n=1, cutoff=0.5)
+    message = f"unknown {discriminator} '{tag}'" + (f"; did you mean '{close[0]}'?" if close else "")
+    fix = f"set {discriminator}: {close[0]}" if close else f"set {discriminator} to one of the allowed values"
+    return ConfigIssue(path + f".{discriminator}" if path else discriminator, message, value=tag, allowed=", ".join(expected), fix=fix, line=line)
+
+
+def _wording(kind: str, ctx: dict, raw: str, example: Any) -> tuple[str, str]:
+    """A message and a fix in the kit's words for pydantic's error kinds; our own validators' messages stand as they are."""
+    like = f"use a value like {example!r}" if example is not None else None
+    if kind == "value_error":
+        return raw.removeprefix("Value error, "), like or "correct the value"
     if kind == "literal_error":
-        expected = item.get("ctx", {}).get("expected", "")
-        return ConfigIssue(path, "not one of the allowed values", value=item.get("input"), allowed=expected, fix="pick one of the allowed values", line=line)
-    example = _example(field)
-    fix = f"use a value like {example!r}" if example is not None else "correct the value"
-    return ConfigIssue(path, message, value=item.get("input"), allowed=about, fix=fix, line=line)
+        return "not one of the allowed values", "pick one of the allowed values"
+    if kind == "string_pattern_mismatch":
+        return "does not have the form this key takes", like or "correct the value"
+    bounds = {
+        "greater_than_equal": ("must be at least {ge}", "raise it to {ge} or more"),
+        "greater_than": ("must be more than {gt}", "raise it above {gt}"),
+        "less_than_equal": ("must be at most {le}", "lower it to {le} or less"),
+        "less_than": ("must be less than {lt}", "lower it below {lt}"),
+        "too_short": ("needs at least {min_length} {items}", "add items, at least {min_length}"),
+        "too_long": ("takes at most {max_length} {items}", "remove items, down to {max_length}"),
+        "string_too_short": ("must be at least {min_length} characters long", "lengthen it to {min_length} characters or more"),
+        "string_too_long": ("must be at most {max_length} characters long", "shorten it to {max_length} characters or fewer"),
+    }
+    if kind in bounds:
+        message, fix = bounds[kind]
+        count = ctx.get("min_length", ctx.get("max_length"))
+        return message.format(items="item" if count == 1 else "items", **ctx), fix.format(**ctx)
+    types_ = {
+        "int_parsing": ("must be a whole number", "write a whole number, e.g. 8"),
+        "int_type": ("must be a whole number", "write a whole number, e.g. 8"),
+        "int_from_float": ("must be a whole number, without a fraction", "drop the fraction"),
+        "float_parsing": ("must be a number", "write a number, e.g. 0.9"),
+        "float_type": ("must be a number", "write a number, e.g. 0.9"),
+        "bool_parsing": ("must be true or false", "write true or false"),
+        "bool_type": ("must be true or false", "write true or false"),
+        "string_type": ("must be text", "write text, in quotes if YAML would read it as something else"),
+        "list_type": ("must be a list (- item lines, or [a, b])", "write a list"),
+        "dict_type": ("must be a mapping of keys to values", "write 'key: value' lines indented under it"),
+        "model_type": ("must be a mapping of keys to values", "write 'key: value' lines indented under it"),
+        "model_attributes_type": ("must be a mapping of keys to values", "write 'key: value' lines indented under it"),
+        "ip_v4_network": ("is not an IPv4 network in CIDR form, such as 10.0.0.0/16 (host bits must be zero)", "write an IPv4 network such as 10.0.0.0/16"),
+        "ip_v4_interface": ("is not an IPv4 network in CIDR form, such as 10.0.0.0/16", "write an IPv4 network such as 10.0.0.0/16"),
+        "none_required": ("must be empty", "remove the value"),
+    }
+    if kind in types_:
+        message, fix = types_[kind]
+        return message, like or fix
+    return raw.removeprefix("Value error, "), like or "correct the value"
+
+
+def _specific_fix(kind: str, value: Any, loc: Loc) -> str | None:
+    """Fixes that the wrong value itself suggests."""
+    if kind in ("ip_v4_network", "ip_v4_interface") and isinstance(value, str):
+        try:
+            network = ipaddress.IPv4Network(value, strict=False)
+        except ValueError:
+            return "write an IPv4 network in CIDR form, such as 10.0.0.0/16"
+        return f"use the network's own address: {network}"
+    if kind == "list_type" and isinstance(value, str | int | float):
+        return f"write it as a list: {loc[-1]}: [{value}]"
+    if kind in ("int_parsing", "int_type") and isinstance(value, str) and value.strip().replace("_", "").isdigit():
+        return f"write the number without quotes or separators: {loc[-1]}: {int(value.strip().replace('_', ''))}"
+    return None
+
+
+def _allowed(kind: str, ctx: dict, about: str | None) -> str | None:
+    if kind == "literal_error":
+        return str(ctx.get("expected", "")) or about
+    return about
 
 
 def _describe(field: FieldInfo | None) -> str | None:
@@ -55,15 +158,17 @@ def _describe(field: FieldInfo | None) -> str | None:
     return field.description.strip().split("\n")[0]
 
 
-def _example(field: FieldInfo | None) -> Any:
+def _example(field: FieldInfo | None, loc: Loc = ()) -> Any:
+    """The field's first example; for an item of a list (the loc ends in an index), the example's first item."""
     if field is None:
         return None
-    if field.examples:
-        return field.examples[0]
-    for meta in _annotated_metadata(field.annotation):
-        if isinstance(meta, FieldInfo) and meta.examples:
-            return meta.examples[0]
-    return None
+    examples = field.examples or next((m.examples for m in _annotated_metadata(field.annotation) if isinstance(m, FieldInfo) and m.examples), None)
+    if not examples:
+        return None
+    example = examples[0]
+    if loc and isinstance(loc[-1], int) and isinstance(example, list) and example:
+        return example[0]
+    return example
 
 
 def _annotated_metadata(annotation: Any) -> list[Any]:

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 _MISSING = object()
+
+
+def _hides_characters(value: Any) -> bool:
+    """Text whose look on screen could hide what it holds: invisible characters, or letters that only look Latin."""
+    if isinstance(value, str):
+        return any(not c.isprintable() or unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp") and c != " " for c in value) or (
+            not value.isascii() and any(c.isascii() and c.isalpha() for c in value)
+        )
+    if isinstance(value, list | tuple):
+        return any(_hides_characters(item) for item in value)
+    return False
+
+
+def visible(text: str) -> str:
+    """The text with anything invisible or look-alike written as an escape (\u200b), so what is shown is what is there."""
+    return ascii(text)[1:-1] if _hides_characters(text) else text
 
 
 @dataclass(frozen=True)
@@ -20,12 +37,12 @@ class ConfigIssue:
     line: int | None = None
 
     def render(self) -> str:
-        where = self.path or "<top level>"
+        where = visible(self.path) if self.path else "<top level>"
         if self.line is not None:
             where = f"{where} (line {self.line})"
         parts = [f"{where}: {self.message}"]
         if self.value is not _MISSING:
-            parts.append(f"    got: {self.value!r}")
+            parts.append(f"    got: {ascii(self.value) if _hides_characters(self.value) else repr(self.value)}")
         if self.allowed:
             parts.append(f"    allowed: {self.allowed}")
         if self.fix:

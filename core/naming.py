@@ -46,7 +46,3 @@ def kit_bucket_name(kit_name: str, account: str, region: str) -> str:
     """The model bucket the kit creates: <name>-models-<account>-<region> (at most 59 characters)."""
     return f"{kit_name}-models-{account}-{region}"
 
-
-def kit_bucket_prefix(kit_name: str) -> str:
-    """What every bucket name the kit creates starts with, whatever the account."""
-    return f"{kit_name}-models-"

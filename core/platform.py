@@ -6,11 +6,14 @@ so a blueprint (the benchmark, say) can check and reach another workload without
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.capacity import GpuCapacity
 from core.model_sources import ModelSource
+
+ACCOUNT_PLACEHOLDER = "{account}"
 
 
 @dataclass(frozen=True)
@@ -19,13 +22,16 @@ class StorageFacts:
     """The model bucket as pods name it; '{account}' stands for the account when the config leaves it to the credentials."""
     creates_bucket: bool
     """False when the config names an existing bucket."""
-    kit_bucket_prefix: str
-    """What the name of a bucket the kit creates starts with, whatever the account."""
     models_prefix: str
     fsx_enabled: bool
 
     def bucket_matches(self, bucket: str) -> bool:
-        return bucket.startswith(self.kit_bucket_prefix) if self.creates_bucket else bucket == self.bucket_name
+        """Whether `bucket` is the model bucket the kit's roles may read: exactly, or for any account where the
+        config leaves the account to the credentials."""
+        if ACCOUNT_PLACEHOLDER not in self.bucket_name:
+            return bucket == self.bucket_name
+        pattern = re.escape(self.bucket_name).replace(re.escape(ACCOUNT_PLACEHOLDER), r"\d{12}")
+        return re.fullmatch(pattern, bucket) is not None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,3 +25,6 @@ KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9
 LabelKey = Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", max_length=316)]
 LabelValue = Annotated[str, Field(max_length=63)]
 ImageRef = Annotated[str, Field(pattern=r"^[\w.\-/:@]+$")]
+_OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# The pattern is for editors (JSON Schema); the model itself parses with ipaddress, which also checks the host bits.
+Ipv4Cidr = Annotated[IPv4Network, Field(json_schema_extra={"pattern": rf"^{_OCTET}(\.{_OCTET}){{3}}/(3[0-2]|[12]?\d)$"}, examples=["10.0.0.0/16"])]

@@ -1,8 +1,10 @@
-"""The real deploy path: the pinned CDK CLI runs app.py through cdk.json and honours -c config=."""
+"""The real deploy path: the pinned CDK CLI runs app.py through cdk.json, honours -c config=, and writes what the main job writes."""
 
+import filecmp
 import json
 import os
 import subprocess
+import sys
 
 from tests.helpers import REPO, write_config
 
@@ -24,6 +26,20 @@ def test_cdk_cli_synth_reads_the_config_from_context(tmp_path):
     stacks = {name for name, artifact in json.loads((outdir / "manifest.json").read_text())["artifacts"].items() if artifact["type"] == "aws:cloudformation:stack"}
     assert stacks == {"cli-kit-network", "cli-kit-storage", "cli-kit-cluster", "cli-kit-workloads"}
     assert "end-of-life" not in result.stderr.lower()
+    # The main job writes the same cloud assembly, byte for byte (it also writes dist/ and charts/).
+    kit = tmp_path / "kit"
+    main = subprocess.run(
+        [sys.executable, "-m", "assembly.synth", "--config", str(config), "--outdir", str(kit / "cdk.out"), "--dist", str(kit / "dist"), "--charts", str(kit / "charts")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert main.returncode == 0, main.stderr[-3000:]
+    written = sorted(p.name for p in outdir.glob("*.json"))
+    assert written == sorted(p.name for p in (kit / "cdk.out").glob("*.json"))
+    match, mismatch, errors = filecmp.cmpfiles(outdir, kit / "cdk.out", written, shallow=False)
+    assert (mismatch, errors) == ([], [])
 
 
 def test_cdk_cli_reports_a_bad_config_and_fails(tmp_path):

@@ -88,7 +88,7 @@ def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list
                     "model.uri",
                     "the model-reader role can read only the kit's model bucket",
                     value=source.uri,
-                    allowed=f"s3://{storage.kit_bucket_prefix}<account>-{platform.region}/{prefix}...",
+                    allowed=f"s3://{storage.bucket_name.replace('{account}', '<account>')}/{prefix}...",
                     fix="stage the model there (scripts/stage_model.py), or name your bucket in storage.model_bucket.existing_bucket_name",
                 )
             ]

@@ -29,6 +29,7 @@ class GpuWorkloadParams(WorkloadParams):
     instance_type: InstanceType | None = None
     """Pin every pod to one instance type of the pool (default: the pool's first); mixed shards crash or crawl."""
     model: ModelSource
+    """Where the weights come from: s3 (streamed by the Run:ai streamer), fsx (the FSx for Lustre claim) or hf (the Hub)."""
     served_model_name: Annotated[str | None, Field(min_length=1, max_length=128)] = None
     """Name clients send in the OpenAI 'model' field (default: the workload name)."""
     image: ImageRef | None = None
@@ -37,6 +38,7 @@ class GpuWorkloadParams(WorkloadParams):
     """With a custom image only: what it carries that the kit relies on (aws-ofi-nccl for NCCL over EFA, efa-libfabric
     for NIXL over EFA, runai-model-streamer for s3 models, ray). Nothing else is assumed of a custom image."""
     replicas: Annotated[int, Field(ge=0, le=100)] = 1
+    """Model copies serving the workload, each one pod (a group of pods for vllm-multinode)."""
     efa: bool | None = None
     """Carry the workload's traffic between nodes over EFA (default: when the node pool has EFA and the blueprint
     moves data between nodes: multi-node groups, disaggregated Dynamo). Single-node servers never need it."""

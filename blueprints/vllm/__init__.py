@@ -1,4 +1,4 @@
-"""vLLM OpenAI-compatible server: Deployment, Service, PodDisruptionBudget, optional autoscaler."""
+"""vLLM's OpenAI-compatible server on one node: Deployment, Service, PodDisruptionBudget."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ CASES = [
     ),
     pytest.param(
         {"placement": {"az_id": "us-west-2a"}},
-        ["placement.az_id", "got: 'us-west-2a'", "String should match pattern", "fix: use a value like 'usw2-az2'"],
+        ["placement.az_id", "got: 'us-west-2a'", "us-west-2a is an AZ name", "--zone-names us-west-2a", "fix: use a value like 'usw2-az2'"],
         id="az-name-instead-of-az-id",
     ),
     pytest.param(
@@ -66,7 +66,7 @@ CASES = [
     ),
     pytest.param(
         {"cluster": {"admin_principal_arns": ["arn:aws:iam::12345:role/Admin"]}},
-        ["cluster.admin_principal_arns[0]", "String should match pattern", "arn:aws:iam::111122223333:role/PlatformAdmin"],
+        ["cluster.admin_principal_arns[0]", "does not have the form this key takes", "arn:aws:iam::111122223333:role/PlatformAdmin"],
         id="malformed-admin-arn",
     ),
     pytest.param(

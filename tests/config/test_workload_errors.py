@@ -21,7 +21,7 @@ CASES = [
     pytest.param(_vllm(efa=True), ["workloads[0].efa", "has no EFA"], id="efa-on-non-efa-pool"),
     pytest.param(_vllm(model={"type": "fsx", "sub_path": "models/x"}), ["workloads[0].model", "FSx for Lustre, which is switched off"], id="fsx-off"),
     pytest.param(_vllm(model={"type": "s3", "uri": "s3://someone-elses-bucket/models/x/"}), ["workloads[0].model.uri", "can read only the kit's model bucket"], id="foreign-bucket"),
-    pytest.param(_vllm(model={"type": "gcs", "uri": "gs://x/y"}), ["workloads[0].model", "'s3', 'fsx', 'hf'"], id="unknown-model-scheme"),
+    pytest.param(_vllm(model={"type": "gcs", "uri": "gs://x/y"}), ["workloads[0].model.type", "unknown type 'gcs'", "allowed: s3, fsx, hf"], id="unknown-model-scheme"),
     pytest.param(_vllm(model={"type": "s3", "uri": "https://bucket/models/x"}), ["must start with s3://"], id="not-an-s3-uri"),
     pytest.param({**_vllm(), "blueprint": "vllmm"}, ["workloads[0]", "vllmm"], id="unknown-blueprint"),
     pytest.param(_vllm(tensor_paralel_size=2), ["workloads[0].tensor_paralel_size", "did you mean 'tensor_parallel_size'"], id="misspelt-blueprint-key"),
