@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, collapse_addresses
 
 from config.model import PlatformConfig
 from config.network import NO_NAT_REQUIRED_ENDPOINTS
@@ -13,7 +13,12 @@ from config.subnet_plan import LayoutError, plan_subnets
 from core.issues import ConfigIssue
 from core.regions import AZ_IDS_CHECKED_ON, az_id_prefix, known_az_ids
 
-_ANYWHERE = IPv4Network("0.0.0.0/0")
+# The public API endpoint's allow-list may name offices, VPNs and CI runners, not the internet: an entry wider than
+# a /16 (65,536 addresses), or a list adding up to more than 16 such blocks, puts the API in reach of networks no
+# team controls (0.0.0.0/1 + 128.0.0.0/1 is the whole internet in two lines). A larger estate belongs on the private
+# endpoint through its VPN or Direct Connect.
+WIDEST_PUBLIC_PREFIX = 16
+MOST_PUBLIC_ADDRESSES = 16 * 2**16
 
 
 def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
@@ -36,7 +41,14 @@ def _tags(config: PlatformConfig) -> list[ConfigIssue]:
     issues = []
     for key, value in config.tags.items():
         if key.lower().startswith("aws:"):
-            issues.append(ConfigIssue(f"tags.{key}", "tag keys starting with aws: are reserved for AWS; CloudFormation refuses them", value=key, fix=f"drop the prefix, e.g. '{key[4:] or 'name'}'"))
+            issues.append(
+                ConfigIssue(
+                    f"tags.{key}",
+                    "tag keys starting with aws: are reserved for AWS; CloudFormation refuses them",
+                    value=key,
+                    fix=f"drop the prefix, e.g. '{key[4:] or 'name'}'",
+                )
+            )
         for part, text in (("key", key), ("value", value)):
             if not _TAG_TEXT.match(text):
                 bad = sorted({c for c in text if not _TAG_TEXT.match(c)})
@@ -57,7 +69,15 @@ def _placement(config: PlatformConfig) -> list[ConfigIssue]:
     try:
         prefix = az_id_prefix(config.region)
     except ValueError:
-        return [ConfigIssue("region", "not a known AWS region name", value=config.region, allowed="names such as us-west-2, eu-central-1, ap-northeast-1", fix="copy the region name from the AWS console or `aws configure get region`")]
+        return [
+            ConfigIssue(
+                "region",
+                "not a known AWS region name",
+                value=config.region,
+                allowed="names such as us-west-2, eu-central-1, ap-northeast-1",
+                fix="copy the region name from the AWS console or `aws configure get region`",
+            )
+        ]
     placement = config.placement
     known = known_az_ids(config.region)
     listing = f"aws ec2 describe-availability-zones --region {config.region} --query 'AvailabilityZones[].ZoneId'"
@@ -66,7 +86,15 @@ def _placement(config: PlatformConfig) -> list[ConfigIssue]:
         candidates = [z for z in known if z != other] if known else []
         if az_id.rsplit("-az", 1)[0] != prefix:
             allowed = ", ".join(known) if known else f"{prefix}-az1, {prefix}-az2, ..."
-            issues.append(ConfigIssue(f"placement.{key}", f"this AZ ID is not in region {config.region} (its AZ IDs start with {prefix}-)", value=az_id, allowed=allowed, fix=f"pick one of {config.region}'s AZ IDs; list them with: {listing}"))
+            issues.append(
+                ConfigIssue(
+                    f"placement.{key}",
+                    f"this AZ ID is not in region {config.region} (its AZ IDs start with {prefix}-)",
+                    value=az_id,
+                    allowed=allowed,
+                    fix=f"pick one of {config.region}'s AZ IDs; list them with: {listing}",
+                )
+            )
         elif known and az_id not in known:
             issues.append(
                 ConfigIssue(
@@ -119,24 +147,18 @@ def _network(config: PlatformConfig) -> list[ConfigIssue]:
                 )
             )
     if len(set(network.interface_endpoints)) != len(network.interface_endpoints):
-        issues.append(ConfigIssue("network.interface_endpoints", "lists an endpoint twice", value=list(network.interface_endpoints), fix="remove the repeat"))
+        issues.append(
+            ConfigIssue(
+                "network.interface_endpoints", "lists an endpoint twice", value=list(network.interface_endpoints), fix="remove the repeat"
+            )
+        )
     return issues
 
 
 def _cluster(config: PlatformConfig) -> list[ConfigIssue]:
     cluster = config.cluster
     issues = []
-    for index, cidr in enumerate(cluster.public_access_cidrs):
-        if cidr == _ANYWHERE:
-            issues.append(
-                ConfigIssue(
-                    f"cluster.public_access_cidrs[{index}]",
-                    "opens the Kubernetes API to the whole internet",
-                    value=str(cidr),
-                    allowed="the CIDRs of your office, VPN or CI runners, or an empty list for a private endpoint",
-                    fix="replace it with the narrow CIDRs that need kubectl access",
-                )
-            )
+    issues += _public_endpoint(cluster.public_access_cidrs)
     nodes = cluster.system_nodes
     if not nodes.min_size <= nodes.desired_size <= nodes.max_size:
         issues.append(
@@ -148,7 +170,40 @@ def _cluster(config: PlatformConfig) -> list[ConfigIssue]:
             )
         )
     if len(set(cluster.admin_principal_arns)) != len(cluster.admin_principal_arns):
-        issues.append(ConfigIssue("cluster.admin_principal_arns", "lists a principal twice", value=list(cluster.admin_principal_arns), fix="remove the repeat"))
+        issues.append(
+            ConfigIssue(
+                "cluster.admin_principal_arns", "lists a principal twice", value=list(cluster.admin_principal_arns), fix="remove the repeat"
+            )
+        )
+    return issues
+
+
+def _public_endpoint(cidrs: list[IPv4Network]) -> list[ConfigIssue]:
+    issues = []
+    allowed = f"the CIDRs of your offices, VPNs or CI runners, each /{WIDEST_PUBLIC_PREFIX} or narrower, or an empty list for a private-only endpoint"
+    for index, cidr in enumerate(cidrs):
+        if cidr.prefixlen < WIDEST_PUBLIC_PREFIX:
+            share = "the whole internet" if cidr.prefixlen == 0 else f"{cidr.num_addresses:,} addresses"
+            issues.append(
+                ConfigIssue(
+                    f"cluster.public_access_cidrs[{index}]",
+                    f"opens the Kubernetes API to {share}; the kit allows at most a /{WIDEST_PUBLIC_PREFIX} per entry",
+                    value=str(cidr),
+                    allowed=allowed,
+                    fix="replace it with the narrow CIDRs that need kubectl access, or reach the private endpoint through a VPN",
+                )
+            )
+    total = sum(block.num_addresses for block in collapse_addresses(cidrs))
+    if not issues and total > MOST_PUBLIC_ADDRESSES:
+        issues.append(
+            ConfigIssue(
+                "cluster.public_access_cidrs",
+                f"together these entries open the Kubernetes API to {total:,} addresses; the kit allows at most {MOST_PUBLIC_ADDRESSES:,} (sixteen /{WIDEST_PUBLIC_PREFIX}s)",
+                value=[str(c) for c in cidrs],
+                allowed=allowed,
+                fix="keep only the networks that run kubectl, or reach the private endpoint through a VPN",
+            )
+        )
     return issues
 
 
@@ -163,9 +218,17 @@ def _pipeline(config: PlatformConfig) -> list[ConfigIssue]:
     issues = []
     for key in ("connection_arn", "repository"):
         if getattr(pipeline, key) is None:
-            issues.append(ConfigIssue(f"pipeline.{key}", "is required when the pipeline is enabled", fix=f"set pipeline.{key}, or pipeline.enabled: false"))
+            issues.append(
+                ConfigIssue(
+                    f"pipeline.{key}", "is required when the pipeline is enabled", fix=f"set pipeline.{key}, or pipeline.enabled: false"
+                )
+            )
     if config.account is None:
         issues.append(
-            ConfigIssue("account", "a pipeline deploys to a fixed account, so it must be named", fix="set account to the 12-digit ID the pipeline deploys into")
+            ConfigIssue(
+                "account",
+                "a pipeline deploys to a fixed account, so it must be named",
+                fix="set account to the 12-digit ID the pipeline deploys into",
+            )
         )
     return issues

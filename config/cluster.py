@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core.schema import InstanceType, Ipv4Cidr, StrictModel
+from core.schema import InstanceType, Ipv4Cidr, LogRetentionDays, StrictModel
 from core.versions import SUPPORTED_KUBERNETES_VERSIONS
 
 KubernetesVersion = Literal[SUPPORTED_KUBERNETES_VERSIONS]  # type: ignore[valid-type]
@@ -48,11 +48,14 @@ class Cluster(StrictModel):
     kubernetes_version: KubernetesVersion = "1.35"
     """EKS Kubernetes version."""
     public_access_cidrs: list[Ipv4Cidr] = []
-    """CIDRs allowed to reach the public API endpoint. Empty (the default) keeps the endpoint private to the VPC."""
+    """CIDRs allowed to reach the public API endpoint, each /16 or narrower and at most sixteen /16s in all. Empty (the default) keeps the endpoint private to the VPC."""
     admin_principal_arns: list[PrincipalArn] = []
     """IAM roles or users granted cluster admin through EKS access entries."""
     logging: list[LogType] = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     """Control-plane log types sent to CloudWatch Logs."""
+    log_retention_days: LogRetentionDays = 365
+    """How long CloudWatch keeps the control-plane logs (the audit trail of every API call). The log group belongs to
+    the cluster stack and goes with it: export the logs elsewhere if they must outlive the cluster."""
     system_nodes: SystemNodes = SystemNodes()
     """The managed node group for controllers, in placement.az_id."""
     addon_versions: dict[ManagedAddon, Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]] = {}

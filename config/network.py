@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from core.schema import Ipv4Cidr, StrictModel
+from core.schema import Ipv4Cidr, LogRetentionDays, StrictModel
 
 AzId = Annotated[str, Field(pattern=r"^[a-z]{2,6}\d-az\d{1,2}$", examples=["usw2-az2"])]
 
@@ -16,9 +16,6 @@ InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm", "
 # Images and model weights are pulled through these so that they stay off the NAT gateway.
 DEFAULT_INTERFACE_ENDPOINTS: tuple[InterfaceEndpoint, ...] = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs")
 NO_NAT_REQUIRED_ENDPOINTS: tuple[InterfaceEndpoint, ...] = ("ecr.api", "ecr.dkr", "sts", "ec2")
-
-LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
-
 
 _AZ_NAME = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)([a-z])$")
 

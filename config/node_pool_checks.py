@@ -102,8 +102,10 @@ def _pool(path: str, pool) -> list[ConfigIssue]:
             )
         )
     chosen = pool.disruption.model_fields_set
-    if reserved and ({"consolidation_policy", "expire_after"} & chosen) and (
-        pool.disruption.consolidation_policy != "WhenEmpty" or pool.disruption.expire_after != "Never"
+    if (
+        reserved
+        and ({"consolidation_policy", "expire_after"} & chosen)
+        and (pool.disruption.consolidation_policy != "WhenEmpty" or pool.disruption.expire_after != "Never")
     ):
         issues.append(
             ConfigIssue(
@@ -117,7 +119,10 @@ def _pool(path: str, pool) -> list[ConfigIssue]:
     issues += _image_pull(path, pool)
     if pool.ami_version is not None:
         looks_like = "bottlerocket" if pool.ami_version.count(".") == 2 else "al2023"
-        if looks_like == "bottlerocket" == pool.ami_family and tuple(int(p) for p in pool.ami_version[1:].split(".")) < BOTTLEROCKET_MINIMUM:
+        if (
+            looks_like == "bottlerocket" == pool.ami_family
+            and tuple(int(p) for p in pool.ami_version[1:].split(".")) < BOTTLEROCKET_MINIMUM
+        ):
             issues.append(
                 ConfigIssue(
                     f"{path}.ami_version",
@@ -159,14 +164,19 @@ def _image_pull(path: str, pool) -> list[ConfigIssue]:
     pull = pool.image_pull
     issues = []
     if pool.ami_family == "al2023":
-        tuned = {key: getattr(pull, key) for key in AL2023_FIXED_PULL if key in pull.model_fields_set and getattr(pull, key) != AL2023_FIXED_PULL[key]}
+        tuned = {
+            key: getattr(pull, key)
+            for key in AL2023_FIXED_PULL
+            if key in pull.model_fields_set and getattr(pull, key) != AL2023_FIXED_PULL[key]
+        }
         if tuned:
             issues.append(
                 ConfigIssue(
                     f"{path}.image_pull",
                     f"sets {', '.join(sorted(tuned))}, which never reach an AL2023 node: nodeadm's FastImagePull writes a fixed SOCI configuration",
                     value=tuned,
-                    allowed=", ".join(f"{k}: {v}" for k, v in AL2023_FIXED_PULL.items()) + " (nodeadm's values), or ami_family: bottlerocket",
+                    allowed=", ".join(f"{k}: {v}" for k, v in AL2023_FIXED_PULL.items())
+                    + " (nodeadm's values), or ami_family: bottlerocket",
                     fix=f"remove {', '.join(sorted(tuned))}, or use ami_family: bottlerocket to tune parallel pull",
                 )
             )

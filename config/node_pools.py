@@ -57,7 +57,12 @@ class Disruption(StrictModel):
 
 
 # AL2023: nodeadm's FastImagePull writes a fixed SOCI configuration with these values; no NodeConfig field changes them.
-AL2023_FIXED_PULL = {"max_concurrent_downloads_per_image": 20, "concurrent_download_chunk_size": "16mb", "max_concurrent_unpacks_per_image": 12, "discard_unpacked_layers": True}
+AL2023_FIXED_PULL = {
+    "max_concurrent_downloads_per_image": 20,
+    "concurrent_download_chunk_size": "16mb",
+    "max_concurrent_unpacks_per_image": 12,
+    "discard_unpacked_layers": True,
+}
 
 
 class ImagePull(StrictModel):

@@ -9,7 +9,12 @@ from pydantic import Field, model_validator
 from core.schema import StrictModel
 
 MetricsBackend = Literal["amp", "in-cluster", "cloudwatch", "none"]
-TopicArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$", examples=["arn:aws:sns:us-west-2:111122223333:llm-alerts"])]
+TopicArn = Annotated[
+    str,
+    Field(
+        pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$", examples=["arn:aws:sns:us-west-2:111122223333:llm-alerts"]
+    ),
+]
 
 
 class AlertThresholds(StrictModel):
@@ -61,11 +66,17 @@ class Observability(StrictModel):
     @model_validator(mode="after")
     def _settings_fit_the_backend(self) -> Observability:
         if self.metrics == "cloudwatch" and self.dcgm_exporter and "dcgm_exporter" in self.model_fields_set:
-            raise ValueError("metrics: cloudwatch runs the add-on's own DCGM exporter; a second one would collect every GPU twice. Remove dcgm_exporter (or set it to false)")
+            raise ValueError(
+                "metrics: cloudwatch runs the add-on's own DCGM exporter; a second one would collect every GPU twice. Remove dcgm_exporter (or set it to false)"
+            )
         if self.alert_topic_arn and self.metrics != "amp":
-            raise ValueError(f"alert_topic_arn routes alerts from the AMP workspace, but metrics is '{self.metrics}'. Remove it, or set metrics: amp")
+            raise ValueError(
+                f"alert_topic_arn routes alerts from the AMP workspace, but metrics is '{self.metrics}'. Remove it, or set metrics: amp"
+            )
         if self.alerts and self.metrics in ("cloudwatch", "none") and "alerts" in self.model_fields_set:
-            raise ValueError(f"the kit's alert rules are PromQL and need metrics: amp or in-cluster, not '{self.metrics}'. Set alerts: false")
+            raise ValueError(
+                f"the kit's alert rules are PromQL and need metrics: amp or in-cluster, not '{self.metrics}'. Set alerts: false"
+            )
         return self
 
     @property

@@ -13,7 +13,9 @@ class Pipeline(StrictModel):
     enabled: bool = False
     """Deploy through a self-updating CodePipeline instead of `cdk deploy` from a laptop or CI runner.
     The app then holds one pipeline stack, and the kit's stacks become its Deploy stage."""
-    connection_arn: Annotated[str | None, Field(pattern=r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]+$")] = None
+    connection_arn: Annotated[
+        str | None, Field(pattern=r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]+$")
+    ] = None
     """AWS CodeConnections connection to the Git host (create it once in the console and authorise it)."""
     repository: Annotated[str | None, Field(pattern=r"^[\w.-]+/[\w.-]+$", examples=["acme/llm-serving"])] = None
     """The repository holding this kit, owner/name."""

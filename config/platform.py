@@ -10,7 +10,6 @@ from config.model import PlatformConfig
 from config.node_pools import CapacityBlockNodeGroup, NodePool
 
 
-
 def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
     return GpuCapacity(
         name=pool.name,

@@ -20,7 +20,14 @@ def _bucket(storage: Storage) -> list[ConfigIssue]:
     name = bucket.existing_bucket_name
     if name is None:
         if not bucket.create:
-            return [ConfigIssue(f"{path}.create", "is false, but no existing bucket is named", value=False, fix="set existing_bucket_name: <your bucket>, or create: true")]
+            return [
+                ConfigIssue(
+                    f"{path}.create",
+                    "is false, but no existing bucket is named",
+                    value=False,
+                    fix="set existing_bucket_name: <your bucket>, or create: true",
+                )
+            ]
         return []
     issues = []
     if bucket.create and "create" in bucket.model_fields_set:
@@ -64,7 +71,15 @@ def _fsx(fsx: Fsx) -> list[ConfigIssue]:
             )
         )
     if len(set(fsx.import_policy)) != len(fsx.import_policy):
-        issues.append(ConfigIssue(f"{path}.import_policy", "lists an event twice", value=list(fsx.import_policy), allowed="a subset of NEW, CHANGED, DELETED", fix="remove the repeat"))
+        issues.append(
+            ConfigIssue(
+                f"{path}.import_policy",
+                "lists an event twice",
+                value=list(fsx.import_policy),
+                allowed="a subset of NEW, CHANGED, DELETED",
+                fix="remove the repeat",
+            )
+        )
     if fsx.link_to_bucket and fsx.automatic_backup_retention_days:
         issues.append(
             ConfigIssue(

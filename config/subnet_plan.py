@@ -48,7 +48,9 @@ def plan_subnets(vpc_cidr: IPv4Network, node_prefix: int) -> list[SubnetPlan]:
         size = 2 ** (32 - prefix)
         cursor = -(-cursor // size) * size
         if cursor + size > end:
-            raise LayoutError(f"the VPC /{vpc_cidr.prefixlen} has no room left for the {name} subnet (/{prefix}) after a /{node_prefix} node subnet")
+            raise LayoutError(
+                f"the VPC /{vpc_cidr.prefixlen} has no room left for the {name} subnet (/{prefix}) after a /{node_prefix} node subnet"
+            )
         plans.append(SubnetPlan(name, role, zone, IPv4Network((cursor, prefix))))
         cursor += size
     return plans

@@ -69,7 +69,11 @@ def _unknown_key(path: str, key: str, allowed: list[str], line: int | None) -> C
         message += " (it holds invisible or non-ASCII characters)"
     if close:
         message += f"; did you mean '{close[0]}'?"
-    fix = (f"retype it as '{close[0]}'" if hidden else f"rename it to '{close[0]}'") if close else "remove it or move it under the right section"
+    fix = (
+        (f"retype it as '{close[0]}'" if hidden else f"rename it to '{close[0]}'")
+        if close
+        else "remove it or move it under the right section"
+    )
     return ConfigIssue(path, message, allowed="keys " + ", ".join(allowed), fix=fix, line=line)
 
 
@@ -77,12 +81,20 @@ def _union_tag(path: str, kind: str, ctx: dict, value: Any, line: int | None) ->
     discriminator = str(ctx.get("discriminator", "")).strip("'")
     expected = [tag.strip().strip("'") for tag in str(ctx.get("expected_tags", "")).split(",") if tag.strip()]
     if kind == "union_tag_not_found":
-        return ConfigIssue(path, f"has no '{discriminator}' key, which says what kind of entry it is", allowed=", ".join(expected), fix=f"add '{discriminator}: <one of the allowed values>'", line=line)
+        return ConfigIssue(
+            path,
+            f"has no '{discriminator}' key, which says what kind of entry it is",
+            allowed=", ".join(expected),
+            fix=f"add '{discriminator}: <one of the allowed values>'",
+            line=line,
+        )
     tag = str(ctx.get("tag", ""))
     close = difflib.get_close_matches(tag, expected, n=1, cutoff=0.5)
     message = f"unknown {discriminator} '{tag}'" + (f"; did you mean '{close[0]}'?" if close else "")
     fix = f"set {discriminator}: {close[0]}" if close else f"set {discriminator} to one of the allowed values"
-    return ConfigIssue(path + f".{discriminator}" if path else discriminator, message, value=tag, allowed=", ".join(expected), fix=fix, line=line)
+    return ConfigIssue(
+        path + f".{discriminator}" if path else discriminator, message, value=tag, allowed=", ".join(expected), fix=fix, line=line
+    )
 
 
 def _wording(kind: str, ctx: dict, raw: str, example: Any) -> tuple[str, str]:
@@ -121,7 +133,10 @@ def _wording(kind: str, ctx: dict, raw: str, example: Any) -> tuple[str, str]:
         "dict_type": ("must be a mapping of keys to values", "write 'key: value' lines indented under it"),
         "model_type": ("must be a mapping of keys to values", "write 'key: value' lines indented under it"),
         "model_attributes_type": ("must be a mapping of keys to values", "write 'key: value' lines indented under it"),
-        "ip_v4_network": ("is not an IPv4 network in CIDR form, such as 10.0.0.0/16 (host bits must be zero)", "write an IPv4 network such as 10.0.0.0/16"),
+        "ip_v4_network": (
+            "is not an IPv4 network in CIDR form, such as 10.0.0.0/16 (host bits must be zero)",
+            "write an IPv4 network such as 10.0.0.0/16",
+        ),
         "ip_v4_interface": ("is not an IPv4 network in CIDR form, such as 10.0.0.0/16", "write an IPv4 network such as 10.0.0.0/16"),
         "none_required": ("must be empty", "remove the value"),
     }
@@ -162,7 +177,9 @@ def _example(field: FieldInfo | None, loc: Loc = ()) -> Any:
     """The field's first example; for an item of a list (the loc ends in an index), the example's first item."""
     if field is None:
         return None
-    examples = field.examples or next((m.examples for m in _annotated_metadata(field.annotation) if isinstance(m, FieldInfo) and m.examples), None)
+    examples = field.examples or next(
+        (m.examples for m in _annotated_metadata(field.annotation) if isinstance(m, FieldInfo) and m.examples), None
+    )
     if not examples:
         return None
     example = examples[0]

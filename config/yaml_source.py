@@ -12,7 +12,12 @@ import yaml
 from core.issues import ConfigError, ConfigIssue
 
 Loc = tuple[str | int, ...]
-TAGS_YAML_CHANGES = {"tag:yaml.org,2002:int": "a number", "tag:yaml.org,2002:float": "a number", "tag:yaml.org,2002:bool": "a boolean", "tag:yaml.org,2002:null": "null"}
+TAGS_YAML_CHANGES = {
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:null": "null",
+}
 
 
 @dataclass
@@ -30,9 +35,20 @@ def read_yaml(path: Path) -> Source:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(source, [ConfigIssue("", "the config file does not exist", fix="check the path given with --config or KIT_CONFIG (relative paths are read from the current directory)")]) from None
+        raise ConfigError(
+            source,
+            [
+                ConfigIssue(
+                    "",
+                    "the config file does not exist",
+                    fix="check the path given with --config or KIT_CONFIG (relative paths are read from the current directory)",
+                )
+            ],
+        ) from None
     except IsADirectoryError:
-        raise ConfigError(source, [ConfigIssue("", "is a directory, not a config file", fix="name a .yaml file, e.g. config/default.yaml")]) from None
+        raise ConfigError(
+            source, [ConfigIssue("", "is a directory, not a config file", fix="name a .yaml file, e.g. config/default.yaml")]
+        ) from None
     except OSError as err:
         raise ConfigError(source, [ConfigIssue("", f"the config file cannot be read: {err.strerror}")]) from None
     text = _decode(source, raw)
@@ -44,7 +60,10 @@ def read_yaml(path: Path) -> Source:
     if data is None:
         raise ConfigError(source, [ConfigIssue("", "the config file is empty", fix="start from config/default.yaml: copy it and edit it")])
     if not isinstance(data, dict):
-        raise ConfigError(source, [ConfigIssue("", "the config must be a YAML mapping of keys to values", value=data, fix="start from config/default.yaml")])
+        raise ConfigError(
+            source,
+            [ConfigIssue("", "the config must be a YAML mapping of keys to values", value=data, fix="start from config/default.yaml")],
+        )
     found = Source(data)
     duplicates: list[ConfigIssue] = []
     _walk(root, (), found, duplicates)
@@ -78,14 +97,31 @@ def _syntax_issue(err: yaml.YAMLError, text: str) -> ConfigIssue:
     problem = getattr(err, "problem", None) or str(err)
     source_line = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
     if "\t" in source_line or "'\\t'" in problem:
-        return ConfigIssue("", "a tab character indents or separates this line; YAML allows only spaces for indentation", line=line, fix="replace the tabs on that line with spaces (two per level, as in config/default.yaml)")
+        return ConfigIssue(
+            "",
+            "a tab character indents or separates this line; YAML allows only spaces for indentation",
+            line=line,
+            fix="replace the tabs on that line with spaces (two per level, as in config/default.yaml)",
+        )
     if "found duplicate anchor" in problem or "found undefined alias" in problem:
-        return ConfigIssue("", f"not valid YAML: {problem}", line=line, fix="give every &anchor a unique name and define it before its *alias")
+        return ConfigIssue(
+            "", f"not valid YAML: {problem}", line=line, fix="give every &anchor a unique name and define it before its *alias"
+        )
     if problem.startswith("mapping values are not allowed"):
-        return ConfigIssue("", "not valid YAML: a value holds ': ' (colon and space) or a key is indented under a value", line=line, fix="quote the value in double quotes, or line the key up with its siblings")
+        return ConfigIssue(
+            "",
+            "not valid YAML: a value holds ': ' (colon and space) or a key is indented under a value",
+            line=line,
+            fix="quote the value in double quotes, or line the key up with its siblings",
+        )
     context = getattr(err, "context", None)
     detail = f"{context}, {problem}" if context else problem
-    return ConfigIssue("", f"not valid YAML: {detail}", line=line, fix="fix the YAML at that line: indentation by spaces, 'key: value' pairs, quotes around values holding ': ' or '#'")
+    return ConfigIssue(
+        "",
+        f"not valid YAML: {detail}",
+        line=line,
+        fix="fix the YAML at that line: indentation by spaces, 'key: value' pairs, quotes around values holding ': ' or '#'",
+    )
 
 
 def _walk(node: yaml.Node, loc: Loc, found: Source, duplicates: list[ConfigIssue]) -> None:

@@ -46,7 +46,7 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         vllm="0.30.0",
         evidence=(
             "vllm 0.30.0 sdist docker/Dockerfile (commit ced6857af): final stage installs runai-model-streamer[s3,gcs,azure]>=0.15.7, "
-            "ENTRYPOINT [\"vllm\", \"serve\"], '# USER vllm' commented out; no EFA installer, libfabric or aws-ofi-nccl step",
+            'ENTRYPOINT ["vllm", "serve"], \'# USER vllm\' commented out; no EFA installer, libfabric or aws-ofi-nccl step',
             "vllm-0.30.0 wheel METADATA: no Requires-Dist on ray and no ray extra; ray appears only in requirements/tpu.txt and xpu.txt",
         ),
     ),

@@ -43,7 +43,9 @@ class InstanceFacts:
 
 def _family(gpu: str, memory: int, rows: dict[str, tuple[int, int, int, int, int, int]]) -> dict[str, InstanceFacts]:
     """rows: type -> (gpus, network cards, efa interfaces, local nvme GB, vcpus, memory GiB)."""
-    return {name: InstanceFacts(gpus, gpu, memory, cards, efa, nvme, cpus, host) for name, (gpus, cards, efa, nvme, cpus, host) in rows.items()}
+    return {
+        name: InstanceFacts(gpus, gpu, memory, cards, efa, nvme, cpus, host) for name, (gpus, cards, efa, nvme, cpus, host) in rows.items()
+    }
 
 
 INSTANCE_TYPES: dict[str, InstanceFacts] = {

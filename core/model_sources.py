@@ -1,8 +1,8 @@
 """Where a model server loads its weights from; blueprints take one of these as their `model` key.
 
-  s3:  streamed straight from S3 by vLLM's Run:ai streamer (the pod reads with the model-reader Pod Identity)
-  fsx: a directory on the FSx for Lustre volume claim
-  hf:  downloaded from the Hugging Face Hub at start-up
+s3:  streamed straight from S3 by vLLM's Run:ai streamer (the pod reads with the model-reader Pod Identity)
+fsx: a directory on the FSx for Lustre volume claim
+hf:  downloaded from the Hugging Face Hub at start-up
 """
 
 from __future__ import annotations

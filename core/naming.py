@@ -45,4 +45,3 @@ def bucket_name_problems(name: str) -> list[str]:
 def kit_bucket_name(kit_name: str, account: str, region: str) -> str:
     """The model bucket the kit creates: <name>-models-<account>-<region> (at most 59 characters)."""
     return f"{kit_name}-models-{account}-{region}"
-

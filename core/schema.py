@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,4 +27,8 @@ LabelValue = Annotated[str, Field(max_length=63)]
 ImageRef = Annotated[str, Field(pattern=r"^[\w.\-/:@]+$")]
 _OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 # The pattern is for editors (JSON Schema); the model itself parses with ipaddress, which also checks the host bits.
-Ipv4Cidr = Annotated[IPv4Network, Field(json_schema_extra={"pattern": rf"^{_OCTET}(\.{_OCTET}){{3}}/(3[0-2]|[12]?\d)$"}, examples=["10.0.0.0/16"])]
+# The retention periods CloudWatch Logs accepts.
+LogRetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+Ipv4Cidr = Annotated[
+    IPv4Network, Field(json_schema_extra={"pattern": rf"^{_OCTET}(\.{_OCTET}){{3}}/(3[0-2]|[12]?\d)$"}, examples=["10.0.0.0/16"])
+]

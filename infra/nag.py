@@ -58,7 +58,7 @@ def _flatten(value: Any) -> str:
 def acknowledge_policy_wildcards(scope: IConstruct, reason: str | Callable[[str], str]) -> None:
     """Acknowledge IAM5 for every wildcard resource or action in the IAM policies below scope, one finding each.
 
-    reason: one text, or a function from the finding's text to its reason. For policies a library
+    reason: one text, or a function from the finding (e.g. 'Resource::*') to its reason. For policies a library
     generates (CDK Pipelines), call it once they are complete."""
     stack = cdk.Stack.of(scope)
     for construct in scope.node.find_all():
@@ -69,8 +69,8 @@ def acknowledge_policy_wildcards(scope: IConstruct, reason: str | Callable[[str]
                     for value in _as_list(statement.get(key, [])):
                         text = _flatten(value)
                         if "*" in text:
-                            why = reason(text) if callable(reason) else reason
-                            acknowledge(construct, "IAM5", why, finding=f"{prefix}::{text}")
+                            finding = f"{prefix}::{text}"
+                            acknowledge(construct, "IAM5", reason(finding) if callable(reason) else reason, finding=finding)
 
 
 def _as_list(value: Any) -> list:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
@@ -35,6 +36,9 @@ class ControlPlaneProps:
     """IAM principals given cluster admin through access entries."""
     logging: tuple[str, ...] = tuple(_LOG_TYPES)
     """Control-plane log types sent to CloudWatch Logs."""
+    log_retention_days: int = 365
+    """Retention of the control-plane log group, which the kit creates before the cluster (EKS would otherwise
+    create it itself, kept forever and outside any stack)."""
 
 
 class ControlPlane(Construct):
@@ -64,7 +68,9 @@ class ControlPlane(Construct):
             bootstrap_cluster_creator_admin_permissions=True,
             kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=KubectlV35Layer(self, "KubectlLayer")),
         )
+        self._control_plane_logs(props)
         self._kubectl_in_node_subnets(network)
+        self._kubectl_without_private_ecr()
         for index, arn in enumerate(props.admin_principal_arns):
             self.cluster.grant_access(
                 f"Admin{index}",
@@ -72,6 +78,16 @@ class ControlPlane(Construct):
                 [eks.AccessPolicy.from_access_policy_name(CLUSTER_ADMIN_POLICY, access_scope_type=eks.AccessScopeType.CLUSTER)],
             )
         self._acknowledge(list(props.logging), public_cidrs)
+
+    def _control_plane_logs(self, props: ControlPlaneProps) -> None:
+        """EKS writes to /aws/eks/<name>/cluster. Created here first, the group has a retention and a fixed name, so
+        it is deleted with the stack (after the cluster, which depends on it): retained, it would make the next
+        deploy of this stack fail on a name that already exists."""
+        if not props.logging:
+            return
+        group = logs.CfnLogGroup(self, "ControlPlaneLogs", log_group_name=f"/aws/eks/{props.cluster_name}/cluster", retention_in_days=props.log_retention_days)
+        group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
+        self.cluster.node.default_child.node.add_dependency(group)
 
     def _kubectl_in_node_subnets(self, network: NetworkRefs) -> None:
         """aws-eks-v2 puts the kubectl provider in the cluster's own subnets whenever the endpoint is private, whatever
@@ -81,6 +97,15 @@ class ControlPlane(Construct):
         functions = [provider.node.find_child("Handler"), provider.node.find_child("Provider").node.find_child("framework-onEvent")]
         for function in functions:
             function.node.default_child.add_property_override("VpcConfig.SubnetIds", [subnet.subnet_id for subnet in network.node_subnets])
+
+    def _kubectl_without_private_ecr(self) -> None:
+        """aws-eks-v2 gives the kubectl handler AmazonEC2ContainerRegistryReadOnly for charts kept in private ECR. The kit's
+        charts come from public repositories (Karpenter's from ECR Public, which keeps its own conditional policy), so
+        the handler's role loses that policy: a compromised handler could otherwise read every image in the account."""
+        role = self.cluster.node.find_child("KubectlProvider").node.find_child("Handler").role.node.default_child
+        arns = cdk.Stack.of(self).resolve(role.managed_policy_arns)
+        kept = [arn for arn in arns if "AmazonEC2ContainerRegistryReadOnly" not in str(arn)]
+        role.managed_policy_arns = [arn if isinstance(arn, str) else cdk.Token.as_string(arn) for arn in kept]
 
     def _acknowledge(self, logging: list[str], public_cidrs: list[str]) -> None:
         nag.acknowledge_managed_policies(
@@ -93,7 +118,6 @@ class ControlPlane(Construct):
             {
                 "service-role/AWSLambdaBasicExecutionRole": "Created by aws-eks-v2's kubectl provider: write its own CloudWatch logs.",
                 "service-role/AWSLambdaVPCAccessExecutionRole": "The kubectl provider runs in the node subnets to reach the private API endpoint; it needs to manage its ENIs.",
-                "AmazonEC2ContainerRegistryReadOnly": "The kubectl provider pulls Helm charts stored in ECR as OCI artifacts.",
             },
         )
         handler = provider.node.find_child("Handler")

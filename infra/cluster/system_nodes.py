@@ -56,7 +56,10 @@ class SystemNodes(Construct):
             launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
                 metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
                     http_tokens="required",
-                    http_put_response_hop_limit=2,
+                    # 1: the metadata service answers the node itself and host-network agents, never a pod
+                    # behind its own network namespace, so no pod here can take the node role's credentials.
+                    # Pods get their own through Pod Identity; Karpenter is told its region (AWS_REGION).
+                    http_put_response_hop_limit=1,
                     http_endpoint="enabled",
                 ),
                 block_device_mappings=[

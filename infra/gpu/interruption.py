@@ -5,7 +5,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -37,13 +36,8 @@ class InterruptionQueue(Construct):
             "SQS3",
             "An interruption notice is useless minutes after it is sent (5-minute retention); a dead-letter queue would only hold stale events.",
         )
-        self.queue.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["sqs:SendMessage"],
-                principals=[iam.ServicePrincipal("events.amazonaws.com"), iam.ServicePrincipal("sqs.amazonaws.com")],
-                resources=[self.queue.queue_arn],
-            )
-        )
+        # No statement of our own: each rule's SqsQueue target grants events.amazonaws.com SendMessage with
+        # aws:SourceArn set to that rule, so no EventBridge rule elsewhere (another account's) can drain our nodes.
         for rule_id, source, detail_type in INTERRUPTION_EVENTS:
             events.Rule(
                 self,

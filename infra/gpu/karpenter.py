@@ -90,7 +90,9 @@ class Karpenter(Construct):
                     "interruptionQueue": self.interruption.queue.queue_name,
                     "featureGates": {"nodeRepair": props.node_repair, "reservedCapacity": True},
                 },
-                "controller": {"resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}},
+                # Karpenter asks the metadata service for its region when AWS_REGION is unset; system nodes'
+                # hop limit of 1 keeps pods away from it.
+                "controller": {"env": [{"name": "AWS_REGION", "value": cdk.Stack.of(self).region}], "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}},
             },
         )
         self.chart.node.add_dependency(association)

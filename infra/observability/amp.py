@@ -52,6 +52,14 @@ class ManagedPrometheusProps:
     """Retention, scrape interval, alert rules and their SNS topic, the workspace key (config.observability.Observability)."""
 
 
+def _per_deployment(prefix: str, scope: Construct) -> str:
+    """A name unique to this creation of the stack: the UUID CloudFormation puts at the end of the stack ID. The group
+    is retained on destroy and a re-deploy gets a fresh name, never one that already exists. Vended-logs names keep
+    the /aws/vendedlogs/ prefix that CloudWatch's delivery needs."""
+    stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Stack.of(scope).stack_id))
+    return f"{prefix}-{stack_uuid}"
+
+
 class ManagedPrometheus(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: ManagedPrometheusProps) -> None:
         super().__init__(scope, construct_id)
@@ -60,7 +68,7 @@ class ManagedPrometheus(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/vendedlogs/prometheus/{name}",
+            log_group_name=_per_deployment(f"/aws/vendedlogs/prometheus/{name}", self),
             retention=LOG_RETENTION,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )

@@ -73,7 +73,9 @@ def stack_values(cluster_name: str, settings: Observability) -> dict:
             },
             "additionalPodMonitors": pod_monitors(interval),
         },
-        "grafana": {"enabled": settings.in_cluster.grafana, **system},
+        # Empty: the Grafana chart then generates a random admin password into its Secret instead of the
+        # kube-prometheus-stack default that every reader of its values.yaml knows.
+        "grafana": {"enabled": settings.in_cluster.grafana, "adminPassword": "", **system},
     }
     if settings.loads_alerts:
         values["additionalPrometheusRulesMap"] = {"llm-kit": rule_groups(settings.thresholds)}

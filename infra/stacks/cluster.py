@@ -43,6 +43,7 @@ class ClusterStack(cdk.Stack):
                 public_access_cidrs=tuple(str(cidr) for cidr in settings.public_access_cidrs),
                 admin_principal_arns=tuple(settings.admin_principal_arns),
                 logging=tuple(settings.logging),
+                log_retention_days=settings.log_retention_days,
             ),
         )
         self.cluster = cluster = control_plane.cluster

@@ -50,6 +50,21 @@ CASES = [
         id="api-open-to-the-internet",
     ),
     pytest.param(
+        {"cluster": {"public_access_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}},
+        ["cluster.public_access_cidrs[0]", "cluster.public_access_cidrs[1]", "2,147,483,648 addresses", "at most a /16"],
+        id="api-open-to-the-internet-in-halves",
+    ),
+    pytest.param(
+        {"cluster": {"public_access_cidrs": ["52.0.0.0/15"]}},
+        ["cluster.public_access_cidrs[0]", "131,072 addresses", "got: '52.0.0.0/15'"],
+        id="api-open-to-a-wide-block",
+    ),
+    pytest.param(
+        {"cluster": {"public_access_cidrs": [f"{n}.0.0.0/16" for n in range(20, 37)]}},
+        ["cluster.public_access_cidrs (line", "1,114,112 addresses", "sixteen /16s"],
+        id="api-open-through-many-blocks",
+    ),
+    pytest.param(
         {"cluster": {"system_nodes": {"min_size": 3, "desired_size": 2}}},
         ["cluster.system_nodes", "min_size <= desired_size <= max_size"],
         id="node-sizes-out-of-order",

@@ -67,3 +67,34 @@ def test_deploy_waits_for_an_approval_and_the_key_rotates(pipeline):
 )
 def test_incomplete_pipeline_config_is_explained(tmp_path, overrides, expected):
     assert_rejected(tmp_path, overrides, expected)
+
+
+def test_pipeline_roles_are_scoped_and_every_wildcard_has_its_own_reason(pipeline):
+    templates, out = pipeline
+    template = templates["llm-kit-pipeline"]
+    projects = {name for name, body in resources(template, "AWS::CodeBuild::Project").items()}
+    for name, policy in resources(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "codebuild:StartBuild" in actions:
+                # Only the pipeline's own projects, never '*'.
+                targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                assert {ref["Fn::GetAtt"][0] for ref in targets} <= projects, name
+            if "cloudformation:DescribeStacks" in actions:
+                assert statement["Resource"] != "*"
+    report = json.loads((out / "validation-report.json").read_text())
+    acknowledged = [v for v in report["pluginReports"][0]["suppressedViolations"] if v["ruleName"].startswith("AwsSolutions-IAM5[")]
+    pipeline_only = [v for v in acknowledged if "/Deploy/" not in v["violatingConstructs"][0]["constructPath"]]
+    assert pipeline_only, "the pipeline's wildcards should be acknowledged one by one"
+    # Each acknowledgment names its exact finding; different kinds of wildcard carry different reasons.
+    reasons = {v["ruleName"]: v["reason"] for v in pipeline_only}
+    assert len(set(reasons.values())) >= 6
+    assert "codebuild:StartBuild" not in json.dumps(reasons)
+
+
+def test_an_unreviewed_pipeline_wildcard_fails_the_synth():
+    from infra.stacks.pipeline import wildcard_reason
+
+    assert "bootstrap-role" in wildcard_reason("Resource::arn:*:iam::111122223333:role/*")
+    with pytest.raises(ValueError, match="has not reviewed: Action::codebuild:\\*"):
+        wildcard_reason("Action::codebuild:*")

@@ -27,6 +27,8 @@ def test_in_cluster_installs_the_pinned_kube_prometheus_stack(in_cluster_cluster
     rules = values["additionalPrometheusRulesMap"]["llm-kit"]["groups"][0]["rules"]
     assert {rule["alert"] for rule in rules} >= {"GpuXidError", "NodeNotReady", "VllmQueueBacklog", "ReservedGpusIdle"}
     assert values["grafana"]["enabled"] is True
+    # Empty, so the Grafana chart generates the admin password instead of kube-prometheus-stack's well-known default.
+    assert values["grafana"]["adminPassword"] == ""
     dcgm = json.loads(helm_values(charts["dcgm-exporter"]["Properties"]["Values"]))
     assert dcgm["serviceMonitor"]["enabled"] is True and dcgm["serviceMonitor"]["honorLabels"] is True
 
