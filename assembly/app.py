@@ -77,4 +77,13 @@ def add_kit_stacks(
     if config.storage.owns_resources:
         storage = StorageStack(scope, f"{config.name}-storage", config=config, network=network, **stack_args("storage")).refs
     cluster = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, requirements=requirements, **stack_args("cluster")).cluster
-    WorkloadsStack(scope, f"{config.name}-workloads", config=config, cluster=cluster, storage=storage, workloads=workload_objects, **stack_args("workloads"))
+    WorkloadsStack(
+        scope,
+        f"{config.name}-workloads",
+        config=config,
+        cluster=cluster,
+        storage=storage,
+        workloads=workload_objects,
+        pod_security=requirements.pod_security,
+        **stack_args("workloads"),
+    )

@@ -86,7 +86,11 @@ class Kit:
 
     def requirements(self, config: PlatformConfig) -> Requirements:
         facts = self.platform(config)
-        return Requirements.union(self.by_name[w.blueprint].requirements(w, facts) for w in self.enabled(config))
+        parts = []
+        for workload in self.enabled(config):
+            blueprint = self.by_name[workload.blueprint]
+            parts += [blueprint.requirements(workload, facts), Requirements(pod_security=blueprint.pod_security)]
+        return Requirements.union(parts)
 
     def summary(self, workload) -> str:
         return self.by_name[workload.blueprint].summary(workload)

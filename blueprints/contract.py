@@ -17,8 +17,9 @@ from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
 from core.images import provided_by
 from core.instances import known
+from core.isolation import PodSecurityLevel, WorkloadTraffic
 from core.issues import ConfigIssue
-from core.model_sources import S3Source
+from core.model_sources import HfSource, S3Source
 from core.platform import Endpoint, Platform
 from core.requirements import Requirements
 
@@ -42,6 +43,9 @@ class Blueprint(ABC, Generic[P]):
     """The typed `workloads:` entry of this blueprint."""
     serves_openai: ClassVar[bool] = False
     """Whether its Service speaks the OpenAI API (what a benchmark or a gateway can call)."""
+    pod_security: ClassVar[PodSecurityLevel] = "restricted"
+    """The strictest Pod Security Standard its pods meet; the workloads namespace enforces the least strict level
+    among the enabled workloads."""
 
     @property
     def name(self) -> str:
@@ -58,6 +62,10 @@ class Blueprint(ABC, Generic[P]):
     def endpoint(self, workload: P, platform: Platform) -> Endpoint | None:
         """How other workloads reach this one; None when it serves nothing."""
         return None
+
+    def traffic(self, workload: P, platform: Platform) -> WorkloadTraffic:
+        """What its pods send and accept: the kit admits exactly this in the workload's NetworkPolicies."""
+        return WorkloadTraffic()
 
     @abstractmethod
     def render(self, scope: Construct, workload: P, platform: Platform) -> cdk8s.Chart:
@@ -164,6 +172,11 @@ class GpuBlueprint(Blueprint[G]):
             model_name=workload.public_model_name,
             model=workload.model,
         )
+
+    def traffic(self, workload: G, platform: Platform) -> WorkloadTraffic:
+        """Clients and the scraper on the serving port; HTTPS out only to fetch the model (Hub or S3)."""
+        port = getattr(workload, "port", self.port)
+        return WorkloadTraffic(serving_ports=(port,), metrics_ports=(port,), https_out=isinstance(workload.model, HfSource | S3Source))
 
     def summary(self, workload: G) -> str:
         return f"{self.name} on {workload.node_pool}, {workload.replicas} x {workload.gpus_per_pod()} GPUs"

@@ -6,15 +6,26 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from blueprints.common import objects
+from blueprints.common.network_policy import add_network_policies
 from blueprints.common.params import WorkloadParams
 from blueprints.contract import Blueprint
 from core.platform import Platform
 
 
 def render_objects(workloads: Iterable[WorkloadParams], platform: Platform, blueprints: Mapping[str, Blueprint]) -> dict[str, list[dict]]:
-    """{workload name: its Kubernetes objects} for the enabled workloads, in one fresh cdk8s app."""
+    """{workload name: its Kubernetes objects} for the enabled workloads, in one fresh cdk8s app: the blueprint's
+    chart, plus the NetworkPolicies of the traffic it declares when the platform enforces them."""
     app = objects.new_app()
-    return {w.name: blueprints[w.blueprint].render(app, w, platform).to_json() for w in workloads if w.enabled}
+    rendered = {}
+    for workload in workloads:
+        if not workload.enabled:
+            continue
+        blueprint = blueprints[workload.blueprint]
+        chart = blueprint.render(app, workload, platform)
+        if platform.network.enforced:
+            add_network_policies(chart, workload.name, blueprint.name, blueprint.traffic(workload, platform), platform.network)
+        rendered[workload.name] = chart.to_json()
+    return rendered
 
 
 def write_dist(rendered: dict[str, list[dict]], dist: Path) -> list[Path]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core.schema import InstanceType, Ipv4Cidr, LogRetentionDays, StrictModel
+from core.schema import InstanceType, Ipv4Cidr, KubernetesName, LogRetentionDays, StrictModel
 from core.versions import SUPPORTED_KUBERNETES_VERSIONS
 
 KubernetesVersion = Literal[SUPPORTED_KUBERNETES_VERSIONS]  # type: ignore[valid-type]
@@ -44,6 +44,15 @@ class SystemNodes(StrictModel):
     """Encrypted gp3 root volume size of each system node."""
 
 
+class NetworkPolicies(StrictModel):
+    enabled: bool = True
+    """The VPC CNI enforces Kubernetes NetworkPolicies, and the kit isolates the workloads namespace: default deny,
+    then only the traffic each workload needs. false leaves every pod reachable from every other."""
+    serving_from_namespaces: list[KubernetesName] = []
+    """Namespaces whose pods may call the model servers, besides the workloads namespace itself (an ingress
+    controller's or a gateway's, say)."""
+
+
 class Cluster(StrictModel):
     kubernetes_version: KubernetesVersion = "1.35"
     """EKS Kubernetes version."""
@@ -53,6 +62,8 @@ class Cluster(StrictModel):
     """IAM roles or users granted cluster admin through EKS access entries."""
     logging: list[LogType] = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     """Control-plane log types sent to CloudWatch Logs."""
+    network_policies: NetworkPolicies = NetworkPolicies()
+    """Network isolation of the workloads (docs/security.md)."""
     log_retention_days: LogRetentionDays = 365
     """How long CloudWatch keeps the control-plane logs (the audit trail of every API call). The log group belongs to
     the cluster stack and goes with it: export the logs elsewhere if they must outlive the cluster."""

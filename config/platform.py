@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
 from core.capacity import GpuCapacity, NodeTaint
 from core.instances import known
 from core.naming import kit_bucket_name
+from core.isolation import NetworkFacts, cidr_peer, namespace_peer
 from core.platform import ACCOUNT_PLACEHOLDER, Platform, StorageFacts
 from config.model import PlatformConfig
 from config.node_pools import CapacityBlockNodeGroup, NodePool
+from config.subnet_plan import LayoutError, plan_subnets
+
+# Namespaces whose pods scrape the workloads' metrics, by metrics backend (the AMP scraper is outside the cluster).
+SCRAPER_NAMESPACES = {"in-cluster": "monitoring", "cloudwatch": "amazon-cloudwatch"}
 
 
 def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
@@ -75,4 +82,45 @@ def platform(config: PlatformConfig) -> Platform:
             models_prefix=storage.models_prefix,
             fsx_enabled=storage.fsx.enabled,
         ),
+        network=network_facts(config),
+    )
+
+
+def kubernetes_service_ip(vpc_cidr: IPv4Network) -> str:
+    """The `kubernetes` Service's address. EKS picks the Service CIDR when the cluster names none: 172.20.0.0/16 for a
+    VPC inside 10.0.0.0/8, else 10.100.0.0/16; the API Service takes its first address."""
+    service_cidr = IPv4Network("172.20.0.0/16") if vpc_cidr.subnet_of(IPv4Network("10.0.0.0/8")) else IPv4Network("10.100.0.0/16")
+    return f"{service_cidr.network_address + 1}/32"
+
+
+def control_plane_cidrs(config: PlatformConfig) -> list[str]:
+    """Where the EKS endpoint's interfaces (and the AMP scraper's) live: the kit's /28 control-plane subnets, or, in an
+    existing VPC whose subnet ranges the config does not hold, the whole VPC."""
+    network = config.network
+    if network.existing_vpc is not None:
+        return [str(network.existing_vpc.cidr)]
+    try:
+        plans = plan_subnets(network.vpc_cidr, network.node_subnet_prefix)
+    except LayoutError:
+        return [str(network.vpc_cidr)]  # the config checks report the layout; nothing is synthesized
+    return [str(plan.cidr) for plan in plans if plan.role == "control_plane"]
+
+
+def network_facts(config: PlatformConfig) -> NetworkFacts:
+    policies = config.cluster.network_policies
+    vpc_cidr = config.network.existing_vpc.cidr if config.network.existing_vpc else config.network.vpc_cidr
+    planes = control_plane_cidrs(config)
+    backend = config.observability.metrics
+    if backend == "amp":
+        scrapers = tuple(cidr_peer(cidr) for cidr in planes)
+    elif backend in SCRAPER_NAMESPACES:
+        scrapers = (namespace_peer(SCRAPER_NAMESPACES[backend]),)
+    else:
+        scrapers = ()
+    return NetworkFacts(
+        enforced=policies.enabled,
+        serving_from_namespaces=tuple(policies.serving_from_namespaces),
+        metrics_from=scrapers,
+        api_server=(kubernetes_service_ip(vpc_cidr), *planes),
+        vpc_cidr=str(vpc_cidr),
     )

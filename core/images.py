@@ -28,6 +28,11 @@ class ImageFacts:
     entrypoint: tuple[str, ...]
     user: str
     """The user the image runs as, and the non-root user it offers, if any."""
+    run_as: int
+    """The UID the kit runs it as: the image's own non-root user (the workloads namespace admits no root)."""
+    home: str | None
+    """A HOME the kit mounts writable (an emptyDir) for caches, where the image's own is missing or root's; None:
+    the image's HOME already belongs to run_as."""
     vllm: str | None
     """The vLLM version inside, where there is one."""
     evidence: tuple[str, ...]
@@ -43,6 +48,8 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         provides=frozenset({"runai-model-streamer"}),
         entrypoint=("vllm", "serve"),
         user="root (uid 0); the image also has user vllm, uid 2000, gid 0, HOME /home/vllm",
+        run_as=2000,
+        home="/home/vllm",
         vllm="0.30.0",
         evidence=(
             "vllm 0.30.0 sdist docker/Dockerfile (commit ced6857af): final stage installs runai-model-streamer[s3,gcs,azure]>=0.15.7, "
@@ -55,6 +62,8 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         provides=frozenset(),
         entrypoint=("/opt/nvidia/nvidia_entrypoint.sh",),
         user="root (no USER in the generated Dockerfile); user triton-server, uid 1000, exists",
+        run_as=1000,
+        home="/home/triton-server",
         vllm="0.27.1+nv26.8",
         evidence=(
             "triton-inference-server/server r26.08 docs/introduction/compatibility.md: 26.08-vllm-python-py3 carries vLLM 0.27.1+b1082979.nv26.8",
@@ -69,6 +78,8 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         # `command`; the EFA variant's libraries are on the path through ENV and ld.so.conf, not the entrypoint.
         entrypoint=(),
         user="dynamo (uid 1000, gid 0), HOME /home/dynamo",
+        run_as=1000,
+        home=None,
         vllm="0.26.0",
         evidence=(
             "ai-dynamo/dynamo release data for v1.4.2: vllm-runtime carries vLLM 0.26.0; the ai-dynamo 1.4.2 wheel's vllm extra pins vllm==0.26.0",
@@ -81,6 +92,8 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         provides=frozenset({"runai-model-streamer", "efa-libfabric", "aws-ofi-nccl"}),
         entrypoint=(),
         user="dynamo (uid 1000, gid 0), HOME /home/dynamo",
+        run_as=1000,
+        home=None,
         vllm="0.26.0",
         evidence=(
             "ai-dynamo/dynamo container/templates/aws.Dockerfile: the -efa variant runs the AWS EFA installer (v1.50 for 1.4.2) with "
@@ -92,6 +105,8 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         provides=frozenset(),
         entrypoint=(),
         user="dynamo (uid 1000, gid 0)",
+        run_as=1000,
+        home=None,
         vllm=None,
         evidence=("ai-dynamo/dynamo release data for v1.4.2 lists nvcr.io/nvidia/ai-dynamo/dynamo-frontend:1.4.2",),
     ),
@@ -100,6 +115,9 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         provides=frozenset(),
         entrypoint=(),
         user="root (python:3.12.11-alpine3.22, no USER); no ENTRYPOINT, CMD python inference_perf/main.py",
+        # nobody: the runner needs no account of its own; HOME and every cache point into its emptyDir.
+        run_as=65534,
+        home=None,
         vllm=None,
         evidence=("kubernetes-sigs/inference-perf v0.6.1 Dockerfile and pdm.lock: boto3 1.43.38 in the runtime venv",),
     ),

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.capacity import GpuCapacity
+from core.isolation import NetworkFacts
 from core.model_sources import ModelSource
 
 ACCOUNT_PLACEHOLDER = "{account}"
@@ -58,6 +59,7 @@ class Platform:
     """storage.workloads_namespace: every workload, the model claims and the model-reader service account live here."""
     capacities: Mapping[str, GpuCapacity]
     storage: StorageFacts
+    network: NetworkFacts = NetworkFacts()
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     openai_blueprints: tuple[str, ...] = ()
     """Every registered blueprint whose Service speaks the OpenAI API, for messages that say what would do."""

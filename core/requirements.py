@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.isolation import PodSecurityLevel, least_strict
 from core.versions import HelmPin
 
 
@@ -22,6 +23,8 @@ class ControllerChart:
     values: Mapping[str, Any] = field(default_factory=dict)
     crds: tuple[str, ...] = ()
     """The custom resources (plural.group) the chart brings, which the workloads' objects use."""
+    pod_security: PodSecurityLevel = "baseline"
+    """The strictest Pod Security Standard the chart's pods meet; its namespace enforces it."""
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,18 @@ class S3Access:
 class Requirements:
     controllers: tuple[ControllerChart, ...] = ()
     s3_access: tuple[S3Access, ...] = ()
+    pod_security: PodSecurityLevel = "restricted"
+    """The level the workloads namespace enforces: the least strict any enabled workload needs."""
 
     @staticmethod
     def union(parts: Iterable[Requirements]) -> Requirements:
-        """Every controller once (by name, first wins), every access in order."""
+        """Every controller once (by name, first wins), every access in order, the least strict pod security."""
         controllers: dict[str, ControllerChart] = {}
         access: list[S3Access] = []
+        levels: list[PodSecurityLevel] = []
         for part in parts:
             for controller in part.controllers:
                 controllers.setdefault(controller.name, controller)
             access += part.s3_access
-        return Requirements(controllers=tuple(controllers[name] for name in sorted(controllers)), s3_access=tuple(access))
+            levels.append(part.pod_security)
+        return Requirements(controllers=tuple(controllers[name] for name in sorted(controllers)), s3_access=tuple(access), pod_security=least_strict(levels))

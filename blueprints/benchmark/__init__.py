@@ -8,6 +8,7 @@ from blueprints.benchmark.chart import benchmark_chart
 from blueprints.benchmark.params import DATASETS_PREFIX, RESULTS_PREFIX, BenchmarkWorkload
 from blueprints.benchmark.target import resolve_target
 from blueprints.contract import Blueprint
+from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
 from core.platform import Platform
 from core.requirements import Requirements, S3Access
@@ -73,6 +74,11 @@ class Benchmark(Blueprint[BenchmarkWorkload]):
             },
         )
         return Requirements(s3_access=(access,))
+
+    def traffic(self, workload: BenchmarkWorkload, platform: Platform) -> WorkloadTraffic:
+        """Requests to its target only; HTTPS out for the datasets, the tokenizer and the reports in S3."""
+        target = resolve_target(platform, workload)
+        return WorkloadTraffic(https_out=True, calls=((target.workload, target.port),))
 
     def render(self, scope: Construct, workload: BenchmarkWorkload, platform: Platform) -> cdk8s.Chart:
         return benchmark_chart(scope, workload, resolve_target(platform, workload))

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from core.model_sources import FsxSource, HfSource, S3Source
 
 MODEL_MOUNT = "/models"
-HF_CACHE = "/root/.cache/huggingface"
 
 
 @dataclass
@@ -22,7 +21,8 @@ class ModelMount:
     revision: str | None = None
 
 
-def model_mount(source: S3Source | FsxSource | HfSource) -> ModelMount:
+def model_mount(source: S3Source | FsxSource | HfSource, hf_home: str) -> ModelMount:
+    """hf_home: where a Hub download is cached, a path the server's user can write (blueprints/common/identity.py)."""
     if isinstance(source, S3Source):
         # Streamed straight into GPU memory by the Run:ai streamer; credentials come from Pod Identity.
         return ModelMount(location=source.uri, streamed_from_s3=True, streamer_concurrency=source.streamer_concurrency)
@@ -34,13 +34,13 @@ def model_mount(source: S3Source | FsxSource | HfSource) -> ModelMount:
         )
     # huggingface_hub 1.x (vLLM 0.30 needs >= 1.31) downloads through Xet and ignores HF_HUB_ENABLE_HF_TRANSFER;
     # this is its switch for parallel, high-throughput downloads.
-    env = [{"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"}]
+    env = [{"name": "HF_HOME", "value": hf_home}, {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"}]
     if source.token_secret_name:
         env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": source.token_secret_name, "key": "HF_TOKEN"}}})
     return ModelMount(
         location=source.repo_id,
         volumes=[{"name": "hf-cache", "emptyDir": {}}],
-        mounts=[{"name": "hf-cache", "mountPath": HF_CACHE}],
+        mounts=[{"name": "hf-cache", "mountPath": hf_home}],
         env=env,
         revision=source.revision,
     )

@@ -37,6 +37,9 @@ class GpuWorkloadParams(WorkloadParams):
     image_provides: list[Capability] | None = None
     """With a custom image only: what it carries that the kit relies on (aws-ofi-nccl for NCCL over EFA, efa-libfabric
     for NIXL over EFA, runai-model-streamer for s3 models, ray). Nothing else is assumed of a custom image."""
+    run_as_user: Annotated[int | None, Field(ge=1)] = None
+    """The non-root UID the server runs as (default: the pinned image's own user, core/images.py). Set it for a custom
+    image whose user differs; root is never used."""
     replicas: Annotated[int, Field(ge=0, le=100)] = 1
     """Model copies serving the workload, each one pod (a group of pods for vllm-multinode)."""
     efa: bool | None = None

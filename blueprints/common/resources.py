@@ -63,9 +63,3 @@ def shm(size_gib: int) -> tuple[dict, dict]:
     )
 
 
-def security_context(*, efa: bool) -> dict:
-    """No privilege escalation, runtime-default seccomp; EFA needs IPC_LOCK to pin its memory regions."""
-    capabilities: dict = {"drop": ["ALL"]}
-    if efa:
-        capabilities["add"] = ["IPC_LOCK"]
-    return {"allowPrivilegeEscalation": False, "capabilities": capabilities, "seccompProfile": {"type": "RuntimeDefault"}}

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
 from blueprints.dynamo.chart import dynamo_chart
-from blueprints.dynamo.components import FRONTEND_PORT
+from blueprints.dynamo.components import FRONTEND_PORT, GRAPH_LABEL, WORKER_SYSTEM_PORT
 from blueprints.dynamo.params import AGGREGATED_ONLY, DISAGGREGATED_ONLY, DynamoWorkload
+from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
 from core.model_sources import S3Source
 from core.labels import SYSTEM_POOL_LABEL
@@ -50,6 +51,9 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
     serves_openai = True
     port = FRONTEND_PORT
     image_key = "dynamo-vllm"
+    # The operator builds the pods and may add containers of its own (multi-node start-up, for one) whose security
+    # context the kit does not set; baseline admits them and still refuses host access and privilege.
+    pod_security = "baseline"
 
     def transport(self, workload: DynamoWorkload) -> Transport | None:
         # Disaggregated: NIXL moves each prompt's KV cache from a prefill worker to a decode worker, across nodes.
@@ -100,6 +104,18 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
 
     def requirements(self, workload: DynamoWorkload, platform: Platform) -> Requirements:
         return Requirements(controllers=(PLATFORM_CONTROLLER,))
+
+    def traffic(self, workload: DynamoWorkload, platform: Platform) -> WorkloadTraffic:
+        """The frontend serves; its pods and the workers of the same graph talk on any port (request plane, KV
+        events, NIXL); every component registers through the Kubernetes API (discovery)."""
+        base = super().traffic(workload, platform)
+        return WorkloadTraffic(
+            serving_ports=(FRONTEND_PORT,),
+            metrics_ports=(FRONTEND_PORT, WORKER_SYSTEM_PORT),
+            https_out=base.https_out,
+            api_server=True,
+            groups=({GRAPH_LABEL: workload.name},),
+        )
 
     def chart(self, scope: Construct, workload: DynamoWorkload, placement: Placement) -> cdk8s.Chart:
         return dynamo_chart(scope, workload, placement)

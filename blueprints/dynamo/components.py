@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 
 from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common.identity import ServerIdentity, server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.vllm_args import engine_args
 from blueprints.common.placement import Placement
 from blueprints.dynamo.params import DynamoWorkload
 from core.labels import ZONE_ID_LABEL
-from core.model_sources import HfSource
 from core.versions import IMAGES
 
 BLUEPRINT = "dynamo"
 FRONTEND_PORT = 8000
 # The operator gives every worker a "system" port serving /live, /health (its generate endpoint) and /metrics.
 WORKER_SYSTEM_PORT = 9090
-# The runtime images run as an unprivileged user that cannot reach /root, where the shared helper mounts the Hub cache.
-HF_HOME = "/cache/huggingface"
+# The operator labels every pod of a graph with the graph's name.
+GRAPH_LABEL = "nvidia.com/dynamo-graph-deployment-name"
 
 NIXL_CONNECTOR = "NixlConnector"
 # Without EFA, NIXL's default (UCX) carries the KV cache over TCP. On EFA it must be told to use libfabric:
@@ -47,7 +47,7 @@ def frontend(workload: DynamoWorkload, placement: Placement) -> dict:
         "command": ["python3", "-m", "dynamo.frontend"],
         "args": args,
         "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
-        "securityContext": resources.security_context(efa=False),
+        "securityContext": server_identity("dynamo-frontend").security_context(),
         # Probes: the operator's frontend defaults (/live and /health on this port) fit a process that starts in seconds.
     }
     return {
@@ -61,12 +61,12 @@ def frontend(workload: DynamoWorkload, placement: Placement) -> dict:
     }
 
 
-def worker_model(workload: DynamoWorkload) -> ModelMount:
-    model = model_mount(workload.model)
-    if isinstance(workload.model, HfSource):
-        model.mounts = [{**mount, "mountPath": HF_HOME} if mount["name"] == "hf-cache" else mount for mount in model.mounts]
-        model.env = [*model.env, {"name": "HF_HOME", "value": HF_HOME}]
-    return model
+def worker_identity(workload: DynamoWorkload, efa: bool) -> ServerIdentity:
+    return server_identity("dynamo-vllm-efa" if efa else "dynamo-vllm", workload.run_as_user)
+
+
+def worker_model(workload: DynamoWorkload, identity: ServerIdentity) -> ModelMount:
+    return model_mount(workload.model, identity.hf_home)
 
 
 def worker_args(workload: DynamoWorkload, role: str, tensor_parallel: int, model: ModelMount, efa: bool) -> list[str]:
@@ -82,7 +82,8 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
     """A `python3 -m dynamo.vllm` component: prefill, decode, or (aggregated) both."""
     tensor_parallel = workload.role_tensor_parallel()[role]
     efa = placement.efa
-    model = worker_model(workload)
+    identity = worker_identity(workload, efa)
+    model = worker_model(workload, identity)
     container = {
         "name": "main",
         "image": workload.image or IMAGES["dynamo-vllm-efa" if efa else "dynamo-vllm"],
@@ -90,7 +91,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         "args": worker_args(workload, role, tensor_parallel, model, efa),
         "env": [*model.env, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
-        "securityContext": resources.security_context(efa=efa),
+        "securityContext": identity.security_context(),
         # Set here rather than left to the operator so the startup window follows startup_timeout_minutes.
         **probes.http_probes(port=WORKER_SYSTEM_PORT, ready_path="/health", live_path="/live", startup_minutes=workload.startup_timeout_minutes),
     }

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from blueprints.common.placement import Placement
 from blueprints.contract import GpuBlueprint
-from blueprints.triton.chart import triton_chart
+from blueprints.triton.chart import PORTS, triton_chart
 from blueprints.triton.params import MODEL_NAME, TritonWorkload
 from blueprints.triton.repository import KIT_ENGINE_KEYS
+from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
 from core.platform import Platform
 
@@ -44,6 +45,11 @@ class Triton(GpuBlueprint[TritonWorkload]):
                 )
             )
         return issues
+
+    def traffic(self, workload: TritonWorkload, platform: Platform) -> WorkloadTraffic:
+        """HTTP and gRPC for clients, a separate metrics port for the scraper."""
+        base = super().traffic(workload, platform)
+        return WorkloadTraffic(serving_ports=(PORTS["http"], PORTS["grpc"]), metrics_ports=(PORTS["metrics"],), https_out=base.https_out)
 
     def chart(self, scope: Construct, workload: TritonWorkload, placement: Placement) -> cdk8s.Chart:
         return triton_chart(scope, workload, placement)

@@ -7,6 +7,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common.identity import ServerIdentity, server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.triton.params import TritonWorkload
@@ -37,7 +38,7 @@ def server_command(model_name: str) -> list[str]:
     ]
 
 
-def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount, repository_volume: dict) -> dict:
+def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount, repository_volume: dict, identity: ServerIdentity) -> dict:
     shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
     efa = placement.efa
     container = {
@@ -46,10 +47,10 @@ def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount
         # `args` only: NGC's entrypoint sets the environment up (EFA and NCCL plugin detection included), then runs them.
         "args": server_command(workload.repository_model_name),
         "ports": [{"name": port_name, "containerPort": port} for port_name, port in PORTS.items()],
-        "env": [*model.env, *resources.efa_env(placement)],
+        "env": [*identity.env(), *model.env, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
-        "volumeMounts": [{"name": repository_volume["name"], "mountPath": REPOSITORY, "readOnly": True}, shm_mount, *model.mounts],
-        "securityContext": resources.security_context(efa=efa),
+        "volumeMounts": [{"name": repository_volume["name"], "mountPath": REPOSITORY, "readOnly": True}, shm_mount, *identity.mounts(), *model.mounts],
+        "securityContext": identity.security_context(),
         "lifecycle": probes.graceful_stop(),
         **probes.http_probes(
             port="http", ready_path="/v2/health/ready", live_path="/v2/health/live", startup_minutes=workload.startup_timeout_minutes
@@ -59,7 +60,7 @@ def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount
         "serviceAccountName": placement.model_reader_service_account,
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
-        "volumes": [repository_volume, shm_volume, *model.volumes],
+        "volumes": [repository_volume, shm_volume, *identity.volumes(), *model.volumes],
         **scheduling.gpu_scheduling(placement, objects.selector_labels(workload.name)),
     }
 
@@ -68,7 +69,8 @@ def triton_chart(scope: Construct, workload: TritonWorkload, placement: Placemen
     chart = objects.new_chart(scope, workload.name, placement.namespace)
     name = workload.name
     selector = objects.selector_labels(name)
-    model = model_mount(workload.model)
+    identity = server_identity("triton", workload.run_as_user)
+    model = model_mount(workload.model, identity.hf_home)
     files = repository_files(workload, model)
     config_map = f"{name}-model-repository"
     data = {key: content for key, (_, content) in files.items()}
@@ -92,7 +94,7 @@ def triton_chart(scope: Construct, workload: TritonWorkload, placement: Placemen
         name,
         BLUEPRINT,
         replicas=workload.replicas,
-        pod=server_pod(workload, placement, model, repository_volume),
+        pod=server_pod(workload, placement, model, repository_volume, identity),
         pod_annotations={**objects.scrape_annotations(PORTS["metrics"]), REPOSITORY_HASH_ANNOTATION: digest},
     )
     ports = [{"name": port_name, "port": port, "targetPort": port_name} for port_name, port in PORTS.items()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
@@ -20,7 +21,8 @@ BLUEPRINT = "vllm"
 
 def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict, list[dict]]:
     """The `vllm serve` container and the volumes it needs."""
-    model = model_mount(workload.model)
+    identity = server_identity("vllm", workload.run_as_user)
+    model = model_mount(workload.model, identity.hf_home)
     shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
     efa = placement.efa
     container = {
@@ -29,14 +31,14 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
         # `args` only: the image's entrypoint is `vllm serve`.
         "args": [model.location, "--port", str(workload.port), *engine_args(workload, model, workload.public_model_name)],
         "ports": [{"name": "http", "containerPort": workload.port}],
-        "env": [*model.env, *resources.efa_env(placement)],
+        "env": [*identity.env(), *model.env, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
-        "volumeMounts": [shm_mount, *model.mounts],
-        "securityContext": resources.security_context(efa=efa),
+        "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts],
+        "securityContext": identity.security_context(),
         "lifecycle": probes.graceful_stop(),
         **probes.http_probes(port="http", ready_path="/health", startup_minutes=workload.startup_timeout_minutes),
     }
-    return container, [shm_volume, *model.volumes]
+    return container, [shm_volume, *identity.volumes(), *model.volumes]
 
 
 def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -> cdk8s.Chart:

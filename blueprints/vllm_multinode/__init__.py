@@ -3,12 +3,14 @@ node, pipeline parallel across nodes). The cluster stack installs the LeaderWork
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
-from blueprints.vllm_multinode.chart import vllm_multinode_chart
+from blueprints.vllm_multinode.chart import GROUP_INDEX_LABEL, LWS_NAME_LABEL, vllm_multinode_chart
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
+from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
 from core.labels import SYSTEM_POOL_LABEL
 from core.platform import Platform
@@ -63,6 +65,12 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
 
     def requirements(self, workload: VllmMultinodeWorkload, platform: Platform) -> Requirements:
         return Requirements(controllers=(LWS_CONTROLLER,))
+
+    def traffic(self, workload: VllmMultinodeWorkload, platform: Platform) -> WorkloadTraffic:
+        """The leader serves; within one group (leader and workers) every port is open, for torch.distributed's
+        store and NCCL's sockets. Two groups never talk to each other."""
+        groups = tuple({LWS_NAME_LABEL: workload.name, GROUP_INDEX_LABEL: str(index)} for index in range(workload.replicas))
+        return replace(super().traffic(workload, platform), groups=groups)
 
     def chart(self, scope: Construct, workload: VllmMultinodeWorkload, placement: Placement) -> cdk8s.Chart:
         return vllm_multinode_chart(scope, workload, placement)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common.identity import ServerIdentity, server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 BLUEPRINT = "vllm-multinode"
 LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"
 LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
+GROUP_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/group-index"
 WORKER_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
 # vLLM's --master-port default (vllm/config/parallel.py, 0.30.0); named here because the leader must expose it.
 MASTER_PORT = 29501
@@ -58,7 +60,7 @@ def serve_args(workload: VllmMultinodeWorkload, model: ModelMount, *, leader: bo
     return args if leader else [*args, "--headless"]
 
 
-def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: ModelMount, container: dict) -> dict:
+def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: ModelMount, container: dict, identity: ServerIdentity) -> dict:
     """Leader and workers alike: the same instance type, the whole node's GPUs and EFA, the model source."""
     shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
     # Engine processes on every node listen on ports they pick at start, on this address: the pod's own.
@@ -66,16 +68,16 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
     container = {
         **container,
         "image": workload.image or IMAGES["vllm"],
-        "env": [host_ip, *model.env, *resources.efa_env(placement)],
+        "env": [host_ip, *identity.env(), *model.env, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=placement.efa),
-        "volumeMounts": [shm_mount, *model.mounts],
-        "securityContext": resources.security_context(efa=placement.efa),
+        "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts],
+        "securityContext": identity.security_context(),
     }
     return {
         "serviceAccountName": placement.model_reader_service_account,
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
-        "volumes": [shm_volume, *model.volumes],
+        "volumes": [shm_volume, *identity.volumes(), *model.volumes],
         "nodeSelector": scheduling.node_selector(placement),
         "tolerations": [scheduling.GPU_TOLERATION],
         # One pod per node, whatever its group. LWS's exclusive-topology annotation is not the tool here: it puts a
@@ -93,7 +95,8 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
 def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, placement: Placement) -> cdk8s.Chart:
     chart = objects.new_chart(scope, workload.name, placement.namespace)
     name = workload.name
-    model = model_mount(workload.model)
+    identity = server_identity("vllm", workload.run_as_user)
+    model = model_mount(workload.model, identity.hf_home)
     # `args` only: the image's entrypoint is `vllm serve`.
     leader = {
         "name": "leader",
@@ -127,11 +130,11 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
                             "labels": objects.labels(name, BLUEPRINT, "leader"),
                             "annotations": objects.scrape_annotations(workload.port),
                         },
-                        "spec": pod_spec(workload, placement, model, leader),
+                        "spec": pod_spec(workload, placement, model, leader, identity),
                     },
                     "workerTemplate": {
                         "metadata": {"labels": objects.labels(name, BLUEPRINT, "worker")},
-                        "spec": pod_spec(workload, placement, model, worker),
+                        "spec": pod_spec(workload, placement, model, worker, identity),
                     },
                 },
             }

@@ -39,6 +39,8 @@ class ManagedAddonsProps:
     cluster: eks.Cluster
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     """Pinned add-on versions by add-on name; others get EKS's default for the Kubernetes version."""
+    network_policies: bool = True
+    """The VPC CNI's node agent enforces Kubernetes NetworkPolicies (without it they are stored and ignored)."""
 
 
 class ManagedAddons(Construct):
@@ -54,11 +56,19 @@ class ManagedAddons(Construct):
                 cluster=cluster,
                 addon_name=name,
                 addon_version=versions.get(name),
+                configuration_values=self._configuration(name, props),
                 preserve_on_delete=False,
             )
             if name in _POD_IDENTITY:
                 self._attach_role(name, addon)
             self.addons[name] = addon
+
+    @staticmethod
+    def _configuration(name: str, props: ManagedAddonsProps) -> dict | None:
+        if name == "vpc-cni" and props.network_policies:
+            # The add-on's schema takes the switch as a string.
+            return {"enableNetworkPolicy": "true"}
+        return None
 
     def _attach_role(self, name: str, addon: eks.Addon) -> None:
         service_account, policy, reason = _POD_IDENTITY[name]

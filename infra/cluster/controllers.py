@@ -31,6 +31,7 @@ class Controllers(Construct):
                 pin=spec.pin,
                 release=spec.release,
                 namespace=spec.namespace,
+                pod_security=spec.pod_security,
                 wait=True,
                 values=_plain(spec.values),
             )

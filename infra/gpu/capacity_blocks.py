@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -13,6 +14,7 @@ from config.node_pools import CapacityBlockNodeGroup
 from config.platform import node_group_capacity
 from core.instances import facts
 from infra.gpu import efa
+from infra.gpu.user_data import al2023_node_config
 from infra.network.refs import NetworkRefs
 
 ROOT_VOLUME_GIB = 200
@@ -24,7 +26,11 @@ def capacity_block_launch_data(group: CapacityBlockNodeGroup, security_group_ids
     the cluster and EFA security groups: a launch template that names groups replaces EKS's defaults."""
     instance = facts(group.instance_type)
     interfaces = efa.launch_template_interfaces(instance, security_group_ids) if group.efa else None
+    # AL2023 gives containers the kernel's default locked-memory limit, too little for EFA; EKS merges this
+    # NodeConfig with its own. Bottlerocket raises the limit itself on EFA hosts.
+    user_data = cdk.Fn.base64(al2023_node_config(None, efa=True)) if group.efa and group.ami_type.startswith("AL2023") else None
     return ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+        user_data=user_data,
         instance_market_options=ec2.CfnLaunchTemplate.InstanceMarketOptionsProperty(market_type="capacity-block"),
         capacity_reservation_specification=ec2.CfnLaunchTemplate.CapacityReservationSpecificationProperty(
             capacity_reservation_target=ec2.CfnLaunchTemplate.CapacityReservationTargetProperty(capacity_reservation_id=group.reservation_id)

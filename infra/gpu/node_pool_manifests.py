@@ -93,7 +93,7 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
         "blockDeviceMappings": _block_devices(pool),
         "tags": {POOL_LABEL: pool.name},
     }
-    spec["userData"] = bottlerocket_settings(pool.image_pull) if family == "bottlerocket" else al2023_node_config(pool.image_pull)
+    spec["userData"] = bottlerocket_settings(pool.image_pull) if family == "bottlerocket" else al2023_node_config(pool.image_pull, efa=pool.efa)
     # RAID0: Karpenter stripes the NVMe disks and binds the runtime's directories to them (containerd, kubelet,
     # pod logs and, on Bottlerocket 1.46+, SOCI's store), and counts them as the node's ephemeral storage.
     # Not under a pre-pulled image snapshot: the bind would hide the snapshot's images on the data volume.

@@ -29,5 +29,6 @@ def bottlerocket_settings(pull: ImagePull) -> str:
     return _environment().get_template("bottlerocket.toml.j2").render(pull=pull)
 
 
-def al2023_node_config(pull: ImagePull) -> str:
-    return _environment().get_template("al2023.mime.j2").render(pull=pull, boundary=MIME_BOUNDARY)
+def al2023_node_config(pull: ImagePull | None, *, efa: bool) -> str:
+    """pull None: leave image pulls to the AMI's defaults (managed node groups)."""
+    return _environment().get_template("al2023.mime.j2").render(pull=pull, efa=efa, boundary=MIME_BOUNDARY)

@@ -114,4 +114,6 @@ class ManagedPrometheus(Construct):
 
 
 def scraper_subnet_ids(network: NetworkRefs) -> list[str]:
-    return [subnet.subnet_id for subnet in [*network.node_subnets, *network.control_plane_subnets[1:]]]
+    """The control-plane subnets (two zones, as the scraper requires): no pod lives there, so the workloads'
+    NetworkPolicies can admit the scraper by these ranges without admitting any pod."""
+    return [subnet.subnet_id for subnet in network.control_plane_subnets]

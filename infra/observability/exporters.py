@@ -84,4 +84,5 @@ class Exporters(Construct):
             chart.node.add_dependency(props.after)
 
     def _chart(self, cluster: eks.Cluster, name: str, pin, values: dict) -> eks.HelmChart:
-        return install_chart(cluster, name, chart=name, pin=pin, namespace=NAMESPACE, values=values)
+        # Privileged: the DCGM exporter reads the kubelet's pod-resources socket from the host and profiles the GPUs.
+        return install_chart(cluster, name, chart=name, pin=pin, namespace=NAMESPACE, values=values, pod_security="privileged")

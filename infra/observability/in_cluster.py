@@ -109,7 +109,10 @@ class InClusterPrometheus(Construct):
         super().__init__(scope, construct_id)
         cluster = props.cluster
         values = stack_values(props.cluster_name, props.settings)
-        self.chart = install_chart(cluster, "KubePrometheusStack", chart=RELEASE, pin=KUBE_PROMETHEUS_STACK, namespace=NAMESPACE, wait=True, values=values)
+        # Privileged: the stack's node exporter reads the host's /proc and /sys in its network and PID namespaces.
+        self.chart = install_chart(
+            cluster, "KubePrometheusStack", chart=RELEASE, pin=KUBE_PROMETHEUS_STACK, namespace=NAMESPACE, wait=True, values=values, pod_security="privileged"
+        )
         self.chart.node.add_dependency(props.after)
         self.dashboards = None
         if props.settings.in_cluster.grafana:

@@ -48,7 +48,7 @@ class ClusterStack(cdk.Stack):
         )
         self.cluster = cluster = control_plane.cluster
         self.efa = EfaSecurityGroup(self, "Efa", vpc=network.vpc, cluster_name=config.name)
-        addons = ManagedAddons(self, "Addons", ManagedAddonsProps(cluster=cluster, addon_versions=dict(settings.addon_versions)))
+        addons = ManagedAddons(self, "Addons", ManagedAddonsProps(cluster=cluster, addon_versions=dict(settings.addon_versions), network_policies=settings.network_policies.enabled))
         nodes = settings.system_nodes
         self.system_nodes = SystemNodes(
             self,

@@ -10,6 +10,8 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from config.model import PlatformConfig
+from core.isolation import PodSecurityLevel
+from infra.cluster.namespace import workloads_namespace
 from infra.storage.manifests import storage_manifests
 from infra.storage.refs import StorageRefs
 
@@ -41,11 +43,16 @@ class WorkloadsStack(cdk.Stack):
         cluster: eks.ICluster,
         storage: StorageRefs,
         workloads: dict[str, list[dict]],
+        pod_security: PodSecurityLevel = "restricted",
         **kwargs,
     ) -> None:
-        """workloads: {workload name: its rendered Kubernetes objects}."""
+        """workloads: {workload name: its rendered Kubernetes objects}; pod_security: the level the namespace enforces."""
         super().__init__(scope, construct_id, description=describe(config.name, list(workloads)), **kwargs)
-        base_objects = storage_manifests(config.name, config.storage.workloads_namespace, storage)
+        namespace = config.storage.workloads_namespace
+        labels = {"app.kubernetes.io/part-of": config.name}
+        isolate = config.cluster.network_policies.enabled
+        base_objects = workloads_namespace(namespace, labels, pod_security=pod_security, isolate=isolate)
+        base_objects += storage_manifests(config.name, namespace, storage)
         base = eks.KubernetesManifest(self, "ModelStorage", cluster=cluster, manifest=base_objects, overwrite=True)
         self.manifests: dict[str, eks.KubernetesManifest] = {}
         for name, objects in workloads.items():

@@ -15,12 +15,11 @@ FSX_CSI_DRIVER = "fsx.csi.aws.com"
 S3_NOMINAL_SIZE = "1Ti"
 
 
-def storage_manifests(name: str, namespace: str, storage: StorageRefs, *, include_namespace: bool = True) -> list[Manifest]:
-    """The namespace, the model-reader service account and the static model volumes; labelled part of the kit named `name`."""
+def storage_manifests(name: str, namespace: str, storage: StorageRefs) -> list[Manifest]:
+    """The model-reader service account and the static model volumes in the workloads namespace (created with
+    infra/cluster/namespace.py); labelled part of the kit named `name`."""
     labels = {"app.kubernetes.io/part-of": name, "app.kubernetes.io/component": "model-storage"}
     objects: list[Manifest] = []
-    if include_namespace:
-        objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}})
     objects.append(
         {
             "apiVersion": "v1",

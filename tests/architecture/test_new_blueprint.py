@@ -96,8 +96,10 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
     workloads = json.loads(nested.read_text())
     manifests = [r["Properties"]["Manifest"] for r in workloads["Resources"].values() if r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"]
     assert any('"say":"bonjour"' in json.dumps(m, separators=(",", ":")).replace('\\"', '"') for m in manifests)
-    [hello] = yaml.safe_load_all((out / "dist" / "hello" / "manifest.yaml").read_text())
+    [hello, isolation] = yaml.safe_load_all((out / "dist" / "hello" / "manifest.yaml").read_text())
     assert (hello["kind"], hello["data"], hello["metadata"]["namespace"]) == ("ConfigMap", {"say": "bonjour"}, "inference")
+    # A blueprint that declares no traffic gets a policy that admits none for its pods.
+    assert isolation["kind"] == "NetworkPolicy" and (isolation["spec"]["ingress"], isolation["spec"]["egress"]) == ([], [])
     assert (out / "charts" / "hello" / "Chart.yaml").exists()
     cluster = json.loads((out / "cdk.out" / "llm-kit-cluster.template.json").read_text())
     charts = {r["Properties"]["Chart"]: r["Properties"] for r in cluster["Resources"].values() if r["Type"] == "Custom::AWSCDK-EKS-HelmChart"}

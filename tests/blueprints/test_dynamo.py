@@ -40,7 +40,7 @@ def _flag(args: list[str], flag: str) -> str:
 
 def test_aggregated_graph_is_a_frontend_and_workers(render):
     objects = render({"workloads": [_dynamo(workers=3, tensor_parallel_size=4)]})["chat"]
-    assert [o["kind"] for o in objects] == ["DynamoGraphDeployment", "Service", "PodDisruptionBudget", "PodDisruptionBudget"]
+    assert [o["kind"] for o in objects] == ["DynamoGraphDeployment", "Service", "PodDisruptionBudget", "PodDisruptionBudget", "NetworkPolicy", "NetworkPolicy"]
     graph = _graph(objects)
     assert graph["apiVersion"] == "nvidia.com/v1beta1" and graph["metadata"]["namespace"] == "inference"
     assert graph["spec"]["backendFramework"] == "vllm"
@@ -119,7 +119,9 @@ def test_workers_get_gpus_efa_and_shared_memory_and_the_frontend_none_of_it(rend
         assert worker["resources"]["requests"]["nvidia.com/gpu"] == worker["resources"]["limits"]["nvidia.com/gpu"] == gpus
         assert worker["resources"]["limits"]["vpc.amazonaws.com/efa"] == efa
         assert {e["name"]: e["value"] for e in worker["env"]}["FI_PROVIDER"] == "efa"
-        assert worker["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["IPC_LOCK"]}
+        # No IPC_LOCK: the EFA nodes lift the locked-memory limit themselves (restricted pods may add no capability).
+        assert worker["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert (worker["securityContext"]["runAsUser"], worker["securityContext"]["runAsNonRoot"]) == (1000, True)
         assert components[role]["sharedMemorySize"] == "64Gi"
     frontend = _main(components["frontend"])
     assert "env" not in frontend and frontend["securityContext"]["capabilities"] == {"drop": ["ALL"]}

@@ -39,7 +39,7 @@ def _model_json(objects) -> dict:
 
 def test_every_object_passes_the_strict_schema(render):
     objects = _objects(render, replicas=2)
-    assert sorted(objects) == ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service"]
+    assert sorted(objects) == ["ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service"]
     for obj in objects.values():
         kubernetes_validate.validate(obj, "1.35", strict=True)
 

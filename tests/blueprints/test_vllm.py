@@ -20,7 +20,7 @@ def _container(objects):
 
 def test_default_config_workload_passes_the_strict_schema(render):
     objects = render({})["llama-8b"]
-    assert [o["kind"] for o in objects] == ["Deployment", "Service", "PodDisruptionBudget"]
+    assert [o["kind"] for o in objects] == ["Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"]
     # One replica: voluntary evictions (drains, Karpenter consolidation and drift) never take it down.
     assert objects[2]["spec"]["maxUnavailable"] == 0
     for obj in objects:

@@ -81,10 +81,26 @@ def test_bottlerocket_settings_without_soci_are_empty():
 
 
 def test_al2023_user_data_is_a_mime_nodeconfig_with_fast_image_pull():
-    message = email.message_from_string(al2023_node_config(ImagePull()))
+    message = email.message_from_string(al2023_node_config(ImagePull(), efa=False))
     assert message.is_multipart()
     [part] = message.get_payload()
     assert part.get_content_type() == "application/node.eks.aws"
     config = yaml.safe_load(part.get_payload())
     assert config["kind"] == "NodeConfig" and config["apiVersion"] == "node.eks.aws/v1alpha1"
     assert config["spec"]["featureGates"] == {"FastImagePull": True}
+
+
+def _node_config(text: str) -> dict:
+    [part] = email.message_from_string(text).get_payload()
+    return yaml.safe_load(part.get_payload())
+
+
+def test_al2023_efa_nodes_lift_the_locked_memory_limit_and_keep_the_open_files_limit():
+    limits = _node_config(al2023_node_config(ImagePull(), efa=True))["spec"]["containerd"]["baseRuntimeSpec"]["process"]["rlimits"]
+    unlimited = 2**64 - 1
+    assert {"type": "RLIMIT_MEMLOCK", "soft": unlimited, "hard": unlimited} in limits
+    # nodeadm replaces its default list with this one: the default's open-files limit must be repeated.
+    assert {"type": "RLIMIT_NOFILE", "soft": 65536, "hard": 1048576} in limits
+    assert "containerd" not in _node_config(al2023_node_config(ImagePull(), efa=False))["spec"]
+    capacity_block_only = _node_config(al2023_node_config(None, efa=True))["spec"]
+    assert set(capacity_block_only) == {"containerd"}

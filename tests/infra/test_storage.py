@@ -193,14 +193,13 @@ def test_kubernetes_objects_are_valid_and_point_at_the_storage(synthesized):
         kubernetes_validate.validate(obj, "1.35", strict=True)
     kinds = [(o["kind"], o["metadata"]["name"]) for o in objects]
     assert kinds == [
-        ("Namespace", "inference"),
         ("ServiceAccount", "model-reader"),
         ("PersistentVolume", "inference-models-s3"),
         ("PersistentVolumeClaim", "models-s3"),
         ("PersistentVolume", "inference-models-fsx"),
         ("PersistentVolumeClaim", "models-fsx"),
     ]
-    s3_volume, fsx_volume = objects[2]["spec"], objects[4]["spec"]
+    s3_volume, fsx_volume = objects[1]["spec"], objects[3]["spec"]
     assert s3_volume["csi"]["driver"] == "s3.csi.aws.com"
     assert s3_volume["mountOptions"] == ["read-only", "allow-other", "region us-west-2", "prefix models/"]
     assert stack.resolve(s3_volume["csi"]["volumeAttributes"]["bucketName"]) == {"Fn::Join": ["", ["llm-kit-models-", {"Ref": "AWS::AccountId"}, "-us-west-2"]]}

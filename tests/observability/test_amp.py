@@ -27,11 +27,12 @@ def test_workspace_is_encrypted_logs_and_keeps_its_retention(amp_cluster):
     assert f"topic_arn: {TOPIC}" in workspace["AlertManagerDefinition"]
 
 
-def test_scraper_reaches_the_cluster_from_two_zones(amp_cluster):
+def test_scraper_reaches_the_cluster_from_two_zones_where_no_pod_lives(amp_cluster):
     source = only(amp_cluster, "AWS::APS::Scraper")["Properties"]["Source"]["EksConfiguration"]
     assert source["ClusterArn"] == {"Fn::GetAtt": [next(iter(resources(amp_cluster, "AWS::EKS::Cluster"))), "Arn"]}
     subnets = [ref["Fn::ImportValue"] for ref in source["SubnetIds"]]
-    assert len(subnets) == 2 and "NodesSubnet" in subnets[0] and "ControlPlaneSecondarySubnet" in subnets[1]
+    # The control-plane subnets: the workloads' NetworkPolicies admit the scraper by their ranges.
+    assert len(subnets) == 2 and "ControlPlanePrimarySubnet" in subnets[0] and "ControlPlaneSecondarySubnet" in subnets[1]
     assert source["SecurityGroupIds"][0]["Fn::GetAtt"][1] == "ClusterSecurityGroupId"
     logging = only(amp_cluster, "AWS::APS::Scraper")["Properties"]["ScraperLoggingConfiguration"]
     assert {c["Type"] for c in logging["ScraperComponents"]} == {"SERVICE_DISCOVERY", "COLLECTOR", "EXPORTER"}

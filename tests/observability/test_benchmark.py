@@ -18,7 +18,7 @@ def _render(tmp_path, **fields):
 
 def test_job_renders_and_passes_the_strict_schema(tmp_path):
     objects = _render(tmp_path)
-    assert set(objects) == {"ServiceAccount", "ConfigMap", "Job"}
+    assert set(objects) == {"ServiceAccount", "ConfigMap", "Job", "NetworkPolicy"}
     for obj in objects.values():
         kubernetes_validate.validate(obj, "1.35", strict=True)
     job = objects["Job"]

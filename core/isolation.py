@@ -1,0 +1,73 @@
+"""Isolation facts shared by the platform and the blueprints: Pod Security Admission levels and the network
+peers a workload's NetworkPolicy may name. Plain data: the infra layer and the blueprints turn them into objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
+_STRICTEST_FIRST: tuple[PodSecurityLevel, ...] = ("restricted", "baseline", "privileged")
+
+# Where the EKS Pod Identity Agent (host network, every node) hands pods their credentials.
+POD_IDENTITY_AGENT = "169.254.170.23/32"
+POD_IDENTITY_PORT = 80
+
+
+def least_strict(levels: Iterable[PodSecurityLevel]) -> PodSecurityLevel:
+    """The level a namespace must enforce for every one of these pods to be admitted."""
+    found = set(levels) or {"restricted"}
+    return max(found, key=_STRICTEST_FIRST.index)
+
+
+def pod_security_labels(level: PodSecurityLevel) -> dict[str, str]:
+    """Enforce `level`; warn about and audit anything short of restricted, so a drift shows before it is needed."""
+    prefix = "pod-security.kubernetes.io"
+    return {f"{prefix}/enforce": level, f"{prefix}/warn": "restricted", f"{prefix}/audit": "restricted"}
+
+
+def namespace_peer(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+def cidr_peer(cidr: str, *, except_: Iterable[str] = ()) -> dict[str, Any]:
+    block: dict[str, Any] = {"cidr": cidr}
+    if except_:
+        block["except"] = list(except_)
+    return {"ipBlock": block}
+
+
+@dataclass(frozen=True)
+class NetworkFacts:
+    """What the platform tells each workload's NetworkPolicy."""
+
+    enforced: bool = True
+    """cluster.network_policies.enabled: the VPC CNI enforces policies and the kit writes them."""
+    serving_from_namespaces: tuple[str, ...] = ()
+    """Namespaces (besides the workloads' own) whose pods may call the model servers."""
+    metrics_from: tuple[Mapping[str, Any], ...] = ()
+    """Peers that scrape metrics: the managed scraper's subnets, or the in-cluster monitoring namespace."""
+    api_server: tuple[str, ...] = ()
+    """CIDRs of the Kubernetes API as pods reach it: the `kubernetes` Service address and the endpoint's interfaces."""
+    vpc_cidr: str = "10.0.0.0/16"
+    """Kept out of the workloads' HTTPS egress, which is for the model hub and S3 only."""
+
+
+@dataclass(frozen=True)
+class WorkloadTraffic:
+    """What a workload's pods send and accept; a blueprint declares it and the kit writes the NetworkPolicies."""
+
+    serving_ports: tuple[int, ...] = ()
+    """Ports clients call: open to the workloads namespace and cluster.network_policies.serving_from_namespaces."""
+    metrics_ports: tuple[int, ...] = ()
+    """Ports the metrics scraper reads."""
+    https_out: bool = False
+    """HTTPS to outside the VPC: the model hub, S3 through its gateway endpoint."""
+    api_server: bool = False
+    """Calls to the Kubernetes API (Dynamo's discovery)."""
+    groups: tuple[Mapping[str, str], ...] = ()
+    """Label sets of pods that talk to each other on any port (one multi-node group, one Dynamo graph), and only
+    among themselves."""
+    calls: tuple[tuple[str, int], ...] = ()
+    """(workload, port) pairs this one sends requests to."""
