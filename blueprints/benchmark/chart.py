@@ -19,6 +19,7 @@ from blueprints.benchmark.config import WORK_DIR, load_config
 from blueprints.benchmark.params import BenchmarkWorkload
 from blueprints.benchmark.target import BenchmarkTarget
 from blueprints.common import objects
+from blueprints.common.identity import server_identity
 from core.labels import ZONE_ID_LABEL
 from core.versions import IMAGES
 
@@ -71,6 +72,7 @@ def benchmark_chart(scope: Construct, workload: BenchmarkWorkload, target: Bench
     objects.api_object(chart, "config", api_version="v1", kind="ConfigMap", name=f"{name}-{digest}", labels_=labels, body={"data": files})
     pod = {
         "serviceAccountName": name,
+        **server_identity("inference-perf").pod_fields(),
         "restartPolicy": "Never",
         # Same zone as the servers: the numbers then exclude cross-zone hops. No GPU toleration, so CPU nodes only.
         "nodeSelector": {ZONE_ID_LABEL: target.az_id},

@@ -34,6 +34,14 @@ class ServerIdentity:
             "seccompProfile": {"type": "RuntimeDefault"},
         }
 
+    def pod_fields(self, *, api_access: bool = False) -> dict:
+        """Pod-level defaults for every container, and no Kubernetes API token unless the server calls the API
+        (Pod Identity mounts its own token, so AWS credentials do not need it)."""
+        fields: dict = {"securityContext": {"runAsNonRoot": True, "runAsUser": self.user, "seccompProfile": {"type": "RuntimeDefault"}}}
+        if not api_access:
+            fields["automountServiceAccountToken"] = False
+        return fields
+
     def env(self) -> list[dict]:
         return [{"name": "HOME", "value": self.home}] if self.home else []
 

@@ -58,6 +58,7 @@ def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount
     }
     return {
         "serviceAccountName": placement.model_reader_service_account,
+        **identity.pod_fields(),
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
         "volumes": [repository_volume, shm_volume, *identity.volumes(), *model.volumes],

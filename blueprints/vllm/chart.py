@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from constructs import Construct
 
 BLUEPRINT = "vllm"
+IMAGE_KEY = "vllm"
 
 
 def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict, list[dict]]:
     """The `vllm serve` container and the volumes it needs."""
-    identity = server_identity("vllm", workload.run_as_user)
+    identity = server_identity(IMAGE_KEY, workload.run_as_user)
     model = model_mount(workload.model, identity.hf_home)
     shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
     efa = placement.efa
@@ -48,6 +49,7 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
     container, volumes = server_container(workload, placement)
     pod = {
         "serviceAccountName": placement.model_reader_service_account,
+        **server_identity(IMAGE_KEY, workload.run_as_user).pod_fields(),
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
         "volumes": volumes,

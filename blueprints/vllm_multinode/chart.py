@@ -75,6 +75,7 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
     }
     return {
         "serviceAccountName": placement.model_reader_service_account,
+        **identity.pod_fields(),
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
         "volumes": [shm_volume, *identity.volumes(), *model.volumes],
