@@ -76,14 +76,16 @@ def add_kit_stacks(
     storage = StorageRefs.from_config(config)
     if config.storage.owns_resources:
         storage = StorageStack(scope, f"{config.name}-storage", config=config, network=network, **stack_args("storage")).refs
-    cluster = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, requirements=requirements, **stack_args("cluster")).cluster
+    cluster_stack = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, requirements=requirements, **stack_args("cluster"))
     WorkloadsStack(
         scope,
         f"{config.name}-workloads",
         config=config,
-        cluster=cluster,
+        cluster=cluster_stack.cluster,
         storage=storage,
         workloads=workload_objects,
         pod_security=requirements.pod_security,
+        gateway=requirements.gateway,
+        metrics_query_url=cluster_stack.metrics_query_url,
         **stack_args("workloads"),
     )

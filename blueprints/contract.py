@@ -21,6 +21,7 @@ from core.isolation import PodSecurityLevel, WorkloadTraffic
 from core.issues import ConfigIssue
 from core.model_sources import HfSource, S3Source
 from core.platform import Endpoint, Platform
+from core.routing import PROXY_NAMESPACE
 from core.requirements import Requirements
 
 if TYPE_CHECKING:
@@ -174,9 +175,16 @@ class GpuBlueprint(Blueprint[G]):
         )
 
     def traffic(self, workload: G, platform: Platform) -> WorkloadTraffic:
-        """Clients and the scraper on the serving port; HTTPS out only to fetch the model (Hub or S3)."""
+        """Clients and the scraper on the serving port (and the gateway's proxies when it routes there); HTTPS out
+        only to fetch the model (Hub or S3)."""
         port = getattr(workload, "port", self.port)
-        return WorkloadTraffic(serving_ports=(port,), metrics_ports=(port,), https_out=isinstance(workload.model, HfSource | S3Source))
+        routed = getattr(workload, "routing", None) is not None and workload.routing.gateway
+        return WorkloadTraffic(
+            serving_ports=(port,),
+            metrics_ports=(port,),
+            https_out=isinstance(workload.model, HfSource | S3Source),
+            serving_from_namespaces=(PROXY_NAMESPACE,) if routed else (),
+        )
 
     def summary(self, workload: G) -> str:
         return f"{self.name} on {workload.node_pool}, {workload.replicas} x {workload.gpus_per_pod()} GPUs"

@@ -30,6 +30,7 @@ def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
     issues += _storage(config)
     issues += node_pool_issues(config)
     issues += _pipeline(config)
+    issues += _gateway(config)
     return issues
 
 
@@ -209,6 +210,44 @@ def _public_endpoint(cidrs: list[IPv4Network]) -> list[ConfigIssue]:
 
 def _storage(config: PlatformConfig) -> list[ConfigIssue]:
     return storage_issues(config.storage)
+
+
+def _gateway(config: PlatformConfig) -> list[ConfigIssue]:
+    gateway = config.gateway
+    issues = []
+    if gateway.scheme == "internet-facing":
+        if not gateway.source_cidrs:
+            issues.append(
+                ConfigIssue(
+                    "gateway.source_cidrs",
+                    "an internet-facing gateway needs the networks that may call it, named explicitly",
+                    fix="list your clients' CIDRs (an office, a NAT, a CDN's ranges), or set scheme: internal",
+                )
+            )
+        if gateway.certificate_arn is None:
+            issues.append(
+                ConfigIssue(
+                    "gateway.certificate_arn",
+                    "an internet-facing gateway serves only TLS, from an ACM certificate",
+                    fix="request or import a certificate in ACM in this region and give its ARN, or set scheme: internal",
+                )
+            )
+    for index, cidr in enumerate(gateway.source_cidrs):
+        if cidr.prefixlen == 0:
+            issues.append(
+                ConfigIssue(
+                    f"gateway.source_cidrs[{index}]",
+                    "admits every address on the internet to the model endpoints",
+                    value=str(cidr),
+                    fix="name the networks that call the models; to serve the public, put CloudFront or a WAF-protected ALB in front and admit only that",
+                )
+            )
+    arn = gateway.certificate_arn
+    if arn is not None and arn.split(":")[3] != config.region:
+        issues.append(
+            ConfigIssue("gateway.certificate_arn", f"the certificate is in {arn.split(':')[3]}; a load balancer in {config.region} can only use one from its own region", value=arn, fix=f"import or request the certificate in {config.region}")
+        )
+    return issues
 
 
 def _pipeline(config: PlatformConfig) -> list[ConfigIssue]:

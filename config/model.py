@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field
 
 from config.cluster import Cluster
+from config.gateway import Gateway
 from config.network import Network, Placement
 from config.node_pools import CapacityBlockNodeGroup, Karpenter, NodePool
 from config.observability import Observability
@@ -42,6 +43,8 @@ class PlatformConfig(StrictModel):
     """GPU node pools, each one Karpenter NodePool and EC2NodeClass in placement.az_id."""
     capacity_block_node_groups: list[CapacityBlockNodeGroup] = []
     """Managed node groups that run a fixed capacity block (the alternative to a reserved Karpenter pool)."""
+    gateway: Gateway = Gateway()
+    """The entry point of the workloads that set routing.gateway (docs/routing.md)."""
     observability: Observability = Observability()
     """Metrics, GPU telemetry, alerts: an AMP workspace and managed scraper by default."""
     pipeline: Pipeline = Pipeline()

@@ -8,6 +8,7 @@ from core.capacity import GpuCapacity, NodeTaint
 from core.instances import known
 from core.naming import kit_bucket_name
 from core.isolation import NetworkFacts, cidr_peer, namespace_peer
+from core.routing import RoutingFacts
 from core.platform import ACCOUNT_PLACEHOLDER, Platform, StorageFacts
 from config.model import PlatformConfig
 from config.node_pools import CapacityBlockNodeGroup, NodePool
@@ -83,6 +84,7 @@ def platform(config: PlatformConfig) -> Platform:
             fsx_enabled=storage.fsx.enabled,
         ),
         network=network_facts(config),
+        routing=RoutingFacts(gateway_listener_port=443 if config.gateway.certificate_arn else 80, metrics_backend=config.observability.metrics),
     )
 
 

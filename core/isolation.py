@@ -71,3 +71,5 @@ class WorkloadTraffic:
     among themselves."""
     calls: tuple[tuple[str, int], ...] = ()
     """(workload, port) pairs this one sends requests to."""
+    serving_from_namespaces: tuple[str, ...] = ()
+    """Namespaces whose pods may call the serving ports besides the platform's (the gateway's proxies)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from core.capacity import GpuCapacity
 from core.isolation import NetworkFacts
+from core.routing import RoutingFacts
 from core.model_sources import ModelSource
 
 ACCOUNT_PLACEHOLDER = "{account}"
@@ -60,6 +61,7 @@ class Platform:
     capacities: Mapping[str, GpuCapacity]
     storage: StorageFacts
     network: NetworkFacts = NetworkFacts()
+    routing: RoutingFacts = RoutingFacts()
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     openai_blueprints: tuple[str, ...] = ()
     """Every registered blueprint whose Service speaks the OpenAI API, for messages that say what would do."""

@@ -25,6 +25,27 @@ class ControllerChart:
     """The custom resources (plural.group) the chart brings, which the workloads' objects use."""
     pod_security: PodSecurityLevel = "baseline"
     """The strictest Pod Security Standard the chart's pods meet; its namespace enforces it."""
+    after: tuple[str, ...] = ()
+    """Names of controllers that must be installed first (the CRDs or the extension this one needs)."""
+
+
+@dataclass(frozen=True)
+class CrdBundle:
+    """CustomResourceDefinitions a project publishes only as a release manifest (no chart): the cluster stack applies the
+    pinned release file with kubectl in a one-off Job, then waits for every CRD it names."""
+
+    name: str
+    url: str
+    crds: tuple[str, ...]
+    """Every CRD (plural.group) the file holds; the Job may create and update these and no other."""
+
+
+@dataclass(frozen=True)
+class MetricsReader:
+    """A service account that queries the kit's Prometheus (AMP: aps:QueryMetrics on the workspace through Pod Identity)."""
+
+    namespace: str
+    service_account: str
 
 
 @dataclass(frozen=True)
@@ -48,16 +69,34 @@ class Requirements:
     s3_access: tuple[S3Access, ...] = ()
     pod_security: PodSecurityLevel = "restricted"
     """The level the workloads namespace enforces: the least strict any enabled workload needs."""
+    crd_bundles: tuple[CrdBundle, ...] = ()
+    metrics_readers: tuple[MetricsReader, ...] = ()
+    gateway: bool = False
+    """A workload routes through the kit's Gateway: the workloads stack writes it (config gateway:)."""
 
     @staticmethod
     def union(parts: Iterable[Requirements]) -> Requirements:
         """Every controller once (by name, first wins), every access in order, the least strict pod security."""
         controllers: dict[str, ControllerChart] = {}
+        bundles: dict[str, CrdBundle] = {}
+        readers: dict[MetricsReader, None] = {}
         access: list[S3Access] = []
         levels: list[PodSecurityLevel] = []
+        gateway = False
         for part in parts:
             for controller in part.controllers:
                 controllers.setdefault(controller.name, controller)
+            for bundle in part.crd_bundles:
+                bundles.setdefault(bundle.name, bundle)
+            readers.update(dict.fromkeys(part.metrics_readers))
             access += part.s3_access
             levels.append(part.pod_security)
-        return Requirements(controllers=tuple(controllers[name] for name in sorted(controllers)), s3_access=tuple(access), pod_security=least_strict(levels))
+            gateway = gateway or part.gateway
+        return Requirements(
+            controllers=tuple(controllers[name] for name in sorted(controllers)),
+            s3_access=tuple(access),
+            pod_security=least_strict(levels),
+            crd_bundles=tuple(bundles[name] for name in sorted(bundles)),
+            metrics_readers=tuple(readers),
+            gateway=gateway,
+        )

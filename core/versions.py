@@ -42,6 +42,11 @@ IMAGES = {
     "dynamo-vllm-efa": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2-efa",
     # Dynamo's HTTP frontend alone: a small image for the CPU-only frontend pods.
     "dynamo-frontend": "nvcr.io/nvidia/ai-dynamo/dynamo-frontend:1.4.2",
+    # The endpoint picker (prefix-cache, KV-cache and queue scorers). Gateway API Inference Extension v1.6.0 moved it to
+    # llm-d/llm-d-router; v0.10.0 (2026-08-17) is the first release after it, built on the extension's v1 API.
+    "endpoint-picker": "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0",
+    # kubectl alone (no shell), for the Job that applies CRDs published only as a release file (infra/cluster/crd_bundles.py).
+    "kubectl": "registry.k8s.io/kubectl:v1.35.0",
 }
 
 # The programs whose inputs the kit writes, as Python packages at the versions inside the pinned images. The contract
@@ -68,6 +73,18 @@ LEADER_WORKER_SET = HelmPin("oci://registry.k8s.io/lws/charts/lws", "0.10.0")
 # charts/ path holds tarballs, not a repository index. The HelmChart construct runs `helm upgrade --install ...
 # dynamo-platform --repo <repository> --version <version>`, so the pin names the repository whose index.yaml lists it.
 DYNAMO_PLATFORM = HelmPin("https://helm.ngc.nvidia.com/nvidia/ai-dynamo", "1.4.2")
+
+# Inference routing (checked 2026-11-29; docs/routing.md). Envoy AI Gateway v1.1.0 requires Envoy Gateway v1.8.1 (its
+# site _vars.json egVersion/egMinVersion, go.mod, e2e matrix) and is the extension that lets a route point at an
+# InferencePool (plain Envoy Gateway rejects the kind). Envoy Gateway's chart brings the Gateway API CRDs it was
+# tested with (v1.5.1); the kit's Gateway API objects use v1 fields only and are validated against v1.6.1 as well.
+ENVOY_GATEWAY = HelmPin("oci://docker.io/envoyproxy/gateway-helm", "v1.8.1")
+AI_GATEWAY_CRDS = HelmPin("oci://docker.io/envoyproxy/ai-gateway-crds-helm", "v1.1.0")
+AI_GATEWAY = HelmPin("oci://docker.io/envoyproxy/ai-gateway-helm", "v1.1.0")
+# The InferencePool CRD (inference.networking.k8s.io/v1) at Gateway API Inference Extension v1.6.0, applied by the kit.
+INFERENCE_EXTENSION = "v1.6.0"
+# KEDA 2.20.2 (chart 2.20.2): ScaledObjects on PromQL from AMP (SigV4 through Pod Identity) or in-cluster Prometheus.
+KEDA = HelmPin("https://kedacore.github.io/charts", "2.20.2")
 
 # Observability (checked 2026-11-23 against the charts' Chart.yaml).
 # dcgm-exporter chart 4.8.2 = exporter 4.5.3-4.8.2 (NVIDIA/dcgm-exporter tag 4.5.3-4.8.2).

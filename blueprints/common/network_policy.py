@@ -28,7 +28,8 @@ def workload_policy(name: str, traffic: WorkloadTraffic, network: NetworkFacts) 
     """The spec of the policy that selects every pod of the workload."""
     ingress = []
     if traffic.serving_ports:
-        clients = [{"podSelector": {}}, *(namespace_peer(namespace) for namespace in network.serving_from_namespaces)]
+        namespaces = dict.fromkeys([*network.serving_from_namespaces, *traffic.serving_from_namespaces])
+        clients = [{"podSelector": {}}, *(namespace_peer(namespace) for namespace in namespaces)]
         ingress.append({"from": clients, "ports": _ports(traffic.serving_ports)})
     if traffic.metrics_ports and network.metrics_from:
         ingress.append({"from": [dict(peer) for peer in network.metrics_from], "ports": _ports(traffic.metrics_ports)})

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from blueprints.common import routing
 from blueprints.common.placement import Placement
 from blueprints.contract import GpuBlueprint
 from blueprints.vllm.chart import vllm_chart
 from blueprints.vllm.params import VllmWorkload
 from core.issues import ConfigIssue
+from core.labels import WORKLOAD_LABEL
 from core.platform import Platform
+from core.requirements import Requirements
 
 if TYPE_CHECKING:
     import cdk8s
@@ -21,17 +24,22 @@ class Vllm(GpuBlueprint[VllmWorkload]):
     serves_openai = True
     image_key = "vllm"
 
-    def placement_checks(self, workload: VllmWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
-        if workload.autoscaling is None:
-            return []
-        return [
-            ConfigIssue(
-                "autoscaling",
-                "needs a custom-metrics adapter serving vLLM's queue depth to the HorizontalPodAutoscaler, and the kit installs none: "
-                "the autoscaler would never see its metric and never scale",
-                fix="remove autoscaling and set replicas; scale by changing replicas and deploying again",
-            )
-        ]
+    def checks(self, workload: VllmWorkload, platform: Platform) -> list[ConfigIssue]:
+        replicas_set = "replicas" in workload.model_fields_set
+        return super().checks(workload, platform) + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform)
+
+    def requirements(self, workload: VllmWorkload, platform: Platform) -> Requirements:
+        return routing.requirements(workload.routing, workload.autoscaling, platform)
+
+    def summary(self, workload: VllmWorkload) -> str:
+        copies, path = routing.describe(workload, str(workload.replicas))
+        return f"{self.name} on {workload.node_pool}, {copies} x {workload.gpus_per_pod()} GPUs{path}"
+
+    def render(self, scope: Construct, workload: VllmWorkload, platform: Platform) -> cdk8s.Chart:
+        chart = super().render(scope, workload, platform)
+        target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload.name}
+        routing.add_request_path(chart, self.name, workload, platform, pool_selector={WORKLOAD_LABEL: workload.name}, scale_target=target)
+        return chart
 
     def chart(self, scope: Construct, workload: VllmWorkload, placement: Placement) -> cdk8s.Chart:
         return vllm_chart(scope, workload, placement)

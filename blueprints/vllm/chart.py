@@ -55,7 +55,9 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
         "volumes": volumes,
         **scheduling.gpu_scheduling(placement, selector),
     }
-    objects.server_deployment(chart, name, BLUEPRINT, replicas=workload.replicas, pod=pod, pod_annotations=objects.scrape_annotations(workload.port))
+    scaled = workload.autoscaling is not None
+    replicas = None if scaled else workload.replicas
+    objects.server_deployment(chart, name, BLUEPRINT, replicas=replicas, pod=pod, pod_annotations=objects.scrape_annotations(workload.port))
     objects.service(chart, name, BLUEPRINT, selector, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
-    objects.disruption_budget(chart, name, BLUEPRINT, selector, workload.replicas)
+    objects.disruption_budget(chart, name, BLUEPRINT, selector, workload.autoscaling.min_replicas if scaled else workload.replicas)
     return chart

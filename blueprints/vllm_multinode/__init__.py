@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from blueprints.common import routing
 from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
-from blueprints.vllm_multinode.chart import GROUP_INDEX_LABEL, LWS_NAME_LABEL, vllm_multinode_chart
+from blueprints.vllm_multinode.chart import GROUP_INDEX_LABEL, LWS_API_VERSION, LWS_NAME_LABEL, group_set_name, vllm_multinode_chart
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
-from core.labels import SYSTEM_POOL_LABEL
+from core.labels import SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
 from core.requirements import ControllerChart, Requirements
 from core.versions import LEADER_WORKER_SET
@@ -63,20 +64,34 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
             )
         return issues
 
+    def checks(self, workload: VllmMultinodeWorkload, platform: Platform) -> list[ConfigIssue]:
+        replicas_set = "replicas" in workload.model_fields_set
+        return super().checks(workload, platform) + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform)
+
     def requirements(self, workload: VllmMultinodeWorkload, platform: Platform) -> Requirements:
-        return Requirements(controllers=(LWS_CONTROLLER,))
+        return Requirements.union([Requirements(controllers=(LWS_CONTROLLER,)), routing.requirements(workload.routing, workload.autoscaling, platform)])
+
+    def render(self, scope: Construct, workload: VllmMultinodeWorkload, platform: Platform) -> cdk8s.Chart:
+        """The pool picks the groups' leaders (the only pods that serve); KEDA scales the number of groups."""
+        chart = super().render(scope, workload, platform)
+        leaders = {WORKLOAD_LABEL: workload.name, "app.kubernetes.io/component": "leader"}
+        target = {"apiVersion": LWS_API_VERSION, "kind": "LeaderWorkerSet", "name": group_set_name(workload.name)}
+        routing.add_request_path(chart, self.name, workload, platform, pool_selector=leaders, scale_target=target)
+        return chart
 
     def traffic(self, workload: VllmMultinodeWorkload, platform: Platform) -> WorkloadTraffic:
         """The leader serves; within one group (leader and workers) every port is open, for torch.distributed's
         store and NCCL's sockets. Two groups never talk to each other."""
-        groups = tuple({LWS_NAME_LABEL: workload.name, GROUP_INDEX_LABEL: str(index)} for index in range(workload.replicas))
+        copies = workload.autoscaling.max_replicas if workload.autoscaling else workload.replicas
+        groups = tuple({LWS_NAME_LABEL: group_set_name(workload.name), GROUP_INDEX_LABEL: str(index)} for index in range(copies))
         return replace(super().traffic(workload, platform), groups=groups)
 
     def chart(self, scope: Construct, workload: VllmMultinodeWorkload, placement: Placement) -> cdk8s.Chart:
         return vllm_multinode_chart(scope, workload, placement)
 
     def summary(self, workload: VllmMultinodeWorkload) -> str:
-        return f"vllm-multinode on {workload.node_pool}, {workload.replicas} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs"
+        copies, path = routing.describe(workload, str(workload.replicas))
+        return f"vllm-multinode on {workload.node_pool}, {copies} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs{path}"
 
 
 BLUEPRINT = VllmMultinode()

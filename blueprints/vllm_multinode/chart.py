@@ -118,7 +118,8 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
         labels_=objects.labels(name, BLUEPRINT),
         body={
             "spec": {
-                "replicas": workload.replicas,
+                # Under KEDA the autoscaler owns the count (the set's scale subresource counts groups).
+                **({} if workload.autoscaling else {"replicas": workload.replicas}),
                 # LeaderReady would hold the workers back until the leader is Ready, and the leader cannot serve
                 # (so cannot pass /health) before its workers have joined.
                 "startupPolicy": "LeaderCreated",
@@ -145,5 +146,6 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
     objects.service(chart, name, BLUEPRINT, leaders, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
     # Evicting any pod recreates its whole group; while those pods are down the budget (counted in pods over
     # every group) allows no other eviction, so node drains take one group at a time.
-    objects.disruption_budget(chart, name, BLUEPRINT, objects.selector_labels(name), workload.replicas)
+    copies = workload.autoscaling.min_replicas if workload.autoscaling else workload.replicas
+    objects.disruption_budget(chart, name, BLUEPRINT, objects.selector_labels(name), copies)
     return chart

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from blueprints.common.params import GpuWorkloadParams
+from blueprints.common.routing_params import Autoscaling, Routing
 from blueprints.common.vllm_args import VllmEngine
 
 
@@ -20,6 +21,10 @@ class VllmMultinodeWorkload(VllmEngine, GpuWorkloadParams):
     """GPUs a pipeline stage spans; must be every GPU of the node (--tensor-parallel-size)."""
     port: Annotated[int, Field(ge=1024, le=65535)] = 8000
     """HTTP port of the OpenAI-compatible server on the leader."""
+    routing: Routing | None = None
+    """Serve the model through the kit's Gateway by its name; the endpoint picker chooses among the groups' leaders."""
+    autoscaling: Autoscaling | None = None
+    """KEDA scales the number of groups on vLLM's own signals (each new group is `nodes` whole nodes)."""
 
     def gpus_per_pod(self) -> int:
         return self.tensor_parallel_size

@@ -37,6 +37,11 @@ class Controllers(Construct):
             )
             chart.node.add_dependency(props.after)
             self.charts[spec.name] = chart
+        for spec in props.charts:
+            for first in spec.after:
+                if first not in self.charts:
+                    raise ValueError(f"controller {spec.name} is installed after {first}, which no enabled workload requires")
+                self.charts[spec.name].node.add_dependency(self.charts[first])
 
 
 def _plain(value):

@@ -1,7 +1,7 @@
 """Amazon Managed Service for Prometheus: a workspace, an AWS managed scraper pointed at the cluster, and the alert rules.
 
 The scraper reaches pods through one network interface per subnet it is given. AMP requires subnets in two zones,
-so it gets the node subnets (where every target lives) plus the control-plane subnet of the second zone.
+so it gets the two control-plane subnets, where no pod lives: the workloads' NetworkPolicies admit it by their ranges.
 The cluster uses API authentication, so AMP creates the scraper's EKS access entry (and its
 read-only access policy) itself; the kit adds no aws-auth mapping or ClusterRole.
 """
@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_aps as aps
 from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from config.observability import Observability
+from infra.cluster.pod_identity import pod_identity_role
 from infra.network.refs import NetworkRefs
 from infra.observability.rules import rules_yaml
 from infra.observability.scrape import scrape_config_blob
@@ -111,6 +113,20 @@ class ManagedPrometheus(Construct):
         if settings.loads_alerts:
             self.rules = aps.CfnRuleGroupsNamespace(self, "Rules", name=name, workspace=self.workspace.attr_arn, data=rules_yaml(settings.thresholds))
         cdk.CfnOutput(cdk.Stack.of(self), "PrometheusWorkspaceEndpoint", value=self.workspace.attr_prometheus_endpoint)
+
+    @property
+    def query_url(self) -> str:
+        """The workspace as a Prometheus server address (no trailing slash, as KEDA's AMP client wants it)."""
+        return f"https://aps-workspaces.{cdk.Stack.of(self).region}.amazonaws.com/workspaces/{self.workspace.attr_workspace_id}"
+
+    def grant_query(self, cluster: eks.ICluster, namespace: str, service_account: str) -> iam.Role:
+        """aps:QueryMetrics on this workspace for one service account, through Pod Identity."""
+        role = pod_identity_role(self, f"Query-{namespace}-{service_account}", description=f"{service_account} in {namespace}: query the Prometheus workspace")
+        role.add_to_policy(iam.PolicyStatement(actions=["aps:QueryMetrics", "aps:GetLabels", "aps:GetSeries", "aps:GetMetricMetadata"], resources=[self.workspace.attr_arn]))
+        eks.CfnPodIdentityAssociation(
+            self, f"QueryAccess-{namespace}-{service_account}", cluster_name=cluster.cluster_name, namespace=namespace, service_account=service_account, role_arn=role.role_arn
+        )
+        return role
 
 
 def scraper_subnet_ids(network: NetworkRefs) -> list[str]:

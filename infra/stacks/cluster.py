@@ -13,6 +13,7 @@ from core.requirements import Requirements
 from infra.cluster.addons import ManagedAddons, ManagedAddonsProps
 from infra.cluster.control_plane import ControlPlane, ControlPlaneProps
 from infra.cluster.controllers import Controllers, ControllersProps
+from infra.cluster.crd_bundles import CrdBundles, CrdBundlesProps
 from infra.cluster.efa import EfaSecurityGroup
 from infra.cluster.storage_class import default_storage_class
 from infra.cluster.system_nodes import SystemNodes, SystemNodesProps
@@ -110,6 +111,13 @@ class ClusterStack(cdk.Stack):
             gpu_taint_keys=tuple(extra_taint_keys(capacities(config))),
         )
         self.observability = Observability(self, "Observability", observability)
+        self.crd_bundles = CrdBundles(self, "CrdBundles", CrdBundlesProps(cluster=cluster, bundles=requirements.crd_bundles, after=system_nodegroup))
+        self.metrics_query_url: str | None = None
+        amp = self.observability.backend if config.observability.metrics == "amp" else None
+        if amp is not None:
+            self.metrics_query_url = amp.query_url
+            for reader in requirements.metrics_readers:
+                amp.grant_query(cluster, reader.namespace, reader.service_account)
         self.workload_access = None
         if requirements.s3_access:
             access = WorkloadAccessProps(cluster=cluster, storage=storage_refs, namespace=config.storage.workloads_namespace, accesses=requirements.s3_access)

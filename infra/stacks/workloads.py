@@ -11,7 +11,10 @@ from constructs import Construct
 
 from config.model import PlatformConfig
 from core.isolation import PodSecurityLevel
+from config.platform import network_facts
+from core.routing import AMP_QUERY_URL
 from infra.cluster.namespace import workloads_namespace
+from infra.routing.gateway import gateway_objects
 from infra.storage.manifests import storage_manifests
 from infra.storage.refs import StorageRefs
 
@@ -33,6 +36,17 @@ def describe(kit_name: str, workloads: list[str]) -> str:
     return f"{kit_name}: model storage objects and {len(workloads)} workloads ({', '.join(shown)}, ...)"
 
 
+def fill(value, placeholder: str, token: str):
+    """Every string in the objects with the placeholder replaced by the (deploy-time) value."""
+    if isinstance(value, str):
+        return value.replace(placeholder, token)
+    if isinstance(value, list):
+        return [fill(item, placeholder, token) for item in value]
+    if isinstance(value, dict):
+        return {key: fill(item, placeholder, token) for key, item in value.items()}
+    return value
+
+
 class WorkloadsStack(cdk.Stack):
     def __init__(
         self,
@@ -44,21 +58,28 @@ class WorkloadsStack(cdk.Stack):
         storage: StorageRefs,
         workloads: dict[str, list[dict]],
         pod_security: PodSecurityLevel = "restricted",
+        gateway: bool = False,
+        metrics_query_url: str | None = None,
         **kwargs,
     ) -> None:
-        """workloads: {workload name: its rendered Kubernetes objects}; pod_security: the level the namespace enforces."""
+        """workloads: {workload name: its rendered Kubernetes objects}; pod_security: the level the namespace enforces;
+        gateway: write the kit's Gateway; metrics_query_url: the AMP workspace, filled into the autoscalers' queries."""
         super().__init__(scope, construct_id, description=describe(config.name, list(workloads)), **kwargs)
         namespace = config.storage.workloads_namespace
         labels = {"app.kubernetes.io/part-of": config.name}
         isolate = config.cluster.network_policies.enabled
         base_objects = workloads_namespace(namespace, labels, pod_security=pod_security, isolate=isolate)
         base_objects += storage_manifests(config.name, namespace, storage)
+        if gateway:
+            base_objects += gateway_objects(namespace, labels, config.gateway, vpc_cidr=network_facts(config).vpc_cidr)
         base = eks.KubernetesManifest(self, "ModelStorage", cluster=cluster, manifest=base_objects, overwrite=True)
         self.manifests: dict[str, eks.KubernetesManifest] = {}
         for name, objects in workloads.items():
             # One nested stack per workload keeps every template far below CloudFormation's 1 MB at any number of
             # workloads, and a workload's objects never move between templates when others come and go.
             nested = cdk.NestedStack(self, f"Workload-{name}", description=f"{config.name}: workload {name}")
+            if metrics_query_url is not None:
+                objects = fill(objects, AMP_QUERY_URL, metrics_query_url)
             manifest = eks.KubernetesManifest(nested, "Objects", cluster=cluster, manifest=objects, overwrite=True)
             nested.node.add_dependency(base)
             self.manifests[name] = manifest

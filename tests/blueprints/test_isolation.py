@@ -74,7 +74,7 @@ def test_every_workload_has_its_policy_and_every_group_its_own(path):
         assert policies[name]["podSelector"] == {"matchLabels": {"llm-kit/workload": name}}
         assert policies[name]["policyTypes"] == ["Ingress", "Egress"]
         for group_name, spec in policies.items():
-            if group_name != name:
+            if group_name.startswith(f"{name}-group-"):
                 members = [{"podSelector": spec["podSelector"]}]
                 assert spec["ingress"] == [{"from": members}] and spec["egress"] == [{"to": members}]
 
@@ -135,7 +135,8 @@ def test_multinode_groups_talk_only_within_themselves(render):
     }
     policies = _policies(render, workload)
     groups = [policies[f"big-group-{index}"]["podSelector"]["matchLabels"] for index in range(3)]
-    assert groups == [{"leaderworkerset.sigs.k8s.io/name": "big", "leaderworkerset.sigs.k8s.io/group-index": str(i)} for i in range(3)]
+    # The LeaderWorkerSet is named <workload>-group (its headless Service is the leader address); the label carries that.
+    assert groups == [{"leaderworkerset.sigs.k8s.io/name": "big-group", "leaderworkerset.sigs.k8s.io/group-index": str(i)} for i in range(3)]
     assert len(policies) == 4
 
 

@@ -104,14 +104,6 @@ def test_replicas_bring_a_disruption_budget(render):
         kubernetes_validate.validate(obj, "1.35", strict=True)
 
 
-def test_autoscaling_without_a_metrics_adapter_is_refused(tmp_path):
-    assert_rejected(
-        tmp_path,
-        {"workloads": [_workload(autoscaling={"min_replicas": 2, "max_replicas": 6})]},
-        ["workloads[0].autoscaling", "custom-metrics adapter", "fix: remove autoscaling"],
-    )
-
-
 def test_autoscaling_minimum_above_its_maximum_is_refused(tmp_path):
     assert_rejected(
         tmp_path,

@@ -1,0 +1,365 @@
+"""The request path of a vLLM workload: its route on the kit's Gateway, its InferencePool and endpoint picker, and
+its KEDA autoscaler. Blueprints call these; docs/routing.md explains the path.
+
+Client -> Gateway (Envoy, NLB) -> the workload's AIGatewayRoute (matches the request's model name) -> InferencePool
+-> endpoint picker (ext_proc: scores every ready replica on prefix-cache match, KV-cache use and queue depth) ->
+the chosen vLLM pod.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from blueprints.common import objects
+from blueprints.common.routing_params import Autoscaling, EndpointPicker, Routing
+from core.isolation import NetworkFacts, cidr_peer, namespace_peer
+from core.issues import ConfigIssue
+from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
+from core.platform import Platform
+from core.requirements import ControllerChart, CrdBundle, MetricsReader, Requirements
+from core.routing import GATEWAY_NAME, MODEL_HEADER, PROXY_NAMESPACE
+from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION, KEDA
+
+if TYPE_CHECKING:
+    import cdk8s
+
+AI_GATEWAY_NAMESPACE = "envoy-ai-gateway-system"
+KEDA_NAMESPACE = "keda"
+KEDA_OPERATOR = "keda-operator"
+PICKER_LABEL = "llm-kit/endpoint-picker"
+EXT_PROC_PORT = 9002
+HEALTH_PORT = 9003
+PICKER_METRICS_PORT = 9090
+PICKER_USER = 65532  # the picker image's USER (llm-d-router Dockerfile.epp)
+
+# Envoy Gateway as Envoy AI Gateway v1.1.0 needs it: the Backend API, its extension server on every translation
+# hook, and InferencePool as a backend kind the extension resolves (manifests/envoy-gateway-values.yaml and
+# examples/inference-pool/envoy-gateway-values-addon.yaml at ai-gateway v1.1.0).
+_ENVOY_GATEWAY_VALUES = {
+    "config": {
+        "envoyGateway": {
+            "gateway": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+            "provider": {"type": "Kubernetes"},
+            "extensionApis": {"enableEnvoyPatchPolicy": True, "enableBackend": True},
+            "extensionManager": {
+                "hooks": {
+                    "xdsTranslator": {
+                        "translation": {kind: {"includeAll": True} for kind in ("listener", "route", "cluster", "secret")},
+                        "post": ["Translation", "Cluster", "Route"],
+                    }
+                },
+                "service": {"fqdn": {"hostname": f"ai-gateway-controller.{AI_GATEWAY_NAMESPACE}.svc.cluster.local", "port": 1063}},
+                "backendResources": [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "version": "v1"}],
+            },
+        }
+    },
+    "deployment": {"pod": {"nodeSelector": SYSTEM_POOL_LABEL}},
+}
+ENVOY_GATEWAY_CONTROLLER = ControllerChart(
+    name="envoy-gateway", chart="gateway-helm", pin=ENVOY_GATEWAY, release="eg", namespace=PROXY_NAMESPACE, values=_ENVOY_GATEWAY_VALUES, crds=("gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io")
+)
+AI_GATEWAY_CRDS_CONTROLLER = ControllerChart(name="ai-gateway-crds", chart="ai-gateway-crds-helm", pin=AI_GATEWAY_CRDS, release="aieg-crd", namespace=AI_GATEWAY_NAMESPACE, crds=("aigatewayroutes.aigateway.envoyproxy.io",))
+AI_GATEWAY_CONTROLLER = ControllerChart(
+    name="ai-gateway",
+    chart="ai-gateway-helm",
+    pin=AI_GATEWAY,
+    release="aieg",
+    namespace=AI_GATEWAY_NAMESPACE,
+    values={"controller": {"nodeSelector": SYSTEM_POOL_LABEL}},
+    after=("ai-gateway-crds", "envoy-gateway"),
+)
+KEDA_CONTROLLER = ControllerChart(name="keda", chart="keda", pin=KEDA, release="keda", namespace=KEDA_NAMESPACE, values={"nodeSelector": SYSTEM_POOL_LABEL}, crds=("scaledobjects.keda.sh",))
+# The InferencePool CRD has no chart: the extension publishes it as a release file.
+INFERENCE_POOL_CRDS = CrdBundle(
+    name="inference-extension",
+    url=f"https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/download/{INFERENCE_EXTENSION}/manifests.yaml",
+    crds=("inferencepools.inference.networking.k8s.io", "inferencepoolimports.inference.networking.x-k8s.io"),
+)
+
+
+def requirements(routing: Routing | None, autoscaling: Autoscaling | None, platform: Platform) -> Requirements:
+    parts = []
+    if routing is not None and routing.gateway:
+        parts.append(Requirements(controllers=(ENVOY_GATEWAY_CONTROLLER, AI_GATEWAY_CRDS_CONTROLLER, AI_GATEWAY_CONTROLLER), crd_bundles=(INFERENCE_POOL_CRDS,), gateway=True))
+    if autoscaling is not None:
+        readers = (MetricsReader(KEDA_NAMESPACE, KEDA_OPERATOR),) if platform.routing.metrics_backend == "amp" else ()
+        parts.append(Requirements(controllers=(KEDA_CONTROLLER,), metrics_readers=readers))
+    return Requirements.union(parts)
+
+
+def issues(routing: Routing | None, autoscaling: Autoscaling | None, replicas_set: bool, prefix_caching: bool, platform: Platform) -> list[ConfigIssue]:
+    found = []
+    if routing is not None and routing.gateway and routing.endpoint_picker is None:
+        found.append(
+            ConfigIssue(
+                "routing.endpoint_picker",
+                "the gateway routes a model to its InferencePool, and a pool needs its endpoint picker",
+                fix="keep endpoint_picker (its defaults weigh prefix cache 3, KV cache 2, queue 2), or set routing.gateway: false and call the workload's Service",
+            )
+        )
+    picker = routing.endpoint_picker if routing is not None else None
+    if picker is not None and picker.prefix_cache_weight and not prefix_caching:
+        found.append(
+            ConfigIssue(
+                "routing.endpoint_picker.prefix_cache_weight",
+                "routes prompts to the replica that holds their prefix, but enable_prefix_caching is false: no replica keeps any",
+                value=picker.prefix_cache_weight,
+                fix="set enable_prefix_caching: true, or prefix_cache_weight: 0",
+            )
+        )
+    if autoscaling is None:
+        return found
+    if platform.routing.metrics_query_url is None:
+        found.append(
+            ConfigIssue(
+                "autoscaling",
+                f"KEDA reads vLLM's metrics with PromQL, and observability.metrics '{platform.routing.metrics_backend}' serves none",
+                fix="set observability.metrics to amp or in-cluster, or remove autoscaling",
+            )
+        )
+    if autoscaling.min_replicas == 0:
+        found.append(
+            ConfigIssue(
+                "autoscaling.min_replicas",
+                "scale to zero would drop requests: nothing in front of the workload holds them while the first replica starts "
+                "(minutes for a GPU node and the weights), and with no replica the signal itself disappears",
+                value=0,
+                allowed="1 or more",
+                fix="set min_replicas: 1",
+            )
+        )
+    if replicas_set:
+        found.append(ConfigIssue("replicas", "autoscaling owns the replica count; a fixed count beside it would be reset on every deploy", fix="remove replicas (autoscaling.min_replicas is the floor)"))
+    return found
+
+
+def describe(workload: Any, copies: str) -> tuple[str, str]:
+    """(replica count, request path) of a routed or autoscaled workload, for the synth summary."""
+    scaling, routing = workload.autoscaling, workload.routing
+    if scaling is not None:
+        copies = f"{scaling.min_replicas}-{scaling.max_replicas} (KEDA: {scaling.signal} {scaling.target:g})"
+    path = ""
+    if routing is not None and routing.gateway:
+        picker = routing.endpoint_picker
+        path = f"; gateway, picker prefix {picker.prefix_cache_weight}/kv {picker.kv_cache_weight}/queue {picker.queue_weight}" if picker else "; gateway"
+    return copies, path
+
+
+def picker_labels(name: str, blueprint: str) -> dict[str, str]:
+    """The picker's pods carry no workload label: neither the pool nor the workload's policies select them."""
+    return {"app.kubernetes.io/name": f"{name}-epp", "app.kubernetes.io/part-of": PART_OF, BLUEPRINT_LABEL: blueprint, PICKER_LABEL: name}
+
+
+def picker_config(picker: EndpointPicker) -> str:
+    """The EndpointPickerConfig (llm-d-router v0.10.0): the three scorers with the config's weights, the vLLM metrics
+    they read (queue, KV-cache use) scraped from each pod's serving port."""
+    weights = {"queue-scorer": picker.queue_weight, "kv-cache-utilization-scorer": picker.kv_cache_weight, "prefix-cache-scorer": picker.prefix_cache_weight}
+    scorers = [name for name, weight in weights.items() if weight]
+    config = {
+        "apiVersion": "llm-d.ai/v1alpha1",
+        "kind": "EndpointPickerConfig",
+        "plugins": [
+            *({"type": name} for name in scorers),
+            {"type": "metrics-data-source", "parameters": {"scheme": "http", "path": "/metrics", "insecureSkipVerify": True}},
+            {"type": "core-metrics-extractor"},
+        ],
+        "schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": name, "weight": weights[name]} for name in scorers]}],
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def picker_args(name: str, namespace: str) -> list[str]:
+    return [
+        "--pool-name", name,
+        "--pool-namespace", namespace,
+        "--pool-group", "inference.networking.k8s.io",
+        "--config-file", "/config/config.yaml",
+        "--grpc-port", str(EXT_PROC_PORT),
+        "--grpc-health-port", str(HEALTH_PORT),
+        "--metrics-port", str(PICKER_METRICS_PORT),
+        "--zap-encoder", "json",
+        # Envoy AI Gateway speaks TLS to the picker (without verifying it): serving stays TLS.
+        "--secure-serving=true",
+        "--tracing=false",
+        # Scraped like every pod of the kit (its NetworkPolicy admits only the scraper), no token review.
+        "--metrics-endpoint-auth=false",
+    ]  # fmt: skip
+
+
+def pool_spec(name: str, selector: dict[str, str], port: int) -> dict[str, Any]:
+    return {
+        "selector": {"matchLabels": selector},
+        "targetPorts": [{"number": port}],
+        # Envoy AI Gateway v1.1.0 always fails closed, whatever the pool says; say so here too.
+        "endpointPickerRef": {"name": f"{name}-epp", "port": {"number": EXT_PROC_PORT}, "failureMode": "FailClose"},
+    }
+
+
+def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, selector: dict[str, str], port: int, picker: EndpointPicker, platform: Platform) -> None:
+    """The InferencePool, its endpoint picker (account, rights, config, Deployment, Service, NetworkPolicy) and the route."""
+    labels = objects.labels(name, blueprint, "routing")
+    epp = f"{name}-epp"
+    own = picker_labels(name, blueprint)
+    api = objects.api_object
+    api(chart, "inference-pool", api_version="inference.networking.k8s.io/v1", kind="InferencePool", name=name, labels_=labels, body={"spec": pool_spec(name, selector, port)})
+    api(chart, "epp-account", api_version="v1", kind="ServiceAccount", name=epp, labels_=own, body={})
+    rules = [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["inference.networking.k8s.io"], "resources": ["inferencepools"], "verbs": ["get", "list", "watch"]},
+    ]
+    api(chart, "epp-role", api_version="rbac.authorization.k8s.io/v1", kind="Role", name=epp, labels_=own, body={"rules": rules})
+    binding = {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": epp}, "subjects": [{"kind": "ServiceAccount", "name": epp, "namespace": platform.namespace}]}
+    api(chart, "epp-binding", api_version="rbac.authorization.k8s.io/v1", kind="RoleBinding", name=epp, labels_=own, body=binding)
+    api(chart, "epp-config", api_version="v1", kind="ConfigMap", name=epp, labels_=own, body={"data": {"config.yaml": picker_config(picker)}})
+    container = {
+        "name": "epp",
+        "image": IMAGES["endpoint-picker"],
+        "args": picker_args(name, platform.namespace),
+        "env": [
+            {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        ],
+        "ports": [{"name": "grpc", "containerPort": EXT_PROC_PORT}, {"name": "grpc-health", "containerPort": HEALTH_PORT}, {"name": "metrics", "containerPort": PICKER_METRICS_PORT}],
+        "livenessProbe": {"grpc": {"port": HEALTH_PORT, "service": "inference-extension"}, "initialDelaySeconds": 5, "periodSeconds": 10},
+        "readinessProbe": {"grpc": {"port": HEALTH_PORT, "service": "inference-extension"}, "periodSeconds": 2},
+        "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+        "volumeMounts": [{"name": "config", "mountPath": "/config", "readOnly": True}],
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": PICKER_USER,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    pod = {
+        "serviceAccountName": epp,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": PICKER_USER, "seccompProfile": {"type": "RuntimeDefault"}},
+        "nodeSelector": SYSTEM_POOL_LABEL,
+        "terminationGracePeriodSeconds": 130,
+        "containers": [container],
+        "volumes": [{"name": "config", "configMap": {"name": epp}}],
+    }
+    selector_labels = {PICKER_LABEL: name}
+    deployment = {
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": selector_labels},
+            "template": {"metadata": {"labels": own, "annotations": objects.scrape_annotations(PICKER_METRICS_PORT)}, "spec": pod},
+        }
+    }
+    api(chart, "epp-deployment", api_version="apps/v1", kind="Deployment", name=epp, labels_=own, body=deployment)
+    ports = [
+        {"name": "grpc-ext-proc", "port": EXT_PROC_PORT, "targetPort": EXT_PROC_PORT, "appProtocol": "kubernetes.io/h2c"},
+        {"name": "http-metrics", "port": PICKER_METRICS_PORT, "targetPort": PICKER_METRICS_PORT},
+    ]
+    api(chart, "epp-service", api_version="v1", kind="Service", name=epp, labels_=own, body={"spec": {"type": "ClusterIP", "selector": selector_labels, "ports": ports}})
+    if platform.network.enforced:
+        api(chart, "epp-network-policy", api_version="networking.k8s.io/v1", kind="NetworkPolicy", name=epp, labels_=own, body={"spec": picker_policy(name, port, platform.network)})
+    route = {
+        "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}],
+        "rules": [
+            {
+                "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": served_name}]}],
+                "backendRefs": [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": name}],
+            }
+        ],
+    }
+    api(chart, "route", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIGatewayRoute", name=name, labels_=labels, body={"spec": route})
+
+
+def picker_policy(name: str, port: int, network: NetworkFacts) -> dict[str, Any]:
+    """The gateway's proxies call the picker; it reads the pool through the API and the pods' metrics."""
+    ingress = [{"from": [namespace_peer(PROXY_NAMESPACE)], "ports": [{"protocol": "TCP", "port": EXT_PROC_PORT}]}]
+    if network.metrics_from:
+        ingress.append({"from": [dict(peer) for peer in network.metrics_from], "ports": [{"protocol": "TCP", "port": PICKER_METRICS_PORT}]})
+    egress = [
+        {"to": [cidr_peer(cidr) for cidr in network.api_server], "ports": [{"protocol": "TCP", "port": 443}]},
+        {"to": [{"podSelector": {"matchLabels": {WORKLOAD_LABEL: name}}}], "ports": [{"protocol": "TCP", "port": port}]},
+    ]
+    return {"podSelector": {"matchLabels": {PICKER_LABEL: name}}, "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress}
+
+
+def scaling_query(autoscaling: Autoscaling, namespace: str, name: str) -> tuple[str, str]:
+    """(PromQL, KEDA metric type). Per-replica signals are summed over the workload and compared as AverageValue,
+    so the HPA computes replicas = ceil(total / target); time to first token is one value for the whole workload."""
+    match = f'namespace="{namespace}",llm_kit_workload="{name}"'
+    if autoscaling.signal == "requests_waiting":
+        return f"sum(vllm:num_requests_waiting{{{match}}})", "AverageValue"
+    if autoscaling.signal == "kv_cache_usage":
+        return f"sum(vllm:kv_cache_usage_perc{{{match}}})", "AverageValue"
+    return f"histogram_quantile(0.9, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{{{match}}}[2m])))", "Value"
+
+
+def add_autoscaler(chart: cdk8s.Chart, name: str, blueprint: str, target: dict[str, str], autoscaling: Autoscaling, platform: Platform) -> None:
+    """A ScaledObject on the workload's own vLLM signal; for AMP, KEDA signs its queries with its Pod Identity role."""
+    labels = objects.labels(name, blueprint, "autoscaling")
+    query, metric_type = scaling_query(autoscaling, platform.namespace, name)
+    url = platform.routing.metrics_query_url
+    metadata = {"serverAddress": url, "query": query, "threshold": f"{autoscaling.target:g}", "ignoreNullValues": "false"}
+    trigger: dict[str, Any] = {"type": "prometheus", "metricType": metric_type, "metadata": metadata}
+    if platform.routing.metrics_backend == "amp":
+        metadata["awsRegion"] = platform.region
+        auth = f"{name}-amp"
+        objects.api_object(chart, "trigger-auth", api_version="keda.sh/v1alpha1", kind="TriggerAuthentication", name=auth, labels_=labels, body={"spec": {"podIdentity": {"provider": "aws"}}})
+        trigger["authenticationRef"] = {"name": auth}
+    behavior = {
+        "scaleUp": {"stabilizationWindowSeconds": autoscaling.scale_up_seconds, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]},
+        "scaleDown": {"stabilizationWindowSeconds": autoscaling.scale_down_seconds, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]},
+    }
+    spec = {
+        "scaleTargetRef": target,
+        "minReplicaCount": autoscaling.min_replicas,
+        "maxReplicaCount": autoscaling.max_replicas,
+        "pollingInterval": 15,
+        "cooldownPeriod": autoscaling.scale_down_seconds,
+        "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior}},
+        "triggers": [trigger],
+    }
+    objects.api_object(chart, "scaled-object", api_version="keda.sh/v1alpha1", kind="ScaledObject", name=name, labels_=labels, body={"spec": spec})
+
+
+def add_request_path(chart: cdk8s.Chart, blueprint: str, workload: Any, platform: Platform, *, pool_selector: dict[str, str], scale_target: dict[str, str]) -> None:
+    """A workload's route, pool and picker (routing.gateway) and its autoscaler (autoscaling), then a check that the
+    pool reaches the pods it must: its selector picks the serving pods and they expose its target port."""
+    routing, autoscaling = workload.routing, workload.autoscaling
+    if routing is not None and routing.gateway and routing.endpoint_picker is not None:
+        add_gateway_route(chart, workload.name, blueprint, workload.public_model_name, pool_selector, workload.port, routing.endpoint_picker, platform)
+    if autoscaling is not None:
+        add_autoscaler(chart, workload.name, blueprint, scale_target, autoscaling, platform)
+    rendered = chart.to_json()
+    pods = [template for obj in rendered for template in pod_templates(obj)]
+    for pool in (obj for obj in rendered if obj["kind"] == "InferencePool"):
+        problems = pool_reaches(pool, pods)
+        if problems:
+            raise AssertionError("; ".join(problems))
+
+
+def pod_templates(obj: dict) -> list[dict]:
+    """The pod templates of a workload object: a Deployment's, or a LeaderWorkerSet's leader and worker templates."""
+    if obj["kind"] == "Deployment":
+        return [obj["spec"]["template"]]
+    if obj["kind"] == "LeaderWorkerSet":
+        group = obj["spec"]["leaderWorkerTemplate"]
+        return [group["leaderTemplate"], group["workerTemplate"]]
+    return []
+
+
+def pool_reaches(pool: dict, pods: list[dict]) -> list[str]:
+    """What is wrong between an InferencePool and the pod templates of its workload: no pod its selector picks, or a
+    picked pod without the target port. Empty when the pool reaches every replica it should."""
+    selector = pool["spec"]["selector"]["matchLabels"]
+    ports = {entry["number"] for entry in pool["spec"]["targetPorts"]}
+    picked = [pod for pod in pods if selector.items() <= pod["metadata"].get("labels", {}).items()]
+    if not picked:
+        return [f"InferencePool {pool['metadata']['name']}: selector {selector} picks no pod of the workload"]
+    problems = []
+    for pod in picked:
+        exposed = {port["containerPort"] for container in pod["spec"]["containers"] for port in container.get("ports", [])}
+        if not ports <= exposed:
+            problems.append(f"InferencePool {pool['metadata']['name']}: target ports {sorted(ports)} not all served by the picked pods (they expose {sorted(exposed)})")
+    return problems

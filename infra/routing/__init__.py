@@ -1,0 +1,1 @@
+"""The kit's Gateway: the entry point of the workloads that route through it (docs/routing.md)."""

@@ -1,0 +1,50 @@
+"""The Gateway and its class, as plain objects for the workloads stack (the controllers come from the cluster stack).
+
+Envoy Gateway turns the Gateway into an Envoy Deployment and a LoadBalancer Service in its own namespace; the
+Gateway's infrastructure annotations reach that Service, where EKS's cloud controller reads them: a Network Load
+Balancer, internal unless the config says otherwise, admitting only the source ranges the config names (internal:
+the VPC), with TLS from ACM when a certificate is given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.gateway import Gateway
+from core.routing import GATEWAY_CLASS, GATEWAY_NAME
+
+CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
+ANNOTATION = "service.beta.kubernetes.io/"
+
+
+def load_balancer_annotations(settings: Gateway, vpc_cidr: str) -> dict[str, str]:
+    sources = [str(cidr) for cidr in settings.source_cidrs] or [vpc_cidr]
+    annotations = {
+        f"{ANNOTATION}aws-load-balancer-type": "nlb",
+        f"{ANNOTATION}load-balancer-source-ranges": ",".join(sources),
+    }
+    if settings.scheme == "internal":
+        annotations[f"{ANNOTATION}aws-load-balancer-internal"] = "true"
+    if settings.certificate_arn:
+        annotations[f"{ANNOTATION}aws-load-balancer-ssl-cert"] = settings.certificate_arn
+        annotations[f"{ANNOTATION}aws-load-balancer-ssl-ports"] = "443"
+        annotations[f"{ANNOTATION}aws-load-balancer-ssl-negotiation-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    return annotations
+
+
+def gateway_objects(namespace: str, labels: dict[str, str], settings: Gateway, *, vpc_cidr: str) -> list[dict[str, Any]]:
+    # TLS ends at the load balancer: Envoy's listener is plain HTTP on the port the load balancer forwards.
+    port = 443 if settings.certificate_arn else 80
+    return [
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": GATEWAY_CLASS, "labels": labels}, "spec": {"controllerName": CONTROLLER}},
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels},
+            "spec": {
+                "gatewayClassName": GATEWAY_CLASS,
+                "infrastructure": {"annotations": load_balancer_annotations(settings, vpc_cidr)},
+                "listeners": [{"name": "http", "protocol": "HTTP", "port": port, "allowedRoutes": {"namespaces": {"from": "Same"}}}],
+            },
+        },
+    ]
