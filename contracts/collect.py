@@ -15,7 +15,9 @@ from typing import Any
 from assembly.app import render_workloads
 from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
+from blueprints.common.routing import PICKER_LABEL
 from core.labels import BLUEPRINT_LABEL
+from infra.observability.dashboards.panels import DASHBOARDS
 from infra.observability.rules import rules_yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,6 +51,11 @@ def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
             out["triton"].append({"where": where, "config_pbtxt": data["config.pbtxt"], "model_json": json.loads(data["model.json"])})
         if obj["kind"] == "ConfigMap" and blueprint == "benchmark":
             out["inference_perf"].append({"where": where, "config_yml": obj["data"]["config.yml"]})
+        if obj["kind"] == "ScaledObject":
+            for trigger in obj["spec"]["triggers"]:
+                out["promql"].append({"where": where, "expr": trigger["metadata"]["query"]})
+        if PICKER_LABEL in obj["metadata"].get("labels", {}):
+            continue  # the endpoint picker (a Go program, its flags are its chart's), not a model server
         for role, pod in _pod_templates(obj):
             for container in pod["containers"]:
                 _container(f"{where} {role}/{container['name']}", blueprint, container, out)
@@ -66,7 +73,13 @@ def _container(where: str, blueprint: str | None, container: dict[str, Any], out
 
 
 def collect() -> dict[str, list]:
-    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": []}
+    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": []}
+    for dashboard in DASHBOARDS:
+        for panel in dashboard.panels:
+            for query in panel.queries:
+                # Grafana fills the template variables before the query reaches Prometheus.
+                expr = query.expr.replace("$workload", ".*").replace("$__range", "1h")
+                out["promql"].append({"where": f"dashboard {dashboard.uid}: {panel.title}", "expr": expr})
     for path in configs():
         config = KIT.load(path)
         source = str(path.relative_to(REPO))

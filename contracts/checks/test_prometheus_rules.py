@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -13,6 +14,13 @@ def promtool_check(text: str, folder: Path) -> subprocess.CompletedProcess:
     path = folder / "rules.yaml"
     path.write_text(text)
     return subprocess.run([os.environ["KIT_PROMTOOL"], "check", "rules", str(path)], capture_output=True, text=True)
+
+
+def test_promtool_parses_every_query(promql, tmp_path):
+    """Dashboard panels and autoscaler queries, each as the expression of a recording rule: promtool parses it."""
+    text = "groups:\n  - name: kit\n    rules:\n      - record: kit:query\n        expr: " + json.dumps(promql["expr"]) + "\n"
+    result = promtool_check(text, tmp_path)
+    assert result.returncode == 0, promql["expr"] + "\n" + result.stdout + result.stderr
 
 
 def test_promtool_accepts_the_rules(prometheus_rules, tmp_path):

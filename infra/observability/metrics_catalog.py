@@ -61,6 +61,11 @@ KUBE_STATE_METRICS = Family(
         "kube_deployment_status_replicas_available",
         "kube_job_status_failed",
         "kube_job_status_succeeded",
+        # The HorizontalPodAutoscalers KEDA creates (keda-hpa-<workload>); label horizontalpodautoscaler.
+        "kube_horizontalpodautoscaler_status_current_replicas",
+        "kube_horizontalpodautoscaler_status_desired_replicas",
+        "kube_horizontalpodautoscaler_spec_max_replicas",
+        "kube_horizontalpodautoscaler_spec_min_replicas",
     ),
 )
 
@@ -101,7 +106,30 @@ DYNAMO_FRONTEND = Family(
     ),
 )
 
-FAMILIES = {"dcgm": DCGM, "kube-state-metrics": KUBE_STATE_METRICS, "karpenter": KARPENTER, "vllm-server": VLLM, "dynamo-frontend": DYNAMO_FRONTEND}
+ENVOY_GATEWAY = Family(
+    "envoyproxy/gateway v1.8.1: Envoy's cluster and listener stats on :19001/stats/prometheus; a route's cluster is named "
+    "httproute/<namespace>/<route>/rule/<n> (envoy_cluster_name), response classes in envoy_response_code_class; times in ms",
+    counters=("envoy_cluster_upstream_rq_total", "envoy_cluster_upstream_rq_xx", "envoy_http_downstream_rq_total", "envoy_http_downstream_rq_xx"),
+    histograms=("envoy_cluster_upstream_rq_time", "envoy_http_downstream_rq_time"),
+)
+
+ENDPOINT_PICKER = Family(
+    "llm-d/llm-d-router v0.10.0 pkg/epp/metrics/metrics.go (the Inference Extension's names, still emitted beside llm_d_epp_*): "
+    "pool gauges labelled name, scheduler attempts labelled status and pod_name",
+    gauges=("inference_pool_average_kv_cache_utilization", "inference_pool_average_queue_size", "inference_pool_ready_pods"),
+    counters=("inference_extension_scheduler_attempts_total",),
+    histograms=("inference_extension_scheduler_e2e_duration_seconds",),
+)
+
+FAMILIES = {
+    "dcgm": DCGM,
+    "kube-state-metrics": KUBE_STATE_METRICS,
+    "karpenter": KARPENTER,
+    "vllm-server": VLLM,
+    "dynamo-frontend": DYNAMO_FRONTEND,
+    "envoy-gateway": ENVOY_GATEWAY,
+    "endpoint-picker": ENDPOINT_PICKER,
+}
 
 
 def known_metric_names() -> set[str]:

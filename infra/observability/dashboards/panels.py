@@ -147,4 +147,54 @@ SERVING = Dashboard(
     ),
 )
 
-DASHBOARDS = (GPU_FLEET, SERVING)
+ROUTE = 'envoy_cluster_name=~"httproute/.*"'
+HPA = 'horizontalpodautoscaler=~"keda-hpa-.*"'
+
+ROUTING = Dashboard(
+    "llm-kit-routing",
+    "LLM kit / Routing and autoscaling",
+    "The gateway's requests, errors and latency per route; the endpoint picker's decisions and the pool state it scores; "
+    "replicas KEDA asks for against the signal it scales on.",
+    panels=(
+        Panel("Gateway requests per route (per s)", (Query(f"sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq_total{{{ROUTE}}}[5m]))", "{{envoy_cluster_name}}"),), "reqps"),
+        Panel(
+            "Gateway 5xx per route (per s)",
+            (Query(f'sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq_xx{{{ROUTE},envoy_response_code_class="5"}}[5m]))', "{{envoy_cluster_name}}"),),
+            "reqps",
+        ),
+        Panel(
+            "Gateway latency per route (p99)",
+            (Query(f"histogram_quantile(0.99, sum by (le, envoy_cluster_name) (rate(envoy_cluster_upstream_rq_time_bucket{{{ROUTE}}}[5m])))", "{{envoy_cluster_name}}"),),
+            "ms",
+        ),
+        Panel("Picker decisions per replica (per s)", (Query('sum by (pod_name) (rate(inference_extension_scheduler_attempts_total{status="success"}[5m]))', "{{pod_name}}"),), "reqps"),
+        Panel("Picker failures (per s)", (Query('sum by (name) (rate(inference_extension_scheduler_attempts_total{status!="success"}[5m])) or vector(0)', "failed"),), "reqps"),
+        Panel("Picker scheduling time (p99)", (Query("histogram_quantile(0.99, sum by (le) (rate(inference_extension_scheduler_e2e_duration_seconds_bucket[5m])))", "p99"),), "s"),
+        Panel(
+            "Pool state the picker scores",
+            (
+                Query("inference_pool_average_kv_cache_utilization * 100", "KV cache % {{name}}"),
+                Query("inference_pool_average_queue_size", "queue {{name}}"),
+                Query("inference_pool_ready_pods", "ready replicas {{name}}"),
+            ),
+        ),
+        Panel(
+            "Replicas: current, desired and maximum",
+            (
+                Query(f"kube_horizontalpodautoscaler_status_current_replicas{{{HPA}}}", "current {{horizontalpodautoscaler}}"),
+                Query(f"kube_horizontalpodautoscaler_status_desired_replicas{{{HPA}}}", "desired {{horizontalpodautoscaler}}"),
+                Query(f"kube_horizontalpodautoscaler_spec_max_replicas{{{HPA}}}", "max {{horizontalpodautoscaler}}"),
+            ),
+        ),
+        Panel(
+            "Scaling signals",
+            (
+                Query(f"sum by ({WORKLOAD}) (vllm:num_requests_waiting)", f"waiting {{{{{WORKLOAD}}}}}"),
+                Query(f"avg by ({WORKLOAD}) (vllm:kv_cache_usage_perc)", f"KV cache share {{{{{WORKLOAD}}}}}"),
+                Query(f"histogram_quantile(0.9, sum by (le, {WORKLOAD}) (rate(vllm:time_to_first_token_seconds_bucket[2m])))", f"TTFT p90 {{{{{WORKLOAD}}}}}"),
+            ),
+        ),
+    ),
+)
+
+DASHBOARDS = (GPU_FLEET, SERVING, ROUTING)
