@@ -18,6 +18,7 @@ from config.loader import DEFAULT_CONFIG
 from blueprints.common.routing import PICKER_LABEL
 from core.labels import BLUEPRINT_LABEL
 from infra.observability.dashboards.panels import DASHBOARDS
+from infra.observability.metrics_catalog import VLLM
 from infra.observability.rules import rules_yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,7 +74,10 @@ def _container(where: str, blueprint: str | None, container: dict[str, Any], out
 
 
 def collect() -> dict[str, list]:
-    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": []}
+    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": []}
+    # The endpoint picker reads these from every replica too (llm-d-router's vLLM engine config).
+    picker = {"vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:cache_config_info"}
+    out["vllm_metrics"].append({"where": "metrics catalogue and endpoint picker", "names": sorted(VLLM.names() | picker)})
     for dashboard in DASHBOARDS:
         for panel in dashboard.panels:
             for query in panel.queries:
