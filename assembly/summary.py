@@ -6,7 +6,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from assembly.deploy_time import describe as describe_deploy
+from assembly.deploy_time import plan_assembly
 from assembly.kit import KIT
+from blueprints.contract import GpuBlueprint
 from config.model import PlatformConfig
 from config.platform import capacities
 
@@ -30,14 +33,23 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
         lines.append(f"    {capacity.title:<28} {capacity.describe()}")
     enabled = [w for w in config.workloads if w.enabled]
     lines.append("  workloads" + ("  none enabled" if not enabled else ""))
+    platform = KIT.platform(config) if enabled else None
     for workload in enabled:
         lines.append(f"    {workload.name:<28} {KIT.summary(workload)} -> {dist}/{workload.name}/")
+        blueprint = KIT.by_name[workload.blueprint]
+        if isinstance(blueprint, GpuBlueprint):
+            placement = blueprint.placement(workload, platform)
+            budget = blueprint.cold_start(workload, platform, placement)
+            lines.append(f"    {'':<28} cold start {budget.describe()}; startup probe allows {placement.startup_minutes} min")
     disabled = [w.name for w in config.workloads if not w.enabled]
     if disabled:
         lines.append(f"    disabled: {', '.join(disabled)}")
     observability = config.observability
     lines.append(f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts {'on' if observability.loads_alerts else 'off'}")
     lines.append(f"  cdk-nag    {_nag_status(outdir)}")
+    deploy = describe_deploy(plan_assembly(outdir))
+    lines.append(f"  deploy     {deploy[0]}")
+    lines += [f"             {line}" for line in deploy[1:]]
     lines.append(f"  output     {outdir}/ (CloudFormation), {dist}/ (manifests), {charts}/ (Helm charts)")
     lines += [f"  warning    {warning}" for warning in warnings(config)]
     return "\n".join(lines)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import typing
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from blueprints.common import checks
 from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
+from core.cold_start import IMAGE_GB, Budget, Source, budget, weights_gb_from_name
 from core.images import provided_by
 from core.instances import known
 from core.isolation import PodSecurityLevel, WorkloadTraffic
@@ -76,6 +78,9 @@ class Blueprint(ABC, Generic[P]):
         return self.name
 
 
+DEFAULT_STARTUP_MINUTES = 30
+"""The startup window when the weights' size is unknown (no size in the model's name, no model_size_gib)."""
+
 # What an image must carry for each way of moving data between nodes over EFA.
 TRANSPORT_NEEDS = {"nccl": "aws-ofi-nccl", "nixl": "efa-libfabric"}
 TRANSPORT_NAMES = {"nccl": "NCCL", "nixl": "NIXL"}
@@ -96,7 +101,36 @@ class GpuBlueprint(Blueprint[G]):
         return self.image_key
 
     def placement(self, workload: G, platform: Platform) -> Placement:
-        return placement_for(platform, workload, self.transport(workload))
+        placement = placement_for(platform, workload, self.transport(workload))
+        probe = self.cold_start(workload, platform, placement).probe_minutes()
+        return replace(placement, startup_minutes=workload.startup_timeout_minutes or probe or DEFAULT_STARTUP_MINUTES)
+
+    def cold_start(self, workload: G, platform: Platform, placement: Placement | None = None) -> Budget:
+        """From an empty node to serving: node launch, image pull, weights, warm-up (core/cold_start.py)."""
+        placement = placement or placement_for(platform, workload, self.transport(workload))
+        model = workload.model
+        name = {S3Source: lambda m: m.uri, HfSource: lambda m: m.repo_id}.get(type(model), lambda m: m.sub_path)(model)
+        weights = workload.model_size_gib or weights_gb_from_name(name, getattr(workload, "quantization", None))
+        if isinstance(model, S3Source):
+            source = Source("s3", streams=model.streamer_concurrency, label="S3 (Run:ai streamer)")
+        elif isinstance(model, HfSource):
+            source = Source("hf", label="the Hub (a first try: stage it with scripts/stage_model.py)")
+        else:
+            source = Source("fsx", fsx_mb_s=platform.storage.fsx_throughput_mb_s, label="FSx for Lustre")
+        image_key = self.image_key_for(workload, placement.efa)
+        return budget(
+            image_gb=IMAGE_GB.get(image_key, max(IMAGE_GB.values())),
+            parallel_pull=placement.capacity.parallel_pull,
+            weights_gb=weights,
+            source=source,
+            node_launch=placement.capacity.fixed_nodes is None,
+            gpus=workload.gpus_per_pod(),
+            shards=self.weight_shards(workload),
+        )
+
+    def weight_shards(self, workload: G) -> int:
+        """Pods that split one copy of the weights between them (pipeline stages); 1 where every pod loads it all."""
+        return 1
 
     def checks(self, workload: G, platform: Platform) -> list[ConfigIssue]:
         issues = checks.gpu_workload_issues(workload, platform)
@@ -106,7 +140,24 @@ class GpuBlueprint(Blueprint[G]):
         if known(workload.instance_type or capacity.instance_types[0]) is None:
             return issues  # reported on the pool
         placement = self.placement(workload, platform)
-        return issues + self.image_checks(workload, placement) + self.placement_checks(workload, placement, platform)
+        return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + self.placement_checks(workload, placement, platform)
+
+    def startup_checks(self, workload: G, placement: Placement, platform: Platform) -> list[ConfigIssue]:
+        """A startup window shorter than the weights and warm-up would restart the server forever while it loads."""
+        inside = self.cold_start(workload, platform, placement).in_container_seconds
+        given = workload.startup_timeout_minutes
+        if given is None or inside is None or given * 60 >= inside:
+            return []
+        needed = self.cold_start(workload, platform, placement).probe_minutes()
+        return [
+            ConfigIssue(
+                "startup_timeout_minutes",
+                f"is shorter than loading the weights and warming up is estimated to take ({inside // 60}m{inside % 60:02d}s): "
+                "Kubernetes would restart the server while it loads, again and again",
+                value=given,
+                fix=f"remove it (the kit then allows {needed} minutes), or raise it; if the model is smaller than its name says, set model_size_gib",
+            )
+        ]
 
     def image_checks(self, workload: G, placement: Placement) -> list[ConfigIssue]:
         """EFA only where something crosses nodes, and only with an image that can use it; S3 only with the streamer."""
@@ -156,6 +207,8 @@ class GpuBlueprint(Blueprint[G]):
         return []
 
     def render(self, scope: Construct, workload: G, platform: Platform) -> cdk8s.Chart:
+        if isinstance(workload.model, S3Source):
+            workload = workload.model_copy(update={"model": workload.model.in_bucket(platform.storage.bucket_name)})
         return self.chart(scope, workload, self.placement(workload, platform))
 
     @abstractmethod

@@ -33,6 +33,7 @@ def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
         weight=pool.weight,
         reservation_ids=tuple(pool.capacity_reservations.ids) if pool.capacity_reservations else (),
         config_key=f"node_pools[{pool.name}]",
+        parallel_pull=pool.image_pull.soci_parallel_pull,
     )
 
 
@@ -51,6 +52,8 @@ def node_group_capacity(group: CapacityBlockNodeGroup, zone_id: str) -> GpuCapac
         reservation_ids=(group.reservation_id,),
         fixed_nodes=group.size,
         config_key=f"capacity_block_node_groups[{group.name}]",
+        # Managed node groups keep the AMI's image-pull defaults.
+        parallel_pull=False,
     )
 
 
@@ -82,6 +85,7 @@ def platform(config: PlatformConfig) -> Platform:
             creates_bucket=storage.model_bucket.creates_bucket,
             models_prefix=storage.models_prefix,
             fsx_enabled=storage.fsx.enabled,
+            fsx_throughput_mb_s=storage.fsx.storage_capacity_gib / 1024 * storage.fsx.throughput_per_unit_storage,
         ),
         network=network_facts(config),
         routing=RoutingFacts(gateway_listener_port=443 if config.gateway.certificate_arn else 80, metrics_backend=config.observability.metrics),

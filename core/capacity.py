@@ -51,6 +51,8 @@ class GpuCapacity:
     """Where the config defines it, e.g. node_pools[gpu-l40s]."""
     fixed_nodes: int | None = None
     """The instance count of a capacity-block node group; None where Karpenter scales the nodes."""
+    parallel_pull: bool = True
+    """Images are pulled and unpacked in parallel (SOCI parallel pull, or AL2023's FastImagePull)."""
 
     @property
     def reserved(self) -> bool:

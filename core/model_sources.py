@@ -16,12 +16,18 @@ from core.naming import FSX_CLAIM_NAME, bucket_name_problems
 from core.schema import KubernetesName, StrictModel
 
 S3_URI_FORM = "s3://<bucket>/<prefix>, e.g. s3://acme-llm-models/models/meta-llama/Llama-3.1-8B-Instruct/"
+# Stands for the deploying account in a model URI; the workloads stack fills it in (the kit's bucket names carry it).
+ACCOUNT_FIELD = "{account}"
+# Stands for the kit's model bucket as the bucket of a model URI; the blueprints fill it in when they render.
+KIT_BUCKET_FIELD = "{bucket}"
 
 
 class S3Source(StrictModel):
     type: Literal["s3"]
     uri: Annotated[str, Field(examples=["s3://acme-llm-models/models/meta-llama/Llama-3.1-8B-Instruct/"])]
-    """The model folder: s3://<bucket>/<prefix>. The server streams it with --load-format runai_streamer."""
+    """The model folder: s3://<bucket>/<prefix>. The server streams it with --load-format runai_streamer. Write the
+    bucket as {bucket} for the kit's model bucket (created or existing) whatever the kit is named; a bucket name may
+    also say {account}, which the kit fills in with the deploying account."""
     streamer_concurrency: Annotated[int, Field(ge=1, le=256)] = 16
     """Parallel S3 reads of the Run:ai streamer (--model-loader-extra-config concurrency)."""
 
@@ -31,7 +37,7 @@ class S3Source(StrictModel):
         if not uri.startswith("s3://"):
             raise ValueError(f"must start with s3:// (the form is {S3_URI_FORM})")
         bucket, _, key = uri.removeprefix("s3://").partition("/")
-        problems = bucket_name_problems(bucket)
+        problems = [] if bucket == KIT_BUCKET_FIELD else bucket_name_problems(bucket.replace(ACCOUNT_FIELD, "0" * 12))
         if problems:
             raise ValueError(f"bucket '{bucket}' is not a valid S3 bucket name: it " + "; it ".join(problems))
         if not key.strip("/"):
@@ -43,6 +49,10 @@ class S3Source(StrictModel):
     @property
     def bucket(self) -> str:
         return self.uri.removeprefix("s3://").partition("/")[0]
+
+    def in_bucket(self, bucket_name: str) -> S3Source:
+        """The same source with {bucket} replaced by the kit's model bucket."""
+        return self.model_copy(update={"uri": self.uri.replace(f"s3://{KIT_BUCKET_FIELD}/", f"s3://{bucket_name}/", 1)})
 
     @property
     def key_prefix(self) -> str:

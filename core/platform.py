@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from core.capacity import GpuCapacity
 from core.isolation import NetworkFacts
 from core.routing import RoutingFacts
-from core.model_sources import ModelSource
+from core.model_sources import ACCOUNT_FIELD, KIT_BUCKET_FIELD, ModelSource
 
-ACCOUNT_PLACEHOLDER = "{account}"
+ACCOUNT_PLACEHOLDER = ACCOUNT_FIELD
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,16 @@ class StorageFacts:
     """False when the config names an existing bucket."""
     models_prefix: str
     fsx_enabled: bool
+    fsx_throughput_mb_s: float = 0.0
+    """The file system's baseline throughput: capacity in TiB times its per-TiB throughput."""
 
     def bucket_matches(self, bucket: str) -> bool:
         """Whether `bucket` is the model bucket the kit's roles may read: exactly, or for any account where the
         config leaves the account to the credentials."""
+        if bucket in (KIT_BUCKET_FIELD, self.bucket_name):
+            return True
         if ACCOUNT_PLACEHOLDER not in self.bucket_name:
-            return bucket == self.bucket_name
+            return False
         pattern = re.escape(self.bucket_name).replace(re.escape(ACCOUNT_PLACEHOLDER), r"\d{12}")
         return re.fullmatch(pattern, bucket) is not None
 

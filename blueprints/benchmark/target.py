@@ -36,6 +36,8 @@ def resolve_target(platform: Platform, benchmark: BenchmarkWorkload) -> Benchmar
     """Every OpenAI-serving blueprint exposes a Service named after its workload (Dynamo's points at its frontend)."""
     target = platform.endpoints[benchmark.target]
     source = target.model
+    if isinstance(source, S3Source):
+        source = source.in_bucket(platform.storage.bucket_name)
     tokenizer, tokenizer_uri, secret = benchmark.tokenizer, None, None
     if tokenizer is None and isinstance(source, HfSource):
         tokenizer, secret = source.repo_id, source.token_secret_name

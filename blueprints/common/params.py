@@ -51,8 +51,12 @@ class GpuWorkloadParams(WorkloadParams):
     node's memory, at most 32 GiB."""
     memory_gib_per_gpu: Annotated[int, Field(ge=4, le=512)] = 12
     """Host memory requested per GPU of a pod, besides /dev/shm."""
-    startup_timeout_minutes: Annotated[int, Field(ge=5, le=180)] = 30
-    """How long a server may take to load its weights before Kubernetes restarts it."""
+    startup_timeout_minutes: Annotated[int | None, Field(ge=5, le=180)] = None
+    """How long a server may take to load its weights and warm up before Kubernetes restarts it. Default: the
+    cold-start budget's estimate with margin (the summary shows it), or 30 minutes when the weights' size is unknown."""
+    model_size_gib: Annotated[float | None, Field(gt=0, le=4096)] = None
+    """Size of the weights, for the cold-start budget. Default: from a parameter count in the model's name (8B, 70B)
+    and the dtype or quantization."""
 
     def gpus_per_pod(self) -> int:
         raise NotImplementedError

@@ -30,6 +30,8 @@ class Placement:
     transport: Transport | None
     capacity: GpuCapacity
     model_reader_service_account: str = MODEL_READER_SERVICE_ACCOUNT
+    startup_minutes: int = 30
+    """The startup probe's window: the workload's startup_timeout_minutes, else its cold-start budget with margin."""
 
 
 def placement_for(platform: Platform, workload: GpuWorkloadParams, transport: Transport | None = None) -> Placement:

@@ -93,7 +93,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
         "securityContext": identity.security_context(),
         # Set here rather than left to the operator so the startup window follows startup_timeout_minutes.
-        **probes.http_probes(port=WORKER_SYSTEM_PORT, ready_path="/health", live_path="/live", startup_minutes=workload.startup_timeout_minutes),
+        **probes.http_probes(port=WORKER_SYSTEM_PORT, ready_path="/health", live_path="/live", startup_minutes=placement.startup_minutes),
     }
     if model.mounts:
         container["volumeMounts"] = model.mounts

@@ -53,7 +53,7 @@ def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount
         "securityContext": identity.security_context(),
         "lifecycle": probes.graceful_stop(),
         **probes.http_probes(
-            port="http", ready_path="/v2/health/ready", live_path="/v2/health/live", startup_minutes=workload.startup_timeout_minutes
+            port="http", ready_path="/v2/health/ready", live_path="/v2/health/live", startup_minutes=placement.startup_minutes
         ),
     }
     return {

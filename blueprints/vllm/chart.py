@@ -37,7 +37,7 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
         "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts],
         "securityContext": identity.security_context(),
         "lifecycle": probes.graceful_stop(),
-        **probes.http_probes(port="http", ready_path="/health", startup_minutes=workload.startup_timeout_minutes),
+        **probes.http_probes(port="http", ready_path="/health", startup_minutes=placement.startup_minutes),
     }
     return container, [shm_volume, *identity.volumes(), *model.volumes]
 

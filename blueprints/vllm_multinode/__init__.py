@@ -89,6 +89,9 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     def chart(self, scope: Construct, workload: VllmMultinodeWorkload, placement: Placement) -> cdk8s.Chart:
         return vllm_multinode_chart(scope, workload, placement)
 
+    def weight_shards(self, workload: VllmMultinodeWorkload) -> int:
+        return workload.nodes
+
     def summary(self, workload: VllmMultinodeWorkload) -> str:
         copies, path = routing.describe(workload, str(workload.replicas))
         return f"vllm-multinode on {workload.node_pool}, {copies} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs{path}"

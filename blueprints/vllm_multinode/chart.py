@@ -105,7 +105,7 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
         "ports": [{"name": "http", "containerPort": workload.port}, {"name": "master", "containerPort": MASTER_PORT}],
         "lifecycle": probes.graceful_stop(),
         # The startup budget covers the workers' nodes launching, the group joining and the weights loading.
-        **probes.http_probes(port="http", ready_path="/health", startup_minutes=workload.startup_timeout_minutes),
+        **probes.http_probes(port="http", ready_path="/health", startup_minutes=placement.startup_minutes),
     }
     # Headless workers serve no HTTP: nothing to probe. A worker that dies fails its group (RecreateGroupOnPodRestart).
     worker = {"name": "worker", "args": serve_args(workload, model, leader=False)}

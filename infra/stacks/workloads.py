@@ -12,6 +12,7 @@ from constructs import Construct
 from config.model import PlatformConfig
 from core.isolation import PodSecurityLevel
 from config.platform import network_facts
+from core.model_sources import ACCOUNT_FIELD
 from core.routing import AMP_QUERY_URL
 from infra.cluster.namespace import workloads_namespace
 from infra.routing.gateway import gateway_objects
@@ -80,6 +81,8 @@ class WorkloadsStack(cdk.Stack):
             nested = cdk.NestedStack(self, f"Workload-{name}", description=f"{config.name}: workload {name}")
             if metrics_query_url is not None:
                 objects = fill(objects, AMP_QUERY_URL, metrics_query_url)
+            # Model URIs (and the benchmark's bucket) may name the account as {account}: the kit's bucket carries it.
+            objects = fill(objects, ACCOUNT_FIELD, config.account or cdk.Aws.ACCOUNT_ID)
             manifest = eks.KubernetesManifest(nested, "Objects", cluster=cluster, manifest=objects, overwrite=True)
             nested.node.add_dependency(base)
             self.manifests[name] = manifest

@@ -10,6 +10,8 @@ from tests.helpers import assert_rejected
 S3_MODEL = {"type": "s3", "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/", "streamer_concurrency": 32}
 
 
+HUB = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"}
+
 def _workload(**fields):
     return {"name": "chat", "blueprint": "vllm", "node_pool": "gpu-h100-efa", "model": S3_MODEL, "tensor_parallel_size": 8, **fields}
 
@@ -91,7 +93,7 @@ def test_fsx_and_hub_sources(render):
     container = _container(objects)
     assert container["args"][0] == "/models/models/llama"
     assert {"name": "models", "mountPath": "/models", "readOnly": True} in container["volumeMounts"]
-    hub = render({})["llama-8b"]
+    hub = render({"workloads": [_workload(model=HUB)]})["chat"]
     env = {e["name"]: e for e in _container(hub)["env"]}
     assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "HF_TOKEN"}
 
@@ -137,7 +139,7 @@ def test_memory_beyond_the_pods_share_of_the_node_is_refused(tmp_path):
 
 
 def test_hub_downloads_use_huggingface_hubs_current_fast_path(render):
-    env = {e["name"]: e.get("value") for e in _container(render({})["llama-8b"])["env"]}
+    env = {e["name"]: e.get("value") for e in _container(render({"workloads": [_workload(model=HUB)]})["chat"])["env"]}
     # huggingface_hub 1.x (vLLM 0.30 needs >= 1.31) ignores HF_HUB_ENABLE_HF_TRANSFER; Xet's high-performance mode replaces it.
     assert env["HF_XET_HIGH_PERFORMANCE"] == "1" and "HF_HUB_ENABLE_HF_TRANSFER" not in env
 

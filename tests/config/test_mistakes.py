@@ -29,7 +29,7 @@ MISTAKES = [
     pytest.param("# only a comment\n", ["the config file is empty"], id="comments-only"),
     pytest.param(_edit("blueprint: vllm", "blueprint: vlm"), ["workloads[0].blueprint (line", "unknown blueprint 'vlm'; did you mean 'vllm'?", "allowed: vllm, triton, vllm-multinode, dynamo, benchmark", "fix: set blueprint: vllm"], id="unknown-blueprint"),
     pytest.param(_edit("    blueprint: vllm\n", ""), ["workloads[0]", "has no 'blueprint' key"], id="missing-blueprint"),
-    pytest.param(_edit("type: hf", "type: huggingface"), ["workloads[0].model.type", "unknown type 'huggingface'", "allowed: s3, fsx, hf"], id="unknown-model-type"),
+    pytest.param(_edit("      type: s3\n", "      type: huggingface\n"), ["workloads[0].model.type", "unknown type 'huggingface'", "allowed: s3, fsx, hf"], id="unknown-model-type"),
     pytest.param(_edit("project: llm-serving", "aws:owner: me"), ["tags.aws:owner", "reserved for AWS", "owner"], id="reserved-tag-prefix"),
     pytest.param(_edit("project: llm-serving", "project: llm|serving"), ["tags.project", "characters AWS tags do not allow", "'|'"], id="tag-character"),
     pytest.param(_edit("    efa: true                            # EFA on all 32 network cards, cluster placement group\n    gpu_limit: 16", "    efa: true\n    gpu_limit: 4"), ["node_pools[1].gpu_limit", "below one node", "p5.48xlarge, has 8 GPUs", "set gpu_limit to 8 or more"], id="gpu-limit-below-one-node"),
@@ -40,7 +40,7 @@ MISTAKES = [
     pytest.param(_edit("az_id: usw2-az2", "az_id: use1-az2"), ["placement.az_id", "not in region us-west-2", "usw2-az1, usw2-az2, usw2-az3, usw2-az4"], id="zone-of-another-region"),
     pytest.param(_edit("az_id: usw2-az2", "az_id: usw2-az7"), ["placement.az_id", "us-west-2 has no AZ ID usw2-az7", "pick one of usw2-az2, usw2-az3, usw2-az4"], id="zone-that-does-not-exist"),
     pytest.param(_edit("az_id: usw2-az2", "az_id: us-west-2b"), ["placement.az_id", "is an AZ name", "--zone-names us-west-2b"], id="zone-name-not-id"),
-    pytest.param(_edit("repo_id: meta-llama/Llama-3.1-8B-Instruct", "repo_id: meta-llama: Llama"), ["(line 71)", "not valid YAML", "quote the value"], id="colon-in-a-value"),
+    pytest.param(_edit("instance_type: g6e.2xlarge", "instance_type: g6e: 2xlarge"), ["(line 68)", "not valid YAML", "quote the value"], id="colon-in-a-value"),
     pytest.param(_edit("    replicas: 1", "    replicas: 1\n    autoscaling: {min_replicas: 5, max_replicas: 2}"), ["workloads[0].autoscaling", "min_replicas (5) is above max_replicas (2)"], id="autoscaling-min-above-max"),
 ]
 
@@ -70,8 +70,8 @@ def test_a_file_that_is_not_utf8_is_refused_with_the_line(tmp_path):
 def test_a_model_in_another_accounts_bucket_is_refused(tmp_path):
     """With the account in the config, the model-reader role reads exactly <name>-models-<account>-<region>."""
     text = _edit('# account: "111122223333"', 'account: "111122223333"')
-    text = text.replace("      type: hf\n      repo_id: meta-llama/Llama-3.1-8B-Instruct\n      token_secret_name: hf-token        # kubectl -n inference create secret generic hf-token --from-literal=HF_TOKEN=...",
-                        '      type: s3\n      uri: "s3://llm-kit-models-999999999999-us-west-2/models/llama/"')
+    text = text.replace("uri: s3://{bucket}/models/meta-llama/Llama-3.1-8B-Instruct/", 'uri: "s3://llm-kit-models-999999999999-us-west-2/models/llama/"')
+    assert "999999999999" in text
     path = tmp_path / "kit.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:

@@ -51,3 +51,10 @@ def test_each_workload_nested_stack_holds_its_objects_after_the_storage_objects(
     [(name, template)] = [(name, t) for name, t in nested.items() if "Workloadmodel042" in name]
     [objects] = resources(template, "Custom::AWSCDK-EKS-KubernetesResource").values()
     assert "model-042" in json.dumps(objects["Properties"]["Manifest"])
+
+
+def test_the_account_in_model_uris_is_filled_in_at_deploy(default_templates, default_out):
+    [template] = [t for name, t in nested_templates(default_out).items() if "llama8b" in name]
+    text = json.dumps(template)
+    assert "{account}" not in text and "{bucket}" not in text
+    assert '"AWS::AccountId"' in text and "-us-west-2/models/meta-llama/Llama-3.1-8B-Instruct/" in text

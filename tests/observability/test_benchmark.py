@@ -11,8 +11,13 @@ from tests.helpers import assert_rejected, default_config_data, write_config
 BENCH = {"name": "bench-llama-8b", "blueprint": "benchmark", "target": "llama-8b", "concurrency": [1, 8, 32], "requests_per_stage": 300}
 
 
+HUB = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"}
+
+
 def _render(tmp_path, **fields):
-    overrides = {"account": "111122223333", "workloads": default_config_data()["workloads"] + [{**BENCH, **fields}]}
+    """The default workload, served from the Hub (whose tokenizer and token the benchmark then uses), and a benchmark."""
+    target = {**default_config_data()["workloads"][0], "model": HUB}
+    overrides = {"account": "111122223333", "workloads": [target, {**BENCH, **fields}]}
     return {obj["kind"]: obj for obj in render_workloads(KIT.load(write_config(tmp_path, overrides)))["bench-llama-8b"]}
 
 

@@ -1,0 +1,121 @@
+"""A cold-start budget: how long a new replica takes from an empty node to serving, part by part.
+
+    node launch -> image pull -> weight load -> engine warm-up (torch.compile, CUDA graphs) -> ready
+
+The startup probe starts with the container, so its window covers the weights and the warm-up (with margin);
+node launch and the image pull come before and only add to the time a scale-out takes. The figures are a
+model (docs/performance.md states it and what it is calibrated on): sizes of the pinned images as published,
+rates that are assumptions for the instance sizes the kit targets. Checked on CHECKED_ON.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+CHECKED_ON = "2026-11-29"
+
+# Compressed size of each pinned image (core.versions.IMAGES), GB: estimates from the sizes published for nearby tags
+# (no registry is reachable where the kit is built, so the pinned tags were not weighed). Refresh with
+# `crane manifest <image> | jq '[.layers[].size] | add'` and date the change.
+IMAGE_GB = {
+    "vllm": 10.5,
+    "triton": 13.0,
+    "dynamo-vllm": 12.0,
+    "dynamo-vllm-efa": 12.5,
+    "dynamo-frontend": 1.2,
+    "inference-perf": 0.3,
+}
+
+# Effective pull rates, MB/s, into one node: containerd's default (three layers at a time, serial unpack) and the
+# SOCI snapshotter's parallel pull and unpack (Bottlerocket) / nodeadm's FastImagePull (AL2023).
+PULL_MB_S = {"parallel": 400.0, "default": 120.0}
+# Weight load rates, MB/s, into one pod. The Run:ai streamer reads S3 ranges concurrently (about 60 MB/s per
+# stream, up to what one pod's network takes); FSx for Lustre serves its per-TiB throughput to all clients,
+# bursting higher; the Hub goes through the NAT gateway.
+S3_STREAM_MB_S_PER_READER = 60.0
+POD_NETWORK_MB_S = 4000.0
+HUB_MB_S = 150.0
+FSX_BURST = 2.0
+# Engine start: process, CUDA context, torch.compile and CUDA graph capture (about the same on every GPU of a pod),
+# plus a little per GB each GPU holds (profiling the KV cache, moving the weights in).
+WARMUP_SECONDS = 90
+WARMUP_SECONDS_PER_GB_PER_GPU = 0.5
+NODE_LAUNCH_SECONDS = 240
+PROBE_MARGIN = 1.5
+PROBE_SLACK_MINUTES = 5
+
+# Bytes per parameter by dtype or quantization, to size weights from a name such as Llama-3.1-8B.
+BYTES_PER_PARAM = {"fp8": 1.0, "awq": 0.55, "gptq": 0.55, "compressed-tensors": 1.0}
+_PARAMS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)[bB](?![a-zA-Z])")
+
+
+def weights_gb_from_name(name: str, quantization: str | None) -> float | None:
+    """The weights' size from a parameter count in the model's name (8B, 70B, 405b); None when none is there."""
+    found = _PARAMS.findall(name)
+    if not found:
+        return None
+    params = max(float(value) for value in found)
+    return round(params * BYTES_PER_PARAM.get(quantization or "", 2.0), 1)
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    """s3, fsx or hf."""
+    label: str = ""
+    """How the summary names it."""
+    streams: int = 16
+    """S3 streamer concurrency."""
+    fsx_mb_s: float = 0.0
+    """The file system's baseline throughput (capacity TiB x per-TiB throughput)."""
+
+    def rate_mb_s(self) -> float:
+        if self.kind == "s3":
+            return min(self.streams * S3_STREAM_MB_S_PER_READER, POD_NETWORK_MB_S)
+        if self.kind == "fsx":
+            return min(self.fsx_mb_s * FSX_BURST, POD_NETWORK_MB_S)
+        return HUB_MB_S
+
+
+@dataclass(frozen=True)
+class Budget:
+    node_seconds: int
+    image_seconds: int
+    weights_seconds: int | None
+    warmup_seconds: int
+    source: str = ""
+
+    @property
+    def in_container_seconds(self) -> int | None:
+        """What the startup probe must wait for."""
+        return None if self.weights_seconds is None else self.weights_seconds + self.warmup_seconds
+
+    @property
+    def total_seconds(self) -> int | None:
+        inside = self.in_container_seconds
+        return None if inside is None else self.node_seconds + self.image_seconds + inside
+
+    def probe_minutes(self) -> int | None:
+        inside = self.in_container_seconds
+        return None if inside is None else math.ceil(inside * PROBE_MARGIN / 60) + PROBE_SLACK_MINUTES
+
+    def describe(self) -> str:
+        def m(seconds: int) -> str:
+            return f"{seconds // 60}m{seconds % 60:02d}s"
+
+        weights = "weights ? (set model_size_gib)" if self.weights_seconds is None else f"weights {m(self.weights_seconds)} from {self.source}"
+        parts = [f"node {m(self.node_seconds)}" if self.node_seconds else "node ready", f"image {m(self.image_seconds)}", weights, f"warm-up {m(self.warmup_seconds)}"]
+        total = f" = {m(self.total_seconds)}" if self.total_seconds is not None else ""
+        return " + ".join(parts) + total
+
+
+def budget(*, image_gb: float, parallel_pull: bool, weights_gb: float | None, source: Source, node_launch: bool, gpus: int = 1, shards: int = 1) -> Budget:
+    """weights_gb: the whole model; shards: pods that each load a part (pipeline stages on several nodes)."""
+    image = round(image_gb * 1000 / PULL_MB_S["parallel" if parallel_pull else "default"])
+    per_pod = None if weights_gb is None else weights_gb / shards
+    weights = None if per_pod is None else round(per_pod * 1000 / source.rate_mb_s())
+    warmup = round(WARMUP_SECONDS + WARMUP_SECONDS_PER_GB_PER_GPU * (per_pod or 0) / gpus)
+    node = NODE_LAUNCH_SECONDS if node_launch else 0
+    return Budget(node_seconds=node, image_seconds=image, weights_seconds=weights, warmup_seconds=warmup, source=source.label)
