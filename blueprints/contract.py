@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
-from blueprints.common import checks
+from blueprints.common import checks, kv_offload
 from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
 from core.cold_start import IMAGE_GB, Budget, Source, budget, weights_gb_from_name
@@ -140,7 +140,8 @@ class GpuBlueprint(Blueprint[G]):
         if known(workload.instance_type or capacity.instance_types[0]) is None:
             return issues  # reported on the pool
         placement = self.placement(workload, platform)
-        return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + self.placement_checks(workload, placement, platform)
+        offload = kv_offload.issues(getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform)
+        return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + offload + self.placement_checks(workload, placement, platform)
 
     def startup_checks(self, workload: G, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         """A startup window shorter than the weights and warm-up would restart the server forever while it loads."""

@@ -18,6 +18,14 @@ from config.subnet_plan import LayoutError, plan_subnets
 SCRAPER_NAMESPACES = {"in-cluster": "monitoring", "cloudwatch": "amazon-cloudwatch"}
 
 
+def instance_store_raid(pool: NodePool) -> bool:
+    """Karpenter stripes the instance store and puts the kubelet's directory on it, unless a pre-pulled image
+    snapshot must stay visible on the data volume (infra/gpu/node_pool_manifests.py)."""
+    local = all(facts.local_nvme_gb > 0 for facts in map(known, pool.instance_types) if facts is not None)
+    prepulled = pool.ami_family == "bottlerocket" and pool.image_pull.prepulled_images_snapshot_id is not None
+    return local and not prepulled
+
+
 def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
     return GpuCapacity(
         name=pool.name,
@@ -34,6 +42,7 @@ def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
         reservation_ids=tuple(pool.capacity_reservations.ids) if pool.capacity_reservations else (),
         config_key=f"node_pools[{pool.name}]",
         parallel_pull=pool.image_pull.soci_parallel_pull,
+        instance_store=instance_store_raid(pool),
     )
 
 
@@ -85,6 +94,7 @@ def platform(config: PlatformConfig) -> Platform:
             creates_bucket=storage.model_bucket.creates_bucket,
             models_prefix=storage.models_prefix,
             fsx_enabled=storage.fsx.enabled,
+            fsx_capacity_gib=storage.fsx.storage_capacity_gib,
             fsx_throughput_mb_s=storage.fsx.storage_capacity_gib / 1024 * storage.fsx.throughput_per_unit_storage,
         ),
         network=network_facts(config),

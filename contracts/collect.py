@@ -64,7 +64,7 @@ def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
 
 def _container(where: str, blueprint: str | None, container: dict[str, Any], out: dict[str, list]) -> None:
     command, args = container.get("command", []), container.get("args", [])
-    if blueprint in ("vllm", "vllm-multinode"):
+    if blueprint in ("vllm", "vllm-multinode") and not command:
         # The pinned image's entrypoint is `vllm serve`; the containers pass arguments only.
         out["vllm_serve"].append({"where": where, "image": container["image"], "args": args})
     elif command == ["python3", "-m", "dynamo.vllm"]:

@@ -53,6 +53,8 @@ class GpuCapacity:
     """The instance count of a capacity-block node group; None where Karpenter scales the nodes."""
     parallel_pull: bool = True
     """Images are pulled and unpacked in parallel (SOCI parallel pull, or AL2023's FastImagePull)."""
+    instance_store: bool = False
+    """Pod volumes live on the instance-store NVMe (Karpenter's RAID0 of it, under the kubelet's directory)."""
 
     @property
     def reserved(self) -> bool:

@@ -26,6 +26,7 @@ class StorageFacts:
     """False when the config names an existing bucket."""
     models_prefix: str
     fsx_enabled: bool
+    fsx_capacity_gib: int = 0
     fsx_throughput_mb_s: float = 0.0
     """The file system's baseline throughput: capacity in TiB times its per-TiB throughput."""
 

@@ -57,20 +57,21 @@ def gpu_workload_issues(workload: GpuWorkloadParams, platform: Platform) -> list
 
 def memory_issues(workload: GpuWorkloadParams, instance: InstanceFacts, instance_type: str, gpus: int) -> list[ConfigIssue]:
     """The pod's memory, /dev/shm included, must fit its share of the node: else it never schedules."""
-    need = pod_memory_gib(instance, gpus, workload.memory_gib_per_gpu, workload.shm_size_gib)
+    need = pod_memory_gib(instance, gpus, workload.memory_gib_per_gpu, workload.shm_size_gib, workload.extra_shm_gib())
     share = memory_share_gib(instance, gpus)
     if need <= share:
         return []
-    shm = shm_gib(instance, gpus, workload.shm_size_gib)
+    shm = shm_gib(instance, gpus, workload.shm_size_gib, workload.extra_shm_gib())
     return [
         ConfigIssue(
             "memory_gib_per_gpu",
-            f"a pod asks for {need} GiB of host memory ({workload.memory_gib_per_gpu} GiB x {gpus} GPUs + {shm} GiB of /dev/shm, "
-            f"which counts against the pod's memory) but {gpus} of the {instance.gpus} GPUs of a {instance_type} leave it {share} GiB "
+            f"a pod asks for {need} GiB of host memory ({workload.memory_gib_per_gpu} GiB x {gpus} GPUs + {shm} GiB of /dev/shm"
+            + (f", {workload.extra_shm_gib()} of them the KV-cache CPU tier" if workload.extra_shm_gib() else "")
+            + f", which counts against the pod's memory) but {gpus} of the {instance.gpus} GPUs of a {instance_type} leave it {share} GiB "
             f"of the node's {instance.memory_gib} GiB",
             value=workload.memory_gib_per_gpu,
             allowed=f"memory_gib_per_gpu x {gpus} + shm_size_gib <= {share}",
-            fix="lower memory_gib_per_gpu or shm_size_gib, or pick an instance type with more memory per GPU",
+            fix="lower memory_gib_per_gpu, shm_size_gib or kv_offload.cpu_gib, or pick an instance type with more memory per GPU",
         )
     ]
 

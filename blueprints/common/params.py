@@ -61,6 +61,11 @@ class GpuWorkloadParams(WorkloadParams):
     def gpus_per_pod(self) -> int:
         raise NotImplementedError
 
+    def extra_shm_gib(self) -> int:
+        """/dev/shm that something besides the server's worker processes takes: the KV-cache CPU tier."""
+        offload = getattr(self, "kv_offload", None)
+        return offload.cpu_gib if offload is not None else 0
+
     @property
     def public_model_name(self) -> str:
         return self.served_model_name or self.name

@@ -17,16 +17,17 @@ LIBFABRIC_EFA_ENV = {"FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1", "FI_EF
 NCCL_OVER_EFA_ENV = {"NCCL_NET": "ofi"}
 
 
-def shm_gib(instance: InstanceFacts, gpus: int, configured: int | None) -> int:
-    """/dev/shm's size: as configured, else a quarter of the pod's share of the node's memory, at most 32 GiB."""
+def shm_gib(instance: InstanceFacts, gpus: int, configured: int | None, extra: int = 0) -> int:
+    """/dev/shm's size: as configured, else a quarter of the pod's share of the node's memory, at most 32 GiB; plus
+    `extra` for what else lives there (vLLM 0.30's KV-cache CPU tier is a file in /dev/shm)."""
     if configured is not None:
-        return configured
-    return max(1, min(SHM_DEFAULT_CAP_GIB, int(instance.memory_gib * gpus / instance.gpus) // 4))
+        return configured + extra
+    return max(1, min(SHM_DEFAULT_CAP_GIB, int(instance.memory_gib * gpus / instance.gpus) // 4)) + extra
 
 
-def pod_memory_gib(instance: InstanceFacts, gpus: int, memory_gib_per_gpu: int, shm_size_gib: int | None) -> int:
+def pod_memory_gib(instance: InstanceFacts, gpus: int, memory_gib_per_gpu: int, shm_size_gib: int | None, extra_shm: int = 0) -> int:
     """Host memory a pod asks for: its working memory plus /dev/shm, whose memory-backed pages count against the limit."""
-    return memory_gib_per_gpu * gpus + shm_gib(instance, gpus, shm_size_gib)
+    return memory_gib_per_gpu * gpus + shm_gib(instance, gpus, shm_size_gib, extra_shm)
 
 
 def memory_share_gib(instance: InstanceFacts, gpus: int) -> int:
@@ -34,14 +35,14 @@ def memory_share_gib(instance: InstanceFacts, gpus: int) -> int:
     return int(instance.memory_gib * NODE_MEMORY_FOR_PODS * gpus / instance.gpus)
 
 
-def container_resources(placement: Placement, gpus: int, memory_gib_per_gpu: int, *, shm_size_gib: int | None, efa: bool) -> dict:
+def container_resources(placement: Placement, gpus: int, memory_gib_per_gpu: int, *, shm_size_gib: int | None, efa: bool, extra_shm: int = 0) -> dict:
     """Requests equal limits for GPUs and EFA (extended resources must); CPU is a share of the node's; memory covers /dev/shm."""
     share = gpus / placement.instance.gpus
     cpu = max(1, int(placement.instance.vcpus * share * 0.8))
     limits = {GPU_RESOURCE: str(gpus)}
     if efa:
         limits[EFA_RESOURCE] = str(max(1, round(placement.instance.efa_interfaces * share)))
-    memory = f"{pod_memory_gib(placement.instance, gpus, memory_gib_per_gpu, shm_size_gib)}Gi"
+    memory = f"{pod_memory_gib(placement.instance, gpus, memory_gib_per_gpu, shm_size_gib, extra_shm)}Gi"
     requests = {**limits, "cpu": str(cpu), "memory": memory}
     return {"requests": requests, "limits": {**limits, "memory": memory}}
 

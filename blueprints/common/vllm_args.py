@@ -9,6 +9,8 @@ from pydantic import Field
 
 from blueprints.common.model_source import ModelMount
 from core.schema import StrictModel
+from blueprints.common import kv_offload
+from blueprints.common.kv_offload import KvOffload
 
 
 class VllmEngine(StrictModel):
@@ -23,6 +25,8 @@ class VllmEngine(StrictModel):
     """--quantization; methods every pinned engine accepts (vLLM 0.30.0 moved bitsandbytes to a plugin its image lacks)."""
     enable_prefix_caching: bool = True
     """Reuse the KV cache of shared prompt prefixes (system prompts, few-shot examples)."""
+    kv_offload: KvOffload | None = None
+    """KV-cache tiers below GPU memory: CPU memory, and files on the node's NVMe or on FSx (blueprints/common/kv_offload.py)."""
     extra_args: list[Annotated[str, Field(pattern=r"^[^\s]+$|^--[\w-]+=.+$")]] = []
     """Further `vllm serve` flags, one token per item, e.g. ['--max-num-seqs', '256']."""
 
@@ -40,6 +44,7 @@ def engine_args(engine: VllmEngine, model: ModelMount, served_name: str, *, pipe
     args.append("--enable-prefix-caching" if engine.enable_prefix_caching else "--no-enable-prefix-caching")
     if model.revision:
         args += ["--revision", model.revision]
+    args += kv_offload.engine_args(engine.kv_offload)
     if model.streamed_from_s3:
         args += ["--load-format", "runai_streamer", "--model-loader-extra-config", json.dumps({"concurrency": model.streamer_concurrency})]
     return args + list(engine.extra_args)

@@ -65,6 +65,23 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
     def placement_checks(self, workload: DynamoWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         instance = placement.instance
         issues = []
+        offload = workload.kv_offload
+        if offload is not None and workload.mode == "disaggregated":
+            issues.append(
+                ConfigIssue(
+                    "kv_offload",
+                    "disaggregated workers already hand their KV cache to NIXL through --kv-transfer-config; vLLM takes one connector there",
+                    fix="remove kv_offload, or use mode: aggregated",
+                )
+            )
+        elif offload is not None and offload.tiers():
+            issues.append(
+                ConfigIssue(
+                    "kv_offload",
+                    "Dynamo workers take the CPU tier only: the kit runs no janitor beside operator-built pods to bound a file tier",
+                    fix="keep cpu_gib and remove nvme and fsx",
+                )
+            )
         if isinstance(workload.model, S3Source):
             issues.append(
                 ConfigIssue(

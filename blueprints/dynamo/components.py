@@ -90,7 +90,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         "command": ["python3", "-m", "dynamo.vllm"],
         "args": worker_args(workload, role, tensor_parallel, model, efa),
         "env": [*model.env, *resources.efa_env(placement)],
-        "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
+        "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa, extra_shm=workload.extra_shm_gib()),
         "securityContext": identity.security_context(),
         # Set here rather than left to the operator so the startup window follows startup_timeout_minutes.
         **probes.http_probes(port=WORKER_SYSTEM_PORT, ready_path="/health", live_path="/live", startup_minutes=placement.startup_minutes),
@@ -112,7 +112,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         "type": role,
         "replicas": workload.role_replicas()[role],
         # The operator mounts a memory-backed /dev/shm of this size (NCCL, vLLM's worker processes).
-        "sharedMemorySize": f"{resources.shm_gib(placement.instance, tensor_parallel, workload.shm_size_gib)}Gi",
+        "sharedMemorySize": f"{resources.shm_gib(placement.instance, tensor_parallel, workload.shm_size_gib, workload.extra_shm_gib())}Gi",
         "podTemplate": {
             "metadata": {"labels": objects.labels(workload.name, BLUEPRINT, role), "annotations": objects.scrape_annotations(WORKER_SYSTEM_PORT)},
             "spec": spec,

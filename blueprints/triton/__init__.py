@@ -35,6 +35,14 @@ class Triton(GpuBlueprint[TritonWorkload]):
                     fix="set triton_model_name to letters, digits, '_', '.' or '-'",
                 )
             )
+        if workload.kv_offload is not None:
+            issues.append(
+                ConfigIssue(
+                    "kv_offload",
+                    "Triton's vLLM backend (vLLM 0.27.1 in the pinned image) is not checked by the kit for KV offloading",
+                    fix="remove kv_offload, or serve the model with blueprint: vllm",
+                )
+            )
         clashes = sorted(set(workload.extra_args) & KIT_ENGINE_KEYS)
         if clashes:
             issues.append(

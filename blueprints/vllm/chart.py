@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common import kv_offload, objects, probes, resources, scheduling
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
 from blueprints.vllm.params import VllmWorkload
+from core.naming import FSX_CLAIM_NAME
 from core.versions import IMAGES
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
     """The `vllm serve` container and the volumes it needs."""
     identity = server_identity(IMAGE_KEY, workload.run_as_user)
     model = model_mount(workload.model, identity.hf_home)
-    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
+    kv_volumes, kv_mounts = kv_offload.volumes(workload.kv_offload, FSX_CLAIM_NAME)
+    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib()))
     efa = placement.efa
     container = {
         "name": "vllm",
@@ -33,13 +35,17 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
         "args": [model.location, "--port", str(workload.port), *engine_args(workload, model, workload.public_model_name)],
         "ports": [{"name": "http", "containerPort": workload.port}],
         "env": [*identity.env(), *model.env, *resources.efa_env(placement)],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa),
-        "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts],
+        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa, extra_shm=workload.extra_shm_gib()),
+        "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts],
         "securityContext": identity.security_context(),
         "lifecycle": probes.graceful_stop(),
         **probes.http_probes(port="http", ready_path="/health", startup_minutes=placement.startup_minutes),
     }
-    return container, [shm_volume, *identity.volumes(), *model.volumes]
+    return container, [shm_volume, *identity.volumes(), *model.volumes, *kv_volumes]
+
+
+def kv_mount_list(container: dict) -> list[dict]:
+    return [mount for mount in container["volumeMounts"] if mount["name"].startswith("kv-")]
 
 
 def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -> cdk8s.Chart:
@@ -51,7 +57,7 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
         "serviceAccountName": placement.model_reader_service_account,
         **server_identity(IMAGE_KEY, workload.run_as_user).pod_fields(),
         "terminationGracePeriodSeconds": 120,
-        "containers": [container],
+        "containers": [container, *kv_offload.janitor(workload.kv_offload, container["image"], container["securityContext"], kv_mount_list(container))],
         "volumes": volumes,
         **scheduling.gpu_scheduling(placement, selector),
     }

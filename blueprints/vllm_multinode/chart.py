@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common import kv_offload, objects, probes, resources, scheduling
 from blueprints.common.identity import ServerIdentity, server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
+from core.naming import FSX_CLAIM_NAME
 from core.versions import IMAGES
 
 if TYPE_CHECKING:
@@ -62,23 +63,24 @@ def serve_args(workload: VllmMultinodeWorkload, model: ModelMount, *, leader: bo
 
 def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: ModelMount, container: dict, identity: ServerIdentity) -> dict:
     """Leader and workers alike: the same instance type, the whole node's GPUs and EFA, the model source."""
-    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib))
+    kv_volumes, kv_mounts = kv_offload.volumes(workload.kv_offload, FSX_CLAIM_NAME)
+    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib()))
     # Engine processes on every node listen on ports they pick at start, on this address: the pod's own.
     host_ip = {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
     container = {
         **container,
         "image": workload.image or IMAGES["vllm"],
         "env": [host_ip, *identity.env(), *model.env, *resources.efa_env(placement)],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=placement.efa),
-        "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts],
+        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=placement.efa, extra_shm=workload.extra_shm_gib()),
+        "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts],
         "securityContext": identity.security_context(),
     }
     return {
         "serviceAccountName": placement.model_reader_service_account,
         **identity.pod_fields(),
         "terminationGracePeriodSeconds": 120,
-        "containers": [container],
-        "volumes": [shm_volume, *identity.volumes(), *model.volumes],
+        "containers": [container, *kv_offload.janitor(workload.kv_offload, container["image"], container["securityContext"], kv_mounts)],
+        "volumes": [shm_volume, *identity.volumes(), *model.volumes, *kv_volumes],
         "nodeSelector": scheduling.node_selector(placement),
         "tolerations": [scheduling.GPU_TOLERATION],
         # One pod per node, whatever its group. LWS's exclusive-topology annotation is not the tool here: it puts a

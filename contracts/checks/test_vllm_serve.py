@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 
 os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")  # build the parser on a machine without a GPU
@@ -14,6 +15,8 @@ from vllm.entrypoints.cli.serve import ServeSubcommand  # noqa: E402
 from vllm.model_executor.layers.quantization import QUANTIZATION_METHODS  # noqa: E402
 from vllm.model_executor.model_loader.runai_streamer_loader import RunaiModelStreamerLoader  # noqa: E402
 from vllm.utils.argparse_utils import FlexibleArgumentParser  # noqa: E402
+from vllm.v1.kv_offload.factory import OffloadingSpecFactory  # noqa: E402
+from vllm.v1.kv_offload.tiering.factory import SecondaryTierFactory  # noqa: E402
 
 EXPECTED_VERSION = "0.30.0"
 
@@ -38,7 +41,23 @@ def engine_of(argv: list[str]) -> AsyncEngineArgs:
         raise ValueError(f"unknown quantization method {engine.quantization!r}")
     if engine.load_format == "runai_streamer":
         RunaiModelStreamerLoader(engine.create_load_config())  # rejects unknown or mistyped --model-loader-extra-config
+    transfer = engine.kv_transfer_config
+    if transfer is not None and transfer.kv_connector == "OffloadingConnector":
+        offloading_extra_config(transfer.kv_connector_extra_config)
     return engine
+
+
+def offloading_extra_config(extra: dict) -> None:
+    """What the OffloadingConnector checks only at engine start: the spec, the CPU size, each tier and its keywords."""
+    spec = OffloadingSpecFactory.get_spec_cls(extra)
+    if not extra.get("cpu_bytes_to_use"):
+        raise ValueError("cpu_bytes_to_use must be specified")
+    for tier in extra.get("secondary_tiers", []):
+        if spec.__name__ != "TieringOffloadingSpec":
+            raise ValueError(f"secondary_tiers need spec_name TieringOffloadingSpec, not {spec.__name__}")
+        manager = SecondaryTierFactory.get_tier_class(tier)
+        keywords = {key: value for key, value in tier.items() if key not in ("type", "module_path")}
+        inspect.signature(manager.__init__).bind(None, offloading_spec=None, primary_kv_view=None, tier_type=tier["type"], **keywords)
 
 
 def test_the_parser_is_the_pinned_version():
@@ -48,6 +67,13 @@ def test_the_parser_is_the_pinned_version():
 def test_vllm_serve_accepts_the_arguments(vllm_serve):
     engine = engine_of(kubelet_expanded(vllm_serve["args"]))
     assert engine.model == vllm_serve["args"][0]
+
+
+def comparable(value):
+    """A parsed argument as something to compare: a KV transfer config without the engine id each parse draws."""
+    if hasattr(value, "kv_connector"):
+        return (value.kv_connector, value.kv_role, value.kv_connector_extra_config)
+    return value
 
 
 def test_multinode_pods_agree_on_everything_but_their_rank(all_emitted):
@@ -63,7 +89,7 @@ def test_multinode_pods_agree_on_everything_but_their_rank(all_emitted):
         worker = parse_like_vllm_serve(kubelet_expanded(roles["worker"]))
         assert (leader.node_rank, leader.headless) == (0, False), group
         assert worker.node_rank >= 1 and worker.headless, group
-        differ = {k for k in vars(leader) if k not in ("node_rank", "headless") and getattr(leader, k) != getattr(worker, k)}
+        differ = {k for k in vars(leader) if k not in ("node_rank", "headless") and comparable(getattr(leader, k)) != comparable(getattr(worker, k))}
         assert not differ, f"{group}: leader and workers differ in {sorted(differ)}"
         # One pipeline stage per node, tensor parallel inside it.
         assert leader.nnodes == leader.pipeline_parallel_size, group
@@ -75,6 +101,12 @@ def test_multinode_pods_agree_on_everything_but_their_rank(all_emitted):
         (["org/model", "--quantization", "bitsandbytes"], ValueError),
         (["org/model", "--no-such-flag"], SystemExit),
         (["org/model", "--load-format", "runai_streamer", "--model-loader-extra-config", '{"concurency": 8}'], ValueError),
+        (["org/model", "--kv-offloading-size", "64GiB"], SystemExit),
+        (
+            ["org/model", "--kv-transfer-config", '{"kv_connector":"OffloadingConnector","kv_role":"kv_both","kv_connector_extra_config":'
+             '{"spec_name":"TieringOffloadingSpec","cpu_bytes_to_use":1073741824,"secondary_tiers":[{"type":"fs","path":"/kv"}]}}'],
+            TypeError,
+        ),
     ],
 )
 def test_the_parser_refuses_what_vllm_refuses(argv, error):

@@ -13,6 +13,7 @@ from core.instances import facts
 from core.labels import GPU_RESOURCE, INSTANCE_TYPE_LABEL, KARPENTER_CAPACITY_TYPE_LABEL, POOL_LABEL, ZONE_ID_LABEL
 from core.versions import AMI_VERSIONS
 from infra.gpu import efa
+from config.platform import instance_store_raid
 from infra.gpu.user_data import al2023_node_config, bottlerocket_settings
 
 ALL_REASONS = ["Empty", "Underutilized", "Drifted"]
@@ -81,8 +82,6 @@ def _disruption(pool: NodePool) -> dict:
 def node_class(pool: NodePool, context: NodeClassContext) -> dict:
     family = pool.ami_family
     version = pool.ami_version or AMI_VERSIONS[family]
-    instance_store = all(facts(name).local_nvme_gb > 0 for name in pool.instance_types)
-    prepulled = family == "bottlerocket" and pool.image_pull.prepulled_images_snapshot_id is not None
     security_groups = list(context.security_group_ids) + ([context.efa_security_group_id] if pool.efa else [])
     spec: dict = {
         "role": context.node_role_name,
@@ -97,7 +96,7 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
     # RAID0: Karpenter stripes the NVMe disks and binds the runtime's directories to them (containerd, kubelet,
     # pod logs and, on Bottlerocket 1.46+, SOCI's store), and counts them as the node's ephemeral storage.
     # Not under a pre-pulled image snapshot: the bind would hide the snapshot's images on the data volume.
-    if instance_store and not prepulled:
+    if instance_store_raid(pool):
         spec["instanceStorePolicy"] = "RAID0"
     if pool.efa:
         spec["networkInterfaces"] = efa.karpenter_interfaces(facts(pool.instance_types[0]))

@@ -1,0 +1,171 @@
+"""KV-cache tiers below GPU memory, with vLLM's native offloading (vLLM 0.30.0 in the vLLM image, 0.26.0 in Dynamo's).
+
+CPU memory is the primary tier: blocks evicted from the GPU are kept there and copied back when a prompt's prefix
+returns. Secondary tiers are files: the instance-store NVMe of the node (local, fast, gone with the node), or the
+FSx for Lustre volume (shared by every replica serving the same model with the same layout, so one replica's
+prefill serves another's cache hit). vLLM's file tier has no size cap and no eviction, so every pod with one runs
+a janitor that deletes the least recently used blocks above the configured size.
+
+  CPU only:        --kv-offloading-size <GiB>   (OffloadingConnector, CPUOffloadingSpec; vLLM translates it)
+  with file tiers: --kv-transfer-config {"kv_connector": "OffloadingConnector", "kv_role": "kv_both",
+                     "kv_connector_extra_config": {"spec_name": "TieringOffloadingSpec", "cpu_bytes_to_use": ...,
+                     "secondary_tiers": [{"type": "fs", "root_dir": ...}, ...]}}
+The two are never emitted together: the size flag overwrites an explicit transfer config's connector.
+vLLM 0.30.0 keeps the CPU tier in a file in /dev/shm and checks there is room for it: the pod's /dev/shm grows by it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from pydantic import Field
+
+from core.issues import ConfigIssue
+from core.platform import Platform
+from core.schema import StrictModel
+
+NVME_ROOT = "/kv-cache/nvme"
+FSX_ROOT = "/kv-cache/fsx"
+GIB = 1 << 30
+JANITOR_PERIOD_SECONDS = 60
+
+
+class FileTier(StrictModel):
+    size_gib: Annotated[int, Field(ge=1, le=100_000)]
+    """The most this tier may hold; the pod's janitor deletes the least recently used blocks above it."""
+
+
+class FsxTier(FileTier):
+    directory: Annotated[str, Field(pattern=r"^[\w.-]+(/[\w.-]+)*$")] = "kv-cache"
+    """Folder on the FSx for Lustre volume (relative to its root), shared by the replicas of every workload that names it."""
+
+
+class KvOffload(StrictModel):
+    """Tiers of KV cache below GPU memory (vLLM's native offloading connector)."""
+
+    cpu_gib: Annotated[int, Field(ge=1, le=4096)]
+    """Host memory for KV blocks, per server (all GPUs of a pod together). Added to the pod's /dev/shm and memory."""
+    nvme: FileTier | None = None
+    """A file tier on the node's instance-store NVMe (the pool's instance type must have it)."""
+    fsx: FsxTier | None = None
+    """A file tier on the FSx for Lustre volume, shared by the replicas (storage.fsx.enabled must be true)."""
+
+    def tiers(self) -> list[tuple[str, str, FileTier]]:
+        """(name, mount path, settings) of each file tier."""
+        found = []
+        if self.nvme is not None:
+            found.append(("nvme", NVME_ROOT, self.nvme))
+        if self.fsx is not None:
+            found.append(("fsx", FSX_ROOT, self.fsx))
+        return found
+
+
+def engine_args(offload: KvOffload | None) -> list[str]:
+    if offload is None:
+        return []
+    if not offload.tiers():
+        return ["--kv-offloading-size", str(offload.cpu_gib)]
+    config = {
+        "kv_connector": "OffloadingConnector",
+        "kv_role": "kv_both",
+        "kv_connector_extra_config": {
+            "spec_name": "TieringOffloadingSpec",
+            "cpu_bytes_to_use": offload.cpu_gib * GIB,
+            "secondary_tiers": [{"type": "fs", "root_dir": root} for _, root, _ in offload.tiers()],
+        },
+    }
+    return ["--kv-transfer-config", json.dumps(config, separators=(",", ":"))]
+
+
+def volumes(offload: KvOffload | None, fsx_claim: str) -> tuple[list[dict], list[dict]]:
+    """(volumes, mounts) of the file tiers: the NVMe tier in an emptyDir (on Karpenter's RAID0 of the instance
+    store, where the kubelet keeps pod volumes), the FSx tier in the FSx claim's folder."""
+    if offload is None:
+        return [], []
+    found_volumes, mounts = [], []
+    if offload.nvme is not None:
+        found_volumes.append({"name": "kv-nvme", "emptyDir": {}})
+        mounts.append({"name": "kv-nvme", "mountPath": NVME_ROOT})
+    if offload.fsx is not None:
+        found_volumes.append({"name": "kv-fsx", "persistentVolumeClaim": {"claimName": fsx_claim}})
+        mounts.append({"name": "kv-fsx", "mountPath": FSX_ROOT, "subPath": offload.fsx.directory})
+    return found_volumes, mounts
+
+
+def janitor_script(tiers: list[tuple[str, str, FileTier]]) -> str:
+    """Every minute, per tier: while the tier holds more than its size, delete the least recently used block files."""
+    lines = ["set -u", f"while sleep {JANITOR_PERIOD_SECONDS}; do"]
+    for _, root, tier in tiers:
+        lines += [
+            f"  limit=$(( {tier.size_gib} * 1024 * 1024 )); used=$(du -sk {root} | cut -f1)",
+            "  if [ \"$used\" -gt \"$limit\" ]; then",
+            f"    find {root} -type f -name '*.bin' -printf '%A@ %s %p\\n' | sort -n |",
+            "      awk -v over=$(( (used - limit) * 1024 )) '{ if (freed >= over) exit; freed += $2; print $3 }' | xargs -r rm -f",
+            "  fi",
+        ]
+    lines.append("done")
+    return "\n".join(lines)
+
+
+def janitor(offload: KvOffload | None, image: str, security_context: dict, mounts: list[dict]) -> list[dict]:
+    """A sidecar that keeps the file tiers within their sizes (vLLM's file tier never evicts)."""
+    if offload is None or not offload.tiers():
+        return []
+    return [
+        {
+            "name": "kv-cache-janitor",
+            "image": image,
+            "command": ["bash", "-c", janitor_script(offload.tiers())],
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+            "volumeMounts": mounts,
+            "securityContext": security_context,
+        }
+    ]
+
+
+NVME_SHARE = 0.8
+"""The share of the pod's part of the instance store its NVMe tier may fill (the rest: images, logs, other volumes)."""
+
+
+def issues(offload: KvOffload | None, capacity, instance, gpus: int, platform: Platform) -> list[ConfigIssue]:
+    """What the node and the storage can hold; the CPU tier is checked with the pod's memory (it adds to /dev/shm)."""
+    if offload is None:
+        return []
+    found = []
+    if offload.nvme is not None:
+        if not capacity.instance_store:
+            found.append(
+                ConfigIssue(
+                    "kv_offload.nvme",
+                    f"pool '{capacity.name}' keeps pod volumes on its EBS root volume, not on instance-store NVMe "
+                    "(instance types without local NVMe, a capacity-block node group, or a pre-pulled image snapshot)",
+                    fix="remove kv_offload.nvme, or use a Karpenter pool of instance types with local NVMe",
+                )
+            )
+        else:
+            room = int(instance.local_nvme_gb * gpus / instance.gpus * NVME_SHARE)
+            if offload.nvme.size_gib > room:
+                found.append(
+                    ConfigIssue(
+                        "kv_offload.nvme.size_gib",
+                        f"is more than this pod's share of the node's instance store can hold ({room} GiB: {NVME_SHARE:.0%} of "
+                        f"{instance.local_nvme_gb} GB x {gpus}/{instance.gpus} GPUs)",
+                        value=offload.nvme.size_gib,
+                        fix=f"set size_gib to {room} or less",
+                    )
+                )
+    if offload.fsx is not None:
+        storage = platform.storage
+        if not storage.fsx_enabled:
+            found.append(ConfigIssue("kv_offload.fsx", "needs the FSx for Lustre volume, which is switched off", fix="set storage.fsx.enabled: true, or remove kv_offload.fsx"))
+        elif offload.fsx.size_gib > storage.fsx_capacity_gib // 2:
+            found.append(
+                ConfigIssue(
+                    "kv_offload.fsx.size_gib",
+                    f"would take more than half of the {storage.fsx_capacity_gib} GiB file system, which also holds the models",
+                    value=offload.fsx.size_gib,
+                    fix=f"set size_gib to {storage.fsx_capacity_gib // 2} or less, or raise storage.fsx.storage_capacity_gib",
+                )
+            )
+    return found
