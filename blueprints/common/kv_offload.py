@@ -29,6 +29,9 @@ NVME_ROOT = "/kv-cache/nvme"
 FSX_ROOT = "/kv-cache/fsx"
 GIB = 1 << 30
 JANITOR_PERIOD_SECONDS = 60
+JANITOR_HEARTBEAT = "/tmp/kv-cache-janitor.alive"
+JANITOR_STALE_MINUTES = 5
+"""The janitor touches its heartbeat each round; one older than this means it hangs (a stuck du or find on a tier)."""
 
 
 class FileTier(StrictModel):
@@ -95,7 +98,7 @@ def volumes(offload: KvOffload | None, fsx_claim: str) -> tuple[list[dict], list
 
 def janitor_script(tiers: list[tuple[str, str, FileTier]]) -> str:
     """Every minute, per tier: while the tier holds more than its size, delete the least recently used block files."""
-    lines = ["set -u", f"while sleep {JANITOR_PERIOD_SECONDS}; do"]
+    lines = ["set -u", f"touch {JANITOR_HEARTBEAT}", f"while sleep {JANITOR_PERIOD_SECONDS}; do", f"  touch {JANITOR_HEARTBEAT}"]
     for _, root, tier in tiers:
         lines += [
             f"  limit=$(( {tier.size_gib} * 1024 * 1024 )); used=$(du -sk {root} | cut -f1)",
@@ -120,8 +123,17 @@ def janitor(offload: KvOffload | None, image: str, security_context: dict, mount
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             "volumeMounts": mounts,
             "securityContext": security_context,
+            # Not ready and restarted while its rounds stall: a tier nobody trims fills the node's disk or the volume.
+            "livenessProbe": heartbeat_probe(period_seconds=JANITOR_PERIOD_SECONDS),
+            "readinessProbe": heartbeat_probe(period_seconds=JANITOR_PERIOD_SECONDS),
         }
     ]
+
+
+def heartbeat_probe(period_seconds: int) -> dict:
+    """Succeeds while the janitor's heartbeat is younger than JANITOR_STALE_MINUTES."""
+    check = f"find {JANITOR_HEARTBEAT} -mmin -{JANITOR_STALE_MINUTES} | grep -q ."
+    return {"exec": {"command": ["bash", "-c", check]}, "periodSeconds": period_seconds, "failureThreshold": 2}
 
 
 NVME_SHARE = 0.8

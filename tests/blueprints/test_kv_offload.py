@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from blueprints.common.kv_offload import FileTier, KvOffload, engine_args, janitor_script
+from blueprints.common.kv_offload import JANITOR_HEARTBEAT, FileTier, KvOffload, engine_args, janitor_script
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected
 
@@ -73,6 +73,20 @@ def test_the_janitor_deletes_the_least_recently_used_blocks_above_the_limit(tmp_
     subprocess.run(["bash", "-c", once.replace("1 * 1024 * 1024", "1 * 1024")], check=True)
     left = sorted(path.name for path in root.rglob("*.bin"))
     assert left == ["4.bin", "5.bin"]  # the newest that fit under 1 MiB
+
+
+def test_the_janitor_is_restarted_when_its_rounds_stall(render, tmp_path):
+    workload = _server(kv_offload={"cpu_gib": 8, "nvme": {"size_gib": 100}})
+    janitor = by_kind(render({"workloads": [workload]})["chat"])["Deployment"]["spec"]["template"]["spec"]["containers"][1]
+    heartbeat = tmp_path / "alive"
+    probe = janitor["livenessProbe"]["exec"]["command"][2].replace(JANITOR_HEARTBEAT, str(heartbeat))
+    assert janitor["readinessProbe"] == janitor["livenessProbe"]
+    assert subprocess.run(["bash", "-c", probe]).returncode != 0  # no round yet
+    once = janitor["command"][2].replace(JANITOR_HEARTBEAT, str(heartbeat)).replace("while sleep 60; do", "for _ in once; do")
+    subprocess.run(["bash", "-c", once.replace("/kv-cache/nvme", str(tmp_path))], check=True)
+    assert subprocess.run(["bash", "-c", probe]).returncode == 0
+    os.utime(heartbeat, (time.time() - 600,) * 2)  # ten minutes without a round
+    assert subprocess.run(["bash", "-c", probe]).returncode != 0
 
 
 @pytest.mark.parametrize(
