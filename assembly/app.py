@@ -15,6 +15,7 @@ from config.model import PlatformConfig
 from core.labels import KIT_NAME_TAG
 from core.requirements import Requirements
 from infra import nag
+from infra.observability.rules.showback import LocalModel
 from infra.stacks.cluster import ClusterStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.pipeline import PipelineStack
@@ -50,7 +51,8 @@ def build_app(
     app = cdk.App(outdir=outdir, context={**cdk_json_context(), **(context or {})}, analytics_reporting=False)
     nag.enable_checks(app)
     env = cdk.Environment(account=config.account, region=config.region)
-    add_stacks = partial(add_kit_stacks, config=config, env=env, workload_objects=workload_objects, requirements=kit.requirements(config))
+    routed = tuple(LocalModel(model=w.public_model_name, workload=w.name) for w in kit.routed(config))
+    add_stacks = partial(add_kit_stacks, config=config, env=env, workload_objects=workload_objects, requirements=kit.requirements(config), routed_models=routed)
     if config.pipeline.enabled:
         PipelineStack(app, f"{config.name}-pipeline", config=config, add_stacks=add_stacks, env=env)
     else:
@@ -63,9 +65,16 @@ def build_app(
 
 
 def add_kit_stacks(
-    scope: Construct, *, config: PlatformConfig, env: cdk.Environment, workload_objects: dict[str, list[dict]], requirements: Requirements
+    scope: Construct,
+    *,
+    config: PlatformConfig,
+    env: cdk.Environment,
+    workload_objects: dict[str, list[dict]],
+    requirements: Requirements,
+    routed_models: tuple[LocalModel, ...] = (),
 ) -> None:
-    """Network, storage, cluster and workloads, in the app itself or in a pipeline's Deploy stage (same stack names)."""
+    """Network, storage, cluster and workloads, in the app itself or in a pipeline's Deploy stage (same stack names).
+    routed_models: the workloads served through the gateway (the showback rules share their GPUs' cost)."""
 
     def stack_args(suffix: str) -> dict:
         return {"stack_name": f"{config.name}-{suffix}", "env": env}
@@ -76,7 +85,7 @@ def add_kit_stacks(
     storage = StorageRefs.from_config(config)
     if config.storage.owns_resources:
         storage = StorageStack(scope, f"{config.name}-storage", config=config, network=network, **stack_args("storage")).refs
-    cluster_stack = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, requirements=requirements, **stack_args("cluster"))
+    cluster_stack = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, requirements=requirements, routed_models=routed_models, **stack_args("cluster"))
     WorkloadsStack(
         scope,
         f"{config.name}-workloads",

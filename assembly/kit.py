@@ -20,6 +20,8 @@ from config.platform import platform
 from core.issues import ConfigIssue
 from core.platform import Platform
 from core.requirements import Requirements
+from blueprints.common import routing
+from blueprints.common.routing_params import Routing
 
 ENV_VAR = "KIT_CONFIG"
 WORKLOADS_DOC = "Inference workloads (and benchmarks), each rendered by its blueprint: {names}."
@@ -55,7 +57,40 @@ class Kit:
         return load_config(path, self.config_model, self.checks)
 
     def checks(self, config: PlatformConfig) -> list[ConfigIssue]:
-        return cross_checks(config) + self.workload_issues(config)
+        return cross_checks(config) + self.workload_issues(config) + self.team_issues(config)
+
+    def routed(self, config: PlatformConfig) -> list:
+        """The enabled workloads served through the gateway."""
+        return [w for w in self.enabled(config) if getattr(w, "routing", None) is not None and w.routing.gateway]
+
+    def team_issues(self, config: PlatformConfig) -> list[ConfigIssue]:
+        """Every model a team lists is served through the gateway: a routed workload's model name or a Bedrock model."""
+        routed = {w.public_model_name for w in self.routed(config)}
+        bedrock = [model.name for model in config.gateway.bedrock]
+        issues = [
+            ConfigIssue("gateway.bedrock", f"the model name '{name}' is used twice (by a routed workload or another Bedrock model)", value=name, fix="give each model its own name")
+            for name, count in Counter([*bedrock, *routed]).items()
+            if count > 1 and name in bedrock
+        ]
+        issues += [
+            ConfigIssue("gateway.teams", f"the team name '{name}' is used more than once", value=name, fix="give each team its own name")
+            for name, count in Counter(team.name for team in config.gateway.teams).items()
+            if count > 1
+        ]
+        servable = sorted(routed | set(bedrock))
+        for index, team in enumerate(config.gateway.teams):
+            for model in team.models:
+                if model not in servable:
+                    issues.append(
+                        ConfigIssue(
+                            f"gateway.teams[{index}].models",
+                            f"'{model}' is not served through the gateway",
+                            value=model,
+                            allowed=", ".join(servable) or "none: no enabled workload sets routing, and gateway.bedrock is empty",
+                            fix="list the model name of an enabled workload with routing (or add routing to it), or a gateway.bedrock model",
+                        )
+                    )
+        return issues
 
     def platform(self, config: PlatformConfig) -> Platform:
         """The platform facts, with every workload's endpoint (what other workloads may call)."""
@@ -90,6 +125,9 @@ class Kit:
         for workload in self.enabled(config):
             blueprint = self.by_name[workload.blueprint]
             parts += [blueprint.requirements(workload, facts), Requirements(pod_security=blueprint.pod_security)]
+        if config.gateway.bedrock:
+            # Bedrock models are served through the gateway even when no local workload routes there.
+            parts.append(routing.requirements(Routing(), None, facts))
         return Requirements.union(parts)
 
     def summary(self, workload) -> str:

@@ -98,7 +98,12 @@ def platform(config: PlatformConfig) -> Platform:
             fsx_throughput_mb_s=storage.fsx.storage_capacity_gib / 1024 * storage.fsx.throughput_per_unit_storage,
         ),
         network=network_facts(config),
-        routing=RoutingFacts(gateway_listener_port=443 if config.gateway.certificate_arn else 80, metrics_backend=config.observability.metrics),
+        routing=RoutingFacts(
+            gateway_listener_port=443 if config.gateway.certificate_arn else 80,
+            metrics_backend=config.observability.metrics,
+            teams=tuple((team.name, tuple(team.models)) for team in config.gateway.teams),
+            bedrock=tuple((model.name, model.model_id) for model in config.gateway.bedrock),
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from assembly.app import render_workloads
 from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
 from blueprints.common.routing import PICKER_LABEL
+from contracts.showback_scenario import Served, rule_test
 from core.labels import BLUEPRINT_LABEL
 from infra.observability.dashboards.panels import DASHBOARDS
 from infra.observability.metrics_catalog import VLLM
@@ -74,7 +75,7 @@ def _container(where: str, blueprint: str | None, container: dict[str, Any], out
 
 
 def collect() -> dict[str, list]:
-    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": []}
+    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": []}
     # The endpoint picker reads these from every replica too (llm-d-router's vLLM engine config).
     picker = {"vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:cache_config_info"}
     out["vllm_metrics"].append({"where": "metrics catalogue and endpoint picker", "names": sorted(VLLM.names() | picker)})
@@ -91,6 +92,9 @@ def collect() -> dict[str, list]:
             _entries(f"{source} {workload}", objects, out)
         if config.observability.loads_alerts:
             out["prometheus_rules"].append({"where": f"{source} alert rules", "yaml": rules_yaml(config.observability.thresholds)})
+        if config.gateway.teams or config.gateway.bedrock:
+            served = [Served(model=w.public_model_name, workload=w.name, gpus=w.replicas * w.gpus_per_pod()) for w in KIT.routed(config)]
+            out["rule_tests"].append({"where": f"{source} showback rules", **rule_test(config.gateway, served)})
     return out
 
 

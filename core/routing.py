@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # The Gateway every routed workload attaches to, in the workloads namespace; its proxies run in Envoy Gateway's.
 GATEWAY_NAME = "llm-gateway"
@@ -10,6 +11,18 @@ GATEWAY_CLASS = "llm-kit"
 PROXY_NAMESPACE = "envoy-gateway-system"
 # Envoy AI Gateway copies the request body's "model" into this header; each workload's route matches on it.
 MODEL_HEADER = "x-ai-eg-model"
+# The gateway checks a team's API key against this Secret (key: team name, value: API key; scripts/team_keys.py
+# writes it) and forwards the team's name in TEAM_HEADER, which clients cannot set themselves.
+API_KEYS_SECRET = "llm-gateway-api-keys"
+TEAM_HEADER = "x-team-id"
+# The proxies' own service account (their EnvoyProxy names it; the Bedrock role's Pod Identity association too), and
+# the Redis that holds the rate-limit counters of Envoy Gateway's rate-limit service.
+PROXY_SERVICE_ACCOUNT = "llm-gateway-envoy"
+RATE_LIMIT_REDIS = "llm-gateway-redis"
+RATE_LIMIT_REDIS_URL = f"{RATE_LIMIT_REDIS}.{PROXY_NAMESPACE}.svc.cluster.local:6379"
+# Token counts Envoy AI Gateway writes for each request, which rate limits and the audit log read.
+TOKEN_METADATA = "io.envoy.ai_gateway"
+LLM_REQUEST_COSTS = (("llm_input_token", "InputToken"), ("llm_output_token", "OutputToken"), ("llm_total_token", "TotalToken"))
 # Stands for the AMP workspace's query URL in rendered objects; the workloads stack fills it in from the cluster stack.
 AMP_QUERY_URL = "{amp-query-url}"
 IN_CLUSTER_PROMETHEUS = "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"
@@ -20,8 +33,54 @@ class RoutingFacts:
     gateway_listener_port: int = 80
     metrics_backend: str = "amp"
     """observability.metrics: amp, in-cluster, cloudwatch or none."""
+    teams: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(team, models it may call) from gateway.teams; empty: the gateway asks for no key."""
+    bedrock: tuple[tuple[str, str], ...] = ()
+    """(name, Bedrock model id) from gateway.bedrock."""
+
+    def teams_for(self, model: str) -> tuple[str, ...]:
+        return tuple(team for team, models in self.teams if model in models)
+
+    def bedrock_id(self, name: str) -> str | None:
+        return dict(self.bedrock).get(name)
 
     @property
     def metrics_query_url(self) -> str | None:
         """Where KEDA sends PromQL; None where the backend speaks none."""
         return {"amp": AMP_QUERY_URL, "in-cluster": IN_CLUSTER_PROMETHEUS}.get(self.metrics_backend)
+
+
+def route_spec(served_name: str, backends: list[dict]) -> dict[str, Any]:
+    return {
+        "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}],
+        "llmRequestCosts": [{"metadataKey": key, "type": kind} for key, kind in LLM_REQUEST_COSTS],
+        "rules": [
+            {
+                "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": served_name}]}],
+                "backendRefs": backends,
+                # Envoy AI Gateway's default (60 s) would cut long generations.
+                "timeouts": {"request": "600s"},
+            }
+        ],
+    }
+
+
+def team_policy(route: str, teams: tuple[str, ...]) -> dict[str, Any]:
+    """API key required (the key Secret maps each key to its team), the key stripped before the model sees the
+    request, the team forwarded in x-team-id; then only the listed teams pass."""
+    allowed = [{"action": "Allow", "principal": {"headers": [{"name": TEAM_HEADER, "values": list(teams)}]}}] if teams else []
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}],
+        "apiKeyAuth": {
+            "credentialRefs": [{"group": "", "kind": "Secret", "name": API_KEYS_SECRET}],
+            "extractFrom": [{"headers": ["authorization", "x-api-key"]}],
+            "forwardClientIDHeader": TEAM_HEADER,
+            "sanitize": True,
+        },
+        "authorization": {"defaultAction": "Deny", "rules": allowed},
+    }
+
+
+def bedrock_backend_name(model: str) -> str:
+    """The AIServiceBackend of a gateway.bedrock model (the gateway's own object, which fallbacks also name)."""
+    return f"bedrock-{model}"

@@ -19,7 +19,7 @@ from core.issues import ConfigIssue
 from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
 from core.requirements import ControllerChart, CrdBundle, MetricsReader, Requirements
-from core.routing import GATEWAY_NAME, MODEL_HEADER, PROXY_NAMESPACE
+from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, route_spec, team_policy
 from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION, KEDA
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ _ENVOY_GATEWAY_VALUES = {
                 "service": {"fqdn": {"hostname": f"ai-gateway-controller.{AI_GATEWAY_NAMESPACE}.svc.cluster.local", "port": 1063}},
                 "backendResources": [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "version": "v1"}],
             },
+            # The global rate-limit service (teams' token budgets) keeps its counters in the gateway's Redis.
+            "rateLimit": {"backend": {"type": "Redis", "redis": {"url": RATE_LIMIT_REDIS_URL}}},
         }
     },
     "deployment": {"pod": {"nodeSelector": SYSTEM_POOL_LABEL}},
@@ -67,7 +69,8 @@ AI_GATEWAY_CONTROLLER = ControllerChart(
     pin=AI_GATEWAY,
     release="aieg",
     namespace=AI_GATEWAY_NAMESPACE,
-    values={"controller": {"nodeSelector": SYSTEM_POOL_LABEL}},
+    # Token usage metrics carry the team (the x-team-id header the API-key check sets) as label team_id.
+    values={"controller": {"nodeSelector": SYSTEM_POOL_LABEL, "metricsRequestHeaderAttributes": f"{TEAM_HEADER}:team.id"}},
     after=("ai-gateway-crds", "envoy-gateway"),
 )
 KEDA_CONTROLLER = ControllerChart(name="keda", chart="keda", pin=KEDA, release="keda", namespace=KEDA_NAMESPACE, values={"nodeSelector": SYSTEM_POOL_LABEL}, crds=("scaledobjects.keda.sh",))
@@ -91,7 +94,19 @@ def requirements(routing: Routing | None, autoscaling: Autoscaling | None, platf
 
 def issues(routing: Routing | None, autoscaling: Autoscaling | None, replicas_set: bool, prefix_caching: bool, platform: Platform) -> list[ConfigIssue]:
     found = []
-    if routing is not None and routing.gateway and routing.endpoint_picker is None:
+    if routing is not None and routing.fallback is not None:
+        if platform.routing.bedrock_id(routing.fallback) is None:
+            known = ", ".join(name for name, _ in platform.routing.bedrock) or "none"
+            found.append(ConfigIssue("routing.fallback", "names no model of gateway.bedrock", value=routing.fallback, allowed=known, fix="add it under gateway.bedrock, or remove fallback"))
+        if routing.endpoint_picker is not None:
+            found.append(
+                ConfigIssue(
+                    "routing.endpoint_picker",
+                    "a route cannot fail over from an InferencePool (Envoy AI Gateway takes a pool alone in a rule), so with a fallback the picker is not used",
+                    fix="set endpoint_picker: null to keep the fallback, or remove fallback to keep KV-aware routing",
+                )
+            )
+    elif routing is not None and routing.gateway and routing.endpoint_picker is None:
         found.append(
             ConfigIssue(
                 "routing.endpoint_picker",
@@ -260,16 +275,33 @@ def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name
     api(chart, "epp-service", api_version="v1", kind="Service", name=epp, labels_=own, body={"spec": {"type": "ClusterIP", "selector": selector_labels, "ports": ports}})
     if platform.network.enforced:
         api(chart, "epp-network-policy", api_version="networking.k8s.io/v1", kind="NetworkPolicy", name=epp, labels_=own, body={"spec": picker_policy(name, port, platform.network)})
-    route = {
-        "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}],
-        "rules": [
-            {
-                "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": served_name}]}],
-                "backendRefs": [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": name}],
-            }
-        ],
-    }
-    api(chart, "route", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIGatewayRoute", name=name, labels_=labels, body={"spec": route})
+    backends = [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": name}]
+    add_route(chart, name, labels, served_name, backends, platform)
+
+
+def add_route(chart: cdk8s.Chart, name: str, labels: dict[str, str], served_name: str, backends: list[dict], platform: Platform) -> None:
+    """The AIGatewayRoute for one model name (Envoy AI Gateway makes it an HTTPRoute of the same name), counting each
+    request's tokens for the rate limits and the audit log; with teams, the route admits only the teams that list it."""
+    objects.api_object(chart, "route", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIGatewayRoute", name=name, labels_=labels, body={"spec": route_spec(served_name, backends)})
+    if platform.routing.teams:
+        policy = team_policy(name, platform.routing.teams_for(served_name))
+        objects.api_object(chart, "route-teams", api_version="gateway.envoyproxy.io/v1alpha1", kind="SecurityPolicy", name=name, labels_=labels, body={"spec": policy})
+
+
+def add_fallback_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, port: int, fallback: str, platform: Platform) -> None:
+    """The workload's Service first, the Bedrock model when it fails: an Envoy Gateway Backend for the Service, an
+    AIServiceBackend on it, and the gateway's Bedrock backend (written with the gateway) at the next priority."""
+    labels = objects.labels(name, blueprint, "routing")
+    local = f"{name}-local"
+    endpoint = {"fqdn": {"hostname": f"{name}.{platform.namespace}.svc.cluster.local", "port": port}}
+    objects.api_object(chart, "local-backend", api_version="gateway.envoyproxy.io/v1alpha1", kind="Backend", name=local, labels_=labels, body={"spec": {"endpoints": [endpoint]}})
+    service = {"schema": {"name": "OpenAI"}, "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": local}}
+    objects.api_object(chart, "local-ai-backend", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIServiceBackend", name=local, labels_=labels, body={"spec": service})
+    backends = [
+        {"name": local, "priority": 0},
+        {"name": bedrock_backend_name(fallback), "priority": 1, "modelNameOverride": platform.routing.bedrock_id(fallback)},
+    ]
+    add_route(chart, name, labels, served_name, backends, platform)
 
 
 def picker_policy(name: str, port: int, network: NetworkFacts) -> dict[str, Any]:
@@ -327,7 +359,9 @@ def add_request_path(chart: cdk8s.Chart, blueprint: str, workload: Any, platform
     """A workload's route, pool and picker (routing.gateway) and its autoscaler (autoscaling), then a check that the
     pool reaches the pods it must: its selector picks the serving pods and they expose its target port."""
     routing, autoscaling = workload.routing, workload.autoscaling
-    if routing is not None and routing.gateway and routing.endpoint_picker is not None:
+    if routing is not None and routing.gateway and routing.fallback is not None:
+        add_fallback_route(chart, workload.name, blueprint, workload.public_model_name, workload.port, routing.fallback, platform)
+    elif routing is not None and routing.gateway and routing.endpoint_picker is not None:
         add_gateway_route(chart, workload.name, blueprint, workload.public_model_name, pool_selector, workload.port, routing.endpoint_picker, platform)
     if autoscaling is not None:
         add_autoscaler(chart, workload.name, blueprint, scale_target, autoscaling, platform)

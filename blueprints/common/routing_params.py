@@ -31,8 +31,11 @@ class Routing(StrictModel):
     gateway: bool = True
     """Route the workload's model name through the kit's Gateway (gateway: in the config)."""
     endpoint_picker: EndpointPicker | None = EndpointPicker()
-    """KV- and prefix-aware routing through an InferencePool and its endpoint picker; null for plain round-robin
-    over the workload's Service."""
+    """KV- and prefix-aware routing through an InferencePool and its endpoint picker."""
+    fallback: str | None = None
+    """A gateway.bedrock model the gateway sends requests to when this workload fails or answers 429/5xx. Envoy AI
+    Gateway cannot fail over from an InferencePool, so with a fallback the route goes to the workload's Service
+    (round-robin) and endpoint_picker must be null."""
 
 
 ScalingSignal = Literal["requests_waiting", "kv_cache_usage", "time_to_first_token"]

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 
 def promtool_check(text: str, folder: Path) -> subprocess.CompletedProcess:
@@ -39,3 +40,25 @@ def test_promtool_accepts_the_rules(prometheus_rules, tmp_path):
 def test_promtool_refuses_broken_rules(rule, tmp_path):
     text = f"groups:\n  - name: g\n    rules:\n      - {rule}\n"
     assert promtool_check(text, tmp_path).returncode != 0
+
+
+def promtool_test(rules: str, tests: str, folder: Path) -> subprocess.CompletedProcess:
+    (folder / "rules.yaml").write_text(rules)
+    (folder / "tests.yaml").write_text(tests)
+    return subprocess.run([os.environ["KIT_PROMTOOL"], "test", "rules", "tests.yaml"], capture_output=True, text=True, cwd=folder)
+
+
+def test_showback_rules_give_each_team_its_tokens_cost_and_budget_alert(rule_tests, tmp_path):
+    """promtool runs the showback rules over synthetic token traffic and compares with the costs worked out by hand."""
+    result = promtool_test(rule_tests["rules"], rule_tests["tests"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rule_tests["firing"] >= 1  # the scenario drives one team past its budget mark
+
+
+def test_a_wrong_cost_fails_the_showback_test(rule_tests, tmp_path):
+    """The unit test is exact: one cost off by 1% fails it."""
+    tests = yaml.safe_load(rule_tests["tests"])
+    costs = [check for check in tests["tests"][0]["promql_expr_test"] if "cost" in check["expr"]]
+    costs[0]["exp_samples"][0]["value"] *= 1.01
+    result = promtool_test(rule_tests["rules"], yaml.safe_dump(tests), tmp_path)
+    assert result.returncode != 0 and "llm_kit:team_cost_usd_per_hour" in result.stdout + result.stderr

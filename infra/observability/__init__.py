@@ -27,6 +27,8 @@ class ObservabilityProps:
     settings: ObservabilitySettings = ObservabilitySettings()
     gpu_taint_keys: tuple[str, ...] = ()
     """Taint keys GPU nodes carry beyond the GPU taint, for the DCGM exporter to tolerate."""
+    extra_rule_groups: tuple[dict, ...] = ()
+    """More rule groups for the metrics backend (the gateway's showback), beside the kit's alerts."""
 
 
 class Observability(Construct):
@@ -35,9 +37,9 @@ class Observability(Construct):
         settings, cluster, after = props.settings, props.cluster, props.after
         self.backend = None
         if settings.metrics == "amp":
-            self.backend = ManagedPrometheus(self, "Amp", ManagedPrometheusProps(name=props.name, cluster=cluster, network=props.network, settings=settings))
+            self.backend = ManagedPrometheus(self, "Amp", ManagedPrometheusProps(name=props.name, cluster=cluster, network=props.network, settings=settings, extra_rule_groups=props.extra_rule_groups))
         elif settings.metrics == "in-cluster":
-            self.backend = InClusterPrometheus(self, "InCluster", InClusterPrometheusProps(cluster=cluster, cluster_name=props.name, after=after, settings=settings))
+            self.backend = InClusterPrometheus(self, "InCluster", InClusterPrometheusProps(cluster=cluster, cluster_name=props.name, after=after, settings=settings, extra_rule_groups=props.extra_rule_groups))
         elif settings.metrics == "cloudwatch":
             self.backend = CloudWatchObservability(self, "CloudWatch", CloudWatchObservabilityProps(cluster=cluster, after=after))
         # kube-prometheus-stack brings its own kube-state-metrics; the AWS managed scraper needs one installed.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+import yaml
 from aws_cdk import aws_aps as aps
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -20,6 +21,7 @@ from constructs import Construct
 
 from config.observability import Observability
 from infra.cluster.pod_identity import pod_identity_role
+from infra.logs import per_deployment_name
 from infra.network.refs import NetworkRefs
 from infra.observability.rules import rules_yaml
 from infra.observability.scrape import scrape_config_blob
@@ -52,14 +54,8 @@ class ManagedPrometheusProps:
     network: NetworkRefs
     settings: Observability = Observability()
     """Retention, scrape interval, alert rules and their SNS topic, the workspace key (config.observability.Observability)."""
-
-
-def _per_deployment(prefix: str, scope: Construct) -> str:
-    """A name unique to this creation of the stack: the UUID CloudFormation puts at the end of the stack ID. The group
-    is retained on destroy and a re-deploy gets a fresh name, never one that already exists. Vended-logs names keep
-    the /aws/vendedlogs/ prefix that CloudWatch's delivery needs."""
-    stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Stack.of(scope).stack_id))
-    return f"{prefix}-{stack_uuid}"
+    extra_rule_groups: tuple[dict, ...] = ()
+    """Rule groups beside the kit's alerts (the gateway's showback), loaded in a namespace of their own."""
 
 
 class ManagedPrometheus(Construct):
@@ -70,7 +66,8 @@ class ManagedPrometheus(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=_per_deployment(f"/aws/vendedlogs/prometheus/{name}", self),
+            # Vended-logs names keep the /aws/vendedlogs/ prefix that CloudWatch's delivery needs.
+            log_group_name=per_deployment_name(f"/aws/vendedlogs/prometheus/{name}", self),
             retention=LOG_RETENTION,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
@@ -112,6 +109,9 @@ class ManagedPrometheus(Construct):
         self.rules = None
         if settings.loads_alerts:
             self.rules = aps.CfnRuleGroupsNamespace(self, "Rules", name=name, workspace=self.workspace.attr_arn, data=rules_yaml(settings.thresholds))
+        if props.extra_rule_groups:
+            data = yaml.safe_dump({"groups": list(props.extra_rule_groups)}, sort_keys=False, width=1000)
+            aps.CfnRuleGroupsNamespace(self, "ShowbackRules", name=f"{name}-showback", workspace=self.workspace.attr_arn, data=data)
         cdk.CfnOutput(cdk.Stack.of(self), "PrometheusWorkspaceEndpoint", value=self.workspace.attr_prometheus_endpoint)
 
     @property

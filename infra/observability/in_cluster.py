@@ -16,7 +16,8 @@ from infra.cluster.helm import install_chart
 from infra.observability.dashboards import rendered
 from infra.observability.exporters import KSM_VALUES, NAMESPACE
 from infra.observability.rules import rule_groups
-from infra.observability.scrape import KARPENTER_NAME, KARPENTER_NAMESPACE, annotated_pod_relabelings
+from core.routing import PROXY_NAMESPACE
+from infra.observability.scrape import AI_GATEWAY_JOB, KARPENTER_NAME, KARPENTER_NAMESPACE, annotated_pod_relabelings
 
 RELEASE = "kube-prometheus-stack"
 NODE_LABEL = [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}]
@@ -24,6 +25,12 @@ NODE_LABEL = [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel
 
 def pod_monitors(interval: str) -> list[dict]:
     return [
+        {
+            "name": AI_GATEWAY_JOB,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy"}},
+            "namespaceSelector": {"matchNames": [PROXY_NAMESPACE]},
+            "podMetricsEndpoints": [{"port": "aigw-admin", "path": "/metrics", "interval": interval}],
+        },
         {
             "name": "llm-kit-workloads",
             "selector": {"matchExpressions": [{"key": WORKLOAD_LABEL, "operator": "Exists"}]},
@@ -102,6 +109,8 @@ class InClusterPrometheusProps:
     after: IDependable
     settings: Observability = Observability(metrics="in-cluster")
     """Scrape interval, thresholds of the alert rules, Prometheus storage and Grafana (config.observability.Observability)."""
+    extra_rule_groups: tuple[dict, ...] = ()
+    """Rule groups beside the kit's alerts (the gateway's showback)."""
 
 
 class InClusterPrometheus(Construct):
@@ -109,6 +118,8 @@ class InClusterPrometheus(Construct):
         super().__init__(scope, construct_id)
         cluster = props.cluster
         values = stack_values(props.cluster_name, props.settings)
+        if props.extra_rule_groups:
+            values.setdefault("additionalPrometheusRulesMap", {})["llm-kit-showback"] = {"groups": list(props.extra_rule_groups)}
         # Privileged: the stack's node exporter reads the host's /proc and /sys in its network and PID namespaces.
         self.chart = install_chart(
             cluster, "KubePrometheusStack", chart=RELEASE, pin=KUBE_PROMETHEUS_STACK, namespace=NAMESPACE, wait=True, values=values, pod_security="privileged"

@@ -121,6 +121,18 @@ ENDPOINT_PICKER = Family(
     histograms=("inference_extension_scheduler_e2e_duration_seconds",),
 )
 
+AI_GATEWAY = Family(
+    "envoyproxy/ai-gateway v1.1.0 internal/metrics/genai.go (OpenTelemetry to Prometheus on the ext_proc's :1064/metrics); "
+    "labels gen_ai_request_model, gen_ai_token_type (input, cached_input, cache_creation_input, output, reasoning), "
+    "gen_ai_provider_name, and team_id from the x-team-id header (controller.metricsRequestHeaderAttributes)",
+    histograms=("gen_ai_client_token_usage", "gen_ai_server_request_duration_seconds", "gen_ai_server_time_to_first_token_seconds"),
+)
+
+KIT_RECORDINGS = Family(
+    "the kit's own recording rules (infra/observability/rules/showback.py)",
+    gauges=("llm_kit:team_tokens:rate5m", "llm_kit:team_cost_usd_per_hour"),
+)
+
 FAMILIES = {
     "dcgm": DCGM,
     "kube-state-metrics": KUBE_STATE_METRICS,
@@ -129,6 +141,8 @@ FAMILIES = {
     "dynamo-frontend": DYNAMO_FRONTEND,
     "envoy-gateway": ENVOY_GATEWAY,
     "endpoint-picker": ENDPOINT_PICKER,
+    "ai-gateway": AI_GATEWAY,
+    "kit-recordings": KIT_RECORDINGS,
 }
 
 

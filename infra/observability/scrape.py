@@ -11,6 +11,7 @@ import base64
 import yaml
 
 from core.labels import BLUEPRINT_LABEL, WORKLOAD_LABEL
+from core.routing import PROXY_NAMESPACE
 
 WORKLOAD = "llm_kit_workload"
 BLUEPRINT = "llm_kit_blueprint"
@@ -37,6 +38,10 @@ def pod_target_labels() -> list[dict]:
         {"source_labels": [_meta(WORKLOAD_LABEL)], "target_label": WORKLOAD},
         {"source_labels": [_meta(BLUEPRINT_LABEL)], "target_label": BLUEPRINT},
     ]
+
+
+AI_GATEWAY_JOB = "ai-gateway"
+AI_GATEWAY_METRICS_PORT = 1064
 
 
 def _exporter_job(name: str, app: str, port: int, interval: int, namespace: str | None = None) -> dict:
@@ -86,6 +91,8 @@ def scrape_config(interval_seconds: int, *, cluster_name: str) -> dict:
             _exporter_job(DCGM_NAME, DCGM_NAME, DCGM_PORT, interval_seconds),
             _exporter_job(KSM_NAME, KSM_NAME, KSM_PORT, interval_seconds),
             _exporter_job(KARPENTER_NAME, KARPENTER_NAME, KARPENTER_PORT, interval_seconds, namespace=KARPENTER_NAMESPACE),
+            # Envoy AI Gateway's ext_proc sidecar in the gateway's proxies: token usage per team and model.
+            _exporter_job(AI_GATEWAY_JOB, "envoy", AI_GATEWAY_METRICS_PORT, interval_seconds, namespace=PROXY_NAMESPACE),
             _annotated_pods_job(interval_seconds),
         ],
     }

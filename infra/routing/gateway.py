@@ -12,6 +12,7 @@ from typing import Any
 
 from config.gateway import Gateway
 from core.routing import GATEWAY_CLASS, GATEWAY_NAME
+from infra.routing.teams import ENVOY_PROXY, team_objects
 
 CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 ANNOTATION = "service.beta.kubernetes.io/"
@@ -32,7 +33,7 @@ def load_balancer_annotations(settings: Gateway, vpc_cidr: str) -> dict[str, str
     return annotations
 
 
-def gateway_objects(namespace: str, labels: dict[str, str], settings: Gateway, *, vpc_cidr: str) -> list[dict[str, Any]]:
+def gateway_objects(namespace: str, labels: dict[str, str], settings: Gateway, *, vpc_cidr: str, region: str, teams_for) -> list[dict[str, Any]]:
     # TLS ends at the load balancer: Envoy's listener is plain HTTP on the port the load balancer forwards.
     port = 443 if settings.certificate_arn else 80
     return [
@@ -43,8 +44,13 @@ def gateway_objects(namespace: str, labels: dict[str, str], settings: Gateway, *
             "metadata": {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels},
             "spec": {
                 "gatewayClassName": GATEWAY_CLASS,
-                "infrastructure": {"annotations": load_balancer_annotations(settings, vpc_cidr)},
+                "infrastructure": {
+                    "annotations": load_balancer_annotations(settings, vpc_cidr),
+                    # The proxies' service account, access log and buffers (infra/routing/teams.py).
+                    "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": ENVOY_PROXY},
+                },
                 "listeners": [{"name": "http", "protocol": "HTTP", "port": port, "allowedRoutes": {"namespaces": {"from": "Same"}}}],
             },
         },
+        *team_objects(namespace, labels, settings, region=region, teams_for=teams_for),
     ]

@@ -21,6 +21,9 @@ from infra.cluster.workload_access import WorkloadAccess, WorkloadAccessProps
 from infra.gpu.data_plane import GpuDataPlane, GpuDataPlaneProps
 from infra.network.refs import NetworkRefs, import_existing
 from infra.observability import Observability, ObservabilityProps
+from infra.observability.rules.showback import LocalModel, showback_groups
+from infra.routing.audit import GatewayAudit, GatewayAuditProps
+from infra.routing.bedrock import BedrockAccess, BedrockAccessProps
 from infra.stacks.network import existing_vpc_props
 from infra.storage.in_cluster import StorageInCluster, StorageInClusterProps
 from infra.storage.refs import StorageRefs
@@ -28,8 +31,17 @@ from infra.storage.refs import StorageRefs
 
 class ClusterStack(cdk.Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: PlatformConfig, network: NetworkRefs | None, requirements: Requirements = Requirements(), **kwargs
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        network: NetworkRefs | None,
+        requirements: Requirements = Requirements(),
+        routed_models: tuple[LocalModel, ...] = (),
+        **kwargs,
     ) -> None:
+        """routed_models: the enabled workloads served through the gateway, for the showback rules."""
         super().__init__(scope, construct_id, description=f"{config.name}: EKS {config.cluster.kubernetes_version} with its data plane in {config.placement.az_id}", **kwargs)
         if network is None:
             network = import_existing(self, existing_vpc_props(config))
@@ -109,6 +121,7 @@ class ClusterStack(cdk.Stack):
             after=nodes_and_volumes,
             settings=config.observability,
             gpu_taint_keys=tuple(extra_taint_keys(capacities(config))),
+            extra_rule_groups=tuple(showback_groups(config.gateway, list(routed_models))) if requirements.gateway else (),
         )
         self.observability = Observability(self, "Observability", observability)
         self.crd_bundles = CrdBundles(self, "CrdBundles", CrdBundlesProps(cluster=cluster, bundles=requirements.crd_bundles, after=system_nodegroup))
@@ -118,6 +131,13 @@ class ClusterStack(cdk.Stack):
             self.metrics_query_url = amp.query_url
             for reader in requirements.metrics_readers:
                 amp.grant_query(cluster, reader.namespace, reader.service_account)
+        self.bedrock = None
+        if requirements.gateway and config.gateway.bedrock:
+            self.bedrock = BedrockAccess(self, "GatewayBedrock", BedrockAccessProps(cluster=cluster, models=tuple(config.gateway.bedrock)))
+        self.audit = None
+        if requirements.gateway and config.gateway.teams:
+            audit = GatewayAuditProps(cluster=cluster, cluster_name=config.name, retention_days=config.gateway.audit.log_retention_days, after=system_nodegroup)
+            self.audit = GatewayAudit(self, "GatewayAudit", audit)
         self.workload_access = None
         if requirements.s3_access:
             access = WorkloadAccessProps(cluster=cluster, storage=storage_refs, namespace=config.storage.workloads_namespace, accesses=requirements.s3_access)

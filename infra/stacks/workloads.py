@@ -12,6 +12,7 @@ from constructs import Construct
 from config.model import PlatformConfig
 from core.isolation import PodSecurityLevel
 from config.platform import network_facts
+from config.platform import platform as platform_facts
 from core.model_sources import ACCOUNT_FIELD
 from core.routing import AMP_QUERY_URL
 from infra.cluster.namespace import workloads_namespace
@@ -72,7 +73,8 @@ class WorkloadsStack(cdk.Stack):
         base_objects = workloads_namespace(namespace, labels, pod_security=pod_security, isolate=isolate)
         base_objects += storage_manifests(config.name, namespace, storage)
         if gateway:
-            base_objects += gateway_objects(namespace, labels, config.gateway, vpc_cidr=network_facts(config).vpc_cidr)
+            routing = platform_facts(config).routing
+            base_objects += gateway_objects(namespace, labels, config.gateway, vpc_cidr=network_facts(config).vpc_cidr, region=config.region, teams_for=routing.teams_for)
         base = eks.KubernetesManifest(self, "ModelStorage", cluster=cluster, manifest=base_objects, overwrite=True)
         self.manifests: dict[str, eks.KubernetesManifest] = {}
         for name, objects in workloads.items():

@@ -80,7 +80,7 @@ def test_a_tls_gateway_listens_where_the_nlb_terminates(tmp_path):
 
     cert = "arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
     settings = Gateway(scheme="internet-facing", source_cidrs=["198.51.100.0/24"], certificate_arn=cert)
-    [_, gateway] = gateway_objects("inference", {}, settings, vpc_cidr="10.0.0.0/16")
+    gateway = next(o for o in gateway_objects("inference", {}, settings, vpc_cidr="10.0.0.0/16", region="us-west-2", teams_for=lambda m: ()) if o["kind"] == "Gateway")
     annotations = gateway["spec"]["infrastructure"]["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == cert
     assert annotations["service.beta.kubernetes.io/load-balancer-source-ranges"] == "198.51.100.0/24"

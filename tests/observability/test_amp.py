@@ -42,7 +42,7 @@ def test_scrape_config_is_base64_yaml_with_the_kit_jobs(amp_cluster):
     config = _scrape_config(amp_cluster)
     assert config["global"]["scrape_interval"] == "30s"
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(jobs) == {"dcgm-exporter", "kube-state-metrics", "karpenter", "annotated-pods"}
+    assert set(jobs) == {"dcgm-exporter", "kube-state-metrics", "karpenter", "annotated-pods", "ai-gateway"}
     assert all(job["kubernetes_sd_configs"] == [{"role": "pod"}] for job in jobs.values())
     assert jobs["dcgm-exporter"]["honor_labels"] and jobs["kube-state-metrics"]["honor_labels"]
     annotated = jobs["annotated-pods"]["relabel_configs"]

@@ -197,4 +197,27 @@ ROUTING = Dashboard(
     ),
 )
 
-DASHBOARDS = (GPU_FLEET, SERVING, ROUTING)
+TEAMS = Dashboard(
+    "llm-kit-teams",
+    "LLM kit / Teams and usage",
+    "Tokens and cost per team and model through the gateway (Envoy AI Gateway's usage metrics and the kit's showback rules).",
+    panels=(
+        Panel("Tokens per team (per s)", (Query("sum by (team_id) (rate(gen_ai_client_token_usage_sum[5m]))", "{{team_id}}"),)),
+        Panel("Tokens per team and model (per s)", (Query("sum by (team_id, gen_ai_request_model) (rate(gen_ai_client_token_usage_sum[5m]))", "{{team_id}} {{gen_ai_request_model}}"),)),
+        Panel("Tokens per team, last 24 h", (Query("sum by (team_id) (increase(gen_ai_client_token_usage_sum[1d]))", "{{team_id}}", instant=True),), kind="table"),
+        Panel("Cost per team (USD per hour)", (Query("sum by (team_id) (llm_kit:team_cost_usd_per_hour)", "{{team_id}}"),), "currencyUSD"),
+        Panel("Cost per team and source", (Query("sum by (team_id, source) (llm_kit:team_cost_usd_per_hour)", "{{team_id}} {{source}}"),), "currencyUSD"),
+        Panel(
+            "Gateway time to first token per model (p90)",
+            (Query("histogram_quantile(0.9, sum by (le, gen_ai_request_model) (rate(gen_ai_server_time_to_first_token_seconds_bucket[5m])))", "{{gen_ai_request_model}}"),),
+            "s",
+        ),
+        Panel(
+            "Requests per provider (per s)",
+            (Query("sum by (gen_ai_provider_name) (rate(gen_ai_server_request_duration_seconds_count[5m]))", "{{gen_ai_provider_name}}"),),
+            "reqps",
+        ),
+    ),
+)
+
+DASHBOARDS = (GPU_FLEET, SERVING, ROUTING, TEAMS)

@@ -1,0 +1,177 @@
+"""What the gateway's teams and Amazon Bedrock models add to it, as plain objects for the workloads stack.
+
+- Rate limits: one BackendTrafficPolicy on the Gateway. Each team's tokens per minute and per day are counted from
+  the token totals Envoy AI Gateway records for every response (the request itself costs nothing up front), in
+  Envoy Gateway's global rate-limit service backed by the Redis below; the same policy retries a failed request
+  once at each backend priority (a local model's Bedrock fallback).
+- Bedrock models: an Envoy Gateway Backend for the regional Bedrock endpoint (TLS, system CAs), an
+  AIServiceBackend speaking the Bedrock API, a BackendSecurityPolicy that signs with the default AWS credential
+  chain (the proxies' Pod Identity role, scoped to these models), and a route per model with its teams' policy.
+- The proxies run as a service account of their own (the EnvoyProxy), which the Pod Identity association names,
+  and write one JSON access-log line per request (team, model, tokens, status, latency; never the prompt).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.gateway import Gateway
+from core.routing import (
+    GATEWAY_NAME,
+    LLM_REQUEST_COSTS,
+    MODEL_HEADER,
+    PROXY_NAMESPACE,
+    PROXY_SERVICE_ACCOUNT,
+    RATE_LIMIT_REDIS,
+    TEAM_HEADER,
+    TOKEN_METADATA,
+    bedrock_backend_name,
+    route_spec,
+    team_policy,
+)
+from core.labels import SYSTEM_POOL_LABEL
+from core.versions import IMAGES
+
+ENVOY_PROXY = "llm-gateway"
+REDIS = RATE_LIMIT_REDIS
+GATEWAY_REF = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}
+TOTAL_TOKENS = LLM_REQUEST_COSTS[-1][0]
+
+
+def _object(api_version: str, kind: str, name: str, namespace: str, labels: dict, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec}
+
+
+def rate_limit_rules(settings: Gateway) -> list[dict[str, Any]]:
+    rules = []
+    for team in settings.teams:
+        for limit, unit in ((team.tokens_per_minute, "Minute"), (team.tokens_per_day, "Day")):
+            if limit is None:
+                continue
+            rules.append(
+                {
+                    "clientSelectors": [{"headers": [{"name": TEAM_HEADER, "type": "Exact", "value": team.name}]}],
+                    "limit": {"requests": limit, "unit": unit},
+                    # One budget over every model the team calls, not one per route.
+                    "shared": True,
+                    "cost": {
+                        "request": {"from": "Number", "number": 0},
+                        "response": {"from": "Metadata", "metadata": {"namespace": TOKEN_METADATA, "key": TOTAL_TOKENS}},
+                    },
+                }
+            )
+    return rules
+
+
+def traffic_policy(namespace: str, labels: dict, settings: Gateway) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "targetRefs": [GATEWAY_REF],
+        "retry": {"numAttemptsPerPriority": 1, "numRetries": 1, "retryOn": {"httpStatusCodes": [429, 500, 502, 503, 504], "triggers": ["connect-failure", "reset", "retriable-status-codes"]}},
+    }
+    rules = rate_limit_rules(settings)
+    if rules:
+        spec["rateLimit"] = {"global": {"rules": rules}}
+    return _object("gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy", GATEWAY_NAME, namespace, labels, spec)
+
+
+def access_log_format(log_paths: bool) -> dict[str, str]:
+    fields = {
+        "start_time": "%START_TIME%",
+        "team": f"%REQ({TEAM_HEADER.upper()})%",
+        "model": f"%REQ({MODEL_HEADER.upper()})%",
+        "backend": f"%DYNAMIC_METADATA({TOKEN_METADATA}:ai_service_backend_name)%",
+        "input_tokens": f"%DYNAMIC_METADATA({TOKEN_METADATA}:llm_input_token)%",
+        "output_tokens": f"%DYNAMIC_METADATA({TOKEN_METADATA}:llm_output_token)%",
+        "total_tokens": f"%DYNAMIC_METADATA({TOKEN_METADATA}:llm_total_token)%",
+        "status": "%RESPONSE_CODE%",
+        "duration_ms": "%DURATION%",
+        "request_id": "%REQ(X-REQUEST-ID)%",
+    }
+    if log_paths:
+        fields["path"] = "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"
+        fields["model_override"] = f"%DYNAMIC_METADATA({TOKEN_METADATA}:model_name_override)%"
+    return fields
+
+
+def envoy_proxy(namespace: str, labels: dict, settings: Gateway) -> dict[str, Any]:
+    spec = {
+        "provider": {
+            "type": "Kubernetes",
+            "kubernetes": {
+                "envoyServiceAccount": {"name": PROXY_SERVICE_ACCOUNT},
+                # On the system nodes, where the audit log shipper reads their stdout (infra/routing/audit.py).
+                "envoyDeployment": {"pod": {"nodeSelector": SYSTEM_POOL_LABEL}},
+            },
+        },
+        "telemetry": {
+            "accessLog": {
+                "settings": [
+                    {
+                        "matches": [f"request.headers['{MODEL_HEADER}'] != ''"],
+                        "sinks": [{"type": "File", "file": {"path": "/dev/stdout"}}],
+                        "format": {"type": "JSON", "json": access_log_format(settings.audit.log_paths)},
+                    }
+                ]
+            }
+        },
+    }
+    return _object("gateway.envoyproxy.io/v1alpha1", "EnvoyProxy", ENVOY_PROXY, namespace, labels, spec)
+
+
+def bedrock_objects(namespace: str, labels: dict, settings: Gateway, region: str, teams_for) -> list[dict[str, Any]]:
+    objects = []
+    host = f"bedrock-runtime.{region}.amazonaws.com"
+    if settings.bedrock:
+        backend = {"endpoints": [{"fqdn": {"hostname": host, "port": 443}}], "tls": {"wellKnownCACertificates": "System", "sni": host}}
+        objects.append(_object("gateway.envoyproxy.io/v1alpha1", "Backend", "bedrock", namespace, labels, backend))
+    for model in settings.bedrock:
+        name = bedrock_backend_name(model.name)
+        service = {"schema": {"name": "AWSBedrock"}, "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": "bedrock"}}
+        objects.append(_object("aigateway.envoyproxy.io/v1beta1", "AIServiceBackend", name, namespace, labels, service))
+        # No credentials file: the signer takes the default chain, the proxies' Pod Identity role.
+        signing = {"targetRefs": [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": name}], "type": "AWSCredentials", "awsCredentials": {"region": region}}
+        objects.append(_object("aigateway.envoyproxy.io/v1beta1", "BackendSecurityPolicy", name, namespace, labels, signing))
+        # An AIServiceBackend is the default kind of a backendRef (group and kind name InferencePools only).
+        backends = [{"name": name, "modelNameOverride": model.model_id}]
+        objects.append(_object("aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute", name, namespace, labels, route_spec(model.name, backends)))
+        if settings.teams:
+            objects.append(_object("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", name, namespace, labels, team_policy(name, teams_for(model.name))))
+    return objects
+
+
+def redis_objects(labels: dict) -> list[dict[str, Any]]:
+    """The rate-limit counters: one Redis without persistence (a restart forgets the current minute and day)."""
+    selector = {"app.kubernetes.io/name": REDIS}
+    container = {
+        "name": "redis",
+        "image": IMAGES["redis"],
+        "args": ["--save", "", "--appendonly", "no"],
+        "ports": [{"name": "redis", "containerPort": 6379}],
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True},
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+        "readinessProbe": {"exec": {"command": ["redis-cli", "ping"]}, "periodSeconds": 10},
+        "livenessProbe": {"tcpSocket": {"port": "redis"}, "periodSeconds": 20, "failureThreshold": 3},
+    }
+    pod = {
+        "automountServiceAccountToken": False,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 999, "seccompProfile": {"type": "RuntimeDefault"}},
+        "nodeSelector": SYSTEM_POOL_LABEL,
+        "containers": [container],
+        "volumes": [{"name": "data", "emptyDir": {}}],
+    }
+    all_labels = {**labels, **selector}
+    deployment = {"replicas": 1, "selector": {"matchLabels": selector}, "template": {"metadata": {"labels": all_labels}, "spec": pod}}
+    service = {"selector": selector, "ports": [{"name": "redis", "port": 6379, "targetPort": "redis"}]}
+    return [_object("apps/v1", "Deployment", REDIS, PROXY_NAMESPACE, all_labels, deployment), _object("v1", "Service", REDIS, PROXY_NAMESPACE, all_labels, service)]
+
+
+def team_objects(namespace: str, labels: dict, settings: Gateway, *, region: str, teams_for) -> list[dict[str, Any]]:
+    buffer = {"targetRefs": [GATEWAY_REF], "connection": {"bufferLimit": "50Mi"}}
+    return [
+        envoy_proxy(namespace, labels, settings),
+        _object("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy", GATEWAY_NAME, namespace, labels, buffer),
+        traffic_policy(namespace, labels, settings),
+        *bedrock_objects(namespace, labels, settings, region, teams_for),
+        *redis_objects(labels),
+    ]
