@@ -11,7 +11,7 @@ from assembly.deploy_time import plan_assembly
 from assembly.kit import KIT
 from blueprints.contract import GpuBlueprint
 from config.model import PlatformConfig
-from config.platform import capacities
+from config.platform import capacities, chain_capacities
 
 
 def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float) -> str:
@@ -29,8 +29,14 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
     nodes = config.cluster.system_nodes
     lines.append("  node pools")
     lines.append(f"    {'system (managed)':<28} {'/'.join(nodes.instance_types)}, {nodes.min_size}-{nodes.max_size} nodes")
-    for capacity in capacities(config).values():
+    pools = capacities(config)
+    for capacity in pools.values():
         lines.append(f"    {capacity.title:<28} {capacity.describe()}")
+    for chain in chain_capacities(config, pools).values():
+        steps = [f"{name} ({'block window' if pools[name].block_window else '+'.join(pools[name].capacity_types)}{f', weight {pools[name].weight}' if pools[name].weight else ''})" for name in chain.members]
+        lines.append(f"    {chain.title:<28} {' -> '.join(steps)}; up to {chain.max_gpus} GPUs")
+    if config.scheduling.teams:
+        lines.append("  queues     Kueue; " + "; ".join(f"{team.name}: " + ", ".join(f"{gpus} GPUs on {name}" for name, gpus in team.gpus.items()) for team in config.scheduling.teams))
     enabled = [w for w in config.workloads if w.enabled]
     lines.append("  workloads" + ("  none enabled" if not enabled else ""))
     platform = KIT.platform(config) if enabled else None

@@ -8,12 +8,13 @@ gathers its requirements (which the cluster stack installs generically) and rend
 
 from __future__ import annotations
 
+import math
 import typing
 from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
-from blueprints.common import checks, kv_offload
+from blueprints.common import checks, kv_offload, queueing
 from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
 from core.cold_start import IMAGE_GB, Budget, Source, budget, weights_gb_from_name
@@ -123,7 +124,7 @@ class GpuBlueprint(Blueprint[G]):
             parallel_pull=placement.capacity.parallel_pull,
             weights_gb=weights,
             source=source,
-            node_launch=placement.capacity.fixed_nodes is None,
+            node_launch=not placement.capacity.standing_nodes,
             gpus=workload.gpus_per_pod(),
             shards=self.weight_shards(workload),
         )
@@ -141,7 +142,18 @@ class GpuBlueprint(Blueprint[G]):
             return issues  # reported on the pool
         placement = self.placement(workload, platform)
         offload = kv_offload.issues(getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform)
-        return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + offload + self.placement_checks(workload, placement, platform)
+        queued = self.queue_checks(workload, placement, platform)
+        return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + offload + queued + self.placement_checks(workload, placement, platform)
+
+    def gang_gpus(self, workload: G) -> int:
+        """GPUs Kueue must admit at once: one pod's, or a whole multi-node group's."""
+        return workload.gpus_per_pod()
+
+    def queue_checks(self, workload: G, placement: Placement, platform: Platform) -> list[ConfigIssue]:
+        """From admission to Ready: a node (unless fixed), the image, the weights and warm-up, with the probe's margin."""
+        budget = self.cold_start(workload, platform, placement)
+        startup = math.ceil((budget.node_seconds + budget.image_seconds) / 60) + placement.startup_minutes
+        return queueing.issues(workload, platform, group_gpus=self.gang_gpus(workload), startup_minutes=startup)
 
     def startup_checks(self, workload: G, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         """A startup window shorter than the weights and warm-up would restart the server forever while it loads."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from blueprints.common import objects
+from blueprints.common import objects, queueing
 from blueprints.common.network_policy import add_network_policies
 from blueprints.common.params import WorkloadParams
 from blueprints.contract import Blueprint
@@ -24,7 +24,9 @@ def render_objects(workloads: Iterable[WorkloadParams], platform: Platform, blue
         chart = blueprint.render(app, workload, platform)
         if platform.network.enforced:
             add_network_policies(chart, workload.name, blueprint.name, blueprint.traffic(workload, platform), platform.network)
-        rendered[workload.name] = chart.to_json()
+        objects_ = chart.to_json()
+        queueing.apply(objects_, workload, platform)
+        rendered[workload.name] = objects_
     return rendered
 
 

@@ -6,6 +6,7 @@ import re
 from ipaddress import IPv4Network, collapse_addresses
 
 from config.model import PlatformConfig
+from config.scheduling_checks import scheduling_issues
 from config.network import NO_NAT_REQUIRED_ENDPOINTS
 from config.node_pool_checks import node_pool_issues
 from config.storage_checks import storage_issues
@@ -31,6 +32,7 @@ def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
     issues += node_pool_issues(config)
     issues += _pipeline(config)
     issues += _gateway(config)
+    issues += scheduling_issues(config)
     return issues
 
 

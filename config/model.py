@@ -12,6 +12,7 @@ from pydantic import Field
 
 from config.cluster import Cluster
 from config.gateway import Gateway
+from config.scheduling import Scheduling
 from config.network import Network, Placement
 from config.node_pools import CapacityBlockNodeGroup, Karpenter, NodePool
 from config.observability import Observability
@@ -45,6 +46,8 @@ class PlatformConfig(StrictModel):
     """Managed node groups that run a fixed capacity block (the alternative to a reserved Karpenter pool)."""
     gateway: Gateway = Gateway()
     """The entry point of the workloads that set routing.gateway (docs/routing.md)."""
+    scheduling: Scheduling = Scheduling()
+    """GPU queues per team with quotas, gang admission and priorities, under Kueue (docs/capacity.md)."""
     observability: Observability = Observability()
     """Metrics, GPU telemetry, alerts: an AMP workspace and managed scraper by default."""
     pipeline: Pipeline = Pipeline()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from datetime import UTC, timedelta
 
 from config.model import PlatformConfig
 from config.node_pools import AL2023_FIXED_PULL
@@ -37,6 +38,48 @@ def node_pool_issues(config: PlatformConfig) -> list[ConfigIssue]:
         issues += _known_types(f"{path}.instance_type", [group.instance_type])
         if group.efa and group.instance_type in INSTANCE_TYPES and not INSTANCE_TYPES[group.instance_type].efa:
             issues.append(_no_efa(f"{path}.efa", [group.instance_type]))
+    issues += _chains(config, set(names))
+    return issues
+
+
+def _chains(config: PlatformConfig, pool_names: set[str]) -> list[ConfigIssue]:
+    """A chain is one logical capacity: its pools must be interchangeable for a pod, and their order unambiguous."""
+    chains: dict[str, list[tuple[int, object]]] = {}
+    for index, pool in enumerate(config.node_pools):
+        if pool.chain:
+            chains.setdefault(pool.chain, []).append((index, pool))
+    issues = []
+    for name, members in chains.items():
+        first_index, first = members[0]
+        if name in pool_names:
+            issues.append(ConfigIssue(f"node_pools[{first_index}].chain", "is also the name of a pool: workloads could not tell which they name", value=name, fix="give the chain its own name"))
+        if len(members) < 2:
+            issues.append(ConfigIssue(f"node_pools[{first_index}].chain", "has one pool: a chain orders several pools of one kind of node", value=name, fix="add the chain to the pools it falls back to, or remove it"))
+        for index, pool in members[1:]:
+            differs = [
+                field
+                for field in ("instance_types", "efa", "ami_family", "taints")
+                if getattr(pool, field) != getattr(first, field) and not (field == "instance_types" and set(pool.instance_types) == set(first.instance_types))
+            ]
+            if differs:
+                issues.append(
+                    ConfigIssue(
+                        f"node_pools[{index}]",
+                        f"differs from node_pools[{first_index}] in its chain '{name}' ({', '.join(differs)}): a pod must fit every pool of its chain",
+                        fix="give the pools of a chain the same instance_types, efa, ami_family and taints; vary capacity_types, weight and gpu_limit",
+                    )
+                )
+        dynamic = [(index, pool) for index, pool in members if pool.capacity_block is None]
+        weights = [pool.weight for _, pool in dynamic]
+        if len(dynamic) > 1 and (None in weights or len(set(weights)) != len(weights)):
+            issues.append(
+                ConfigIssue(
+                    f"node_pools[{dynamic[0][0]}].weight",
+                    f"the pools of chain '{name}' that Karpenter scales need distinct weights to be tried in order",
+                    value={pool.name: pool.weight for _, pool in dynamic},
+                    fix="give each a different weight, highest for the pool to try first (e.g. spot 50, on-demand 10)",
+                )
+            )
     return issues
 
 
@@ -117,6 +160,7 @@ def _pool(path: str, pool) -> list[ConfigIssue]:
         )
     issues += _disruption(path, pool)
     issues += _image_pull(path, pool)
+    issues += _capacity_block(path, pool)
     if pool.ami_version is not None:
         looks_like = "bottlerocket" if pool.ami_version.count(".") == 2 else "al2023"
         if (
@@ -218,3 +262,45 @@ def _no_efa(path: str, names: list[str]) -> ConfigIssue:
         allowed="EFA-capable types: " + ", ".join(sorted(name for name, f in INSTANCE_TYPES.items() if f.efa)),
         fix="set efa: false, or choose EFA-capable instance types",
     )
+
+
+BLOCK_END_UTC = (11, 30)
+"""EC2: every Capacity Block ends at 11:30 UTC."""
+
+
+def _capacity_block(path: str, pool) -> list[ConfigIssue]:
+    """A block pool is one reservation of one instance type, reserved only, with a window that makes sense."""
+    block = pool.capacity_block
+    if block is None:
+        return []
+    key = f"{path}.capacity_block"
+    issues = []
+    if list(pool.capacity_types) != ["reserved"]:
+        issues.append(ConfigIssue(f"{path}.capacity_types", "a capacity-block pool launches only into its block", value=list(pool.capacity_types), allowed="[reserved]", fix="set capacity_types: [reserved] and put spot or on-demand capacity in pools of their own (a capacity chain orders them)"))
+    ids = pool.capacity_reservations.ids if pool.capacity_reservations else []
+    if len(ids) != 1:
+        issues.append(ConfigIssue(f"{path}.capacity_reservations", "a capacity-block pool follows exactly one block", value=list(ids), fix="list the block's reservation id (cr-...) alone under capacity_reservations.ids"))
+    if len(pool.instance_types) != 1:
+        issues.append(ConfigIssue(f"{path}.instance_types", "a capacity block holds one instance type", value=list(pool.instance_types), fix="list only the block's instance type"))
+    if pool.weight is not None:
+        issues.append(ConfigIssue(f"{path}.weight", "Karpenter allows no weight on a static pool (its nodes are used first anyway)", value=pool.weight, fix="remove weight"))
+    start, end = block.start, block.end
+    if end <= start:
+        issues.append(ConfigIssue(f"{key}.end", "is not after start", value=end.isoformat(), fix="copy start and end from the reservation (scripts/capacity_blocks.py prints them)"))
+    elif end - timedelta(minutes=block.drain_minutes_before_end) <= start:
+        issues.append(ConfigIssue(f"{key}.drain_minutes_before_end", "leaves no time with nodes: the drain point is before the block starts", value=block.drain_minutes_before_end, fix="lower it (45 at least) or check start and end"))
+    utc = end.astimezone(UTC)
+    if (utc.hour, utc.minute, utc.second) != (*BLOCK_END_UTC, 0):
+        issues.append(ConfigIssue(f"{key}.end", "is not 11:30 UTC, when EC2 ends every Capacity Block", value=end.isoformat(), fix="copy the end time from the reservation (scripts/capacity_blocks.py prints it), e.g. 2026-12-15T11:30:00Z"))
+    known = INSTANCE_TYPES.get(pool.instance_types[0])
+    if known is not None and pool.gpu_limit != block.instances * known.gpus:
+        issues.append(
+            ConfigIssue(
+                f"{path}.gpu_limit",
+                f"differs from the block: {block.instances} x {pool.instance_types[0]} is {block.instances * known.gpus} GPUs",
+                value=pool.gpu_limit,
+                allowed=str(block.instances * known.gpus),
+                fix=f"set gpu_limit to {block.instances * known.gpus}",
+            )
+        )
+    return issues

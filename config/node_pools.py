@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from core.capacity import AmiFamily, CapacityType
 from core.schema import InstanceType, KubeName, LabelKey, LabelValue, StrictModel
@@ -79,6 +79,21 @@ class ImagePull(StrictModel):
     then keep containerd on that volume rather than on NVMe instance store, where the images would be hidden."""
 
 
+class CapacityBlockWindow(StrictModel):
+    """When a capacity block is active: its pool holds `instances` nodes from `start` until drain_minutes_before_end
+    before `end`, and none otherwise (scripts/capacity_blocks.py writes these from the purchase)."""
+
+    start: AwareDatetime
+    """The block's start, with its offset (e.g. 2026-12-01T11:30:00Z)."""
+    end: AwareDatetime
+    """The block's end; EC2 ends every block at 11:30 UTC and starts terminating its instances 30 minutes before."""
+    instances: Annotated[int, Field(ge=1, le=64)]
+    """Instances in the block: the pool's node count while it is active."""
+    drain_minutes_before_end: Annotated[int, Field(ge=45, le=1440)] = 60
+    """When the pool gives its nodes back: Karpenter drains them (pods get the minutes beyond Karpenter's own
+    expiry drain at 40 minutes before the end to leave), and the workloads move to the next pool of their chain."""
+
+
 class NodePool(StrictModel):
     name: KubeName
     """NodePool and EC2NodeClass name; pods select it with the label llm-kit/pool."""
@@ -105,6 +120,11 @@ class NodePool(StrictModel):
     """Encrypted gp3 volume for images and ephemeral storage where the instance has no NVMe instance store."""
     weight: Annotated[int | None, Field(ge=1, le=100)] = None
     """Karpenter tries pools with a higher weight first (e.g. reserved before on-demand)."""
+    capacity_block: CapacityBlockWindow | None = None
+    """A capacity block's window: the pool becomes a fixed-size (static) pool whose node count follows it."""
+    chain: KubeName | None = None
+    """A capacity chain this pool belongs to: one logical GPU capacity over several pools (a block, spot, on-demand),
+    which workloads name like a pool. Nodes are taken from the block first, then by weight, highest first."""
 
 
 class CapacityBlockNodeGroup(StrictModel):

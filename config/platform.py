@@ -9,6 +9,7 @@ from core.instances import known
 from core.naming import kit_bucket_name
 from core.isolation import NetworkFacts, cidr_peer, namespace_peer
 from core.routing import RoutingFacts
+from core.scheduling import SchedulingFacts, has_topology_labels
 from core.platform import ACCOUNT_PLACEHOLDER, Platform, StorageFacts
 from config.model import PlatformConfig
 from config.node_pools import CapacityBlockNodeGroup, NodePool
@@ -43,7 +44,42 @@ def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
         config_key=f"node_pools[{pool.name}]",
         parallel_pull=pool.image_pull.soci_parallel_pull,
         instance_store=instance_store_raid(pool),
+        chain=pool.chain,
+        block_window=(block.start, block.end, block.drain_minutes_before_end) if (block := pool.capacity_block) else None,
     )
+
+
+def chain_order(pools: list[NodePool]) -> list[NodePool]:
+    """A chain's pools, most preferred first: capacity blocks (static nodes, always filled first), then by weight."""
+    return sorted(pools, key=lambda pool: (pool.capacity_block is None, -(pool.weight or 0)))
+
+
+def chain_capacities(config: PlatformConfig, pools: dict[str, GpuCapacity]) -> dict[str, GpuCapacity]:
+    """One GpuCapacity per capacity chain, spanning its pools (the checks make them alike)."""
+    chains: dict[str, list[NodePool]] = {}
+    for pool in config.node_pools:
+        if pool.chain:
+            chains.setdefault(pool.chain, []).append(pool)
+    found = {}
+    for name, members in chains.items():
+        ordered = [pools[pool.name] for pool in chain_order(members)]
+        first = ordered[0]
+        found[name] = GpuCapacity(
+            name=name,
+            provisioner="chain",
+            instance_types=first.instance_types,
+            capacity_types=tuple(dict.fromkeys(kind for member in ordered for kind in member.capacity_types)),
+            ami_family=first.ami_family,
+            efa=first.efa,
+            zone_id=first.zone_id,
+            max_gpus=sum(member.max_gpus for member in ordered),
+            extra_taints=first.extra_taints,
+            config_key=f"node_pools[chain={name}]",
+            parallel_pull=all(member.parallel_pull for member in ordered),
+            instance_store=all(member.instance_store for member in ordered),
+            members=tuple(member.name for member in ordered),
+        )
+    return found
 
 
 def node_group_capacity(group: CapacityBlockNodeGroup, zone_id: str) -> GpuCapacity:
@@ -82,13 +118,14 @@ def model_bucket_for_pods(config: PlatformConfig) -> str:
 
 def platform(config: PlatformConfig) -> Platform:
     storage = config.storage
+    pools = capacities(config)
     return Platform(
         name=config.name,
         region=config.region,
         account=config.account,
         az_id=config.placement.az_id,
         namespace=storage.workloads_namespace,
-        capacities=capacities(config),
+        capacities=pools | chain_capacities(config, pools),
         storage=StorageFacts(
             bucket_name=model_bucket_for_pods(config),
             creates_bucket=storage.model_bucket.creates_bucket,
@@ -104,6 +141,24 @@ def platform(config: PlatformConfig) -> Platform:
             teams=tuple((team.name, tuple(team.models)) for team in config.gateway.teams),
             bedrock=tuple((model.name, model.model_id) for model in config.gateway.bedrock),
         ),
+        scheduling=scheduling_facts(config, pools),
+    )
+
+
+def topology_capacities(config: PlatformConfig, capacities: dict[str, GpuCapacity]) -> frozenset[str]:
+    """Fixed capacities (capacity-block node groups, capacity-block pools outside chains) whose nodes carry EC2's
+    network topology labels: only there can Kueue place a group by topology, as it counts existing nodes only."""
+    fixed = [c for c in capacities.values() if c.standing_nodes and not c.chain]
+    return frozenset(c.name for c in fixed if all(has_topology_labels(t) for t in c.instance_types))
+
+
+def scheduling_facts(config: PlatformConfig, capacities: dict[str, GpuCapacity]) -> SchedulingFacts:
+    settings = config.scheduling
+    return SchedulingFacts(
+        teams=tuple((team.name, tuple(team.gpus)) for team in settings.teams),
+        topology_capacities=topology_capacities(config, capacities),
+        topology_level=settings.topology_level,
+        pods_ready_timeout_minutes=settings.pods_ready_timeout_minutes,
     )
 
 

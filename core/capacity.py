@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from core import labels
 from core.instances import InstanceFacts, known
 
-Provisioner = Literal["karpenter", "capacity-block-node-group"]
+Provisioner = Literal["karpenter", "capacity-block-node-group", "chain"]
 CapacityType = Literal["on-demand", "spot", "reserved"]
 AmiFamily = Literal["bottlerocket", "al2023"]
 
@@ -55,6 +56,18 @@ class GpuCapacity:
     """Images are pulled and unpacked in parallel (SOCI parallel pull, or AL2023's FastImagePull)."""
     instance_store: bool = False
     """Pod volumes live on the instance-store NVMe (Karpenter's RAID0 of it, under the kubelet's directory)."""
+    members: tuple[str, ...] = ()
+    """A chain's pools, most preferred first; empty for a pool or node group."""
+    chain: str | None = None
+    """The chain a pool belongs to: its nodes also carry CHAIN_LABEL with this name."""
+    block_window: tuple[datetime, datetime, int] | None = None
+    """A capacity-block pool's (start, end, drain minutes before the end)."""
+
+    @property
+    def standing_nodes(self) -> bool:
+        """Nodes that exist before any pod asks (a capacity-block node group, or a pool following a block while it
+        is active): no node launch on a workload's path, and Kueue can place by topology on them."""
+        return self.fixed_nodes is not None or self.block_window is not None
 
     @property
     def reserved(self) -> bool:
@@ -71,9 +84,15 @@ class GpuCapacity:
         instance = self.instance
         return instance.gpu if instance else "unknown"
 
+    def selector(self) -> dict[str, str]:
+        """The node label a workload that names this capacity selects on: its chain's, or its own pool's."""
+        return {labels.CHAIN_LABEL: self.name} if self.members else {labels.POOL_LABEL: self.name}
+
     def node_labels(self) -> dict[str, str]:
         """The labels every node of this capacity carries, written here once for every provisioner."""
+        chain = {labels.CHAIN_LABEL: self.chain} if self.chain else {}
         return {
+            **chain,
             labels.POOL_LABEL: self.name,
             labels.ACCELERATOR_LABEL: self.accelerator,
             labels.EFA_LABEL: str(self.efa).lower(),
@@ -87,6 +106,12 @@ class GpuCapacity:
 
     def describe(self) -> str:
         """One line: what the nodes are and how many GPUs the capacity may run."""
+        if self.members:
+            return f"chain {' -> '.join(self.members)}; up to {self.max_gpus} GPUs"
+        if self.block_window is not None:
+            start, end, drain = self.block_window
+            when = f"{start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC, drained {drain} min before the end"
+            return f"{self.max_gpus // max(self.instance.gpus if self.instance else 1, 1)} x {self.instance_types[0]} in {', '.join(self.reservation_ids)}, {when}"
         if self.fixed_nodes is not None:
             return f"{self.fixed_nodes} x {'/'.join(self.instance_types)} in {', '.join(self.reservation_ids)}"
         extras = ", EFA" if self.efa else ""
@@ -94,7 +119,8 @@ class GpuCapacity:
 
     @property
     def title(self) -> str:
-        return f"{self.name} ({'Karpenter' if self.provisioner == 'karpenter' else 'capacity block'})"
+        kind = {"karpenter": "Karpenter", "capacity-block-node-group": "capacity block", "chain": "capacity chain"}[self.provisioner]
+        return f"{self.name} ({kind})"
 
 
 def extra_taint_keys(capacities: Mapping[str, GpuCapacity] | list[GpuCapacity]) -> list[str]:

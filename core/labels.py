@@ -11,6 +11,8 @@ from core.naming import SYSTEM_POOL
 
 PREFIX = "llm-kit/"
 POOL_LABEL = "llm-kit/pool"
+# Every node of the pools of one capacity chain: workloads that name the chain select on it.
+CHAIN_LABEL = "llm-kit/capacity"
 ACCELERATOR_LABEL = "llm-kit/accelerator"
 EFA_LABEL = "llm-kit/efa"
 AMI_FAMILY_LABEL = "llm-kit/ami-family"

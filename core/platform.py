@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from core.capacity import GpuCapacity
 from core.isolation import NetworkFacts
 from core.routing import RoutingFacts
+from core.scheduling import SchedulingFacts
 from core.model_sources import ACCOUNT_FIELD, KIT_BUCKET_FIELD, ModelSource
 
 ACCOUNT_PLACEHOLDER = ACCOUNT_FIELD
@@ -67,6 +68,7 @@ class Platform:
     storage: StorageFacts
     network: NetworkFacts = NetworkFacts()
     routing: RoutingFacts = RoutingFacts()
+    scheduling: SchedulingFacts = SchedulingFacts()
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     openai_blueprints: tuple[str, ...] = ()
     """Every registered blueprint whose Service speaks the OpenAI API, for messages that say what would do."""

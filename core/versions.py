@@ -47,6 +47,8 @@ IMAGES = {
     "endpoint-picker": "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0",
     # kubectl alone (no shell), for the Job that applies CRDs published only as a release file (infra/cluster/crd_bundles.py).
     "kubectl": "registry.k8s.io/kubectl:v1.35.0",
+    # The capacity-block reconciler (infra/gpu/capacity_block_reconciler.py): a Python standard library, nothing else.
+    "python": "docker.io/library/python:3.12.12-slim-bookworm",
     # The gateway's rate-limit counters (Envoy AI Gateway v1.1.0's token rate-limit example runs this tag).
     "redis": "docker.io/library/redis:8.2.4-alpine3.22",
 }
@@ -85,6 +87,9 @@ AI_GATEWAY_CRDS = HelmPin("oci://docker.io/envoyproxy/ai-gateway-crds-helm", "v1
 AI_GATEWAY = HelmPin("oci://docker.io/envoyproxy/ai-gateway-helm", "v1.1.0")
 # The InferencePool CRD (inference.networking.k8s.io/v1) at Gateway API Inference Extension v1.6.0, applied by the kit.
 INFERENCE_EXTENSION = "v1.6.0"
+# Kueue v0.19.2 (2026-08-20): GPU queues, gang admission and topology-aware placement; the CRDs validated against
+# (shared/crds) are this release's. The chart installs the CRDs itself (templates, so an uninstall removes them).
+KUEUE = HelmPin("oci://registry.k8s.io/kueue/charts/kueue", "0.19.2")
 # Ships the gateway's audit log to CloudWatch Logs: aws/eks-charts aws-for-fluent-bit 0.2.0 (2026-02-03) runs
 # aws-for-fluent-bit 3.2.1, whose Fluent Bit takes EKS Pod Identity credentials.
 AUDIT_LOG_SHIPPER = HelmPin("https://aws.github.io/eks-charts", "0.2.0")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,12 @@ def assert_rejected(folder: Path, overrides: dict[str, Any], expected: list[str]
     for fragment in expected:
         assert fragment in rendered, f"{fragment!r} missing from:\n{rendered}"
     return rendered
+
+
+def as_editor_sees(value: Any) -> Any:
+    """A parsed config as editors' YAML 1.2 language servers see it: no timestamp type, an unquoted date is a string."""
+    if isinstance(value, dict):
+        return {key: as_editor_sees(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_editor_sees(item) for item in value]
+    return value.isoformat() if isinstance(value, date | datetime) else value

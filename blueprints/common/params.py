@@ -8,6 +8,7 @@ from pydantic import Field
 
 from core.images import Capability
 from core.model_sources import ModelSource
+from core.scheduling import Priority
 from core.schema import ImageRef, InstanceType, KubeName, StrictModel
 
 
@@ -57,6 +58,12 @@ class GpuWorkloadParams(WorkloadParams):
     model_size_gib: Annotated[float | None, Field(gt=0, le=4096)] = None
     """Size of the weights, for the cold-start budget. Default: from a parameter count in the model's name (8B, 70B)
     and the dtype or quantization."""
+
+    queue: KubeName | None = None
+    """A team of scheduling.teams: Kueue admits the workload within that team's GPU quota (a multi-node group
+    whole), at `priority`. Unset: Kubernetes schedules it directly, outside any quota."""
+    priority: Priority = "realtime"
+    """realtime, near-realtime or batch, for queued workloads: a higher priority preempts batch to get GPUs."""
 
     def gpus_per_pod(self) -> int:
         raise NotImplementedError

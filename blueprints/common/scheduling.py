@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from blueprints.common.placement import Placement
-from core.labels import GPU_TAINT, INSTANCE_TYPE_LABEL, POOL_LABEL, ZONE_ID_LABEL
+from core.labels import GPU_TAINT, INSTANCE_TYPE_LABEL, ZONE_ID_LABEL
 
 GPU_TOLERATION = {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
 
 
 def node_selector(placement: Placement) -> dict[str, str]:
+    """The capacity's own label (a pool's, or its chain's), the instance type and the zone."""
     return {
-        POOL_LABEL: placement.pool,
+        **placement.capacity.selector(),
         INSTANCE_TYPE_LABEL: placement.instance_type,
         ZONE_ID_LABEL: placement.az_id,
     }

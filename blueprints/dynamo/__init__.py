@@ -62,6 +62,12 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
     def image_key_for(self, workload: DynamoWorkload, efa: bool) -> str:
         return "dynamo-vllm-efa" if efa else "dynamo-vllm"
 
+    def queue_checks(self, workload: DynamoWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
+        if workload.queue is None:
+            return []
+        # The operator creates the pods from its DynamoGraphDeployment, a kind Kueue v0.19 has no integration for.
+        return [ConfigIssue("queue", "Kueue cannot admit a DynamoGraphDeployment (no integration in v0.19)", value=workload.queue, fix="remove queue; give Dynamo its own node pool")]
+
     def placement_checks(self, workload: DynamoWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         instance = placement.instance
         issues = []

@@ -39,6 +39,9 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     serves_openai = True
     image_key = "vllm"
 
+    def gang_gpus(self, workload: VllmMultinodeWorkload) -> int:
+        return workload.nodes * workload.gpus_per_pod()
+
     def transport(self, workload: VllmMultinodeWorkload) -> Transport:
         # Pipeline stages on different nodes hand activations to each other through NCCL.
         return "nccl"

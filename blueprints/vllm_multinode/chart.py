@@ -18,7 +18,11 @@ from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 from core.naming import FSX_CLAIM_NAME
+from core.scheduling import TOPOLOGY_LABEL_PREFIX
 from core.versions import IMAGES
+
+# LeaderWorkerSet v0.10 labels every pod of a group with the group's hash.
+GROUP_KEY = "leaderworkerset.sigs.k8s.io/group-key"
 
 if TYPE_CHECKING:
     import cdk8s
@@ -90,9 +94,22 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
                 "requiredDuringSchedulingIgnoredDuringExecution": [
                     {"labelSelector": {"matchLabels": objects.selector_labels(workload.name)}, "topologyKey": "kubernetes.io/hostname"}
                 ]
-            }
+            },
+            # A group's pods close together in EC2's network: under one switch if possible, else one spine. Preferred,
+            # as nodes Karpenter is yet to launch carry no topology labels; on a capacity block, Kueue's topology-aware
+            # admission makes it a requirement (blueprints/common/queueing.py).
+            "podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [group_near(workload, level, weight) for level, weight in NEAR_LEVELS]},
         },
     }
+
+
+NEAR_LEVELS = (("network-node-layer-3", 100), ("network-node-layer-2", 50))
+
+
+def group_near(workload: VllmMultinodeWorkload, level: str, weight: int) -> dict:
+    """Prefer the nodes of this group's other pods (same group-key, filled in per group by the scheduler)."""
+    term = {"labelSelector": {"matchLabels": objects.selector_labels(workload.name)}, "matchLabelKeys": [GROUP_KEY], "topologyKey": TOPOLOGY_LABEL_PREFIX + level}
+    return {"weight": weight, "podAffinityTerm": term}
 
 
 def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, placement: Placement) -> cdk8s.Chart:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.scheduling import MANAGED_NAMESPACE_LABEL
 from core.isolation import POD_IDENTITY_AGENT, POD_IDENTITY_PORT, PodSecurityLevel, cidr_peer, pod_security_labels
 
 API = "networking.k8s.io/v1"
@@ -18,9 +19,11 @@ def _policy(name: str, namespace: str, labels: dict[str, str], spec: dict[str, A
     return {"apiVersion": API, "kind": "NetworkPolicy", "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec}
 
 
-def workloads_namespace(namespace: str, labels: dict[str, str], *, pod_security: PodSecurityLevel, isolate: bool) -> list[dict[str, Any]]:
+def workloads_namespace(namespace: str, labels: dict[str, str], *, pod_security: PodSecurityLevel, isolate: bool, queued: bool = False) -> list[dict[str, Any]]:
+    """queued: Kueue manages the namespace's labelled Jobs, LeaderWorkerSets and Deployments (scheduling.teams)."""
+    managed = {MANAGED_NAMESPACE_LABEL: "true"} if queued else {}
     objects: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {**labels, **pod_security_labels(pod_security)}}}
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {**labels, **pod_security_labels(pod_security), **managed}}}
     ]
     if not isolate:
         return objects

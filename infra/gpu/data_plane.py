@@ -18,6 +18,9 @@ from config.node_pools import CapacityBlockNodeGroup, NodePool
 from config.platform import node_group_capacity, pool_capacity
 from core.capacity import extra_taint_keys
 from infra.cluster.system_nodes import node_role
+from infra.cluster.helm import chart_namespace
+from infra.gpu.capacity_block_scheduler import NAMESPACE as SCHEDULER_NAMESPACE
+from infra.gpu.capacity_block_scheduler import scheduler_objects
 from infra.gpu.capacity_blocks import CapacityBlockNodeGroups, CapacityBlockNodeGroupsProps
 from infra.gpu.device_plugins import DevicePlugins, DevicePluginsProps
 from infra.gpu.karpenter import Karpenter, KarpenterProps
@@ -43,7 +46,10 @@ class GpuDataPlane(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: GpuDataPlaneProps) -> None:
         super().__init__(scope, construct_id)
         cluster, network = props.cluster, props.network
-        karpenter = KarpenterProps(cluster=cluster, cluster_name=props.cluster_name, replicas=props.karpenter_replicas, node_repair=props.node_repair)
+        blocks = [pool for pool in props.node_pools if pool.capacity_block is not None]
+        karpenter = KarpenterProps(
+            cluster=cluster, cluster_name=props.cluster_name, replicas=props.karpenter_replicas, node_repair=props.node_repair, static_capacity=bool(blocks)
+        )
         self.karpenter = Karpenter(self, "Karpenter", karpenter)
         self.karpenter.chart.node.add_dependency(props.system_nodegroup)
 
@@ -64,6 +70,11 @@ class GpuDataPlane(Construct):
             manifest = cluster.add_manifest(f"NodePool-{pool.name}", node_class(pool, context), node_pool(pool, context))
             manifest.node.add_dependency(self.karpenter.chart)
             self.pool_manifests[pool.name] = manifest
+
+        if blocks:
+            namespace = chart_namespace(cluster, SCHEDULER_NAMESPACE, "restricted")
+            scheduler = cluster.add_manifest("CapacityBlockReconciler", *scheduler_objects(list(blocks)))
+            scheduler.node.add_dependency(namespace, *(self.pool_manifests[pool.name] for pool in blocks))
 
         groups = props.capacity_block_node_groups
         if groups:

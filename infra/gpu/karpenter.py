@@ -30,6 +30,8 @@ class KarpenterProps:
     replicas: int = 2
     """Controller replicas, on the system nodes."""
     node_repair: bool = True
+    static_capacity: bool = False
+    """Turn on Karpenter's static NodePools (alpha, off by default in v1.14): capacity-block pools are static."""
     """Replace nodes whose health conditions turn bad (the nodeRepair feature gate)."""
 
 
@@ -88,7 +90,7 @@ class Karpenter(Construct):
                 "settings": {
                     "clusterName": props.cluster_name,
                     "interruptionQueue": self.interruption.queue.queue_name,
-                    "featureGates": {"nodeRepair": props.node_repair, "reservedCapacity": True},
+                    "featureGates": {"nodeRepair": props.node_repair, "reservedCapacity": True, "staticCapacity": props.static_capacity},
                 },
                 # Karpenter asks the metadata service for its region when AWS_REGION is unset; system nodes'
                 # hop limit of 1 keeps pods away from it.

@@ -6,9 +6,11 @@ Pure functions over the config: the cluster stack applies the result, tests and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from config.node_pools import NodePool
 from config.platform import pool_capacity
+from core.capacity_block_schedule import desired_nodes, termination_grace_minutes
 from core.instances import facts
 from core.labels import GPU_RESOURCE, INSTANCE_TYPE_LABEL, KARPENTER_CAPACITY_TYPE_LABEL, POOL_LABEL, ZONE_ID_LABEL
 from core.versions import AMI_VERSIONS
@@ -42,7 +44,8 @@ def wants_placement_group(pool: NodePool) -> bool:
     return pool.efa and not is_reserved(pool)
 
 
-def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
+def node_pool(pool: NodePool, context: NodeClassContext, now: datetime | None = None) -> dict:
+    """now: when the manifest is written; a capacity-block pool starts at the node count its block calls for then."""
     capacity = pool_capacity(pool, context.az_id)
     labels = capacity.node_labels()
     taints = [taint.as_kubernetes() for taint in capacity.taints()]
@@ -65,6 +68,14 @@ def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
     }
     if pool.weight is not None:
         spec["weight"] = pool.weight
+    block = pool.capacity_block
+    if block is not None:
+        # Static: a fixed node count (Karpenter's StaticCapacity), moved by the reconciler as the block opens and closes.
+        # Only a node limit is allowed, and no weight: pods fill these nodes before any other pool is asked.
+        spec["replicas"] = desired_nodes(block.start, block.end, block.instances, block.drain_minutes_before_end, now or datetime.now(UTC))
+        spec["limits"] = {"nodes": str(block.instances)}
+        spec.pop("weight", None)
+        spec["template"]["spec"]["terminationGracePeriod"] = f"{termination_grace_minutes(block.drain_minutes_before_end)}m"
     return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": pool.name}, "spec": spec}
 
 

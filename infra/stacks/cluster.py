@@ -8,6 +8,7 @@ from constructs import Construct, DependencyGroup
 
 from config.model import PlatformConfig
 from config.platform import capacities
+from config.platform import platform as platform_facts
 from core.capacity import extra_taint_keys
 from core.requirements import Requirements
 from infra.cluster.addons import ManagedAddons, ManagedAddonsProps
@@ -24,6 +25,7 @@ from infra.observability import Observability, ObservabilityProps
 from infra.observability.rules.showback import LocalModel, showback_groups
 from infra.routing.audit import GatewayAudit, GatewayAuditProps
 from infra.routing.bedrock import BedrockAccess, BedrockAccessProps
+from infra.scheduling.kueue import Kueue, KueueProps
 from infra.stacks.network import existing_vpc_props
 from infra.storage.in_cluster import StorageInCluster, StorageInClusterProps
 from infra.storage.refs import StorageRefs
@@ -134,6 +136,19 @@ class ClusterStack(cdk.Stack):
         self.bedrock = None
         if requirements.gateway and config.gateway.bedrock:
             self.bedrock = BedrockAccess(self, "GatewayBedrock", BedrockAccessProps(cluster=cluster, models=tuple(config.gateway.bedrock)))
+        self.kueue = None
+        if config.scheduling.teams:
+            facts = platform_facts(config)
+            queues = KueueProps(
+                cluster=cluster,
+                settings=config.scheduling,
+                capacities=dict(facts.capacities),
+                topology_capacities=facts.scheduling.topology_capacities,
+                workloads_namespace=config.storage.workloads_namespace,
+                # LeaderWorkerSet's CRD first: Kueue enables its integration only for kinds the API server knows.
+                after=DependencyGroup(nodes_and_volumes, self.controllers),
+            )
+            self.kueue = Kueue(self, "Kueue", queues)
         self.audit = None
         if requirements.gateway and config.gateway.teams:
             audit = GatewayAuditProps(cluster=cluster, cluster_name=config.name, retention_days=config.gateway.audit.log_retention_days, after=system_nodegroup)

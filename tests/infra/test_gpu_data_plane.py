@@ -39,7 +39,8 @@ def test_karpenter_chart_is_pinned_and_runs_on_the_system_nodes(cluster_template
     assert values["replicas"] == 2
     assert values["settings"]["clusterName"] == "llm-kit"
     assert values["settings"]["interruptionQueue"] == "<token>"
-    assert values["settings"]["featureGates"] == {"nodeRepair": True, "reservedCapacity": True}
+    # Static pools (capacity blocks) only where a pool follows a block: the gate is alpha in v1.14.
+    assert values["settings"]["featureGates"] == {"nodeRepair": True, "reservedCapacity": True, "staticCapacity": False}
 
 
 def test_karpenter_uses_pod_identity_with_a_cluster_scoped_policy(cluster_template):

@@ -1,0 +1,101 @@
+"""Capacity-block pools follow their block: a CronJob that sets each static NodePool's node count every 5 minutes.
+
+The NodePool is written by the data plane with the count the block calls for when the config is synthesized;
+CloudFormation re-applies it only when the pool's manifest changes, so between deploys the reconciler alone moves
+the count: up at the block's start, down at its drain point. Its account may read and scale only these pools.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+from config.node_pools import NodePool
+from core import capacity_block_schedule
+from core.labels import PART_OF, SYSTEM_POOL_LABEL
+from core.versions import IMAGES
+from infra.gpu import capacity_block_reconciler
+
+NAMESPACE = "capacity-blocks"
+NAME = "capacity-block-reconciler"
+SCHEDULE = "*/5 * * * *"
+"""Every 5 minutes: a block's edge is met within 5 minutes (the drain point leaves 20 minutes of slack by default)."""
+
+
+def blocks_env(pools: list[NodePool]) -> list[dict]:
+    return [
+        {
+            "pool": pool.name,
+            "start": pool.capacity_block.start.isoformat(),
+            "end": pool.capacity_block.end.isoformat(),
+            "instances": pool.capacity_block.instances,
+            "drain_minutes_before_end": pool.capacity_block.drain_minutes_before_end,
+        }
+        for pool in pools
+        if pool.capacity_block is not None
+    ]
+
+
+def scheduler_objects(pools: list[NodePool]) -> list[dict]:
+    blocks = blocks_env(pools)
+    if not blocks:
+        return []
+    labels = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": PART_OF}
+    meta = {"name": NAME, "namespace": NAMESPACE, "labels": labels}
+    pod = {
+        "serviceAccountName": NAME,
+        "restartPolicy": "OnFailure",
+        "nodeSelector": SYSTEM_POOL_LABEL,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "reconciler",
+                "image": IMAGES["python"],
+                "command": ["python", "/program/capacity_block_reconciler.py"],
+                "env": [{"name": "BLOCKS", "value": json.dumps(blocks)}, {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
+                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True},
+                "volumeMounts": [{"name": "program", "mountPath": "/program", "readOnly": True}],
+            }
+        ],
+        "volumes": [{"name": "program", "configMap": {"name": NAME}}],
+    }
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": NAME, "labels": labels},
+            "rules": [{"apiGroups": ["karpenter.sh"], "resources": ["nodepools/scale"], "resourceNames": [b["pool"] for b in blocks], "verbs": ["get", "patch"]}],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": NAME, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME},
+            "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta,
+            "data": {
+                "capacity_block_reconciler.py": inspect.getsource(capacity_block_reconciler),
+                "capacity_block_schedule.py": inspect.getsource(capacity_block_schedule),
+            },
+        },
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": meta,
+            "spec": {
+                "schedule": SCHEDULE,
+                "timeZone": "Etc/UTC",
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": 240,
+                "successfulJobsHistoryLimit": 1,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {"spec": {"backoffLimit": 2, "activeDeadlineSeconds": 240, "template": {"metadata": {"labels": labels}, "spec": pod}}},
+            },
+        },
+    ]
