@@ -105,6 +105,25 @@ class ConfigDocument:
             selection["ids"].append(reservation_id)
         self.changes.append(f"node_pools[{name}].capacity_reservations.ids: added {reservation_id}")
 
+    def set_pool_block(self, name: str, reservation_id: str, *, start: str, end: str, instances: int, gpus_per_instance: int) -> None:
+        """Make node_pools[name] follow the block: reserved only, this reservation alone, its window and size."""
+        pool = self.pool(name)
+        pool["capacity_types"] = _flow(["reserved"])
+        if "capacity_reservations" in pool:
+            pool["capacity_reservations"] = CommentedMap(ids=_flow([reservation_id]))
+        else:
+            _insert_after(pool, "capacity_types", "capacity_reservations", CommentedMap(ids=_flow([reservation_id])))
+        window = CommentedMap(start=start, end=end, instances=instances)
+        if "capacity_block" in pool:
+            pool["capacity_block"] = window
+        else:
+            _insert_after(pool, "capacity_reservations", "capacity_block", window)
+        pool["gpu_limit"] = instances * gpus_per_instance
+        if "weight" in pool:
+            del pool["weight"]  # a static pool takes no weight; its standing nodes are used first
+            self.changes.append(f"node_pools[{name}].weight: removed (a pool that follows a block is static)")
+        self.changes.append(f"node_pools[{name}]: follows {reservation_id} from {start} to {end} with {instances} nodes ({instances * gpus_per_instance} GPUs)")
+
     def pool_selection_tags(self, name: str) -> dict[str, str]:
         selection = self.pool(name).get("capacity_reservations") or {}
         return {str(k): str(v) for k, v in (selection.get("tags") or {}).items()}

@@ -10,7 +10,8 @@
 --instance-type, --count, --duration-hours and window as the search that listed it; a node group's type and
 size are the defaults), shows it, and buys it only after you type its offering id (or pass --yes). It then
 writes the reservation ID into the config (node_pools[NAME].capacity_reservations.ids plus capacity type
-'reserved', or capacity_block_node_groups[NAME].reservation_id) and moves placement.az_id to the block's AZ
+'reserved'; with --follow-window the pool follows the block's window instead: node_pools[NAME].capacity_block; or
+capacity_block_node_groups[NAME].reservation_id) and moves placement.az_id to the block's AZ
 ID, keeping the file's comments. The edited config is validated before anything is bought and again before
 it is written; an invalid result writes nothing.
 
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from assembly.kit import KIT
+from core.instances import known
 from core.issues import ConfigError
 from scripts._config_edit import ConfigDocument
 from scripts.aws_session import ToolError, aws_errors, client, new_session
@@ -151,9 +153,24 @@ def _load(path: Path) -> Any:
         raise ToolError(err.render().replace("nothing was synthesized", "fix the config first")) from None
 
 
-def _plan(path: Path, args: argparse.Namespace, reservation_id: str, az_id: str, count: int) -> ConfigDocument:
+def block_time(moment: datetime) -> str:
+    """A block's start or end as the config writes it: UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _plan(path: Path, args: argparse.Namespace, reservation_id: str, az_id: str, count: int, offering: dict[str, Any] | None = None) -> ConfigDocument:
     doc = ConfigDocument.load(path)
-    if args.pool:
+    if args.pool and args.follow_window and offering is not None:
+        instance = known(offering["InstanceType"])
+        doc.set_pool_block(
+            args.pool,
+            reservation_id,
+            start=block_time(offering["StartDate"]),
+            end=block_time(offering["EndDate"]),
+            instances=count,
+            gpus_per_instance=instance.gpus if instance else 0,
+        )
+    elif args.pool:
         doc.add_pool_reservation(args.pool, reservation_id)
     else:
         doc.set_node_group_reservation(args.node_group, reservation_id, count)
@@ -208,7 +225,7 @@ def cmd_purchase(args: argparse.Namespace) -> int:
     offering = find_offering(ec2, args, instance_type, count)
     row = as_row(offering, zone_ids(ec2))
     az_id = row["az_id"]
-    preview = _plan(args.config, args, PLACEHOLDER_ID, az_id, row["instance_count"])
+    preview = _plan(args.config, args, PLACEHOLDER_ID, az_id, row["instance_count"], offering)
     preview.validate()
     print(table([row]))
     print(f"\n{args.config} will change:")
@@ -235,7 +252,7 @@ def cmd_purchase(args: argparse.Namespace) -> int:
     reservation_id = reservation["CapacityReservationId"]
     az_id = reservation.get("AvailabilityZoneId") or az_id
     print(f"bought {reservation_id}: {row['instance_count']} x {instance_type} in {az_id}, {row['start']} to {row['end']}")
-    doc = _plan(args.config, args, reservation_id, az_id, row["instance_count"])
+    doc = _plan(args.config, args, reservation_id, az_id, row["instance_count"], offering)
     try:
         doc.save()
     except ToolError as exc:
@@ -267,12 +284,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     target = buy.add_mutually_exclusive_group(required=True)
     target.add_argument("--pool", help="Karpenter node pool that launches into the block")
     target.add_argument("--node-group", help="capacity-block managed node group that runs the block")
+    buy.add_argument(
+        "--follow-window",
+        action="store_true",
+        help="with --pool: make the pool follow the block (reserved only, this block alone, its window and size): nodes while it runs, none outside",
+    )
     buy.add_argument("--instance-platform", default="Linux/UNIX", help="default Linux/UNIX")
     buy.add_argument("--yes", action="store_true", help="buy without asking (for scripts); the fee is not refundable")
     args = parser.parse_args(argv)
     for flag in ("count", "duration_hours"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
+    if getattr(args, "follow_window", False) and not args.pool:
+        parser.error("--follow-window applies to --pool (a node group runs the block's instances for its whole life)")
     if args.earliest_start and args.latest_end and args.latest_end <= args.earliest_start:
         parser.error("--latest-end must be after --earliest-start")
     return args

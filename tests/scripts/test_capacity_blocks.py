@@ -10,6 +10,7 @@ import yaml
 from scripts import capacity_blocks as cb
 from scripts._config_edit import ConfigDocument
 from scripts.aws_session import ToolError
+from assembly.kit import KIT
 from tests.helpers import REPO
 from tests.scripts.conftest import PartialStubber
 
@@ -479,3 +480,28 @@ def test_editor_needs_a_placement(tmp_path):
     path.write_text("name: x\n")
     with pytest.raises(ToolError, match="has no placement mapping; add placement.az_id"):
         ConfigDocument.load(path).set_zone("use2-az1")
+
+
+def test_purchase_with_follow_window_makes_the_pool_follow_the_block(ec2, tmp_path, capsys):
+    path = copy_config(tmp_path)
+    block_start = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
+    offers(ec2, offering(start=block_start))
+    bought(ec2)
+
+    assert purchase(path, "--instance-type", "p5.48xlarge", "--count", "2", "--follow-window", "--yes") == 0
+
+    pool = yaml.safe_load(path.read_text())["node_pools"][0]
+    assert pool["capacity_types"] == ["reserved"]
+    assert pool["capacity_reservations"] == {"ids": [NEW_ID]}  # this block alone
+    window = pool["capacity_block"]
+    assert (str(window["start"]), str(window["end"]), window["instances"]) == ("2026-12-01T11:30:00Z", "2026-12-03T11:30:00Z", 2)
+    assert pool["gpu_limit"] == 16
+    assert "follows <new reservation id> from 2026-12-01T11:30:00Z to 2026-12-03T11:30:00Z with 2 nodes (16 GPUs)" in capsys.readouterr().out
+    KIT.load(path)  # the written config is valid
+
+
+def test_follow_window_needs_a_pool(clean_aws_env, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        purchase(copy_config(tmp_path), "--follow-window", target=("--node-group", "p5-block"))
+    assert exc.value.code == 2
+    assert "--follow-window applies to --pool" in capsys.readouterr().err
