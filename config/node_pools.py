@@ -94,6 +94,21 @@ class CapacityBlockWindow(StrictModel):
     expiry drain at 40 minutes before the end to leave), and the workloads move to the next pool of their chain."""
 
 
+class BurnIn(StrictModel):
+    """Test every new node before workloads may use it (a startup taint holds them off until it passes)."""
+
+    dcgm_level: Literal[1, 2] = 2
+    """dcgmi diag run level: 1 quick (seconds), 2 medium (about 2 minutes, the GPUs under load)."""
+    all_reduce: bool = True
+    """NCCL all-reduce over the node's GPUs (NVLink or PCIe) on multi-GPU nodes; on EFA pools a second one forced
+    over EFA."""
+    min_bus_bandwidth_gb_s: Annotated[float | None, Field(gt=0)] = None
+    """The all-reduce's bus bandwidth a node must reach (default: 80% of the published figure for its GPU model,
+    core/burn_in.py; no threshold where none is published)."""
+    min_efa_bus_bandwidth_gb_s: Annotated[float | None, Field(gt=0)] = None
+    """The same for the all-reduce over EFA (default: none; the run must succeed)."""
+
+
 class NodePool(StrictModel):
     name: KubeName
     """NodePool and EC2NodeClass name; pods select it with the label llm-kit/pool."""
@@ -122,6 +137,9 @@ class NodePool(StrictModel):
     """Karpenter tries pools with a higher weight first (e.g. reserved before on-demand)."""
     capacity_block: CapacityBlockWindow | None = None
     """A capacity block's window: the pool becomes a fixed-size (static) pool whose node count follows it."""
+    burn_in: BurnIn | None = None
+    """Test new nodes (DCGM diagnostics, NCCL all-reduce) before they take workloads; a failed node stays cordoned,
+    labelled llm-kit/burn-in=failed, for replacement."""
     chain: KubeName | None = None
     """A capacity chain this pool belongs to: one logical GPU capacity over several pools (a block, spot, on-demand),
     which workloads name like a pool. Nodes are taken from the block first, then by weight, highest first."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
+from core.burn_in import TAINT as BURN_IN_TAINT
 from core.capacity import GpuCapacity, NodeTaint
 from core.instances import known
 from core.naming import kit_bucket_name
@@ -45,6 +46,7 @@ def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
         parallel_pull=pool.image_pull.soci_parallel_pull,
         instance_store=instance_store_raid(pool),
         chain=pool.chain,
+        startup_taints=(NodeTaint(BURN_IN_TAINT["key"], BURN_IN_TAINT["value"], BURN_IN_TAINT["effect"]),) if pool.burn_in else (),
         block_window=(block.start, block.end, block.drain_minutes_before_end) if (block := pool.capacity_block) else None,
     )
 

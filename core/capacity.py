@@ -56,6 +56,8 @@ class GpuCapacity:
     """Images are pulled and unpacked in parallel (SOCI parallel pull, or AL2023's FastImagePull)."""
     instance_store: bool = False
     """Pod volumes live on the instance-store NVMe (Karpenter's RAID0 of it, under the kubelet's directory)."""
+    startup_taints: tuple[NodeTaint, ...] = ()
+    """Taints new nodes carry until something lifts them (the burn-in's)."""
     members: tuple[str, ...] = ()
     """A chain's pools, most preferred first; empty for a pool or node group."""
     chain: str | None = None
@@ -126,4 +128,5 @@ class GpuCapacity:
 def extra_taint_keys(capacities: Mapping[str, GpuCapacity] | list[GpuCapacity]) -> list[str]:
     """Taint keys beyond the GPU taint on any capacity: node agents must tolerate them to run on every GPU node."""
     values = capacities.values() if isinstance(capacities, Mapping) else capacities
-    return sorted({taint.key for capacity in values for taint in capacity.extra_taints} - {labels.GPU_TAINT["key"]})
+    keys = {taint.key for capacity in values for taint in (*capacity.extra_taints, *capacity.startup_taints)}
+    return sorted(keys - {labels.GPU_TAINT["key"]})

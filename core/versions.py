@@ -47,6 +47,12 @@ IMAGES = {
     "endpoint-picker": "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0",
     # kubectl alone (no shell), for the Job that applies CRDs published only as a release file (infra/cluster/crd_bundles.py).
     "kubectl": "registry.k8s.io/kubectl:v1.35.0",
+    # GPU burn-in (infra/gpu/burn_in.py). DCGM's full image (nv-hostengine, dcgmi and the CUDA diagnostic plugins;
+    # the exporter's image lacks the plugins) at DCGM 4.5.3, the version dcgm-exporter 4.8.2 is built on.
+    "dcgm": "nvcr.io/nvidia/cloud-native/dcgm:4.5.3-1-ubuntu24.04",
+    # nccl-tests built by AWS with the EFA installer (libfabric, aws-ofi-nccl) and NCCL 2.27.7, CUDA 12.8 (runs on
+    # R570 and later drivers): awslabs/awsome-distributed-training micro-benchmarks/nccl-tests.
+    "nccl-tests": "public.ecr.aws/hpc-cloud/nccl-tests:cuda12.8.1-efa1.43.2-ofiv1.16.3-ncclv2.27.7-1-testsv2.16.9",
     # The capacity-block reconciler (infra/gpu/capacity_block_reconciler.py): a Python standard library, nothing else.
     "python": "docker.io/library/python:3.12.12-slim-bookworm",
     # The gateway's rate-limit counters (Envoy AI Gateway v1.1.0's token rate-limit example runs this tag).

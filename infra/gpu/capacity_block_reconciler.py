@@ -11,39 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import ssl
 import sys
-import urllib.request
 from datetime import UTC, datetime
 
 try:
     from core.capacity_block_schedule import desired_nodes
-except ImportError:  # in the cluster, the two files sit side by side
+    from infra.gpu.kube_api import Api
+except ImportError:  # in the cluster, the files sit side by side
     from capacity_block_schedule import desired_nodes  # type: ignore[no-redef]
+    from kube_api import Api  # type: ignore[no-redef]
 
-SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 SCALE = "/apis/karpenter.sh/v1/nodepools/{name}/scale"
-
-
-class Api:
-    def __init__(self, base_url: str, token: str, context: ssl.SSLContext | None) -> None:
-        self.base_url, self.token, self.context = base_url, token, context
-
-    @classmethod
-    def in_cluster(cls) -> Api:
-        with open(f"{SERVICE_ACCOUNT}/token") as token:
-            context = ssl.create_default_context(cafile=f"{SERVICE_ACCOUNT}/ca.crt")
-            return cls("https://kubernetes.default.svc", token.read().strip(), context)
-
-    def call(self, method: str, path: str, body: dict | None = None) -> dict:
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/merge-patch+json"
-        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
-        with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
-            return json.loads(response.read())
 
 
 def reconcile(blocks: list[dict], api: Api, now: datetime) -> list[str]:

@@ -14,7 +14,7 @@ from config.node_pools import NodePool
 from core import capacity_block_schedule
 from core.labels import PART_OF, SYSTEM_POOL_LABEL
 from core.versions import IMAGES
-from infra.gpu import capacity_block_reconciler
+from infra.gpu import capacity_block_reconciler, kube_api
 
 NAMESPACE = "capacity-blocks"
 NAME = "capacity-block-reconciler"
@@ -82,6 +82,7 @@ def scheduler_objects(pools: list[NodePool]) -> list[dict]:
             "data": {
                 "capacity_block_reconciler.py": inspect.getsource(capacity_block_reconciler),
                 "capacity_block_schedule.py": inspect.getsource(capacity_block_schedule),
+                "kube_api.py": inspect.getsource(kube_api),
             },
         },
         {

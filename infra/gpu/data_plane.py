@@ -19,6 +19,7 @@ from config.platform import node_group_capacity, pool_capacity
 from core.capacity import extra_taint_keys
 from infra.cluster.system_nodes import node_role
 from infra.cluster.helm import chart_namespace
+from infra.gpu.burn_in import burn_in_objects
 from infra.gpu.capacity_block_scheduler import NAMESPACE as SCHEDULER_NAMESPACE
 from infra.gpu.capacity_block_scheduler import scheduler_objects
 from infra.gpu.capacity_blocks import CapacityBlockNodeGroups, CapacityBlockNodeGroupsProps
@@ -70,6 +71,11 @@ class GpuDataPlane(Construct):
             manifest = cluster.add_manifest(f"NodePool-{pool.name}", node_class(pool, context), node_pool(pool, context))
             manifest.node.add_dependency(self.karpenter.chart)
             self.pool_manifests[pool.name] = manifest
+
+        burn_in = burn_in_objects([(pool, pool_capacity(pool, network.az_id)) for pool in props.node_pools])
+        if burn_in:
+            self.burn_in = cluster.add_manifest("GpuBurnIn", *burn_in)
+            self.burn_in.node.add_dependency(props.system_nodegroup)
 
         if blocks:
             namespace = chart_namespace(cluster, SCHEDULER_NAMESPACE, "restricted")

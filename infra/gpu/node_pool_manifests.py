@@ -60,6 +60,7 @@ def node_pool(pool: NodePool, context: NodeClassContext, now: datetime | None = 
                     {"key": ZONE_ID_LABEL, "operator": "In", "values": [context.az_id]},
                 ],
                 "taints": taints,
+                **({"startupTaints": [taint.as_kubernetes() for taint in capacity.startup_taints]} if capacity.startup_taints else {}),
                 "expireAfter": "Never" if is_reserved(pool) else pool.disruption.effective_expire_after,
             },
         },

@@ -3,9 +3,7 @@
 import json
 import subprocess
 import sys
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import yaml
 
 from core.capacity_block_schedule import desired_nodes, termination_grace_minutes
 from infra.gpu import capacity_block_reconciler as reconciler
+from tests.infra.fake_kube_api import FakeKubeApi
 from tests.helpers import helm_charts, helm_values, kubernetes_objects, nested_templates, synth
 
 EXAMPLE = Path("config/examples/capacity-platform.yaml")
@@ -61,53 +60,23 @@ def test_pods_leave_before_karpenter_and_ec2_take_the_nodes():
     assert termination_grace_minutes(45) == 5
 
 
-class FakeApi(BaseHTTPRequestHandler):
-    replicas: dict[str, int] = {}
-    patches: list[tuple[str, dict]] = []
-
-    def do_GET(self):  # noqa: N802
-        pool = self.path.split("/")[-2]
-        self._answer({"spec": {"replicas": FakeApi.replicas[pool]}})
-
-    def do_PATCH(self):  # noqa: N802
-        pool = self.path.split("/")[-2]
-        assert self.headers["Content-Type"] == "application/merge-patch+json" and self.headers["Authorization"] == "Bearer t0ken"
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeApi.patches.append((self.path, body))
-        FakeApi.replicas[pool] = body["spec"]["replicas"]
-        self._answer({"spec": body["spec"]})
-
-    def _answer(self, body):
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+SCALE = "/apis/karpenter.sh/v1/nodepools/h100-block/scale"
 
 
 @pytest.fixture
-def api():
-    server = HTTPServer(("127.0.0.1", 0), FakeApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FakeApi.replicas, FakeApi.patches = {"h100-block": 0}, []
-    yield reconciler.Api(f"http://127.0.0.1:{server.server_port}", "t0ken", None)
-    server.shutdown()
+def kube():
+    fake = FakeKubeApi({SCALE: {"spec": {"replicas": 0}}})
+    yield fake
+    fake.close()
 
 
-def test_the_reconciler_scales_the_pool_at_the_edges_and_only_then(api):
+def test_the_reconciler_scales_the_pool_at_the_edges_and_only_then(kube):
     blocks = [{"pool": "h100-block", "start": START.isoformat(), "end": END.isoformat(), "instances": 2, "drain_minutes_before_end": 60}]
     clock = [START - timedelta(minutes=5), START + timedelta(minutes=2), START + timedelta(days=3), END - timedelta(minutes=58), END]
     for now in clock:
-        reconciler.reconcile(blocks, api, now)
+        reconciler.reconcile(blocks, kube.api, now)
     # Up once at the start, down once at the drain point: the scale subresource of this pool, nothing else.
-    assert FakeApi.patches == [
-        ("/apis/karpenter.sh/v1/nodepools/h100-block/scale", {"spec": {"replicas": 2}}),
-        ("/apis/karpenter.sh/v1/nodepools/h100-block/scale", {"spec": {"replicas": 0}}),
-    ]
+    assert kube.writes() == [("PATCH", SCALE, {"spec": {"replicas": 2}}), ("PATCH", SCALE, {"spec": {"replicas": 0}})]
 
 
 def test_the_shipped_program_runs_without_the_kit(out, tmp_path):
