@@ -137,6 +137,10 @@ class NodePool(StrictModel):
     """Karpenter tries pools with a higher weight first (e.g. reserved before on-demand)."""
     capacity_block: CapacityBlockWindow | None = None
     """A capacity block's window: the pool becomes a fixed-size (static) pool whose node count follows it."""
+    gpu_hour_usd: Annotated[float | None, Field(gt=0)] = None
+    """What one GPU-hour on this pool costs you (the on-demand list price, your spot average, a block's price over its
+    GPU-hours), for the GPU showback per team; date it where you keep it. Unset: the pool's GPU-hours are reported,
+    not priced."""
     burn_in: BurnIn | None = None
     """Test new nodes (DCGM diagnostics, NCCL all-reduce) before they take workloads; a failed node stays cordoned,
     labelled llm-kit/burn-in=failed, for replacement."""

@@ -16,6 +16,7 @@ from assembly.app import render_workloads
 from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
 from blueprints.common.routing import PICKER_LABEL
+from contracts.gpu_showback_scenario import rule_test as gpu_rule_test
 from contracts.showback_scenario import Served, rule_test
 from core.labels import BLUEPRINT_LABEL
 from infra.observability.dashboards.panels import DASHBOARDS
@@ -95,6 +96,8 @@ def collect() -> dict[str, list]:
         if config.gateway.teams or config.gateway.bedrock:
             served = [Served(model=w.public_model_name, workload=w.name, gpus=w.replicas * w.gpus_per_pod()) for w in KIT.routed(config)]
             out["rule_tests"].append({"where": f"{source} showback rules", **rule_test(config.gateway, served)})
+        if config.scheduling.teams:
+            out["rule_tests"].append({"where": f"{source} GPU showback rules", **gpu_rule_test(config)})
     return out
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
+from core.scheduling import QUEUE_LABEL
 from core.labels import (
     ACCELERATOR_LABEL,
     BLUEPRINT_LABEL,
@@ -26,8 +27,10 @@ NAMESPACE = "monitoring"
 # Node labels the alert rules and dashboards select on; kube-state-metrics exports only allow-listed labels.
 NODE_LABELS = (KARPENTER_CAPACITY_TYPE_LABEL, EKS_CAPACITY_TYPE_LABEL, POOL_LABEL, ACCELERATOR_LABEL, INSTANCE_TYPE_LABEL)
 POD_LABELS = (WORKLOAD_LABEL, BLUEPRINT_LABEL)
+# kube-state-metrics also reports each pod's queue (its team, for GPU showback): kube_pod_labels{label_kueue_x_k8s_io_queue_name}.
+STATE_POD_LABELS = (*POD_LABELS, QUEUE_LABEL)
 KSM_VALUES = {
-    "metricLabelsAllowlist": [f"nodes=[{','.join(NODE_LABELS)}]", f"pods=[{','.join(POD_LABELS)}]"],
+    "metricLabelsAllowlist": [f"nodes=[{','.join(NODE_LABELS)}]", f"pods=[{','.join(STATE_POD_LABELS)}]"],
     "nodeSelector": SYSTEM_POOL_LABEL,
 }
 

@@ -129,8 +129,18 @@ AI_GATEWAY = Family(
 )
 
 KIT_RECORDINGS = Family(
-    "the kit's own recording rules (infra/observability/rules/showback.py)",
-    gauges=("llm_kit:team_tokens:rate5m", "llm_kit:team_cost_usd_per_hour"),
+    "the kit's own recording rules (infra/observability/rules/showback.py, gpu_showback.py)",
+    gauges=(
+        "llm_kit:team_tokens:rate5m",
+        "llm_kit:team_cost_usd_per_hour",
+        "llm_kit:pod_team",
+        "llm_kit:pod_gpus_requested",
+        "llm_kit:team_gpus_requested",
+        "llm_kit:team_gpus_used",
+        "llm_kit:team_gpus_idle",
+        "llm_kit:pool_gpu_hour_usd",
+        "llm_kit:team_gpu_cost_usd_per_hour",
+    ),
 )
 
 FAMILIES = {

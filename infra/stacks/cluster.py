@@ -22,6 +22,7 @@ from infra.cluster.workload_access import WorkloadAccess, WorkloadAccessProps
 from infra.gpu.data_plane import GpuDataPlane, GpuDataPlaneProps
 from infra.network.refs import NetworkRefs, import_existing
 from infra.observability import Observability, ObservabilityProps
+from infra.observability.rules.gpu_showback import gpu_showback_groups
 from infra.observability.rules.showback import LocalModel, showback_groups
 from infra.routing.audit import GatewayAudit, GatewayAuditProps
 from infra.routing.bedrock import BedrockAccess, BedrockAccessProps
@@ -123,7 +124,10 @@ class ClusterStack(cdk.Stack):
             after=nodes_and_volumes,
             settings=config.observability,
             gpu_taint_keys=tuple(extra_taint_keys(capacities(config))),
-            extra_rule_groups=tuple(showback_groups(config.gateway, list(routed_models))) if requirements.gateway else (),
+            extra_rule_groups=tuple(
+                (showback_groups(config.gateway, list(routed_models)) if requirements.gateway else [])
+                + (gpu_showback_groups(list(config.node_pools)) if config.scheduling.teams else [])
+            ),
         )
         self.observability = Observability(self, "Observability", observability)
         self.crd_bundles = CrdBundles(self, "CrdBundles", CrdBundlesProps(cluster=cluster, bundles=requirements.crd_bundles, after=system_nodegroup))

@@ -202,9 +202,9 @@ TEAMS = Dashboard(
     "LLM kit / Teams and usage",
     "Tokens and cost per team and model through the gateway (Envoy AI Gateway's usage metrics and the kit's showback rules).",
     panels=(
-        Panel("Tokens per team (per s)", (Query("sum by (team_id) (rate(gen_ai_client_token_usage_sum[5m]))", "{{team_id}}"),)),
+        Panel("Tokens per team (per s)", (Query('sum by (team_id) (rate(gen_ai_client_token_usage_sum{gen_ai_token_type=~"input|output"}[5m]))', "{{team_id}}"),)),
         Panel("Tokens per team and model (per s)", (Query("sum by (team_id, gen_ai_request_model) (rate(gen_ai_client_token_usage_sum[5m]))", "{{team_id}} {{gen_ai_request_model}}"),)),
-        Panel("Tokens per team, last 24 h", (Query("sum by (team_id) (increase(gen_ai_client_token_usage_sum[1d]))", "{{team_id}}", instant=True),), kind="table"),
+        Panel("Tokens per team, last 24 h", (Query('sum by (team_id) (increase(gen_ai_client_token_usage_sum{gen_ai_token_type=~"input|output"}[1d]))', "{{team_id}}", instant=True),), kind="table"),
         Panel("Cost per team (USD per hour)", (Query("sum by (team_id) (llm_kit:team_cost_usd_per_hour)", "{{team_id}}"),), "currencyUSD"),
         Panel("Cost per team and source", (Query("sum by (team_id, source) (llm_kit:team_cost_usd_per_hour)", "{{team_id}} {{source}}"),), "currencyUSD"),
         Panel(
@@ -220,4 +220,19 @@ TEAMS = Dashboard(
     ),
 )
 
-DASHBOARDS = (GPU_FLEET, SERVING, ROUTING, TEAMS)
+CAPACITY = Dashboard(
+    "llm-kit-capacity",
+    "LLM kit / GPU capacity per team",
+    "GPUs requested, used and idle per team and namespace, GPU-hours and their cost (the kit's GPU showback rules).",
+    panels=(
+        Panel("GPUs requested per team", (Query("sum by (team) (llm_kit:team_gpus_requested)", "{{team}}"),)),
+        Panel("GPUs used per team (busy share x GPUs)", (Query("sum by (team) (llm_kit:team_gpus_used)", "{{team}}"),)),
+        Panel("GPUs requested but idle per team", (Query("sum by (team) (llm_kit:team_gpus_idle)", "{{team}}"),)),
+        Panel("GPU-hours per team and namespace, last 24 h", (Query("sum by (team, namespace) (sum_over_time(llm_kit:team_gpus_requested[1d:5m])) / 12", "{{team}} {{namespace}}", instant=True),), kind="table"),
+        Panel("Idle GPU-hours per team, last 24 h", (Query("sum by (team) (sum_over_time(llm_kit:team_gpus_idle[1d:5m])) / 12", "{{team}}", instant=True),), kind="table"),
+        Panel("GPU cost per team and pool (USD per hour)", (Query("sum by (team, pool) (llm_kit:team_gpu_cost_usd_per_hour)", "{{team}} {{pool}}"),), "currencyUSD"),
+        Panel("Pods holding idle GPUs (max utilisation, last hour)", (Query("max by (namespace, pod) (max_over_time(DCGM_FI_DEV_GPU_UTIL[1h])) < 5", "{{namespace}}/{{pod}}", instant=True),), kind="table"),
+    ),
+)
+
+DASHBOARDS = (GPU_FLEET, SERVING, ROUTING, TEAMS, CAPACITY)
