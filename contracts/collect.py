@@ -16,6 +16,7 @@ from assembly.app import render_workloads
 from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
 from blueprints.common.routing import PICKER_LABEL
+from blueprints.vllm_batch.chart import FIXED_ARGS as BATCH_FIXED_ARGS
 from contracts.gpu_showback_scenario import rule_test as gpu_rule_test
 from contracts.showback_scenario import Served, rule_test
 from core.labels import BLUEPRINT_LABEL
@@ -66,7 +67,10 @@ def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
 
 def _container(where: str, blueprint: str | None, container: dict[str, Any], out: dict[str, list]) -> None:
     command, args = container.get("command", []), container.get("args", [])
-    if blueprint in ("vllm", "vllm-multinode") and not command:
+    if blueprint == "vllm-batch":
+        # run.sh runs `vllm run-batch <its own arguments> "$@"` with the container's args.
+        out["vllm_run_batch"].append({"where": where, "image": container["image"], "args": [*BATCH_FIXED_ARGS, *args]})
+    elif blueprint in ("vllm", "vllm-multinode") and not command:
         # The pinned image's entrypoint is `vllm serve`; the containers pass arguments only.
         out["vllm_serve"].append({"where": where, "image": container["image"], "args": args})
     elif command == ["python3", "-m", "dynamo.vllm"]:
@@ -76,7 +80,7 @@ def _container(where: str, blueprint: str | None, container: dict[str, Any], out
 
 
 def collect() -> dict[str, list]:
-    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": []}
+    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": [], "vllm_run_batch": []}
     # The endpoint picker reads these from every replica too (llm-d-router's vLLM engine config).
     picker = {"vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:cache_config_info"}
     out["vllm_metrics"].append({"where": "metrics catalogue and endpoint picker", "names": sorted(VLLM.names() | picker)})

@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 from conftest import kubelet_expanded  # noqa: E402
 from vllm import __version__ as VLLM_VERSION  # noqa: E402
 from vllm.engine.arg_utils import AsyncEngineArgs  # noqa: E402
+from vllm.entrypoints.cli.run_batch import RunBatchSubcommand  # noqa: E402
 from vllm.entrypoints.cli.serve import ServeSubcommand  # noqa: E402
 from vllm.model_executor.layers.quantization import QUANTIZATION_METHODS  # noqa: E402
 from vllm.model_executor.model_loader.runai_streamer_loader import RunaiModelStreamerLoader  # noqa: E402
@@ -113,3 +114,27 @@ def test_the_parser_refuses_what_vllm_refuses(argv, error):
     """The harness can fail: arguments vLLM 0.30.0 would refuse are refused here too."""
     with pytest.raises(error):
         engine_of(argv)
+
+
+def parse_like_vllm_run_batch(argv: list[str]):
+    """vllm/entrypoints/cli/main.py's parser with the run-batch subcommand (its batch and engine arguments)."""
+    parser = FlexibleArgumentParser(description="vLLM CLI")
+    subparsers = parser.add_subparsers(required=False, dest="subparser")
+    command = RunBatchSubcommand()
+    command.subparser_init(subparsers).set_defaults(dispatch_function=command.cmd)
+    return parser.parse_args(["run-batch", *argv])
+
+
+def test_vllm_run_batch_accepts_the_arguments(vllm_run_batch):
+    args = parse_like_vllm_run_batch(vllm_run_batch["args"])
+    assert (args.input_file, args.output_file) == ("/work/input.jsonl", "/work/output.jsonl")
+    engine = AsyncEngineArgs.from_cli_args(args)
+    assert engine.model == vllm_run_batch["args"][vllm_run_batch["args"].index("--model") + 1]
+    if engine.load_format == "runai_streamer":
+        RunaiModelStreamerLoader(engine.create_load_config())
+
+
+@pytest.mark.parametrize("argv", [["-o", "/work/out.jsonl", "--model", "org/model"], ["-i", "a", "-o", "b", "--model", "org/model", "--port-of-call", "1"]])
+def test_the_run_batch_parser_refuses_what_vllm_refuses(argv):
+    with pytest.raises(SystemExit):
+        parse_like_vllm_run_batch(argv)
