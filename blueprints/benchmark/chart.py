@@ -7,8 +7,6 @@ and an unchanged one is not re-run by every deploy.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -66,7 +64,7 @@ def benchmark_chart(scope: Construct, workload: BenchmarkWorkload, target: Bench
     labels = objects.labels(name, BLUEPRINT, "load-generator")
     files = {"config.yml": yaml.safe_dump(load_config(workload, target), sort_keys=False), "run.py": RUNNER.read_text()}
     runner = container(workload, target)
-    digest = hashlib.sha256(json.dumps([files, runner], sort_keys=True).encode()).hexdigest()[:8]
+    digest = objects.spec_digest(files, runner)
     # One service account per benchmark (named after it), so removing one benchmark never takes another's away.
     objects.api_object(chart, "service-account", api_version="v1", kind="ServiceAccount", name=name, labels_=objects.labels(name, BLUEPRINT), body={})
     objects.api_object(chart, "config", api_version="v1", kind="ConfigMap", name=f"{name}-{digest}", labels_=labels, body={"data": files})

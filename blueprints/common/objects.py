@@ -6,7 +6,9 @@ and a rejected config must be reported before the jsii runtime starts. Only this
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 from typing import TYPE_CHECKING
 
 from core.labels import BLUEPRINT_LABEL, HEALTH_PATH_ANNOTATION, PART_OF, WORKLOAD_LABEL
@@ -111,3 +113,9 @@ def server_deployment(scope: Construct, name: str, blueprint: str, *, replicas: 
         "template": {"metadata": {"labels": pod_labels, "annotations": pod_annotations}, "spec": pod},
     }
     return api_object(scope, "deployment", api_version="apps/v1", kind="Deployment", name=name, labels_=pod_labels, body={"spec": spec})
+
+
+def spec_digest(*parts: object) -> str:
+    """8 hex characters that change with any part: the name suffix of objects whose spec cannot change in place
+    (a Job's template), so that a changed spec is a new object and an unchanged one is left alone."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:8]

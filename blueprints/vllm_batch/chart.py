@@ -7,7 +7,6 @@ serving preempts it, Kueue suspends it, and on resumption the indexes already co
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,7 +77,9 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
         ],
         "securityContext": identity.security_context(),
     }
-    digest = hashlib.sha256(json.dumps([files, container], sort_keys=True).encode()).hexdigest()[:8]
+    # A batch run is judged by throughput, not latency: its CPU is capped at its request, so neighbours keep theirs.
+    container["resources"]["limits"]["cpu"] = container["resources"]["requests"]["cpu"]
+    digest = objects.spec_digest(files, container)
     # One service account per batch workload (named after it): read its inputs and the weights, write its results.
     objects.api_object(chart, "service-account", api_version="v1", kind="ServiceAccount", name=name, labels_=objects.labels(name, BLUEPRINT), body={})
     objects.api_object(chart, "program", api_version="v1", kind="ConfigMap", name=f"{name}-{digest}", labels_=labels, body={"data": files})

@@ -16,6 +16,7 @@ from constructs import Construct, IDependable
 
 from core.requirements import CrdBundle
 from core.versions import IMAGES
+from infra.cluster.rbac import account_with_cluster_role
 
 NAMESPACE = "kube-system"
 
@@ -26,24 +27,16 @@ def bundle_objects(bundle: CrdBundle) -> list[dict]:
     crds = "customresourcedefinitions"
     group = "apiextensions.k8s.io"
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels}},
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": name, "labels": labels},
-            # create cannot be limited by name (the object does not exist yet); everything else can.
-            "rules": [
+        # create cannot be limited by name (the object does not exist yet); everything else can.
+        *account_with_cluster_role(
+            name,
+            NAMESPACE,
+            labels,
+            [
                 {"apiGroups": [group], "resources": [crds], "verbs": ["create"]},
                 {"apiGroups": [group], "resources": [crds], "resourceNames": list(bundle.crds), "verbs": ["get", "patch", "update"]},
             ],
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": name, "labels": labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": NAMESPACE}],
-        },
+        ),
         {
             "apiVersion": "batch/v1",
             "kind": "Job",

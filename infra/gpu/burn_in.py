@@ -21,6 +21,7 @@ from core.capacity import GpuCapacity
 from core.isolation import pod_security_labels
 from core.labels import EFA_RESOURCE, GPU_RESOURCE, GPU_TAINT, PART_OF, POOL_LABEL
 from core.versions import IMAGES
+from infra.cluster.rbac import account_with_cluster_role
 from infra.gpu import burn_in_verdict, kube_api
 
 NAMESPACE = "gpu-burn-in"
@@ -142,22 +143,10 @@ def burn_in_objects(pools: list[tuple[NodePool, GpuCapacity]]) -> list[dict]:
     if not chosen:
         return []
     # Nodes are cluster-scoped and cannot be named ahead: the verdict may read and patch any node, nothing more.
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRole",
-        "metadata": {"name": NAME, "labels": LABELS},
-        "rules": [
-            {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]},
-            {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
-        ],
-    }
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding",
-        "metadata": {"name": NAME, "labels": LABELS},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME},
-        "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
-    }
+    rules = [
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]},
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+    ]
     program = {
         "burn_in_verdict.py": inspect.getsource(burn_in_verdict),
         "burn_in.py": inspect.getsource(burn_in),
@@ -166,9 +155,7 @@ def burn_in_objects(pools: list[tuple[NodePool, GpuCapacity]]) -> list[dict]:
     return [
         # Privileged: the checks run as root with CAP_SYS_ADMIN on every GPU of the node, before any workload.
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": {**LABELS, **pod_security_labels("privileged")}}},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": LABELS}},
-        role,
-        binding,
+        *account_with_cluster_role(NAME, NAMESPACE, LABELS, rules),
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": LABELS}, "data": program},
         *(daemon_set(pool, capacity) for pool, capacity in chosen),
     ]

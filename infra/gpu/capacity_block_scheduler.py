@@ -14,6 +14,7 @@ from config.node_pools import NodePool
 from core import capacity_block_schedule
 from core.labels import PART_OF, SYSTEM_POOL_LABEL
 from core.versions import IMAGES
+from infra.cluster.rbac import account_with_cluster_role
 from infra.gpu import capacity_block_reconciler, kube_api
 
 NAMESPACE = "capacity-blocks"
@@ -61,20 +62,12 @@ def scheduler_objects(pools: list[NodePool]) -> list[dict]:
         "volumes": [{"name": "program", "configMap": {"name": NAME}}],
     }
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": NAME, "labels": labels},
-            "rules": [{"apiGroups": ["karpenter.sh"], "resources": ["nodepools/scale"], "resourceNames": [b["pool"] for b in blocks], "verbs": ["get", "patch"]}],
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": NAME, "labels": labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME},
-            "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
-        },
+        *account_with_cluster_role(
+            NAME,
+            NAMESPACE,
+            labels,
+            [{"apiGroups": ["karpenter.sh"], "resources": ["nodepools/scale"], "resourceNames": [b["pool"] for b in blocks], "verbs": ["get", "patch"]}],
+        ),
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
