@@ -42,6 +42,21 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     def gang_gpus(self, workload: VllmMultinodeWorkload) -> int:
         return workload.nodes * workload.gpus_per_pod()
 
+    def queue_checks(self, workload: VllmMultinodeWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
+        found = super().queue_checks(workload, placement, platform)
+        if workload.queue is None and platform.scheduling.teams:
+            # Outside Kueue, a group's pods are scheduled one by one: two groups can each hold half the GPUs and wait forever.
+            teams = ", ".join(team for team, _ in platform.scheduling.teams)
+            found.append(
+                ConfigIssue(
+                    "queue",
+                    "with GPU queues in use, a multi-node group must join one, so that it is admitted whole (all its pods or none)",
+                    allowed=teams,
+                    fix="set queue to the team that runs it",
+                )
+            )
+        return found
+
     def transport(self, workload: VllmMultinodeWorkload) -> Transport:
         # Pipeline stages on different nodes hand activations to each other through NCCL.
         return "nccl"

@@ -55,6 +55,7 @@ CASES = [
     (lambda d: _workload(d, "llama-405b").update(queue="research"), ["workloads[1].queue", "team 'research' has no quota on 'p5-group-block'"]),
     (lambda d: _workload(d, "llama-405b").update(nodes=3), ["workloads[1]", "one gang needs 24 GPUs, more than 'p5-group-block' can ever hold (16)"]),
     (lambda d: d["scheduling"].update(pods_ready_timeout_minutes=10), ["workloads[0].queue", "longer than scheduling.pods_ready_timeout_minutes (10)"]),
+    (lambda d: _workload(d, "llama-405b").pop("queue"), ["workloads[1].queue", "a multi-node group must join one", "search, research"]),
 ]
 
 
@@ -62,7 +63,7 @@ CASES = [
     "quota-above-capacity", "quota-on-unknown-capacity", "quota-on-a-chain-member", "team-named-default", "shared-namespace", "owned-namespace",
     "block-end-not-1130", "block-end-before-start", "weight-on-block", "block-not-reserved-only", "gpu-limit-not-the-block", "drain-too-late",
     "chain-of-unlike-pools", "chain-weights-tie", "chain-named-like-a-pool", "unknown-queue", "queue-without-quota", "gang-above-capacity",
-    "pods-ready-timeout-too-short",
+    "pods-ready-timeout-too-short", "multi-node-group-outside-the-queues",
 ])
 def test_refused(tmp_path, edit, expected):
     data = _example(edit)
