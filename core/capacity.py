@@ -116,7 +116,7 @@ class GpuCapacity:
             return f"{self.max_gpus // max(self.instance.gpus if self.instance else 1, 1)} x {self.instance_types[0]} in {', '.join(self.reservation_ids)}, {when}"
         if self.fixed_nodes is not None:
             return f"{self.fixed_nodes} x {'/'.join(self.instance_types)} in {', '.join(self.reservation_ids)}"
-        extras = ", EFA" if self.efa else ""
+        extras = (", EFA" if self.efa else "") + (", burn-in" if self.startup_taints else "")
         return f"{'/'.join(self.instance_types)}; {'+'.join(self.capacity_types)}; {self.ami_family}; up to {self.max_gpus} GPUs{extras}"
 
     @property

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
+from core.burn_in import FAILED as BURN_IN_FAILED
+from core.burn_in import RESULT_LABEL as BURN_IN_LABEL
+from core.burn_in import TAINT_KEY as BURN_IN_TAINT_KEY
 from core.instances import INSTANCE_TYPES
 from core.labels import AMI_FAMILY_LABEL, EFA_LABEL, EFA_RESOURCE, GPU_RESOURCE, INSTANCE_TYPE_LABEL, POOL_LABEL
 from core.naming import SYSTEM_POOL
@@ -63,6 +67,45 @@ def nodes_ready(cluster: Cluster) -> list[Check]:
     cordoned = [node.metadata.name for node in nodes if node.spec and node.spec.unschedulable]
     if cordoned:
         rows.append(warn("nodes", f"cordoned (no new pods): {', '.join(cordoned)}", "kubectl uncordon NAME once its maintenance is done"))
+    return rows
+
+
+BURN_IN_STUCK_MINUTES = 30
+"""A node whose burn-in has not ended after this long is stuck (the checks take minutes)."""
+
+
+def burn_in(cluster: Cluster, now: datetime | None = None) -> list[Check]:
+    """Nodes the burn-in failed (cordoned, kept tainted) and nodes whose burn-in has not ended."""
+    now = now or datetime.now(UTC)
+    failed, pending, stuck = [], [], []
+    for node in cluster.nodes():
+        name = node.metadata.name
+        if _labels(node).get(BURN_IN_LABEL) == BURN_IN_FAILED:
+            failed.append(name)
+        elif any(taint.key == BURN_IN_TAINT_KEY for taint in (node.spec.taints if node.spec else None) or []):
+            created = node.metadata.creation_timestamp
+            old = created is not None and (now - created).total_seconds() > BURN_IN_STUCK_MINUTES * 60
+            (stuck if old else pending).append(name)
+    rows = []
+    if failed:
+        rows.append(
+            fail(
+                "burn-in",
+                f"failed on {', '.join(failed)}: cordoned, no workload runs there",
+                "read why: kubectl get events -A --field-selector reason=GpuBurnInFailed; then replace the node: kubectl delete nodeclaim CLAIM "
+                "(the NodeClaim whose NODE is the node: kubectl get nodeclaims)",
+            )
+        )
+    if stuck:
+        rows.append(
+            fail(
+                "burn-in",
+                f"not finished after {BURN_IN_STUCK_MINUTES} minutes on {', '.join(stuck)}",
+                "kubectl -n gpu-burn-in get pods -o wide; kubectl -n gpu-burn-in logs POD --all-containers",
+            )
+        )
+    if pending:
+        rows.append(warn("burn-in", f"running on {', '.join(pending)} (workloads wait for it)", "nothing to do: the node is released when it passes"))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Verify a deployed cluster: nodes, GPU and EFA resources, Karpenter, device plugins, NodePools, endpoints.
+"""Verify a deployed cluster: nodes, GPU and EFA resources, burn-in, Karpenter, device plugins, NodePools, endpoints.
 
     python -m scripts.verify_cluster                                   # ~/.kube/config, current context
     python -m scripts.verify_cluster --context prod --probe-services --json
@@ -121,6 +121,7 @@ def probed_services(cluster: Cluster) -> list[Check]:
 CHECKS: list[tuple[str, CheckFn]] = [
     ("nodes", checks.nodes_ready),
     ("pools", checks.gpu_pools),
+    ("burn-in", checks.burn_in),
     ("karpenter", checks.karpenter),
     ("device-plugins", checks.device_plugins),
     ("nodepools", checks.nodepools),

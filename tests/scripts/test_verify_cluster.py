@@ -507,3 +507,29 @@ def test_the_tool_reads_the_kits_label_keys_without_loading_the_cdk_runtime():
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_burn_in_failed_stuck_and_running_nodes(state, capsys):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    taint = m.V1Taint(key="llm-kit/burn-in", value="pending", effect="NoSchedule")
+    failed = node("ip-10-0-2-2", pool="gpu-h100-efa", itype="p5.48xlarge", gpus=8, efa=32, efa_label=True, unschedulable=True)
+    failed.metadata.labels["llm-kit/burn-in"] = "failed"
+    failed.spec.taints = [taint]
+    stuck = node("ip-10-0-2-3", pool="gpu-h100-efa", itype="p5.48xlarge", gpus=8, efa=32, efa_label=True)
+    stuck.spec.taints, stuck.metadata.creation_timestamp = [taint], now - timedelta(hours=2)
+    running = node("ip-10-0-2-4", pool="gpu-h100-efa", itype="p5.48xlarge", gpus=8, efa=32, efa_label=True)
+    running.spec.taints, running.metadata.creation_timestamp = [taint], now - timedelta(minutes=5)
+    state.nodes += [failed, stuck, running]
+    assert verify() == 1
+    rows = [row for row in results(capsys)[0]["checks"] if row["name"] == "burn-in"]
+    assert [row["status"] for row in rows] == ["FAIL", "FAIL", "WARN"]
+    assert "failed on ip-10-0-2-2" in rows[0]["detail"] and "GpuBurnInFailed" in rows[0]["fix"]
+    assert "not finished after 30 minutes on ip-10-0-2-3" in rows[1]["detail"]
+    assert "running on ip-10-0-2-4" in rows[2]["detail"]
+
+
+def test_a_cluster_without_burn_in_shows_no_burn_in_row(state, capsys):
+    assert verify() == 0
+    assert not [row for row in results(capsys)[0]["checks"] if row["name"] == "burn-in"]
