@@ -64,10 +64,7 @@ def benchmark_chart(scope: Construct, workload: BenchmarkWorkload, target: Bench
     labels = objects.labels(name, BLUEPRINT, "load-generator")
     files = {"config.yml": yaml.safe_dump(load_config(workload, target), sort_keys=False), "run.py": RUNNER.read_text()}
     runner = container(workload, target)
-    digest = objects.spec_digest(files, runner)
-    # One service account per benchmark (named after it), so removing one benchmark never takes another's away.
-    objects.api_object(chart, "service-account", api_version="v1", kind="ServiceAccount", name=name, labels_=objects.labels(name, BLUEPRINT), body={})
-    objects.api_object(chart, "config", api_version="v1", kind="ConfigMap", name=f"{name}-{digest}", labels_=labels, body={"data": files})
+    versioned = objects.job_account_and_files(chart, name, BLUEPRINT, labels, files, runner)
     pod = {
         "serviceAccountName": name,
         **server_identity("inference-perf").pod_fields(),
@@ -75,14 +72,14 @@ def benchmark_chart(scope: Construct, workload: BenchmarkWorkload, target: Bench
         # Same zone as the servers: the numbers then exclude cross-zone hops. No GPU toleration, so CPU nodes only.
         "nodeSelector": {ZONE_ID_LABEL: target.az_id},
         "containers": [runner],
-        "volumes": [{"name": "config", "configMap": {"name": f"{name}-{digest}"}}, {"name": "work", "emptyDir": {}}],
+        "volumes": [{"name": "config", "configMap": {"name": versioned}}, {"name": "work", "emptyDir": {}}],
     }
     objects.api_object(
         chart,
         "job",
         api_version="batch/v1",
         kind="Job",
-        name=f"{name}-{digest}",
+        name=versioned,
         labels_=labels,
         annotations={"llm-kit/target": f"{target.service}.{target.namespace}:{target.port}"},
         body={

@@ -119,3 +119,13 @@ def spec_digest(*parts: object) -> str:
     """8 hex characters that change with any part: the name suffix of objects whose spec cannot change in place
     (a Job's template), so that a changed spec is a new object and an unchanged one is left alone."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def job_account_and_files(chart, name: str, blueprint: str, component_labels: dict, files: dict[str, str], container: dict) -> str:
+    """A Job's own service account (named after its workload, so removing one workload never takes another's away)
+    and its files in a ConfigMap named with the digest of the files and the container. Returns that versioned
+    name, which the Job takes too."""
+    versioned = f"{name}-{spec_digest(files, container)}"
+    api_object(chart, "service-account", api_version="v1", kind="ServiceAccount", name=name, labels_=labels(name, blueprint), body={})
+    api_object(chart, "config", api_version="v1", kind="ConfigMap", name=versioned, labels_=component_labels, body={"data": files})
+    return versioned

@@ -79,10 +79,8 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
     }
     # A batch run is judged by throughput, not latency: its CPU is capped at its request, so neighbours keep theirs.
     container["resources"]["limits"]["cpu"] = container["resources"]["requests"]["cpu"]
-    digest = objects.spec_digest(files, container)
-    # One service account per batch workload (named after it): read its inputs and the weights, write its results.
-    objects.api_object(chart, "service-account", api_version="v1", kind="ServiceAccount", name=name, labels_=objects.labels(name, BLUEPRINT), body={})
-    objects.api_object(chart, "program", api_version="v1", kind="ConfigMap", name=f"{name}-{digest}", labels_=labels, body={"data": files})
+    # Its own service account: read its inputs and the weights, write its results.
+    versioned = objects.job_account_and_files(chart, name, BLUEPRINT, labels, files, container)
     pod = {
         "serviceAccountName": name,
         **identity.pod_fields(),
@@ -91,7 +89,7 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
         "volumes": [
             shm_volume,
             {"name": "work", "emptyDir": {}},
-            {"name": "program", "configMap": {"name": f"{name}-{digest}"}},
+            {"name": "program", "configMap": {"name": versioned}},
             *identity.volumes(),
             *model.volumes,
         ],
@@ -102,7 +100,7 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
         "job",
         api_version="batch/v1",
         kind="Job",
-        name=f"{name}-{digest}",
+        name=versioned,
         labels_=labels,
         body={
             "spec": {
