@@ -21,11 +21,13 @@ def rule_test(config: PlatformConfig) -> dict:
     teams = [team.name for team in config.scheduling.teams][:2]
     pools = config.node_pools
     price = {pool.name: pool.gpu_hour_usd for pool in pools}
+    # The pools' names (or the node groups', where the config has no Karpenter pool) label the synthetic nodes.
+    names = [pool.name for pool in pools] or [group.name for group in config.capacity_block_node_groups] or ["gpu"]
     # (pod, namespace, team or None, node, pool, GPUs, utilisation %)
     pods = [
-        ("busy", "inference", teams[0], "node-a", pools[0].name, 8, 50),
-        ("idle", "inference", teams[-1], "node-b", pools[min(1, len(pools) - 1)].name, 8, 0),
-        ("loose", "inference", None, "node-c", pools[-1].name, 1, 100),
+        ("busy", "inference", teams[0], "node-a", names[0], 8, 50),
+        ("idle", "inference", teams[-1], "node-b", names[min(1, len(names) - 1)], 8, 0),
+        ("loose", "inference", None, "node-c", names[-1], 1, 100),
     ]
     series = []
     for pod, namespace, team, node, pool, gpus, util in pods:
