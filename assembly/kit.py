@@ -11,6 +11,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, create_model
 
+from blueprints.common.routing import GATEWAY_REQUIREMENTS
 from blueprints.contract import Blueprint
 from blueprints.registry import BLUEPRINTS
 from config.checks import cross_checks
@@ -20,8 +21,6 @@ from config.platform import platform
 from core.issues import ConfigIssue
 from core.platform import Platform
 from core.requirements import Requirements
-from blueprints.common import routing
-from blueprints.common.routing_params import Routing
 
 ENV_VAR = "KIT_CONFIG"
 WORKLOADS_DOC = "Inference workloads (and benchmarks), each rendered by its blueprint: {names}."
@@ -127,7 +126,7 @@ class Kit:
             parts += [blueprint.requirements(workload, facts), Requirements(pod_security=blueprint.pod_security)]
         if config.gateway.bedrock:
             # Bedrock models are served through the gateway even when no local workload routes there.
-            parts.append(routing.requirements(Routing(), None, facts))
+            parts.append(GATEWAY_REQUIREMENTS)
         return Requirements.union(parts)
 
     def summary(self, workload) -> str:

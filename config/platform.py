@@ -112,6 +112,12 @@ def capacities(config: PlatformConfig) -> dict[str, GpuCapacity]:
     return {capacity.name: capacity for capacity in found}
 
 
+def all_capacities(config: PlatformConfig) -> dict[str, GpuCapacity]:
+    """Every GPU capacity a workload or a queue may name: pools, capacity-block node groups and chains."""
+    pools = capacities(config)
+    return pools | chain_capacities(config, pools)
+
+
 def model_bucket_for_pods(config: PlatformConfig) -> str:
     """The model bucket as a pod names it; '{account}' where the config leaves the account to the credentials."""
     existing = config.storage.model_bucket.existing_bucket_name
@@ -120,14 +126,14 @@ def model_bucket_for_pods(config: PlatformConfig) -> str:
 
 def platform(config: PlatformConfig) -> Platform:
     storage = config.storage
-    pools = capacities(config)
+    known = all_capacities(config)
     return Platform(
         name=config.name,
         region=config.region,
         account=config.account,
         az_id=config.placement.az_id,
         namespace=storage.workloads_namespace,
-        capacities=pools | chain_capacities(config, pools),
+        capacities=known,
         storage=StorageFacts(
             bucket_name=model_bucket_for_pods(config),
             creates_bucket=storage.model_bucket.creates_bucket,
@@ -143,7 +149,7 @@ def platform(config: PlatformConfig) -> Platform:
             teams=tuple((team.name, tuple(team.models)) for team in config.gateway.teams),
             bedrock=tuple((model.name, model.model_id) for model in config.gateway.bedrock),
         ),
-        scheduling=scheduling_facts(config, pools),
+        scheduling=scheduling_facts(config, known),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from config.model import PlatformConfig
-from config.platform import capacities, chain_capacities
+from config.platform import all_capacities
 from core.issues import ConfigIssue
 
 # Namespaces the kit or EKS own: a team's Jobs have no business there, and Kueue never manages kube-system.
@@ -16,8 +16,7 @@ def scheduling_issues(config: PlatformConfig) -> list[ConfigIssue]:
     teams = config.scheduling.teams
     if not teams:
         return []
-    pools = capacities(config)
-    known = pools | chain_capacities(config, pools)
+    known = all_capacities(config)
     issues = []
     for name, count in Counter(team.name for team in teams).items():
         if count > 1:

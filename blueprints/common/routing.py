@@ -82,10 +82,16 @@ INFERENCE_POOL_CRDS = CrdBundle(
 )
 
 
+GATEWAY_REQUIREMENTS = Requirements(
+    controllers=(ENVOY_GATEWAY_CONTROLLER, AI_GATEWAY_CRDS_CONTROLLER, AI_GATEWAY_CONTROLLER), crd_bundles=(INFERENCE_POOL_CRDS,), gateway=True
+)
+"""The gateway itself: what a routed workload needs, and what gateway.bedrock needs with no routed workload."""
+
+
 def requirements(routing: Routing | None, autoscaling: Autoscaling | None, platform: Platform) -> Requirements:
     parts = []
     if routing is not None and routing.gateway:
-        parts.append(Requirements(controllers=(ENVOY_GATEWAY_CONTROLLER, AI_GATEWAY_CRDS_CONTROLLER, AI_GATEWAY_CONTROLLER), crd_bundles=(INFERENCE_POOL_CRDS,), gateway=True))
+        parts.append(GATEWAY_REQUIREMENTS)
     if autoscaling is not None:
         readers = (MetricsReader(KEDA_NAMESPACE, KEDA_OPERATOR),) if platform.routing.metrics_backend == "amp" else ()
         parts.append(Requirements(controllers=(KEDA_CONTROLLER,), metrics_readers=readers))
