@@ -1,5 +1,5 @@
 """The request path of a vLLM workload: its route on the kit's Gateway, its InferencePool and endpoint picker, and
-its KEDA autoscaler. Blueprints call these; docs/routing.md explains the path.
+its KEDA autoscaler (blueprints/common/autoscaling.py). Blueprints call these; docs/routing.md explains the path.
 
 Client -> Gateway (Envoy, NLB) -> the workload's AIGatewayRoute (matches the request's model name) -> InferencePool
 -> endpoint picker (ext_proc: scores every ready replica on prefix-cache match, KV-cache use and queue depth) ->
@@ -12,22 +12,21 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from blueprints.common import autoscaling as keda
 from blueprints.common import objects
 from blueprints.common.routing_params import Autoscaling, EndpointPicker, Routing
 from core.isolation import NetworkFacts, cidr_peer, namespace_peer
 from core.issues import ConfigIssue
 from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
-from core.requirements import ControllerChart, CrdBundle, MetricsReader, Requirements
+from core.requirements import ControllerChart, CrdBundle, Requirements
 from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, route_spec, team_policy
-from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION, KEDA
+from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION
 
 if TYPE_CHECKING:
     import cdk8s
 
 AI_GATEWAY_NAMESPACE = "envoy-ai-gateway-system"
-KEDA_NAMESPACE = "keda"
-KEDA_OPERATOR = "keda-operator"
 PICKER_LABEL = "llm-kit/endpoint-picker"
 EXT_PROC_PORT = 9002
 HEALTH_PORT = 9003
@@ -73,7 +72,6 @@ AI_GATEWAY_CONTROLLER = ControllerChart(
     values={"controller": {"nodeSelector": SYSTEM_POOL_LABEL, "metricsRequestHeaderAttributes": f"{TEAM_HEADER}:team.id"}},
     after=("ai-gateway-crds", "envoy-gateway"),
 )
-KEDA_CONTROLLER = ControllerChart(name="keda", chart="keda", pin=KEDA, release="keda", namespace=KEDA_NAMESPACE, values={"nodeSelector": SYSTEM_POOL_LABEL}, crds=("scaledobjects.keda.sh",))
 # The InferencePool CRD has no chart: the extension publishes it as a release file.
 INFERENCE_POOL_CRDS = CrdBundle(
     name="inference-extension",
@@ -93,8 +91,7 @@ def requirements(routing: Routing | None, autoscaling: Autoscaling | None, platf
     if routing is not None and routing.gateway:
         parts.append(GATEWAY_REQUIREMENTS)
     if autoscaling is not None:
-        readers = (MetricsReader(KEDA_NAMESPACE, KEDA_OPERATOR),) if platform.routing.metrics_backend == "amp" else ()
-        parts.append(Requirements(controllers=(KEDA_CONTROLLER,), metrics_readers=readers))
+        parts.append(keda.requirements(platform))
     return Requirements.union(parts)
 
 
@@ -130,29 +127,8 @@ def issues(routing: Routing | None, autoscaling: Autoscaling | None, replicas_se
                 fix="set enable_prefix_caching: true, or prefix_cache_weight: 0",
             )
         )
-    if autoscaling is None:
-        return found
-    if platform.routing.metrics_query_url is None:
-        found.append(
-            ConfigIssue(
-                "autoscaling",
-                f"KEDA reads vLLM's metrics with PromQL, and observability.metrics '{platform.routing.metrics_backend}' serves none",
-                fix="set observability.metrics to amp or in-cluster, or remove autoscaling",
-            )
-        )
-    if autoscaling.min_replicas == 0:
-        found.append(
-            ConfigIssue(
-                "autoscaling.min_replicas",
-                "scale to zero would drop requests: nothing in front of the workload holds them while the first replica starts "
-                "(minutes for a GPU node and the weights), and with no replica the signal itself disappears",
-                value=0,
-                allowed="1 or more",
-                fix="set min_replicas: 1",
-            )
-        )
-    if replicas_set:
-        found.append(ConfigIssue("replicas", "autoscaling owns the replica count; a fixed count beside it would be reset on every deploy", fix="remove replicas (autoscaling.min_replicas is the floor)"))
+    if autoscaling is not None:
+        found.extend(keda.issues(autoscaling, replicas_set, platform))
     return found
 
 
@@ -322,45 +298,6 @@ def picker_policy(name: str, port: int, network: NetworkFacts) -> dict[str, Any]
     return {"podSelector": {"matchLabels": {PICKER_LABEL: name}}, "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress}
 
 
-def scaling_query(autoscaling: Autoscaling, namespace: str, name: str) -> tuple[str, str]:
-    """(PromQL, KEDA metric type). Per-replica signals are summed over the workload and compared as AverageValue,
-    so the HPA computes replicas = ceil(total / target); time to first token is one value for the whole workload."""
-    match = f'namespace="{namespace}",llm_kit_workload="{name}"'
-    if autoscaling.signal == "requests_waiting":
-        return f"sum(vllm:num_requests_waiting{{{match}}})", "AverageValue"
-    if autoscaling.signal == "kv_cache_usage":
-        return f"sum(vllm:kv_cache_usage_perc{{{match}}})", "AverageValue"
-    return f"histogram_quantile(0.9, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{{{match}}}[2m])))", "Value"
-
-
-def add_autoscaler(chart: cdk8s.Chart, name: str, blueprint: str, target: dict[str, str], autoscaling: Autoscaling, platform: Platform) -> None:
-    """A ScaledObject on the workload's own vLLM signal; for AMP, KEDA signs its queries with its Pod Identity role."""
-    labels = objects.labels(name, blueprint, "autoscaling")
-    query, metric_type = scaling_query(autoscaling, platform.namespace, name)
-    url = platform.routing.metrics_query_url
-    metadata = {"serverAddress": url, "query": query, "threshold": f"{autoscaling.target:g}", "ignoreNullValues": "false"}
-    trigger: dict[str, Any] = {"type": "prometheus", "metricType": metric_type, "metadata": metadata}
-    if platform.routing.metrics_backend == "amp":
-        metadata["awsRegion"] = platform.region
-        auth = f"{name}-amp"
-        objects.api_object(chart, "trigger-auth", api_version="keda.sh/v1alpha1", kind="TriggerAuthentication", name=auth, labels_=labels, body={"spec": {"podIdentity": {"provider": "aws"}}})
-        trigger["authenticationRef"] = {"name": auth}
-    behavior = {
-        "scaleUp": {"stabilizationWindowSeconds": autoscaling.scale_up_seconds, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]},
-        "scaleDown": {"stabilizationWindowSeconds": autoscaling.scale_down_seconds, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]},
-    }
-    spec = {
-        "scaleTargetRef": target,
-        "minReplicaCount": autoscaling.min_replicas,
-        "maxReplicaCount": autoscaling.max_replicas,
-        "pollingInterval": 15,
-        "cooldownPeriod": autoscaling.scale_down_seconds,
-        "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior}},
-        "triggers": [trigger],
-    }
-    objects.api_object(chart, "scaled-object", api_version="keda.sh/v1alpha1", kind="ScaledObject", name=name, labels_=labels, body={"spec": spec})
-
-
 def add_request_path(chart: cdk8s.Chart, blueprint: str, workload: Any, platform: Platform, *, pool_selector: dict[str, str], scale_target: dict[str, str]) -> None:
     """A workload's route, pool and picker (routing.gateway) and its autoscaler (autoscaling), then a check that the
     pool reaches the pods it must: its selector picks the serving pods and they expose its target port."""
@@ -370,7 +307,7 @@ def add_request_path(chart: cdk8s.Chart, blueprint: str, workload: Any, platform
     elif routing is not None and routing.gateway and routing.endpoint_picker is not None:
         add_gateway_route(chart, workload.name, blueprint, workload.public_model_name, pool_selector, workload.port, routing.endpoint_picker, platform)
     if autoscaling is not None:
-        add_autoscaler(chart, workload.name, blueprint, scale_target, autoscaling, platform)
+        keda.add_autoscaler(chart, workload.name, blueprint, scale_target, autoscaling, platform)
     rendered = chart.to_json()
     pods = [template for obj in rendered for template in pod_templates(obj)]
     for pool in (obj for obj in rendered if obj["kind"] == "InferencePool"):

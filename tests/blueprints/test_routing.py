@@ -7,7 +7,8 @@ import yaml
 
 from assembly.app import render_workloads
 from assembly.kit import KIT
-from blueprints.common.routing import pool_reaches, scaling_query
+from blueprints.common.autoscaling import scaling_query
+from blueprints.common.routing import pool_reaches
 from blueprints.common.routing_params import Autoscaling
 from infra.observability.metrics_catalog import VLLM
 from tests.blueprints.conftest import by_kind
