@@ -141,7 +141,7 @@ class GpuBlueprint(Blueprint[G]):
         if known(workload.instance_type or capacity.instance_types[0]) is None:
             return issues  # reported on the pool
         placement = self.placement(workload, platform)
-        offload = kv_offload.issues(getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform)
+        offload = kv_offload.issues(getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform, workload.name)
         queued = self.queue_checks(workload, placement, platform)
         return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + offload + queued + self.placement_checks(workload, placement, platform)
 
@@ -238,6 +238,7 @@ class GpuBlueprint(Blueprint[G]):
             port=getattr(workload, "port", self.port),
             model_name=workload.public_model_name,
             model=workload.model,
+            fsx_kv_directory=kv_offload.fsx_directory(getattr(workload, "kv_offload", None)),
         )
 
     def traffic(self, workload: G, platform: Platform) -> WorkloadTraffic:

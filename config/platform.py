@@ -141,6 +141,7 @@ def platform(config: PlatformConfig) -> Platform:
             fsx_enabled=storage.fsx.enabled,
             fsx_capacity_gib=storage.fsx.storage_capacity_gib,
             fsx_throughput_mb_s=storage.fsx.storage_capacity_gib / 1024 * storage.fsx.throughput_per_unit_storage,
+            fsx_file_system_path=storage.fsx.file_system_path,
         ),
         network=network_facts(config),
         routing=RoutingFacts(

@@ -30,6 +30,8 @@ class StorageFacts:
     fsx_capacity_gib: int = 0
     fsx_throughput_mb_s: float = 0.0
     """The file system's baseline throughput: capacity in TiB times its per-TiB throughput."""
+    fsx_file_system_path: str = ""
+    """storage.fsx.file_system_path: the folder of the file system that holds the bucket's models."""
 
     def bucket_matches(self, bucket: str) -> bool:
         """Whether `bucket` is the model bucket the kit's roles may read: exactly, or for any account where the
@@ -54,6 +56,8 @@ class Endpoint:
     port: int
     model_name: str
     model: ModelSource | None = None
+    fsx_kv_directory: str | None = None
+    """The folder of its KV-cache tier on the FSx volume, which no other workload's folders may overlap."""
 
 
 @dataclass(frozen=True)

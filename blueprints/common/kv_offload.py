@@ -2,9 +2,10 @@
 
 CPU memory is the primary tier: blocks evicted from the GPU are kept there and copied back when a prompt's prefix
 returns. Secondary tiers are files: the instance-store NVMe of the node (local, fast, gone with the node), or the
-FSx for Lustre volume (shared by every replica serving the same model with the same layout, so one replica's
-prefill serves another's cache hit). vLLM's file tier has no size cap and no eviction, so every pod with one runs
-a janitor that deletes the least recently used blocks above the configured size.
+FSx for Lustre volume (shared by the replicas of one workload, so one replica's prefill serves another's cache hit).
+vLLM's file tier has no size cap and no eviction, so every pod with one runs a janitor (blueprints/common/kv_janitor.py)
+that deletes the least recently used blocks above the configured size; on the shared directory only the janitor
+holding the directory's lock walks it.
 
   CPU only:        --kv-offloading-size <GiB>   (OffloadingConnector, CPUOffloadingSpec; vLLM translates it)
   with file tiers: --kv-transfer-config {"kv_connector": "OffloadingConnector", "kv_role": "kv_both",
@@ -17,11 +18,15 @@ vLLM 0.30.0 keeps the CPU tier in a file in /dev/shm and checks there is room fo
 from __future__ import annotations
 
 import json
+from functools import cache
+from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from core.issues import ConfigIssue
+from core.model_sources import FsxSource
+from core.naming import FSX_CLAIM_NAME
 from core.platform import Platform
 from core.schema import StrictModel
 
@@ -40,8 +45,16 @@ class FileTier(StrictModel):
 
 
 class FsxTier(FileTier):
-    directory: Annotated[str, Field(pattern=r"^[\w.-]+(/[\w.-]+)*$")] = "kv-cache"
-    """Folder on the FSx for Lustre volume (relative to its root), shared by the replicas of every workload that names it."""
+    directory: Annotated[str, Field(pattern=r"^[\w.-]+(/[\w.-]+)*$", examples=["kv-cache/chat"])] = "kv-cache"
+    """Folder on the FSx for Lustre volume (relative to its root), shared by the replicas of this workload only."""
+
+    @field_validator("directory")
+    @classmethod
+    def _plain_relative(cls, directory: str) -> str:
+        # The API server refuses a volumeMount subPath with a '..' element; '.' elements would name one folder twice.
+        if any(part in (".", "..") for part in directory.split("/")):
+            raise ValueError("must be a plain relative path: the API server refuses a subPath with a '..' element, and '.' elements name one folder twice")
+        return directory
 
 
 class KvOffload(StrictModel):
@@ -96,30 +109,31 @@ def volumes(offload: KvOffload | None, fsx_claim: str) -> tuple[list[dict], list
     return found_volumes, mounts
 
 
-def janitor_script(tiers: list[tuple[str, str, FileTier]]) -> str:
-    """Every minute, per tier: while the tier holds more than its size, delete the least recently used block files."""
-    lines = ["set -u", f"touch {JANITOR_HEARTBEAT}", f"while sleep {JANITOR_PERIOD_SECONDS}; do", f"  touch {JANITOR_HEARTBEAT}"]
+@cache
+def janitor_source() -> str:
+    """The janitor program (standard library only), run with `python3 -c` in the server's image."""
+    return (Path(__file__).parent / "kv_janitor.py").read_text()
+
+
+def janitor_command(tiers: list[tuple[str, str, FileTier]], period_seconds: int = JANITOR_PERIOD_SECONDS) -> list[str]:
+    """Every minute, per tier: mark the blocks read since the last round, then delete the least recently used above
+    the tier's size."""
+    command = ["python3", "-c", janitor_source(), "--heartbeat", JANITOR_HEARTBEAT, "--period", str(period_seconds)]
     for _, root, tier in tiers:
-        lines += [
-            f"  limit=$(( {tier.size_gib} * 1024 * 1024 )); used=$(du -sk {root} | cut -f1)",
-            "  if [ \"$used\" -gt \"$limit\" ]; then",
-            f"    find {root} -type f -name '*.bin' -printf '%A@ %s %p\\n' | sort -n |",
-            "      awk -v over=$(( (used - limit) * 1024 )) '{ if (freed >= over) exit; freed += $2; print $3 }' | xargs -r rm -f",
-            "  fi",
-        ]
-    lines.append("done")
-    return "\n".join(lines)
+        command += ["--tier", f"{root}={tier.size_gib * GIB}"]
+    return command
 
 
 def janitor(offload: KvOffload | None, image: str, security_context: dict, mounts: list[dict]) -> list[dict]:
-    """A sidecar that keeps the file tiers within their sizes (vLLM's file tier never evicts)."""
+    """A sidecar that keeps the file tiers within their sizes (vLLM's file tier never evicts). Every pod has one: the
+    NVMe tier is the pod's own, and on the shared FSx directory the janitors take turns through its lock."""
     if offload is None or not offload.tiers():
         return []
     return [
         {
             "name": "kv-cache-janitor",
             "image": image,
-            "command": ["bash", "-c", janitor_script(offload.tiers())],
+            "command": janitor_command(offload.tiers()),
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             "volumeMounts": mounts,
             "securityContext": security_context,
@@ -140,8 +154,14 @@ NVME_SHARE = 0.8
 """The share of the pod's part of the instance store its NVMe tier may fill (the rest: images, logs, other volumes)."""
 
 
-def issues(offload: KvOffload | None, capacity, instance, gpus: int, platform: Platform) -> list[ConfigIssue]:
-    """What the node and the storage can hold; the CPU tier is checked with the pod's memory (it adds to /dev/shm)."""
+def fsx_directory(offload: KvOffload | None) -> str | None:
+    """The FSx tier's folder, for the checks of other workloads."""
+    return offload.fsx.directory if offload is not None and offload.fsx is not None else None
+
+
+def issues(offload: KvOffload | None, capacity, instance, gpus: int, platform: Platform, workload: str = "") -> list[ConfigIssue]:
+    """What the node and the storage can hold, and whose folders the FSx tier would walk; the CPU tier is checked
+    with the pod's memory (it adds to /dev/shm)."""
     if offload is None:
         return []
     found = []
@@ -180,4 +200,47 @@ def issues(offload: KvOffload | None, capacity, instance, gpus: int, platform: P
                     fix=f"set size_gib to {storage.fsx_capacity_gib // 2} or less, or raise storage.fsx.storage_capacity_gib",
                 )
             )
+        if storage.fsx_enabled:
+            found += shared_directory_issues(workload, offload.fsx.directory, platform)
+    return found
+
+
+def overlaps(one: str, other: str) -> bool:
+    """Whether two folders relative to the volume root are the same, or one holds the other."""
+    one, other = one.strip("/"), other.strip("/")
+    return one == other or one.startswith(f"{other}/") or other.startswith(f"{one}/")
+
+
+def shared_directory_issues(workload: str, directory: str, platform: Platform) -> list[ConfigIssue]:
+    """The FSx tier's folder is walked, and trimmed to this workload's size, by its janitor: it must hold nothing
+    but this workload's blocks."""
+    key = "kv_offload.fsx.directory"
+    allowed = "a folder of this workload's own on the FSx volume, outside storage.fsx.file_system_path and every model folder"
+    fix = f"set kv_offload.fsx.directory to a folder nothing else uses, e.g. 'kv-cache/{workload or 'chat'}'"
+    mirror = platform.storage.fsx_file_system_path.strip("/")
+    if mirror and overlaps(directory, mirror):
+        message = (
+            f"overlaps storage.fsx.file_system_path '/{mirror}', where the file system keeps the bucket's models: the janitor "
+            "would delete model files named *.bin there, and with export on, KV blocks and their deletions would reach the bucket"
+        )
+        return [ConfigIssue(key, message, value=directory, allowed=allowed, fix=fix)]
+    found = []
+    endpoints = platform.endpoints
+    names = list(endpoints)
+    for name, endpoint in endpoints.items():
+        model = endpoint.model
+        if isinstance(model, FsxSource) and model.claim_name == FSX_CLAIM_NAME and overlaps(directory, model.sub_path):
+            whose = "this workload's model folder" if name == workload else f"the model folder of workload '{name}'"
+            message = f"overlaps {whose} '{model.sub_path}': the janitor would walk the weights and delete those named *.bin"
+            found.append(ConfigIssue(key, message, value=directory, allowed=allowed, fix=fix))
+        mine = endpoints.get(workload)
+        other = endpoint.fsx_kv_directory
+        # Reported once, on the later of the two; a disabled workload runs no janitor.
+        later = workload in names and names.index(name) < names.index(workload)
+        if other and later and endpoint.enabled and (mine is None or mine.enabled) and overlaps(directory, other):
+            message = (
+                f"overlaps the FSx KV-cache tier '{other}' of workload '{name}': one folder, two sizes to trim it to, and "
+                "blocks of one workload evicted to make room for the other's"
+            )
+            found.append(ConfigIssue(key, message, value=directory, allowed=allowed, fix=fix))
     return found
