@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Network, collapse_addresses
+from ipaddress import IPv4Network
 
 from config.model import PlatformConfig
 from config.scheduling_checks import scheduling_issues
 from config.network import NO_NAT_REQUIRED_ENDPOINTS
+from config.gateway_exposure_checks import gateway_exposure_issues
 from config.node_pool_checks import node_pool_issues
+from config.public_cidrs import WIDEST_PUBLIC_PREFIX, PublicEndpoint, public_cidr_issues
 from config.storage_checks import storage_issues
 from config.subnet_plan import LayoutError, plan_subnets
 from core.issues import ConfigIssue
 from core.regions import AZ_IDS_CHECKED_ON, az_id_prefix, known_az_ids
 
-# The public API endpoint's allow-list may name offices, VPNs and CI runners, not the internet: an entry wider than
-# a /16 (65,536 addresses), or a list adding up to more than 16 such blocks, puts the API in reach of networks no
-# team controls (0.0.0.0/1 + 128.0.0.0/1 is the whole internet in two lines). A larger estate belongs on the private
-# endpoint through its VPN or Direct Connect.
-WIDEST_PUBLIC_PREFIX = 16
-MOST_PUBLIC_ADDRESSES = 16 * 2**16
+# The public API endpoint's allow-list: offices, VPNs and CI runners, not the internet (config/public_cidrs.py).
+PUBLIC_API_ENDPOINT = PublicEndpoint(
+    key="cluster.public_access_cidrs",
+    opens="the Kubernetes API",
+    allowed=f"the CIDRs of your offices, VPNs or CI runners, each /{WIDEST_PUBLIC_PREFIX} or narrower, or an empty list for a private-only endpoint",
+    narrow_fix="replace it with the narrow CIDRs that need kubectl access, or reach the private endpoint through a VPN",
+    total_fix="keep only the networks that run kubectl, or reach the private endpoint through a VPN",
+)
 
 
 def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
@@ -32,6 +36,7 @@ def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
     issues += node_pool_issues(config)
     issues += _pipeline(config)
     issues += _gateway(config)
+    issues += gateway_exposure_issues(config)
     issues += scheduling_issues(config)
     return issues
 
@@ -182,32 +187,7 @@ def _cluster(config: PlatformConfig) -> list[ConfigIssue]:
 
 
 def _public_endpoint(cidrs: list[IPv4Network]) -> list[ConfigIssue]:
-    issues = []
-    allowed = f"the CIDRs of your offices, VPNs or CI runners, each /{WIDEST_PUBLIC_PREFIX} or narrower, or an empty list for a private-only endpoint"
-    for index, cidr in enumerate(cidrs):
-        if cidr.prefixlen < WIDEST_PUBLIC_PREFIX:
-            share = "the whole internet" if cidr.prefixlen == 0 else f"{cidr.num_addresses:,} addresses"
-            issues.append(
-                ConfigIssue(
-                    f"cluster.public_access_cidrs[{index}]",
-                    f"opens the Kubernetes API to {share}; the kit allows at most a /{WIDEST_PUBLIC_PREFIX} per entry",
-                    value=str(cidr),
-                    allowed=allowed,
-                    fix="replace it with the narrow CIDRs that need kubectl access, or reach the private endpoint through a VPN",
-                )
-            )
-    total = sum(block.num_addresses for block in collapse_addresses(cidrs))
-    if not issues and total > MOST_PUBLIC_ADDRESSES:
-        issues.append(
-            ConfigIssue(
-                "cluster.public_access_cidrs",
-                f"together these entries open the Kubernetes API to {total:,} addresses; the kit allows at most {MOST_PUBLIC_ADDRESSES:,} (sixteen /{WIDEST_PUBLIC_PREFIX}s)",
-                value=[str(c) for c in cidrs],
-                allowed=allowed,
-                fix="keep only the networks that run kubectl, or reach the private endpoint through a VPN",
-            )
-        )
-    return issues
+    return public_cidr_issues(cidrs, PUBLIC_API_ENDPOINT)
 
 
 def _storage(config: PlatformConfig) -> list[ConfigIssue]:

@@ -61,7 +61,14 @@ class Gateway(StrictModel):
     """An ACM certificate in the config's region: the load balancer terminates TLS on port 443. Required for
     internet-facing; without it an internal gateway listens on plain HTTP port 80."""
     teams: list[Team] = []
-    """Who may call which model, with what token budget. With no team, the gateway asks for no key (internal use)."""
+    """Who may call which model, with what token budget. With no team, the gateway asks for no key (internal use).
+    Teams need certificate_arn: their keys travel with every request."""
+    allow_unauthenticated: bool = False
+    """Acknowledge an internet-facing gateway with no teams: everyone in source_cidrs may call every model with no
+    key, budget or audit record of who called. Without it, an internet-facing gateway needs teams."""
+    allow_plaintext: bool = False
+    """Acknowledge teams' API keys over plain HTTP (an internal gateway without certificate_arn), for an internal
+    test: anyone on the network path can read the keys. Without it, teams need certificate_arn."""
     bedrock: list[BedrockModel] = []
     """Models served by Amazon Bedrock through the gateway: for teams that list them, and as workloads' fallback."""
     gpu_hour_usd: Annotated[float | None, Field(gt=0)] = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,20 @@ MODEL_HEADER = "x-ai-eg-model"
 # writes it) and forwards the team's name in TEAM_HEADER, which clients cannot set themselves.
 API_KEYS_SECRET = "llm-gateway-api-keys"
 TEAM_HEADER = "x-team-id"
+# While a rotated key's grace period runs, the team's old key stays in the Secret under `<team>.previous` (Envoy
+# Gateway v1.8.3 keeps one key per client id: internal/gatewayapi/securitypolicy.go buildAPIKeyAuth skips a repeated
+# id), so x-team-id carries that id; the gateway's rules accept it as the team (no team name holds a dot).
+PREVIOUS_KEY_SUFFIX = ".previous"
+
+
+def team_client_ids(team: str) -> tuple[str, str]:
+    """The client ids a team's requests may carry in x-team-id: its current key's and, during a rotation, the old one's."""
+    return team, team + PREVIOUS_KEY_SUFFIX
+
+
+def team_client_pattern(team: str) -> str:
+    """A RE2 expression matching exactly the team's client ids (team names are lowercase letters, digits and '-')."""
+    return f"^{team}({re.escape(PREVIOUS_KEY_SUFFIX)})?$"
 # The proxies' own service account (their EnvoyProxy names it; the Bedrock role's Pod Identity association too), and
 # the Redis that holds the rate-limit counters of Envoy Gateway's rate-limit service.
 PROXY_SERVICE_ACCOUNT = "llm-gateway-envoy"
@@ -67,8 +82,10 @@ def route_spec(served_name: str, backends: list[dict]) -> dict[str, Any]:
 
 def team_policy(route: str, teams: tuple[str, ...]) -> dict[str, Any]:
     """API key required (the key Secret maps each key to its team), the key stripped before the model sees the
-    request, the team forwarded in x-team-id; then only the listed teams pass."""
-    allowed = [{"action": "Allow", "principal": {"headers": [{"name": TEAM_HEADER, "values": list(teams)}]}}] if teams else []
+    request, the team forwarded in x-team-id; then only the listed teams pass, with their current key and, during a
+    rotation, their previous one (team_client_ids)."""
+    clients = [client for team in teams for client in team_client_ids(team)]
+    allowed = [{"action": "Allow", "principal": {"headers": [{"name": TEAM_HEADER, "values": clients}]}}] if teams else []
     return {
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}],
         "apiKeyAuth": {

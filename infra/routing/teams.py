@@ -27,6 +27,7 @@ from core.routing import (
     TOKEN_METADATA,
     bedrock_backend_name,
     route_spec,
+    team_client_pattern,
     team_policy,
 )
 from core.labels import SYSTEM_POOL_LABEL
@@ -50,7 +51,8 @@ def rate_limit_rules(settings: Gateway) -> list[dict[str, Any]]:
                 continue
             rules.append(
                 {
-                    "clientSelectors": [{"headers": [{"name": TEAM_HEADER, "type": "Exact", "value": team.name}]}],
+                    # The team's current key and, during a rotation's grace period, its previous one: one budget.
+                    "clientSelectors": [{"headers": [{"name": TEAM_HEADER, "type": "RegularExpression", "value": team_client_pattern(team.name)}]}],
                     "limit": {"requests": limit, "unit": unit},
                     # One budget over every model the team calls, not one per route.
                     "shared": True,

@@ -18,8 +18,11 @@ def _workload(**routing):
     }
 
 
+CERT = "arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
+
 def _config(teams=(), bedrock=(), **routing):
-    return {"gateway": {"teams": list(teams), "bedrock": list(bedrock)}, "workloads": [_workload(**routing)]}
+    return {"gateway": {"teams": list(teams), "bedrock": list(bedrock), "certificate_arn": CERT}, "workloads": [_workload(**routing)]}
 
 
 def test_a_valid_team_setup_loads(tmp_path):
@@ -66,5 +69,5 @@ def test_refused(tmp_path, overrides, expected):
 
 
 def test_a_team_without_a_routed_workload_is_told_none_is_served(tmp_path):
-    overrides = {"gateway": {"teams": [{"name": "search", "models": ["llama-8b"]}]}, "workloads": [{**_workload(), "routing": None}]}
+    overrides = {"gateway": {"teams": [{"name": "search", "models": ["llama-8b"]}], "certificate_arn": CERT}, "workloads": [{**_workload(), "routing": None}]}
     assert_rejected(tmp_path, overrides, ["gateway.teams[0].models", "none: no enabled workload sets routing"])

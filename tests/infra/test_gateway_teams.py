@@ -1,6 +1,7 @@
 """Teams on the gateway, from the synthesized example: keys, token budgets, Bedrock fallback and access, audit log."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -46,14 +47,28 @@ def test_each_route_admits_only_the_teams_that_list_its_model(out):
         assert (auth["forwardClientIDHeader"], auth["sanitize"]) == ("x-team-id", True)
         assert spec["authorization"]["defaultAction"] == "Deny"
         [rule] = spec["authorization"]["rules"]
-        assert rule["principal"]["headers"] == [{"name": "x-team-id", "values": teams}]
+        # Each team's current key and, during a rotation's grace period, its previous one (scripts/team_keys.py).
+        assert rule["principal"]["headers"] == [{"name": "x-team-id", "values": [i for t in teams for i in (t, f"{t}.previous")]}]
 
 
 def test_token_budgets_are_counted_per_team_from_the_response(out):
     [policy] = _objects(out, "BackendTrafficPolicy").values()
     rules = policy["spec"]["rateLimit"]["global"]["rules"]
     budgets = {(r["clientSelectors"][0]["headers"][0]["value"], r["limit"]["unit"]): r["limit"]["requests"] for r in rules}
-    assert budgets == {("search", "Minute"): 200000, ("search", "Day"): 50000000, ("support", "Minute"): 50000, ("support", "Day"): 10000000}
+    assert budgets == {
+        (r"^search(\.previous)?$", "Minute"): 200000,
+        (r"^search(\.previous)?$", "Day"): 50000000,
+        (r"^support(\.previous)?$", "Minute"): 50000,
+        (r"^support(\.previous)?$", "Day"): 10000000,
+    }
+    for rule in rules:
+        # One budget for both of a team's keys during a rotation (a RegularExpression match is one descriptor in
+        # Envoy Gateway v1.8.3, not one per value), and no other team's id matches it.
+        [header] = rule["clientSelectors"][0]["headers"]
+        assert header["type"] == "RegularExpression"
+        team = header["value"][1:].split("(")[0]
+        assert re.fullmatch(header["value"], team) and re.fullmatch(header["value"], f"{team}.previous")
+        assert not re.fullmatch(header["value"], f"{team}x") and not re.fullmatch(header["value"], f"{team}.previousx")
     for rule in rules:
         assert rule["shared"] is True
         assert rule["cost"]["request"] == {"from": "Number", "number": 0}
