@@ -147,6 +147,7 @@ def platform(config: PlatformConfig) -> Platform:
         routing=RoutingFacts(
             gateway_listener_port=443 if config.gateway.certificate_arn else 80,
             metrics_backend=config.observability.metrics,
+            scrape_interval_seconds=config.observability.scrape_interval_seconds,
             teams=tuple((team.name, tuple(team.models)) for team in config.gateway.teams),
             bedrock=tuple((model.name, model.model_id) for model in config.gateway.bedrock),
         ),

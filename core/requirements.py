@@ -46,6 +46,9 @@ class MetricsReader:
 
     namespace: str
     service_account: str
+    controller: str | None = None
+    """The controller chart (ControllerChart.name) whose pods run as this account: it installs only after the Pod
+    Identity association exists, since credentials reach only pods started after it."""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class RoutingFacts:
     gateway_listener_port: int = 80
     metrics_backend: str = "amp"
     """observability.metrics: amp, in-cluster, cloudwatch or none."""
+    scrape_interval_seconds: int = 30
+    """observability.scrape_interval_seconds: how old the newest sample of a series may be."""
     teams: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(team, models it may call) from gateway.teams; empty: the gateway asks for no key."""
     bedrock: tuple[tuple[str, str], ...] = ()

@@ -51,16 +51,26 @@ class Autoscaling(StrictModel):
     """requests_waiting: requests queued per replica (vllm:num_requests_waiting); kv_cache_usage: share of the KV cache
     in use per replica (vllm:kv_cache_usage_perc); time_to_first_token: the workload's p90 time to first token."""
     target: Annotated[float, Field(gt=0)] = 5
-    """The signal's target: requests per replica, a share between 0 and 1, or seconds."""
+    """The signal's target: requests per replica, a share between 0 and 1, or seconds (time_to_first_token: 0.01 to
+    30, so 500 ms is 0.5)."""
     scale_up_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
     """How long the signal must stay above target before replicas are added (a GPU node takes minutes to come)."""
-    scale_down_seconds: Annotated[int, Field(ge=60, le=86_400)] = 900
-    """How long the signal must stay below target before a replica goes."""
+    scale_down_seconds: Annotated[int, Field(ge=60, le=3600)] = 900
+    """How long the signal must stay below target before a replica goes (at most an hour: the HorizontalPodAutoscaler
+    API refuses a longer stabilization window)."""
+    fallback_replicas: Annotated[int, Field(ge=1, le=100)] | None = None
+    """Replicas to run at least while KEDA cannot read the signal (the metrics backend fails or answers nothing);
+    the count never drops while KEDA is blind. Default: min_replicas, which holds the current count."""
 
     @model_validator(mode="after")
     def _bounds(self) -> Autoscaling:
         if self.min_replicas > self.max_replicas:
             raise ValueError(f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas}); raise max_replicas or lower min_replicas")
+        if self.fallback_replicas is not None and not self.min_replicas <= self.fallback_replicas <= self.max_replicas:
+            raise ValueError(
+                f"fallback_replicas ({self.fallback_replicas}) is outside min_replicas..max_replicas ({self.min_replicas}..{self.max_replicas}); "
+                "pick a count between them, or leave it out to hold the current count"
+            )
         if self.signal == "kv_cache_usage" and self.target >= 1:
             raise ValueError(f"kv_cache_usage is a share of the cache: target must be below 1 (e.g. 0.7), not {self.target}")
         return self

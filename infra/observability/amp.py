@@ -119,14 +119,14 @@ class ManagedPrometheus(Construct):
         """The workspace as a Prometheus server address (no trailing slash, as KEDA's AMP client wants it)."""
         return f"https://aps-workspaces.{cdk.Stack.of(self).region}.amazonaws.com/workspaces/{self.workspace.attr_workspace_id}"
 
-    def grant_query(self, cluster: eks.ICluster, namespace: str, service_account: str) -> iam.Role:
-        """aps:QueryMetrics on this workspace for one service account, through Pod Identity."""
+    def grant_query(self, cluster: eks.ICluster, namespace: str, service_account: str) -> eks.CfnPodIdentityAssociation:
+        """aps:QueryMetrics on this workspace for one service account, through Pod Identity. Returns the association:
+        whatever starts the account's pods must wait for it (credentials reach only pods started after it)."""
         role = pod_identity_role(self, f"Query-{namespace}-{service_account}", description=f"{service_account} in {namespace}: query the Prometheus workspace")
         role.add_to_policy(iam.PolicyStatement(actions=["aps:QueryMetrics", "aps:GetLabels", "aps:GetSeries", "aps:GetMetricMetadata"], resources=[self.workspace.attr_arn]))
-        eks.CfnPodIdentityAssociation(
+        return eks.CfnPodIdentityAssociation(
             self, f"QueryAccess-{namespace}-{service_account}", cluster_name=cluster.cluster_name, namespace=namespace, service_account=service_account, role_arn=role.role_arn
         )
-        return role
 
 
 def scraper_subnet_ids(network: NetworkRefs) -> list[str]:

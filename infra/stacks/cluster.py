@@ -136,7 +136,10 @@ class ClusterStack(cdk.Stack):
         if amp is not None:
             self.metrics_query_url = amp.query_url
             for reader in requirements.metrics_readers:
-                amp.grant_query(cluster, reader.namespace, reader.service_account)
+                association = amp.grant_query(cluster, reader.namespace, reader.service_account)
+                if reader.controller is not None:
+                    # Pod Identity credentials reach only pods started after the association exists.
+                    self.controllers.charts[reader.controller].node.add_dependency(association)
         self.bedrock = None
         if requirements.gateway and config.gateway.bedrock:
             self.bedrock = BedrockAccess(self, "GatewayBedrock", BedrockAccessProps(cluster=cluster, models=tuple(config.gateway.bedrock)))

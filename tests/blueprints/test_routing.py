@@ -7,10 +7,7 @@ import yaml
 
 from assembly.app import render_workloads
 from assembly.kit import KIT
-from blueprints.common.autoscaling import scaling_query
 from blueprints.common.routing import pool_reaches
-from blueprints.common.routing_params import Autoscaling
-from infra.observability.metrics_catalog import VLLM
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected, write_config
 
@@ -108,38 +105,6 @@ def test_multinode_pools_pick_the_leaders_and_keda_scales_groups(render):
     assert target == {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": "big-group"}
     # One isolation policy per group the autoscaler may create.
     assert {name for name in _named(objects, "NetworkPolicy") if "-group-" in name} == {"big-group-0", "big-group-1", "big-group-2"}
-
-
-def test_keda_reads_amp_with_its_own_identity(example):
-    kinds = by_kind(example["llama-8b"])
-    spec = kinds["ScaledObject"]["spec"]
-    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama-8b"}
-    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (2, 6)
-    [trigger] = spec["triggers"]
-    assert trigger["metadata"]["serverAddress"] == "{amp-query-url}" and trigger["metadata"]["awsRegion"] == "us-west-2"
-    assert trigger["metadata"]["threshold"] == "4" and trigger["metricType"] == "AverageValue"
-    assert kinds["TriggerAuthentication"]["spec"] == {"podIdentity": {"provider": "aws"}}
-    assert trigger["authenticationRef"] == {"name": "llama-8b-amp"}
-    # The autoscaler owns the count; the budget follows its floor.
-    assert "replicas" not in _named(example["llama-8b"], "Deployment")["llama-8b"]["spec"]
-    assert kinds["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
-
-
-def test_in_cluster_prometheus_is_queried_without_credentials(render):
-    workload = {"name": "chat", "blueprint": "vllm", "node_pool": "gpu-l40s", "model": HF, "autoscaling": {"signal": "kv_cache_usage", "target": 0.7}}
-    kinds = by_kind(render({"workloads": [workload], "observability": {"metrics": "in-cluster"}})["chat"])
-    [trigger] = kinds["ScaledObject"]["spec"]["triggers"]
-    assert trigger["metadata"]["serverAddress"] == "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"
-    assert "authenticationRef" not in trigger and "TriggerAuthentication" not in kinds
-
-
-@pytest.mark.parametrize("signal", ["requests_waiting", "kv_cache_usage", "time_to_first_token"])
-def test_every_scaling_query_names_metrics_vllm_publishes(signal):
-    query, metric_type = scaling_query(Autoscaling(signal=signal, target=0.5), "inference", "chat")
-    names = {token for token in query.replace("(", " ").replace("{", " ").split() if token.startswith("vllm:")}
-    assert names and names <= VLLM.names()
-    assert 'llm_kit_workload="chat"' in query
-    assert metric_type == ("Value" if signal == "time_to_first_token" else "AverageValue")
 
 
 ROUTED = {"name": "chat", "blueprint": "vllm", "node_pool": "gpu-l40s", "model": HF}

@@ -55,6 +55,18 @@ def test_keda_may_query_the_workspace_and_nothing_else(stacks):
     assert statement["Resource"]["Fn::GetAtt"][1] == "Arn" and "Workspace" in statement["Resource"]["Fn::GetAtt"][0]
 
 
+def test_keda_starts_only_after_its_pod_identity_association_exists(stacks):
+    """Pod Identity hands credentials only to pods started after the association: KEDA's chart waits for it."""
+    templates, _ = stacks
+    cluster = templates["llm-gw-cluster"]
+    [association_id] = [key for key, a in resources(cluster, "AWS::EKS::PodIdentityAssociation").items() if a["Properties"]["ServiceAccount"] == "keda-operator"]
+    keda = helm_charts(cluster)["keda"]
+    assert association_id in keda["DependsOn"]
+    values = json.loads(helm_values(keda["Properties"]["Values"]))
+    [policy, binding] = values["extraObjects"]
+    assert (policy["kind"], binding["spec"]["policyName"]) == ("ValidatingAdmissionPolicy", policy["metadata"]["name"])
+
+
 def test_the_gateway_is_an_internal_nlb_open_to_the_vpc(stacks):
     templates, _ = stacks
     objects = [o for items in kubernetes_objects(templates["llm-gw-workloads"]).values() for o in items]
