@@ -18,6 +18,7 @@ from config.loader import DEFAULT_CONFIG
 from blueprints.common.routing import PICKER_LABEL
 from blueprints.vllm_batch.chart import FIXED_ARGS as BATCH_FIXED_ARGS
 from contracts.gpu_showback_scenario import rule_test as gpu_rule_test
+from contracts.scaler_scenario import rule_test as scaler_rule_test
 from contracts.showback_scenario import Served, rule_test
 from core.labels import BLUEPRINT_LABEL
 from infra.observability.dashboards.panels import DASHBOARDS
@@ -57,7 +58,10 @@ def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
             out["inference_perf"].append({"where": where, "config_yml": obj["data"]["config.yml"]})
         if obj["kind"] == "ScaledObject":
             for trigger in obj["spec"]["triggers"]:
-                out["promql"].append({"where": where, "expr": trigger["metadata"]["query"]})
+                query = trigger["metadata"]["query"]
+                out["promql"].append({"where": where, "expr": query})
+                scaler = scaler_rule_test(query, trigger["metricType"], float(trigger["metadata"]["threshold"]))
+                out["scaler_tests"].append({"where": where, "expr": query, **scaler})
         if PICKER_LABEL in obj["metadata"].get("labels", {}):
             continue  # the endpoint picker (a Go program, its flags are its chart's), not a model server
         for role, pod in _pod_templates(obj):
@@ -80,7 +84,7 @@ def _container(where: str, blueprint: str | None, container: dict[str, Any], out
 
 
 def collect() -> dict[str, list]:
-    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": [], "vllm_run_batch": []}
+    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": [], "vllm_run_batch": [], "scaler_tests": []}
     # The endpoint picker reads these from every replica too (llm-d-router's vLLM engine config).
     picker = {"vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:cache_config_info"}
     out["vllm_metrics"].append({"where": "metrics catalogue and endpoint picker", "names": sorted(VLLM.names() | picker)})

@@ -62,3 +62,24 @@ def test_a_wrong_cost_fails_the_showback_test(rule_tests, tmp_path):
     costs[0]["exp_samples"][0]["value"] *= 1.01
     result = promtool_test(rule_tests["rules"], yaml.safe_dump(tests), tmp_path)
     assert result.returncode != 0 and costs[0]["expr"].split("{")[0] in result.stdout + result.stderr
+
+
+def test_every_scaler_query_answers_one_finite_sample_in_every_state(scaler_tests, tmp_path):
+    """Each KEDA trigger's query, recorded as a rule, over its workload idle, busy, gone and with broken samples:
+    KEDA errors on an empty or NaN answer and the replica count then freezes (contracts/scaler_scenario.py)."""
+    result = promtool_test(scaler_tests["rules"], scaler_tests["tests"], tmp_path)
+    assert result.returncode == 0, scaler_tests["expr"] + "\n" + result.stdout + result.stderr
+    assert {"idle", "busy", "missing"} <= set(scaler_tests["scenarios"])
+
+
+@pytest.mark.parametrize("guard", [" or vector(0)", " >= 0"])
+def test_each_part_of_a_scaler_querys_guard_is_needed(scaler_tests, guard, tmp_path):
+    """Without `or vector(0)` an idle histogram or a workload without series answers nothing; without `>= 0` an idle
+    histogram or a NaN replica answers NaN. Either way promtool must fail the states."""
+    rules = yaml.safe_load(scaler_tests["rules"])
+    [rule] = rules["groups"][0]["rules"]
+    assert guard in rule["expr"], rule["expr"]
+    rule["expr"] = rule["expr"].replace(guard, "")
+    result = promtool_test(yaml.safe_dump(rules), scaler_tests["tests"], tmp_path)
+    assert result.returncode != 0, rule["expr"] + " passed every state without its guard"
+    assert "got: nil" in result.stdout + result.stderr or "NaN" in result.stdout + result.stderr
