@@ -48,10 +48,14 @@ IMAGES = {
     # kubectl alone (no shell), for the Job that applies CRDs published only as a release file (infra/cluster/crd_bundles.py).
     "kubectl": "registry.k8s.io/kubectl:v1.35.0",
     # GPU burn-in (infra/gpu/burn_in.py). DCGM's full image (nv-hostengine, dcgmi and the CUDA diagnostic plugins;
-    # the exporter's image lacks the plugins) at DCGM 4.5.3, the version dcgm-exporter 4.8.2 is built on.
-    "dcgm": "nvcr.io/nvidia/cloud-native/dcgm:4.5.3-1-ubuntu24.04",
+    # the exporter's image lacks the plugins). The tag NVIDIA's GPU Operator v26.3.3 deploys beside dcgm-exporter
+    # 4.5.3-4.8.2 (deployments/gpu-operator/values.yaml; its bundle pins the ubi9 twin, 4.5.2-1-ubi9@sha256:d7558fa7...).
+    # No 4.5.3 DCGM image appears in NVIDIA's sources; the DCGM repo's docker/Makefile still names 4.4.1-2.
+    "dcgm": "nvcr.io/nvidia/cloud-native/dcgm:4.5.2-1-ubuntu22.04",
     # nccl-tests built by AWS with the EFA installer (libfabric, aws-ofi-nccl) and NCCL 2.27.7, CUDA 12.8 (runs on
-    # R570 and later drivers): awslabs/awsome-distributed-training micro-benchmarks/nccl-tests.
+    # R570 and later drivers): awslabs/awsome-distributed-training micro-benchmarks/nccl-tests (buildspec.yaml at
+    # 0877e0e3 names this tag; the tag's versions stayed in buildspec.yaml until 2f47e27f, so a rebuild under the same
+    # tag may carry the EFA installer's own aws-ofi-nccl instead: NCCL_NET_PLUGIN=ofi finds either).
     "nccl-tests": "public.ecr.aws/hpc-cloud/nccl-tests:cuda12.8.1-efa1.43.2-ofiv1.16.3-ncclv2.27.7-1-testsv2.16.9",
     # The capacity-block reconciler (infra/gpu/capacity_block_reconciler.py): a Python standard library, nothing else.
     "python": "docker.io/library/python:3.12.12-slim-bookworm",

@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.error import HTTPError
 
 try:
     from core.burn_in import FAILED, PASSED, RESULT_LABEL, TAINT_KEY
@@ -92,15 +93,54 @@ def judge(results: Path, minimums: dict[str, float | None]) -> list[str]:
     return failures
 
 
-def apply_verdict(api: Api, node_name: str, failures: list[str], now: datetime) -> dict:
-    """Patch the node (and record an Event when it failed); returns the node patch."""
-    node = api.call("GET", f"/api/v1/nodes/{node_name}")
-    if not failures:
-        taints = [t for t in node.get("spec", {}).get("taints") or [] if t.get("key") != TAINT_KEY]
-        patch = {"metadata": {"labels": {RESULT_LABEL: PASSED}}, "spec": {"taints": taints}}
-    else:
-        patch = {"metadata": {"labels": {RESULT_LABEL: FAILED}}, "spec": {"unschedulable": True}}
-    api.call("PATCH", f"/api/v1/nodes/{node_name}", patch)
+JSON_PATCH = "application/json-patch+json"
+ATTEMPTS = 5
+"""Reads and writes of the node before giving up (the pod then restarts and judges again)."""
+
+
+def _pointer(*parts: str) -> str:
+    """A JSON pointer (RFC 6901): '~' and '/' inside a part are escaped."""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def pass_patch(node: dict) -> list[dict]:
+    """A JSON patch (RFC 6902) that labels the node passed and removes the burn-in taint by its index, each removal
+    guarded by a `test` of the exact taint read: a taint list changed since the read (a taint added before it, one
+    removed) fails the test, the API server answers 422 and nothing is written. A taint appended after it is kept."""
+    labels = node.get("metadata", {}).get("labels")
+    label = {"op": "add", "path": _pointer("metadata", "labels", RESULT_LABEL), "value": PASSED}
+    patch = [label] if labels is not None else [{"op": "add", "path": "/metadata/labels", "value": {RESULT_LABEL: PASSED}}]
+    taints = node.get("spec", {}).get("taints") or []
+    for index in reversed(range(len(taints))):  # from the end, so earlier indices stay valid
+        if taints[index].get("key") == TAINT_KEY:
+            path = _pointer("spec", "taints", str(index))
+            patch += [{"op": "test", "path": path, "value": taints[index]}, {"op": "remove", "path": path}]
+    return patch
+
+
+def fail_patch() -> dict:
+    """A merge patch: a label and a field, no list, so nothing written by others since can be lost."""
+    return {"metadata": {"labels": {RESULT_LABEL: FAILED}}, "spec": {"unschedulable": True}}
+
+
+def apply_verdict(api: Api, node_name: str, failures: list[str], now: datetime) -> list[dict] | dict:
+    """Patch the node (and record an Event when it failed); returns the node patch last sent."""
+    path = f"/api/v1/nodes/{node_name}"
+    for attempt in range(1, ATTEMPTS + 1):
+        node = api.call("GET", path)
+        if failures:
+            patch: list[dict] | dict = fail_patch()
+            api.call("PATCH", path, patch)
+            break
+        patch = pass_patch(node)
+        try:
+            api.call("PATCH", path, patch, content_type=JSON_PATCH)
+            break
+        except HTTPError as error:
+            # 422: a `test` failed (the taints changed since the read); 409: a conflicting write. Read again.
+            if error.code not in (409, 422) or attempt == ATTEMPTS:
+                raise
+            print(f"node {node_name} changed while it was judged ({error.code}); reading it again", flush=True)
     if failures:
         stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         event = {

@@ -1,18 +1,21 @@
 """Node burn-in: the startup taint, the per-pool DaemonSet and its checks, and the verdict on a stand-in API."""
 
+import inspect
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.error import HTTPError
 
 import pytest
 
 from assembly.kit import KIT
 from config.platform import pool_capacity
-from core.burn_in import min_bus_bandwidth
+from core.burn_in_thresholds import efa_ceiling, min_bus_bandwidth, min_efa_bus_bandwidth, nvlink_ceiling
+from infra.gpu import burn_in_verdict
 from infra.gpu.burn_in import _all_reduce, burn_in_objects
-from infra.gpu.burn_in_verdict import apply_verdict, dcgm_failures, judge
+from infra.gpu.burn_in_verdict import apply_verdict, dcgm_failures, judge, pass_patch
 from infra.gpu.node_pool_manifests import NodeClassContext, node_pool
 from tests.infra.fake_kube_api import FakeKubeApi
 
@@ -38,9 +41,12 @@ def test_new_nodes_of_a_burn_in_pool_start_tainted(config):
     assert BURN_IN_TAINT not in spec["taints"]
 
 
+def _objects(config):
+    return burn_in_objects([(pool, pool_capacity(pool, "use2-az2")) for pool in config.node_pools])
+
+
 def test_one_daemon_set_per_pool_holds_every_gpu_and_efa_interface_while_it_tests(config):
-    pools = [(pool, pool_capacity(pool, "use2-az2")) for pool in config.node_pools]
-    objects = burn_in_objects(pools)
+    objects = _objects(config)
     sets = {o["metadata"]["name"]: o for o in objects if o["kind"] == "DaemonSet"}
     assert set(sets) == {f"gpu-burn-in-{pool.name}" for pool in config.node_pools}
     pod = sets["gpu-burn-in-h100-spot"]["spec"]["template"]["spec"]
@@ -53,11 +59,59 @@ def test_one_daemon_set_per_pool_holds_every_gpu_and_efa_interface_while_it_test
         assert check["resources"]["limits"]["nvidia.com/gpu"] == "8"
         assert check["resources"]["limits"]["vpc.amazonaws.com/efa"] == "32"
     assert "dcgmi diag -r 2 -j" in checks["dcgm"]["command"][2]
-    assert "NCCL_P2P_DISABLE=1 NCCL_SHM_DISABLE=1" in checks["efa"]["command"][2] and "-g 8" in checks["efa"]["command"][2]
     env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
     assert env["MIN_BUS_BANDWIDTH_NVLINK"] == "296.0"  # 80% of 370 GB/s for H100
+    assert env["MIN_BUS_BANDWIDTH_EFA"] == "25.0"  # half of 3200 Gbps / 8 GPUs = 50 GB/s
+
+
+def test_the_all_reduces_run_one_rank_per_gpu_under_mpirun_and_the_efa_one_cannot_fall_back_to_sockets(config):
+    pod = next(o for o in _objects(config) if o["metadata"]["name"] == "gpu-burn-in-h100-spot")["spec"]["template"]["spec"]
+    checks = {c["name"]: c["command"][2] for c in pod["initContainers"]}
+    for command in (checks["all-reduce"], checks["efa"]):
+        assert "/opt/amazon/openmpi/bin/mpirun --allow-run-as-root --bind-to none -np 8 " in command
+        assert command.split("all_reduce_perf", 1)[1].split(">")[0].split() == ["-b", "256M", "-e", "4G", "-f", "2", "-g", "1"]
+    for setting in ("NCCL_NET=OFI", "NCCL_NET_PLUGIN=ofi", "FI_PROVIDER=efa", "NCCL_P2P_DISABLE=1", "NCCL_SHM_DISABLE=1", "NCCL_NVLS_ENABLE=0"):
+        assert f" -x {setting} " in checks["efa"]
+        assert setting not in checks["all-reduce"]
+
+
+def test_only_the_verdict_holds_an_api_token_and_no_container_holds_a_capability(config):
+    objects = _objects(config)
+    pod = next(o for o in objects if o["kind"] == "DaemonSet")["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    [token] = [v for v in pod["volumes"] if "projected" in v]
+    assert {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}} in token["projected"]["sources"]
+    for container in pod["initContainers"]:
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert all(m["name"] != token["name"] for m in container["volumeMounts"])
+    [verdict] = pod["containers"]
+    assert {"name": token["name"], "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True} in verdict["volumeMounts"]
     [namespace] = [o for o in objects if o["kind"] == "Namespace"]
-    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    [cluster_role] = [o for o in objects if o["kind"] == "ClusterRole"]
+    assert cluster_role["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}]
+    [role] = [o for o in objects if o["kind"] == "Role"]
+    [binding] = [o for o in objects if o["kind"] == "RoleBinding"]
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "default"
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "gpu-burn-in", "namespace": "gpu-burn-in"}]
+    # The verdict records its Events where the Role lets it.
+    assert '"/api/v1/namespaces/default/events"' in inspect.getsource(burn_in_verdict)
+
+
+def test_a_pool_of_several_types_gets_a_daemon_set_per_type_with_that_types_devices(config, tmp_path):
+    pool = _pool(config, "h100-spot").model_copy(update={"instance_types": ["p5e.48xlarge", "p5en.48xlarge"], "chain": None})
+    sets = [o for o in burn_in_objects([(pool, pool_capacity(pool, "use2-az2"))]) if o["kind"] == "DaemonSet"]
+    efa = {}
+    for daemon_set in sets:
+        spec = daemon_set["spec"]["template"]["spec"]
+        [term] = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        [kind] = next(e["values"] for e in term["matchExpressions"] if e["key"] == "node.kubernetes.io/instance-type")
+        assert daemon_set["spec"]["selector"]["matchLabels"]["llm-kit/instance-type"] == kind
+        efa[kind] = spec["initContainers"][0]["resources"]["limits"]["vpc.amazonaws.com/efa"]
+    assert efa == {"p5e.48xlarge": "32", "p5en.48xlarge": "16"}
 
 
 def test_device_plugins_and_exporters_tolerate_the_burn_in_taint(tmp_path):
@@ -74,16 +128,37 @@ def test_thresholds_come_from_published_figures_or_the_config():
     assert min_bus_bandwidth("a100", None) == 184.0
     assert min_bus_bandwidth("l40s", None) is None
     assert min_bus_bandwidth("l40s", 20.0) == 20.0
+    assert min_efa_bus_bandwidth(["p5.48xlarge"], None) == 25.0
+    assert min_efa_bus_bandwidth(["p4d.24xlarge"], None) == 3.1  # 400 Gbps over 8 GPUs: 6.25 GB/s each
+    assert min_efa_bus_bandwidth(["g6e.48xlarge"], None) is None
+    assert min_efa_bus_bandwidth(["p5.48xlarge", "g6e.48xlarge"], None) is None  # no figure for one of the types
+    assert min_efa_bus_bandwidth(["g6e.48xlarge"], 4.0) == 4.0
+    assert nvlink_ceiling("h100") == 528.0 and nvlink_ceiling("l40s") is None
+    assert efa_ceiling(["p5.48xlarge", "p4de.24xlarge"]) == (6.88, "p4de.24xlarge")
 
 
 def test_the_all_reduce_step_keeps_the_average_bus_bandwidth(tmp_path):
-    fake = tmp_path / "all_reduce_perf"
-    fake.write_text("#!/bin/sh\necho '#  Out of bounds values : 0 OK'\necho '# Avg bus bandwidth    : 412.33 '\n")
+    fake = tmp_path / "mpirun"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\necho '#  Out of bounds values : 0 OK'\necho '# Avg bus bandwidth    : 412.33 '\n")
     fake.chmod(0o755)
-    script = _all_reduce("nvlink", 8).replace("/opt/nccl-tests/build/all_reduce_perf", str(fake)).replace("/results", str(tmp_path))
+    script = _all_reduce("efa", 8, {"NCCL_NET": "OFI"}).replace("/opt/amazon/openmpi/bin/mpirun", str(fake)).replace("/results", str(tmp_path))
     assert subprocess.run(["bash", "-c", script]).returncode == 0
-    assert (tmp_path / "nvlink.busbw").read_text().strip() == "412.33"
-    assert (tmp_path / "nvlink.rc").read_text().strip() == "0"
+    assert (tmp_path / "efa.busbw").read_text().strip() == "412.33"
+    assert (tmp_path / "efa.rc").read_text().strip() == "0"
+    assert (tmp_path / "args").read_text().split() == [
+        *"--allow-run-as-root --bind-to none -np 8 -x NCCL_NET=OFI".split(),
+        *"/opt/nccl-tests/build/all_reduce_perf -b 256M -e 4G -f 2 -g 1".split(),
+    ]
+
+
+def test_a_run_that_fails_leaves_its_exit_code_and_no_bandwidth(tmp_path):
+    fake = tmp_path / "mpirun"
+    fake.write_text("#!/bin/sh\necho 'NCCL WARN Failed to initialize any NET plugin'\nexit 3\n")
+    fake.chmod(0o755)
+    script = _all_reduce("efa", 8, {"NCCL_NET": "OFI"}).replace("/opt/amazon/openmpi/bin/mpirun", str(fake)).replace("/results", str(tmp_path))
+    assert subprocess.run(["bash", "-c", script]).returncode == 0
+    assert (tmp_path / "efa.rc").read_text().strip() == "3"
+    assert judge(tmp_path, {})[-1] == "efa: all_reduce_perf exited 3"
 
 
 REPORT_OK = {"DCGM Diagnostic": {"test_categories": [{"category": "Hardware", "tests": [{"name": "GPU Memory", "results": [{"status": "Pass"}]}]}]}}
@@ -127,10 +202,53 @@ def kube():
 def test_a_node_that_passes_is_labelled_and_untainted(kube):
     apply_verdict(kube.api, "ip-10-0-1-2", [], datetime(2026, 12, 1, tzinfo=UTC))
     node = kube.objects[NODE]
-    assert node["metadata"]["labels"]["llm-kit/burn-in"] == "passed"
+    assert node["metadata"]["labels"] == {"llm-kit/pool": "h100-spot", "llm-kit/burn-in": "passed"}
     assert node["spec"]["taints"] == [GPU_TAINT]
     assert "unschedulable" not in node["spec"]
-    assert [call[0] for call in kube.writes()] == ["PATCH"]
+    [(method, _, patch)] = kube.writes()
+    assert method == "PATCH" and {"op": "test", "path": "/spec/taints/1", "value": BURN_IN_TAINT} in patch
+
+
+OTHER_TAINT = {"key": "node.kubernetes.io/network-unavailable", "effect": "NoSchedule"}
+
+
+def _taint_added(first: bool):
+    def add(objects):
+        taints = objects[NODE]["spec"]["taints"]
+        taints.insert(0, OTHER_TAINT) if first else taints.append(OTHER_TAINT)
+
+    return add
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["before-ours", "after-ours"])
+def test_a_taint_added_between_the_read_and_the_write_is_kept(kube, first):
+    kube.after_get.append(_taint_added(first))
+    apply_verdict(kube.api, "ip-10-0-1-2", [], datetime(2026, 12, 1, tzinfo=UTC))
+    node = kube.objects[NODE]
+    assert node["spec"]["taints"] == ([OTHER_TAINT, GPU_TAINT] if first else [GPU_TAINT, OTHER_TAINT])
+    assert node["metadata"]["labels"]["llm-kit/burn-in"] == "passed"
+    # Added before ours, the taint moves ours: the guarded removal is refused once (422) and made again on a fresh read.
+    assert [call[0] for call in kube.calls] == (["GET", "PATCH", "GET", "PATCH"] if first else ["GET", "PATCH"])
+
+
+def test_a_node_that_keeps_changing_is_left_tainted_and_the_pod_retries(kube):
+    kube.after_get.extend(_taint_added(True) for _ in range(burn_in_verdict.ATTEMPTS))
+    with pytest.raises(HTTPError) as refused:
+        apply_verdict(kube.api, "ip-10-0-1-2", [], datetime(2026, 12, 1, tzinfo=UTC))
+    assert refused.value.code == 422
+    assert BURN_IN_TAINT in kube.objects[NODE]["spec"]["taints"]
+    assert "llm-kit/burn-in" not in kube.objects[NODE]["metadata"]["labels"]
+
+
+def test_the_pass_patch_escapes_the_label_key_and_removes_every_burn_in_taint_from_the_end():
+    node = {"metadata": {"labels": {}}, "spec": {"taints": [BURN_IN_TAINT, GPU_TAINT, BURN_IN_TAINT]}}
+    assert pass_patch(node) == [
+        {"op": "add", "path": "/metadata/labels/llm-kit~1burn-in", "value": "passed"},
+        {"op": "test", "path": "/spec/taints/2", "value": BURN_IN_TAINT},
+        {"op": "remove", "path": "/spec/taints/2"},
+        {"op": "test", "path": "/spec/taints/0", "value": BURN_IN_TAINT},
+        {"op": "remove", "path": "/spec/taints/0"},
+    ]
 
 
 def test_a_node_that_fails_stays_tainted_is_cordoned_and_the_event_says_why(kube):
