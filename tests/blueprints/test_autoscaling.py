@@ -13,6 +13,7 @@ from assembly.kit import KIT
 from blueprints.common.autoscaling import POLICY_NAME, identity_policy, rate_window, requirements, scaling_query, signal_query
 from blueprints.common.routing_params import Autoscaling
 from config.platform import platform
+from core.versions import SUPPORTED_KUBERNETES_VERSIONS
 from contracts.collect import configs
 from infra.observability.metrics_catalog import VLLM
 from tests.blueprints.conftest import by_kind
@@ -135,9 +136,10 @@ def test_keda_chart_carries_the_identity_policy_and_waits_for_its_association():
     assert (reader.namespace, reader.service_account, reader.controller) == ("keda", "keda-operator", chart.name)
 
 
+@pytest.mark.parametrize("version", SUPPORTED_KUBERNETES_VERSIONS)
 @pytest.mark.parametrize("obj", identity_policy("inference"), ids=lambda o: o["kind"])
-def test_the_identity_policy_is_valid_for_kubernetes_1_35(obj):
-    kubernetes_validate.validate(obj, "1.35", strict=True)
+def test_the_identity_policy_is_valid_for_every_supported_kubernetes(obj, version):
+    kubernetes_validate.validate(obj, version, strict=True)
 
 
 POLICY, BINDING = identity_policy("inference")
