@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from blueprints.common.model_source import ModelMount
+from core import streamer
 from core.schema import StrictModel
 from blueprints.common import kv_offload
 from blueprints.common.kv_offload import KvOffload
@@ -46,5 +47,7 @@ def engine_args(engine: VllmEngine, model: ModelMount, served_name: str, *, pipe
         args += ["--revision", model.revision]
     args += kv_offload.engine_args(engine.kv_offload)
     if model.streamed_from_s3:
-        args += ["--load-format", "runai_streamer", "--model-loader-extra-config", json.dumps({"concurrency": model.streamer_concurrency})]
+        # Every rank streams the whole checkpoint unless the streamer shares it out between them (core/streamer.py).
+        extra = streamer.loader_extra_config(model.streamer_concurrency, ranks=engine.tensor_parallel_size * pipeline_parallel_size)
+        args += ["--load-format", "runai_streamer", "--model-loader-extra-config", json.dumps(extra)]
     return args + list(engine.extra_args)

@@ -9,6 +9,7 @@ import json
 
 from blueprints.common.model_source import ModelMount
 from blueprints.triton.params import TritonWorkload
+from core import streamer
 
 VERSION = "1"
 KIT_ENGINE_KEYS = frozenset(
@@ -47,7 +48,9 @@ def model_json(workload: TritonWorkload, model: ModelMount) -> dict:
     if model.streamed_from_s3:
         # Needs vLLM's optional [runai] extra (runai-model-streamer) in the image; a custom image must keep it.
         engine["load_format"] = "runai_streamer"
-        engine["model_loader_extra_config"] = {"concurrency": model.streamer_concurrency}
+        # Triton's vLLM 0.27.1 has 0.30.0's loader (vllm/model_executor/model_loader/runai_streamer_loader.py): the
+        # ranks share the reading only when told to.
+        engine["model_loader_extra_config"] = streamer.loader_extra_config(model.streamer_concurrency, ranks=workload.tensor_parallel_size)
     return {**engine, **workload.extra_args}
 
 

@@ -17,6 +17,7 @@ from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
+from core import streamer
 from core.naming import FSX_CLAIM_NAME
 from core.scheduling import TOPOLOGY_LABEL_PREFIX
 from core.versions import IMAGES
@@ -71,10 +72,12 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
     shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib()))
     # Engine processes on every node listen on ports they pick at start, on this address: the pod's own.
     host_ip = {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
+    # Over EFA the nodes of a group share the S3 reading too, not only the GPUs of one node (core/streamer.py).
+    shared_reading = streamer.env(workload.nodes, placement.efa) if model.streamed_from_s3 else []
     container = {
         **container,
         "image": workload.image or IMAGES["vllm"],
-        "env": [host_ip, *identity.env(), *model.env, *resources.efa_env(placement)],
+        "env": [host_ip, *identity.env(), *model.env, *shared_reading, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=placement.efa, extra_shm=workload.extra_shm_gib()),
         "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts],
         "securityContext": identity.security_context(),

@@ -76,7 +76,8 @@ def test_model_json_carries_the_engine_settings_by_their_engine_argument_names(r
         "enable_prefix_caching": False,
         "disable_log_stats": False,
         "load_format": "runai_streamer",
-        "model_loader_extra_config": {"concurrency": 24},
+        # Four ranks share the reading (Triton's vLLM 0.27.1 has 0.30.0's runai_streamer_loader.py).
+        "model_loader_extra_config": {"concurrency": 24, "distributed": True},
     }
 
 

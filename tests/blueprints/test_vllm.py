@@ -50,8 +50,14 @@ def test_s3_models_are_streamed_with_the_run_ai_streamer_under_pod_identity(rend
     objects = render({"workloads": [_workload()]})["chat"]
     args = _container(objects)["args"]
     assert args[args.index("--load-format") + 1] == "runai_streamer"
-    assert json.loads(args[args.index("--model-loader-extra-config") + 1]) == {"concurrency": 32}
+    # Eight ranks: without "distributed" each would stream the whole checkpoint (vLLM 0.30.0 runai_streamer_loader.py).
+    assert json.loads(args[args.index("--model-loader-extra-config") + 1]) == {"concurrency": 32, "distributed": True}
     assert by_kind(objects)["Deployment"]["spec"]["template"]["spec"]["serviceAccountName"] == "model-reader"
+
+
+def test_a_single_gpu_server_streams_alone(render):
+    args = _container(render({"workloads": [_workload(tensor_parallel_size=1, node_pool="gpu-l40s", instance_type="g6e.2xlarge")]})["chat"])["args"]
+    assert json.loads(args[args.index("--model-loader-extra-config") + 1]) == {"concurrency": 32}
 
 
 def test_pods_land_on_one_instance_type_of_their_pool_in_the_zone(render):

@@ -1,6 +1,7 @@
 """The multi-node vLLM blueprint: LeaderWorkerSet shape, vLLM's native multi-node mode, placement, EFA, service, checks,
 and the LeaderWorkerSet controller following the workload in the cluster stack."""
 
+import json
 import re
 
 import kubernetes_validate
@@ -8,7 +9,7 @@ import pytest
 
 from assembly.render import main as standalone_main
 from tests.blueprints.conftest import by_kind
-from tests.helpers import assert_rejected, helm_charts, synth, write_config
+from tests.helpers import assert_rejected, helm_charts, pools_with, synth, write_config
 
 S3_MODEL = {
     "type": "s3",
@@ -33,7 +34,8 @@ def _multinode(**fields):
 
 
 def _objects(render, **fields) -> dict[str, dict]:
-    return by_kind(render({"workloads": [_multinode(**fields)]})["big"])
+    # Room for up to 3 groups of 2 nodes, or 2 of 3, on the H100 pool.
+    return by_kind(render({"node_pools": pools_with(**{"gpu-h100-efa": 48}), "workloads": [_multinode(**fields)]})["big"])
 
 
 def _templates(objects) -> dict[str, dict]:
@@ -107,6 +109,32 @@ def test_with_efa_off_nccl_uses_tcp_and_no_efa_device_is_taken(render):
         [container] = template["spec"]["containers"]
         assert "vpc.amazonaws.com/efa" not in container["resources"]["limits"]
         assert not {"NCCL_NET", "FI_PROVIDER"} & {e["name"] for e in container["env"]}
+
+
+def _streaming(template) -> tuple[dict, dict]:
+    [container] = template["spec"]["containers"]
+    extra = json.loads(_flags(container["args"])["--model-loader-extra-config"])
+    return extra, {e["name"]: e.get("value") for e in container["env"] if e["name"].startswith("RUNAI_STREAMER")}
+
+
+def test_every_node_streams_the_checkpoint_once_its_gpus_share_the_reading(render):
+    """vLLM 0.30.0 streams every file in every rank without "distributed"; with it, the ranks of one host share it."""
+    for role, template in _templates(_objects(render, efa=False)).items():
+        assert _streaming(template) == ({"concurrency": 64, "distributed": True}, {}), role
+
+
+def test_over_efa_the_nodes_of_a_group_share_the_reading_too(render):
+    """RUNAI_STREAMER_DIST_GLOBAL=1: one group of all the ranks, so each node reads 1/nodes of the checkpoint."""
+    for role, template in _templates(_objects(render, efa=None, **EFA_IMAGE)).items():
+        assert _streaming(template) == ({"concurrency": 64, "distributed": True}, {"RUNAI_STREAMER_DIST_GLOBAL": "1"}), role
+
+
+def test_no_streamer_settings_without_an_s3_model(render):
+    hub = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-405B-Instruct"}
+    for template in _templates(_objects(render, efa=None, model=hub, **EFA_IMAGE)).values():
+        [container] = template["spec"]["containers"]
+        assert "--model-loader-extra-config" not in container["args"]
+        assert not any(e["name"].startswith("RUNAI_STREAMER") for e in container["env"])
 
 
 def test_an_efa_pool_with_the_pinned_image_is_refused_until_efa_is_decided(tmp_path):
