@@ -6,6 +6,7 @@ import difflib
 from collections import Counter
 from datetime import UTC, timedelta
 
+from config.burn_in_checks import burn_in_issues
 from config.model import PlatformConfig
 from config.node_pools import AL2023_FIXED_PULL
 from core.instances import INSTANCE_TYPES
@@ -161,6 +162,7 @@ def _pool(path: str, pool) -> list[ConfigIssue]:
     issues += _disruption(path, pool)
     issues += _image_pull(path, pool)
     issues += _capacity_block(path, pool)
+    issues += burn_in_issues(path, pool)
     if pool.ami_version is not None:
         looks_like = "bottlerocket" if pool.ami_version.count(".") == 2 else "al2023"
         if (

@@ -103,10 +103,13 @@ class BurnIn(StrictModel):
     """NCCL all-reduce over the node's GPUs (NVLink or PCIe) on multi-GPU nodes; on EFA pools a second one forced
     over EFA."""
     min_bus_bandwidth_gb_s: Annotated[float | None, Field(gt=0)] = None
-    """The all-reduce's bus bandwidth a node must reach (default: 80% of the published figure for its GPU model,
-    core/burn_in.py; no threshold where none is published)."""
+    """The all-reduce's bus bandwidth (nccl-tests busbw, GB/s) a node must reach (default: 80% of the published figure
+    for its GPU model, core/burn_in_thresholds.py; no threshold where none is published). At most the published
+    maximum plus 10%."""
     min_efa_bus_bandwidth_gb_s: Annotated[float | None, Field(gt=0)] = None
-    """The same for the all-reduce over EFA (default: none; the run must succeed)."""
+    """The same for the all-reduce over EFA, in GB/s (default: half of one GPU's share of the instance's EFA bandwidth
+    for p4d, p4de, p5, p5e, p5en and p6-b200, e.g. 25 GB/s on p5.48xlarge; elsewhere the run must succeed). At most
+    that share plus 10%."""
 
 
 class NodePool(StrictModel):
