@@ -126,11 +126,13 @@ class GpuBlueprint(Blueprint[G]):
             source=source,
             node_launch=not placement.capacity.standing_nodes,
             gpus=workload.gpus_per_pod(),
-            shards=self.weight_shards(workload),
+            nodes=self.weight_shards(workload),
+            efa=placement.efa,
         )
 
     def weight_shards(self, workload: G) -> int:
-        """Pods that split one copy of the weights between them (pipeline stages); 1 where every pod loads it all."""
+        """Pods (one per node) of one model server, whose GPUs split one copy of the weights between them (pipeline
+        stages); 1 where a pod is a whole server. Each of them still reads every file of the checkpoint."""
         return 1
 
     def checks(self, workload: G, platform: Platform) -> list[ConfigIssue]:
@@ -157,15 +159,16 @@ class GpuBlueprint(Blueprint[G]):
 
     def startup_checks(self, workload: G, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         """A startup window shorter than the weights and warm-up would restart the server forever while it loads."""
-        inside = self.cold_start(workload, platform, placement).in_container_seconds
-        given = workload.startup_timeout_minutes
+        budget = self.cold_start(workload, platform, placement)
+        inside, given = budget.in_container_seconds, workload.startup_timeout_minutes
         if given is None or inside is None or given * 60 >= inside:
             return []
-        needed = self.cold_start(workload, platform, placement).probe_minutes()
+        needed = budget.probe_minutes()
+        waits = "the group's last node arriving, loading the weights and warming up" if budget.join_seconds else "loading the weights and warming up"
         return [
             ConfigIssue(
                 "startup_timeout_minutes",
-                f"is shorter than loading the weights and warming up is estimated to take ({inside // 60}m{inside % 60:02d}s): "
+                f"is shorter than {waits} is estimated to take ({inside // 60}m{inside % 60:02d}s, {budget.pod_read_gb:g} GB read by each pod): "
                 "Kubernetes would restart the server while it loads, again and again",
                 value=given,
                 fix=f"remove it (the kit then allows {needed} minutes), or raise it; if the model is smaller than its name says, set model_size_gib",
