@@ -15,6 +15,7 @@ from core.versions import IMAGES
 
 BLUEPRINT = "dynamo"
 FRONTEND_PORT = 8000
+HOSTNAME_KEY = "kubernetes.io/hostname"
 # The operator gives every worker a "system" port serving /live, /health (its generate endpoint) and /metrics.
 WORKER_SYSTEM_PORT = 9090
 # The operator labels every pod of a graph with the graph's name.
@@ -78,6 +79,26 @@ def worker_args(workload: DynamoWorkload, role: str, tensor_parallel: int, model
     return args
 
 
+def worker_scheduling(workload: DynamoWorkload, placement: Placement, role: str, tensor_parallel: int) -> dict:
+    """nodeSelector, tolerations and affinity of one role's worker pods.
+
+    Aggregated workers are alike, so the shared rule spreads them over nodes. A disaggregated graph mixes sizes, and
+    spreading them fragments the nodes: two 4-GPU prefill workers on two 8-GPU nodes leave no node for an 8-GPU
+    decode worker. So each role prefers the nodes that already run its own role's workers, and nothing keeps it
+    away from any node. Worker sizes divide the node's GPUs (placement_checks) and, node GPU counts being powers of
+    two, divide one another; then in whatever order the pods come, and whichever of the tied nodes the scheduler
+    picks, they fit on the fewest nodes that can hold them (tests/blueprints/test_dynamo_placement.py tries every
+    order and tie for every layout up to three 8-GPU nodes). Pods that take a whole node have nothing to pack."""
+    fields = scheduling.gpu_scheduling(placement, role_selector(workload.name, role))
+    if workload.mode == "aggregated":
+        return fields
+    del fields["affinity"]
+    if tensor_parallel < placement.instance.gpus:
+        same_role = {"labelSelector": {"matchLabels": role_selector(workload.name, role)}, "topologyKey": HOSTNAME_KEY}
+        fields["affinity"] = {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": same_role}]}}
+    return fields
+
+
 def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
     """A `python3 -m dynamo.vllm` component: prefill, decode, or (aggregated) both."""
     tensor_parallel = workload.role_tensor_parallel()[role]
@@ -102,7 +123,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
     spec = {
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
-        **scheduling.gpu_scheduling(placement, role_selector(workload.name, role)),
+        **worker_scheduling(workload, placement, role, tensor_parallel),
     }
     if model.volumes:
         spec["volumes"] = model.volumes

@@ -134,10 +134,13 @@ def test_workers_land_on_one_instance_type_of_their_pool_in_the_zone(render):
         spec = components[role]["podTemplate"]["spec"]
         assert spec["nodeSelector"] == {"llm-kit/pool": "gpu-h100-efa", "node.kubernetes.io/instance-type": "p5.48xlarge", "topology.k8s.aws/zone-id": "usw2-az2"}
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
-        [term] = spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
-        assert term["podAffinityTerm"]["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == role
         # Left to the operator, which then runs the pods as the graph's discovery account (worker registration).
         assert "serviceAccountName" not in spec
+    # 2-GPU prefill workers pack onto their own role's nodes (tests/blueprints/test_dynamo_placement.py); a decode
+    # worker takes a whole node and needs no rule.
+    [term] = components["prefill"]["podTemplate"]["spec"]["affinity"]["podAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"]["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "prefill"
+    assert "affinity" not in components["decode"]["podTemplate"]["spec"]
 
 
 def test_worker_probes_allow_the_startup_timeout_on_the_system_port(render):
