@@ -17,6 +17,7 @@ from core.versions import SUPPORTED_KUBERNETES_VERSIONS
 from contracts.collect import configs
 from infra.observability.metrics_catalog import VLLM
 from tests.blueprints.conftest import by_kind
+from tests.observability.promql import balanced, metric_names
 
 EXAMPLE = Path("config/examples/gateway-two-models.yaml")
 HF = {"type": "hf", "repo_id": "org/model"}
@@ -69,8 +70,8 @@ def test_in_cluster_prometheus_is_queried_without_credentials(render):
 @pytest.mark.parametrize("signal", ["requests_waiting", "kv_cache_usage", "time_to_first_token"])
 def test_every_scaling_query_names_metrics_vllm_publishes(signal):
     query, metric_type = scaling_query(Autoscaling(signal=signal, target=0.5), "inference", "chat")
-    names = {token for token in query.replace("(", " ").replace("{", " ").split() if token.startswith("vllm:")}
-    assert names and names <= VLLM.names()
+    names = metric_names(query)
+    assert balanced(query) and len(names) == 1 and names <= VLLM.names()
     assert 'llm_kit_workload="chat"' in query
     assert metric_type == ("Value" if signal == "time_to_first_token" else "AverageValue")
 
