@@ -12,25 +12,45 @@ from constructs import Construct
 
 from config.node_pools import CapacityBlockNodeGroup
 from config.platform import node_group_capacity
+from core.capacity import AmiFamily
 from core.instances import facts
 from infra.gpu import efa
+from infra.gpu.block_devices import Volume, node_volumes
 from infra.gpu.user_data import al2023_node_config
 from infra.network.refs import NetworkRefs
 
-ROOT_VOLUME_GIB = 200
+DATA_VOLUME_GIB = 200
+"""The volume that holds images and the kubelet: AL2023's only volume, Bottlerocket's /dev/xvdb."""
 _TAINT_EFFECTS = {"NoSchedule": eks.TaintEffect.NO_SCHEDULE, "PreferNoSchedule": eks.TaintEffect.PREFER_NO_SCHEDULE, "NoExecute": eks.TaintEffect.NO_EXECUTE}
 
 
-def capacity_block_launch_data(group: CapacityBlockNodeGroup, security_group_ids: list[str]) -> ec2.CfnLaunchTemplate.LaunchTemplateDataProperty:
+def node_group_user_data(group: CapacityBlockNodeGroup, family: AmiFamily) -> str | None:
+    """AL2023 gives containers containerd's locked-memory limit, too little for EFA: a NodeConfig lifts it, which
+    EKS merges with its own. Bottlerocket raises the limit itself on EFA hosts."""
+    return al2023_node_config(None, efa=True) if group.efa and family == "al2023" else None
+
+
+def launch_template_block_devices(volumes: tuple[Volume, ...]) -> list[ec2.CfnLaunchTemplate.BlockDeviceMappingProperty]:
+    """The layout of infra/gpu/block_devices.py as launch template mappings (the kubelet root needs no mark here)."""
+    return [
+        ec2.CfnLaunchTemplate.BlockDeviceMappingProperty(
+            device_name=volume.device_name,
+            ebs=ec2.CfnLaunchTemplate.EbsProperty(
+                volume_size=volume.size_gib, volume_type="gp3", encrypted=True, delete_on_termination=True, snapshot_id=volume.snapshot_id
+            ),
+        )
+        for volume in volumes
+    ]
+
+
+def capacity_block_launch_data(group: CapacityBlockNodeGroup, family: AmiFamily, security_group_ids: list[str]) -> ec2.CfnLaunchTemplate.LaunchTemplateDataProperty:
     """Launch into the block (market type capacity-block plus the reservation as target). The interfaces carry
     the cluster and EFA security groups: a launch template that names groups replaces EKS's defaults."""
     instance = facts(group.instance_type)
     interfaces = efa.launch_template_interfaces(instance, security_group_ids) if group.efa else None
-    # AL2023 gives containers the kernel's default locked-memory limit, too little for EFA; EKS merges this
-    # NodeConfig with its own. Bottlerocket raises the limit itself on EFA hosts.
-    user_data = cdk.Fn.base64(al2023_node_config(None, efa=True)) if group.efa and group.ami_type.startswith("AL2023") else None
+    user_data = node_group_user_data(group, family)
     return ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
-        user_data=user_data,
+        user_data=cdk.Fn.base64(user_data) if user_data else None,
         instance_market_options=ec2.CfnLaunchTemplate.InstanceMarketOptionsProperty(market_type="capacity-block"),
         capacity_reservation_specification=ec2.CfnLaunchTemplate.CapacityReservationSpecificationProperty(
             capacity_reservation_target=ec2.CfnLaunchTemplate.CapacityReservationTargetProperty(capacity_reservation_id=group.reservation_id)
@@ -38,12 +58,8 @@ def capacity_block_launch_data(group: CapacityBlockNodeGroup, security_group_ids
         network_interfaces=interfaces,
         security_group_ids=None if interfaces else security_group_ids,
         metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(http_tokens="required", http_put_response_hop_limit=1, http_endpoint="enabled"),
-        block_device_mappings=[
-            ec2.CfnLaunchTemplate.BlockDeviceMappingProperty(
-                device_name="/dev/xvda",
-                ebs=ec2.CfnLaunchTemplate.EbsProperty(volume_size=ROOT_VOLUME_GIB, volume_type="gp3", encrypted=True, delete_on_termination=True),
-            )
-        ],
+        # Bottlerocket keeps images on /dev/xvdb: sizing /dev/xvda alone would leave them its 20 GiB default.
+        block_device_mappings=launch_template_block_devices(node_volumes(family, DATA_VOLUME_GIB)),
     )
 
 
@@ -63,8 +79,9 @@ class CapacityBlockNodeGroups(Construct):
         self.nodegroups: dict[str, eks.Nodegroup] = {}
         security_groups = [cluster.cluster_security_group_id, props.efa_security_group_id]
         for group in props.groups:
-            template = ec2.CfnLaunchTemplate(self, f"{group.name}-template", launch_template_data=capacity_block_launch_data(group, security_groups))
             capacity = node_group_capacity(group, network.az_id)
+            data = capacity_block_launch_data(group, capacity.ami_family, security_groups)
+            template = ec2.CfnLaunchTemplate(self, f"{group.name}-template", launch_template_data=data)
             nodegroup = cluster.add_nodegroup_capacity(
                 f"CapacityBlock-{group.name}",
                 nodegroup_name=group.name,

@@ -9,7 +9,7 @@ import yaml
 from config.node_pools import ImagePull
 from infra.gpu import efa
 from core.instances import INSTANCE_TYPES, facts
-from infra.gpu.user_data import al2023_node_config, bottlerocket_settings
+from infra.gpu.user_data import EFA_LOCKED_MEMORY_BYTES, al2023_node_config, bottlerocket_settings
 
 # type -> (network cards carrying EFA)
 EXPECTED_EFA_CARDS = {
@@ -97,8 +97,10 @@ def _node_config(text: str) -> dict:
 
 def test_al2023_efa_nodes_lift_the_locked_memory_limit_and_keep_the_open_files_limit():
     limits = _node_config(al2023_node_config(ImagePull(), efa=True))["spec"]["containerd"]["baseRuntimeSpec"]["process"]["rlimits"]
-    unlimited = 2**64 - 1
-    assert {"type": "RLIMIT_MEMLOCK", "soft": unlimited, "hard": unlimited} in limits
+    # Not RLIM_INFINITY: nodeadm's float64 merge would turn it into a number containerd cannot read
+    # (tests/infra/test_nodeadm_merge.py).
+    assert EFA_LOCKED_MEMORY_BYTES == 2**53
+    assert {"type": "RLIMIT_MEMLOCK", "soft": EFA_LOCKED_MEMORY_BYTES, "hard": EFA_LOCKED_MEMORY_BYTES} in limits
     # nodeadm replaces its default list with this one: the default's open-files limit must be repeated.
     assert {"type": "RLIMIT_NOFILE", "soft": 65536, "hard": 1048576} in limits
     assert "containerd" not in _node_config(al2023_node_config(ImagePull(), efa=False))["spec"]
