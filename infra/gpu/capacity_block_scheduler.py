@@ -1,8 +1,8 @@
 """Capacity-block pools follow their block: a CronJob that sets each static NodePool's node count every 5 minutes.
 
-The NodePool is written by the data plane with the count the block calls for when the config is synthesized;
-CloudFormation re-applies it only when the pool's manifest changes, so between deploys the reconciler alone moves
-the count: up at the block's start, down at its drain point. Its account may read and scale only these pools.
+The data plane creates the NodePool without nodes and no deploy applies its count again (data_plane.py, _static_pool):
+the reconciler alone moves it, up at the block's start, down at its drain point; a pool created mid-block gets its
+nodes at the next run. Its account may read and scale only these pools.
 """
 
 from __future__ import annotations

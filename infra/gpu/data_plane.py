@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
@@ -25,7 +26,14 @@ from infra.gpu.capacity_block_scheduler import scheduler_objects
 from infra.gpu.capacity_blocks import CapacityBlockNodeGroups, CapacityBlockNodeGroupsProps
 from infra.gpu.device_plugins import DevicePlugins, DevicePluginsProps
 from infra.gpu.karpenter import Karpenter, KarpenterProps
-from infra.gpu.node_pool_manifests import NodeClassContext, node_class, node_pool, wants_placement_group
+from infra.gpu.node_pool_manifests import (
+    NodeClassContext,
+    node_class,
+    node_pool,
+    static_node_pool_creation,
+    static_node_pool_patch,
+    wants_placement_group,
+)
 from infra.network.refs import NetworkRefs
 
 
@@ -54,7 +62,7 @@ class GpuDataPlane(Construct):
         self.karpenter = Karpenter(self, "Karpenter", karpenter)
         self.karpenter.chart.node.add_dependency(props.system_nodegroup)
 
-        self.pool_manifests: dict[str, eks.KubernetesManifest] = {}
+        self.pool_manifests: dict[str, eks.KubernetesManifest | eks.KubernetesPatch] = {}
         for pool in props.node_pools:
             placement_group = None
             if wants_placement_group(pool):
@@ -68,8 +76,11 @@ class GpuDataPlane(Construct):
                 efa_security_group_id=props.efa_security_group.security_group_id,
                 placement_group_name=placement_group,
             )
-            manifest = cluster.add_manifest(f"NodePool-{pool.name}", node_class(pool, context), node_pool(pool, context))
-            manifest.node.add_dependency(self.karpenter.chart)
+            if pool.capacity_block is None:
+                manifest = cluster.add_manifest(f"NodePool-{pool.name}", node_class(pool, context), node_pool(pool, context))
+                manifest.node.add_dependency(self.karpenter.chart)
+            else:
+                manifest = self._static_pool(cluster, pool, context)
             self.pool_manifests[pool.name] = manifest
 
         burn_in = burn_in_objects([(pool, pool_capacity(pool, network.az_id)) for pool in props.node_pools])
@@ -105,3 +116,31 @@ class GpuDataPlane(Construct):
         self.device_plugins = DevicePlugins(self, "DevicePlugins", plugins)
         for chart in self.device_plugins.charts.values():
             chart.node.add_dependency(props.system_nodegroup)
+
+    def _static_pool(self, cluster: eks.Cluster, pool: NodePool, context: NodeClassContext) -> eks.KubernetesPatch:
+        """A capacity-block pool whose node count no deploy touches: the reconciler moves it between deploys.
+
+        The kubectl provider applies manifests client-side (kubectl create --save-config, then kubectl apply on every
+        update), and an apply resets every field its manifest names, spec.replicas included. So the NodePool is
+        created from a manifest that never changes (its name and no nodes: static_node_pool_creation), and the rest of
+        its spec is kept up to date by a JSON patch that names every field but spec.replicas. The EC2NodeClass has
+        its own manifest: a new AMI pin must not re-apply the NodePool."""
+        node_class_manifest = cluster.add_manifest(f"NodePool-{pool.name}", node_class(pool, context))
+        node_class_manifest.node.add_dependency(self.karpenter.chart)
+        creation = cluster.add_manifest(f"StaticNodePool-{pool.name}", static_node_pool_creation(pool))
+        creation.node.add_dependency(node_class_manifest)
+        patch = eks.KubernetesPatch(
+            self,
+            f"StaticNodePoolSpec-{pool.name}",
+            cluster=cluster,
+            resource_name=f"nodepools.karpenter.sh/{pool.name}",
+            apply_patch={},
+            restore_patch={},
+            patch_type=eks.PatchType.JSON,
+        )
+        # A JSON patch is a list, which the construct's props (objects) cannot carry: set the properties it sends.
+        resource = patch.node.default_child.node.default_child
+        resource.add_property_override("ApplyPatchJson", cdk.Stack.of(self).to_json_string(static_node_pool_patch(pool, context)))
+        resource.add_property_override("RestorePatchJson", "[]")
+        patch.node.add_dependency(creation)
+        return patch

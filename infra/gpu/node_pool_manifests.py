@@ -6,19 +6,30 @@ Pure functions over the config: the cluster stack applies the result, tests and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from config.node_pools import NodePool
 from config.platform import pool_capacity
-from core.capacity_block_schedule import desired_nodes, termination_grace_minutes
+from core.capacity_block_schedule import EC2_TERMINATES_MINUTES_BEFORE_END, KARPENTER_EXPIRES_MINUTES_BEFORE_END, termination_grace_minutes
 from core.instances import facts
 from core.labels import GPU_RESOURCE, INSTANCE_TYPE_LABEL, KARPENTER_CAPACITY_TYPE_LABEL, POOL_LABEL, ZONE_ID_LABEL
 from core.versions import AMI_VERSIONS
 from infra.gpu import efa
 from config.platform import instance_store_raid
+from infra.gpu.block_devices import karpenter_block_devices, node_volumes
 from infra.gpu.user_data import al2023_node_config, bottlerocket_settings
 
 ALL_REASONS = ["Empty", "Underutilized", "Drifted"]
+
+RESERVED_TERMINATION_GRACE_MINUTES = KARPENTER_EXPIRES_MINUTES_BEFORE_END - EC2_TERMINATES_MINUTES_BEFORE_END - 2
+"""How long a node of a reserved pool may drain: 8 minutes. Karpenter v1.14.1 deletes the nodes of a capacity block
+40 minutes before its end (pkg/controllers/capacityreservation/expiration/controller.go, polled every minute) and EC2
+terminates them from 30 minutes before. Without a terminationGracePeriod the drain waits on PodDisruptionBudgets
+for ever and EC2 ends it; with one, Karpenter deletes the pods that are left so that each still gets its own grace
+period before the deadline (karpenter.sh v1.14.1 NodeClaim terminationGracePeriod). The 2 minutes spare cover the
+controller's poll and the instance's shutdown."""
+
+STATIC_REPLICAS_AT_CREATION = 0
+"""A static (capacity-block) pool is created with no nodes; from then on only the reconciler sets its count."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,9 @@ def wants_placement_group(pool: NodePool) -> bool:
     return pool.efa and not is_reserved(pool)
 
 
-def node_pool(pool: NodePool, context: NodeClassContext, now: datetime | None = None) -> dict:
-    """now: when the manifest is written; a capacity-block pool starts at the node count its block calls for then."""
+def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
+    """The NodePool as the kit wants it. A capacity-block pool's is what it is created with (no nodes); the data
+    plane creates it with static_node_pool_creation and keeps the rest up to date with static_node_pool_patch."""
     capacity = pool_capacity(pool, context.az_id)
     labels = capacity.node_labels()
     taints = [taint.as_kubernetes() for taint in capacity.taints()]
@@ -73,11 +85,32 @@ def node_pool(pool: NodePool, context: NodeClassContext, now: datetime | None = 
     if block is not None:
         # Static: a fixed node count (Karpenter's StaticCapacity), moved by the reconciler as the block opens and closes.
         # Only a node limit is allowed, and no weight: pods fill these nodes before any other pool is asked.
-        spec["replicas"] = desired_nodes(block.start, block.end, block.instances, block.drain_minutes_before_end, now or datetime.now(UTC))
+        spec["replicas"] = STATIC_REPLICAS_AT_CREATION
         spec["limits"] = {"nodes": str(block.instances)}
         spec.pop("weight", None)
         spec["template"]["spec"]["terminationGracePeriod"] = f"{termination_grace_minutes(block.drain_minutes_before_end)}m"
+    elif is_reserved(pool):
+        spec["template"]["spec"]["terminationGracePeriod"] = f"{RESERVED_TERMINATION_GRACE_MINUTES}m"
     return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": pool.name}, "spec": spec}
+
+
+def static_node_pool_creation(pool: NodePool) -> dict:
+    """What CloudFormation applies (kubectl create, then kubectl apply on every change) for a capacity-block pool:
+    the name, no nodes, and nothing that a config or a clock can change. The manifest never changes, so no deploy
+    ever applies it again, and a client-side apply, which resets every field it names, never resets the count the
+    reconciler set. (spec.replicas cannot be left out instead: a NodePool without it is dynamic, and Karpenter's CRD
+    refuses to turn one into the other.)"""
+    ref = {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": pool.name}
+    requirements = [{"key": KARPENTER_CAPACITY_TYPE_LABEL, "operator": "In", "values": ["reserved"]}]
+    spec = {"replicas": STATIC_REPLICAS_AT_CREATION, "template": {"spec": {"nodeClassRef": ref, "requirements": requirements}}}
+    return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": pool.name}, "spec": spec}
+
+
+def static_node_pool_patch(pool: NodePool, context: NodeClassContext) -> list[dict]:
+    """JSON patch (RFC 6902) that sets every part of a capacity-block pool's spec but its node count: each `add`
+    replaces the whole member, as an apply would, and spec.replicas stays the reconciler's."""
+    spec = node_pool(pool, context)["spec"]
+    return [{"op": "add", "path": f"/spec/{key}", "value": value} for key, value in spec.items() if key != "replicas"]
 
 
 def _disruption(pool: NodePool) -> dict:
@@ -101,7 +134,7 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
         "subnetSelectorTerms": [{"id": subnet} for subnet in context.subnet_ids],
         "securityGroupSelectorTerms": [{"id": group} for group in security_groups],
         "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1, "httpTokens": "required"},
-        "blockDeviceMappings": _block_devices(pool),
+        "blockDeviceMappings": karpenter_block_devices(node_volumes(family, pool.data_volume_gib, pool.image_pull.prepulled_images_snapshot_id)),
         "tags": {POOL_LABEL: pool.name},
     }
     spec["userData"] = bottlerocket_settings(pool.image_pull) if family == "bottlerocket" else al2023_node_config(pool.image_pull, efa=pool.efa)
@@ -120,13 +153,3 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
         spec["placementGroupSelector"] = {"name": context.placement_group_name}
     return {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": pool.name}, "spec": spec}
 
-
-def _block_devices(pool: NodePool) -> list[dict]:
-    data = {"volumeSize": f"{pool.data_volume_gib}Gi", "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True}
-    if pool.ami_family == "al2023":
-        return [{"deviceName": "/dev/xvda", "rootVolume": True, "ebs": data}]
-    if pool.image_pull.prepulled_images_snapshot_id:
-        data["snapshotID"] = pool.image_pull.prepulled_images_snapshot_id
-    os_volume = {"volumeSize": "4Gi", "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True}
-    # On Bottlerocket the kubelet's root (the node's ephemeral storage) is the data volume, not the 4 GiB OS volume.
-    return [{"deviceName": "/dev/xvda", "ebs": os_volume}, {"deviceName": "/dev/xvdb", "rootVolume": True, "ebs": data}]

@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assembly.kit import KIT
 from core.capacity_block_schedule import desired_nodes, termination_grace_minutes
 from infra.gpu import capacity_block_reconciler as reconciler
+from infra.gpu.node_pool_manifests import static_node_pool_creation
 from tests.infra.fake_kube_api import FakeKubeApi
-from tests.helpers import helm_charts, helm_values, kubernetes_objects, nested_templates, synth
+from tests.helpers import helm_charts, helm_values, kubernetes_objects, nested_templates, resources, synth
+from tests.infra.kube_patches import patched_kubernetes_objects
 
 EXAMPLE = Path("config/examples/capacity-platform.yaml")
 START = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
@@ -24,7 +27,7 @@ SECOND = timedelta(seconds=1)
 def out(tmp_path_factory):
     out = tmp_path_factory.mktemp("capacity") / "out"
     templates = synth(EXAMPLE, out)
-    cluster = [o for items in kubernetes_objects(templates["llm-capacity-cluster"]).values() for o in items]
+    cluster = [o for items in patched_kubernetes_objects(templates["llm-capacity-cluster"]).values() for o in items]
     workloads = [o for items in kubernetes_objects(templates["llm-capacity-workloads"]).values() for o in items]
     for nested in nested_templates(out).values():
         workloads += [o for items in kubernetes_objects(nested).values() for o in items]
@@ -99,7 +102,7 @@ def test_block_pools_are_static_with_a_node_limit_and_a_grace_period(out):
     pools = _named(out["cluster"], "NodePool")
     block = pools["h100-block"]["spec"]
     assert block["limits"] == {"nodes": "2"} and "weight" not in block
-    assert block["replicas"] in (0, 2)  # what the block calls for when synthesized
+    assert block["replicas"] == 0  # created without nodes; the reconciler alone sets the count after that
     assert block["template"]["spec"]["terminationGracePeriod"] == "20m"
     values = json.loads(helm_values(helm_charts(out["templates"]["llm-capacity-cluster"])["karpenter"]["Properties"]["Values"]))
     assert values["settings"]["featureGates"]["staticCapacity"] is True
@@ -108,6 +111,25 @@ def test_block_pools_are_static_with_a_node_limit_and_a_grace_period(out):
     [cron] = [o for o in out["cluster"] if o["kind"] == "CronJob"]
     env = {e["name"]: e["value"] for e in cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert [b["pool"] for b in json.loads(env["BLOCKS"])] == ["h100-block", "p5-group-block"]
+
+
+def test_no_deploy_applies_a_block_pools_node_count(out):
+    """Created once from a manifest no config or clock changes; the rest of the spec follows by a JSON patch."""
+    cluster = out["templates"]["llm-capacity-cluster"]
+    manifests = kubernetes_objects(cluster)
+    pools = {pool.name: pool for pool in KIT.load(EXAMPLE).node_pools}
+    patches = resources(cluster, "Custom::AWSCDK-EKS-KubernetesPatch")
+    assert sorted(body["Properties"]["ResourceName"] for body in patches.values()) == ["nodepools.karpenter.sh/h100-block", "nodepools.karpenter.sh/p5-group-block"]
+    for body in patches.values():
+        name = body["Properties"]["ResourceName"].split("/")[1]
+        [(creation, [created])] = [(lid, objs) for lid, objs in manifests.items() if any(o["kind"] == "NodePool" and o["metadata"]["name"] == name for o in objs)]
+        # Alone in its manifest: a new AMI pin changes the EC2NodeClass's manifest, never this one.
+        assert created["spec"] == static_node_pool_creation(pools[name])["spec"]
+        assert creation in body["DependsOn"]
+        assert body["Properties"]["PatchType"] == "json" and json.loads(body["Properties"]["RestorePatchJson"]) == []
+        assert [op["path"] for op in json.loads(body["Properties"]["ApplyPatchJson"])] == ["/spec/template", "/spec/limits", "/spec/disruption"]
+    [reconciler] = [lid for lid, objs in manifests.items() if any(o["kind"] == "CronJob" for o in objs)]
+    assert set(patches) <= set(cluster["Resources"][reconciler]["DependsOn"])
 
 
 def test_a_chain_is_one_capacity_tried_block_first_then_by_weight(out):

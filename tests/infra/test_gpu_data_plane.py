@@ -4,7 +4,10 @@ import json
 
 import pytest
 
+from config.node_pools import CapacityBlockNodeGroup
+from infra.gpu.capacity_blocks import node_group_user_data
 from infra.gpu.interruption import INTERRUPTION_EVENTS
+from infra.gpu.user_data import EFA_LOCKED_MEMORY_BYTES
 from tests.helpers import REPO, helm_charts, helm_values, kubernetes_objects, only, resources, synth
 
 EXAMPLES = REPO / "config" / "examples"
@@ -153,6 +156,9 @@ def test_reserved_pool_targets_the_reservation_and_is_never_disrupted(block_karp
     assert node_pool["spec"]["template"]["spec"]["expireAfter"] == "Never"
     assert node_pool["spec"]["disruption"] == {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "Never", "budgets": [{"nodes": "0"}]}
     assert node_pool["spec"]["weight"] == 100
+    # Karpenter drains a block's nodes from 40 minutes before its end; EC2 takes them from 30: the drain is bounded.
+    assert node_pool["spec"]["template"]["spec"]["terminationGracePeriod"] == "8m"
+    assert "terminationGracePeriod" not in pools["p5-overflow"][2]["spec"]["template"]["spec"]
     assert "placementGroupSelector" in pools["p5-overflow"][1]["spec"]
     assert len(resources(block_karpenter, "AWS::EC2::PlacementGroup")) == 1
 
@@ -175,3 +181,9 @@ def test_capacity_block_node_group_launch_template(block_node_group):
     groups = interfaces[0]["Groups"]
     assert {"Fn::GetAtt": [next(n for n in block_node_group["Resources"] if n.startswith("ControlPlaneCluster") and block_node_group["Resources"][n]["Type"] == "AWS::EKS::Cluster"), "ClusterSecurityGroupId"]} in groups
     assert len(groups) == 2
+    # AL2023: the only volume holds the images; EFA nodes get the NodeConfig that lifts the locked-memory limit.
+    assert [(m["DeviceName"], m["Ebs"]["VolumeSize"], m["Ebs"]["Encrypted"]) for m in data["BlockDeviceMappings"]] == [("/dev/xvda", 200, True)]
+    user_data = data["UserData"]["Fn::Base64"]
+    config = CapacityBlockNodeGroup(name="p5-block", instance_type="p5.48xlarge", reservation_id="cr-0123456789abcdef0", size=2)
+    assert user_data == node_group_user_data(config, "al2023")
+    assert f"soft: {EFA_LOCKED_MEMORY_BYTES}" in user_data and "18446744073709551615" not in user_data

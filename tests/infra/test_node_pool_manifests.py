@@ -5,7 +5,8 @@ import email
 import yaml
 
 from config.node_pools import NodePool
-from infra.gpu.node_pool_manifests import NodeClassContext, node_class, node_pool
+from core.capacity_block_schedule import EC2_TERMINATES_MINUTES_BEFORE_END, KARPENTER_EXPIRES_MINUTES_BEFORE_END
+from infra.gpu.node_pool_manifests import RESERVED_TERMINATION_GRACE_MINUTES, NodeClassContext, node_class, node_pool
 
 CONTEXT = NodeClassContext(
     cluster_name="kit",
@@ -82,3 +83,16 @@ def test_spot_and_on_demand_efa_pool_gets_the_placement_group():
     assert spec["placementGroupSelector"] == {"name": "kit-pg"}
     assert [t["id"] for t in spec["securityGroupSelectorTerms"]] == ["sg-0cluster", "sg-0efa"]
     assert len([i for i in spec["networkInterfaces"] if i["interfaceType"] == "efa-only"]) == 16
+
+
+def test_a_reserved_pool_drains_between_karpenters_expiry_of_a_block_and_ec2s():
+    """Karpenter v1.14.1 deletes a block's nodes 40 minutes before its end (a controller polled every minute); EC2
+    terminates them from 30 minutes before. Without a grace period the drain waits on PodDisruptionBudgets until EC2
+    ends it; with it, the pods are gone a minute before EC2 starts, the instance shut down by then."""
+    reserved = _pool(capacity_types=["reserved"], capacity_reservations={"ids": ["cr-0123456789abcdef0"]})
+    template = node_pool(reserved, CONTEXT)["spec"]["template"]["spec"]
+    assert template["terminationGracePeriod"] == f"{RESERVED_TERMINATION_GRACE_MINUTES}m" == "8m"
+    pods_gone = KARPENTER_EXPIRES_MINUTES_BEFORE_END - 1 - RESERVED_TERMINATION_GRACE_MINUTES  # minutes before the end, at the latest
+    assert pods_gone - 1 >= EC2_TERMINATES_MINUTES_BEFORE_END
+    # Spot and on-demand pools keep draining as long as their budgets say.
+    assert "terminationGracePeriod" not in node_pool(_pool(capacity_types=["spot", "on-demand"]), CONTEXT)["spec"]["template"]["spec"]
