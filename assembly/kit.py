@@ -62,6 +62,30 @@ class Kit:
         """The enabled workloads served through the gateway."""
         return [w for w in self.enabled(config) if getattr(w, "routing", None) is not None and w.routing.gateway]
 
+    def shared_model_names(self, config: PlatformConfig) -> list[ConfigIssue]:
+        """Two routed workloads under one model name: both routes match the same x-ai-eg-model value, and Envoy sends
+        every request to whichever route it sorts first; the other workload's GPUs would serve nothing."""
+        issues = []
+        owners: dict[str, str] = {}
+        for index, workload in enumerate(config.workloads):
+            routing = getattr(workload, "routing", None)
+            if not workload.enabled or routing is None or not routing.gateway:
+                continue
+            name = workload.public_model_name
+            if name in owners and owners[name] != workload.name:  # a repeated workload name is refused on its own
+                key = "served_model_name" if getattr(workload, "served_model_name", None) else "name"
+                issues.append(
+                    ConfigIssue(
+                        f"workloads[{index}].{key}",
+                        f"serves the model name '{name}' through the gateway, as workload '{owners[name]}' does: the gateway would send every request for it to one of them",
+                        value=name,
+                        allowed=f"a model name no other routed workload serves (taken: {', '.join(sorted(owners))})",
+                        fix=f"set served_model_name on '{workload.name}' to a name of its own, or routing.gateway: false on one of the two",
+                    )
+                )
+            owners.setdefault(name, workload.name)
+        return issues
+
     def team_issues(self, config: PlatformConfig) -> list[ConfigIssue]:
         """Every model a team lists is served through the gateway: a routed workload's model name or a Bedrock model."""
         routed = {w.public_model_name for w in self.routed(config)}
@@ -71,6 +95,7 @@ class Kit:
             for name, count in Counter([*bedrock, *routed]).items()
             if count > 1 and name in bedrock
         ]
+        issues += self.shared_model_names(config)
         issues += [
             ConfigIssue("gateway.teams", f"the team name '{name}' is used more than once", value=name, fix="give each team its own name")
             for name, count in Counter(team.name for team in config.gateway.teams).items()

@@ -8,6 +8,7 @@ from ipaddress import IPv4Network
 from config.model import PlatformConfig
 from config.scheduling_checks import scheduling_issues
 from config.network import NO_NAT_REQUIRED_ENDPOINTS
+from config.gateway_model_checks import gateway_model_issues
 from config.gateway_exposure_checks import gateway_exposure_issues
 from config.node_pool_checks import node_pool_issues
 from config.public_cidrs import WIDEST_PUBLIC_PREFIX, PublicEndpoint, public_cidr_issues
@@ -229,7 +230,7 @@ def _gateway(config: PlatformConfig) -> list[ConfigIssue]:
         issues.append(
             ConfigIssue("gateway.certificate_arn", f"the certificate is in {arn.split(':')[3]}; a load balancer in {config.region} can only use one from its own region", value=arn, fix=f"import or request the certificate in {config.region}")
         )
-    return issues
+    return issues + gateway_model_issues(config)
 
 
 def _pipeline(config: PlatformConfig) -> list[ConfigIssue]:

@@ -97,7 +97,17 @@ def requirements(routing: Routing | None, autoscaling: Autoscaling | None, platf
 
 def issues(routing: Routing | None, autoscaling: Autoscaling | None, replicas_set: bool, prefix_caching: bool, platform: Platform) -> list[ConfigIssue]:
     found = []
-    if routing is not None and routing.fallback is not None:
+    if routing is not None and routing.fallback is not None and not routing.gateway:
+        found.append(
+            ConfigIssue(
+                "routing.fallback",
+                "fails over to Bedrock inside the gateway, but routing.gateway is false: the workload gets no route, so no request would ever fall back",
+                value=routing.fallback,
+                allowed="a fallback only beside routing.gateway: true",
+                fix="set routing.gateway: true with endpoint_picker: null, or remove fallback",
+            )
+        )
+    elif routing is not None and routing.fallback is not None:
         if platform.routing.bedrock_id(routing.fallback) is None:
             known = ", ".join(name for name, _ in platform.routing.bedrock) or "none"
             found.append(ConfigIssue("routing.fallback", "names no model of gateway.bedrock", value=routing.fallback, allowed=known, fix="add it under gateway.bedrock, or remove fallback"))

@@ -2,11 +2,18 @@
 
 Envoy AI Gateway signs Bedrock requests in its ext_proc sidecar with the default AWS credential chain; EKS Pod
 Identity gives that chain this role through the proxies' own service account (their EnvoyProxy names it).
+
+What each kind of model id needs (AWS Bedrock User Guide, sections "IAM policy requirements"):
+- a foundation model: that model in this Region;
+- a geographic inference profile (us., eu., ...; geographic-cross-region-inference.html): the profile in this Region,
+  and the model in every Region of the geography, only through that profile (bedrock:InferenceProfileArn);
+- a global inference profile (global-cross-region-inference.html): the profile in this Region, the model in this
+  Region, and the model under its Region-less ARN (arn:aws:bedrock:::foundation-model/...), which Bedrock checks
+  with aws:RequestedRegion "unspecified" when it routes outside the Region; all through that profile.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -15,23 +22,46 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from config.gateway import BedrockModel
+from core.bedrock import inference_profile
 from core.routing import PROXY_NAMESPACE, PROXY_SERVICE_ACCOUNT
 from infra import nag
 from infra.cluster.pod_identity import pod_identity_role
 
-# A cross-region inference profile id starts with its geography (us., eu., apac., ...).
-_PROFILE = re.compile(r"^([a-z]{2,4})\.(.+)$")
+INVOKE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+PROFILE_ARN = "bedrock:InferenceProfileArn"
+REQUESTED_REGION = "aws:RequestedRegion"
 
 
-def model_arns(model: BedrockModel, scope: Construct) -> list[str]:
+def model_statements(model: BedrockModel, scope: Construct) -> list[iam.PolicyStatement]:
     stack = cdk.Stack.of(scope)
-    profile = _PROFILE.match(model.model_id)
-    if profile is None or "." not in profile.group(2):
-        return [f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model.model_id}"]
-    # A profile routes to the model in several regions of its geography: the profile here, the model there.
+    bedrock = f"arn:{stack.partition}:bedrock"
+    profile = inference_profile(model.model_id)
+    if profile is None:
+        return [iam.PolicyStatement(actions=INVOKE, resources=[f"{bedrock}:{stack.region}::foundation-model/{model.model_id}"])]
+    profile_arn = f"{bedrock}:{stack.region}:{stack.account}:inference-profile/{model.model_id}"
+    if not profile.is_global:
+        return [
+            iam.PolicyStatement(actions=INVOKE, resources=[profile_arn]),
+            # The Regions of a geography change as AWS adds them: any Region, but only through this profile.
+            iam.PolicyStatement(
+                actions=INVOKE,
+                resources=[f"{bedrock}:*::foundation-model/{profile.model}"],
+                conditions={"StringEquals": {PROFILE_ARN: profile_arn}},
+            ),
+        ]
+    here = {REQUESTED_REGION: stack.region}
     return [
-        f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:inference-profile/{model.model_id}",
-        f"arn:{stack.partition}:bedrock:*::foundation-model/{profile.group(2)}",
+        iam.PolicyStatement(actions=INVOKE, resources=[profile_arn], conditions={"StringEquals": here}),
+        iam.PolicyStatement(
+            actions=INVOKE,
+            resources=[f"{bedrock}:{stack.region}::foundation-model/{profile.model}"],
+            conditions={"StringEquals": {**here, PROFILE_ARN: profile_arn}},
+        ),
+        iam.PolicyStatement(
+            actions=INVOKE,
+            resources=[f"{bedrock}:::foundation-model/{profile.model}"],
+            conditions={"StringEquals": {REQUESTED_REGION: "unspecified", PROFILE_ARN: profile_arn}},
+        ),
     ]
 
 
@@ -45,17 +75,23 @@ class BedrockAccess(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: BedrockAccessProps) -> None:
         super().__init__(scope, construct_id)
         self.role = pod_identity_role(self, "Role", description="Gateway proxies: invoke the Bedrock models of gateway.bedrock")
-        arns = [arn for model in props.models for arn in model_arns(model, self)]
-        self.role.add_to_policy(iam.PolicyStatement(actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], resources=arns))
+        statements = [statement for model in props.models for statement in model_statements(model, self)]
+        for statement in statements:
+            self.role.add_to_policy(statement)
         eks.CfnPodIdentityAssociation(
-            self, "Association", cluster_name=props.cluster.cluster_name, namespace=PROXY_NAMESPACE, service_account=PROXY_SERVICE_ACCOUNT, role_arn=self.role.role_arn
+            self,
+            "Association",
+            cluster_name=props.cluster.cluster_name,
+            namespace=PROXY_NAMESPACE,
+            service_account=PROXY_SERVICE_ACCOUNT,
+            role_arn=self.role.role_arn,
         )
-        for arn in arns:
-            if "*" in nag.finding_text(self, arn):
+        for arn in {nag.finding_text(self, arn) for statement in statements for arn in statement.resources}:
+            if "*" in arn:
                 nag.acknowledge(
                     self.role,
                     "IAM5",
-                    "A cross-region inference profile sends the request to the same foundation model in another region of its geography; "
-                    "the model id is fixed, only the region is open.",
-                    finding="Resource::" + nag.finding_text(self, arn),
+                    "A geographic cross-region inference profile sends the request to the same foundation model in another region of its "
+                    "geography; the model id is fixed and the statement holds only through that profile (bedrock:InferenceProfileArn).",
+                    finding="Resource::" + arn,
                 )

@@ -109,22 +109,6 @@ def test_bedrock_is_signed_with_the_proxies_role_scoped_to_the_listed_model(out)
     assert gateway["spec"]["infrastructure"]["parametersRef"] == {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": "llm-gateway"}
 
 
-def test_inference_profiles_open_only_the_region_of_the_same_model():
-    import aws_cdk as cdk
-
-    from config.gateway import BedrockModel
-    from infra.routing.bedrock import model_arns
-
-    stack = cdk.Stack(cdk.App(), "s", env=cdk.Environment(account="111122223333", region="us-west-2"))
-    model = BedrockModel(name="sonnet", model_id="us.anthropic.claude-sonnet-4-20250514-v1:0", input_usd_per_million=3, output_usd_per_million=15)
-    arns = [stack.resolve(arn) for arn in model_arns(model, stack)]
-    flat = [helm_values(arn) for arn in arns]
-    assert flat == [
-        "arn:<token>:bedrock:us-west-2:111122223333:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0",
-        "arn:<token>:bedrock:*::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
-    ]
-
-
 def test_the_audit_log_goes_to_a_retained_log_group_with_the_configured_retention(out):
     cluster = out["templates"]["llm-teams-cluster"]
     [(group_id, group)] = [(k, v) for k, v in resources(cluster, "AWS::Logs::LogGroup").items() if "GatewayAudit" in k]
