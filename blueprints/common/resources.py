@@ -10,11 +10,18 @@ from core.labels import EFA_RESOURCE, GPU_RESOURCE
 NODE_MEMORY_FOR_PODS = 0.9
 SHM_DEFAULT_CAP_GIB = 32
 
-# libfabric's EFA provider, for NCCL (through the aws-ofi-nccl plugin) and NIXL alike.
+# libfabric's EFA provider, for NCCL (through the aws-ofi-nccl plugin) and NIXL alike. With fork support on, the
+# provider keeps its bounce buffers off huge pages (ofiwg/libfabric prov/efa/src/efa_fork_support.c), which pods that
+# request no hugepages-2Mi could not fault in.
 LIBFABRIC_EFA_ENV = {"FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1", "FI_EFA_FORK_SAFE": "1"}
 # NCCL refuses to start when the network it is told to use is missing, so this is set only where the checks have
 # established that the image carries aws-ofi-nccl (core/images.py).
 NCCL_OVER_EFA_ENV = {"NCCL_NET": "ofi"}
+# NIXL (libfabric backend, nixl 1.3.2 in Dynamo 1.4.2) leaves libfabric's shared-memory path on: peers on the same node
+# would be reached through shm and cross-memory attach, which another pod's processes cannot be (their own /dev/shm
+# and PID namespace; ptrace rights across them). Off, as in ai-dynamo/dynamo's own EFA deploy test
+# (tests/deploy/efa/disagg-efa.yaml): a prefill and a decode worker on one node then talk through the EFA device.
+NIXL_OVER_EFA_ENV = {"FI_EFA_ENABLE_SHM_TRANSFER": "0"}
 
 
 def shm_gib(instance: InstanceFacts, gpus: int, configured: int | None, extra: int = 0) -> int:
@@ -53,6 +60,8 @@ def efa_env(placement: Placement) -> list[dict]:
     env = dict(LIBFABRIC_EFA_ENV)
     if placement.transport == "nccl":
         env |= NCCL_OVER_EFA_ENV
+    if placement.transport == "nixl":
+        env |= NIXL_OVER_EFA_ENV
     return [{"name": key, "value": value} for key, value in env.items()]
 
 

@@ -112,6 +112,14 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         "args": worker_args(workload, role, tensor_parallel, model, efa),
         "env": [*model.env, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa, extra_shm=workload.extra_shm_gib()),
+        # No privilege and no capability, EFA included. ai-dynamo/dynamo v1.4.2's own EFA test runs its workers
+        # privileged, and NIXL's CI job (ai-dynamo/nixl contrib/aws-efa) as a privileged host-network pod, but NIXL's
+        # libfabric backend (nixl v1.3.2 src/utils/libfabric) needs only what a restricted pod gets: the
+        # /dev/infiniband/uverbs devices, which the EFA device plugin puts in the container for the
+        # vpc.amazonaws.com/efa request; locked memory to register buffers (the kernel checks RLIMIT_MEMLOCK, or
+        # CAP_IPC_LOCK above it), which the kit's EFA nodes leave unlimited for every container (Bottlerocket on EFA
+        # hosts, AL2023 through nodeadm's baseRuntimeSpec); and sysfs, readable, for hwloc's topology. IPC_LOCK is no
+        # use under an unlimited RLIMIT_MEMLOCK, and Pod Security baseline would refuse it. [docs/blueprints.md]
         "securityContext": identity.security_context(),
         # Set here rather than left to the operator so the startup window follows startup_timeout_minutes.
         **probes.http_probes(port=WORKER_SYSTEM_PORT, ready_path="/health", live_path="/live", startup_minutes=placement.startup_minutes),

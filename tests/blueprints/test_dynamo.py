@@ -118,9 +118,13 @@ def test_workers_get_gpus_efa_and_shared_memory_and_the_frontend_none_of_it(rend
         worker = _main(components[role])
         assert worker["resources"]["requests"]["nvidia.com/gpu"] == worker["resources"]["limits"]["nvidia.com/gpu"] == gpus
         assert worker["resources"]["limits"]["vpc.amazonaws.com/efa"] == efa
-        assert {e["name"]: e["value"] for e in worker["env"]}["FI_PROVIDER"] == "efa"
+        env = {e["name"]: e["value"] for e in worker["env"]}
+        # As ai-dynamo/dynamo's EFA test sets them; shm off: a peer on the same node is another pod, beyond its reach.
+        assert (env["FI_PROVIDER"], env["FI_EFA_USE_DEVICE_RDMA"], env["FI_EFA_ENABLE_SHM_TRANSFER"]) == ("efa", "1", "0")
+        assert "NCCL_NET" not in env  # the KV cache goes through NIXL, not NCCL
         # No IPC_LOCK: the EFA nodes lift the locked-memory limit themselves (restricted pods may add no capability).
         assert worker["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert "privileged" not in worker["securityContext"] and worker["securityContext"]["allowPrivilegeEscalation"] is False
         assert (worker["securityContext"]["runAsUser"], worker["securityContext"]["runAsNonRoot"]) == (1000, True)
         assert components[role]["sharedMemorySize"] == "64Gi"
     frontend = _main(components["frontend"])
