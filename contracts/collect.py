@@ -16,6 +16,7 @@ from assembly.app import render_workloads
 from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
 from blueprints.common.routing import PICKER_LABEL
+from blueprints.contract import GpuBlueprint
 from blueprints.vllm_batch.chart import FIXED_ARGS as BATCH_FIXED_ARGS
 from contracts.gpu_showback_scenario import rule_test as gpu_rule_test
 from contracts.scaler_scenario import rule_test as scaler_rule_test
@@ -71,16 +72,27 @@ def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
 
 def _container(where: str, blueprint: str | None, container: dict[str, Any], out: dict[str, list]) -> None:
     command, args = container.get("command", []), container.get("args", [])
+    # The variables the streamer reads from the process environment (runai-model-streamer's RUNAI_STREAMER_*).
+    streamer_env = {e["name"]: e["value"] for e in container.get("env", []) if e["name"].startswith("RUNAI_STREAMER") and "value" in e}
     if blueprint == "vllm-batch":
         # run.sh runs `vllm run-batch <its own arguments> "$@"` with the container's args.
-        out["vllm_run_batch"].append({"where": where, "image": container["image"], "args": [*BATCH_FIXED_ARGS, *args]})
+        out["vllm_run_batch"].append({"where": where, "image": container["image"], "args": [*BATCH_FIXED_ARGS, *args], "env": streamer_env})
     elif blueprint in ("vllm", "vllm-multinode") and not command:
         # The pinned image's entrypoint is `vllm serve`; the containers pass arguments only.
-        out["vllm_serve"].append({"where": where, "image": container["image"], "args": args})
+        out["vllm_serve"].append({"where": where, "image": container["image"], "args": args, "env": streamer_env})
     elif command == ["python3", "-m", "dynamo.vllm"]:
         out["dynamo_worker"].append({"where": where, "image": container["image"], "args": args})
     elif command == ["python3", "-m", "dynamo.frontend"]:
         out["dynamo_frontend"].append({"where": where, "image": container["image"], "args": args})
+
+
+def _pod_read_share(config, name: str) -> float | None:
+    """Copies of the checkpoint the kit's cold-start model (core/cold_start.py) says one pod of the workload reads."""
+    [workload] = [w for w in config.workloads if w.name == name]
+    blueprint = KIT.by_name[workload.blueprint]
+    if not isinstance(blueprint, GpuBlueprint):
+        return None
+    return blueprint.cold_start(workload, KIT.platform(config)).read_share
 
 
 def collect() -> dict[str, list]:
@@ -98,7 +110,12 @@ def collect() -> dict[str, list]:
         config = KIT.load(path)
         source = str(path.relative_to(REPO))
         for workload, objects in render_workloads(config).items():
+            before = {kind: len(items) for kind, items in out.items()}
             _entries(f"{source} {workload}", objects, out)
+            share = _pod_read_share(config, workload)
+            for kind in ("vllm_serve", "vllm_run_batch"):
+                for entry in out[kind][before[kind]:]:
+                    entry["kit_pod_read_share"] = share
         if config.observability.loads_alerts:
             out["prometheus_rules"].append({"where": f"{source} alert rules", "yaml": rules_yaml(config.observability.thresholds)})
         if config.gateway.teams or config.gateway.bedrock:

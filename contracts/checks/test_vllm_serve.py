@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import inspect
+import multiprocessing
 import os
+import socket
+import struct
+from importlib.metadata import version
 
 os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")  # build the parser on a machine without a GPU
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
 from conftest import kubelet_expanded  # noqa: E402
+from runai_model_streamer.file_streamer.file_streamer import FileStreamer  # noqa: E402
+from safetensors.torch import save_file  # noqa: E402
 from vllm import __version__ as VLLM_VERSION  # noqa: E402
 from vllm.engine.arg_utils import AsyncEngineArgs  # noqa: E402
 from vllm.entrypoints.cli.run_batch import RunBatchSubcommand  # noqa: E402
@@ -20,6 +27,9 @@ from vllm.v1.kv_offload.factory import OffloadingSpecFactory  # noqa: E402
 from vllm.v1.kv_offload.tiering.factory import SecondaryTierFactory  # noqa: E402
 
 EXPECTED_VERSION = "0.30.0"
+# What vllm/vllm-openai:v0.30.0 installs with `runai-model-streamer[s3,gcs,azure]>=0.15.7` (docker/Dockerfile): the
+# newest release when v0.30.0 was built; distributed_streamer/ is the same from 0.15.7 to it.
+EXPECTED_STREAMER_VERSION = "0.16.1"
 
 
 def parse_like_vllm_serve(argv: list[str]):
@@ -138,3 +148,124 @@ def test_vllm_run_batch_accepts_the_arguments(vllm_run_batch):
 def test_the_run_batch_parser_refuses_what_vllm_refuses(argv):
     with pytest.raises(SystemExit):
         parse_like_vllm_run_batch(argv)
+
+
+# The Run:ai streamer: each server's ranks share the reading where the kit says so, and each pod reads what the
+# kit's cold-start model (core/cold_start.py) counts. vLLM's own loader drives the streamer over a synthetic
+# checkpoint in one process per rank, grouped into pods as the server's are, with torch.distributed over gloo.
+
+
+def test_the_streamer_is_the_pinned_images(all_emitted):
+    assert version("runai-model-streamer") == EXPECTED_STREAMER_VERSION
+
+
+def streamed_servers(all_emitted) -> list[tuple[dict, AsyncEngineArgs]]:
+    """(entry, engine) of every vllm serve / run-batch invocation that streams its weights, leaders and single pods
+    only (a group's workers are started alike, test_multinode_pods_agree_on_everything_but_their_rank)."""
+    found = []
+    for entry in all_emitted["vllm_serve"]:
+        if " worker/" not in entry["where"] and "runai_streamer" in entry["args"]:
+            found.append((entry, engine_of(kubelet_expanded(entry["args"]))))
+    for entry in all_emitted["vllm_run_batch"]:
+        if "runai_streamer" in entry["args"]:
+            found.append((entry, AsyncEngineArgs.from_cli_args(parse_like_vllm_run_batch(entry["args"]))))
+    return found
+
+
+def test_servers_of_several_ranks_have_them_share_the_reading(all_emitted):
+    """Without `distributed` (off by default) every rank streams every file: 8 copies of the checkpoint on 8 GPUs."""
+    servers = streamed_servers(all_emitted)
+    assert any(engine.tensor_parallel_size * engine.pipeline_parallel_size > 1 for _, engine in servers), "no streamed server of several ranks"
+    for entry, engine in servers:
+        loader = RunaiModelStreamerLoader(engine.create_load_config())
+        ranks = engine.tensor_parallel_size * engine.pipeline_parallel_size
+        assert loader._is_distributed is (ranks > 1), entry["where"]
+
+
+def test_the_nodes_of_a_group_stream_alike(all_emitted):
+    """The streamer's group spans nodes only if every rank sees RUNAI_STREAMER_DIST_GLOBAL alike."""
+    by_group: dict[str, list[dict]] = {}
+    for entry in all_emitted["vllm_serve"]:
+        if " leader/" in entry["where"] or " worker/" in entry["where"]:
+            by_group.setdefault(entry["where"].rsplit(" ", 1)[0], []).append(entry["env"])
+    for group, envs in by_group.items():
+        assert all(env == envs[0] for env in envs), group
+
+
+def synthetic_checkpoint(folder) -> tuple[int, int, dict[str, int]]:
+    """Safetensors shards of many tensors of uneven sizes: (tensor bytes, largest tensor, where each file's tensors start)."""
+    total, largest, data_start = 0, 0, {}
+    for shard in range(6):
+        tensors = {f"layers.{shard}.{i}.weight": torch.zeros(256 * (1 + (7 * i + shard) % 16), dtype=torch.uint8) for i in range(40)}
+        path = os.path.join(folder, f"model-{shard + 1:05d}-of-00006.safetensors")
+        save_file(tensors, path)
+        with open(path, "rb") as file:
+            data_start[path] = 8 + struct.unpack("<Q", file.read(8))[0]
+        total += sum(t.numel() for t in tensors.values())
+        largest = max(largest, *(t.numel() for t in tensors.values()))
+    return total, largest, data_start
+
+
+def _one_rank(rank, world, ranks_per_pod, engine, env, folder, store, data_start, results):
+    """One process of the server: its pod's hostname, the server's streamer variables, vLLM's loader."""
+    try:
+        socket.gethostname = lambda: f"pod-{rank // ranks_per_pod}"  # the streamer groups ranks by host
+        # On GPUs vLLM's backend is nccl, where RUNAI_STREAMER_DIST's default (auto) streams distributed; gloo on a CPU
+        # needs it said. It changes nothing where vLLM does not ask for distributed streaming.
+        os.environ.update(env, RUNAI_STREAMER_DIST="1", RUNAI_STREAMER_DIST_BUFFER_MIN_BYTESIZE=str(1 << 20))
+        torch.distributed.init_process_group("gloo", init_method=f"file://{store}", world_size=world, rank=rank)
+        read = [0]
+        stream_files = FileStreamer.stream_files
+
+        def counting(self, requests, *args, **kwargs):
+            read[0] += sum(request.total_size() for request in requests if request.offset >= data_start[request.path])
+            return stream_files(self, requests, *args, **kwargs)
+
+        FileStreamer.stream_files = counting  # the reads from storage, headers left out
+        loader = RunaiModelStreamerLoader(engine.create_load_config())
+        names = sorted(name for name, _ in loader._get_weights_iterator(folder, None))
+        torch.distributed.destroy_process_group()
+        results.put((rank, read[0], names))
+    except BaseException as error:  # reported to the test, which would otherwise wait for this rank
+        results.put((rank, None, repr(error)))
+
+
+def stream_as_the_server_would(engine, env, folder, data_start, store) -> list[tuple[int, int, list[str]]]:
+    """(rank, tensor bytes it read from storage, the tensor names the loader gave it) of every rank of the server."""
+    world = engine.tensor_parallel_size * engine.pipeline_parallel_size
+    ranks_per_pod = world // engine.nnodes
+    context = multiprocessing.get_context("fork")  # the children inherit vLLM already imported
+    results = context.Queue()
+    processes = [context.Process(target=_one_rank, args=(rank, world, ranks_per_pod, engine, env, folder, store, data_start, results)) for rank in range(world)]
+    for process in processes:
+        process.start()
+    found = sorted(results.get(timeout=300) for _ in processes)
+    for process in processes:
+        process.join(timeout=60)
+    return found
+
+
+def test_each_pod_reads_what_the_cold_start_model_counts(all_emitted, tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    total, largest, data_start = synthetic_checkpoint(str(folder))
+    names = None
+    seen = set()
+    for entry, engine in streamed_servers(all_emitted):
+        shape = (engine.tensor_parallel_size, engine.pipeline_parallel_size, engine.nnodes, str(engine.model_loader_extra_config), tuple(sorted(entry["env"].items())))
+        if shape in seen:
+            continue
+        seen.add(shape)
+        ranks = stream_as_the_server_would(engine, entry["env"], str(folder), data_start, str(tmp_path / f"store-{len(seen)}"))
+        ranks_per_pod = len(ranks) // engine.nnodes
+        assert all(read is not None for _, read, _ in ranks), (entry["where"], ranks)
+        names = names or ranks[0][2]
+        assert all(got == names for _, _, got in ranks), f"{entry['where']}: a rank did not get every tensor"
+        share = entry["kit_pod_read_share"]
+        # A pod reads whole copies exactly; split between nodes, tensors are dealt out whole, largest first, to the
+        # emptiest rank, so each rank is within one tensor of its share.
+        slack = 0 if float(share).is_integer() else ranks_per_pod * largest
+        for pod in range(engine.nnodes):
+            pod_read = sum(read for rank, read, _ in ranks if rank // ranks_per_pod == pod)
+            assert abs(pod_read - share * total) <= slack, f"{entry['where']}: pod {pod} read {pod_read} bytes of a {total}-byte checkpoint, the kit counts {share} copies"
+    assert len(seen) > 1

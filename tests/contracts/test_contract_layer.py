@@ -44,6 +44,15 @@ def test_every_shipped_config_is_collected_and_every_kind_has_entries(collected)
         assert items, f"no {kind} entry: its contract check would pass on nothing"
 
 
+def test_streamed_servers_carry_the_cold_start_models_share_for_the_streamer_check(collected):
+    """contracts/checks/test_vllm_serve.py compares what vLLM's loader reads per pod with this figure."""
+    streamed = [entry for entry in collected["vllm_serve"] + collected["vllm_run_batch"] if "runai_streamer" in entry["args"]]
+    shares = {entry["kit_pod_read_share"] for entry in streamed}
+    # One GPU (one copy), several sharing within a node (one copy), and a group over EFA (a third each for three nodes).
+    assert sorted(shares) == [pytest.approx(1 / 3), 1.0]
+    assert any(entry["env"] == {"RUNAI_STREAMER_DIST_GLOBAL": "1"} for entry in streamed)
+
+
 def test_every_multinode_pod_and_dynamo_role_is_collected(collected):
     wheres = [entry["where"] for entry in collected["vllm_serve"]]
     assert any(" leader/leader" in where for where in wheres) and any(" worker/worker" in where for where in wheres)
