@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 from blueprints.common import checks, kv_offload, queueing
 from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
+from blueprints.common.routing import serving_clients
 from core.cold_start import IMAGE_GB, Budget, Source, budget, weights_gb_from_name
 from core.images import provided_by
 from core.instances import known
@@ -24,7 +25,6 @@ from core.isolation import PodSecurityLevel, WorkloadTraffic
 from core.issues import ConfigIssue
 from core.model_sources import HfSource, S3Source
 from core.platform import Endpoint, Platform
-from core.routing import PROXY_NAMESPACE
 from core.requirements import Requirements
 
 if TYPE_CHECKING:
@@ -245,15 +245,14 @@ class GpuBlueprint(Blueprint[G]):
         )
 
     def traffic(self, workload: G, platform: Platform) -> WorkloadTraffic:
-        """Clients and the scraper on the serving port (and the gateway's proxies when it routes there); HTTPS out
+        """The gateway's proxies and the endpoint picker (when routed) and the scraper on the serving port; HTTPS out
         only to fetch the model (Hub or S3)."""
         port = getattr(workload, "port", self.port)
-        routed = getattr(workload, "routing", None) is not None and workload.routing.gateway
         return WorkloadTraffic(
             serving_ports=(port,),
             metrics_ports=(port,),
             https_out=isinstance(workload.model, HfSource | S3Source),
-            serving_from_namespaces=(PROXY_NAMESPACE,) if routed else (),
+            clients=serving_clients(workload.name, getattr(workload, "routing", None), platform.namespace),
         )
 
     def summary(self, workload: G) -> str:

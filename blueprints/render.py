@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from blueprints.common import objects, queueing
@@ -17,13 +18,15 @@ def render_objects(workloads: Iterable[WorkloadParams], platform: Platform, blue
     chart, plus the NetworkPolicies of the traffic it declares when the platform enforces them."""
     app = objects.new_app()
     rendered = {}
-    for workload in workloads:
-        if not workload.enabled:
-            continue
+    enabled = [workload for workload in workloads if workload.enabled]
+    traffic = {workload.name: blueprints[workload.blueprint].traffic(workload, platform) for workload in enabled} if platform.network.enforced else {}
+    for workload in enabled:
         blueprint = blueprints[workload.blueprint]
         chart = blueprint.render(app, workload, platform)
         if platform.network.enforced:
-            add_network_policies(chart, workload.name, blueprint.name, blueprint.traffic(workload, platform), platform.network)
+            # A workload's serving ports admit the workloads that declare calls to it (a benchmark), and no other.
+            callers = tuple(name for name, declared in traffic.items() if any(target == workload.name for target, _ in declared.calls))
+            add_network_policies(chart, workload.name, blueprint.name, replace(traffic[workload.name], callers=callers), platform.network)
         objects_ = chart.to_json()
         queueing.apply(objects_, workload, platform)
         rendered[workload.name] = objects_

@@ -49,8 +49,9 @@ class NetworkPolicies(StrictModel):
     """The VPC CNI enforces Kubernetes NetworkPolicies, and the kit isolates the workloads namespace: default deny,
     then only the traffic each workload needs. false leaves every pod reachable from every other."""
     serving_from_namespaces: list[KubernetesName] = []
-    """Namespaces whose pods may call the model servers, besides the workloads namespace itself (an ingress
-    controller's or a gateway's, say)."""
+    """Namespaces whose pods may call the model servers directly (an ingress controller's, say), besides the kit's
+    gateway proxies, each workload's endpoint picker and the workloads that call it (a benchmark). No other pod, of the
+    workloads namespace or any other, reaches a serving port; a team's namespace may not be named here."""
 
 
 class Cluster(StrictModel):

@@ -18,6 +18,9 @@ from config.subnet_plan import LayoutError, plan_subnets
 
 # Namespaces whose pods scrape the workloads' metrics, by metrics backend (the AMP scraper is outside the cluster).
 SCRAPER_NAMESPACES = {"in-cluster": "monitoring", "cloudwatch": "amazon-cloudwatch"}
+# The Prometheus pods prometheus-operator runs (its StatefulSet's pod selector labels, pkg/prometheus/server/statefulset.go):
+# in the monitoring namespace Grafana, Alertmanager and the exporters match none of these.
+SCRAPER_PODS = {"in-cluster": {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator"}}
 
 
 def instance_store_raid(pool: NodePool) -> bool:
@@ -200,7 +203,8 @@ def network_facts(config: PlatformConfig) -> NetworkFacts:
     if backend == "amp":
         scrapers = tuple(cidr_peer(cidr) for cidr in planes)
     elif backend in SCRAPER_NAMESPACES:
-        scrapers = (namespace_peer(SCRAPER_NAMESPACES[backend]),)
+        pods = SCRAPER_PODS.get(backend)
+        scrapers = ({**namespace_peer(SCRAPER_NAMESPACES[backend]), **({"podSelector": {"matchLabels": pods}} if pods else {})},)
     else:
         scrapers = ()
     return NetworkFacts(

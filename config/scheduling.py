@@ -23,7 +23,8 @@ class QueueTeam(StrictModel):
     (default: no limit). Borrowed GPUs are the first taken back when their owner needs them."""
     namespaces: list[KubernetesName] = []
     """The team's own namespaces (created by the kit), where its people submit Jobs and LeaderWorkerSets to its
-    queue. The workloads namespace always has the team's queue."""
+    queue. They call models through the gateway with the team's key: the model servers admit no pod of these
+    namespaces. The workloads namespace has the team's queue only while a workload of the config names it."""
 
 
 class Scheduling(StrictModel):

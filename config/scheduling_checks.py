@@ -57,9 +57,23 @@ def scheduling_issues(config: PlatformConfig) -> list[ConfigIssue]:
                 issues.append(
                     ConfigIssue(
                         f"{path}.namespaces",
-                        "is a namespace the kit or Kubernetes owns; the workloads namespace has every team's queue already",
+                        "is a namespace the kit or Kubernetes owns; a team's Jobs run in namespaces of its own",
                         value=namespace,
                         fix="name the team's own namespace (the kit creates it)",
+                    )
+                )
+    admitted = set(config.cluster.network_policies.serving_from_namespaces)
+    for index, team in enumerate(teams):
+        for namespace in team.namespaces:
+            if namespace in admitted:
+                issues.append(
+                    ConfigIssue(
+                        "cluster.network_policies.serving_from_namespaces",
+                        f"admits '{namespace}', a namespace of team '{team.name}', to the model servers directly: the team's "
+                        "Jobs would call every model with no API key, token budget or audit record",
+                        value=namespace,
+                        fix=f"remove it; the team's Jobs call the models through the gateway with its key (gateway.teams), "
+                        f"or move '{namespace}' out of scheduling.teams[{index}].namespaces if it is not a team's",
                     )
                 )
     owners = Counter(namespace for team in teams for namespace in team.namespaces)

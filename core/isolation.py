@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from core.routing import GATEWAY_NAME, PROXY_NAMESPACE
+
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
 _STRICTEST_FIRST: tuple[PodSecurityLevel, ...] = ("restricted", "baseline", "privileged")
 
@@ -29,6 +31,22 @@ def pod_security_labels(level: PodSecurityLevel) -> dict[str, str]:
 
 def namespace_peer(name: str) -> dict[str, Any]:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+# The labels Envoy Gateway v1.8.3 puts on the proxy pods of a Gateway it does not merge: its app labels
+# (internal/infrastructure/kubernetes/proxy/resource.go EnvoyAppLabel) and the owning Gateway's name and namespace
+# (internal/gatewayapi/helpers.go GatewayOwnerLabels, copied onto the pods by proxy/resource_provider.go getPodLabels).
+# The pods run in the controller's namespace (core.routing.PROXY_NAMESPACE): the kit does not enable its
+# GatewayNamespace mode. The rate limiter, the controller and the Redis share that namespace and match none of this.
+PROXY_APP_LABELS = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy", "app.kubernetes.io/managed-by": "envoy-gateway"}
+OWNING_GATEWAY_NAME = "gateway.envoyproxy.io/owning-gateway-name"
+OWNING_GATEWAY_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace"
+
+
+def gateway_proxy_peer(gateway_namespace: str) -> dict[str, Any]:
+    """The proxies of the kit's Gateway (core.routing.GATEWAY_NAME in `gateway_namespace`), and no other pod."""
+    labels = {**PROXY_APP_LABELS, OWNING_GATEWAY_NAME: GATEWAY_NAME, OWNING_GATEWAY_NAMESPACE: gateway_namespace}
+    return {**namespace_peer(PROXY_NAMESPACE), "podSelector": {"matchLabels": labels}}
 
 
 def cidr_peer(cidr: str, *, except_: Iterable[str] = ()) -> dict[str, Any]:
@@ -59,7 +77,8 @@ class WorkloadTraffic:
     """What a workload's pods send and accept; a blueprint declares it and the kit writes the NetworkPolicies."""
 
     serving_ports: tuple[int, ...] = ()
-    """Ports clients call: open to the workloads namespace and cluster.network_policies.serving_from_namespaces."""
+    """Ports clients call: open to `clients`, the workloads that call this one (`callers`) and
+    cluster.network_policies.serving_from_namespaces; to no other pod of the workloads namespace or the cluster."""
     metrics_ports: tuple[int, ...] = ()
     """Ports the metrics scraper reads."""
     https_out: bool = False
@@ -71,5 +90,8 @@ class WorkloadTraffic:
     among themselves."""
     calls: tuple[tuple[str, int], ...] = ()
     """(workload, port) pairs this one sends requests to."""
-    serving_from_namespaces: tuple[str, ...] = ()
-    """Namespaces whose pods may call the serving ports besides the platform's (the gateway's proxies)."""
+    clients: tuple[Mapping[str, Any], ...] = ()
+    """Peers (NetworkPolicy `from` entries) that may call the serving ports: the gateway's proxies and the workload's
+    own endpoint picker when it is routed."""
+    callers: tuple[str, ...] = ()
+    """Workloads that declare `calls` to this one (a benchmark); the renderer fills it from their declarations."""

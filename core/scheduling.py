@@ -1,8 +1,8 @@
 """GPU queues (Kueue v0.19): the names and facts shared by the config checks, the blueprints and the cluster stack.
 
 Each team of `scheduling.teams` gets a ClusterQueue with its nominal GPU quota per GPU capacity (a ResourceFlavor
-each), all in one cohort so idle quota is lent; a LocalQueue named after the team in the workloads namespace and
-in each of the team's namespaces. Workloads that name a queue are admitted by Kueue whole (a LeaderWorkerSet group,
+each), all in one cohort so idle quota is lent; a LocalQueue named after the team in each of the team's namespaces,
+and in the workloads namespace only for the teams the kit's own workloads queue on. Workloads that name a queue are admitted by Kueue whole (a LeaderWorkerSet group,
 every pod of a Job), at one of three priorities; higher ones preempt batch.
 """
 

@@ -1,8 +1,10 @@
 """A workload's NetworkPolicies, written from the traffic its blueprint declares.
 
 The workloads namespace denies everything by default and allows DNS and Pod Identity to every pod (infra); these
-policies add, per workload, exactly what it declares: clients and the scraper on its ports, HTTPS out for its
-model, the Kubernetes API, its calls to other workloads, and free traffic inside each of its groups only.
+policies add, per workload, exactly what it declares: on its serving ports the gateway's proxies and its endpoint
+picker (when routed), the workloads that call it, and cluster.network_policies.serving_from_namespaces; the scraper
+on its metrics ports; HTTPS out for its model, the Kubernetes API, its calls to other workloads, and free traffic
+inside each of its groups only (a multi-node group, a Dynamo graph), which a separate policy admits.
 """
 
 from __future__ import annotations
@@ -27,9 +29,14 @@ def _ports(numbers: tuple[int, ...]) -> list[dict[str, Any]]:
 def workload_policy(name: str, traffic: WorkloadTraffic, network: NetworkFacts) -> dict[str, Any]:
     """The spec of the policy that selects every pod of the workload."""
     ingress = []
-    if traffic.serving_ports:
-        namespaces = dict.fromkeys([*network.serving_from_namespaces, *traffic.serving_from_namespaces])
-        clients = [{"podSelector": {}}, *(namespace_peer(namespace) for namespace in namespaces)]
+    # Never every pod of the namespace: a pod there (a team's Job, say) would call the model with no key, budget or
+    # audit record. Only the gateway's proxies, the workload's picker, the kit's own callers and named namespaces.
+    clients = [
+        *(dict(peer) for peer in traffic.clients),
+        *({"podSelector": {"matchLabels": {WORKLOAD_LABEL: caller}}} for caller in traffic.callers),
+        *(namespace_peer(namespace) for namespace in dict.fromkeys(network.serving_from_namespaces)),
+    ]
+    if traffic.serving_ports and clients:
         ingress.append({"from": clients, "ports": _ports(traffic.serving_ports)})
     if traffic.metrics_ports and network.metrics_from:
         ingress.append({"from": [dict(peer) for peer in network.metrics_from], "ports": _ports(traffic.metrics_ports)})

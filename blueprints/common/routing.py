@@ -15,7 +15,7 @@ import yaml
 from blueprints.common import autoscaling as keda
 from blueprints.common import objects
 from blueprints.common.routing_params import Autoscaling, EndpointPicker, Routing
-from core.isolation import NetworkFacts, cidr_peer, namespace_peer
+from core.isolation import NetworkFacts, cidr_peer, gateway_proxy_peer
 from core.issues import ConfigIssue
 from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
@@ -154,6 +154,17 @@ def describe(workload: Any, copies: str) -> tuple[str, str]:
     return copies, path
 
 
+def serving_clients(name: str, routing: Routing | None, gateway_namespace: str) -> tuple[dict[str, Any], ...]:
+    """Who calls a workload's serving port on its request path: the gateway's proxies when it is routed, and its
+    endpoint picker, which reads each pod's metrics on that port (picker_config), when it has one."""
+    if routing is None or not routing.gateway:
+        return ()
+    proxies = gateway_proxy_peer(gateway_namespace)
+    if routing.fallback is None and routing.endpoint_picker is not None:
+        return proxies, {"podSelector": {"matchLabels": {PICKER_LABEL: name}}}
+    return (proxies,)
+
+
 def picker_labels(name: str, blueprint: str) -> dict[str, str]:
     """The picker's pods carry no workload label: neither the pool nor the workload's policies select them."""
     return {"app.kubernetes.io/name": f"{name}-epp", "app.kubernetes.io/part-of": PART_OF, BLUEPRINT_LABEL: blueprint, PICKER_LABEL: name}
@@ -266,7 +277,7 @@ def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name
     ]
     api(chart, "epp-service", api_version="v1", kind="Service", name=epp, labels_=own, body={"spec": {"type": "ClusterIP", "selector": selector_labels, "ports": ports}})
     if platform.network.enforced:
-        api(chart, "epp-network-policy", api_version="networking.k8s.io/v1", kind="NetworkPolicy", name=epp, labels_=own, body={"spec": picker_policy(name, port, platform.network)})
+        api(chart, "epp-network-policy", api_version="networking.k8s.io/v1", kind="NetworkPolicy", name=epp, labels_=own, body={"spec": picker_policy(name, port, platform.network, platform.namespace)})
     backends = [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": name}]
     add_route(chart, name, labels, served_name, backends, platform)
 
@@ -296,9 +307,10 @@ def add_fallback_route(chart: cdk8s.Chart, name: str, blueprint: str, served_nam
     add_route(chart, name, labels, served_name, backends, platform)
 
 
-def picker_policy(name: str, port: int, network: NetworkFacts) -> dict[str, Any]:
-    """The gateway's proxies call the picker; it reads the pool through the API and the pods' metrics."""
-    ingress = [{"from": [namespace_peer(PROXY_NAMESPACE)], "ports": [{"protocol": "TCP", "port": EXT_PROC_PORT}]}]
+def picker_policy(name: str, port: int, network: NetworkFacts, gateway_namespace: str) -> dict[str, Any]:
+    """The gateway's proxies call the picker (no other pod of their namespace); it reads the pool through the API
+    and the pods' metrics."""
+    ingress = [{"from": [gateway_proxy_peer(gateway_namespace)], "ports": [{"protocol": "TCP", "port": EXT_PROC_PORT}]}]
     if network.metrics_from:
         ingress.append({"from": [dict(peer) for peer in network.metrics_from], "ports": [{"protocol": "TCP", "port": PICKER_METRICS_PORT}]})
     egress = [

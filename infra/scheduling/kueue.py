@@ -1,8 +1,10 @@
 """Kueue v0.19 in the cluster stack: the controller, then the queues the config's teams get.
 
 Cluster-wide objects come from here (priority classes, the EC2 network Topology, a ResourceFlavor per GPU capacity
-a team has quota on, a ClusterQueue per team in one cohort, the teams' own namespaces and their LocalQueues); the
-LocalQueues in the workloads namespace come with that namespace, in the workloads stack.
+a team has quota on, a ClusterQueue per team in one cohort, the teams' own namespaces and their LocalQueues). A team's
+people submit to the LocalQueue in the team's namespaces, never to the workloads namespace: a pod there would sit
+beside the model servers. The workloads namespace has a LocalQueue only for the teams the kit's own workloads queue
+on (workload_teams), written with that namespace in the workloads stack.
 """
 
 from __future__ import annotations
@@ -67,7 +69,16 @@ def flavor_names(teams: list[QueueTeam]) -> list[str]:
     return list(dict.fromkeys(capacity for team in teams for capacity in team.gpus))
 
 
-def cluster_objects(settings: Scheduling, capacities: dict[str, GpuCapacity], topology: frozenset[str], workloads_namespace: str) -> list[dict[str, Any]]:
+def workload_teams(workloads) -> tuple[str, ...]:
+    """The teams whose queue an enabled workload of the kit names, in order: only these get a LocalQueue (and their
+    ClusterQueue a selector) in the workloads namespace."""
+    return tuple(dict.fromkeys(w.queue for w in workloads if w.enabled and getattr(w, "queue", None)))
+
+
+def cluster_objects(
+    settings: Scheduling, capacities: dict[str, GpuCapacity], topology: frozenset[str], workloads_namespace: str, queued_teams: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """queued_teams: the teams of workload_teams, whose ClusterQueue also admits the workloads namespace."""
     teams = settings.teams
     flavors = flavor_names(teams)
     objects: list[dict[str, Any]] = [
@@ -83,7 +94,7 @@ def cluster_objects(settings: Scheduling, capacities: dict[str, GpuCapacity], to
             spec["topologyName"] = TOPOLOGY_NAME
         objects.append({"apiVersion": API, "kind": "ResourceFlavor", "metadata": _meta(name), "spec": spec})
     for team in teams:
-        objects.append(cluster_queue(team, flavors, [workloads_namespace, *team.namespaces]))
+        objects.append(cluster_queue(team, flavors, [*([workloads_namespace] if team.name in queued_teams else []), *team.namespaces]))
         for namespace in team.namespaces:
             labels = {**LABELS, **pod_security_labels("restricted"), MANAGED_NAMESPACE_LABEL: "true"}
             objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}})
@@ -102,7 +113,7 @@ def cluster_queue(team: QueueTeam, flavors: list[str], namespaces: list[str]) ->
         quotas.append({"name": name, "resources": [resource]})
     spec = {
         "cohortName": COHORT,
-        "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": namespaces}]},
+        "namespaceSelector": namespace_selector(namespaces),
         "queueingStrategy": "BestEffortFIFO",
         "resourceGroups": [{"coveredResources": [GPU_RESOURCE], "flavors": quotas}],
         # Lower priorities give way inside the team; a team takes back its lent quota from anyone; and while
@@ -114,6 +125,14 @@ def cluster_queue(team: QueueTeam, flavors: list[str], namespaces: list[str]) ->
         },
     }
     return {"apiVersion": API, "kind": "ClusterQueue", "metadata": _meta(team.name), "spec": spec}
+
+
+def namespace_selector(namespaces: list[str]) -> dict[str, Any]:
+    """These namespaces; none at all when the list is empty (an In with no values is invalid, and every namespace
+    carries kubernetes.io/metadata.name, so DoesNotExist matches none): such a team only lends its quota."""
+    if not namespaces:
+        return {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}
+    return {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": namespaces}]}
 
 
 def local_queue(team: str, namespace: str) -> dict[str, Any]:
@@ -128,6 +147,8 @@ class KueueProps:
     topology_capacities: frozenset[str]
     workloads_namespace: str
     after: IDependable
+    queued_teams: tuple[str, ...] = ()
+    """workload_teams of the config: the teams with a LocalQueue in the workloads namespace."""
 
 
 class Kueue(Construct):
@@ -136,6 +157,6 @@ class Kueue(Construct):
         # wait: the queues below go through Kueue's webhooks, which must be serving.
         self.chart = install_chart(props.cluster, "Kueue", chart="kueue", pin=KUEUE, namespace=NAMESPACE, values=kueue_values(props.settings), wait=True)
         self.chart.node.add_dependency(props.after)
-        objects = cluster_objects(props.settings, props.capacities, props.topology_capacities, props.workloads_namespace)
+        objects = cluster_objects(props.settings, props.capacities, props.topology_capacities, props.workloads_namespace, props.queued_teams)
         self.queues = props.cluster.add_manifest("KueueQueues", *objects)
         self.queues.node.add_dependency(self.chart)

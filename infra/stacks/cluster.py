@@ -26,7 +26,7 @@ from infra.observability.rules.gpu_showback import gpu_showback_groups
 from infra.observability.rules.showback import LocalModel, showback_groups
 from infra.routing.audit import GatewayAudit, GatewayAuditProps
 from infra.routing.bedrock import BedrockAccess, BedrockAccessProps
-from infra.scheduling.kueue import Kueue, KueueProps
+from infra.scheduling.kueue import Kueue, KueueProps, workload_teams
 from infra.stacks.network import existing_vpc_props
 from infra.storage.in_cluster import StorageInCluster, StorageInClusterProps
 from infra.storage.refs import StorageRefs
@@ -152,6 +152,7 @@ class ClusterStack(cdk.Stack):
                 capacities=dict(facts.capacities),
                 topology_capacities=facts.scheduling.topology_capacities,
                 workloads_namespace=config.storage.workloads_namespace,
+                queued_teams=workload_teams(config.workloads),
                 # LeaderWorkerSet's CRD first: Kueue enables its integration only for kinds the API server knows.
                 after=DependencyGroup(nodes_and_volumes, self.controllers),
             )

@@ -16,7 +16,7 @@ from config.platform import platform as platform_facts
 from core.model_sources import ACCOUNT_FIELD
 from core.routing import AMP_QUERY_URL
 from infra.cluster.namespace import workloads_namespace
-from infra.scheduling.kueue import local_queue
+from infra.scheduling.kueue import local_queue, workload_teams
 from infra.routing.gateway import gateway_objects
 from infra.storage.manifests import storage_manifests
 from infra.storage.refs import StorageRefs
@@ -71,10 +71,11 @@ class WorkloadsStack(cdk.Stack):
         namespace = config.storage.workloads_namespace
         labels = {"app.kubernetes.io/part-of": config.name}
         isolate = config.cluster.network_policies.enabled
-        teams = config.scheduling.teams
+        # Only the queues the kit's own workloads join: a team's people submit in the team's namespaces, whose pods
+        # the model servers do not admit (Kueue and its ClusterQueues come with the cluster stack).
+        teams = workload_teams(config.workloads)
         base_objects = workloads_namespace(namespace, labels, pod_security=pod_security, isolate=isolate, queued=bool(teams))
-        # Every team's queue in the workloads namespace (Kueue and its ClusterQueues come with the cluster stack).
-        base_objects += [local_queue(team.name, namespace) for team in teams]
+        base_objects += [local_queue(team, namespace) for team in teams]
         base_objects += storage_manifests(config.name, namespace, storage)
         if gateway:
             routing = platform_facts(config).routing

@@ -88,12 +88,10 @@ HF_VLLM = {"name": "chat", "blueprint": "vllm", "node_pool": "gpu-l40s", "model"
 FSX_VLLM = {**HF_VLLM, "model": {"type": "fsx", "sub_path": "org/model"}}
 
 
-def test_a_server_admits_clients_and_the_scraper_on_its_port_and_reaches_only_the_hub(render):
+def test_a_server_off_the_gateway_admits_only_the_scraper_and_reaches_only_the_hub(render):
+    # No `podSelector: {}`: a pod of the workloads namespace gets no way around the gateway's keys and budgets.
     policy = _policies(render, HF_VLLM)["chat"]
-    assert policy["ingress"] == [
-        {"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 8000}]},
-        {"from": SCRAPER, "ports": [{"protocol": "TCP", "port": 8000}]},
-    ]
+    assert policy["ingress"] == [{"from": SCRAPER, "ports": [{"protocol": "TCP", "port": 8000}]}]
     assert policy["egress"] == [{"to": [OUT_OF_VPC], "ports": [{"protocol": "TCP", "port": 443}]}]
 
 
@@ -108,14 +106,21 @@ def test_named_namespaces_may_call_the_servers(render):
     assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}} in clients
 
 
-def test_in_cluster_prometheus_scrapes_from_its_namespace(render):
+def test_in_cluster_prometheus_scrapes_from_its_own_pods_only(render):
+    # Grafana and the exporters share the monitoring namespace; only the operator's Prometheus pods scrape.
     policy = _policies(render, HF_VLLM, {"observability": {"metrics": "in-cluster"}})["chat"]
-    assert policy["ingress"][1]["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    prometheus = {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator"}
+    assert policy["ingress"] == [
+        {
+            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}, "podSelector": {"matchLabels": prometheus}}],
+            "ports": [{"protocol": "TCP", "port": 8000}],
+        }
+    ]
 
 
 def test_triton_serves_http_and_grpc_and_is_scraped_on_its_metrics_port(render):
     workload = {**HF_VLLM, "blueprint": "triton"}
-    ingress = _policies(render, workload)["chat"]["ingress"]
+    ingress = _policies(render, workload, {"cluster": {"network_policies": {"serving_from_namespaces": ["ingress"]}}})["chat"]["ingress"]
     assert [rule["ports"] for rule in ingress] == [
         [{"protocol": "TCP", "port": 8000}, {"protocol": "TCP", "port": 8001}],
         [{"protocol": "TCP", "port": 8002}],
@@ -146,7 +151,9 @@ def test_dynamo_components_reach_the_api_and_each_other(render):
     api = policies["graph"]["egress"][1]
     assert api == {"to": [{"ipBlock": {"cidr": "172.20.0.1/32"}}, *SCRAPER], "ports": [{"protocol": "TCP", "port": 443}]}
     assert policies["graph-group-0"]["podSelector"] == {"matchLabels": {"nvidia.com/dynamo-graph-deployment-name": "graph"}}
-    assert [port["port"] for port in policies["graph"]["ingress"][1]["ports"]] == [8000, 9090]
+    # Off the gateway the frontend admits only the scraper; the graph's own traffic is its group policy's.
+    assert [port["port"] for port in policies["graph"]["ingress"][0]["ports"]] == [8000, 9090]
+    assert len(policies["graph"]["ingress"]) == 1
 
 
 def test_a_benchmark_calls_its_target_and_nothing_calls_it(tmp_path):
@@ -156,6 +163,10 @@ def test_a_benchmark_calls_its_target_and_nothing_calls_it(tmp_path):
     policy = by_kind(objects)["NetworkPolicy"]["spec"]
     assert policy["ingress"] == []
     assert {"to": [{"podSelector": {"matchLabels": {"llm-kit/workload": "llama-8b"}}}], "ports": [{"protocol": "TCP", "port": 8000}]} in policy["egress"]
+    # ... and its target admits it, by its own workload label, on that port.
+    target = {o["metadata"]["name"]: o["spec"] for o in render_workloads(KIT.load(write_config(tmp_path, overrides)))["llama-8b"] if o["kind"] == "NetworkPolicy"}
+    serving = [rule for rule in target["llama-8b"]["ingress"] if {"protocol": "TCP", "port": 8000} in rule["ports"]][0]
+    assert {"podSelector": {"matchLabels": {"llm-kit/workload": "bench"}}} in serving["from"]
 
 
 def test_without_enforcement_no_policy_is_written(render):
@@ -165,3 +176,67 @@ def test_without_enforcement_no_policy_is_written(render):
 
 def test_a_blueprint_declares_nothing_unless_it_says_so():
     assert WorkloadTraffic() == WorkloadTraffic(serving_ports=(), metrics_ports=(), https_out=False, api_server=False, groups=(), calls=())
+
+ROUTED_VLLM = {**HF_VLLM, "routing": {}}
+# Envoy Gateway v1.8.3's labels on the kit's Gateway's proxy pods, in its namespace (core/isolation.py).
+PROXIES = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}},
+    "podSelector": {
+        "matchLabels": {
+            "app.kubernetes.io/name": "envoy",
+            "app.kubernetes.io/component": "proxy",
+            "app.kubernetes.io/managed-by": "envoy-gateway",
+            "gateway.envoyproxy.io/owning-gateway-name": "llm-gateway",
+            "gateway.envoyproxy.io/owning-gateway-namespace": "inference",
+        }
+    },
+}
+
+
+def test_a_routed_server_admits_the_gateways_proxies_and_its_own_picker_and_nothing_else(render):
+    policies = _policies(render, ROUTED_VLLM)
+    assert policies["chat"]["ingress"] == [
+        {"from": [PROXIES, {"podSelector": {"matchLabels": {"llm-kit/endpoint-picker": "chat"}}}], "ports": [{"protocol": "TCP", "port": 8000}]},
+        {"from": SCRAPER, "ports": [{"protocol": "TCP", "port": 8000}]},
+    ]
+    # The picker is called by those proxies only: not by the rate limiter, the Redis or the controller beside them.
+    assert policies["chat-epp"]["ingress"][0] == {"from": [PROXIES], "ports": [{"protocol": "TCP", "port": 9002}]}
+
+
+def test_a_server_with_a_bedrock_fallback_has_no_picker_to_admit(render):
+    haiku = {"name": "claude-haiku", "model_id": "anthropic.claude-3-5-haiku-20241022-v1:0", "input_usd_per_million": 0.8, "output_usd_per_million": 4}
+    workload = {**HF_VLLM, "routing": {"fallback": "claude-haiku", "endpoint_picker": None}}
+    policy = _policies(render, workload, {"gateway": {"bedrock": [haiku]}})["chat"]
+    assert policy["ingress"][0] == {"from": [PROXIES], "ports": [{"protocol": "TCP", "port": 8000}]}
+
+
+@pytest.mark.parametrize("path", [DEFAULT_CONFIG, *EXAMPLES], ids=lambda p: Path(p).stem)
+def test_no_policy_of_any_shipped_config_admits_a_whole_namespace_of_pods_to_a_server(path):
+    """Every `from` names pods by label, a namespace the config names, or the scraper's addresses: never every pod."""
+    config = KIT.load(path)
+    named = set(config.cluster.network_policies.serving_from_namespaces)
+    for name, objects in render_workloads(config).items():
+        for policy in (o["spec"] for o in objects if o["kind"] == "NetworkPolicy"):
+            for rule in policy["ingress"]:
+                for peer in rule.get("from", []):
+                    assert peer != {"podSelector": {}}, name
+                    if "namespaceSelector" in peer and "podSelector" not in peer:
+                        assert peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] in named | {"amazon-cloudwatch"}, name
+
+
+def test_a_routed_multinode_server_keeps_its_group_open_inside_and_admits_the_gateway_on_its_port(render):
+    workload = {
+        "name": "big",
+        "blueprint": "vllm-multinode",
+        "node_pool": "gpu-h100-efa",
+        "model": {"type": "hf", "repo_id": "org/model"},
+        "nodes": 2,
+        "tensor_parallel_size": 8,
+        "efa": False,
+        "routing": {},
+    }
+    policies = _policies(render, workload)
+    members = [{"podSelector": {"matchLabels": {"leaderworkerset.sigs.k8s.io/name": "big-group", "leaderworkerset.sigs.k8s.io/group-index": "0"}}}]
+    # torch.distributed and NCCL between leader and workers: every port, within the group only.
+    assert policies["big-group-0"]["ingress"] == [{"from": members}] and policies["big-group-0"]["egress"] == [{"to": members}]
+    assert policies["big"]["ingress"][0]["from"] == [PROXIES, {"podSelector": {"matchLabels": {"llm-kit/endpoint-picker": "big"}}}]

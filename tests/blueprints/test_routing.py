@@ -8,6 +8,7 @@ import yaml
 from assembly.app import render_workloads
 from assembly.kit import KIT
 from blueprints.common.routing import pool_reaches
+from core.isolation import gateway_proxy_peer
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected, write_config
 
@@ -75,8 +76,12 @@ def test_a_zero_weight_leaves_its_scorer_out(render):
 def test_the_gateway_proxies_and_only_they_reach_the_picker_and_the_servers(example):
     objects = example["llama-8b"]
     policies = _named(objects, "NetworkPolicy")
-    proxies = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}}
+    # The proxy pods of the kit's Gateway, by Envoy Gateway's labels (tests/blueprints/test_isolation.py spells them
+    # out); not every pod of their namespace, where the rate limiter and the Redis run too.
+    proxies = gateway_proxy_peer("inference")
+    assert proxies["podSelector"]["matchLabels"]["gateway.envoyproxy.io/owning-gateway-name"] == "llm-gateway"
     assert proxies in policies["llama-8b"]["spec"]["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}} not in policies["llama-8b"]["spec"]["ingress"][0]["from"]
     picker = policies["llama-8b-epp"]["spec"]
     assert picker["ingress"][0] == {"from": [proxies], "ports": [{"protocol": "TCP", "port": 9002}]}
     assert {"to": [{"podSelector": {"matchLabels": {"llm-kit/workload": "llama-8b"}}}], "ports": [{"protocol": "TCP", "port": 8000}]} in picker["egress"]
