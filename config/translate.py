@@ -7,6 +7,7 @@ import ipaddress
 import types
 import typing
 import unicodedata
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -32,7 +33,8 @@ def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], source: Source
     parent = _model_at(root, loc[:-1])
     ctx = item.get("ctx") or {}
     if kind == "extra_forbidden" and parent is not None:
-        return _unknown_key(path, str(loc[-1]), sorted(parent.model_fields), line)
+        present = {part[-1] for part in source.lines if len(part) == len(shown) and part[:-1] == shown[:-1] and part != shown}
+        return _unknown_key(path, str(loc[-1]), sorted(parent.model_fields), line, present)
     field = _field_at(root, loc)
     about = _describe(field)
     example = _example(field, loc)
@@ -46,20 +48,28 @@ def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], source: Source
     wants_text = kind in ("string_type", "string_pattern_mismatch") or (kind == "literal_error" and "'" in str(ctx.get("expected", "")))
     if written is not None and not isinstance(value, str) and wants_text:
         text, became = written
+        read = _as_read(value)
         return ConfigIssue(
             path,
-            f"YAML read the unquoted {text} as {became} ({value!r}), but this key takes text",
+            f"YAML read the unquoted {text} as {became}{f' ({read})' if read != text else ''}, but this key takes text",
             value=text,
             allowed=about,
             fix=f'put it in quotes: {loc[-1]}: "{text}"',
             line=line,
         )
+    if written is not None and isinstance(value, date):
+        value = written[0]  # as the file has it, not as Python's datetime.datetime(...)
     message, fix = _wording(kind, ctx, item["msg"], example)
     fix = _specific_fix(kind, value, loc) or fix
     return ConfigIssue(path, message, value=value, allowed=_allowed(kind, ctx, about), fix=fix, line=line)
 
 
-def _unknown_key(path: str, key: str, allowed: list[str], line: int | None) -> ConfigIssue:
+def _as_read(value: Any) -> str:
+    """What YAML made of an unquoted value, in the file's own notation (2026-12-01, not datetime.date(2026, 12, 1))."""
+    return value.isoformat() if isinstance(value, date) else repr(value)
+
+
+def _unknown_key(path: str, key: str, allowed: list[str], line: int | None, present: set = frozenset()) -> ConfigIssue:
     readable = "".join(c for c in key if c.isprintable() and unicodedata.category(c) not in ("Cf", "Zs") or c == " ").strip()
     hidden = readable != key or not key.isascii()
     close = difflib.get_close_matches(readable if hidden else key, allowed, n=1, cutoff=0.6)
@@ -67,6 +77,15 @@ def _unknown_key(path: str, key: str, allowed: list[str], line: int | None) -> C
     message = f"unknown key {shown}"
     if hidden:
         message += " (it holds invisible or non-ASCII characters)"
+    if close and close[0] in present:
+        # Renaming it would give the mapping the same key twice: this is a second, misspelt copy of a key that is set.
+        return ConfigIssue(
+            path,
+            message + f"; it looks like a second '{close[0]}', which this mapping already sets",
+            allowed="keys " + ", ".join(allowed),
+            fix=f"remove it, or keep its value under the existing '{close[0]}' and remove this line",
+            line=line,
+        )
     if close:
         message += f"; did you mean '{close[0]}'?"
     fix = (
@@ -139,6 +158,13 @@ def _wording(kind: str, ctx: dict, raw: str, example: Any) -> tuple[str, str]:
         ),
         "ip_v4_interface": ("is not an IPv4 network in CIDR form, such as 10.0.0.0/16", "write an IPv4 network such as 10.0.0.0/16"),
         "none_required": ("must be empty", "remove the value"),
+        "timezone_aware": (
+            "has no UTC offset, so the moment it names depends on the machine that reads it",
+            "write it in UTC with a Z, e.g. 2026-12-01T11:30:00Z, or with its offset, e.g. 2026-12-01T12:30:00+01:00",
+        ),
+        "datetime_type": ("must be a date and time", "write an ISO 8601 time, e.g. 2026-12-01T11:30:00Z"),
+        "datetime_parsing": ("is not a date and time in ISO 8601 form", "write an ISO 8601 time, e.g. 2026-12-01T11:30:00Z"),
+        "datetime_from_date_parsing": ("is not a date and time in ISO 8601 form", "write an ISO 8601 time, e.g. 2026-12-01T11:30:00Z"),
     }
     if kind in types_:
         message, fix = types_[kind]

@@ -17,6 +17,7 @@ TAGS_YAML_CHANGES = {
     "tag:yaml.org,2002:float": "a number",
     "tag:yaml.org,2002:bool": "a boolean",
     "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a date",
 }
 
 
@@ -57,6 +58,9 @@ def read_yaml(path: Path) -> Source:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise ConfigError(source, [_syntax_issue(err, text)]) from None
+    except ValueError:
+        # PyYAML builds every unquoted YYYY-MM-DD... as a date and raises a bare ValueError for an impossible one.
+        raise ConfigError(source, _impossible_dates(root)) from None
     if data is None:
         raise ConfigError(source, [ConfigIssue("", "the config file is empty", fix="start from config/default.yaml: copy it and edit it")])
     if not isinstance(data, dict):
@@ -89,6 +93,34 @@ def _decode(source: str, raw: bytes) -> str:
                 )
             ],
         ) from None
+
+
+def _impossible_dates(root: yaml.Node) -> list[ConfigIssue]:
+    """The unquoted values YAML reads as dates that no calendar has (month 13, an offset of 25 hours)."""
+    found = []
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack += [(value, (*loc, key.value)) for key, value in reversed(node.value)]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, (*loc, index)) for index, item in reversed(list(enumerate(node.value)))]
+        elif node.tag == "tag:yaml.org,2002:timestamp" and node.style is None:
+            try:
+                yaml.SafeLoader(node.value).construct_yaml_timestamp(node)
+            except ValueError as err:
+                reason = "its UTC offset is a day or more" if "offset" in str(err) else str(err)
+                found.append(
+                    ConfigIssue(
+                        dotted(loc),
+                        f"YAML reads the unquoted {node.value} as a date and time, and it is not a real one ({reason})",
+                        value=node.value,
+                        allowed="an ISO 8601 time such as 2026-12-01T11:30:00Z (month 1-12, an offset under 24 hours)",
+                        fix="correct the date, or put the value in quotes if it is meant as text",
+                        line=node.start_mark.line + 1,
+                    )
+                )
+    return found or [ConfigIssue("", "YAML could not read a value of the file", fix="check the dates and numbers in the file")]
 
 
 def _syntax_issue(err: yaml.YAMLError, text: str) -> ConfigIssue:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 _MISSING = object()
@@ -42,7 +43,8 @@ class ConfigIssue:
             where = f"{where} (line {self.line})"
         parts = [f"{where}: {self.message}"]
         if self.value is not _MISSING:
-            parts.append(f"    got: {ascii(self.value) if _hides_characters(self.value) else repr(self.value)}")
+            value = self.value.isoformat() if isinstance(self.value, date) else self.value  # as a config file writes it
+            parts.append(f"    got: {ascii(value) if _hides_characters(value) else repr(value)}")
         if self.allowed:
             parts.append(f"    allowed: {self.allowed}")
         if self.fix:

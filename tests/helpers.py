@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import os
 from datetime import date, datetime
@@ -37,6 +39,15 @@ def merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def pools_with(**gpu_limits: int) -> list[dict[str, Any]]:
+    """The default config's node pools with other GPU limits, e.g. pools_with(**{"gpu-h100-efa": 48}): room for
+    workloads larger than the default pools hold (the checks refuse what a pool can never run)."""
+    pools = copy.deepcopy(default_config_data()["node_pools"])
+    for pool in pools:
+        pool["gpu_limit"] = gpu_limits.get(pool["name"], pool["gpu_limit"])
+    return pools
 
 
 def write_config(folder: Path, overrides: dict[str, Any] | None = None, name: str = "kit.yaml") -> Path:
@@ -126,6 +137,22 @@ def assert_rejected(folder: Path, overrides: dict[str, Any], expected: list[str]
     rendered = caught.value.render()
     for fragment in expected:
         assert fragment in rendered, f"{fragment!r} missing from:\n{rendered}"
+    return rendered
+
+
+def assert_synth_refuses(folder: Path, config: Path, expected: list[str]) -> str:
+    """`python -m assembly.synth` on a config it must refuse: exit 2, every expected fragment on stderr, nothing written."""
+    from assembly import synth as synth_command
+
+    out = folder / "refused"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = synth_command.main(["--config", str(config), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts")])
+    rendered = err.getvalue()
+    assert code == 2, rendered
+    for fragment in expected:
+        assert fragment in rendered, f"{fragment!r} missing from:\n{rendered}"
+    assert not out.exists(), f"a refused config left {sorted(p.name for p in out.rglob('*'))}"
     return rendered
 
 

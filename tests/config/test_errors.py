@@ -15,9 +15,14 @@ def _problems(tmp_path, overrides):
 
 CASES = [
     pytest.param(
-        {"placement": {"az_idd": "usw2-az2"}},
+        {"placement": {"az_id": None, "az_idd": "usw2-az2"}},
         ["placement.az_idd", "unknown key 'az_idd'; did you mean 'az_id'?", "fix: rename it to 'az_id'"],
         id="misspelt-key",
+    ),
+    pytest.param(
+        {"placement": {"az_idd": "usw2-az3"}},
+        ["placement.az_idd", "unknown key 'az_idd'; it looks like a second 'az_id', which this mapping already sets", "fix: remove it, or keep its value under the existing 'az_id'"],
+        id="misspelt-copy-of-a-key-that-is-set",
     ),
     pytest.param(
         {"placement": {"az_id": "us-west-2a"}},

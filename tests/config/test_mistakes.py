@@ -8,6 +8,7 @@ import pytest
 from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
 from core.issues import ConfigError
+from tests.helpers import assert_synth_refuses
 
 BASE = DEFAULT_CONFIG.read_text()
 PYDANTIC_WORDING = ("Input should", "String should", "Value error", "validation error", "pydantic", "Field required", "type=")
@@ -77,3 +78,56 @@ def test_a_model_in_another_accounts_bucket_is_refused(tmp_path):
     with pytest.raises(ConfigError) as caught:
         KIT.load(path)
     assert "can read only the kit's model bucket" in caught.value.render() and "s3://llm-kit-models-111122223333-us-west-2/models/" in caught.value.render()
+
+
+CAPACITY_EXAMPLE = (DEFAULT_CONFIG.parent / "examples" / "capacity-platform.yaml").read_text()
+
+
+def _edit_example(old: str, new: str) -> str:
+    assert old in CAPACITY_EXAMPLE, old
+    return CAPACITY_EXAMPLE.replace(old, new, 1)
+
+
+# Values as YAML reads them shown as the file wrote them, and a misspelt second copy of a key never told to be renamed
+# into the key it copies; each refused by the synth with exit 2 and nothing written.
+SHOWN_AS_WRITTEN = [
+    pytest.param(
+        _edit_example("start: 2026-12-01T11:30:00Z", "start: 2026-12-01 11:30:00"),
+        ["node_pools[0].capacity_block.start (line 21)", "has no UTC offset", "got: '2026-12-01 11:30:00'", "fix: write it in UTC with a Z, e.g. 2026-12-01T11:30:00Z"],
+        id="block-start-without-offset",
+    ),
+    pytest.param(
+        _edit_example("start: 2026-12-01T11:30:00Z", "start: 2026-12-01"),
+        ["node_pools[0].capacity_block.start (line 21)", "has no UTC offset", "got: '2026-12-01'"],
+        id="block-start-a-date",
+    ),
+    pytest.param(
+        _edit_example("start: 2026-12-01T11:30:00Z", "start: 2026-13-01T11:30:00Z"),
+        ["node_pools[0].capacity_block.start (line 21)", "YAML reads the unquoted 2026-13-01T11:30:00Z as a date and time, and it is not a real one (month must be in 1..12)", "got: '2026-13-01T11:30:00Z'", "fix: correct the date"],
+        id="month-13",
+    ),
+    pytest.param(
+        _edit_example("gpu_hour_usd: 3.95 ", "gpu_hour_usd: 2026-11-29 "),
+        ["node_pools[0].gpu_hour_usd (line 27)", "must be a number", "got: '2026-11-29'"],
+        id="date-for-a-price",
+    ),
+    pytest.param(
+        _edit_example("served_model_name: llama-3.1-405b-instruct", "served_model_name: 2026-11-29"),
+        ["workloads[1].served_model_name", "YAML read the unquoted 2026-11-29 as a date, but this key takes text", "got: '2026-11-29'", 'fix: put it in quotes: served_model_name: "2026-11-29"'],
+        id="date-for-a-name",
+    ),
+    pytest.param(
+        _edit("  az_id: usw2-az2", "  az_id: usw2-az2\n  az_idd: usw2-az3"),
+        ["placement.az_idd (line 13)", "unknown key 'az_idd'; it looks like a second 'az_id', which this mapping already sets", "fix: remove it, or keep its value under the existing 'az_id'"],
+        id="misspelt-copy-of-a-set-key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SHOWN_AS_WRITTEN)
+def test_values_are_shown_as_written_and_nothing_is_built(tmp_path, text, expected):
+    path = tmp_path / "kit.yaml"
+    path.write_text(text)
+    rendered = assert_synth_refuses(tmp_path, path, expected)
+    for wording in (*PYDANTIC_WORDING, "datetime.", "rename it to", "Traceback"):
+        assert wording not in rendered, f"{wording!r} reached the user:\n{rendered}"
