@@ -126,6 +126,10 @@ def test_no_deploy_applies_a_block_pools_node_count(out):
         # Alone in its manifest: a new AMI pin changes the EC2NodeClass's manifest, never this one.
         assert created["spec"] == static_node_pool_creation(pools[name])["spec"]
         assert creation in body["DependsOn"]
+        # Teardown in reverse: the NodePool (waiting on its nodes) before its EC2NodeClass, that before Karpenter.
+        [node_class] = [lid for lid, objs in manifests.items() if [o["kind"] for o in objs] == ["EC2NodeClass"] and objs[0]["metadata"]["name"] == name]
+        assert node_class in cluster["Resources"][creation]["DependsOn"]
+        assert helm_charts(cluster)["karpenter"]["id"] in cluster["Resources"][node_class]["DependsOn"]
         assert body["Properties"]["PatchType"] == "json" and json.loads(body["Properties"]["RestorePatchJson"]) == []
         assert [op["path"] for op in json.loads(body["Properties"]["ApplyPatchJson"])] == ["/spec/template", "/spec/limits", "/spec/disruption"]
     [reconciler] = [lid for lid, objs in manifests.items() if any(o["kind"] == "CronJob" for o in objs)]
