@@ -2,12 +2,16 @@
 
 Loads no CDK and no jsii runtime, so a rejected config is reported in well under a second; `./kit synth` runs it
 before the synth. Exit 0 with a one-line confirmation, 2 with every problem.
+
+Unlike the synth it reads the clock: a capacity block that has ended is refused here (`--at` judges another moment,
+`--undated` leaves such checks out, as `./kit destroy` does so that an ended block never blocks a teardown).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
 from assembly.kit import KIT, resolve_config_path
 from core.issues import ConfigError
@@ -16,16 +20,25 @@ from core.issues import ConfigError
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assembly.check", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
+    parser.add_argument("--at", type=_moment, help="judge capacity block windows at this ISO 8601 time with its offset (default: now)")
+    parser.add_argument("--undated", action="store_true", help="leave out the checks that depend on the date (ended capacity blocks)")
     args, _ = parser.parse_known_args(argv)  # the synth's own options pass through untouched
     path = resolve_config_path(args.config).resolve()
     try:
-        config = KIT.load(path)
+        config = KIT.load(path, now=None if args.undated else args.at or datetime.now(UTC))
     except ConfigError as err:
         print(err.render(), file=sys.stderr)
         return 2
     workloads = sum(1 for w in config.workloads if w.enabled)
     print(f"config ok: {path} ({config.name} in {config.region}, {len(config.node_pools) + len(config.capacity_block_node_groups)} GPU pools, {workloads} enabled workloads)")
     return 0
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text} has no UTC offset; write e.g. 2026-12-01T11:30:00Z")
+    return moment
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Union
@@ -14,6 +15,7 @@ from pydantic import Field, create_model
 from blueprints.common.routing import GATEWAY_REQUIREMENTS
 from blueprints.contract import Blueprint
 from blueprints.registry import BLUEPRINTS
+from config.capacity_checks import dated_issues
 from config.checks import cross_checks
 from config.loader import DEFAULT_CONFIG, load_config
 from config.model import PlatformConfig
@@ -51,9 +53,12 @@ class Kit:
         description = WORKLOADS_DOC.format(names=", ".join(self.by_name))
         return create_model("KitConfig", __base__=PlatformConfig, workloads=(list[item], Field(default=[], description=description)))
 
-    def load(self, path: Path | str) -> PlatformConfig:
-        """Parse and check a config file; raise core.issues.ConfigError with every problem found."""
-        return load_config(path, self.config_model, self.checks)
+    def load(self, path: Path | str, now: datetime | None = None) -> PlatformConfig:
+        """Parse and check a config file; raise core.issues.ConfigError with every problem found. Given `now`, also
+        refuse what is over by then (capacity blocks that have ended); without it nothing depends on the clock."""
+        if now is None:
+            return load_config(path, self.config_model, self.checks)
+        return load_config(path, self.config_model, lambda config: self.checks(config) + dated_issues(config, now))
 
     def checks(self, config: PlatformConfig) -> list[ConfigIssue]:
         return cross_checks(config) + self.workload_issues(config) + self.team_issues(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Network
 
+from config.capacity_checks import capacity_issues
 from config.model import PlatformConfig
 from config.scheduling_checks import scheduling_issues
 from config.network import NO_NAT_REQUIRED_ENDPOINTS
@@ -35,6 +36,7 @@ def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
     issues += _cluster(config)
     issues += _storage(config)
     issues += node_pool_issues(config)
+    issues += capacity_issues(config)
     issues += _pipeline(config)
     issues += _gateway(config)
     issues += gateway_exposure_issues(config)
