@@ -39,6 +39,9 @@ TEMPORARY_SUFFIX = ".tmp"
 STALE_TEMPORARY_SECONDS = 3600
 HEARTBEAT_SECONDS = 10
 NS = 1_000_000_000
+# Blocks are ordered by the minute of their last use: the janitor's own grain, and a bounded table (one entry per
+# minute of history, not per block) in a sidecar with 128 MiB.
+GRAIN_NS = 60 * NS
 
 
 class Heartbeat:
@@ -89,8 +92,8 @@ def last_use(path: str, stat: os.stat_result) -> int:
 
 
 def measure(root: str, now_ns: int, heartbeat: Heartbeat) -> tuple[int, dict[int, int], int]:
-    """Walk one: (bytes the tier holds, block bytes per second of last use, stale temporary files removed)."""
-    used, by_second, removed = 0, {}, 0
+    """Walk one: (bytes the tier holds, block bytes per minute of last use, stale temporary files removed)."""
+    used, by_minute, removed = 0, {}, 0
     for path, name, stat in files(root, heartbeat):
         size = stat.st_blocks * 512
         if name.endswith(TEMPORARY_SUFFIX) and now_ns - stat.st_mtime_ns > STALE_TEMPORARY_SECONDS * NS:
@@ -98,32 +101,33 @@ def measure(root: str, now_ns: int, heartbeat: Heartbeat) -> tuple[int, dict[int
             continue
         used += size
         if name.endswith(BLOCK_SUFFIX):
-            second = last_use(path, stat) // NS
-            by_second[second] = by_second.get(second, 0) + size
-    return used, by_second, removed
+            minute = last_use(path, stat) // GRAIN_NS
+            by_minute[minute] = by_minute.get(minute, 0) + size
+    return used, by_minute, removed
 
 
-def cutoff(by_second: dict[int, int], over: int) -> tuple[int, int]:
-    """The second of last use up to which blocks go, and how many bytes of that second's blocks go."""
+def cutoff(by_minute: dict[int, int], over: int) -> tuple[int, int]:
+    """The minute of last use up to which blocks go, and how many bytes of that minute's blocks go."""
     total = 0
-    for second in sorted(by_second):
-        if total + by_second[second] >= over:
-            return second, over - total
-        total += by_second[second]
-    return max(by_second, default=0), by_second.get(max(by_second, default=0), 0)
+    for minute in sorted(by_minute):
+        if total + by_minute[minute] >= over:
+            return minute, over - total
+        total += by_minute[minute]
+    last = max(by_minute, default=0)
+    return last, by_minute.get(last, 0)
 
 
-def evict(root: str, second: int, budget: int, heartbeat: Heartbeat) -> tuple[int, int]:
-    """Walk two: delete blocks last used before `second`, and of that second's blocks `budget` bytes' worth.
+def evict(root: str, minute: int, budget: int, heartbeat: Heartbeat) -> tuple[int, int]:
+    """Walk two: delete blocks last used before `minute`, and of that minute's blocks `budget` bytes' worth.
     Returns (blocks deleted, bytes freed)."""
     deleted, freed, spent = 0, 0, 0
     for path, name, stat in files(root, heartbeat):
         if not name.endswith(BLOCK_SUFFIX):
             continue
-        used_at = last_use(path, stat) // NS
+        used_at = last_use(path, stat) // GRAIN_NS
         size = stat.st_blocks * 512
-        if used_at < second or (used_at == second and spent < budget):
-            if used_at == second:
+        if used_at < minute or (used_at == minute and spent < budget):
+            if used_at == minute:
                 spent += size
             if remove(path):
                 deleted, freed = deleted + 1, freed + size
@@ -154,13 +158,14 @@ def hold(root: str) -> int | None:
 
 
 def round_once(root: str, limit: int, heartbeat: Heartbeat) -> str:
-    used, by_second, stale = measure(root, time.time_ns(), heartbeat)
+    used, by_minute, stale = measure(root, time.time_ns(), heartbeat)
     over = used - limit
     if over <= 0:
         return f"{root}: {used / 2**30:.1f} of {limit / 2**30:.0f} GiB" + (f", {stale} stale temporary files removed" if stale else "")
-    second, budget = cutoff(by_second, over)
-    deleted, freed = evict(root, second, budget, heartbeat)
-    return f"{root}: {used / 2**30:.1f} of {limit / 2**30:.0f} GiB; evicted {deleted} blocks ({freed / 2**30:.2f} GiB) last used before {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(second + 1))}"
+    minute, budget = cutoff(by_minute, over)
+    deleted, freed = evict(root, minute, budget, heartbeat)
+    until = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime((minute + 1) * GRAIN_NS // NS))
+    return f"{root}: {used / 2**30:.1f} of {limit / 2**30:.0f} GiB; evicted {deleted} blocks ({freed / 2**30:.2f} GiB) last used before {until}"
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
