@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
-from blueprints.common import checks, kv_offload, queueing
+from blueprints.common import checks, kv_offload, queueing, vllm_flags
 from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
 from blueprints.common.routing import serving_clients
@@ -145,7 +145,20 @@ class GpuBlueprint(Blueprint[G]):
         placement = self.placement(workload, platform)
         offload = kv_offload.issues(getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform, workload.name)
         queued = self.queue_checks(workload, placement, platform)
-        return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + offload + queued + self.placement_checks(workload, placement, platform)
+        fit = checks.capacity_fit_issues(workload, placement, platform, gang=(*self.gang_key(workload), self.gang_gpus(workload)), standing=self.standing(workload))
+        return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + offload + queued + fit + self.flag_checks(workload, placement) + self.placement_checks(workload, placement, platform)
+
+    def engine_command_lines(self, workload: G, placement: Placement) -> list[list[str]]:
+        """The argument lists the kit writes for the workload's vLLM processes (every role); [] where it writes none."""
+        return []
+
+    def flag_checks(self, workload: G, placement: Placement) -> list[ConfigIssue]:
+        """extra_args must not repeat a flag of the kit's own argument lists, built here without them."""
+        extra = getattr(workload, "extra_args", None)
+        if not isinstance(extra, list) or not extra:
+            return []
+        lines = self.engine_command_lines(workload.model_copy(update={"extra_args": []}), placement)
+        return vllm_flags.repeated_flag_issues(lines, extra, type(workload).model_fields)
 
     def gang_gpus(self, workload: G) -> int:
         """GPUs Kueue must admit at once: one pod's, or a whole multi-node group's."""
@@ -155,7 +168,18 @@ class GpuBlueprint(Blueprint[G]):
         """From admission to Ready: a node (unless fixed), the image, the weights and warm-up, with the probe's margin."""
         budget = self.cold_start(workload, platform, placement)
         startup = math.ceil((budget.node_seconds + budget.image_seconds) / 60) + placement.startup_minutes
-        return queueing.issues(workload, platform, group_gpus=self.gang_gpus(workload), startup_minutes=startup)
+        return queueing.issues(workload, platform, startup_minutes=startup)
+
+    def standing(self, workload: G) -> checks.Standing:
+        """What must run at all times: the copies the workload keeps (KEDA's floor when it scales them), each a gang."""
+        autoscaling = getattr(workload, "autoscaling", None)
+        key, copies = ("autoscaling.min_replicas", autoscaling.min_replicas) if autoscaling is not None else ("replicas", workload.replicas)
+        gang = self.gang_gpus(workload)
+        return checks.Standing(key, copies, f"{copies} copies of {gang} GPU{'s' if gang > 1 else ''}", copies * gang, gpus_per_copy=gang)
+
+    def gang_key(self, workload: G) -> tuple[str, int]:
+        """The key that sizes one gang, where a gang too large for its capacity is reported, and its value."""
+        return "", workload.gpus_per_pod()
 
     def startup_checks(self, workload: G, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         """A startup window shorter than the weights and warm-up would restart the server forever while it loads."""

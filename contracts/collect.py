@@ -15,6 +15,7 @@ from typing import Any
 from assembly.app import render_workloads
 from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
+from blueprints.common import vllm_flags
 from blueprints.common.routing import PICKER_LABEL
 from blueprints.contract import GpuBlueprint
 from blueprints.vllm_batch.chart import FIXED_ARGS as BATCH_FIXED_ARGS
@@ -95,6 +96,25 @@ def _pod_read_share(config, name: str) -> float | None:
     return blueprint.cold_start(workload, KIT.platform(config)).read_share
 
 
+def _flag_names(out: dict[str, list]) -> list[dict]:
+    """How the kit's extra_args check reads flag names (blueprints/common/vllm_flags.py), for every flag of every vLLM
+    command line it writes, in each spelling vLLM accepts: the vLLM environment checks that vLLM reads them alike."""
+    found = []
+    for command, kind in (("serve", "vllm_serve"), ("run-batch", "vllm_run_batch")):
+        for entry in out[kind]:
+            kit = vllm_flags.kit_flags([entry["args"]])
+            spellings = {}
+            for flag in kit:
+                if flag == vllm_flags.MODEL and command == "serve":
+                    continue  # the positional model
+                bare = flag[2:]
+                for variant in (flag, "--" + bare.replace("-", "_"), flag + "=1", flag + ".x", "--no-" + bare, flag[:-1]):
+                    spellings[variant] = vllm_flags.resolved(variant, kit)
+            spellings.update({alias: vllm_flags.resolved(alias, kit) for alias in vllm_flags.SHORT_FLAGS})
+            found.append({"where": entry["where"], "command": command, "kit_flags": sorted(kit), "spellings": spellings, "short_flags": vllm_flags.SHORT_FLAGS})
+    return found
+
+
 def collect() -> dict[str, list]:
     out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": [], "vllm_run_batch": [], "scaler_tests": []}
     # The endpoint picker reads these from every replica too (llm-d-router's vLLM engine config).
@@ -123,6 +143,7 @@ def collect() -> dict[str, list]:
             out["rule_tests"].append({"where": f"{source} showback rules", **rule_test(config.gateway, served)})
         if config.scheduling.teams:
             out["rule_tests"].append({"where": f"{source} GPU showback rules", **gpu_rule_test(config)})
+    out["vllm_flag_names"] = _flag_names(out)
     return out
 
 

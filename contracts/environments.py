@@ -47,7 +47,7 @@ class Environment:
 
 
 ENVIRONMENTS = (
-    Environment("vllm", ("test_vllm_serve", "test_triton_engine", "test_vllm_metrics")),
+    Environment("vllm", ("test_vllm_serve", "test_vllm_flags", "test_triton_engine", "test_vllm_metrics")),
     Environment("dynamo", ("test_dynamo", "test_triton_engine")),
     # inference-perf declares Python 3.12; its config model imports and runs on 3.11.
     Environment("tools", ("test_triton", "test_inference_perf", "test_prometheus_rules"), pip_options=("--ignore-requires-python",)),

@@ -5,12 +5,19 @@ Paths are relative to the workload entry; the assembly prefixes them with worklo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from blueprints.common.params import GpuWorkloadParams
 from blueprints.common.resources import memory_share_gib, pod_memory_gib, shm_gib
+from core.capacity import GpuCapacity
 from core.instances import InstanceFacts, known
 from core.issues import ConfigIssue
 from core.model_sources import FsxSource, S3Source
 from core.platform import Platform
+
+if TYPE_CHECKING:
+    from blueprints.common.placement import Placement
 
 
 def gpu_workload_issues(workload: GpuWorkloadParams, platform: Platform) -> list[ConfigIssue]:
@@ -76,12 +83,28 @@ def memory_issues(workload: GpuWorkloadParams, instance: InstanceFacts, instance
     ]
 
 
+WEIGHT_FILE_SUFFIXES = frozenset({"safetensors", "bin", "pt", "pth", "gguf", "json", "model"})
+"""What a model folder's files end in: weights, configs, a SentencePiece tokenizer."""
+
+
 def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list[ConfigIssue]:
     source = workload.model
     storage = platform.storage
     if isinstance(source, FsxSource) and not storage.fsx_enabled:
         return [ConfigIssue("model", "reads from FSx for Lustre, which is switched off", value=source.model_dump(), fix="set storage.fsx.enabled: true, or use an s3 or hf model source")]
     if isinstance(source, S3Source):
+        last = source.uri.rstrip("/").rsplit("/", 1)[-1]
+        if not source.uri.endswith("/") and last.rsplit(".", 1)[-1].lower() in WEIGHT_FILE_SUFFIXES:
+            # The streamer and vLLM list the URI as a folder (config.json, tokenizer, every shard): one file finds none.
+            return [
+                ConfigIssue(
+                    "model.uri",
+                    f"names one file ({last}); vLLM loads a model folder: its config.json, tokenizer and every weight shard",
+                    value=source.uri,
+                    allowed="the folder that holds the model's files, e.g. s3://{bucket}/models/meta-llama/Llama-3.1-8B-Instruct/",
+                    fix=f"drop /{last} from the URI",
+                )
+            ]
         prefix = storage.models_prefix
         if storage.creates_bucket and not storage.bucket_matches(source.bucket):
             return [
@@ -98,3 +121,70 @@ def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list
         if not source.key_prefix.startswith(prefix):
             return [ConfigIssue("model.uri", f"is outside the model prefix '{prefix}' the model-reader role may read", value=source.uri, fix=f"stage the model under {prefix}")]
     return []
+
+
+def whole_nodes(capacity: GpuCapacity, platform: Platform, node_gpus: int) -> int:
+    """The most nodes of `node_gpus` GPUs the capacity can ever run: Karpenter launches no node that would take a
+    pool past its GPU limit, a block holds its instances, and a chain adds up its pools."""
+    if capacity.members:
+        return sum(platform.capacities[name].max_gpus // node_gpus for name in capacity.members if name in platform.capacities)
+    return capacity.max_gpus // node_gpus
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a workload keeps running at all times, as its config sets it."""
+
+    key: str
+    """The key that sets it, e.g. replicas or autoscaling.min_replicas."""
+    value: int
+    described: str
+    """In words, e.g. '3 copies of 8 GPUs'."""
+    gpus: int
+    gpus_per_copy: int | None = None
+    """Where every copy is alike: the most copies that fit follows from it."""
+    admitted_whole: bool = False
+    """Kueue admits all of them or none (a Job's pods)."""
+
+
+def capacity_fit_issues(workload: GpuWorkloadParams, placement: Placement, platform: Platform, *, gang: tuple[str, int, int], standing: Standing) -> list[ConfigIssue]:
+    """One gang (a pod, or a multi-node group whole) and the copies that must always run fit the capacity's whole nodes;
+    otherwise they stay Pending, or queued in Kueue, for ever. Every pod takes a divisor of its node's GPUs (checked
+    before), so GPUs compared with the whole nodes' GPUs tell whether they fit.
+    gang: the key that sizes one gang, its value there, and the gang's GPUs."""
+    capacity, instance = placement.capacity, placement.instance
+    nodes = whole_nodes(capacity, platform, instance.gpus)
+    room = nodes * instance.gpus
+    held = f"{room} GPUs: {nodes} x {placement.instance_type}"
+    forever = "it would wait in the queue forever" if workload.queue else "its pods would stay Pending forever"
+    gang_key, gang_value, gang_gpus = gang
+    raise_it = f"raise the capacity of '{workload.node_pool}' (gpu_limit, or the block's instances)"
+    if gang_gpus > room:
+        return [
+            ConfigIssue(
+                gang_key,
+                f"one gang needs {gang_gpus} GPUs, more than '{workload.node_pool}' can ever hold ({held}): {forever}",
+                value=gang_value,
+                allowed=f"at most {room} GPUs in one gang",
+                fix=f"{raise_it}, or shrink the group",
+            )
+        ]
+    if standing.gpus <= room:
+        return []
+    most = room // standing.gpus_per_copy if standing.gpus_per_copy else None
+    return [
+        ConfigIssue(
+            standing.key,
+            f"{standing.described} need {standing.gpus} GPUs at once, more than '{workload.node_pool}' can ever hold ({held}): "
+            + (
+                "Kueue admits them all at once or not at all, so they would wait in the queue forever"
+                if workload.queue and standing.admitted_whole
+                else "the copies beyond it would wait in the queue forever"
+                if workload.queue
+                else "the pods beyond it would stay Pending forever"
+            ),
+            value=standing.value,
+            allowed=f"at most {most}" if most is not None else f"at most {room} GPUs in all",
+            fix=f"lower {standing.key}" + (f" to {most} or fewer" if most is not None else "") + f", or {raise_it}",
+        )
+    ]

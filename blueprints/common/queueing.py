@@ -20,8 +20,9 @@ from core.scheduling import PODSET_GROUP, PRIORITY_LABEL, QUEUE_LABEL, REQUIRED_
 QUEUED_KINDS = ("Deployment", "LeaderWorkerSet", "Job")
 
 
-def issues(workload: Any, platform: Platform, *, group_gpus: int, startup_minutes: int) -> list[ConfigIssue]:
-    """The queue is a team with quota on the workload's capacity; a gang fits the capacity; pods get ready in time."""
+def issues(workload: Any, platform: Platform, *, startup_minutes: int) -> list[ConfigIssue]:
+    """The queue is a team with quota on the workload's capacity, and pods get ready in time. (Whether a gang fits its
+    capacity at all is checked for every workload, queued or not: blueprints/common/checks.py capacity_fit_issues.)"""
     if workload.queue is None:
         return []
     facts = platform.scheduling
@@ -38,16 +39,6 @@ def issues(workload: Any, platform: Platform, *, group_gpus: int, startup_minute
                 value=workload.queue,
                 allowed=", ".join(capacities),
                 fix=f"add '{workload.node_pool}' to scheduling.teams[{workload.queue}].gpus (0 lets the team borrow only), or move the workload",
-            )
-        )
-    capacity = platform.capacities.get(workload.node_pool)
-    if capacity is not None and group_gpus > capacity.max_gpus:
-        found.append(
-            ConfigIssue(
-                "",
-                f"one gang needs {group_gpus} GPUs, more than '{workload.node_pool}' can ever hold ({capacity.max_gpus}): it would wait in the queue forever",
-                value=group_gpus,
-                fix="raise the capacity, or shrink the group",
             )
         )
     if startup_minutes > facts.pods_ready_timeout_minutes:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from blueprints.common.checks import Standing
 from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
 from blueprints.dynamo.chart import dynamo_chart
-from blueprints.dynamo.components import FRONTEND_PORT, GRAPH_LABEL, WORKER_SYSTEM_PORT
+from blueprints.dynamo.components import FRONTEND_PORT, GRAPH_LABEL, WORKER_SYSTEM_PORT, worker_args, worker_identity, worker_model
 from blueprints.dynamo.params import AGGREGATED_ONLY, DISAGGREGATED_ONLY, DynamoWorkload
 from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
@@ -61,6 +62,20 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
 
     def image_key_for(self, workload: DynamoWorkload, efa: bool) -> str:
         return "dynamo-vllm-efa" if efa else "dynamo-vllm"
+
+    def engine_command_lines(self, workload: DynamoWorkload, placement: Placement) -> list[list[str]]:
+        model = worker_model(workload, worker_identity(workload, placement.efa))
+        return [worker_args(workload, role, gpus, model, placement.efa) for role, gpus in workload.role_tensor_parallel().items()]
+
+    def standing(self, workload: DynamoWorkload) -> Standing:
+        """Every worker pod runs at all times (the frontend takes no GPU)."""
+        tensor_parallel, replicas = workload.role_tensor_parallel(), workload.role_replicas()
+        gpus = sum(replicas[role] * tensor_parallel[role] for role in replicas)
+        if workload.mode == "aggregated":
+            return Standing("workers", workload.workers, f"{workload.workers} workers of {workload.tensor_parallel_size} GPUs", gpus, gpus_per_copy=workload.tensor_parallel_size)
+        described = " and ".join(f"{replicas[role]} {role} worker{'s' if replicas[role] > 1 else ''} of {tensor_parallel[role]} GPUs" for role in replicas)
+        larger = max(replicas, key=lambda role: replicas[role] * tensor_parallel[role])
+        return Standing(f"{larger}_workers", replicas[larger], described, gpus)
 
     def queue_checks(self, workload: DynamoWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         if workload.queue is None:

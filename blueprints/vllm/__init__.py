@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from blueprints.common import routing
 from blueprints.common.placement import Placement
 from blueprints.contract import GpuBlueprint
-from blueprints.vllm.chart import vllm_chart
+from blueprints.common.identity import server_identity
+from blueprints.common.model_source import model_mount
+from blueprints.vllm.chart import IMAGE_KEY, serve_args, vllm_chart
 from blueprints.vllm.params import VllmWorkload
 from core.issues import ConfigIssue
 from core.labels import WORKLOAD_LABEL
@@ -27,6 +29,9 @@ class Vllm(GpuBlueprint[VllmWorkload]):
     def checks(self, workload: VllmWorkload, platform: Platform) -> list[ConfigIssue]:
         replicas_set = "replicas" in workload.model_fields_set
         return super().checks(workload, platform) + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform)
+
+    def engine_command_lines(self, workload: VllmWorkload, placement: Placement) -> list[list[str]]:
+        return [serve_args(workload, model_mount(workload.model, server_identity(IMAGE_KEY, workload.run_as_user).hf_home))]
 
     def requirements(self, workload: VllmWorkload, platform: Platform) -> Requirements:
         return routing.requirements(workload.routing, workload.autoscaling, platform)

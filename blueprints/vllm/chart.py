@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import kv_offload, objects, probes, resources, scheduling
 from blueprints.common.identity import server_identity
-from blueprints.common.model_source import model_mount
+from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
 from blueprints.vllm.params import VllmWorkload
@@ -21,6 +21,11 @@ BLUEPRINT = "vllm"
 IMAGE_KEY = "vllm"
 
 
+def serve_args(workload: VllmWorkload, model: ModelMount) -> list[str]:
+    """`vllm serve`'s arguments (the image's entrypoint): the model, the port, the engine."""
+    return [model.location, "--port", str(workload.port), *engine_args(workload, model, workload.public_model_name)]
+
+
 def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict, list[dict]]:
     """The `vllm serve` container and the volumes it needs."""
     identity = server_identity(IMAGE_KEY, workload.run_as_user)
@@ -32,7 +37,7 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
         "name": "vllm",
         "image": workload.image or IMAGES["vllm"],
         # `args` only: the image's entrypoint is `vllm serve`.
-        "args": [model.location, "--port", str(workload.port), *engine_args(workload, model, workload.public_model_name)],
+        "args": serve_args(workload, model),
         "ports": [{"name": "http", "containerPort": workload.port}],
         "env": [*identity.env(), *model.env, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa, extra_shm=workload.extra_shm_gib()),

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from blueprints.common.checks import Standing
 from blueprints.common.placement import Placement
 from blueprints.contract import GpuBlueprint
-from blueprints.vllm_batch.chart import vllm_batch_chart
+from blueprints.common.identity import server_identity
+from blueprints.common.model_source import model_mount
+from blueprints.vllm_batch.chart import FIXED_ARGS, IMAGE_KEY, run_batch_args, vllm_batch_chart
+from blueprints.vllm_batch.inputs import input_issues
 from blueprints.vllm_batch.params import BATCH_PREFIX, VllmBatchWorkload
 from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
@@ -21,6 +25,23 @@ if TYPE_CHECKING:
 class VllmBatch(GpuBlueprint[VllmBatchWorkload]):
     params = VllmBatchWorkload
     image_key = "vllm"
+
+    def checks(self, workload: VllmBatchWorkload, platform: Platform) -> list[ConfigIssue]:
+        issues = super().checks(workload, platform) + input_issues(workload.inputs, workload.name)
+        if workload.replicas == 0:
+            # The Job's parallelism is min(replicas, files): 0 runs no pod, and the Job never finishes.
+            issues.append(ConfigIssue("replicas", "is the number of files worked on at once: 0 would run none, and the Job would never finish", value=0, allowed="1 or more", fix="set replicas to 1 or more, or enabled: false to leave the batch out"))
+        return issues
+
+    def engine_command_lines(self, workload: VllmBatchWorkload, placement: Placement) -> list[list[str]]:
+        model = model_mount(workload.model, server_identity(IMAGE_KEY, workload.run_as_user).hf_home)
+        return [[*FIXED_ARGS, *run_batch_args(workload, model.location, model)]]
+
+    def standing(self, workload: VllmBatchWorkload) -> Standing:
+        """The Job runs min(replicas, files) pods at once, and Kueue admits them together."""
+        at_once = min(workload.replicas, len(workload.inputs))
+        gpus = workload.gpus_per_pod()
+        return Standing("replicas", workload.replicas, f"{at_once} files at once on {gpus} GPU{'s' if gpus > 1 else ''} each", at_once * gpus, gpus_per_copy=gpus, admitted_whole=True)
 
     def placement_checks(self, workload: VllmBatchWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         issues = []

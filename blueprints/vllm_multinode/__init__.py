@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from blueprints.common import routing
 from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
-from blueprints.vllm_multinode.chart import GROUP_INDEX_LABEL, LWS_API_VERSION, LWS_NAME_LABEL, group_set_name, vllm_multinode_chart
+from blueprints.common.identity import server_identity
+from blueprints.common.model_source import model_mount
+from blueprints.vllm_multinode.chart import GROUP_INDEX_LABEL, LWS_API_VERSION, LWS_NAME_LABEL, MASTER_PORT, group_set_name, serve_args, vllm_multinode_chart
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
@@ -42,6 +44,9 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     def gang_gpus(self, workload: VllmMultinodeWorkload) -> int:
         return workload.nodes * workload.gpus_per_pod()
 
+    def gang_key(self, workload: VllmMultinodeWorkload) -> tuple[str, int]:
+        return "nodes", workload.nodes
+
     def queue_checks(self, workload: VllmMultinodeWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         found = super().queue_checks(workload, placement, platform)
         if workload.queue is None and platform.scheduling.teams:
@@ -57,6 +62,10 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
             )
         return found
 
+    def engine_command_lines(self, workload: VllmMultinodeWorkload, placement: Placement) -> list[list[str]]:
+        model = model_mount(workload.model, server_identity("vllm", workload.run_as_user).hf_home)
+        return [serve_args(workload, model, leader=True), serve_args(workload, model, leader=False)]
+
     def transport(self, workload: VllmMultinodeWorkload) -> Transport:
         # Pipeline stages on different nodes hand activations to each other through NCCL.
         return "nccl"
@@ -70,6 +79,16 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
                     "nodes",
                     f"is {workload.nodes}, but a multi-node group needs at least 2 nodes",
                     fix="set nodes: 2 or more, or serve a model that fits one node with blueprint: vllm",
+                )
+            )
+        if workload.port == MASTER_PORT:
+            issues.append(
+                ConfigIssue(
+                    "port",
+                    f"is the port the leader's torch.distributed store listens on (--master-port {MASTER_PORT}): the API server and the store cannot share it",
+                    value=workload.port,
+                    allowed=f"any port from 1024 to 65535 but {MASTER_PORT}",
+                    fix="keep the default 8000, or pick another port",
                 )
             )
         if workload.tensor_parallel_size != instance.gpus:

@@ -1,13 +1,16 @@
 """Capacity blocks, chains and queues in the config: what the checks refuse, with the key path and a fix."""
 
 import copy
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 import yaml
 
+from assembly import check as check_command
 from assembly.kit import KIT
 from core.issues import ConfigError
-from tests.helpers import REPO, assert_rejected, write_config
+from tests.helpers import REPO, assert_rejected, assert_synth_refuses, write_config
 
 EXAMPLE = yaml.safe_load((REPO / "config" / "examples" / "capacity-platform.yaml").read_text())
 
@@ -53,7 +56,7 @@ CASES = [
     (lambda d: _pool(d, "h100-spot").update(chain="h100-block"), ["chain", "is also the name of a pool"]),
     (lambda d: _workload(d, "llama-70b").update(queue="ads"), ["workloads[0].queue", "names no team of scheduling.teams", "search, research"]),
     (lambda d: _workload(d, "llama-405b").update(queue="research"), ["workloads[1].queue", "team 'research' has no quota on 'p5-group-block'"]),
-    (lambda d: _workload(d, "llama-405b").update(nodes=3), ["workloads[1]", "one gang needs 24 GPUs, more than 'p5-group-block' can ever hold (16)"]),
+    (lambda d: _workload(d, "llama-405b").update(nodes=3), ["workloads[1].nodes", "one gang needs 24 GPUs, more than 'p5-group-block' can ever hold (16 GPUs: 2 x p5.48xlarge): it would wait in the queue forever", "got: 3"]),
     (lambda d: d["scheduling"].update(pods_ready_timeout_minutes=10), ["workloads[0].queue", "longer than scheduling.pods_ready_timeout_minutes (10)"]),
     (lambda d: _workload(d, "llama-405b").pop("queue"), ["workloads[1].queue", "a multi-node group must join one", "search, research"]),
 ]
@@ -80,3 +83,131 @@ def test_dynamo_cannot_join_a_queue(tmp_path):
     workload = {"name": "dyn", "blueprint": "dynamo", "node_pool": "gpu-l40s", "model": {"type": "fsx", "sub_path": "models/org/model"}, "queue": "search"}
     overrides = {"storage": {"fsx": {"enabled": True}}, "scheduling": {"teams": [{"name": "search", "gpus": {"gpu-l40s": 8}}]}, "workloads": [workload]}
     assert_rejected(tmp_path, overrides, ["workloads[0].queue", "Kueue cannot admit a DynamoGraphDeployment"])
+
+
+# Bought capacity used twice, windows EC2 does not sell, and more GPUs than a capacity can ever hold: refused before
+# anything is written (exit 2 from the synth, no cdk.out, dist or charts).
+NO_ROOM = [
+    pytest.param(
+        lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2027-12-15T11:30:00Z"),
+        ["node_pools[0].capacity_block.end (line", "makes a window of 379 days; EC2 sells Capacity Blocks of at most 182 days", "got: '2027-12-15T11:30:00+00:00'", "allowed: 1 to 14 days, or whole weeks up to 182 days", "fix: check the year and month of start and end"],
+        id="block-longer-than-ec2-sells",
+    ),
+    pytest.param(
+        lambda d: _pool(d, "p5-group-block")["capacity_reservations"].update(ids=["cr-0123456789abcdef0"]),
+        ["node_pools[3].capacity_reservations.ids[0]", "names the capacity reservation cr-0123456789abcdef0, which node_pools[0].capacity_reservations.ids[0] names too", "got: 'cr-0123456789abcdef0'", "fix: keep cr-0123456789abcdef0 in one place"],
+        id="two-pools-one-block",
+    ),
+    pytest.param(
+        lambda d: d.update(capacity_block_node_groups=[{"name": "p5-mng", "instance_type": "p5.48xlarge", "reservation_id": "cr-0fedcba9876543210", "size": 2}]),
+        ["capacity_block_node_groups[0].reservation_id", "names the capacity reservation cr-0fedcba9876543210, which node_pools[3].capacity_reservations.ids[0] names too", "got: 'cr-0fedcba9876543210'"],
+        id="a-pool-and-a-node-group-on-one-block",
+    ),
+    pytest.param(
+        lambda d: _workload(d, "llama-405b").update(replicas=2),
+        ["workloads[1].replicas", "2 copies of 16 GPUs need 32 GPUs at once, more than 'p5-group-block' can ever hold (16 GPUs: 2 x p5.48xlarge)", "got: 2", "fix: lower replicas to 1 or fewer"],
+        id="more-groups-than-the-block-holds",
+    ),
+    pytest.param(
+        lambda d: (_workload(d, "llama-70b").pop("replicas"), _workload(d, "llama-70b").update(autoscaling={"min_replicas": 7, "max_replicas": 8})),
+        ["workloads[0].autoscaling.min_replicas", "7 copies of 8 GPUs need 56 GPUs at once, more than 'h100' can ever hold (48 GPUs: 6 x p5.48xlarge)", "got: 7", "fix: lower autoscaling.min_replicas to 6 or fewer"],
+        id="min-replicas-above-the-chain",
+    ),
+    pytest.param(
+        lambda d: _workload(d, "nightly-summaries").update(replicas=60, inputs=[f"s3://{{bucket}}/batch/nightly/requests-{i:03d}.jsonl" for i in range(60)]),
+        ["workloads[2].replicas", "60 files at once on 1 GPU each need 60 GPUs at once", "Kueue admits them all at once or not at all", "got: 60", "fix: lower replicas to 48 or fewer"],
+        id="batch-wider-than-the-chain",
+    ),
+    pytest.param(
+        lambda d: _pool(d, "h100-spot").update(gpu_limit=12),
+        ["node_pools[1].gpu_limit", "is not a whole number of nodes: the pool's types have 8 GPUs, so at most 8 of the 12 GPUs can ever run", "got: 12", "fix: set gpu_limit to 8 or 16"],
+        id="limit-between-whole-nodes",
+    ),
+    pytest.param(
+        lambda d: (d.update(karpenter={"replicas": 3})),
+        ["karpenter.replicas", "is more than the 2 system nodes the group may shrink to", "got: 3", "fix: lower karpenter.replicas to 2, or raise cluster.system_nodes.min_size"],
+        id="karpenter-replicas-without-nodes",
+    ),
+]
+
+
+BATCH = [
+    pytest.param(
+        lambda d: _workload(d, "nightly-summaries").update(inputs=["s3://{bucket}/batch/nightly/requests-*.jsonl"]),
+        ["workloads[2].inputs[0]", "holds *, as a pattern would; S3 has none", "got: 's3://{bucket}/batch/nightly/requests-*.jsonl'", "fix: list the files one by one"],
+        id="batch-wildcard",
+    ),
+    pytest.param(
+        lambda d: _workload(d, "nightly-summaries").update(inputs=["s3://{bucket}/batch/monday/requests.jsonl", "s3://{bucket}/batch/tuesday/requests.jsonl"]),
+        ["workloads[2].inputs[1]", "has the file name requests.jsonl, as inputs[0] has: results go to batch/nightly-summaries/results/requests.jsonl", "got: 's3://{bucket}/batch/tuesday/requests.jsonl'", "fix: rename one of the files"],
+        id="batch-two-files-one-name",
+    ),
+    pytest.param(
+        lambda d: _workload(d, "nightly-summaries")["inputs"].append("s3://{bucket}/batch/nightly/requests-000.jsonl"),
+        ["workloads[2].inputs[2]", "is inputs[0] again", "fix: remove the repeat"],
+        id="batch-file-listed-twice",
+    ),
+    pytest.param(
+        lambda d: _workload(d, "nightly-summaries").update(inputs=["s3://{bucket}/batch/nightly-summaries/results/requests-000.jsonl"]),
+        ["workloads[2].inputs[0]", "is in this workload's own results folder (batch/nightly-summaries/results/)", "fix: copy the file elsewhere under batch/"],
+        id="batch-input-among-its-results",
+    ),
+    pytest.param(
+        lambda d: _workload(d, "nightly-summaries").update(replicas=0),
+        ["workloads[2].replicas", "0 would run none, and the Job would never finish", "got: 0", "fix: set replicas to 1 or more"],
+        id="batch-zero-at-once",
+    ),
+    pytest.param(
+        lambda d: _workload(d, "nightly-summaries").update(extra_args=["--output_file=/tmp/out.jsonl"]),
+        ["workloads[2].extra_args[0]", "(vLLM reads --output_file as --output-file): the kit writes --output-file /work/output.jsonl", "got: '--output_file=/tmp/out.jsonl'"],
+        id="batch-output-flag",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), NO_ROOM + BATCH)
+def test_refused_before_anything_is_written(tmp_path, edit, expected):
+    path = tmp_path / "kit.yaml"
+    path.write_text(yaml.safe_dump(_example(edit), sort_keys=False))
+    assert_synth_refuses(tmp_path, path, expected)
+
+
+def _example_file(tmp_path) -> Path:
+    path = tmp_path / "kit.yaml"
+    path.write_text((REPO / "config" / "examples" / "capacity-platform.yaml").read_text())
+    return path
+
+
+def test_an_ended_block_is_refused_by_the_check_at_that_time_and_never_by_the_synth(tmp_path, capsys):
+    """The block of p5-group-block ends 2026-12-08T11:30Z. `assembly.check` judges it at the time it is told (the
+    clock by default); loading, rendering and synthesizing never read the clock, so the same file builds the same."""
+    path = _example_file(tmp_path)
+    assert check_command.main(["--config", str(path), "--at", "2026-12-08T11:29:00Z"]) == 0
+    capsys.readouterr()
+    assert check_command.main(["--config", str(path), "--at", "2026-12-08T11:30:00Z"]) == 2
+    err = capsys.readouterr().err
+    for fragment in (
+        "node_pools[3].capacity_block.end (line 55)",
+        "the block is over (checked at 2026-12-08T11:30+00:00)",
+        "pool 'p5-group-block' would never get a node",
+        "got: '2026-12-08T11:30:00+00:00'",
+        "fix: remove the pool (and move its workloads, or its chain's, to other capacity), or buy a new block",
+    ):
+        assert fragment in err, f"{fragment!r} missing from:\n{err}"
+    assert "node_pools[0]" not in err, "the h100 block runs until 2026-12-15"
+    # A teardown is never held up by a block that has ended.
+    assert check_command.main(["--config", str(path), "--at", "2027-01-01T00:00:00Z", "--undated"]) == 0
+    assert KIT.load(path).node_pools[3].capacity_block.end.year == 2026
+
+
+def test_the_check_reads_the_clock_when_not_told_the_time(tmp_path, capsys, monkeypatch):
+    path = _example_file(tmp_path)
+
+    class After(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2027, 1, 1, tzinfo=tz)
+
+    monkeypatch.setattr(check_command, "datetime", After)
+    assert check_command.main(["--config", str(path)]) == 2
+    assert "the block is over (checked at 2027-01-01T00:00+00:00)" in capsys.readouterr().err
