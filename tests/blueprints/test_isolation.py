@@ -8,7 +8,7 @@ from assembly.app import render_workloads
 from assembly.kit import KIT
 from core.isolation import WorkloadTraffic
 from tests.blueprints.conftest import by_kind
-from tests.helpers import DEFAULT_CONFIG, write_config
+from tests.helpers import DEFAULT_CONFIG, pools_with, write_config
 
 EXAMPLES = sorted(Path("config/examples").glob("*.yaml"))
 RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
@@ -138,7 +138,7 @@ def test_multinode_groups_talk_only_within_themselves(render):
         "replicas": 3,
         "efa": False,
     }
-    policies = _policies(render, workload)
+    policies = _policies(render, workload, {"node_pools": pools_with(**{"gpu-h100-efa": 48})})
     groups = [policies[f"big-group-{index}"]["podSelector"]["matchLabels"] for index in range(3)]
     # The LeaderWorkerSet is named <workload>-group (its headless Service is the leader address); the label carries that.
     assert groups == [{"leaderworkerset.sigs.k8s.io/name": "big-group", "leaderworkerset.sigs.k8s.io/group-index": str(i)} for i in range(3)]
