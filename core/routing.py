@@ -16,6 +16,9 @@ MODEL_HEADER = "x-ai-eg-model"
 # writes it) and forwards the team's name in TEAM_HEADER, which clients cannot set themselves.
 API_KEYS_SECRET = "llm-gateway-api-keys"
 TEAM_HEADER = "x-team-id"
+# The name of the rule that matches the model in every AIGatewayRoute the kit writes (and in the HTTPRoute Envoy AI
+# Gateway generates from it); the team policy attaches to this rule, not to the generated `route-not-found` rule.
+MODEL_RULE = "model"
 # While a rotated key's grace period runs, the team's old key stays in the Secret under `<team>.previous` (Envoy
 # Gateway v1.8.3 keeps one key per client id: internal/gatewayapi/securitypolicy.go buildAPIKeyAuth skips a repeated
 # id), so x-team-id carries that id; the gateway's rules accept it as the team (no team name holds a dot).
@@ -73,6 +76,8 @@ def route_spec(served_name: str, backends: list[dict]) -> dict[str, Any]:
         "llmRequestCosts": [{"metadataKey": key, "type": kind} for key, kind in LLM_REQUEST_COSTS],
         "rules": [
             {
+                # Copied to the generated HTTPRoute's rule, where the model's team policy attaches (team_policy).
+                "name": MODEL_RULE,
                 "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": served_name}]}],
                 "backendRefs": backends,
                 # Envoy AI Gateway's default (60 s) would cut long generations.
@@ -82,21 +87,61 @@ def route_spec(served_name: str, backends: list[dict]) -> dict[str, Any]:
     }
 
 
-def team_policy(route: str, teams: tuple[str, ...]) -> dict[str, Any]:
+def api_key_auth() -> dict[str, Any]:
     """API key required (the key Secret maps each key to its team), the key stripped before the model sees the
-    request, the team forwarded in x-team-id; then only the listed teams pass, with their current key and, during a
-    rotation, their previous one (team_client_ids)."""
+    request, the team forwarded in x-team-id. Envoy's api_key_auth filter takes the key from either header, without
+    a leading "Bearer " (source/extensions/filters/http/api_key_auth/api_key_auth.cc)."""
+    return {
+        "credentialRefs": [{"group": "", "kind": "Secret", "name": API_KEYS_SECRET}],
+        "extractFrom": [{"headers": ["authorization", "x-api-key"]}],
+        "forwardClientIDHeader": TEAM_HEADER,
+        "sanitize": True,
+    }
+
+
+def gateway_key_policy() -> dict[str, Any]:
+    """The key check on every route of the Gateway. Envoy Gateway v1.8.3 runs api_key_auth (filter order 6,
+    internal/xds/translator/httpfilters.go) before every ext_proc (100+), and Envoy AI Gateway v1.1.0 inserts its
+    own ext_proc, which copies the body's model into x-ai-eg-model and re-selects the route, among those
+    (internal/extensionserver/post_translate_modify.go). So the key is checked on the route chosen before the model
+    is known: a `route-not-found` catch-all rule that Envoy AI Gateway adds to every HTTPRoute it generates
+    (internal/controller/ai_gateway_route.go). This policy covers those rules; a model's own rule has team_policy,
+    the more specific one, which Envoy Gateway applies instead (internal/gatewayapi/securitypolicy.go)."""
+    return {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}], "apiKeyAuth": api_key_auth()}
+
+
+def team_policy(route: str, teams: tuple[str, ...]) -> dict[str, Any]:
+    """On the rule that carries the model (not the route's catch-all): the same key check, then only the listed
+    teams pass. Envoy's RBAC filter (order 301) runs after Envoy AI Gateway has set the model and re-selected the
+    route, so the authorization is the model's own whichever catch-all the key check ran on. A team passes with
+    its current key and, during a rotation, its previous one (team_client_ids)."""
     clients = [client for team in teams for client in team_client_ids(team)]
     allowed = [{"action": "Allow", "principal": {"headers": [{"name": TEAM_HEADER, "values": clients}]}}] if teams else []
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}],
-        "apiKeyAuth": {
-            "credentialRefs": [{"group": "", "kind": "Secret", "name": API_KEYS_SECRET}],
-            "extractFrom": [{"headers": ["authorization", "x-api-key"]}],
-            "forwardClientIDHeader": TEAM_HEADER,
-            "sanitize": True,
-        },
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route, "sectionName": MODEL_RULE}],
+        "apiKeyAuth": api_key_auth(),
         "authorization": {"defaultAction": "Deny", "rules": allowed},
+    }
+
+
+def fallback_retry_policy(route: str) -> dict[str, Any]:
+    """Retries for a route with a Bedrock fallback only (a pool's route and a Bedrock model's own get none): one
+    attempt per priority, so a failed or refusing local backend hands the request to Bedrock, and Bedrock's throttling
+    (429) is retried after a jittered back-off rather than at once. Envoy's previous_priorities plugin excludes each
+    tried priority and starts over once all are tried (envoyproxy/gateway v1.8.3 internal/xds/translator/route.go
+    buildRetryPolicy), so three retries give local, Bedrock, local, Bedrock. Targets the HTTPRoute Envoy AI Gateway
+    generates under the AIGatewayRoute's name (its examples/provider_fallback at v1.1.0); merged into the Gateway's
+    policy so the teams' rate limits keep their shared counters (internal/gatewayapi/backendtrafficpolicy.go keeps
+    the Gateway policy's rule names when only it has rate limits)."""
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}],
+        "mergeType": "StrategicMerge",
+        "retry": {
+            "numRetries": 3,
+            "numAttemptsPerPriority": 1,
+            "retryOn": {"triggers": ["connect-failure", "reset", "retriable-status-codes"], "httpStatusCodes": [429, 500, 502, 503, 504]},
+            "perRetry": {"backOff": {"baseInterval": "500ms", "maxInterval": "5s"}},
+        },
     }
 
 

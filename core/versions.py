@@ -88,11 +88,18 @@ LEADER_WORKER_SET = HelmPin("oci://registry.k8s.io/lws/charts/lws", "0.10.0")
 # dynamo-platform --repo <repository> --version <version>`, so the pin names the repository whose index.yaml lists it.
 DYNAMO_PLATFORM = HelmPin("https://helm.ngc.nvidia.com/nvidia/ai-dynamo", "1.4.2")
 
-# Inference routing (checked 2026-11-29; docs/routing.md). Envoy AI Gateway v1.1.0 requires Envoy Gateway v1.8.1 (its
-# site _vars.json egVersion/egMinVersion, go.mod, e2e matrix) and is the extension that lets a route point at an
-# InferencePool (plain Envoy Gateway rejects the kind). Envoy Gateway's chart brings the Gateway API CRDs it was
-# tested with (v1.5.1); the kit's Gateway API objects use v1 fields only and are validated against v1.6.1 as well.
-ENVOY_GATEWAY = HelmPin("oci://docker.io/envoyproxy/gateway-helm", "v1.8.1")
+# Inference routing (checked 2026-11-29; docs/routing.md). Envoy AI Gateway v1.1.0 needs Envoy Gateway v1.8.1 or later
+# in 1.8 (site/versioned_docs/version-1.1: egMinVersion 1.8.1, compatibility "v1.8.1+ (Envoy Proxy v1.38.x)"; go.mod
+# and its e2e matrix pin v1.8.1) and is the extension that lets a route point at an InferencePool (plain Envoy
+# Gateway rejects the kind). Envoy Gateway is pinned to the newest 1.8 patch, v1.8.3 (2026-07-20, Envoy 1.38.3):
+# v1.8.1 drops `cost` from shared global rate-limit rules, which the teams' token budgets are; v1.8.2's release
+# notes: "Fixed shared global rate limit rules with a `cost` field not working as expected" (gateway issue 9244;
+# internal/xds/translator/ratelimit.go now writes shared rules with a cost per domain with their hits_addend).
+# v1.8.2 also moved to Envoy 1.38.3 (CVE fixes) and made apiKeyAuth.extractFrom stricter (one source kind per entry,
+# as the kit writes); v1.8.3 fixes a controller panic (a data race in status updates) and backend TLS capped at 1.2.
+# Envoy Gateway's chart brings the Gateway API CRDs it was tested with (v1.5.1, whose HTTPRoute has the rule names the
+# team policies attach to); the kit's Gateway API objects are validated against v1.6.1 as well.
+ENVOY_GATEWAY = HelmPin("oci://docker.io/envoyproxy/gateway-helm", "v1.8.3")
 AI_GATEWAY_CRDS = HelmPin("oci://docker.io/envoyproxy/ai-gateway-crds-helm", "v1.1.0")
 AI_GATEWAY = HelmPin("oci://docker.io/envoyproxy/ai-gateway-helm", "v1.1.0")
 # The InferencePool CRD (inference.networking.k8s.io/v1) at Gateway API Inference Extension v1.6.0, applied by the kit.

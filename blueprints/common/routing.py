@@ -20,7 +20,7 @@ from core.issues import ConfigIssue
 from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
 from core.requirements import ControllerChart, CrdBundle, Requirements
-from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, route_spec, team_policy
+from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, fallback_retry_policy, route_spec, team_policy
 from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION
 
 if TYPE_CHECKING:
@@ -32,6 +32,20 @@ EXT_PROC_PORT = 9002
 HEALTH_PORT = 9003
 PICKER_METRICS_PORT = 9090
 PICKER_USER = 65532  # the picker image's USER (llm-d-router Dockerfile.epp)
+_READ = ("get", "watch", "list")
+# The picker's rights, exactly what its own chart grants at llm-d/llm-d-router v0.10.0 with the values the kit's
+# objects match (one replica, metrics without token review): config/charts/llm-d-router-gateway/templates/rbac.yaml
+# (objectives, model rewrites and pools) and config/charts/routerlib/templates/_rbac.yaml (pods). The chart's
+# ClusterRole for TokenReviews and SubjectAccessReviews comes only with monitoring.prometheus.enabled (metrics auth;
+# the kit passes --metrics-endpoint-auth=false), and its leader-election Role only with more than one replica
+# (_leader-election-rbac.yaml). The picker watches InferenceObjective and InferenceModelRewrite only where their CRDs
+# are installed (pkg/epp/server/controller_config.go asks discovery); the kit installs neither, the chart grants both.
+PICKER_RULES = (
+    {"apiGroups": ["inference.networking.x-k8s.io"], "resources": ["inferenceobjectives", "inferencemodelrewrites"], "verbs": list(_READ)},
+    {"apiGroups": ["llm-d.ai"], "resources": ["inferenceobjectives", "inferencemodelrewrites"], "verbs": list(_READ)},
+    {"apiGroups": ["inference.networking.k8s.io"], "resources": ["inferencepools"], "verbs": list(_READ)},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": list(_READ)},
+)
 
 # Envoy Gateway as Envoy AI Gateway v1.1.0 needs it: the Backend API, its extension server on every translation
 # hook, and InferencePool as a backend kind the extension resolves (manifests/envoy-gateway-values.yaml and
@@ -223,11 +237,7 @@ def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name
     api = objects.api_object
     api(chart, "inference-pool", api_version="inference.networking.k8s.io/v1", kind="InferencePool", name=name, labels_=labels, body={"spec": pool_spec(name, selector, port)})
     api(chart, "epp-account", api_version="v1", kind="ServiceAccount", name=epp, labels_=own, body={})
-    rules = [
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-        {"apiGroups": ["inference.networking.k8s.io"], "resources": ["inferencepools"], "verbs": ["get", "list", "watch"]},
-    ]
-    api(chart, "epp-role", api_version="rbac.authorization.k8s.io/v1", kind="Role", name=epp, labels_=own, body={"rules": rules})
+    api(chart, "epp-role", api_version="rbac.authorization.k8s.io/v1", kind="Role", name=epp, labels_=own, body={"rules": [dict(rule) for rule in PICKER_RULES]})
     binding = {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": epp}, "subjects": [{"kind": "ServiceAccount", "name": epp, "namespace": platform.namespace}]}
     api(chart, "epp-binding", api_version="rbac.authorization.k8s.io/v1", kind="RoleBinding", name=epp, labels_=own, body=binding)
     api(chart, "epp-config", api_version="v1", kind="ConfigMap", name=epp, labels_=own, body={"data": {"config.yaml": picker_config(picker)}})
@@ -305,6 +315,9 @@ def add_fallback_route(chart: cdk8s.Chart, name: str, blueprint: str, served_nam
         {"name": bedrock_backend_name(fallback), "priority": 1, "modelNameOverride": platform.routing.bedrock_id(fallback)},
     ]
     add_route(chart, name, labels, served_name, backends, platform)
+    # Retries on this route only, merged into the Gateway's rate limits (core/routing.py fallback_retry_policy).
+    retry = {"spec": fallback_retry_policy(name)}
+    objects.api_object(chart, "route-retry", api_version="gateway.envoyproxy.io/v1alpha1", kind="BackendTrafficPolicy", name=name, labels_=labels, body=retry)
 
 
 def picker_policy(name: str, port: int, network: NetworkFacts, gateway_namespace: str) -> dict[str, Any]:

@@ -1,9 +1,13 @@
 """What the gateway's teams and Amazon Bedrock models add to it, as plain objects for the workloads stack.
 
+- Keys: one SecurityPolicy on the Gateway checks the key on every route (where Envoy checks it, before the model is
+  known: core/routing.py gateway_key_policy); each model's rule has its teams' policy.
 - Rate limits: one BackendTrafficPolicy on the Gateway. Each team's tokens per minute and per day are counted from
   the token totals Envoy AI Gateway records for every response (the request itself costs nothing up front), in
-  Envoy Gateway's global rate-limit service backed by the Redis below; the same policy retries a failed request
-  once at each backend priority (a local model's Bedrock fallback).
+  Envoy Gateway's global rate-limit service backed by the Redis below. Retries are not Gateway-wide: only a route
+  with a Bedrock fallback has them (blueprints/common/routing.py).
+- Clients cannot set the headers the gateway owns: x-team-id (set by the key check) and x-ai-eg-model (set by
+  Envoy AI Gateway from the body) are removed as the request arrives.
 - Bedrock models: an Envoy Gateway Backend for the regional Bedrock endpoint (TLS, system CAs), an
   AIServiceBackend speaking the Bedrock API, a BackendSecurityPolicy that signs with the default AWS credential
   chain (the proxies' Pod Identity role, scoped to these models), and a route per model with its teams' policy.
@@ -26,6 +30,7 @@ from core.routing import (
     TEAM_HEADER,
     TOKEN_METADATA,
     bedrock_backend_name,
+    gateway_key_policy,
     route_spec,
     team_client_pattern,
     team_policy,
@@ -65,15 +70,22 @@ def rate_limit_rules(settings: Gateway) -> list[dict[str, Any]]:
     return rules
 
 
-def traffic_policy(namespace: str, labels: dict, settings: Gateway) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "targetRefs": [GATEWAY_REF],
-        "retry": {"numAttemptsPerPriority": 1, "numRetries": 1, "retryOn": {"httpStatusCodes": [429, 500, 502, 503, 504], "triggers": ["connect-failure", "reset", "retriable-status-codes"]}},
-    }
+def traffic_policy(namespace: str, labels: dict, settings: Gateway) -> list[dict[str, Any]]:
+    """The teams' token budgets on every route; none without a budget (a fallback route's retries merge into it)."""
     rules = rate_limit_rules(settings)
-    if rules:
-        spec["rateLimit"] = {"global": {"rules": rules}}
-    return _object("gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy", GATEWAY_NAME, namespace, labels, spec)
+    if not rules:
+        return []
+    spec = {"targetRefs": [GATEWAY_REF], "rateLimit": {"global": {"rules": rules}}}
+    return [_object("gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy", GATEWAY_NAME, namespace, labels, spec)]
+
+
+def client_policy(namespace: str, labels: dict) -> dict[str, Any]:
+    """Large prompts buffered whole (Envoy AI Gateway reads the body), and the gateway's own headers removed before
+    routing (earlyRequestHeaders, Envoy Gateway v1.8.3 api/v1alpha1/clienttrafficpolicy_types.go): a client's
+    x-team-id never reaches the authorization, the rate limits or the audit log, and the first route match is always
+    a catch-all, where the key check runs (core/routing.py gateway_key_policy)."""
+    spec = {"targetRefs": [GATEWAY_REF], "connection": {"bufferLimit": "50Mi"}, "headers": {"earlyRequestHeaders": {"remove": [TEAM_HEADER, MODEL_HEADER]}}}
+    return _object("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy", GATEWAY_NAME, namespace, labels, spec)
 
 
 def access_log_format(log_paths: bool) -> dict[str, str]:
@@ -107,9 +119,10 @@ def envoy_proxy(namespace: str, labels: dict, settings: Gateway) -> dict[str, An
         },
         "telemetry": {
             "accessLog": {
+                # Every request, refused ones included: no CEL filter. One that reads x-ai-eg-model would drop the
+                # 401s, whose key check ends the request before Envoy AI Gateway has set it.
                 "settings": [
                     {
-                        "matches": [f"request.headers['{MODEL_HEADER}'] != ''"],
                         "sinks": [{"type": "File", "file": {"path": "/dev/stdout"}}],
                         "format": {"type": "JSON", "json": access_log_format(settings.audit.log_paths)},
                     }
@@ -169,11 +182,12 @@ def redis_objects(labels: dict) -> list[dict[str, Any]]:
 
 
 def team_objects(namespace: str, labels: dict, settings: Gateway, *, region: str, teams_for) -> list[dict[str, Any]]:
-    buffer = {"targetRefs": [GATEWAY_REF], "connection": {"bufferLimit": "50Mi"}}
+    keys = [_object("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", GATEWAY_NAME, namespace, labels, gateway_key_policy())] if settings.teams else []
     return [
         envoy_proxy(namespace, labels, settings),
-        _object("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy", GATEWAY_NAME, namespace, labels, buffer),
-        traffic_policy(namespace, labels, settings),
+        client_policy(namespace, labels),
+        *keys,
+        *traffic_policy(namespace, labels, settings),
         *bedrock_objects(namespace, labels, settings, region, teams_for),
         *redis_objects(labels),
     ]

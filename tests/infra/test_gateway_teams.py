@@ -37,10 +37,11 @@ def _policy_of(template, role_id):
 
 def test_each_route_admits_only_the_teams_that_list_its_model(out):
     policies = _objects(out, "SecurityPolicy")
-    assert set(policies) == {"llama-8b", "bedrock-claude-haiku"}
+    # The Gateway's own key check on the catch-alls, then one per model's rule (tests/infra/test_gateway_request_path.py).
+    assert set(policies) == {"llm-gateway", "llama-8b", "bedrock-claude-haiku"}
     for route, teams in (("llama-8b", ["search", "support"]), ("bedrock-claude-haiku", ["support"])):
         spec = policies[route]["spec"]
-        assert spec["targetRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}]
+        assert spec["targetRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route, "sectionName": "model"}]
         auth = spec["apiKeyAuth"]
         assert auth["credentialRefs"] == [{"group": "", "kind": "Secret", "name": API_KEYS_SECRET}]
         # The key is checked, stripped, and replaced by the team's name, which the authorization then reads.
@@ -52,7 +53,7 @@ def test_each_route_admits_only_the_teams_that_list_its_model(out):
 
 
 def test_token_budgets_are_counted_per_team_from_the_response(out):
-    [policy] = _objects(out, "BackendTrafficPolicy").values()
+    policy = _objects(out, "BackendTrafficPolicy")["llm-gateway"]
     rules = policy["spec"]["rateLimit"]["global"]["rules"]
     budgets = {(r["clientSelectors"][0]["headers"][0]["value"], r["limit"]["unit"]): r["limit"]["requests"] for r in rules}
     assert budgets == {
@@ -87,8 +88,7 @@ def test_the_local_model_falls_back_to_bedrock_by_priority(out):
     ]
     backend = _objects(out, "Backend")["llama-8b-local"]
     assert backend["spec"]["endpoints"] == [{"fqdn": {"hostname": "llama-8b.inference.svc.cluster.local", "port": 8000}}]
-    [retry_policy] = _objects(out, "BackendTrafficPolicy").values()
-    retry = retry_policy["spec"]["retry"]
+    retry = _objects(out, "BackendTrafficPolicy")["llama-8b"]["spec"]["retry"]
     assert retry["numAttemptsPerPriority"] == 1 and 429 in retry["retryOn"]["httpStatusCodes"]
     # The workload's Service stays reachable: the route goes there, not through a pool.
     assert "llama-8b" not in _objects(out, "InferencePool")

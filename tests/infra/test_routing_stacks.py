@@ -20,7 +20,7 @@ def test_envoy_gateway_is_configured_for_envoy_ai_gateway_and_inference_pools(st
     templates, _ = stacks
     charts = helm_charts(templates["llm-gw-cluster"])
     eg = charts["gateway-helm"]["Properties"]
-    assert (eg["Repository"], eg["Version"], eg["Namespace"]) == ("oci://docker.io/envoyproxy/gateway-helm", "v1.8.1", "envoy-gateway-system")
+    assert (eg["Repository"], eg["Version"], eg["Namespace"]) == ("oci://docker.io/envoyproxy/gateway-helm", "v1.8.3", "envoy-gateway-system")
     manager = json.loads(helm_values(eg["Values"]))["config"]["envoyGateway"]["extensionManager"]
     assert manager["backendResources"] == [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "version": "v1"}]
     assert manager["service"]["fqdn"] == {"hostname": "ai-gateway-controller.envoy-ai-gateway-system.svc.cluster.local", "port": 1063}
