@@ -10,9 +10,7 @@ from core.labels import EFA_RESOURCE, GPU_RESOURCE
 NODE_MEMORY_FOR_PODS = 0.9
 SHM_DEFAULT_CAP_GIB = 32
 
-# libfabric's EFA provider, for NCCL (through the aws-ofi-nccl plugin) and NIXL alike. With fork support on, the
-# provider keeps its bounce buffers off huge pages (ofiwg/libfabric prov/efa/src/efa_fork_support.c), which pods that
-# request no hugepages-2Mi could not fault in.
+# libfabric's EFA provider, for NCCL (through the aws-ofi-nccl plugin) and NIXL alike.
 LIBFABRIC_EFA_ENV = {"FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1", "FI_EFA_FORK_SAFE": "1"}
 # NCCL refuses to start when the network it is told to use is missing, so this is set only where the checks have
 # established that the image carries aws-ofi-nccl (core/images.py).
@@ -21,7 +19,11 @@ NCCL_OVER_EFA_ENV = {"NCCL_NET": "ofi"}
 # would be reached through shm and cross-memory attach, which another pod's processes cannot be (their own /dev/shm
 # and PID namespace; ptrace rights across them). Off, as in ai-dynamo/dynamo's own EFA deploy test
 # (tests/deploy/efa/disagg-efa.yaml): a prefill and a decode worker on one node then talk through the EFA device.
-NIXL_OVER_EFA_ENV = {"FI_EFA_ENABLE_SHM_TRANSFER": "0"}
+# Huge pages off: the provider puts its bounce buffers on them by default, and FI_EFA_FORK_SAFE turns that off only
+# where the kernel still needs fork support (before 5.13; ofiwg/libfabric prov/efa/src/efa_fork_support.c). The pods
+# request no hugepages-2Mi, so their hugetlb limit is 0 and a huge page could not be faulted in. The KV cache moves
+# GPU to GPU by RDMA; the bounce buffers carry only control messages.
+NIXL_OVER_EFA_ENV = {"FI_EFA_ENABLE_SHM_TRANSFER": "0", "FI_EFA_USE_HUGE_PAGE": "0"}
 
 
 def shm_gib(instance: InstanceFacts, gpus: int, configured: int | None, extra: int = 0) -> int:

@@ -121,6 +121,7 @@ def test_workers_get_gpus_efa_and_shared_memory_and_the_frontend_none_of_it(rend
         env = {e["name"]: e["value"] for e in worker["env"]}
         # As ai-dynamo/dynamo's EFA test sets them; shm off: a peer on the same node is another pod, beyond its reach.
         assert (env["FI_PROVIDER"], env["FI_EFA_USE_DEVICE_RDMA"], env["FI_EFA_ENABLE_SHM_TRANSFER"]) == ("efa", "1", "0")
+        assert env["FI_EFA_USE_HUGE_PAGE"] == "0"  # the pods request no hugepages-2Mi
         assert "NCCL_NET" not in env  # the KV cache goes through NIXL, not NCCL
         # No IPC_LOCK: the EFA nodes lift the locked-memory limit themselves (restricted pods may add no capability).
         assert worker["securityContext"]["capabilities"] == {"drop": ["ALL"]}
