@@ -38,6 +38,15 @@ def team_client_pattern(team: str) -> str:
 PROXY_SERVICE_ACCOUNT = "llm-gateway-envoy"
 RATE_LIMIT_REDIS = "llm-gateway-redis"
 RATE_LIMIT_REDIS_URL = f"{RATE_LIMIT_REDIS}.{PROXY_NAMESPACE}.svc.cluster.local:6379"
+# The Redis password: a Secret in PROXY_NAMESPACE whose value is drawn in the cluster at deploy time
+# (infra/routing/redis_auth.py), read by the Redis and by Envoy Gateway's rate limiter (its REDIS_AUTH).
+RATE_LIMIT_REDIS_AUTH_SECRET = "llm-gateway-redis-auth"
+RATE_LIMIT_REDIS_AUTH_KEY = "password"
+
+
+def redis_auth_env(name: str) -> dict[str, Any]:
+    """A container env var holding the Redis password, read from its Secret when the container starts."""
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": RATE_LIMIT_REDIS_AUTH_SECRET, "key": RATE_LIMIT_REDIS_AUTH_KEY}}}
 # Token counts Envoy AI Gateway writes for each request, which rate limits and the audit log read.
 TOKEN_METADATA = "io.envoy.ai_gateway"
 LLM_REQUEST_COSTS = (("llm_input_token", "InputToken"), ("llm_output_token", "OutputToken"), ("llm_total_token", "TotalToken"))

@@ -20,7 +20,7 @@ from core.issues import ConfigIssue
 from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
 from core.requirements import ControllerChart, CrdBundle, Requirements
-from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, fallback_retry_policy, route_spec, team_policy
+from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, fallback_retry_policy, redis_auth_env, route_spec, team_policy
 from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION
 
 if TYPE_CHECKING:
@@ -54,7 +54,11 @@ _ENVOY_GATEWAY_VALUES = {
     "config": {
         "envoyGateway": {
             "gateway": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
-            "provider": {"type": "Kubernetes"},
+            # The rate limiter authenticates to the Redis: Envoy Gateway v1.8.3 has no password field for it but
+            # merges this env into the rate limiter's container (ratelimit/resource.go expectedRateLimitContainerEnv),
+            # and envoyproxy/ratelimit reads REDIS_AUTH (src/settings/settings.go). The chart's own image for the
+            # rate limiter merges in beside it (templates/_helpers.tpl eg.default-envoy-gateway-config).
+            "provider": {"type": "Kubernetes", "kubernetes": {"rateLimitDeployment": {"container": {"env": [redis_auth_env("REDIS_AUTH")]}}}},
             "extensionApis": {"enableEnvoyPatchPolicy": True, "enableBackend": True},
             "extensionManager": {
                 "hooks": {

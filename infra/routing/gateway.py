@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from config.gateway import Gateway
-from core.routing import GATEWAY_CLASS, GATEWAY_NAME
+from core.routing import GATEWAY_CLASS, GATEWAY_NAME, RATE_LIMIT_REDIS
+from infra.routing.redis_auth import redis_policy
 from infra.routing.teams import ENVOY_PROXY, team_objects
 
 CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
@@ -33,7 +34,8 @@ def load_balancer_annotations(settings: Gateway, vpc_cidr: str) -> dict[str, str
     return annotations
 
 
-def gateway_objects(namespace: str, labels: dict[str, str], settings: Gateway, *, vpc_cidr: str, region: str, teams_for) -> list[dict[str, Any]]:
+def gateway_objects(namespace: str, labels: dict[str, str], settings: Gateway, *, vpc_cidr: str, region: str, teams_for, isolate: bool = True) -> list[dict[str, Any]]:
+    """isolate: cluster.network_policies.enabled; the Redis then admits the rate limiter alone."""
     # TLS ends at the load balancer: Envoy's listener is plain HTTP on the port the load balancer forwards.
     port = 443 if settings.certificate_arn else 80
     return [
@@ -53,4 +55,5 @@ def gateway_objects(namespace: str, labels: dict[str, str], settings: Gateway, *
             },
         },
         *team_objects(namespace, labels, settings, region=region, teams_for=teams_for),
+        *([redis_policy({"app.kubernetes.io/name": RATE_LIMIT_REDIS}, labels)] if isolate else []),
     ]

@@ -30,6 +30,7 @@ from core.routing import (
     TEAM_HEADER,
     TOKEN_METADATA,
     bedrock_backend_name,
+    redis_auth_env,
     gateway_key_policy,
     route_spec,
     team_client_pattern,
@@ -155,12 +156,16 @@ def bedrock_objects(namespace: str, labels: dict, settings: Gateway, region: str
 
 
 def redis_objects(labels: dict) -> list[dict[str, Any]]:
-    """The rate-limit counters: one Redis without persistence (a restart forgets the current minute and day)."""
+    """The rate-limit counters: one Redis without persistence (a restart forgets the current minute and day), behind
+    a password drawn at deploy time (infra/routing/redis_auth.py). Kubernetes expands $(REDIS_PASSWORD) when the
+    container starts: the pod spec holds only the reference, and Redis overwrites its process title."""
     selector = {"app.kubernetes.io/name": REDIS}
     container = {
         "name": "redis",
         "image": IMAGES["redis"],
-        "args": ["--save", "", "--appendonly", "no"],
+        "args": ["--save", "", "--appendonly", "no", "--requirepass", "$(REDIS_PASSWORD)"],
+        # redis-cli (the readiness probe) authenticates with REDISCLI_AUTH.
+        "env": [redis_auth_env("REDIS_PASSWORD"), redis_auth_env("REDISCLI_AUTH")],
         "ports": [{"name": "redis", "containerPort": 6379}],
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True},

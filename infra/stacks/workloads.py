@@ -18,6 +18,7 @@ from core.routing import AMP_QUERY_URL
 from infra.cluster.namespace import workloads_namespace
 from infra.scheduling.kueue import local_queue, workload_teams
 from infra.routing.gateway import gateway_objects
+from infra.routing.redis_auth import add_redis_password
 from infra.storage.manifests import storage_manifests
 from infra.storage.refs import StorageRefs
 
@@ -79,8 +80,11 @@ class WorkloadsStack(cdk.Stack):
         base_objects += storage_manifests(config.name, namespace, storage)
         if gateway:
             routing = platform_facts(config).routing
-            base_objects += gateway_objects(namespace, labels, config.gateway, vpc_cidr=network_facts(config).vpc_cidr, region=config.region, teams_for=routing.teams_for)
+            base_objects += gateway_objects(
+                namespace, labels, config.gateway, vpc_cidr=network_facts(config).vpc_cidr, region=config.region, teams_for=routing.teams_for, isolate=isolate
+            )
         base = eks.KubernetesManifest(self, "ModelStorage", cluster=cluster, manifest=base_objects, overwrite=True)
+        self.redis_password = add_redis_password(self, cluster, config.name) if gateway else None
         self.manifests: dict[str, eks.KubernetesManifest] = {}
         for name, objects in workloads.items():
             # One nested stack per workload keeps every template far below CloudFormation's 1 MB at any number of
