@@ -125,7 +125,8 @@ def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list
 
 def whole_nodes(capacity: GpuCapacity, platform: Platform, node_gpus: int) -> int:
     """The most nodes of `node_gpus` GPUs the capacity can ever run: Karpenter launches no node that would take a
-    pool past its GPU limit, a block holds its instances, and a chain adds up its pools."""
+    pool past its GPU limit (kubernetes-sigs/karpenter, provisioning/scheduling filterByRemainingResources), a block
+    holds its instances, and a chain adds up its pools."""
     if capacity.members:
         return sum(platform.capacities[name].max_gpus // node_gpus for name in capacity.members if name in platform.capacities)
     return capacity.max_gpus // node_gpus
