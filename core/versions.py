@@ -1,13 +1,17 @@
 """Every external version the kit depends on, in one place.
 
-Checked on 2026-11-23 (the program packages on 2026-11-29). Bump here, run the tests, and note the date.
+Checked on 2026-11-23 (the program packages on 2026-11-29); every pin's newest patch checked on 2026-12-05. Bump here, run the
+tests, and note the date. Each pin carries one line: "newest patch of X.Y as of <CHECKED_ON>: <version>; notes read
+<from>..<to>: <the line that mattered>" (tests/test_pins.py holds the format); a newer patch left behind says "kept" and why.
 """
 
 from dataclasses import dataclass
 
-CHECKED_ON = "2026-11-23"
+CHECKED_ON = "2026-12-05"
 
 # CDK CLI: also pinned in package.json. The npm 'latest' tag (3.x) rejects aws-cdk-lib 2.275 assemblies.
+# newest patch of 2.1148 as of 2026-12-05: 2.1148.1 (npm view aws-cdk versions; 2.1149.0 and 3.0.0 are later minors); notes read
+# 2.1148.1..2.1148.1: already the newest patch
 AWS_CDK_CLI = "2.1148.1"
 
 # The kubectl Lambda layer (aws-cdk.lambda-layer-kubectl-v35) serves both versions within kubectl's +-1 skew.
@@ -21,32 +25,56 @@ class HelmPin:
 
 
 # Karpenter v1.14: matches the CRDs the manifests are validated against (shared/crds, 2026-08-21).
+# newest patch of 1.14 as of 2026-12-05: 1.14.1 (aws/karpenter-provider-aws tags); notes read 1.14.1..1.14.1: already the newest patch
 KARPENTER = HelmPin("oci://public.ecr.aws/karpenter/karpenter", "1.14.1")
 # Bottlerocket's NVIDIA variants ship the NVIDIA device plugin; AL2023 NVIDIA nodes get this chart.
+# newest patch of 0.20 as of 2026-12-05: 0.20.0 (NVIDIA/k8s-device-plugin tags); notes read 0.20.0..0.20.0: already the newest patch
 NVIDIA_DEVICE_PLUGIN = HelmPin("https://nvidia.github.io/k8s-device-plugin", "0.20.0")
 # vpc.amazonaws.com/efa on EFA nodes of either AMI family.
+# newest patch of v0.5 as of 2026-12-05: v0.5.30 (aws/eks-charts gh-pages index.yaml, app v0.5.20); notes read v0.5.30..v0.5.30:
+# already the newest patch
 EFA_DEVICE_PLUGIN = HelmPin("https://aws.github.io/eks-charts", "v0.5.30")
 
 # Karpenter AMI aliases (family@version). Pinned: 'latest' would drift every node on each release.
 # Newer releases: aws ssm get-parameter --name /aws/service/bottlerocket/aws-k8s-1.35-nvidia/x86_64/latest/image_version
-AMI_VERSIONS = {"bottlerocket": "v1.65.0", "al2023": "v20260724"}
+AMI_VERSIONS = {
+    # newest patch of v1.65 as of 2026-12-05: v1.65.0 (bottlerocket-os/bottlerocket release 2026-09-03; no v1.65.x patch published;
+    # 1.66-1.68 are later minors); notes read v1.65.0..v1.65.0: already the newest patch
+    "bottlerocket": "v1.65.0",
+    # newest patch of al2023 (dated releases) as of 2026-12-05: v20260818 (awslabs/amazon-eks-ami PR 2815 builds on it); notes read
+    # v20260724..v20260724: kept, the releases after v20260724 are not in the repository snapshot read here, and nodeadm's
+    # behaviour (the containerd spec merge, DESIGN.md) is what a bump must be checked against
+    "al2023": "v20260724",
+}
 
 # Serving images. vLLM: OpenAI-compatible server; Triton: with the vLLM backend; Dynamo: vLLM runtime.
 IMAGES = {
     # Benchmark load generator (kubernetes-sigs/inference-perf release v0.6.1, 2026-07-23); it also fetches the dataset (boto3).
+    # newest patch of 0.6 as of 2026-12-05: v0.6.1 (kubernetes-sigs/inference-perf tags); notes read v0.6.1..v0.6.1: already the newest patch
     "inference-perf": "quay.io/inference-perf/inference-perf:v0.6.1",
+    # newest patch of 0.30 as of 2026-12-05: v0.30.0 (PyPI vllm: 0.30.0, then 0.31.0); notes read v0.30.0..v0.30.0: already the newest patch
     "vllm": "vllm/vllm-openai:v0.30.0",
+    # newest patch of 26.08 as of 2026-12-05: 26.08 (NGC containers are monthly YY.MM releases, never patched in place); notes read
+    # 26.08..26.08: already the newest patch
     "triton": "nvcr.io/nvidia/tritonserver:26.08-vllm-python-py3",
+    # newest patch of 1.4 as of 2026-12-05: 1.4.2 (PyPI ai-dynamo: 1.4.2, then 1.5.0; images release with it); notes read 1.4.2..1.4.2:
+    # already the newest patch
     "dynamo-vllm": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2",
     # The same runtime with AWS's libfabric and EFA provider inside, which NIXL's LIBFABRIC backend needs (NGC: experimental).
+    # newest patch of 1.4 as of 2026-12-05: 1.4.2 (as dynamo-vllm); notes read 1.4.2..1.4.2: already the newest patch
     "dynamo-vllm-efa": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2-efa",
     # Dynamo's HTTP frontend alone: a small image for the CPU-only frontend pods.
+    # newest patch of 1.4 as of 2026-12-05: 1.4.2 (as dynamo-vllm); notes read 1.4.2..1.4.2: already the newest patch
     "dynamo-frontend": "nvcr.io/nvidia/ai-dynamo/dynamo-frontend:1.4.2",
     # The endpoint picker (prefix-cache, KV-cache and queue scorers). Gateway API Inference Extension v1.6.0 moved it to
     # llm-d/llm-d-router; v0.10.0 (2026-08-17) is the first release after it, built on the extension's v1 API.
+    # newest patch of 0.10 as of 2026-12-05: v0.10.0 (llm-d/llm-d-router tags); notes read v0.10.0..v0.10.0: already the newest patch
     "endpoint-picker": "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0",
     # kubectl alone (no shell), for the Job that applies CRDs published only as a release file (infra/cluster/crd_bundles.py).
-    "kubectl": "registry.k8s.io/kubectl:v1.35.0",
+    # newest patch of 1.35 as of 2026-12-05: v1.35.7 (kubernetes/kubectl tag kubernetes-1.35.7, 2026-07-23; every release builds this
+    # image: kubernetes build/common.sh get_docker_wrapped_binaries); notes read v1.35.1..v1.35.7: kubectl itself only fixed `cp`
+    # path escaping and an exec terminal-size panic, nothing in `apply --server-side`
+    "kubectl": "registry.k8s.io/kubectl:v1.35.7",
     # GPU burn-in (infra/gpu/burn_in.py). DCGM's full image (nv-hostengine, dcgmi and the CUDA diagnostic plugins;
     # the exporter's image lacks the plugins). The tag NVIDIA's GPU Operator v26.3.3 deploys beside dcgm-exporter
     # 4.5.3-4.8.2 (deployments/gpu-operator/values.yaml; its bundle pins the ubi9 twin, 4.5.2-1-ubi9@sha256:d7558fa7...).
@@ -58,35 +86,66 @@ IMAGES = {
     # tag may carry the EFA installer's own aws-ofi-nccl instead: NCCL_NET_PLUGIN=ofi finds either).
     "nccl-tests": "public.ecr.aws/hpc-cloud/nccl-tests:cuda12.8.1-efa1.43.2-ofiv1.16.3-ncclv2.27.7-1-testsv2.16.9",
     # The capacity-block reconciler (infra/gpu/capacity_block_reconciler.py): a Python standard library, nothing else.
-    "python": "docker.io/library/python:3.12.12-slim-bookworm",
-    # The gateway's rate-limit counters (Envoy AI Gateway v1.1.0's token rate-limit example runs this tag).
-    "redis": "docker.io/library/redis:8.2.4-alpine3.22",
+    # newest patch of 3.12 as of 2026-12-05: 3.12.14 (docker-library/official-images library/python: 3.12.14-slim-bookworm, 2026-08-13);
+    # notes read 3.12.13..3.12.14 (Misc/NEWS.d): security only; http.client now stops after 100 trailer or 1xx lines
+    "python": "docker.io/library/python:3.12.14-slim-bookworm",
+    # The gateway's rate-limit counters (Envoy AI Gateway v1.1.0's token rate-limit example runs 8.2.4-alpine3.22, this minor).
+    # newest patch of 8.2 as of 2026-12-05: 8.2.9 (official-images library/redis: 8.2.9-alpine3.22, 2026-08-18); notes read
+    # 8.2.5..8.2.9: security fixes (CVE-2026-23479 unblock-client use-after-free, 8.2.8 and 8.2.9 security releases); nothing in INCRBY/EXPIRE,
+    # which the rate limiter sends
+    "redis": "docker.io/library/redis:8.2.9-alpine3.22",
+    # Ray Serve LLM with its vLLM (blueprints/ray_serve): ray-project/ray builds ray-llm for Python 3.12 and CUDA 13.0
+    # only since 2026 (docker/ray-llm/Dockerfile refuses any other Python; PRs 61496, 61497), so no py311-cu12x tag.
+    # newest patch of 2.60 as of 2026-12-05: 2.60.0 (PyPI ray); notes read 2.60.0..2.60.0: already the newest patch
+    "ray-llm": "docker.io/rayproject/ray-llm:2.60.0-py312-cu130",
 }
 
 # The programs whose inputs the kit writes, as Python packages at the versions inside the pinned images. The contract
 # checks (contracts/, docs/contracts.md) install exactly these and let each program judge what the kit emits.
 PROGRAMS = {
     # vllm serve in IMAGES["vllm"] (the image's tag is the vLLM release).
+    # newest patch of 0.30 as of 2026-12-05: 0.30.0 (PyPI); notes read 0.30.0..0.30.0: already the newest patch
     "vllm": "0.30.0",
     # dynamo.vllm and dynamo.frontend in IMAGES["dynamo-vllm"], ["dynamo-vllm-efa"] and ["dynamo-frontend"].
+    # newest patch of 1.4 as of 2026-12-05: 1.4.2 (PyPI); notes read 1.4.2..1.4.2: already the newest patch
     "ai-dynamo": "1.4.2",
     # The vLLM inside the Dynamo runtime images: ai-dynamo 1.4.2's vllm extra pins it, and dynamo.vllm's parser is vLLM's.
+    # newest patch of 0.26 as of 2026-12-05: 0.26.0 (PyPI); notes read 0.26.0..0.26.0: already the newest patch (and the image decides)
     "vllm-in-dynamo": "0.26.0",
     # The load generator in IMAGES["inference-perf"]: its config model.
+    # newest patch of 0.6 as of 2026-12-05: 0.6.1 (kubernetes-sigs/inference-perf tags); notes read 0.6.1..0.6.1: already the newest patch
     "inference-perf": "0.6.1",
     # Triton's model-config protobuf (model_config.proto); Triton 26.08 is server 2.72, and 2.73's proto reads every 2.72 field.
+    # newest patch of 2.73 as of 2026-12-05: 2.73.0 (PyPI); notes read 2.73.0..2.73.0: already the newest patch
     "tritonclient": "2.73.0",
+    # Ray Serve (serveConfigV2's schema, Ray Serve LLM's LLMConfig) in IMAGES["ray-llm"] (the image's tag is the Ray release).
+    # newest patch of 2.60 as of 2026-12-05: 2.60.0 (PyPI); notes read 2.60.0..2.60.0: already the newest patch
+    "ray": "2.60.0",
+    # The vLLM inside IMAGES["ray-llm"]: the ray 2.60.0 wheel's llm extra pins vllm[audio]==0.29.0, and the image installs
+    # the llm lock compiled from it. newest patch of 0.29 as of 2026-12-05: 0.29.0 (PyPI); notes read 0.29.0..0.29.0:
+    # already the newest patch (and the image decides)
+    "vllm-in-ray-llm": "0.29.0",
 }
 # promtool, from Debian 12's prometheus package (the kit's rule files are Prometheus rules; AMP reads the same format).
+# newest patch of 2.42 as of 2026-12-05: 2.42.0+ds-5+deb12u1 (apt-cache policy prometheus, bookworm/main); notes read
+# 2.42.0+ds-5+deb12u1..2.42.0+ds-5+deb12u1: already the newest patch
 PROMTOOL_DEBIAN_PACKAGE = ("prometheus", "2.42.0+ds-5+deb12u1")
 
 # In-cluster controllers that only some blueprints need.
+# newest patch of 0.10 as of 2026-12-05: 0.10.0 (kubernetes-sigs/lws tags); notes read 0.10.0..0.10.0: already the newest patch
 LEADER_WORKER_SET = HelmPin("oci://registry.k8s.io/lws/charts/lws", "0.10.0")
 # Dynamo platform: the operator (it applies its own CRDs) and NATS; discovery goes through the Kubernetes API.
 # NGC publishes the chart as https://helm.ngc.nvidia.com/nvidia/ai-dynamo/charts/dynamo-platform-1.4.2.tgz; that
 # charts/ path holds tarballs, not a repository index. The HelmChart construct runs `helm upgrade --install ...
 # dynamo-platform --repo <repository> --version <version>`, so the pin names the repository whose index.yaml lists it.
+# newest patch of 1.4 as of 2026-12-05: 1.4.2 (PyPI ai-dynamo, released with the chart); notes read 1.4.2..1.4.2: already the newest patch
 DYNAMO_PLATFORM = HelmPin("https://helm.ngc.nvidia.com/nvidia/ai-dynamo", "1.4.2")
+# KubeRay operator (RayService, RayCluster, RayJob, RayCronJob CRDs from the chart's crds/, installed before its templates).
+# The CRD the manifests are validated against (shared/crds/ray.io_rayservices.yaml) is v1.7.0's. v1.7.1 is the version
+# bump of ray-project/kuberay PR 5318 (2026-09-18); the mirror read here ends at v1.7.0 (chart, controllers, CRDs).
+# newest patch of 1.7 as of 2026-12-05: 1.7.1 (ray-project/kuberay PR 5318); notes read 1.7.0..1.7.1: no release notes
+# in the sources at hand; the chart's values and templates read at v1.7.0 and release-1.7
+KUBERAY = HelmPin("https://ray-project.github.io/kuberay-helm", "1.7.1")
 
 # Inference routing (checked 2026-11-29; docs/routing.md). Envoy AI Gateway v1.1.0 needs Envoy Gateway v1.8.1 or later
 # in 1.8 (site/versioned_docs/version-1.1: egMinVersion 1.8.1, compatibility "v1.8.1+ (Envoy Proxy v1.38.x)"; go.mod
@@ -100,22 +159,32 @@ DYNAMO_PLATFORM = HelmPin("https://helm.ngc.nvidia.com/nvidia/ai-dynamo", "1.4.2
 # Envoy Gateway's chart brings the Gateway API CRDs it was tested with (v1.5.1, whose HTTPRoute has the rule names the
 # team policies attach to); the kit's Gateway API objects are validated against v1.6.1 as well.
 ENVOY_GATEWAY = HelmPin("oci://docker.io/envoyproxy/gateway-helm", "v1.8.3")
+# newest patch of 1.1 as of 2026-12-05: v1.1.0 (envoyproxy/ai-gateway tags; both charts); notes read v1.1.0..v1.1.0: already the newest patch
 AI_GATEWAY_CRDS = HelmPin("oci://docker.io/envoyproxy/ai-gateway-crds-helm", "v1.1.0")
+# newest patch of 1.1 as of 2026-12-05: v1.1.0 (as AI_GATEWAY_CRDS); notes read v1.1.0..v1.1.0: already the newest patch
 AI_GATEWAY = HelmPin("oci://docker.io/envoyproxy/ai-gateway-helm", "v1.1.0")
 # The InferencePool CRD (inference.networking.k8s.io/v1) at Gateway API Inference Extension v1.6.0, applied by the kit.
+# newest patch of 1.6 as of 2026-12-05: v1.6.0 (kubernetes-sigs/gateway-api-inference-extension tags); notes read v1.6.0..v1.6.0:
+# already the newest patch
 INFERENCE_EXTENSION = "v1.6.0"
 # Kueue v0.19.2 (2026-08-20): GPU queues, gang admission and topology-aware placement; the CRDs validated against
 # (shared/crds) are this release's. The chart installs the CRDs itself (templates, so an uninstall removes them).
+# newest patch of 0.19 as of 2026-12-05: 0.19.2 (kubernetes-sigs/kueue tags); notes read 0.19.2..0.19.2: already the newest patch
 KUEUE = HelmPin("oci://registry.k8s.io/kueue/charts/kueue", "0.19.2")
 # Ships the gateway's audit log to CloudWatch Logs: aws/eks-charts aws-for-fluent-bit 0.2.0 (2026-02-03) runs
 # aws-for-fluent-bit 3.2.1, whose Fluent Bit takes EKS Pod Identity credentials.
+# newest patch of 0.2 as of 2026-12-05: 0.2.0 (aws/eks-charts gh-pages index.yaml); notes read 0.2.0..0.2.0: already the newest patch
 AUDIT_LOG_SHIPPER = HelmPin("https://aws.github.io/eks-charts", "0.2.0")
 # KEDA 2.20.2 (chart 2.20.2): ScaledObjects on PromQL from AMP (SigV4 through Pod Identity) or in-cluster Prometheus.
+# newest patch of 2.20 as of 2026-12-05: 2.20.2 (kedacore/charts and kedacore/keda tags); notes read 2.20.2..2.20.2: already the newest patch
 KEDA = HelmPin("https://kedacore.github.io/charts", "2.20.2")
 
 # Observability (checked 2026-11-23 against the charts' Chart.yaml).
 # dcgm-exporter chart 4.8.2 = exporter 4.5.3-4.8.2 (NVIDIA/dcgm-exporter tag 4.5.3-4.8.2).
+# newest patch of 4.8 as of 2026-12-05: 4.8.2 (NVIDIA/dcgm-exporter tags, 4.5.3-4.8.2); notes read 4.8.2..4.8.2: already the newest patch
 DCGM_EXPORTER = HelmPin("https://nvidia.github.io/dcgm-exporter/helm-charts", "4.8.2")
 # kube-prometheus-stack 88.5.3 bundles kube-state-metrics 8.4.0 (app 2.20.0) and prometheus-operator v0.93.1.
+# newest patch of 88.5 as of 2026-12-05: 88.5.3 (prometheus-community/helm-charts tags); notes read 88.5.3..88.5.3: already the newest patch
 KUBE_PROMETHEUS_STACK = HelmPin("https://prometheus-community.github.io/helm-charts", "88.5.3")
+# newest patch of 8.4 as of 2026-12-05: 8.4.0 (prometheus-community/helm-charts tags); notes read 8.4.0..8.4.0: already the newest patch
 KUBE_STATE_METRICS = HelmPin("https://prometheus-community.github.io/helm-charts", "8.4.0")
