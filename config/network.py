@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from core.regions import az_id_prefix
 from core.schema import Ipv4Cidr, LogRetentionDays, StrictModel
 
 AzId = Annotated[str, Field(pattern=r"^[a-z]{2,6}\d-az\d{1,2}$", examples=["usw2-az2"])]
@@ -18,6 +19,14 @@ DEFAULT_INTERFACE_ENDPOINTS: tuple[InterfaceEndpoint, ...] = ("ecr.api", "ecr.dk
 NO_NAT_REQUIRED_ENDPOINTS: tuple[InterfaceEndpoint, ...] = ("ecr.api", "ecr.dkr", "sts", "ec2")
 
 _AZ_NAME = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)([a-z])$")
+
+
+def _id_form(region: str) -> str:
+    try:
+        prefix = az_id_prefix(region)
+    except ValueError:
+        return "like usw2-az2 in us-west-2"
+    return f"in {region} they read {prefix}-az1, {prefix}-az2, ..."
 
 
 class Placement(StrictModel):
@@ -34,7 +43,8 @@ class Placement(StrictModel):
             region = found.group(1)
             raise ValueError(
                 f"{value} is an AZ name, which points at a different physical zone in each account; the kit needs the zone's AZ ID "
-                f"(like usw2-az2). Yours: aws ec2 describe-availability-zones --region {region} --zone-names {value} --query 'AvailabilityZones[].ZoneId'"
+                f"({_id_form(region)}). Yours: aws ec2 describe-availability-zones --region {region} "
+                f"--zone-names {value} --query 'AvailabilityZones[].ZoneId'"
             )
         return value
 

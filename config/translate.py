@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 import types
 import typing
 import unicodedata
@@ -14,7 +15,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from core.issues import ConfigIssue
+from core.regions import known_az_ids
 from config.yaml_source import Loc, Source, dotted, line_of
+
+
+_AZ_NAME_END = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$")
 
 
 def issues_from_validation_error(error: ValidationError, root: type[BaseModel], source: Source) -> list[ConfigIssue]:
@@ -38,6 +43,10 @@ def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], source: Source
     field = _field_at(root, loc)
     about = _describe(field)
     example = _example(field, loc)
+    zones = _zones_of_region(loc, source)
+    if zones:
+        # The key's own example (usw2-az2) belongs to us-west-2: name the zones of the config's region instead.
+        about, example = f"an AZ ID of the config's region: {', '.join(zones)}", zones[0]
     if kind == "missing":
         fix = f"add '{loc[-1]}: {example}'" if example is not None else f"add '{loc[-1]}'"
         return ConfigIssue(path, "required key is missing", allowed=about, fix=fix, line=line)
@@ -62,6 +71,19 @@ def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], source: Source
     message, fix = _wording(kind, ctx, item["msg"], example)
     fix = _specific_fix(kind, value, loc) or fix
     return ConfigIssue(path, message, value=value, allowed=_allowed(kind, ctx, about), fix=fix, line=line)
+
+
+def example_at(root: type[BaseModel], loc: Loc) -> Any:
+    """The example of the key at loc (a stand-in for a malformed value), or None where it has none."""
+    return _example(_field_at(root, loc), loc)
+
+
+def _zones_of_region(loc: Loc, source: Source) -> tuple[str, ...]:
+    """The AZ IDs of the config's region, for an AZ ID key; empty when the region is not one the kit knows."""
+    if not loc or loc[-1] not in ("az_id", "control_plane_az_id") or not isinstance(source.data, dict):
+        return ()
+    region = source.data.get("region")
+    return known_az_ids(region) or () if isinstance(region, str) else ()
 
 
 def _as_read(value: Any) -> str:
@@ -180,6 +202,9 @@ def _specific_fix(kind: str, value: Any, loc: Loc) -> str | None:
         except ValueError:
             return "write an IPv4 network in CIDR form, such as 10.0.0.0/16"
         return f"use the network's own address: {network}"
+    if kind == "value_error" and loc and loc[-1] in ("az_id", "control_plane_az_id") and isinstance(value, str) and _AZ_NAME_END.match(value):
+        # An AZ name (us-east-2b): the example of the key (usw2-az2) belongs to another region; the ID is the account's.
+        return f"replace it with the AZ ID the command above prints for {value} in your account"
     if kind == "list_type" and isinstance(value, str | int | float):
         return f"write it as a list: {loc[-1]}: [{value}]"
     if kind in ("int_parsing", "int_type") and isinstance(value, str) and value.strip().replace("_", "").isdigit():

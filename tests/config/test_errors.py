@@ -26,7 +26,7 @@ CASES = [
     ),
     pytest.param(
         {"placement": {"az_id": "us-west-2a"}},
-        ["placement.az_id", "got: 'us-west-2a'", "us-west-2a is an AZ name", "--zone-names us-west-2a", "fix: use a value like 'usw2-az2'"],
+        ["placement.az_id", "got: 'us-west-2a'", "us-west-2a is an AZ name", "--zone-names us-west-2a", "fix: replace it with the AZ ID the command above prints for us-west-2a", "allowed: an AZ ID of the config's region: usw2-az1"],
         id="az-name-instead-of-az-id",
     ),
     pytest.param(
