@@ -1,70 +1,40 @@
-"""Scan what the kit writes with checkov and trivy, and fail on any finding the reviewed baseline does not name.
+"""Scan everything the kit deploys with checkov and trivy, and fail on any finding the reviewed baseline does not name.
 
     python -m security.scan OUTPUT [OUTPUT ...]
 
-Each OUTPUT is a folder the synth wrote (a cloud assembly, a dist/ of manifests, or a folder holding both). The
-scanners run from their own environment (contracts/locks/scanners.txt, cached like the contract environments) and
-offline: checkov with --skip-download, trivy with its built-in checks. security/baseline.yaml lists every accepted
-finding by scanner, check and subject, each with the reason it is accepted for this kit.
+Each OUTPUT is a folder the synth wrote (a cloud assembly, a dist/ of manifests, charts/, or a folder holding them).
+security/stage.py lays each out as one file per Kubernetes object: the manifests, the kit's charts, and the objects
+the CloudFormation templates carry inside aws-eks-v2's manifest resources; checkov and trivy read that and the
+templates. Third-party charts cannot be downloaded here: their Values are checked as data (security/values.py) and
+their templates are listed as not rendered. The scanners run from their own environment
+(contracts/locks/scanners.txt, cached like the contract environments) and offline: checkov with --skip-download,
+trivy with its built-in checks. security/baseline.yaml accepts findings by scanner, check and subject, each with
+its reason (security/findings.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import re
 import subprocess
 import sys
-from collections import defaultdict
-from dataclasses import dataclass
+import tempfile
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 from contracts.environments import Environment, ensure
+from security import stage as staging
+from security.embedded import Unrenderable
+from security.findings import BASELINE, Accepted, Finding, judge, load_baseline
+from security.values import check_patch, check_values
 
-HERE = Path(__file__).resolve().parent
-BASELINE = HERE / "baseline.yaml"
+__all__ = ["BASELINE", "Accepted", "Finding", "judge", "load_baseline", "main", "parse_checkov", "parse_trivy", "scan"]
+
 SCANNERS = Environment("scanners", checks=())
 # CDK appends an 8-character hash to logical IDs; subjects drop it so the baseline survives construct moves.
 _CDK_HASH = re.compile(r"[0-9A-F]{8}$")
-# Stack templates by role, whatever the kit's name: llm-kit-cluster.template.json -> cluster.
-_STACK_ROLE = re.compile(r"-(network|storage|cluster|workloads|pipeline)\.template\.json$")
-
-
-@dataclass(frozen=True)
-class Finding:
-    scanner: str
-    check: str
-    subject: str
-    """What the finding is about, stable across configs: 'AWS::Logs::LogGroup.ControlPlaneControlPlaneLogs',
-    'Deployment.inference.llama-8b', 'cluster template'."""
-    title: str
-    where: str
-
-
-@dataclass(frozen=True)
-class Accepted:
-    scanner: str
-    check: str
-    subject: str
-    """A glob over Finding.subject."""
-    reason: str
-
-    def covers(self, finding: Finding) -> bool:
-        return (self.scanner, self.check) == (finding.scanner, finding.check) and fnmatch.fnmatchcase(finding.subject, self.subject)
-
-
-def load_baseline(path: Path = BASELINE) -> list[Accepted]:
-    entries = yaml.safe_load(path.read_text()) or []
-    accepted = []
-    for index, entry in enumerate(entries):
-        missing = {"scanner", "check", "subject", "reason"} - set(entry)
-        if missing or not str(entry.get("reason", "")).strip():
-            raise SystemExit(f"{path}: entry {index} needs scanner, check, subject and a reason (missing: {sorted(missing) or ['reason']})")
-        accepted.append(Accepted(entry["scanner"], entry["check"], entry["subject"], entry["reason"]))
-    return accepted
 
 
 def cfn_subject(resource: str) -> str:
@@ -72,88 +42,124 @@ def cfn_subject(resource: str) -> str:
     return f"{kind}.{_CDK_HASH.sub('', logical_id)}"
 
 
-def template_subject(path: str) -> str:
-    found = _STACK_ROLE.search(path)
-    if found:
-        return f"{found.group(1)} template"
-    return "nested template" if path.endswith(".nested.template.json") else Path(path).name
+def _finding(stage: staging.Stage, scanner: str, check: str, title: str, path: str, cfn_resource: str = "") -> Finding:
+    """A finding named by what it is about. A path outside the stage keeps its finding, under a subject no baseline
+    entry may name."""
+    located = staging.locate(stage, path)
+    if located.startswith("cloudformation/"):
+        where = stage.where.get(located, located)
+        return Finding(scanner, check, cfn_subject(cfn_resource) if cfn_resource else f"file/{where}", title, where)
+    subject, where = staging.owner(stage, located)
+    labels, images = stage.context.get(located, ((), ()))
+    return Finding(scanner, check, subject or f"file/{path}", title, where, labels, images)
 
 
-def manifest_subject(target: str) -> str:
-    """dist/<workload>/manifest.yaml and charts/<workload>/templates/<object>.yaml both name the workload."""
-    parts = Path(target).parts
-    return f"manifest {parts[1] if len(parts) > 2 else Path(target).parent.name or target}"
-
-
-def parse_checkov(report: dict | list) -> list[Finding]:
+def parse_checkov(report: dict | list, stage: staging.Stage) -> list[Finding]:
     findings = []
     for part in report if isinstance(report, list) else [report]:
-        framework = part.get("check_type", "")
+        cloudformation = part.get("check_type") == "cloudformation"
         for failed in part.get("results", {}).get("failed_checks", []):
-            resource = failed["resource"]
-            subject = cfn_subject(resource) if framework == "cloudformation" else resource
-            findings.append(Finding("checkov", failed["check_id"], subject, failed["check_name"], failed["file_path"]))
+            resource = failed["resource"] if cloudformation else ""
+            findings.append(_finding(stage, "checkov", failed["check_id"], failed["check_name"], failed["file_path"], resource))
     return findings
 
 
-def parse_trivy(report: dict) -> list[Finding]:
+def parse_trivy(report: dict, stage: staging.Stage) -> list[Finding]:
     findings = []
     for result in report.get("Results") or []:
         target = result["Target"]
-        subject = template_subject(target) if target.endswith(".json") else manifest_subject(target)
+        located = staging.locate(stage, target)
         for item in result.get("Misconfigurations") or []:
-            findings.append(Finding("trivy", item["ID"], subject, item["Title"], target))
+            resource = ""
+            if located.startswith("cloudformation/"):
+                cause = item.get("CauseMetadata") or {}
+                resource = staging.cfn_resource(stage, located, int(cause.get("StartLine") or 0))
+            findings.append(_finding(stage, "trivy", item["ID"], item.get("Message") or item.get("Title", ""), target, resource))
     return findings
 
 
-def scan(folder: Path, python: Path) -> list[Finding]:
-    bin_dir = python.parent
-    findings = []
-    templates = any(folder.rglob("*.template.json"))
-    manifests = any(folder.rglob("*.yaml"))
-    frameworks = [name for name, present in (("cloudformation", templates), ("kubernetes", manifests)) if present]
-    if frameworks:
-        command = [str(python), "-m", "checkov.main", "-d", str(folder), "--framework", *frameworks, "-o", "json", "--quiet", "--compact", "--skip-download"]
-        run = subprocess.run(command, capture_output=True, text=True)
-        if run.returncode not in (0, 1) or not run.stdout.strip():
-            raise SystemExit(f"checkov failed on {folder} ({run.returncode}):\n{run.stderr[-2000:]}")
-        findings += parse_checkov(json.loads(run.stdout))
-    run = subprocess.run([str(bin_dir / "trivy"), "config", "--skip-check-update", "--quiet", "-f", "json", str(folder)], capture_output=True, text=True)
+def run_scanners(root: Path, python: Path) -> tuple[dict | list, dict]:
+    """checkov's and trivy's JSON reports on a stage."""
+    checkov = [str(python), "-m", "checkov.main", "-d", str(root), "--framework", "cloudformation", "kubernetes", "--skip-path", "helm"]
+    run = subprocess.run([*checkov, "-o", "json", "--quiet", "--compact", "--skip-download"], capture_output=True, text=True)
+    if run.returncode not in (0, 1) or not run.stdout.strip():
+        raise SystemExit(f"checkov failed on {root} ({run.returncode}):\n{run.stderr[-2000:]}")
+    checkov_report = json.loads(run.stdout)
+    run = subprocess.run([str(python.parent / "trivy"), "config", "--skip-check-update", "--quiet", "-f", "json", str(root)], capture_output=True, text=True)
     if run.returncode != 0:
-        raise SystemExit(f"trivy failed on {folder} ({run.returncode}):\n{run.stderr[-2000:]}")
-    findings += parse_trivy(json.loads(run.stdout))
-    return findings
+        raise SystemExit(f"trivy failed on {root} ({run.returncode}):\n{run.stderr[-2000:]}")
+    return checkov_report, json.loads(run.stdout)
 
 
-def judge(findings: list[Finding], baseline: list[Accepted]) -> tuple[list[Finding], list[Accepted]]:
-    """The findings no entry covers, and the entries that cover nothing."""
-    used: set[Accepted] = set()
-    new = []
-    for finding in findings:
-        covering = [entry for entry in baseline if entry.covers(finding)]
-        used.update(covering)
-        if not covering:
-            new.append(finding)
-    return new, [entry for entry in baseline if entry not in used]
+Runner = Callable[[Path], tuple[dict | list, dict]]
 
 
-def main(argv: list[str] | None = None) -> int:
+def scan(output: Path, runner: Runner, scratch: Path) -> tuple[list[Finding], staging.Stage]:
+    """Every finding on one output folder: the kit's own checks, then checkov's and trivy's (runner) on the stage."""
+    try:
+        stage = staging.build(output, scratch / "stage")
+    except Unrenderable as err:
+        raise SystemExit(f"scan: {output}: {err}") from None
+    findings = [finding for release in stage.releases for finding in check_values(release)]
+    findings += [finding for patch in stage.patches for finding in check_patch(patch)]
+    checkov_report, trivy_report = runner(stage.root)
+    return findings + parse_checkov(checkov_report, stage) + parse_trivy(trivy_report, stage), stage
+
+
+def _origin(finding: Finding) -> str:
+    if finding.scanner == "kit":
+        return "in chart values or patches"
+    if finding.where.endswith(".json"):
+        return "on CloudFormation resources"
+    return "on objects inside templates" if " " in finding.where else "on manifests and charts"
+
+
+def describe(output: Path, stage: staging.Stage, findings: list[Finding]) -> str:
+    objects = stage.objects
+    by_origin = Counter(_origin(finding) for finding in findings)
+    return (
+        f"scan: {output}: {objects['manifests']} manifest objects, {objects['charts']} chart objects, "
+        f"{objects['templates']} objects inside templates, {len(stage.releases)} Helm releases, {len(stage.patches)} patches; "
+        f"{len(findings)} findings (" + ", ".join(f"{count} {origin}" for origin, count in sorted(by_origin.items())) + ")"
+    )
+
+
+def installed_scanners() -> Runner:
+    python = ensure(SCANNERS)
+    return lambda root: run_scanners(root, python)
+
+
+def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m security.scan", description=__doc__.split("\n\n")[0])
     parser.add_argument("outputs", nargs="+", type=Path, help="folders the synth wrote")
     args = parser.parse_args(argv)
-    python = ensure(SCANNERS)
     baseline = load_baseline()
-    findings = [finding for folder in args.outputs for finding in scan(folder, python)]
+    runner = runner or installed_scanners()
+    findings: list[Finding] = []
+    unrendered: set[str] = set()
+    patches: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="kit-scan-") as scratch:
+        for index, output in enumerate(args.outputs):
+            found, stage = scan(output.resolve(), runner, Path(scratch) / str(index))
+            print(describe(output, stage, found))
+            findings += found
+            unrendered |= {f"{r.chart} {r.version}" for r in stage.releases if not r.local}
+            patches |= {patch.resource_name for patch in stage.patches}
     new, unused = judge(findings, baseline)
-    by_check: dict[tuple[str, str], int] = defaultdict(int)
-    for finding in findings:
-        by_check[(finding.scanner, finding.check)] += 1
     print(f"scan: {len(findings)} findings in {len(args.outputs)} outputs, {len(findings) - len(new)} accepted by {len(baseline) - len(unused)} baseline entries")
-    for entry in unused:
-        print(f"scan: baseline entry covers nothing here: {entry.scanner} {entry.check} {entry.subject}", file=sys.stderr)
+    if unrendered:
+        print(f"scan: charts not rendered, their Values checked only (third-party charts cannot be fetched here): {', '.join(sorted(unrendered))}")
+    if patches:
+        print(f"scan: patched in the cluster, result not scanned: {', '.join(sorted(patches))}")
+    idle: dict[int, list[Accepted]] = {}
+    for accepted in unused:
+        idle.setdefault(accepted.entry, []).append(accepted)
+    for index, parts in idle.items():
+        subjects = ", ".join(dict.fromkeys(part.subject for part in parts))
+        print(f"scan: baseline entry {index} ({'/'.join(parts[0].check)}) covers nothing here on: {subjects}", file=sys.stderr)
     if new:
-        print(f"scan: {len(new)} findings are not in security/baseline.yaml; fix them, or add an entry with the reason:", file=sys.stderr)
-        for finding in sorted(set(new), key=lambda f: (f.scanner, f.check, f.subject)):
+        print(f"scan: {len(set(new))} findings are not in security/baseline.yaml; fix them, or add an entry with the reason:", file=sys.stderr)
+        for finding in sorted(set(new), key=lambda f: (f.scanner, f.check, f.subject, f.where)):
             print(f"  - {finding.scanner} {finding.check} [{finding.subject}] {finding.title} ({finding.where})", file=sys.stderr)
         return 1
     return 0
