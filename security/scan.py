@@ -103,6 +103,9 @@ def scan(output: Path, runner: Runner, scratch: Path) -> tuple[list[Finding], st
     findings = [finding for release in stage.releases for finding in check_values(release)]
     findings += [finding for patch in stage.patches for finding in check_patch(patch)]
     checkov_report, trivy_report = runner(stage.root)
+    rendered = {staging.locate(stage, result["Target"]) for result in trivy_report.get("Results") or []}
+    # trivy reports every file it rendered, passed or not; a chart with none failed to render (a `required` value).
+    stage.unrendered = [chart for chart in stage.charts if not any(target.startswith(f"{chart}/") for target in rendered)]
     return findings + parse_checkov(checkov_report, stage) + parse_trivy(trivy_report, stage), stage
 
 
@@ -118,7 +121,7 @@ def describe(output: Path, stage: staging.Stage, findings: list[Finding]) -> str
     objects = stage.objects
     by_origin = Counter(_origin(finding) for finding in findings)
     return (
-        f"scan: {output}: {objects['manifests']} manifest objects, {objects['charts']} chart objects, "
+        f"scan: {output}: {objects['manifests']} manifest objects, {objects['charts']} chart templates, "
         f"{objects['templates']} objects inside templates, {len(stage.releases)} Helm releases, {len(stage.patches)} patches; "
         f"{len(findings)} findings (" + ", ".join(f"{count} {origin}" for origin, count in sorted(by_origin.items())) + ")"
     )
@@ -138,17 +141,21 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
     findings: list[Finding] = []
     unrendered: set[str] = set()
     patches: set[str] = set()
+    failed: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="kit-scan-") as scratch:
         for index, output in enumerate(args.outputs):
             found, stage = scan(output.resolve(), runner, Path(scratch) / str(index))
             print(describe(output, stage, found))
             findings += found
             unrendered |= {f"{r.chart} {r.version}" for r in stage.releases if not r.local}
+            failed |= {chart.rsplit("/", 1)[-1] for chart in stage.unrendered}
             patches |= {patch.resource_name for patch in stage.patches}
     new, unused = judge(findings, baseline)
     print(f"scan: {len(findings)} findings in {len(args.outputs)} outputs, {len(findings) - len(new)} accepted by {len(baseline) - len(unused)} baseline entries")
     if unrendered:
         print(f"scan: charts not rendered, their Values checked only (third-party charts cannot be fetched here): {', '.join(sorted(unrendered))}")
+    if failed:
+        print(f"scan: trivy could not render these charts with their default values, so only their objects in dist/ were scanned: {', '.join(sorted(failed))}")
     if patches:
         print(f"scan: patched in the cluster, result not scanned: {', '.join(sorted(patches))}")
     idle: dict[int, list[Accepted]] = {}

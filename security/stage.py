@@ -4,9 +4,10 @@ An output folder holds CloudFormation templates (cdk.out/), manifests (dist/) an
 The stage gets:
 
 - cloudformation/: the templates, verbatim (the scanners' CloudFormation checks);
-- objects/: every Kubernetes object, one per file: the manifests' documents, the kit's chart templates with the
-  release namespace filled in, and the objects the templates carry inside their KubernetesManifest resources;
-- helm/<release>/: local chart assets a HelmChart resource installs (trivy renders them).
+- objects/: every Kubernetes object, one per file: the manifests' documents and the objects the templates carry
+  inside their KubernetesManifest resources;
+- helm/charts/<chart>/: the kit's charts, and helm/releases/<release>/: local chart assets a HelmChart resource
+  installs; trivy renders both with their default values (the kit's charts then give dist/'s objects).
 
 Each staged file is recorded with the subject its findings get (Kind.namespace.name; Kind.name for an object with
 no namespace) and where it came from, so a finding names the object whatever path a scanner reports.
@@ -15,7 +16,6 @@ Third-party charts' Values and KubernetesPatch resources are kept for the kit's 
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections import Counter
@@ -26,9 +26,6 @@ import yaml
 
 from security import embedded
 
-# blueprints/helm.py writes the kit's chart templates with exactly two kinds of action: the release namespace, and
-# string literals that escape braces in the objects. Anything else would need Helm itself.
-_ACTION = re.compile(r'\{\{\s*(?:(\.Release\.Namespace)|"((?:[^"\\]|\\.)*)")\s*\}\}')
 _RESOURCE_START = re.compile(r'^  "([A-Za-z0-9]+)": \{$')
 _RESOURCE_END = re.compile(r"^  \},?$")
 # Kinds whose pod templates checkov and trivy read themselves.
@@ -51,11 +48,17 @@ class Stage:
     context: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = field(default_factory=dict)
     """Staged object -> (its labels, its containers' images), which baseline entries may narrow on."""
     objects: Counter = field(default_factory=Counter)
-    """Objects staged by origin: manifests, charts, templates (inside the CloudFormation templates)."""
+    """Objects staged by origin: manifests, templates (inside the CloudFormation templates), charts (templates of
+    the kit's charts named after an object in dist/)."""
+    charts: list[str] = field(default_factory=list)
+    """Staged Helm charts (helm/charts/<kit chart>, helm/releases/<local chart release>), which trivy renders."""
+    unrendered: list[str] = field(default_factory=list)
+    """Staged charts trivy rendered no file of (set by the scan)."""
 
-    def add_object(self, body: dict, origin: str, where: str) -> None:
+    def add_object(self, body: dict, origin: str, where: str) -> str:
+        """Stage one object (and any pod template of a custom resource); the staged path of the object."""
         self.objects[origin.split("/", 1)[0]] += 1
-        self._write(body, origin, subject(body), where, (body.get("metadata") or {}).get("labels") or {})
+        staged = self._write(body, origin, subject(body), where, (body.get("metadata") or {}).get("labels") or {})
         if body.get("kind") not in SCANNED_WORKLOADS:
             # The scanners know pod templates only inside core workload kinds; a custom resource's (a LeaderWorkerSet's
             # leader and worker templates, a DynamoGraphDeployment component's podTemplate) is staged as a Pod of its own,
@@ -67,8 +70,9 @@ class Stage:
                 if (body.get("metadata") or {}).get("namespace"):
                     pod["metadata"]["namespace"] = body["metadata"]["namespace"]
                 self._write(pod, origin, subject(body), f"{where}#{path}", labels)
+        return staged
 
-    def _write(self, body: dict, origin: str, subject_: str, where: str, labels: dict) -> None:
+    def _write(self, body: dict, origin: str, subject_: str, where: str, labels: dict) -> str:
         path = f"objects/{origin}/{len(self.subjects):04d}.yaml"
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -76,6 +80,7 @@ class Stage:
         self.subjects[path] = subject_
         self.where[path] = where
         self.context[path] = (tuple(sorted((str(k), str(v)) for k, v in labels.items())), tuple(images(body)))
+        return path
 
 
 def subject(body: dict) -> str:
@@ -126,16 +131,6 @@ def _chart_root(path: Path, output: Path) -> Path | None:
     return None
 
 
-def render_chart_template(text: str, namespace: str, where: str) -> str:
-    def action(found: re.Match) -> str:
-        return namespace if found.group(1) else json.loads(f'"{found.group(2)}"')
-
-    rendered = _ACTION.sub(action, text)
-    if "{{" in _ACTION.sub("", text):
-        raise embedded.Unrenderable(f"{where}: a template action other than the release namespace; the scan renders only what the kit writes")
-    return rendered
-
-
 def _spans(text: str) -> list[tuple[int, int, str]]:
     """(first line, last line, key) of each object two spaces deep in CDK's JSON (indent 1): Resources' entries,
     and Outputs', Parameters' and the like, which the caller drops by logical id."""
@@ -164,18 +159,17 @@ def _stage_templates(stage: Stage, output: Path) -> None:
 
 
 def _manifest_files(output: Path) -> tuple[list[Path], list[Path]]:
-    """Plain manifests, and the templates of the kit's charts; cdk.out's assets are read through their resources."""
-    manifests, chart_templates = [], []
+    """Plain manifests, and the kit's chart folders; cdk.out's assets are read through the resources naming them."""
+    manifests, charts = [], []
     for path in sorted([*output.rglob("*.yaml"), *output.rglob("*.yml")]):
-        relative = path.relative_to(output)
-        if any(part.startswith("asset.") for part in relative.parts):
+        if any(part.startswith("asset.") for part in path.relative_to(output).parts):
             continue
         chart = _chart_root(path, output)
         if chart is None:
             manifests.append(path)
-        elif path.parent == chart / "templates":
-            chart_templates.append(path)
-    return manifests, chart_templates
+        elif path.name == "Chart.yaml":
+            charts.append(chart)
+    return manifests, charts
 
 
 def build(output: Path, root: Path) -> Stage:
@@ -183,30 +177,34 @@ def build(output: Path, root: Path) -> Stage:
     root.mkdir(parents=True)
     stage = Stage(root)
     _stage_templates(stage, output)
-    manifests, chart_templates = _manifest_files(output)
-    namespaces: dict[tuple[str, str], str] = {}
+    manifests, charts = _manifest_files(output)
+    # blueprints/helm.py names each chart template <kind>-<name>.yaml after the object it renders to without values,
+    # which is the object in dist/.
+    by_template: dict[str, tuple[str, tuple, tuple]] = {}
     for path in manifests:
         where = str(path.relative_to(output))
         for document in yaml.load_all(path.read_text(), Loader=_LOADER):
             if _is_object(document):
-                metadata = document.get("metadata") or {}
-                if metadata.get("namespace"):
-                    namespaces[(document["kind"], metadata.get("name", ""))] = metadata["namespace"]
-                stage.add_object(document, f"manifests/{where}", where)
-    for path in chart_templates:
-        where = str(path.relative_to(output))
-        text = path.read_text()
-        # The release namespace the chart's README tells to install into is the namespace the same object has in dist/.
-        head = yaml.load(_ACTION.sub("release-namespace", text), Loader=_LOADER) or {}
-        namespace = namespaces.get((head.get("kind", ""), (head.get("metadata") or {}).get("name", "")), "release-namespace")
-        for document in yaml.load_all(render_chart_template(text, namespace, where), Loader=_LOADER):
-            if _is_object(document):
-                stage.add_object(document, f"charts/{path.parent.parent.name}", where)
+                staged = stage.add_object(document, f"manifests/{where}", where)
+                by_template[f"{document['kind'].lower()}-{(document.get('metadata') or {}).get('name')}.yaml"] = (stage.subjects[staged], *stage.context[staged])
+    for chart in charts:
+        folder = f"helm/charts/{chart.name}"
+        shutil.copytree(chart, root / folder)
+        stage.charts.append(folder)
+        for template in sorted((chart / "templates").glob("*.y*ml")):
+            staged = f"{folder}/templates/{template.name}"
+            stage.where[staged] = str(template.relative_to(output))
+            if template.name in by_template:
+                stage.subjects[staged], *context = by_template[template.name]
+                stage.context[staged] = tuple(context)
+                stage.objects["charts"] += 1
     for release in stage.releases:
         if release.local and release.chart:
-            shutil.copytree(output / release.chart, root / "helm" / release.release)
-            stage.subjects[f"helm/{release.release}"] = release.subject
-            stage.where[f"helm/{release.release}"] = str(release.origin)
+            folder = f"helm/releases/{release.release}"
+            shutil.copytree(output / release.chart, root / folder)
+            stage.charts.append(folder)
+            stage.subjects[folder] = release.subject
+            stage.where[folder] = str(release.origin)
     return stage
 
 
@@ -224,13 +222,14 @@ def locate(stage: Stage, path: str) -> str:
 
 
 def owner(stage: Stage, path: str) -> tuple[str, str]:
-    """(subject, where) of a staged path; a file inside a staged Helm chart belongs to its release."""
+    """(subject, where) of a staged path; a file inside a local chart a HelmChart resource installs belongs to its
+    release. A chart template with no object of its name in dist/ has no subject."""
     if path in stage.subjects:
         return stage.subjects[path], stage.where[path]
     parts = Path(path).parts
-    if len(parts) > 2 and parts[0] == "helm":
-        key = f"helm/{parts[1]}"
-        return stage.subjects[key], f"{stage.where[key]} {'/'.join(parts[2:])}"
+    if len(parts) > 3 and parts[:2] == ("helm", "releases"):
+        key = "/".join(parts[:3])
+        return stage.subjects[key], f"{stage.where[key]} {'/'.join(parts[3:])}"
     return "", stage.where.get(path, path)
 
 

@@ -137,6 +137,20 @@ def test_findings_are_named_by_object_whatever_path_the_scanner_reports(output, 
     assert stray.subject == "file//elsewhere/manifest.yaml" and too_broad("file/*")
 
 
+def test_a_kit_chart_is_rendered_by_trivy_and_its_findings_name_the_object_it_gives_in_dist(tmp_path):
+    server = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "chat", "namespace": "inference", "labels": {"app.kubernetes.io/component": "server"}}}
+    (tmp_path / "dist" / "chat").mkdir(parents=True)
+    (tmp_path / "dist" / "chat" / "manifest.yaml").write_text(yaml.safe_dump(server))
+    (tmp_path / "charts" / "chat" / "templates").mkdir(parents=True)
+    (tmp_path / "charts" / "chat" / "Chart.yaml").write_text("apiVersion: v2\nname: chat\nversion: 0.1.0\n")
+    (tmp_path / "charts" / "chat" / "templates" / "deployment-chat.yaml").write_text("kind: Deployment\nmetadata:\n  namespace: {{ .Release.Namespace }}\n")
+    stage = staging.build(tmp_path, tmp_path / "stage")
+    report = {"Results": [{"Target": "helm/charts/chat/templates/deployment-chat.yaml", "Misconfigurations": [{"ID": "KSV-0011", "Message": "cpu"}]}]}
+    [finding] = parse_trivy(report, stage)
+    assert (finding.subject, finding.where, finding.labels) == ("Deployment/inference/chat", "charts/chat/templates/deployment-chat.yaml", (("app.kubernetes.io/component", "server"),))
+    assert stage.objects == {"manifests": 1, "charts": 1}
+
+
 def test_chart_values_and_patches_are_checked_as_data():
     [release] = embedded.releases(template(), "cdk.out/kit-cluster.template.json", Path("."))
     assert {f.check for f in check_values(release)} == {"KIT-PRIVILEGED", "KIT-UNPINNED-IMAGE", "KIT-UNPINNED-CHART"}
