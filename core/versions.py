@@ -188,3 +188,70 @@ DCGM_EXPORTER = HelmPin("https://nvidia.github.io/dcgm-exporter/helm-charts", "4
 KUBE_PROMETHEUS_STACK = HelmPin("https://prometheus-community.github.io/helm-charts", "88.5.3")
 # newest patch of 8.4 as of 2026-12-05: 8.4.0 (prometheus-community/helm-charts tags); notes read 8.4.0..8.4.0: already the newest patch
 KUBE_STATE_METRICS = HelmPin("https://prometheus-community.github.io/helm-charts", "8.4.0")
+
+# Upgrades (docs/upgrades.md; `./kit plan` checks a change of cluster.kubernetes_version against this, checked
+# 2026-12-05). EKS moves the control plane one minor per update and never back (awsdocs/amazon-eks-user-guide
+# latest/ug/clusters/update-cluster.adoc). Per minor: the least chart version whose project supports it, and the
+# least version of an EKS add-on pinned in cluster.addon_versions. Where no source states a least version for a
+# minor (LWS, Kueue, the device plugins, CoreDNS, the VPC CNI), the minor has no entry: nothing is checked.
+@dataclass(frozen=True)
+class MinorUpgrade:
+    checked_on: str
+    charts: dict[str, str]
+    addons: dict[str, str]
+
+
+UPGRADES = {
+    "1.34": MinorUpgrade(
+        checked_on="2026-12-05",
+        # karpenter: aws/karpenter-provider-aws v1.14.1 website/content/en/docs/upgrading/compatibility.md (1.34: >= 1.6).
+        # gateway-helm: envoyproxy/gateway site/content/en/news/releases/matrix.md (v1.7 and v1.8: Kubernetes v1.32-v1.35).
+        # keda: kedacore/keda-docs content/docs/2.20/operate/cluster.md (v2.19 is the first tested on v1.34).
+        charts={"karpenter": "1.6.0", "gateway-helm": "v1.7.0", "keda": "2.19.0"},
+        # kube-proxy: EKS's add-on builds follow the cluster's minor (the user guide's managing-kube-proxy table lists
+        # v1.34.x-eksbuild for 1.34); a pinned kube-proxy moves with the control plane.
+        addons={"kube-proxy": "v1.34.0"},
+    ),
+    "1.35": MinorUpgrade(
+        checked_on="2026-12-05",
+        # karpenter 1.35: >= 1.9 (same compatibility.md); keda: v2.20 is the first tested on v1.35 (2.20/operate/cluster.md).
+        charts={"karpenter": "1.9.0", "gateway-helm": "v1.7.0", "keda": "2.20.0"},
+        addons={"kube-proxy": "v1.35.0"},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ChartCrds:
+    in_crds_dir: bool
+    """The chart ships its CRDs in crds/: Helm installs them once and never upgrades them (helm/helm-www
+    content/en/docs/chart_best_practices/custom_resource_definitions.md, "Some caveats")."""
+    upgrade: str
+    """What a chart bump needs for its CRDs."""
+
+
+# How each chart the kit installs ships its CRDs, read in the charts' sources.
+CHART_CRDS = {
+    # charts/karpenter/crds/ at v1.14.1; upgrade-guide.md "CRD Upgrades" recommends the karpenter-crd chart.
+    "karpenter": ChartCrds(True, "apply the new version's CRDs first: helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd --version <new> --namespace kube-system"),
+    # charts/gateway-helm/charts/crds/crds/ at v1.8.3; install-helm.md applies the gateway-crds-helm chart server-side.
+    "gateway-helm": ChartCrds(True, "apply the new version's CRDs first: helm template eg oci://docker.io/envoyproxy/gateway-crds-helm --version <new> --set crds.gatewayAPI.enabled=true --set crds.envoyGateway.enabled=true | kubectl apply --server-side -f -"),
+    # charts/lws/crds/ at v0.10.0.
+    "lws": ChartCrds(True, "apply the new version's CRDs first: helm show crds oci://registry.k8s.io/lws/charts/lws --version <new> | kubectl apply --server-side -f -"),
+    # charts/kube-prometheus-stack/charts/crds/crds/ (a subchart's crds/: prometheus-operator's CRDs).
+    "kube-prometheus-stack": ChartCrds(True, "apply the prometheus-operator CRDs of the new chart's operator version first (kubectl apply --server-side)"),
+    # deploy/helm/charts/platform/components/operator/crds/; a pre-upgrade Job applies them only with
+    # dynamo-operator.upgradeCRD, which the kit does not set (components/operator/templates/upgrade-crd.yaml).
+    "dynamo-platform": ChartCrds(True, "apply the new release's nvidia.com CRDs first (the operator subchart's crds/), or set dynamo-operator.upgradeCRD"),
+    # CRDs as templates: helm upgrade upgrades them with the release (manifests/charts/ai-gateway-crds-helm/templates/ at v1.1.0).
+    "ai-gateway-crds-helm": ChartCrds(False, "its CRDs are templates: helm upgrade upgrades them"),
+    "keda": ChartCrds(False, "its CRDs are templates (keda/templates/crds/): helm upgrade upgrades them"),
+    "kueue": ChartCrds(False, "its CRDs are templates (charts/kueue/templates/crd/ at v0.19.2): helm upgrade upgrades them"),
+    # No CRDs (ai-gateway-helm at v1.1.0 has none of its own; the device plugin's NFD subchart is off: no gfd/nfd values).
+    "ai-gateway-helm": ChartCrds(False, "no CRDs of its own (ai-gateway-crds-helm carries them)"),
+    "dcgm-exporter": ChartCrds(False, "no CRDs"),
+    "nvidia-device-plugin": ChartCrds(False, "no CRDs"),
+    "aws-efa-k8s-device-plugin": ChartCrds(False, "no CRDs"),
+    "kube-state-metrics": ChartCrds(False, "no CRDs"),
+    "aws-for-fluent-bit": ChartCrds(False, "no CRDs"),
+}
