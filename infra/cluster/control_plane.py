@@ -13,6 +13,7 @@ from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
 from infra import nag
+from infra.cluster.kubectl_logs import kubectl_provider_logs
 from infra.network.refs import NetworkRefs
 
 _LOG_TYPES = {
@@ -38,7 +39,7 @@ class ControlPlaneProps:
     """Control-plane log types sent to CloudWatch Logs."""
     log_retention_days: int = 365
     """Retention of the control-plane log group, which the kit creates before the cluster (EKS would otherwise
-    create it itself, kept forever and outside any stack)."""
+    create it itself, kept forever and outside any stack), and of the kubectl provider's log groups."""
 
 
 class ControlPlane(Construct):
@@ -69,6 +70,7 @@ class ControlPlane(Construct):
             kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=KubectlV35Layer(self, "KubectlLayer")),
         )
         self._control_plane_logs(props)
+        kubectl_provider_logs(self.cluster, props.cluster_name, props.log_retention_days)
         self._kubectl_in_node_subnets(network)
         self._kubectl_without_private_ecr()
         for index, arn in enumerate(props.admin_principal_arns):

@@ -69,9 +69,23 @@ def test_replaceable_stacks_retain_nothing_with_a_fixed_name(default_templates, 
 
 
 def test_prometheus_log_group_is_retained_under_a_name_new_to_each_stack(cluster_template):
-    [group] = [g for n, g in resources(cluster_template, "AWS::Logs::LogGroup").items() if "ControlPlaneLogs" not in n]
+    [group] = [g for n, g in resources(cluster_template, "AWS::Logs::LogGroup").items() if "Amp" in n]
     assert group["DeletionPolicy"] == "Retain"
     separator, parts = group["Properties"]["LogGroupName"]["Fn::Join"]
     assert parts[0] == "/aws/vendedlogs/prometheus/llm-kit-"
     # The last segment of the stack ID: a UUID CloudFormation draws for each creation of the stack.
     assert parts[1] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+
+
+# The kubectl provider's functions log to groups the stack owns.
+
+
+def test_kubectl_provider_functions_log_to_groups_with_the_clusters_retention(cluster_template):
+    groups = {name: group for name, group in resources(cluster_template, "AWS::Logs::LogGroup").items() if "KubectlProvider" in name}
+    assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == ["/aws/lambda/llm-kit-kubectl-handler", "/aws/lambda/llm-kit-kubectl-provider"]
+    assert all(g["Properties"]["RetentionInDays"] == 365 and g["DeletionPolicy"] == "Delete" for g in groups.values())
+    functions = resources(cluster_template, "AWS::Lambda::Function")
+    assert len(functions) == 2
+    for function in functions.values():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert group in groups and group in function["DependsOn"]
