@@ -60,7 +60,7 @@ class ManagedAddons(Construct):
                 preserve_on_delete=False,
             )
             if name in _POD_IDENTITY:
-                self._attach_role(name, addon)
+                self._attach_role(name, addon, cluster)
             self.addons[name] = addon
 
     @staticmethod
@@ -70,10 +70,17 @@ class ManagedAddons(Construct):
             return {"enableNetworkPolicy": "true"}
         return None
 
-    def _attach_role(self, name: str, addon: eks.Addon) -> None:
+    def _attach_role(self, name: str, addon: eks.Addon, cluster: eks.ICluster) -> None:
         service_account, policy, reason = _POD_IDENTITY[name]
         namespace, account = service_account.split("/")
-        role = pod_identity_role(self, f"{name}-role", description=f"Pod Identity role of the {name} add-on")
+        role = pod_identity_role(
+            self,
+            f"{name}-role",
+            description=f"Pod Identity role of the {name} add-on",
+            cluster=cluster,
+            namespace=namespace,
+            service_accounts=(account,),
+        )
         role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(policy))
         nag.acknowledge_managed_policies(role, {policy: reason})
         cfn = addon.node.default_child

@@ -42,7 +42,7 @@ class WorkloadAccess(Construct):
         super().__init__(scope, construct_id)
         self.roles: dict[str, iam.Role] = {}
         for access in props.accesses:
-            role = self.roles.get(access.role) or self._role(access, props.storage)
+            role = self.roles.get(access.role) or self._role(access, props)
             eks.CfnPodIdentityAssociation(
                 self.node.find_child(access.role),
                 f"Association-{access.service_account}",
@@ -52,9 +52,11 @@ class WorkloadAccess(Construct):
                 role_arn=role.role_arn,
             )
 
-    def _role(self, access: S3Access, storage: StorageRefs) -> iam.Role:
+    def _role(self, access: S3Access, props: WorkloadAccessProps) -> iam.Role:
+        storage = props.storage
         group = Construct(self, access.role)
-        role = pod_identity_role(group, "Role", description=access.description)
+        accounts = [other.service_account for other in props.accesses if other.role == access.role]
+        role = pod_identity_role(group, "Role", description=access.description, cluster=props.cluster, namespace=props.namespace, service_accounts=accounts)
         for statement in s3_statements(storage.bucket_arn, access.read_prefixes, access.write_prefixes):
             role.add_to_policy(statement)
         for prefix in dict.fromkeys(access.read_prefixes + access.write_prefixes):

@@ -50,7 +50,9 @@ class Karpenter(Construct):
         )
         self.interruption = InterruptionQueue(self, "Interruption", queue_name=f"{props.cluster_name}-karpenter")
 
-        controller = pod_identity_role(self, "ControllerRole", description=f"Karpenter controller of {props.cluster_name}")
+        controller = pod_identity_role(
+            self, "ControllerRole", description=f"Karpenter controller of {props.cluster_name}", cluster=cluster, namespace=NAMESPACE, service_accounts=(SERVICE_ACCOUNT,)
+        )
         policy = iam.ManagedPolicy(
             self,
             "ControllerPolicy",

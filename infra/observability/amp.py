@@ -122,7 +122,14 @@ class ManagedPrometheus(Construct):
     def grant_query(self, cluster: eks.ICluster, namespace: str, service_account: str) -> eks.CfnPodIdentityAssociation:
         """aps:QueryMetrics on this workspace for one service account, through Pod Identity. Returns the association:
         whatever starts the account's pods must wait for it (credentials reach only pods started after it)."""
-        role = pod_identity_role(self, f"Query-{namespace}-{service_account}", description=f"{service_account} in {namespace}: query the Prometheus workspace")
+        role = pod_identity_role(
+            self,
+            f"Query-{namespace}-{service_account}",
+            description=f"{service_account} in {namespace}: query the Prometheus workspace",
+            cluster=cluster,
+            namespace=namespace,
+            service_accounts=(service_account,),
+        )
         role.add_to_policy(iam.PolicyStatement(actions=["aps:QueryMetrics", "aps:GetLabels", "aps:GetSeries", "aps:GetMetricMetadata"], resources=[self.workspace.attr_arn]))
         return eks.CfnPodIdentityAssociation(
             self, f"QueryAccess-{namespace}-{service_account}", cluster_name=cluster.cluster_name, namespace=namespace, service_account=service_account, role_arn=role.role_arn

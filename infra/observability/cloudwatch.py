@@ -13,6 +13,8 @@ from infra import nag
 from infra.cluster.pod_identity import pod_identity_role
 
 ADDON = "amazon-cloudwatch-observability"
+# The add-on runs its agent in its own namespace, and its association names the namespace of the add-on.
+NAMESPACE = "amazon-cloudwatch"
 SERVICE_ACCOUNT = "cloudwatch-agent"
 POLICY = "CloudWatchAgentServerPolicy"
 
@@ -28,7 +30,9 @@ class CloudWatchObservability(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: CloudWatchObservabilityProps) -> None:
         super().__init__(scope, construct_id)
         cluster, after = props.cluster, props.after
-        self.role = pod_identity_role(self, "AgentRole", description="CloudWatch agent of the CloudWatch Observability add-on")
+        self.role = pod_identity_role(
+            self, "AgentRole", description="CloudWatch agent of the CloudWatch Observability add-on", cluster=cluster, namespace=NAMESPACE, service_accounts=(SERVICE_ACCOUNT,)
+        )
         self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(POLICY))
         nag.acknowledge_managed_policies(
             self.role,

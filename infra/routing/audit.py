@@ -73,7 +73,14 @@ class GatewayAudit(Construct):
         self.log_group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         # The group's ARN attribute ends in ":*", which already covers its streams.
         stream_arns = self.log_group.attr_arn
-        self.role = pod_identity_role(self, "ShipperRole", description="Gateway audit log shipper: write streams of the audit log group")
+        self.role = pod_identity_role(
+            self,
+            "ShipperRole",
+            description="Gateway audit log shipper: write streams of the audit log group",
+            cluster=props.cluster,
+            namespace=NAMESPACE,
+            service_accounts=(SERVICE_ACCOUNT,),
+        )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],

@@ -74,7 +74,14 @@ class BedrockAccessProps:
 class BedrockAccess(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: BedrockAccessProps) -> None:
         super().__init__(scope, construct_id)
-        self.role = pod_identity_role(self, "Role", description="Gateway proxies: invoke the Bedrock models of gateway.bedrock")
+        self.role = pod_identity_role(
+            self,
+            "Role",
+            description="Gateway proxies: invoke the Bedrock models of gateway.bedrock",
+            cluster=props.cluster,
+            namespace=PROXY_NAMESPACE,
+            service_accounts=(PROXY_SERVICE_ACCOUNT,),
+        )
         statements = [statement for model in props.models for statement in model_statements(model, self)]
         for statement in statements:
             self.role.add_to_policy(statement)

@@ -20,6 +20,8 @@ from infra.storage.refs import StorageRefs
 
 FSX_CSI_ADDON = "aws-fsx-csi-driver"
 S3_CSI_ADDON = "aws-mountpoint-s3-csi-driver"
+# The Mountpoint for S3 CSI add-on runs its node plugin in kube-system under this account.
+S3_CSI_NAMESPACE = "kube-system"
 S3_CSI_SERVICE_ACCOUNT = "s3-csi-driver-sa"
 
 
@@ -61,12 +63,14 @@ class StorageInCluster(Construct):
         # (Dynamic provisioning would create file systems outside CloudFormation and its Retain policy.)
         if props.fsx:
             self.addons[FSX_CSI_ADDON] = self._addon(cluster, FSX_CSI_ADDON)
-        s3_csi_role = self._reader_role("S3CsiRole", f"Mountpoint for S3 CSI driver of {props.name}: read the model prefix")
+        s3_csi_role = self._reader_role("S3CsiRole", f"Mountpoint for S3 CSI driver of {props.name}: read the model prefix", S3_CSI_NAMESPACE, S3_CSI_SERVICE_ACCOUNT)
         self.addons[S3_CSI_ADDON] = self._addon(cluster, S3_CSI_ADDON)
         self.addons[S3_CSI_ADDON].node.default_child.add_property_override(
             "PodIdentityAssociations", [{"RoleArn": s3_csi_role.role_arn, "ServiceAccount": S3_CSI_SERVICE_ACCOUNT}]
         )
-        self.model_reader_role = self._reader_role("ModelReaderRole", f"Model servers of {props.name} (Run:ai streamer): read the model prefix")
+        self.model_reader_role = self._reader_role(
+            "ModelReaderRole", f"Model servers of {props.name} (Run:ai streamer): read the model prefix", props.namespace, MODEL_READER_SERVICE_ACCOUNT
+        )
         eks.CfnPodIdentityAssociation(
             self,
             "ModelReader",
@@ -82,8 +86,10 @@ class StorageInCluster(Construct):
         addon.node.default_child.add_property_override("ResolveConflicts", "OVERWRITE")
         return addon
 
-    def _reader_role(self, construct_id: str, description: str) -> iam.Role:
-        role = pod_identity_role(self, construct_id, description=description)
+    def _reader_role(self, construct_id: str, description: str, namespace: str, service_account: str) -> iam.Role:
+        role = pod_identity_role(
+            self, construct_id, description=description, cluster=self.props.cluster, namespace=namespace, service_accounts=(service_account,)
+        )
         for statement in model_read_statements(self.storage):
             role.add_to_policy(statement)
         nag.acknowledge(

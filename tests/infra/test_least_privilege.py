@@ -77,6 +77,66 @@ def test_prometheus_log_group_is_retained_under_a_name_new_to_each_stack(cluster
     assert parts[1] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
 
 
+# EKS Pod Identity: every role the kit creates trusts only its own service accounts, namespace and cluster.
+
+
+def _pod_identity_bindings(template: dict) -> dict[str, set[tuple[str, str]]]:
+    """Role logical id -> {(namespace, service account)} of every association naming it (standalone or an add-on's)."""
+    bindings: dict[str, set[tuple[str, str]]] = {}
+    for association in resources(template, "AWS::EKS::PodIdentityAssociation").values():
+        props = association["Properties"]
+        bindings.setdefault(props["RoleArn"]["Fn::GetAtt"][0], set()).add((props["Namespace"], props["ServiceAccount"]))
+    addon_namespaces = {"vpc-cni": "kube-system", "aws-ebs-csi-driver": "kube-system", "aws-mountpoint-s3-csi-driver": "kube-system", "amazon-cloudwatch-observability": "amazon-cloudwatch"}
+    for addon in resources(template, "AWS::EKS::Addon").values():
+        for item in addon["Properties"].get("PodIdentityAssociations", []):
+            namespace = addon_namespaces[addon["Properties"]["AddonName"]]
+            bindings.setdefault(item["RoleArn"]["Fn::GetAtt"][0], set()).add((namespace, item["ServiceAccount"]))
+    return bindings
+
+
+def _assert_pod_identity_roles_are_scoped(template: dict) -> int:
+    [cluster_id] = resources(template, "AWS::EKS::Cluster")
+    bindings = _pod_identity_bindings(template)
+    checked = 0
+    for name, role in resources(template, "AWS::IAM::Role").items():
+        [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        if statement["Principal"] != {"Service": "pods.eks.amazonaws.com"}:
+            continue
+        assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"], name
+        condition = statement["Condition"]["StringEquals"]
+        # Only the request tags the EKS user guide documents for Pod Identity role trust.
+        assert set(condition) == {"aws:RequestTag/eks-cluster-arn", "aws:RequestTag/kubernetes-namespace", "aws:RequestTag/kubernetes-service-account"}, name
+        assert condition["aws:RequestTag/eks-cluster-arn"] == {"Fn::GetAtt": [cluster_id, "Arn"]}, name
+        assert name in bindings, f"{name} trusts Pod Identity but no association names it"
+        namespaces = {namespace for namespace, _ in bindings[name]}
+        assert [condition["aws:RequestTag/kubernetes-namespace"]] == sorted(namespaces), name
+        assert sorted(condition["aws:RequestTag/kubernetes-service-account"]) == sorted(account for _, account in bindings[name]), name
+        checked += 1
+    return checked
+
+
+def test_every_pod_identity_role_trusts_only_its_own_accounts_in_this_cluster(cluster_template):
+    # vpc-cni, the EBS and S3 CSI drivers, the model reader, Karpenter at least.
+    assert _assert_pod_identity_roles_are_scoped(cluster_template) >= 5
+
+
+def test_the_cloudwatch_agents_pod_identity_role_is_scoped_too(tmp_path):
+    overrides = {"observability": {"metrics": "cloudwatch"}}
+    templates = synth(write_config(tmp_path, overrides), tmp_path / "out")
+    cluster = templates["llm-kit-cluster"]
+    assert _assert_pod_identity_roles_are_scoped(cluster) >= 6
+    [agent] = [r for n, r in resources(cluster, "AWS::IAM::Role").items() if "AgentRole" in n]
+    condition = agent["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+    assert (condition["aws:RequestTag/kubernetes-namespace"], condition["aws:RequestTag/kubernetes-service-account"]) == ("amazon-cloudwatch", ["cloudwatch-agent"])
+
+
+def test_a_pod_identity_role_must_name_its_service_accounts():
+    from infra.cluster.pod_identity import trust_conditions
+
+    with pytest.raises(ValueError, match="names no service account"):
+        trust_conditions("arn", "ns", [])
+
+
 # The kubectl provider's functions log to groups the stack owns.
 
 
