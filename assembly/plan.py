@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             if revision is not None:
                 timings["base side synth"] = revision.wait()
                 base = read_assembly(work / "base" / "cdk.out")
-                base_label = f"{args.base} with {revision.config}"
+                base_label = revision.config_label
             elif args.base_out:
                 base = read_assembly(args.base_out)
                 base_label = f"{args.base_out} (saved)"

@@ -7,6 +7,10 @@ with `--prune -l <PruneLabel>` when the resource has a prune label, Delete runs 
 kind, name or namespace changes is a new object: apply creates it and the prune deletes the old one (without a
 prune label the old one stays behind). helm/__init__.py runs `helm upgrade --install` on Create and Update and
 `helm uninstall` only on Delete: a release renamed in place leaves the old release installed.
+
+CRDs in a chart's crds/ are created on install and skipped when they exist; an upgrade never touches them (helm
+v4.2.4 pkg/action/install.go installCRDs, and upgrade.go has no CRD step; Helm 3 documents the same in
+chart_best_practices/custom_resource_definitions.md). CHART_CRDS in core/versions.py says which charts ship them so.
 """
 
 from __future__ import annotations

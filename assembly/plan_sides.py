@@ -47,6 +47,7 @@ class RevisionSynth:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(tree, filter="data")
         self.config = _config_in(config, repo, tree)
+        self.config_label = f"{revision}:{self.config.relative_to(tree)}" if self.config.is_relative_to(tree) else str(self.config)
         # The revision's own packages come first on the path (the virtualenv's editable install of the working tree
         # is a meta path finder, consulted after the path).
         env = {**os.environ, "PYTHONPATH": str(tree), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK8S_CHECK_UPGRADE": "false"}

@@ -99,6 +99,7 @@ def test_a_revision_is_synthesized_from_its_own_source_and_its_own_config(tmp_pa
     side.wait()
     body = read_assembly(tmp_path / "side" / "cdk.out").templates["net"].resources["Vpc"]
     assert body["Properties"]["CidrBlock"] == "10.0.0.0/16"
+    assert side.config_label == "HEAD:kit.yaml"
 
 
 def test_the_ci_example_plans_every_pull_request_offline():
