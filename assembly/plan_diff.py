@@ -138,7 +138,7 @@ def _classify(change: Change, schema: ResourceSchema, old: dict, new: dict) -> N
         prop = "/".join(path)
         if conditional:
             verdict, why = MAY, f"{prop} changed ({short(a)} -> {short(b)}); the schema marks it conditionally create-only"
-        elif _literal(a) and _literal(b) or render(a) != render(b) and _same_references(a, b):
+        elif (_literal(a) and _literal(b)) or (render(a) != render(b) and _same_references(a, b)):
             verdict, why = REPLACE, f"{prop} changed ({short(a)} -> {short(b)}): create-only"
         else:
             refs = ", ".join(sorted(str(r) for r in references(b) if not r.pseudo)) or "a token"
@@ -202,7 +202,7 @@ def _shape(body: dict) -> str:
 def _propagate(changes: dict[tuple[str, str], Change], base: Assembly, new: Assembly, schemas: Schemas) -> list[str]:
     """Follow references from replaced resources, within a stack and through exports, to a fixed point."""
     blocked: list[str] = []
-    exports = new.exports()
+    exports, base_exports = new.exports(), base.exports()
     base_imports = _imports(base)
     reported_exports: set[str] = set()
     while True:
@@ -247,7 +247,7 @@ def _propagate(changes: dict[tuple[str, str], Change], base: Assembly, new: Asse
             if export in reported_exports or export not in base_imports:
                 continue
             hit = [str(r) for r in references(value) if (stack, r.target) in replaced]
-            old_value = base.exports().get(export, (stack, value))[1]
+            old_value = base_exports.get(export, (stack, value))[1]
             if hit or render(old_value) != render(value):
                 reported_exports.add(export)
                 importers = ", ".join(sorted(base_imports[export]))
