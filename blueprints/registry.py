@@ -12,6 +12,7 @@ from blueprints.vllm import BLUEPRINT as VLLM
 from blueprints.triton import BLUEPRINT as TRITON
 from blueprints.vllm_multinode import BLUEPRINT as VLLM_MULTINODE
 from blueprints.dynamo import BLUEPRINT as DYNAMO
+from blueprints.ray_serve import BLUEPRINT as RAY_SERVE
 from blueprints.vllm_batch import BLUEPRINT as VLLM_BATCH
 from blueprints.benchmark import BLUEPRINT as BENCHMARK
 

@@ -1,0 +1,60 @@
+"""The gateway route of a Ray Serve workload, and the config mistakes it refuses.
+
+Ray Serve chooses the replica itself (each node's proxy hands the request to a replica through its request router),
+so the route has no InferencePool or endpoint picker: it goes to the RayService's serve Service (KubeRay's
+`<name>-serve-svc`, port 8000, the healthy proxies of the active cluster) as an Envoy Gateway Backend, the way a
+fallback route reaches a vLLM workload's Service (blueprints/common/routing.py add_fallback_route), with the
+Bedrock model at the next priority when a fallback is set.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from blueprints.common import objects
+from blueprints.common import routing as request_path
+from blueprints.ray_serve.params import RayRouting
+from core.issues import ConfigIssue
+from core.platform import Platform
+from core.routing import bedrock_backend_name, fallback_retry_policy
+
+if TYPE_CHECKING:
+    import cdk8s
+
+
+def issues(routing: RayRouting | None, platform: Platform) -> list[ConfigIssue]:
+    if routing is None or routing.fallback is None:
+        return []
+    if not routing.gateway:
+        return [
+            ConfigIssue(
+                "routing.fallback",
+                "fails over to Bedrock inside the gateway, but routing.gateway is false: the workload gets no route, so no request would ever fall back",
+                value=routing.fallback,
+                allowed="a fallback only beside routing.gateway: true",
+                fix="set routing.gateway: true, or remove fallback",
+            )
+        ]
+    if platform.routing.bedrock_id(routing.fallback) is None:
+        known = ", ".join(name for name, _ in platform.routing.bedrock) or "none"
+        return [ConfigIssue("routing.fallback", "names no model of gateway.bedrock", value=routing.fallback, allowed=known, fix="add it under gateway.bedrock, or remove fallback")]
+    return []
+
+
+def add_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, service: str, port: int, routing: RayRouting | None, platform: Platform) -> None:
+    """The Backend for the serve Service, its AIServiceBackend, the AIGatewayRoute (with the teams' policy), and with a
+    fallback the Bedrock backend at the next priority and the retries that move a failed request there."""
+    if routing is None or not routing.gateway:
+        return
+    labels = objects.labels(name, blueprint, "routing")
+    local = f"{name}-local"
+    endpoint = {"fqdn": {"hostname": f"{service}.{platform.namespace}.svc.cluster.local", "port": port}}
+    objects.api_object(chart, "local-backend", api_version="gateway.envoyproxy.io/v1alpha1", kind="Backend", name=local, labels_=labels, body={"spec": {"endpoints": [endpoint]}})
+    ai_backend = {"schema": {"name": "OpenAI"}, "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": local}}
+    objects.api_object(chart, "local-ai-backend", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIServiceBackend", name=local, labels_=labels, body={"spec": ai_backend})
+    backends = [{"name": local, "priority": 0}]
+    if routing.fallback is not None:
+        backends.append({"name": bedrock_backend_name(routing.fallback), "priority": 1, "modelNameOverride": platform.routing.bedrock_id(routing.fallback)})
+    request_path.add_route(chart, name, labels, served_name, backends, platform)
+    if routing.fallback is not None:
+        objects.api_object(chart, "route-retry", api_version="gateway.envoyproxy.io/v1alpha1", kind="BackendTrafficPolicy", name=name, labels_=labels, body={"spec": fallback_retry_policy(name)})
