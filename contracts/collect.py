@@ -64,6 +64,9 @@ def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
                 out["promql"].append({"where": where, "expr": query})
                 scaler = scaler_rule_test(query, trigger["metricType"], float(trigger["metadata"]["threshold"]))
                 out["scaler_tests"].append({"where": where, "expr": query, **scaler})
+        if obj["kind"] == "RayService":
+            # Ray Serve's own schema and Ray Serve LLM's LLMConfig read the Serve config (contracts/checks/test_ray_serve.py).
+            out["ray_serve"].append({"where": where, "serve_config": obj["spec"]["serveConfigV2"], "ray_version": obj["spec"]["rayClusterConfig"]["rayVersion"]})
         if PICKER_LABEL in obj["metadata"].get("labels", {}):
             continue  # the endpoint picker (a Go program, its flags are its chart's), not a model server
         for role, pod in _pod_templates(obj):
@@ -116,7 +119,7 @@ def _flag_names(out: dict[str, list]) -> list[dict]:
 
 
 def collect() -> dict[str, list]:
-    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": [], "vllm_run_batch": [], "scaler_tests": []}
+    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": [], "vllm_run_batch": [], "scaler_tests": [], "ray_serve": []}
     # The endpoint picker reads these from every replica too (llm-d-router's vLLM engine config).
     picker = {"vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:cache_config_info"}
     out["vllm_metrics"].append({"where": "metrics catalogue and endpoint picker", "names": sorted(VLLM.names() | picker)})

@@ -51,6 +51,8 @@ ENVIRONMENTS = (
     Environment("dynamo", ("test_dynamo", "test_triton_engine")),
     # inference-perf declares Python 3.12; its config model imports and runs on 3.11.
     Environment("tools", ("test_triton", "test_inference_perf", "test_prometheus_rules"), pip_options=("--ignore-requires-python",)),
+    # Ray Serve and Ray Serve LLM's config models, without vLLM or torch (locks/ray.txt).
+    Environment("ray", ("test_ray_serve",)),
 )
 
 

@@ -22,6 +22,7 @@ def test_the_locks_install_the_programs_at_the_versions_core_pins():
     assert locks["dynamo"]["vllm"] == PROGRAMS["vllm-in-dynamo"]
     assert locks["tools"]["inference-perf"] == PROGRAMS["inference-perf"]
     assert locks["tools"]["tritonclient"] == PROGRAMS["tritonclient"]
+    assert locks["ray"]["ray"] == PROGRAMS["ray"]
     assert (PROMTOOL_PACKAGE, PROMTOOL_VERSION) == PROMTOOL_DEBIAN_PACKAGE
 
 
@@ -30,6 +31,7 @@ def test_the_images_are_the_programs_versions():
     for key in ("dynamo-vllm", "dynamo-vllm-efa", "dynamo-frontend"):
         assert f":{PROGRAMS['ai-dynamo']}" in IMAGES[key], key
     assert IMAGES["inference-perf"].endswith(f":v{PROGRAMS['inference-perf']}")
+    assert IMAGES["ray-llm"].rsplit(":", 1)[1].startswith(f"{PROGRAMS['ray']}-")
 
 
 @pytest.fixture(scope="module")
