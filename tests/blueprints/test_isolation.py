@@ -26,6 +26,9 @@ def pod_specs(obj: dict) -> list[dict]:
         return [group["leaderTemplate"]["spec"], group["workerTemplate"]["spec"]]
     if obj["kind"] == "DynamoGraphDeployment":
         return [component["podTemplate"]["spec"] for component in spec["components"]]
+    if obj["kind"] == "RayService":
+        cluster = spec["rayClusterConfig"]
+        return [cluster["headGroupSpec"]["template"]["spec"], *(group["template"]["spec"] for group in cluster["workerGroupSpecs"])]
     return []
 
 
@@ -176,6 +179,7 @@ def test_without_enforcement_no_policy_is_written(render):
 
 def test_a_blueprint_declares_nothing_unless_it_says_so():
     assert WorkloadTraffic() == WorkloadTraffic(serving_ports=(), metrics_ports=(), https_out=False, api_server=False, groups=(), calls=())
+
 
 ROUTED_VLLM = {**HF_VLLM, "routing": {}}
 # Envoy Gateway v1.8.3's labels on the kit's Gateway's proxy pods, in its namespace (core/isolation.py).
