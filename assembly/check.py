@@ -10,6 +10,7 @@ Unlike the synth it reads the clock: a capacity block that has ended is refused 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 
@@ -18,7 +19,7 @@ from core.issues import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assembly.check", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.check"), description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
     parser.add_argument("--at", type=_moment, help="judge capacity block windows at this ISO 8601 time with its offset (default: now)")
     parser.add_argument("--undated", action="store_true", help="leave out the checks that depend on the date (ended capacity blocks)")
@@ -30,8 +31,14 @@ def main(argv: list[str] | None = None) -> int:
         print(err.render(), file=sys.stderr)
         return 2
     workloads = sum(1 for w in config.workloads if w.enabled)
-    print(f"config ok: {path} ({config.name} in {config.region}, {len(config.node_pools) + len(config.capacity_block_node_groups)} GPU pools, {workloads} enabled workloads)")
+    pools = len(config.node_pools) + len(config.capacity_block_node_groups)
+    print(f"config ok: {path} ({config.name} in {config.region}, {counted(pools, 'GPU pool')}, {counted(workloads, 'enabled workload')})")
     return 0
+
+
+def counted(number: int, noun: str) -> str:
+    """'1 GPU pool', '2 GPU pools'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _moment(text: str) -> datetime:

@@ -17,7 +17,7 @@ from core.issues import ConfigError  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assembly.render", description="Print the workloads of a config as Kubernetes YAML.")
+    parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.render"), description="Print the workloads of a config as Kubernetes YAML.")
     parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
     parser.add_argument("--blueprint", choices=sorted(KIT.by_name), help="only workloads of this blueprint")
     parser.add_argument("--workload", help="only this workload, enabled or not (default: every enabled one)")

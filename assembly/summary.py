@@ -14,7 +14,7 @@ from config.model import PlatformConfig
 from config.platform import capacities, chain_capacities
 
 
-def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float) -> str:
+def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float, delivery=None) -> str:
     manifest = json.loads((outdir / "manifest.json").read_text())
     lines = [f"Synthesized {config.name} from {config_path} in {seconds:.1f}s"]
     lines.append(f"  zone       {config.placement.az_id} (nodes, GPUs, storage); control plane also in {config.placement.control_plane_az_id}")

@@ -20,12 +20,14 @@ from pathlib import Path  # noqa: E402
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from assembly.account import AccountError, caller_account  # noqa: E402
 from assembly.app import build_app, render_workloads  # noqa: E402
+from assembly.delivery import Delivery, prepare  # noqa: E402
 from assembly.kit import KIT, resolve_config_path  # noqa: E402
 from assembly.summary import render_summary  # noqa: E402
 from assembly.version import kit_version  # noqa: E402
 from blueprints.helm import semver, write_charts  # noqa: E402
-from blueprints.render import write_dist  # noqa: E402
+from blueprints.dist import write_dist  # noqa: E402
 from config.model import PlatformConfig  # noqa: E402
 from core.issues import ConfigError  # noqa: E402
 
@@ -34,9 +36,10 @@ class NagFailure(Exception):
     pass
 
 
-def synthesize(config: PlatformConfig, outdir: Path, dist: Path, charts: Path) -> None:
+def synthesize(config: PlatformConfig, outdir: Path, dist: Path, charts: Path, account: str | None = None) -> Delivery:
     """Synthesize the stacks into outdir, the blueprints' manifests into dist and their Helm charts into
-    charts, replacing them only when everything succeeded; raise NagFailure with the findings otherwise."""
+    charts, replacing them only when everything succeeded; raise NagFailure with the findings otherwise.
+    account: the caller's, resolved for dist/ and charts/ (the stacks keep the config's own)."""
     outdir, dist, charts = outdir.resolve(), dist.resolve(), charts.resolve()
     for folder in (outdir, dist, charts):
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -51,11 +54,13 @@ def synthesize(config: PlatformConfig, outdir: Path, dist: Path, charts: Path) -
             if "ValidationFailed" in str(err):
                 raise NagFailure(_nag_findings(scratch / "validation-report.json")) from None
             raise
-        write_dist(objects, scratch_dist)
-        write_charts(objects, scratch_charts, version=semver(kit_version()))
+        delivery = prepare(config, objects, account)
+        write_dist(delivery.objects, scratch_dist, delivery.unknowns)
+        write_charts(delivery.objects, scratch_charts, version=semver(kit_version()), hints=delivery.hints)
         _replace(outdir, scratch)
         _replace(dist, scratch_dist)
         _replace_charts(charts, scratch_charts)
+        return delivery
     finally:
         for leftover in (scratch, scratch_dist, scratch_charts):
             if leftover.exists():
@@ -89,24 +94,49 @@ def _nag_findings(report: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.synth"), description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
     parser.add_argument("--outdir", default="cdk.out", help="where the cloud assembly goes (default: cdk.out)")
     parser.add_argument("--dist", default="dist", help="where the blueprints' manifests go, one folder per workload (default: dist)")
     parser.add_argument("--charts", default="charts", help="where the workloads' Helm charts go, one folder per workload (default: charts)")
+    parser.add_argument(
+        "--resolve-account",
+        action="store_true",
+        help="ask STS for the account of your AWS credentials and write it into dist/ and charts/ (the model bucket's name); "
+        "without it, and without account: in the config, they say what they still need",
+    )
+    # ./kit synth checks the config first with these (assembly.check); the synth itself never reads the clock.
+    parser.add_argument("--at", help="(the check before the synth) judge capacity block windows at this ISO 8601 time")
+    parser.add_argument("--undated", action="store_true", help="(the check before the synth) leave out the checks that depend on the date")
     args = parser.parse_args(argv)
     path = resolve_config_path(args.config).resolve()
     try:
         config = KIT.load(path)
-        synthesize(config, Path(args.outdir), Path(args.dist), Path(args.charts))
+        account = _account(config) if args.resolve_account else None
+        outdir, dist, charts = (Path(folder).resolve() for folder in (args.outdir, args.dist, args.charts))
+        delivery = synthesize(config, outdir, dist, charts, account)
     except ConfigError as err:
         print(err.render(), file=sys.stderr)
+        return 2
+    except AccountError as err:
+        print(f"kit: {err}", file=sys.stderr)
         return 2
     except NagFailure as err:
         print(err, file=sys.stderr)
         return 1
-    print(render_summary(config, path, Path(args.outdir), Path(args.dist), Path(args.charts), time.monotonic() - STARTED))
+    print(render_summary(config, path, outdir, dist, charts, time.monotonic() - STARTED, delivery))
     return 0
+
+
+def _account(config: PlatformConfig) -> str:
+    """The caller's account, which must be the config's where it names one."""
+    account = caller_account(config.region)
+    if config.account and config.account != account:
+        raise AccountError(
+            f"the credentials are for account {account}, but the config sets account: {config.account}; "
+            "use credentials for that account, or drop --resolve-account (the config's account is used then)"
+        )
+    return account
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Package each workload's rendered objects as a Helm chart, for teams that deploy with Helm, Argo CD or Flux.
 
-The templates are the objects `cdk deploy` applies, written verbatim except for the namespace, which becomes
-the release namespace. They read no values: the kit's config stays the one place a workload is changed.
+The templates are the objects `cdk deploy` applies, with the release namespace and the values of
+blueprints/chart_values.py (image, replicas or autoscaling bounds, model location, resources, node selector and
+tolerations, extra arguments, labels and annotations) in place. Their defaults are the config's settings, so a
+chart installed without values gives the objects in dist/; values.schema.json makes Helm refuse a wrong value.
 
 Chart version: the kit's version (pyproject.toml) as SemVer, plus build metadata naming the templates:
 `0.1.0+3f2a9c1b7e`. The same config gives the same version byte for byte; any change to a workload's objects
@@ -13,23 +15,26 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 from pathlib import Path
 
 import yaml
 
+from blueprints.chart_values import ChartHints, ChartTemplate, chart_template
 from core.labels import BLUEPRINT_LABEL, PART_OF
+
 NAMESPACE_TEMPLATE = "{{ .Release.Namespace }}"
 _NAMESPACE_MARK = "__release_namespace__"
 _PEP440 = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:\.?(a|b|rc|dev)\.?(\d+))?$")
 _PRE_RELEASE = {"a": "alpha", "b": "beta", "rc": "rc", "dev": "dev"}
 # libyaml's emitter where PyYAML was built with it: the same YAML, an order of magnitude faster for hundreds of charts.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-VALUES_YAML = (
-    "# The templates are the kit's rendered objects with the release namespace filled in; they read no values.\n"
-    "# Change the workload in the kit's config and run ./kit synth to regenerate this chart.\n"
-    "{}\n"
-)
+VALUES_HEADER = """\
+# Values of the {name} chart. The defaults are the kit config's settings: installed without values, the chart gives
+# the objects of dist/{name}/manifest.yaml. values.schema.json says what each value takes; Helm refuses the rest.
+# A value left empty ("") is a fact the config could not know at synth; the chart says how to find it.
+"""
 
 
 def semver(version: str) -> str:
@@ -76,24 +81,41 @@ def _escape_go_template(text: str) -> str:
     return re.sub(r"\{\{|\}\}", lambda found: '{{ "' + found.group() + '" }}', text)
 
 
-def template_text(obj: dict) -> str:
+def template_text(obj: dict, chart: ChartTemplate | None = None) -> str:
     obj = copy.deepcopy(obj)
     metadata = obj.setdefault("metadata", {})
     if "namespace" in metadata:
         metadata["namespace"] = _NAMESPACE_MARK
-    text = yaml.dump(obj, Dumper=_DUMPER, sort_keys=False, width=1_000_000, allow_unicode=True)
-    return _escape_go_template(text).replace(f"namespace: {_NAMESPACE_MARK}\n", f"namespace: {NAMESPACE_TEMPLATE}\n")
+    text = _escape_go_template(yaml.dump(obj, Dumper=_DUMPER, sort_keys=False, width=1_000_000, allow_unicode=True))
+    if chart is not None:
+        text = chart.render(text)
+        for literal, expression in chart.texts.items():
+            text = text.replace(literal, expression)
+    return text.replace(f"namespace: {_NAMESPACE_MARK}\n", f"namespace: {NAMESPACE_TEMPLATE}\n")
+
+
+def values_yaml(name: str, chart: ChartTemplate) -> str:
+    """values.yaml: each value under a comment saying what it sets."""
+    parts = [VALUES_HEADER.format(name=name)]
+    described = chart.schema.get("properties", {})
+    for key, value in chart.values.items():
+        about = described.get(key, {}).get("description")
+        parts.append(("" if not about else f"\n# {about}\n") + yaml.safe_dump({key: value}, sort_keys=False, width=1_000))
+    return "".join(parts)
 
 
 def template_name(obj: dict) -> str:
     return f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
 
 
-def chart_files(name: str, items: list[dict], *, version: str, app_version: str | None = None) -> dict[str, str]:
+def chart_files(name: str, items: list[dict], *, version: str, app_version: str | None = None, hints: ChartHints | None = None) -> dict[str, str]:
     """{path inside the chart: text} for one workload."""
-    templates = {f"templates/{template_name(obj)}": template_text(obj) for obj in items}
+    built = chart_template(items, hints or ChartHints())
+    templates = {f"templates/{template_name(obj)}": template_text(obj, built) for obj in built.items}
     if len(templates) != len(items):
         raise ValueError(f"workload '{name}' has two objects of one kind and name; their templates would collide")
+    templates["values.yaml"] = values_yaml(name, built)
+    templates["values.schema.json"] = json.dumps(built.schema, indent=2) + "\n"
     digest = hashlib.sha256("".join(f"{path}\n{text}" for path, text in sorted(templates.items())).encode()).hexdigest()[:10]
     chart = {
         "apiVersion": "v2",
@@ -105,24 +127,42 @@ def chart_files(name: str, items: list[dict], *, version: str, app_version: str 
         "keywords": ["llm", "inference", "gpu"],
         "annotations": {"app.kubernetes.io/part-of": PART_OF},
     }
-    files = {"Chart.yaml": yaml.safe_dump(chart, sort_keys=False, width=1_000), "values.yaml": VALUES_YAML, **templates}
-    files["README.md"] = chart_readme(name, items, chart)
+    files = {"Chart.yaml": yaml.safe_dump(chart, sort_keys=False, width=1_000), **templates}
+    files["README.md"] = chart_readme(name, items, chart, built)
     return files
 
 
-def chart_readme(name: str, items: list[dict], chart: dict) -> str:
+def chart_readme(name: str, items: list[dict], chart: dict, built: ChartTemplate) -> str:
     metadata = items[0]["metadata"] if items else {}
     blueprint = (metadata.get("labels") or {}).get(BLUEPRINT_LABEL, "?")
     namespace = metadata.get("namespace", "<the kit's workloads namespace>")
     rows = "\n".join(f"| {obj['kind']} | {obj['metadata']['name']} | templates/{template_name(obj)} |" for obj in items)
+    described = built.schema.get("properties", {})
+    values = "\n".join(f"| `{key}` | {described.get(key, {}).get('description', '')} |" for key in built.values)
+    required = [key for key, value in _flat(built.values) if value == ""]
+    needed = (
+        "\nThe config could not give these values at synth; Helm refuses to render until they are set: "
+        + ", ".join(f"`{key}`" for key in required)
+        + f" (e.g. `--set {required[0]}=...`; `helm template` says what each is).\n"
+        if required
+        else ""
+    )
     return f"""# {name}
 
 The `{name}` workload ({blueprint} blueprint) as a Helm chart. `./kit synth` generates it from the kit's config,
-from the same objects `cdk deploy` applies; do not edit it here: change the config and synthesize again.
+from the same objects `cdk deploy` applies and dist/{name}/ holds. Change it with values, or change the config and
+synthesize again; do not edit the templates.
 
-- chart version `{chart['version']}`: the kit's version; the part after `+` names these templates
+- chart version `{chart['version']}`: the kit's version; the part after `+` names these templates and values
 - app version `{chart['appVersion']}`: the server image tag
 
+| value | sets |
+|---|---|
+{values}
+
+The defaults are the config's settings: without values the chart renders the objects of dist/{name}/ exactly.
+values.schema.json holds what each value takes; Helm refuses anything else (a misspelt key included).
+{needed}
 | kind | name | template |
 |---|---|---|
 {rows}
@@ -131,21 +171,33 @@ from the same objects `cdk deploy` applies; do not edit it here: change the conf
 
 ```bash
 helm install {name} charts/{name} --namespace {namespace}
+helm install {name} charts/{name} --namespace {namespace} --set replicaCount=2 --set-json 'nodeSelector={{"llm-kit/pool":"other-pool"}}'
 ```
 
-Argo CD and Flux can point at this folder in Git. The objects read no values; the only thing Helm fills in is
-the namespace. Install into `{namespace}` (the config's storage.workloads_namespace): the objects expect what
-the kit's cluster stack provides there, the `model-reader` service account and the model volume claims, plus
-the GPU node pools they select and any controller the blueprint needs.
+Argo CD and Flux can point at this folder in Git and pass values the same way. Install into `{namespace}` (the
+config's storage.workloads_namespace): the objects expect what the kit's cluster stack provides there, the
+`model-reader` service account and the model volume claims, plus the GPU node pools they select and any
+controller the blueprint needs. The kit's config checks (a node pool that can hold the GPUs asked for, flags the
+kit already writes) do not run on values: check a changed value against docs/blueprints.md.
 """
 
 
-def write_charts(objects: dict[str, list[dict]], charts_dir: Path, *, version: str, app_version: str | None = None) -> list[Path]:
+def _flat(values: dict, prefix: str = "") -> list[tuple[str, object]]:
+    found = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        found += _flat(value, path + ".") if isinstance(value, dict) and value else [(path, value)]
+    return found
+
+
+def write_charts(
+    objects: dict[str, list[dict]], charts_dir: Path, *, version: str, app_version: str | None = None, hints: dict[str, ChartHints] | None = None
+) -> list[Path]:
     """One chart folder per workload under charts_dir; returns the folders. app_version overrides every chart's appVersion."""
     written = []
     for name, items in objects.items():
         folder = charts_dir / name
-        for relative, text in chart_files(name, items, version=version, app_version=app_version).items():
+        for relative, text in chart_files(name, items, version=version, app_version=app_version, hints=(hints or {}).get(name)).items():
             path = folder / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)

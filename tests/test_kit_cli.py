@@ -77,3 +77,40 @@ def test_render_prints_one_blueprints_yaml_as_the_readme_writes_it():
     result = _kit("render", "--blueprint", "vllm")
     assert result.returncode == 0, result.stderr
     assert "kind: Deployment" in result.stdout and "end-of-life" not in result.stdout + result.stderr
+
+
+def test_synth_help_is_the_synths_alone():
+    result = _kit("synth", "--help")
+    assert result.returncode == 0 and result.stdout.count("usage:") == 1
+    assert result.stdout.startswith("usage: ./kit synth") and "--resolve-account" in result.stdout
+
+
+def test_deploy_help_asks_for_no_credentials(no_credentials):
+    result = _kit("deploy", "--help", env=no_credentials)
+    assert result.returncode == 0, result.stderr
+    assert "cdk deploy --all --concurrency 4" in result.stdout and "cdk deploy [STACKS..]" in result.stdout
+    assert "credentials" not in result.stderr
+
+
+def test_a_usage_error_names_the_kit_command():
+    result = _kit("render", "--blueprint", "nope")
+    assert result.returncode == 2 and result.stderr.startswith("usage: ./kit render") and "python -m" not in result.stderr
+
+
+def test_check_counts_in_the_singular_and_plural():
+    assert "2 GPU pools, 1 enabled workload)" in _kit("check").stdout
+
+
+def test_output_folders_are_read_from_the_callers_directory_and_the_summary_says_where(tmp_path):
+    result = _kit("synth", "--outdir", "out", "--dist", "d", "--charts", "c", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "manifest.json").exists() and (tmp_path / "d" / "llama-8b" / "manifest.yaml").exists()
+    assert f"{tmp_path / 'out'}/ (CloudFormation)" in result.stdout and not (REPO / "out").exists()
+
+
+def test_the_kit_runs_node_22_or_later():
+    # On a machine whose node is older (this one has Node 20) the kit installs its pinned Node.js 22 and runs with it.
+    result = _kit("deploy", "--help")
+    assert result.returncode == 0, result.stderr
+    used = result.stdout.split("with Node.js v", 1)[1].split(".", 1)[0]
+    assert int(used) >= 22

@@ -25,6 +25,11 @@ TOKENIZER_FILES = (
 )
 
 
+# The kit's stand-in for the account in a bucket name, spelt in two pieces so that a fill-in of the account (which
+# `cdk deploy` and `./kit synth` make in the objects that carry this file) leaves this code as it is.
+ACCOUNT_FIELD = "{" "account}"
+
+
 def split(uri: str) -> tuple[str, str]:
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     return bucket, key
@@ -33,14 +38,14 @@ def split(uri: str) -> tuple[str, str]:
 def main() -> None:
     text = pathlib.Path(os.environ["CONFIG_TEMPLATE"]).read_text()
     account = ""
-    if "{account}" in text or "{account}" in os.environ.get("DATASET_URI", "") + os.environ.get("TOKENIZER_URI", ""):
+    if ACCOUNT_FIELD in text or ACCOUNT_FIELD in os.environ.get("DATASET_URI", "") + os.environ.get("TOKENIZER_URI", ""):
         account = boto3.client("sts").get_caller_identity()["Account"]
     s3 = boto3.client("s3")
     if os.environ.get("DATASET_URI"):
-        bucket, key = split(os.environ["DATASET_URI"].replace("{account}", account))
+        bucket, key = split(os.environ["DATASET_URI"].replace(ACCOUNT_FIELD, account))
         s3.download_file(bucket, key, str(WORK / "dataset.json"))
     if os.environ.get("TOKENIZER_URI"):
-        bucket, prefix = split(os.environ["TOKENIZER_URI"].replace("{account}", account))
+        bucket, prefix = split(os.environ["TOKENIZER_URI"].replace(ACCOUNT_FIELD, account))
         folder = WORK / "tokenizer"
         folder.mkdir(parents=True, exist_ok=True)
         for name in TOKENIZER_FILES:
@@ -49,7 +54,7 @@ def main() -> None:
             except ClientError:
                 pass  # a tokenizer has only some of these files
     config = WORK / "config.yml"
-    config.write_text(text.replace("{account}", account))
+    config.write_text(text.replace(ACCOUNT_FIELD, account))
     os.execvp("inference-perf", ["inference-perf", "--config_file", str(config), "--log-level", os.environ.get("LOG_LEVEL", "INFO")])
 
 

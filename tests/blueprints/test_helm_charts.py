@@ -1,5 +1,5 @@
 """Helm charts of the workloads: Chart.yaml, versioning, lint (Helm's Go SDK, offline), and templates that
-render back to exactly the objects in dist/, with the release namespace filled in."""
+render back to exactly the objects in dist/, with the release namespace filled in (values: test_helm_values.py)."""
 
 import re
 
@@ -8,9 +8,10 @@ import pytest
 import yaml
 
 from assembly.app import render_workloads
+from assembly.delivery import prepare
 from assembly.version import kit_version
 from blueprints.helm import image_tag, semver, write_charts
-from blueprints.render import write_dist
+from blueprints.dist import write_dist
 from assembly import synth as synth_command
 from assembly.kit import KIT
 from core.versions import IMAGES
@@ -34,10 +35,10 @@ def built(tmp_path_factory):
     """Charts and dist/ of the default config plus a Dynamo workload (its JSON arguments hold literal braces)."""
     folder = tmp_path_factory.mktemp("charts")
     config = KIT.load(write_config(folder, {"workloads": [*yaml.safe_load(DEFAULT_CONFIG.read_text())["workloads"], DYNAMO]}))
-    objects = render_workloads(config)
-    write_dist(objects, folder / "dist")
-    write_charts(objects, folder / "charts", version=semver(kit_version()))
-    return folder, objects
+    delivery = prepare(config, render_workloads(config), "123456789012")
+    write_dist(delivery.objects, folder / "dist", delivery.unknowns)
+    write_charts(delivery.objects, folder / "charts", version=semver(kit_version()), hints=delivery.hints)
+    return folder, delivery.objects, delivery.hints
 
 
 WORKLOADS = ["llama-8b", "chat"]
@@ -45,7 +46,7 @@ WORKLOADS = ["llama-8b", "chat"]
 
 @pytest.mark.parametrize("name", WORKLOADS)
 def test_chart_yaml_names_the_workload_and_versions_it(built, name):
-    folder, _ = built
+    folder, _, _ = built
     chart = yaml.safe_load((folder / "charts" / name / "Chart.yaml").read_text())
     assert chart["apiVersion"] == "v2" and chart["name"] == name and HELM_NAME.match(name)
     assert chart["type"] == "application"
@@ -57,7 +58,7 @@ def test_chart_yaml_names_the_workload_and_versions_it(built, name):
 
 @pytest.mark.parametrize("name", WORKLOADS)
 def test_helm_lint_is_clean(built, name):
-    folder, _ = built
+    folder, _, _ = built
     report = helm.lint(str(folder / "charts" / name), strict=True, namespace="inference", kube_version="v1.35.0")
     assert report["errors"] == []
     assert [m for m in report["messages"] if m["severity"] >= 2] == [], report["messages"]
@@ -65,7 +66,7 @@ def test_helm_lint_is_clean(built, name):
 
 @pytest.mark.parametrize("name", WORKLOADS)
 def test_templates_render_to_the_dist_objects_in_the_release_namespace(built, name):
-    folder, _ = built
+    folder, _, _ = built
     dist = list(yaml.safe_load_all((folder / "dist" / name / "manifest.yaml").read_text()))
     with helm.Chart.load(str(folder / "charts" / name)) as chart:
         same = [yaml.safe_load(text) for _, text in sorted(chart.render({}, name=name, namespace="inference").items())]
@@ -79,20 +80,20 @@ def test_templates_render_to_the_dist_objects_in_the_release_namespace(built, na
 
 
 def test_template_files_are_named_after_kind_and_object(built):
-    folder, objects = built
+    folder, objects, hints = built
     names = sorted(p.name for p in (folder / "charts" / "chat" / "templates").iterdir())
     assert names == sorted(f"{o['kind'].lower()}-{o['metadata']['name']}.yaml" for o in objects["chat"])
     assert "namespace: {{ .Release.Namespace }}\n" in (folder / "charts" / "chat" / "templates" / "service-chat.yaml").read_text()
 
 
 def test_the_same_objects_give_byte_identical_charts_and_a_change_a_new_version(built, tmp_path):
-    folder, objects = built
-    write_charts(objects, tmp_path / "again", version=semver(kit_version()))
+    folder, objects, hints = built
+    write_charts(objects, tmp_path / "again", version=semver(kit_version()), hints=hints)
     for path in (folder / "charts").rglob("*"):
         if path.is_file():
             assert (tmp_path / "again" / path.relative_to(folder / "charts")).read_bytes() == path.read_bytes()
     changed = {"chat": [{**objects["chat"][0], "metadata": {**objects["chat"][0]["metadata"], "labels": {"team": "a"}}}]}
-    write_charts(changed, tmp_path / "changed", version=semver(kit_version()))
+    write_charts(changed, tmp_path / "changed", version=semver(kit_version()), hints=hints)
     before = yaml.safe_load((folder / "charts" / "chat" / "Chart.yaml").read_text())["version"]
     after = yaml.safe_load((tmp_path / "changed" / "chat" / "Chart.yaml").read_text())["version"]
     assert before != after and before.split("+")[0] == after.split("+")[0]
