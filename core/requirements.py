@@ -30,14 +30,22 @@ class ControllerChart:
 
 
 @dataclass(frozen=True)
+class PinnedFile:
+    """A file fetched at deploy time: applied only if its SHA-256 is this one."""
+
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class CrdBundle:
-    """CustomResourceDefinitions a project publishes only as a release manifest (no chart): the cluster stack applies the
-    pinned release file with kubectl in a one-off Job, then waits for every CRD it names."""
+    """CustomResourceDefinitions a project publishes without a chart: the cluster stack downloads the pinned files in a
+    one-off Job, refuses any whose SHA-256 differs, applies them with kubectl, then waits for every CRD it names."""
 
     name: str
-    url: str
+    files: tuple[PinnedFile, ...]
     crds: tuple[str, ...]
-    """Every CRD (plural.group) the file holds; the Job may create and update these and no other."""
+    """Every CRD (plural.group) the files hold; the Job may create and update these and no other."""
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,11 @@ IMAGES = {
     # 8.2.5..8.2.9: security fixes (CVE-2026-23479 unblock-client use-after-free, 8.2.8 and 8.2.9 security releases); nothing in INCRBY/EXPIRE,
     # which the rate limiter sends
     "redis": "docker.io/library/redis:8.2.9-alpine3.22",
+    # The gateway's audit log shipper (infra/routing/audit.py): the aws-for-fluent-bit release that aws/eks-charts'
+    # chart 0.2.0 (AUDIT_LOG_SHIPPER) runs, Fluent Bit v4.2.2, which takes EKS Pod Identity credentials.
+    # newest patch of 3.2 as of 2026-12-05: 3.2.1 (aws/aws-for-fluent-bit release 20260127, PR 1069; no later 3.2 release
+    # found); notes read 3.2.0..3.2.1: publishing fixes only (the "3" tag, SSM parameters)
+    "fluent-bit": "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.2.1",
     # Ray Serve LLM with its vLLM (blueprints/ray_serve): ray-project/ray builds ray-llm for Python 3.12 and CUDA 13.0
     # only since 2026 (docker/ray-llm/Dockerfile refuses any other Python; PRs 61496, 61497), so no py311-cu12x tag.
     # newest patch of 2.60 as of 2026-12-05: 2.60.0 (PyPI ray); notes read 2.60.0..2.60.0: already the newest patch
@@ -171,8 +176,10 @@ INFERENCE_EXTENSION = "v1.6.0"
 # (shared/crds) are this release's. The chart installs the CRDs itself (templates, so an uninstall removes them).
 # newest patch of 0.19 as of 2026-12-05: 0.19.2 (kubernetes-sigs/kueue tags); notes read 0.19.2..0.19.2: already the newest patch
 KUEUE = HelmPin("oci://registry.k8s.io/kueue/charts/kueue", "0.19.2")
-# Ships the gateway's audit log to CloudWatch Logs: aws/eks-charts aws-for-fluent-bit 0.2.0 (2026-02-03) runs
-# aws-for-fluent-bit 3.2.1, whose Fluent Bit takes EKS Pod Identity credentials.
+# The chart release whose image (appVersion 3.2.1, IMAGES["fluent-bit"]) ships the gateway's audit log: aws/eks-charts
+# aws-for-fluent-bit 0.2.0 (2026-02-03). The kit writes the DaemonSet itself and no longer installs the chart, whose
+# ClusterRole grants nodes/proxy cluster-wide with no value to turn it off (infra/routing/audit.py); a bump of the image
+# follows this chart's appVersion.
 # newest patch of 0.2 as of 2026-12-05: 0.2.0 (aws/eks-charts gh-pages index.yaml); notes read 0.2.0..0.2.0: already the newest patch
 AUDIT_LOG_SHIPPER = HelmPin("https://aws.github.io/eks-charts", "0.2.0")
 # KEDA 2.20.2 (chart 2.20.2): ScaledObjects on PromQL from AMP (SigV4 through Pod Identity) or in-cluster Prometheus.

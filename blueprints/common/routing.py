@@ -19,7 +19,7 @@ from core.isolation import NetworkFacts, cidr_peer, gateway_proxy_peer
 from core.issues import ConfigIssue
 from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
-from core.requirements import ControllerChart, CrdBundle, Requirements
+from core.requirements import ControllerChart, CrdBundle, PinnedFile, Requirements
 from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, fallback_retry_policy, redis_auth_env, route_spec, team_policy
 from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION
 
@@ -90,10 +90,16 @@ AI_GATEWAY_CONTROLLER = ControllerChart(
     values={"controller": {"nodeSelector": SYSTEM_POOL_LABEL, "metricsRequestHeaderAttributes": f"{TEAM_HEADER}:team.id"}},
     after=("ai-gateway-crds", "envoy-gateway"),
 )
-# The InferencePool CRD has no chart: the extension publishes it as a release file.
+# The InferencePool CRD has no chart. The extension's release manifests.yaml is `kustomize build config/crd` of these
+# two files (its Makefile, target artifacts); the kit fetches the files themselves at the release tag, whose bytes
+# the SHA-256 digests pin (read from the tag's tree, commit 992e5c29): a moved tag or a changed file is refused.
+_INFERENCE_CRDS = f"https://raw.githubusercontent.com/kubernetes-sigs/gateway-api-inference-extension/{INFERENCE_EXTENSION}/config/crd/bases"
 INFERENCE_POOL_CRDS = CrdBundle(
     name="inference-extension",
-    url=f"https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/download/{INFERENCE_EXTENSION}/manifests.yaml",
+    files=(
+        PinnedFile(f"{_INFERENCE_CRDS}/inference.networking.k8s.io_inferencepools.yaml", "55e0dbf39c50c4bbdd60106493a4573df4bb44479f9ce46762f1af718883e5cd"),
+        PinnedFile(f"{_INFERENCE_CRDS}/inference.networking.x-k8s.io_inferencepoolimports.yaml", "7b4de9107843796e2c1f1b7251dde9842c947a295da047eebe65477e2b379cf9"),
+    ),
     crds=("inferencepools.inference.networking.k8s.io", "inferencepoolimports.inference.networking.x-k8s.io"),
 )
 

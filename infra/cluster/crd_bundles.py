@@ -1,32 +1,49 @@
-"""CRDs published only as a release manifest: applied in the cluster by a one-off kubectl Job, then waited for.
+"""CRDs published without a chart: fetched, checked against pinned SHA-256 digests, applied by a one-off Job, then
+waited for.
 
-The Job's account may create CustomResourceDefinitions and update only the ones the bundle names; the pod runs
-the kubectl image's own binary with no shell, as a non-root user, and is deleted an hour after it finishes.
-The cluster stack finishes only once every named CRD exists, so the workloads stack never applies an object of a
-kind the API server does not know yet.
+The Job runs in a namespace of its own (crd-bundles), which denies everything but DNS, the Kubernetes API and, for
+the Job's pods, HTTPS out of the VPC to fetch the files. Its first container (the pinned Python image, the standard
+library program crd_fetch.py) downloads each file and keeps it only if its digest is the pinned one; the second runs
+the kubectl image's own binary, with no shell, on those files alone. Both run as a non-root user without
+capabilities on read-only root filesystems; the pod is deleted an hour after it finishes. The account may create
+CustomResourceDefinitions and update only the ones the bundle names. The cluster stack finishes only once every
+named CRD exists, so the workloads stack never applies an object of a kind the API server does not know yet.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
+from core.labels import PART_OF
 from core.requirements import CrdBundle
 from core.versions import IMAGES
+from infra.cluster import crd_fetch
+from infra.cluster.helm import chart_namespace
+from infra.cluster.platform_policies import Component, PlatformIsolation, PlatformNetwork, component_policies, outside_vpc_https
 from infra.cluster.rbac import account_with_cluster_role
 
-NAMESPACE = "kube-system"
+NAMESPACE = "crd-bundles"
+BUNDLE = "/bundle"
+NON_ROOT = 65534
+_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
 
 
-def bundle_objects(bundle: CrdBundle) -> list[dict]:
+def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) -> list[dict]:
+    """network: the cluster's PlatformNetwork; with it, the NetworkPolicy that lets the Job's pods fetch the files."""
     name = f"crd-bundle-{bundle.name}"
-    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "llm-serving-kit"}
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF}
     crds = "customresourcedefinitions"
     group = "apiextensions.k8s.io"
+    files = [{"url": file.url, "sha256": file.sha256} for file in bundle.files]
+    policies = component_policies(NAMESPACE, [Component(name, labels, egress=(outside_vpc_https(network),))]) if network else []
     return [
+        *policies,
         # create cannot be limited by name (the object does not exist yet); everything else can.
         *account_with_cluster_role(
             name,
@@ -37,6 +54,12 @@ def bundle_objects(bundle: CrdBundle) -> list[dict]:
                 {"apiGroups": [group], "resources": [crds], "resourceNames": list(bundle.crds), "verbs": ["get", "patch", "update"]},
             ],
         ),
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
+            "data": {"crd_fetch.py": inspect.getsource(crd_fetch)},
+        },
         {
             "apiVersion": "batch/v1",
             "kind": "Job",
@@ -49,22 +72,48 @@ def bundle_objects(bundle: CrdBundle) -> list[dict]:
                     "spec": {
                         "serviceAccountName": name,
                         "restartPolicy": "OnFailure",
-                        "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
-                        "volumes": [{"name": "tmp", "emptyDir": {}}],
+                        "securityContext": {
+                            "runAsNonRoot": True,
+                            "runAsUser": NON_ROOT,
+                            "runAsGroup": NON_ROOT,
+                            "seccompProfile": {"type": "RuntimeDefault"},
+                        },
+                        "volumes": [
+                            {"name": "program", "configMap": {"name": name}},
+                            {"name": "bundle", "emptyDir": {}},
+                            {"name": "tmp", "emptyDir": {}},
+                        ],
+                        "initContainers": [
+                            {
+                                "name": "fetch",
+                                "image": IMAGES["python"],
+                                "command": ["python", "/program/crd_fetch.py"],
+                                "env": [
+                                    {"name": "FILES", "value": json.dumps(files)},
+                                    {"name": "OUT", "value": BUNDLE},
+                                    {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+                                ],
+                                "volumeMounts": [
+                                    {"name": "program", "mountPath": "/program", "readOnly": True},
+                                    {"name": "bundle", "mountPath": BUNDLE},
+                                ],
+                                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+                                "securityContext": _CONTAINER_SECURITY,
+                            }
+                        ],
                         "containers": [
                             {
                                 "name": "apply",
                                 "image": IMAGES["kubectl"],
-                                "args": ["apply", "--server-side", "--force-conflicts", "-f", bundle.url],
+                                "args": ["apply", "--server-side", "--force-conflicts", "-f", BUNDLE],
                                 # kubectl keeps its discovery cache under HOME.
                                 "env": [{"name": "HOME", "value": "/tmp"}],
-                                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                                "volumeMounts": [
+                                    {"name": "bundle", "mountPath": BUNDLE, "readOnly": True},
+                                    {"name": "tmp", "mountPath": "/tmp"},
+                                ],
                                 "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-                                "securityContext": {
-                                    "allowPrivilegeEscalation": False,
-                                    "capabilities": {"drop": ["ALL"]},
-                                    "readOnlyRootFilesystem": True,
-                                },
+                                "securityContext": _CONTAINER_SECURITY,
                             }
                         ],
                     },
@@ -86,9 +135,13 @@ class CrdBundles(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: CrdBundlesProps) -> None:
         super().__init__(scope, construct_id)
         self.ready: list[IDependable] = []
+        if not props.bundles:
+            return
+        namespace = chart_namespace(props.cluster, NAMESPACE, "restricted")
+        network = PlatformIsolation.of(props.cluster)
         for bundle in props.bundles:
-            job = eks.KubernetesManifest(self, f"Apply-{bundle.name}", cluster=props.cluster, manifest=bundle_objects(bundle), overwrite=True)
-            job.node.add_dependency(props.after)
+            job = eks.KubernetesManifest(self, f"Apply-{bundle.name}", cluster=props.cluster, manifest=bundle_objects(bundle, network), overwrite=True)
+            job.node.add_dependency(props.after, namespace)
             for crd in bundle.crds:
                 # Reads the CRD back, retrying until it exists or the timeout passes (then the stack fails and rolls back).
                 value = eks.KubernetesObjectValue(

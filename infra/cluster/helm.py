@@ -7,6 +7,7 @@ from aws_cdk import aws_eks_v2 as eks
 
 from core.isolation import PodSecurityLevel, pod_security_labels
 from core.versions import HelmPin
+from infra.cluster.platform_policies import PlatformIsolation, chart_flows, chart_policies, namespace_baseline
 
 # Namespaces the cluster or AWS owns: the kit neither creates nor labels them.
 SYSTEM_NAMESPACES = ("kube-system",)
@@ -26,35 +27,50 @@ def install_chart(
     timeout_minutes: int | None = None,
 ) -> eks.HelmChart:
     """release defaults to the chart name. The kit creates the namespace itself (never Helm), labelled to enforce
-    `pod_security`: the strictest Pod Security Standard the chart's pods meet."""
+    `pod_security`: the strictest Pod Security Standard the chart's pods meet. Where the cluster isolates namespaces,
+    the chart's NetworkPolicies (infra/cluster/platform_policies.py) are applied before it."""
+    release = release or chart
     installed = cluster.add_helm_chart(
         construct_id,
         chart=chart,
         repository=pin.repository,
         version=pin.version,
-        release=release or chart,
+        release=release,
         namespace=namespace,
         create_namespace=False,
         wait=wait,
         timeout=cdk.Duration.minutes(timeout_minutes) if timeout_minutes else None,
+        # Its images from the account's ECR in the region (infra/images/chart_images.py).
         values=values,
     )
     if namespace not in SYSTEM_NAMESPACES:
-        installed.node.add_dependency(chart_namespace(cluster, namespace, pod_security))
+        network = PlatformIsolation.of(cluster)
+        created = chart_namespace(cluster, namespace, pod_security, api_for_every_pod=chart_flows(chart).api_for_every_pod if network else True)
+        installed.node.add_dependency(created)
+        policies = chart_policies(chart, pin.version, namespace, release, values, network) if network else []
+        if policies:
+            manifest = cluster.add_manifest(f"NetworkPolicies-{construct_id}", *policies)
+            manifest.node.add_dependency(created)
+            installed.node.add_dependency(manifest)
     return installed
 
 
-def chart_namespace(cluster: eks.Cluster, namespace: str, pod_security: PodSecurityLevel) -> eks.KubernetesManifest:
-    """One Namespace object per namespace, shared by every chart installed there; they must agree on its level."""
+def chart_namespace(cluster: eks.Cluster, namespace: str, pod_security: PodSecurityLevel, *, api_for_every_pod: bool = True) -> eks.KubernetesManifest:
+    """One Namespace object per namespace, shared by every chart installed there; they must agree on its level and on
+    whether every pod may call the API. Where the cluster isolates namespaces, the namespace's baseline policies
+    (default deny, DNS, the API) come in the same manifest."""
     construct_id = f"Namespace-{namespace}"
     existing = cluster.node.try_find_child(f"manifest-{construct_id}")
     labels = pod_security_labels(pod_security)
+    wanted = (pod_security, api_for_every_pod)
     if existing is not None:
-        if _LEVELS.get((cluster.node.path, namespace)) != pod_security:
-            raise ValueError(f"charts in namespace {namespace} ask for Pod Security levels {_LEVELS.get((cluster.node.path, namespace))} and {pod_security}")
+        if _LEVELS.get((cluster.node.path, namespace)) != wanted:
+            raise ValueError(f"charts in namespace {namespace} ask for (Pod Security level, API for every pod) {_LEVELS.get((cluster.node.path, namespace))} and {wanted}")
         return existing
-    _LEVELS[(cluster.node.path, namespace)] = pod_security
-    return cluster.add_manifest(construct_id, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}})
+    _LEVELS[(cluster.node.path, namespace)] = wanted
+    network = PlatformIsolation.of(cluster)
+    baseline = namespace_baseline(namespace, network, api_for_every_pod=api_for_every_pod) if network else []
+    return cluster.add_manifest(construct_id, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}}, *baseline)
 
 
-_LEVELS: dict[tuple[str, str], PodSecurityLevel] = {}
+_LEVELS: dict[tuple[str, str], tuple[PodSecurityLevel, bool]] = {}

@@ -1,4 +1,5 @@
-"""The workloads namespace: its Pod Security Admission level and the policies every pod in it starts from.
+"""The workloads namespace: its Pod Security Admission level and the policies every pod in it starts from; and the
+default deny and DNS every namespace the kit isolates starts from (infra/cluster/platform_policies.py for the others).
 
 Default deny in both directions; then DNS (CoreDNS in kube-system) and the EKS Pod Identity Agent on the node
 for every pod. Each workload's own policies (blueprints/common/network_policy.py) add what it declares.
@@ -29,13 +30,7 @@ def workloads_namespace(namespace: str, labels: dict[str, str], *, pod_security:
         return objects
     every_pod = {"podSelector": {}}
     objects += [
-        _policy("default-deny", namespace, labels, {**every_pod, "policyTypes": ["Ingress", "Egress"]}),
-        _policy(
-            "allow-dns",
-            namespace,
-            labels,
-            {**every_pod, "policyTypes": ["Egress"], "egress": [{"to": [DNS_PEER], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]},
-        ),
+        *default_deny_and_dns(namespace, labels),
         _policy(
             "allow-pod-identity",
             namespace,
@@ -44,3 +39,17 @@ def workloads_namespace(namespace: str, labels: dict[str, str], *, pod_security:
         ),
     ]
     return objects
+
+
+def default_deny_and_dns(namespace: str, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Every namespace the kit isolates starts here: nothing in or out, then DNS (CoreDNS in kube-system) for every pod."""
+    every_pod = {"podSelector": {}}
+    return [
+        _policy("default-deny", namespace, labels, {**every_pod, "policyTypes": ["Ingress", "Egress"]}),
+        _policy(
+            "allow-dns",
+            namespace,
+            labels,
+            {**every_pod, "policyTypes": ["Egress"], "egress": [{"to": [DNS_PEER], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]},
+        ),
+    ]

@@ -20,6 +20,8 @@ from config.platform import node_group_capacity, pool_capacity
 from core.capacity import extra_taint_keys
 from infra.cluster.system_nodes import node_role
 from infra.cluster.helm import chart_namespace
+from infra.cluster.platform_policies import isolated_namespace
+from infra.gpu.burn_in import NAMESPACE as BURN_IN_NAMESPACE
 from infra.gpu.burn_in import burn_in_objects
 from infra.gpu.capacity_block_scheduler import NAMESPACE as SCHEDULER_NAMESPACE
 from infra.gpu.capacity_block_scheduler import scheduler_objects
@@ -85,7 +87,8 @@ class GpuDataPlane(Construct):
 
         burn_in = burn_in_objects([(pool, pool_capacity(pool, network.az_id)) for pool in props.node_pools])
         if burn_in:
-            self.burn_in = cluster.add_manifest("GpuBurnIn", *burn_in)
+            # Nothing reaches the burn-in pods; the verdict alone calls the API.
+            self.burn_in = cluster.add_manifest("GpuBurnIn", *burn_in, *isolated_namespace(cluster, BURN_IN_NAMESPACE))
             self.burn_in.node.add_dependency(props.system_nodegroup)
 
         if blocks:

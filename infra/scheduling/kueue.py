@@ -23,6 +23,7 @@ from core.labels import GPU_RESOURCE, PART_OF, SYSTEM_POOL_LABEL
 from core.scheduling import COHORT, HOSTNAME_LABEL, MANAGED_NAMESPACE_LABEL, PRIORITIES, TOPOLOGY_LABEL_PREFIX, TOPOLOGY_LEVELS, TOPOLOGY_NAME
 from core.versions import KUEUE
 from infra.cluster.helm import install_chart
+from infra.cluster.platform_policies import PlatformIsolation, team_namespace_policies
 
 API = "kueue.x-k8s.io/v1beta2"
 NAMESPACE = "kueue-system"
@@ -158,5 +159,9 @@ class Kueue(Construct):
         self.chart = install_chart(props.cluster, "Kueue", chart="kueue", pin=KUEUE, namespace=NAMESPACE, values=kueue_values(props.settings), wait=True)
         self.chart.node.add_dependency(props.after)
         objects = cluster_objects(props.settings, props.capacities, props.topology_capacities, props.workloads_namespace, props.queued_teams)
+        network = PlatformIsolation.of(props.cluster)
+        if network is not None:
+            namespaces = dict.fromkeys(namespace for team in props.settings.teams for namespace in team.namespaces)
+            objects += [policy for namespace in namespaces for policy in team_namespace_policies(namespace, network)]
         self.queues = props.cluster.add_manifest("KueueQueues", *objects)
         self.queues.node.add_dependency(self.chart)

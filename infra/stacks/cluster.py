@@ -16,10 +16,12 @@ from infra.cluster.control_plane import ControlPlane, ControlPlaneProps
 from infra.cluster.controllers import Controllers, ControllersProps
 from infra.cluster.crd_bundles import CrdBundles, CrdBundlesProps
 from infra.cluster.efa import EfaSecurityGroup
+from infra.cluster.platform_policies import PlatformIsolation, PlatformNetwork
 from infra.cluster.storage_class import default_storage_class
 from infra.cluster.system_nodes import SystemNodes, SystemNodesProps
 from infra.cluster.workload_access import WorkloadAccess, WorkloadAccessProps
 from infra.gpu.data_plane import GpuDataPlane, GpuDataPlaneProps
+from infra.images.node_access import pull_through_policy
 from infra.network.refs import NetworkRefs, import_existing
 from infra.observability import Observability, ObservabilityProps
 from infra.observability.rules.gpu_showback import gpu_showback_groups
@@ -63,6 +65,10 @@ class ClusterStack(cdk.Stack):
             ),
         )
         self.cluster = cluster = control_plane.cluster
+        # Before any namespace: each one the kit creates carries its NetworkPolicies (cluster.network_policies).
+        platform_network = PlatformNetwork.from_config(config)
+        if platform_network is not None:
+            PlatformIsolation(cluster, platform_network)
         self.efa = EfaSecurityGroup(self, "Efa", vpc=network.vpc, cluster_name=config.name)
         addons = ManagedAddons(self, "Addons", ManagedAddonsProps(cluster=cluster, addon_versions=dict(settings.addon_versions), network_policies=settings.network_policies.enabled))
         nodes = settings.system_nodes
@@ -159,11 +165,19 @@ class ClusterStack(cdk.Stack):
             self.kueue = Kueue(self, "Kueue", queues)
         self.audit = None
         if requirements.gateway and config.gateway.teams:
-            audit = GatewayAuditProps(cluster=cluster, cluster_name=config.name, retention_days=config.gateway.audit.log_retention_days, after=system_nodegroup)
+            audit = GatewayAuditProps(
+                cluster=cluster,
+                cluster_name=config.name,
+                retention_days=config.gateway.audit.log_retention_days,
+                after=system_nodegroup,
+                gateway_namespace=config.storage.workloads_namespace,
+            )
             self.audit = GatewayAudit(self, "GatewayAudit", audit)
         self.workload_access = None
         if requirements.s3_access:
             access = WorkloadAccessProps(cluster=cluster, storage=storage_refs, namespace=config.storage.workloads_namespace, accesses=requirements.s3_access)
             self.workload_access = WorkloadAccess(self, "WorkloadAccess", access)
+        block_role = self.gpu.node.try_find_child("CapacityBlockNodeRole")
+        pull_through_policy(self, config, [self.system_nodes.role, self.gpu.karpenter.node_role, *([block_role] if block_role else [])])
         cdk.CfnOutput(self, "ClusterName", value=cluster.cluster_name)
         cdk.CfnOutput(self, "EfaSecurityGroupId", value=self.efa.security_group.security_group_id)

@@ -114,11 +114,12 @@ def test_the_audit_log_goes_to_a_retained_log_group_with_the_configured_retentio
     [(group_id, group)] = [(k, v) for k, v in resources(cluster, "AWS::Logs::LogGroup").items() if "GatewayAudit" in k]
     assert group["Properties"]["RetentionInDays"] == 365 and group["DeletionPolicy"] == "Retain"
     assert helm_values(group["Properties"]["LogGroupName"]) == "/llm-kit/llm-teams/gateway-audit-<token>"
-    shipper = helm_charts(cluster)["aws-for-fluent-bit"]
-    assert (shipper["Properties"]["Version"], shipper["Properties"]["Namespace"]) == ("0.2.0", "gateway-audit")
-    values = json.loads(helm_values(shipper["Properties"]["Values"]))
-    assert values["input"]["path"] == "/var/log/containers/*_envoy-gateway-system_envoy-*.log"
-    assert values["cloudWatchLogs"]["autoCreateGroup"] is False and values["cloudWatchLogs"]["logGroupName"] == "<token>"
+    # The kit's own DaemonSet (not the aws-for-fluent-bit chart, whose ClusterRole grants nodes/proxy).
+    assert "aws-for-fluent-bit" not in helm_charts(cluster)
+    [config] = [o for items in kubernetes_objects(cluster).values() for o in items if o["kind"] == "ConfigMap" and o["metadata"]["namespace"] == "gateway-audit"]
+    conf = config["data"]["fluent-bit.conf"]
+    assert "log_group_name <token>" in conf
+    assert "auto_create_group Off" in conf and "Path /var/log/containers/envoy-inference-llm-gateway-" in conf
     [association] = [a["Properties"] for a in resources(cluster, "AWS::EKS::PodIdentityAssociation").values() if a["Properties"]["ServiceAccount"] == "gateway-audit-shipper"]
     [statement] = _policy_of(cluster, association["RoleArn"]["Fn::GetAtt"][0])
     assert statement["Resource"] == {"Fn::GetAtt": [group_id, "Arn"]}

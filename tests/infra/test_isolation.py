@@ -55,6 +55,14 @@ def test_chart_namespaces_are_created_by_the_kit_with_their_level(tmp_path):
     assert levels == {"monitoring": "privileged"}
     [namespace_id] = [name for name, items in kubernetes_objects(cluster).items() if items[0]["kind"] == "Namespace"]
     assert namespace_id in charts["kube-prometheus-stack"]["DependsOn"]
+    # The namespace comes with its default deny, DNS and API; the chart waits for its own flows too.
+    baseline = {o["metadata"]["name"] for o in kubernetes_objects(cluster)[namespace_id] if o["kind"] == "NetworkPolicy"}
+    assert baseline == {"default-deny", "allow-dns", "allow-api-server"}
+    flows = {name for name, items in kubernetes_objects(cluster).items() if name in charts["kube-prometheus-stack"]["DependsOn"] and items[0]["kind"] == "NetworkPolicy"}
+    [policies_id] = flows
+    names = {o["metadata"]["name"] for o in kubernetes_objects(cluster)[policies_id]}
+    assert names == {"prometheus", "alertmanager", "grafana", "prometheus-operator", "kube-state-metrics"}
+    assert namespace_id in cluster["Resources"][policies_id]["DependsOn"]
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +75,6 @@ def test_turning_isolation_off_leaves_the_cni_and_namespace_open(open_templates)
     [cni] = [a["Properties"] for a in resources(open_templates["llm-kit-cluster"], "AWS::EKS::Addon").values() if a["Properties"]["AddonName"] == "vpc-cni"]
     assert "ConfigurationValues" not in cni
     assert not [o for o in _workloads_base(open_templates) if o["kind"] == "NetworkPolicy"]
+    cluster_objects = [o for items in kubernetes_objects(open_templates["llm-kit-cluster"]).values() for o in items]
+    assert "monitoring" in {o["metadata"]["name"] for o in cluster_objects if o["kind"] == "Namespace"}
+    assert not [o for o in cluster_objects if o["kind"] == "NetworkPolicy"]

@@ -1,6 +1,7 @@
 """Least privilege and re-creatable stacks, read back from the synthesized templates."""
 
 import json
+import re
 
 import pytest
 
@@ -149,3 +150,70 @@ def test_kubectl_provider_functions_log_to_groups_with_the_clusters_retention(cl
     for function in functions.values():
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         assert group in groups and group in function["DependsOn"]
+
+
+# The gateway's audit log shipper.
+
+
+def _fluent_bit_sections(conf: str) -> dict[str, dict[str, str]]:
+    sections: dict[str, dict[str, str]] = {}
+    current = None
+    for line in conf.splitlines():
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), {})
+        elif line.strip():
+            key, value = line.split(None, 1)
+            current[key] = value
+    return sections
+
+
+def _tail_tag(tag: str, path: str) -> str:
+    """Fluent Bit v4.2.2 in_tail tag_compose: the file's path in place of '*', '/' as '.', no two dots in a row."""
+    raw = tag.replace("*", path).replace("/", ".")
+    return re.sub(r"\.{2,}", ".", raw)
+
+
+# filter_kubernetes/kube_regex.h KUBE_TAG_TO_REGEX (v4.2.2), in Python's spelling.
+KUBE_TAG = re.compile(r"(?P<pod_name>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)_(?P<namespace_name>[^_]+)_(?P<container_name>.+)-(?P<docker_id>[a-z0-9]{64})\.log$")
+
+
+def test_the_audit_shippers_kubernetes_filter_reads_the_pod_from_its_own_tag():
+    from infra.routing.audit import fluent_bit_conf, proxy_deployment
+
+    sections = _fluent_bit_sections(fluent_bit_conf("inference", "group", "us-west-2"))
+    tail, kube = sections["INPUT"], sections["FILTER"]
+    path = f"/var/log/containers/{proxy_deployment('inference')}-5d8f7c9b4-x2k9q_envoy-gateway-system_envoy-{'ab' * 32}.log"
+    tag = _tail_tag(tail["Tag"], path)
+    assert kube["Match"] == tail["Tag"] and tag.startswith(kube["Kube_Tag_Prefix"])
+    found = KUBE_TAG.search(tag[len(kube["Kube_Tag_Prefix"]) :])
+    assert (found["pod_name"], found["namespace_name"], found["container_name"]) == (f"{proxy_deployment('inference')}-5d8f7c9b4-x2k9q", "envoy-gateway-system", "envoy")
+    # The chart's default prefix would have left the pod name wrong, and every record unmerged.
+    assert not tag.startswith("kube.var.log.containers.")
+    # No API or kubelet call for metadata; the record's JSON merged under "audit", the raw line dropped.
+    assert (kube["Use_Tag_For_Meta"], kube["Merge_Log"], kube["Merge_Log_Key"], kube["Keep_Log"]) == ("On", "On", "audit", "Off")
+    service = sections["SERVICE"]
+    assert (service["HTTP_Server"], service["HTTP_Listen"]) == ("On", "127.0.0.1")
+    assert tail["DB"].startswith("/var/fluent-bit/state/")
+    assert sections["OUTPUT"]["auto_create_group"] == "Off"
+
+
+def test_the_audit_shipper_has_no_rbac_no_token_and_reads_the_logs_read_only():
+    from infra.routing.audit import shipper_objects
+
+    objects = shipper_objects("inference", "group", "us-west-2")
+    assert {o["kind"] for o in objects} == {"ServiceAccount", "ConfigMap", "DaemonSet"}
+    [daemon_set] = [o for o in objects if o["kind"] == "DaemonSet"]
+    pod = daemon_set["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False and "hostNetwork" not in pod
+    [container] = pod["containers"]
+    security = container["securityContext"]
+    assert security["capabilities"] == {"drop": ["ALL"]} and security["allowPrivilegeEscalation"] is False and security["readOnlyRootFilesystem"] is True
+    assert security["privileged"] is False
+    host_paths = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
+    assert sorted(host_paths.values()) == ["/var/fluent-bit/state", "/var/log/containers", "/var/log/pods"]
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    writable = sorted(host_paths[name] for name in host_paths if not mounts[name].get("readOnly"))
+    assert writable == ["/var/fluent-bit/state"]
+    # The liveness check reaches the health endpoint on loopback (the kubelet could not reach 127.0.0.1).
+    assert "http://127.0.0.1:2020/api/v1/health" in container["livenessProbe"]["exec"]["command"]
+    assert "ports" not in container

@@ -35,8 +35,12 @@ def test_the_inference_pool_crd_is_applied_from_its_release_and_waited_for(stack
     cluster = templates["llm-gw-cluster"]
     objects = [o for items in kubernetes_objects(cluster).values() for o in items]
     [job] = [o for o in objects if o["kind"] == "Job"]
+    [fetch] = job["spec"]["template"]["spec"]["initContainers"]
+    files = json.loads(next(e["value"] for e in fetch["env"] if e["name"] == "FILES"))
+    base = "https://raw.githubusercontent.com/kubernetes-sigs/gateway-api-inference-extension/v1.6.0/config/crd/bases"
+    assert [f["url"] for f in files] == [f"{base}/inference.networking.k8s.io_inferencepools.yaml", f"{base}/inference.networking.x-k8s.io_inferencepoolimports.yaml"]
     [container] = job["spec"]["template"]["spec"]["containers"]
-    assert container["args"][-1] == "https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/download/v1.6.0/manifests.yaml"
+    assert container["args"][-1] == "/bundle" and job["metadata"]["namespace"] == "crd-bundles"
     [role] = [o for o in objects if o["kind"] == "ClusterRole" and o["metadata"]["name"].startswith("crd-bundle")]
     assert role["rules"][1]["resourceNames"] == ["inferencepools.inference.networking.k8s.io", "inferencepoolimports.inference.networking.x-k8s.io"]
     waits = resources(cluster, "Custom::AWSCDK-EKS-KubernetesObjectValue")
