@@ -151,7 +151,9 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
             failed |= {chart.rsplit("/", 1)[-1] for chart in stage.unrendered}
             patches |= {patch.resource_name for patch in stage.patches}
     new, unused = judge(findings, baseline)
-    print(f"scan: {len(findings)} findings in {len(args.outputs)} outputs, {len(findings) - len(new)} accepted by {len(baseline) - len(unused)} baseline entries")
+    entries = {accepted.entry for accepted in baseline}
+    used = {accepted.entry for accepted in baseline if accepted not in unused}
+    print(f"scan: {len(findings)} findings in {len(args.outputs)} outputs, {len(findings) - len(new)} accepted by {len(used)} of {len(entries)} baseline entries")
     if unrendered:
         print(f"scan: charts not rendered, their Values checked only (third-party charts cannot be fetched here): {', '.join(sorted(unrendered))}")
     if failed:
