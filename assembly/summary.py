@@ -9,6 +9,7 @@ from pathlib import Path
 from assembly.deploy_time import describe as describe_deploy
 from assembly.deploy_time import plan_assembly
 from assembly.kit import KIT
+from assembly.next_steps import what_next
 from blueprints.contract import GpuBlueprint
 from config.model import PlatformConfig
 from config.platform import capacities, chain_capacities
@@ -57,6 +58,7 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
     lines.append(f"  deploy     {deploy[0]}")
     lines += [f"             {line}" for line in deploy[1:]]
     lines.append(f"  output     {outdir}/ (CloudFormation), {dist}/ (manifests), {charts}/ (Helm charts)")
+    lines += what_next(config, config_path, delivery)
     lines += [f"  warning    {warning}" for warning in warnings(config)]
     return "\n".join(lines)
 
