@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from core.images import Capability
+from core.model_catalog import ModelFactsKeys
 from core.model_sources import ModelSource
 from core.scheduling import Priority
 from core.schema import ImageRef, InstanceType, KubeName, StrictModel
@@ -58,6 +59,9 @@ class GpuWorkloadParams(WorkloadParams):
     model_size_gib: Annotated[float | None, Field(gt=0, le=4096)] = None
     """Size of the weights, for the cold-start budget. Default: from a parameter count in the model's name (8B, 70B)
     and the dtype or quantization."""
+    model_facts: ModelFactsKeys | None = None
+    """The model's architecture (config.json values) for the GPU memory fit check, where the kit does not know it
+    from config/models.yaml (scripts/stage_model.py) or its table of well-known models (docs/models.md)."""
 
     queue: KubeName | None = None
     """A team of scheduling.teams: Kueue admits the workload within that team's GPU quota (a multi-node group

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from blueprints.common import model_fit
 from blueprints.common.checks import Standing
 from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
@@ -62,6 +63,12 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
 
     def image_key_for(self, workload: DynamoWorkload, efa: bool) -> str:
         return "dynamo-vllm-efa" if efa else "dynamo-vllm"
+
+    def serving_shapes(self, workload: DynamoWorkload) -> list[model_fit.Shape]:
+        if workload.mode == "aggregated":
+            return [model_fit.Shape("tensor_parallel_size", workload.tensor_parallel_size)]
+        sized = lambda role: f"{role}_tensor_parallel_size" if getattr(workload, f"{role}_tensor_parallel_size") is not None else "tensor_parallel_size"  # noqa: E731
+        return [model_fit.Shape(sized(role), gpus, role=role) for role, gpus in workload.role_tensor_parallel().items()]
 
     def engine_command_lines(self, workload: DynamoWorkload, placement: Placement) -> list[list[str]]:
         model = worker_model(workload, worker_identity(workload, placement.efa))

@@ -12,7 +12,7 @@ from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected, helm_charts, helm_values, kubernetes_objects, synth, write_config
 
 S3_MODEL = {"type": "s3", "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/", "streamer_concurrency": 32}
-HF_MODEL = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-70B-Instruct"}
+HF_MODEL = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct"}  # fits every worker shape below (docs/models.md)
 DISAGGREGATED = {"mode": "disaggregated", "prefill_workers": 3, "prefill_tensor_parallel_size": 2, "decode_workers": 1, "decode_tensor_parallel_size": 8}
 LIBFABRIC = {"kv_connector": "NixlConnector", "kv_role": "kv_both", "kv_connector_extra_config": {"backends": ["LIBFABRIC"]}}
 

@@ -56,7 +56,8 @@ def test_s3_models_are_streamed_with_the_run_ai_streamer_under_pod_identity(rend
 
 
 def test_a_single_gpu_server_streams_alone(render):
-    args = _container(render({"workloads": [_workload(tensor_parallel_size=1, node_pool="gpu-l40s", instance_type="g6e.2xlarge")]})["chat"])["args"]
+    one_gpu_model = {**S3_MODEL, "uri": S3_MODEL["uri"].replace("70B", "8B")}  # 70B's weights fill no single L40S (docs/models.md)
+    args = _container(render({"workloads": [_workload(tensor_parallel_size=1, node_pool="gpu-l40s", instance_type="g6e.2xlarge", model=one_gpu_model, max_model_len=16384)]})["chat"])["args"]
     assert json.loads(args[args.index("--model-loader-extra-config") + 1]) == {"concurrency": 32}
 
 
