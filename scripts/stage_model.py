@@ -5,6 +5,7 @@ Copies a local directory, or a Hugging Face Hub snapshot, to ``s3://BUCKET/PREFI
     python -m scripts.stage_model --bucket my-models --name llama-3.1-8b --source ./Llama-3.1-8B-Instruct
     python -m scripts.stage_model --bucket my-models --hf-model Qwen/Qwen2.5-7B-Instruct --hf-revision main
     python -m scripts.stage_model --bucket my-models --name llama-3.1-8b --source ./weights --dry-run --json
+    python -m scripts.stage_model --bucket my-models --adapter --name support-bot --source ./support-bot-lora
 
 Files go up in parallel, large ones as multipart uploads, each with an S3 SHA256 additional
 checksum (S3 verifies every part on arrival) and its whole-file SHA-256 as ``x-amz-meta-sha256``.
@@ -16,6 +17,11 @@ A bucket lifecycle rule with AbortIncompleteMultipartUpload cleans up runs that 
 ``NAME/.kit-manifest.json`` (files, sizes, SHA-256) is removed before anything changes and written
 last, so its presence means the copy is complete. Objects under the destination that are not in
 the source are reported, never deleted. ``--hf-model`` needs ``pip install huggingface_hub``.
+
+Once the copy is complete, what the kit's GPU memory fit check needs is recorded (scripts/_model_record.py):
+a model's config.json facts and weight size as ``NAME/kit-model.json`` beside it and in the local catalog
+(``--catalog``, default config/models.yaml, which ``./kit check`` reads offline); an adapter's rank and base
+model in the catalog. ``--adapter`` stages a PEFT LoRA adapter folder, under ``models/adapters/`` by default.
 
 Exit codes: 0 done, 1 some files failed (re-run the same command to resume), 2 usage or setup error.
 """
@@ -40,10 +46,13 @@ from boto3.s3.transfer import ProgressCallbackInvoker, TransferConfig, create_tr
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
+from core.model_catalog import catalog_path
+from scripts._model_record import RECORD, RecordError, adapter_record, model_record, update_catalog
 from scripts._progress import Progress, human
 from scripts.aws_session import NO_CREDENTIALS, ToolError, new_session
 
 MANIFEST = ".kit-manifest.json"
+ADAPTER_PREFIX = "models/adapters"
 DEFAULT_EXCLUDES = (".git/*", "*.lock", ".cache/huggingface/*")
 SHA256_META = "sha256"
 NAME_RE = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
@@ -93,6 +102,8 @@ class Result:
     bytes_transferred: int = 0
     aborted_uploads: int = 0
     manifest_written: bool = False
+    recorded: str = ""
+    """What was recorded for the fit check (scripts/_model_record.py), in words."""
 
     @property
     def manifest_uri(self) -> str | None:
@@ -113,6 +124,7 @@ class Result:
             "bytes_transferred": self.bytes_transferred,
             "aborted_uploads": self.aborted_uploads,
             "manifest": self.manifest_uri,
+            "recorded": self.recorded,
         }
 
 
@@ -145,7 +157,7 @@ def list_source(source: Path, excludes: Sequence[str]) -> list[Path]:
 
 
 def _excluded(rel: str, excludes: Sequence[str]) -> bool:
-    return rel == MANIFEST or any(fnmatch.fnmatchcase(rel, pattern) for pattern in excludes)
+    return rel in (MANIFEST, RECORD) or any(fnmatch.fnmatchcase(rel, pattern) for pattern in excludes)
 
 
 def hash_file(source: Path, path: Path) -> LocalFile:
@@ -252,7 +264,7 @@ def plan_upload(s3: Any, bucket: str, base_key: str, files: Sequence[LocalFile],
     skip = [f for f in files if sums.get(f.rel) == f.sha256]
     upload = [f for f in files if sums.get(f.rel) != f.sha256]
     manifest_key = f"{base_key}/{MANIFEST}"
-    local_keys = {f"{base_key}/{f.rel}" for f in files} | {manifest_key}
+    local_keys = {f"{base_key}/{f.rel}" for f in files} | {manifest_key, f"{base_key}/{RECORD}"}
     remote_only = sorted(k[len(base_key) + 1 :] for k in remote if k not in local_keys)
     current = not upload and manifest_key in remote and _manifest_matches(s3, bucket, manifest_key, files)
     return Plan(bucket, base_key, upload, skip, remote_only, current)
@@ -371,7 +383,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     src.add_argument("--source", type=Path, help="local directory with the model files")
     src.add_argument("--hf-model", help="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct")
     parser.add_argument("--hf-revision", help="branch, tag or commit of --hf-model")
-    parser.add_argument("--prefix", default="models", help="key prefix above NAME (default models)")
+    parser.add_argument("--prefix", help=f"key prefix above NAME (default models; {ADAPTER_PREFIX} with --adapter)")
+    parser.add_argument("--adapter", action="store_true", help="stage a LoRA adapter folder (adapter_config.json and its weights)")
+    parser.add_argument("--catalog", type=Path, default=None, help="the local catalog the fit check reads (default config/models.yaml)")
+    parser.add_argument("--no-catalog", action="store_true", help="record nothing in the local catalog nor beside the weights")
     parser.add_argument("--region")
     parser.add_argument("--profile")
     parser.add_argument("--dry-run", action="store_true", help="show what would be uploaded or skipped; upload nothing")
@@ -389,6 +404,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.name = args.hf_model
     if args.hf_revision and not args.hf_model:
         parser.error("--hf-revision needs --hf-model")
+    if args.prefix is None:
+        args.prefix = ADAPTER_PREFIX if args.adapter else "models"
+    if args.catalog is None:
+        args.catalog = catalog_path()
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
     if args.multipart_chunk_mb < MIN_CHUNK_MB:
@@ -398,7 +417,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> Result:
     excludes = [*DEFAULT_EXCLUDES, *args.exclude]
-    destination_key(args.prefix, args.name)
+    base_key = destination_key(args.prefix, args.name)
     s3 = make_client(args.region, args.profile, args.concurrency)
     source, label = args.source, str(args.source)
     if args.hf_model:
@@ -407,7 +426,14 @@ def run(args: argparse.Namespace) -> Result:
             check_bucket(s3, args.bucket)
         source = fetch_hf_snapshot(args.hf_model, args.hf_revision, excludes)
         label = f"hf://{args.hf_model}@{args.hf_revision or 'main'}"
-    return stage(
+    uri = f"s3://{args.bucket}/{base_key}/"
+    adapter = None
+    if args.adapter:
+        try:  # refused before anything is uploaded: vLLM would not load the folder as an adapter
+            adapter = adapter_record(source, args.name, uri, label)
+        except RecordError as err:
+            raise StageError(str(err)) from err
+    result = stage(
         s3,
         bucket=args.bucket,
         name=args.name,
@@ -421,6 +447,26 @@ def run(args: argparse.Namespace) -> Result:
         source_label=label,
         progress_stream=sys.stderr if sys.stderr.isatty() and not args.json else None,
     )
+    if not result.dry_run and not result.failed and not args.no_catalog:
+        result.recorded = record(s3, args, source, uri, label, result, adapter)
+    return result
+
+
+def record(s3: Any, args: argparse.Namespace, source: Path, uri: str, label: str, result: Result, adapter: dict | None) -> str:
+    """The staged model's facts beside it and in the local catalog; one line saying what was recorded."""
+    if adapter is not None:
+        update_catalog(args.catalog, "adapters", adapter)
+        return f"adapter rank {adapter['rank']} recorded in {args.catalog}"
+    files = [(f.rel, f.size) for f in [*result.plan.upload, *result.plan.skip]]
+    try:
+        entry = model_record(source, args.name, uri, files, label)
+    except RecordError as err:
+        return f"not recorded for the fit check: {err}; give the workload model_facts instead (docs/models.md)"
+    with aws_errors(args.bucket):
+        body = json.dumps(entry, indent=2).encode()
+        s3.put_object(Bucket=args.bucket, Key=f"{result.plan.base_key}/{RECORD}", Body=body, ContentType="application/json", ChecksumAlgorithm="SHA256")
+    update_catalog(args.catalog, "models", entry)
+    return f"model facts recorded in s3://{args.bucket}/{result.plan.base_key}/{RECORD} and {args.catalog}"
 
 
 def report(result: Result) -> None:
@@ -439,6 +485,8 @@ def report(result: Result) -> None:
             print(f"  FAILED  {rel}: {reason}", file=sys.stderr)
         if result.manifest_uri:
             print(f"manifest: {result.manifest_uri}")
+        if result.recorded:
+            print(result.recorded)
     if plan.remote_only:
         shown = ", ".join(plan.remote_only[:5]) + (", ..." if len(plan.remote_only) > 5 else "")
         print(f"note: {len(plan.remote_only)} objects under {dest} are not in the source and were left alone: {shown}")

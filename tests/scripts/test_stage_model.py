@@ -27,6 +27,12 @@ EXPECTED = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _local_catalog(tmp_path, monkeypatch):
+    """stage_model records what it staged in the local catalog: a scratch one, never the repo's config/models.yaml."""
+    monkeypatch.setenv("KIT_MODEL_CATALOG", str(tmp_path / "catalog" / "models.yaml"))
+
+
 @pytest.fixture
 def s3(clean_aws_env):
     with mock_aws():
