@@ -12,6 +12,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, create_model
 
+from blueprints.common import rollout
+from blueprints.common.lora import served_adapters
 from blueprints.common.routing import GATEWAY_REQUIREMENTS
 from blueprints.contract import Blueprint
 from blueprints.registry import BLUEPRINTS
@@ -61,7 +63,7 @@ class Kit:
         return load_config(path, self.config_model, lambda config: self.checks(config) + dated_issues(config, now))
 
     def checks(self, config: PlatformConfig) -> list[ConfigIssue]:
-        return cross_checks(config) + self.workload_issues(config) + self.team_issues(config)
+        return cross_checks(config) + self.workload_issues(config) + self.team_issues(config) + rollout.issues(list(config.workloads))
 
     def routed(self, config: PlatformConfig) -> list:
         """The enabled workloads served through the gateway."""
@@ -76,6 +78,10 @@ class Kit:
             routing = getattr(workload, "routing", None)
             if not workload.enabled or routing is None or not routing.gateway:
                 continue
+            for adapter_index, adapter in enumerate(served_adapters(workload)):
+                # A LoRA adapter is a model name at the gateway like any other (blueprints/common/lora.py).
+                if adapter in owners:
+                    issues.append(ConfigIssue(f"workloads[{index}].lora.adapters[{adapter_index}].name", f"serves the model name '{adapter}' through the gateway, as workload '{owners.get(adapter, workload.name)}' does", value=adapter, fix="give the adapter a name no other model has"))
             name = workload.public_model_name
             if name in owners and owners[name] != workload.name:  # a repeated workload name is refused on its own
                 key = "served_model_name" if getattr(workload, "served_model_name", None) else "name"
@@ -89,11 +95,13 @@ class Kit:
                     )
                 )
             owners.setdefault(name, workload.name)
+            for adapter in served_adapters(workload):
+                owners.setdefault(adapter, workload.name)
         return issues
 
     def team_issues(self, config: PlatformConfig) -> list[ConfigIssue]:
         """Every model a team lists is served through the gateway: a routed workload's model name or a Bedrock model."""
-        routed = {w.public_model_name for w in self.routed(config)}
+        routed = {name for w in self.routed(config) for name in (w.public_model_name, *served_adapters(w))}
         bedrock = [model.name for model in config.gateway.bedrock]
         issues = [
             ConfigIssue("gateway.bedrock", f"the model name '{name}' is used twice (by a routed workload or another Bedrock model)", value=name, fix="give each model its own name")

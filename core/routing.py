@@ -79,21 +79,38 @@ class RoutingFacts:
         return {"amp": AMP_QUERY_URL, "in-cluster": IN_CLUSTER_PROMETHEUS}.get(self.metrics_backend)
 
 
-def route_spec(served_name: str, backends: list[dict]) -> dict[str, Any]:
+def route_spec(served_name: str, backends: list[dict], groups: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> dict[str, Any]:
+    """groups: (rule name, model names) of each rule, every rule to `backends`; default one rule, MODEL_RULE, for
+    served_name. An AIGatewayRoute holds at most MAX_RULES rules (its CRD at v1.1.0)."""
     return {
         "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}],
         "llmRequestCosts": [{"metadataKey": key, "type": kind} for key, kind in LLM_REQUEST_COSTS],
         "rules": [
             {
                 # Copied to the generated HTTPRoute's rule, where the model's team policy attaches (team_policy).
-                "name": MODEL_RULE,
-                "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": served_name}]}],
+                "name": rule,
+                "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": name}]} for name in names],
                 "backendRefs": backends,
                 # Envoy AI Gateway's default (60 s) would cut long generations.
                 "timeouts": {"request": "600s"},
             }
+            for rule, names in (groups or ((MODEL_RULE, (served_name,)),))
         ],
     }
+
+
+MAX_RULES = 15
+"""Rules an AIGatewayRoute may hold (aigateway.envoyproxy.io_aigatewayroutes.yaml v1.1.0: spec.rules maxItems)."""
+
+
+def rule_groups(names: tuple[str, ...], teams_for) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """The model names one route serves (its served name first, then its LoRA adapters'), grouped by the teams that
+    may call them: a team policy attaches to a rule, so names with other teams need a rule of their own. Returns
+    (rule name, names, teams); the served name's rule is MODEL_RULE, the others model-2, model-3, ..."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name in names:
+        groups.setdefault(tuple(sorted(teams_for(name))), []).append(name)
+    return tuple((MODEL_RULE if index == 0 else f"{MODEL_RULE}-{index + 1}", tuple(members), teams) for index, (teams, members) in enumerate(groups.items()))
 
 
 def api_key_auth() -> dict[str, Any]:
@@ -119,7 +136,7 @@ def gateway_key_policy() -> dict[str, Any]:
     return {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}], "apiKeyAuth": api_key_auth()}
 
 
-def team_policy(route: str, teams: tuple[str, ...]) -> dict[str, Any]:
+def team_policy(route: str, teams: tuple[str, ...], rule: str = MODEL_RULE) -> dict[str, Any]:
     """On the rule that carries the model (not the route's catch-all): the same key check, then only the listed
     teams pass. Envoy's RBAC filter (order 301) runs after Envoy AI Gateway has set the model and re-selected the
     route, so the authorization is the model's own whichever catch-all the key check ran on. A team passes with
@@ -127,7 +144,7 @@ def team_policy(route: str, teams: tuple[str, ...]) -> dict[str, Any]:
     clients = [client for team in teams for client in team_client_ids(team)]
     allowed = [{"action": "Allow", "principal": {"headers": [{"name": TEAM_HEADER, "values": clients}]}}] if teams else []
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route, "sectionName": MODEL_RULE}],
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route, "sectionName": rule}],
         "apiKeyAuth": api_key_auth(),
         "authorization": {"defaultAction": "Deny", "rules": allowed},
     }

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from blueprints.common import routing
+from blueprints.common import checks, lora, rollout, routing
 from blueprints.common.placement import Placement
 from blueprints.contract import GpuBlueprint
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
 from blueprints.vllm.chart import IMAGE_KEY, serve_args, vllm_chart
 from blueprints.vllm.params import VllmWorkload
+from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
 from core.labels import WORKLOAD_LABEL
 from core.platform import Platform
@@ -28,7 +31,15 @@ class Vllm(GpuBlueprint[VllmWorkload]):
 
     def checks(self, workload: VllmWorkload, platform: Platform) -> list[ConfigIssue]:
         replicas_set = "replicas" in workload.model_fields_set
-        return super().checks(workload, platform) + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform)
+        # An adapter's folder must be where the model-reader role may read, as the model's (checks.model_source_issues).
+        where = lambda source: checks.model_source_issues(SimpleNamespace(model=source), platform)  # noqa: E731
+        adapters = lora.issues(workload.lora, platform, model_name=workload.public_model_name, check_source=where)
+        return super().checks(workload, platform) + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform) + adapters
+
+    def traffic(self, workload: VllmWorkload, platform: Platform) -> WorkloadTraffic:
+        """The adapters' init container reads S3 over HTTPS, whatever the model's source."""
+        traffic = super().traffic(workload, platform)
+        return replace(traffic, https_out=True) if workload.lora is not None else traffic
 
     def engine_command_lines(self, workload: VllmWorkload, placement: Placement) -> list[list[str]]:
         return [serve_args(workload, model_mount(workload.model, server_identity(IMAGE_KEY, workload.run_as_user).hf_home))]
@@ -38,9 +49,12 @@ class Vllm(GpuBlueprint[VllmWorkload]):
 
     def summary(self, workload: VllmWorkload) -> str:
         copies, path = routing.describe(workload, str(workload.replicas))
-        return f"{self.name} on {workload.node_pool}, {copies} x {workload.gpus_per_pod()} GPUs{path}"
+        adapters = f"; {len(workload.lora.adapters)} LoRA adapters" if workload.lora is not None else ""
+        return f"{self.name} on {workload.node_pool}, {copies} x {workload.gpus_per_pod()} GPUs{path}{adapters}{rollout.describe(workload)}"
 
     def render(self, scope: Construct, workload: VllmWorkload, platform: Platform) -> cdk8s.Chart:
+        if workload.lora is not None:
+            workload = workload.model_copy(update={"lora": workload.lora.in_bucket(platform.storage.bucket_name)})
         chart = super().render(scope, workload, platform)
         target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload.name}
         routing.add_request_path(chart, self.name, workload, platform, pool_selector={WORKLOAD_LABEL: workload.name}, scale_target=target)

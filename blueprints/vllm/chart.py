@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common import kv_offload, objects, probes, resources, scheduling
+from blueprints.common import kv_offload, lora, objects, probes, resources, scheduling
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
@@ -22,8 +22,10 @@ IMAGE_KEY = "vllm"
 
 
 def serve_args(workload: VllmWorkload, model: ModelMount) -> list[str]:
-    """`vllm serve`'s arguments (the image's entrypoint): the model, the port, the engine."""
-    return [model.location, "--port", str(workload.port), *engine_args(workload, model, workload.public_model_name)]
+    """`vllm serve`'s arguments (the image's entrypoint): the model, the port, the engine, the LoRA adapters, then
+    extra_args."""
+    engine = engine_args(workload.model_copy(update={"extra_args": []}), model, workload.public_model_name)
+    return [model.location, "--port", str(workload.port), *engine, *lora.engine_args(workload.lora), *workload.extra_args]
 
 
 def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict, list[dict]]:
@@ -41,7 +43,7 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
         "ports": [{"name": "http", "containerPort": workload.port}],
         "env": [*identity.env(), *model.env, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa, extra_shm=workload.extra_shm_gib()),
-        "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts],
+        "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts, *([lora.server_mount()] if workload.lora else [])],
         "securityContext": identity.security_context(),
         "lifecycle": probes.graceful_stop(),
         **probes.http_probes(port="http", ready_path="/health", startup_minutes=placement.startup_minutes),
@@ -58,10 +60,17 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
     name = workload.name
     selector = objects.selector_labels(name)
     container, volumes = server_container(workload, placement)
+    adapters = {}
+    if workload.lora is not None:
+        # The adapters are copied from S3 before vLLM starts, which loads them all at start (blueprints/common/lora.py).
+        objects.api_object(chart, "lora-sync", api_version="v1", kind="ConfigMap", name=f"{name}-lora-sync", labels_=objects.labels(name, BLUEPRINT, "lora"), body={"data": lora.sync_files()})
+        adapters = {"initContainers": [lora.sync_init_container(workload.lora, container["image"], container["securityContext"], placement.region)]}
+        volumes = [*volumes, *lora.volumes(f"{name}-lora-sync")]
     pod = {
         "serviceAccountName": placement.model_reader_service_account,
         **server_identity(IMAGE_KEY, workload.run_as_user).pod_fields(),
         "terminationGracePeriodSeconds": 120,
+        **adapters,
         "containers": [container, *kv_offload.janitor(workload.kv_offload, container["image"], container["securityContext"], kv_mount_list(container))],
         "volumes": volumes,
         **scheduling.gpu_scheduling(placement, selector),

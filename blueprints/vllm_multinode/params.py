@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from blueprints.common.params import GpuWorkloadParams
+from blueprints.common.rollout import Rollout
 from blueprints.common.routing_params import Autoscaling, Routing
 from blueprints.common.vllm_args import VllmEngine
 
@@ -25,6 +26,9 @@ class VllmMultinodeWorkload(VllmEngine, GpuWorkloadParams):
     """Serve the model through the kit's Gateway by its name; the endpoint picker chooses among the groups' leaders."""
     autoscaling: Autoscaling | None = None
     """KEDA scales the number of groups on vLLM's own signals (each new group is `nodes` whole nodes)."""
+    rollout: Rollout | None = None
+    """The next version of this workload, another workload, and the share of this one's model name the gateway sends
+    it (docs/models.md)."""
 
     def gpus_per_pod(self) -> int:
         return self.tensor_parallel_size

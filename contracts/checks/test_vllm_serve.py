@@ -17,6 +17,7 @@ from conftest import kubelet_expanded  # noqa: E402
 from runai_model_streamer.file_streamer.file_streamer import FileStreamer  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 from vllm import __version__ as VLLM_VERSION  # noqa: E402
+from vllm.config.lora import LoRAConfig  # noqa: E402
 from vllm.engine.arg_utils import AsyncEngineArgs  # noqa: E402
 from vllm.entrypoints.cli.run_batch import RunBatchSubcommand  # noqa: E402
 from vllm.entrypoints.cli.serve import ServeSubcommand  # noqa: E402
@@ -78,6 +79,20 @@ def test_the_parser_is_the_pinned_version():
 def test_vllm_serve_accepts_the_arguments(vllm_serve):
     engine = engine_of(kubelet_expanded(vllm_serve["args"]))
     assert engine.model == vllm_serve["args"][0]
+
+
+def test_lora_adapters_are_what_vllm_loads(vllm_serve):
+    """Adapters only with LoRA on; its limits pass LoRAConfig's own checks (a rank vLLM offers, max_cpu_loras >=
+    max_loras), every adapter stays loaded in host memory, and each path is absolute: get_adapter_absolute_path
+    (vllm/lora/utils.py) takes anything else that is missing for a Hugging Face repo id."""
+    args = parse_like_vllm_serve(kubelet_expanded(vllm_serve["args"]))
+    engine = AsyncEngineArgs.from_cli_args(args)
+    if not engine.enable_lora:
+        assert not args.lora_modules
+        return
+    config = LoRAConfig(max_lora_rank=engine.max_lora_rank, max_loras=engine.max_loras, max_cpu_loras=engine.max_cpu_loras)
+    assert args.lora_modules and config.max_cpu_loras >= len(args.lora_modules)
+    assert all(module.path.startswith("/") and module.name != args.served_model_name[0] for module in args.lora_modules)
 
 
 def comparable(value):
