@@ -60,12 +60,16 @@ def main(argv: list[str] | None = None) -> int:
         # An AZ name where an AZ ID belongs: the most common first mistake. Refused before any CDK import.
         rejected = Path(scratch) / "rejected.yaml"
         rejected.write_text((REPO / "config" / "default.yaml").read_text().replace("az_id: usw2-az2", "az_id: us-west-2b"))
+        started = time.perf_counter()
         for round_no in range(args.rounds):
             runs["rejected"].append(_timed_rejection([python, "-m", "assembly.check", "--config", str(rejected)]))
             runs["bare"].append(_timed([python, "-m", "benchmarks.bare_app", f"{scratch}/bare{round_no}"]))
             runs["kit"].append(_timed(_synth(python, args.config, f"{scratch}/kit{round_no}")))
             if not args.no_scale:
                 runs["scale"].append(_timed(_synth(python, str(scaled), f"{scratch}/scale{round_no}")))
+            # A round takes a minute or more (the scale config alone some 15 s): say how far the run is.
+            done = ", ".join(f"{name} {times[-1]:.1f}s" for name, times in runs.items() if times)
+            print(f"bench: round {round_no + 1}/{args.rounds} done in {time.perf_counter() - started:.0f}s so far ({done})", file=sys.stderr, flush=True)
     medians = {name: statistics.median(times) for name, times in runs.items() if times}
     labels = {"bare": "bare aws-cdk-lib app", "kit": "kit default config", "scale": f"kit, {SCALE[0]} workloads/{SCALE[1]} pools", "rejected": "rejected config (exit 2)"}
     for name, median in medians.items():

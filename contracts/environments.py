@@ -1,14 +1,19 @@
 """The contract environments: one virtualenv per family of programs, installed from a lock file and cached.
 
 The environments are large (vLLM imports torch), so they live outside the clone, keyed by the hash of their lock
-file: a second run, or CI on the same machine, finds them ready. Standard library only: this runs before any of
-them exists.
+file: a second run, or CI on the same machine, finds them ready. They install with uv (the kit's installer, beside
+this interpreter in .venv), which downloads in parallel and links files from its cache, so environments that share
+packages (torch in vLLM's and Dynamo's) hold them on disk once; a line every 15 s says how far an install has come.
+uv does not read pip's configuration: the indexes and find-links pip is configured with are handed to it. Standard
+library only: this runs before any of them exists.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,6 +26,9 @@ HERE = Path(__file__).resolve().parent
 LOCKS = HERE / "locks"
 CACHE_ENV = "LLM_KIT_CACHE"
 PROMTOOL_PACKAGE, PROMTOOL_VERSION = "prometheus", "2.42.0+ds-5+deb12u1"
+# Where a lock's torch==X+cpu comes from when pip's configuration names no index or find-links of its own.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+PROGRESS_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,9 @@ class Environment:
     """Also the lock file's name (locks/<name>.txt)."""
     checks: tuple[str, ...]
     """The check modules (checks/<module>.py) that run inside it."""
-    pip_options: tuple[str, ...] = ()
+    newer_python: tuple[str, ...] = ()
+    """Pure-Python packages whose metadata asks for a newer Python than the kit's yet import on it (installed as if
+    for that Python: uv has no --ignore-requires-python)."""
 
     @property
     def lock(self) -> Path:
@@ -50,7 +60,7 @@ ENVIRONMENTS = (
     Environment("vllm", ("test_vllm_serve", "test_vllm_flags", "test_triton_engine", "test_vllm_metrics")),
     Environment("dynamo", ("test_dynamo", "test_triton_engine")),
     # inference-perf declares Python 3.12; its config model imports and runs on 3.11.
-    Environment("tools", ("test_triton", "test_inference_perf", "test_prometheus_rules"), pip_options=("--ignore-requires-python",)),
+    Environment("tools", ("test_triton", "test_inference_perf", "test_prometheus_rules"), newer_python=("inference-perf",)),
     # Ray Serve and Ray Serve LLM's config models, without vLLM or torch (locks/ray.txt).
     Environment("ray", ("test_ray_serve",)),
 )
@@ -70,32 +80,108 @@ def ensure(environment: Environment) -> Path:
     target = environment.path()
     if (target / ".complete").exists():
         return environment.python
-    _log(f"installing the {environment.name} environment into {target} (first run only; a few minutes)")
+    packages = _pinned(environment.lock)
+    _log(f"installing the {environment.name} environment ({len(packages)} packages, with uv) into {target}; first run only")
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix=f".{environment.name}-", dir=_ensure_dir(cache_root())))
+    log = scratch.with_suffix(".log")
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(scratch)], check=True)
-        pip = [str(scratch / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
-        log = scratch / "pip.log"
+        uv = _uv()
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(scratch)], check=True, capture_output=True)
+        newer = [line for line in packages if _name(line) in environment.newer_python]
+        rest = scratch / "requirements.txt"
+        rest.write_text("\n".join(line for line in packages if line not in newer) + "\n")
+        common = [uv, "pip", "install", "--python", str(scratch / "bin" / "python"), "--no-deps", *index_options(environment.lock)]
         with log.open("w") as out:
-            installed = subprocess.run([*pip, "--no-deps", *environment.pip_options, "-r", str(environment.lock)], stdout=out, stderr=subprocess.STDOUT)
-        if installed.returncode != 0:
-            print("\n".join(log.read_text().splitlines()[-30:]), file=sys.stderr)
-            raise subprocess.CalledProcessError(installed.returncode, "pip install")
+            _run_with_progress([*common, "-r", str(rest)], out, environment.name, scratch, len(packages), started)
+            if newer:
+                _run_with_progress([*common, "--python-version", "3.12", *newer], out, environment.name, scratch, len(packages), started)
+        rest.unlink()
         if target.exists():
             shutil.rmtree(target)
         # A venv records its own path in scripts; this one is only ever run as <env>/bin/python -m, which does not read them.
         scratch.rename(target)
         (target / ".complete").write_text(environment.digest())
-    except subprocess.CalledProcessError as err:
+        log.unlink(missing_ok=True)
+    except (subprocess.CalledProcessError, FileNotFoundError) as err:
         shutil.rmtree(scratch, ignore_errors=True)
+        tail = "\n".join(log.read_text().splitlines()[-30:]) if log.exists() else ""
         raise SystemExit(
-            f"contracts: installing the {environment.name} environment failed ({err}). Its lock is {environment.lock}. "
-            "torch==2.13.0+cpu comes from PyTorch's CPU index: set PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu "
-            "where pip's configuration does not already provide it."
+            f"{tail}\ncontracts: installing the {environment.name} environment failed ({err}); uv's output: {log}. Its lock is "
+            f"{environment.lock}. A torch ...+cpu pin comes from PyTorch's CPU index ({TORCH_CPU_INDEX}), which the kit adds "
+            "unless pip's configuration names indexes of its own; add it there (or UV_EXTRA_INDEX_URL) where it is missing."
         ) from None
-    _log(f"{environment.name} environment ready in {time.monotonic() - started:.0f}s")
+    _log(f"{environment.name} environment ready in {_elapsed(started)}")
     return environment.python
+
+
+def _uv() -> str:
+    """uv beside this interpreter (the kit's .venv), else on PATH."""
+    beside = Path(sys.executable).parent / "uv"
+    found = str(beside) if beside.exists() else shutil.which("uv")
+    if found is None:
+        raise FileNotFoundError("uv: not in the kit's .venv nor on PATH (./kit installs it)")
+    return found
+
+
+def _pinned(lock: Path) -> list[str]:
+    return [line.strip() for line in lock.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[=<>!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def index_options(lock: Path) -> list[str]:
+    """uv's --index-url/--extra-index-url/--find-links: pip's own (its config files and PIP_* variables), and PyTorch's
+    CPU index for a lock that pins a +cpu torch where pip names none."""
+    options = []
+    for key, flag in (("index-url", "--index-url"), ("extra-index-url", "--extra-index-url"), ("find-links", "--find-links")):
+        for value in _pip_setting(key):
+            options += [flag, value]
+    if not options and re.search(r"^torch==\S+\+cpu", lock.read_text(), re.M):
+        options += ["--extra-index-url", TORCH_CPU_INDEX]
+    # pip takes the best version across its indexes; uv's default would stop at the first index that has the name.
+    return [*options, "--index-strategy", "unsafe-best-match"] if options else options
+
+
+def _pip_setting(key: str) -> list[str]:
+    """A list setting of pip, as pip reads it: PIP_<KEY> wins over its configuration files; values split on spaces."""
+    variable = os.environ.get("PIP_" + key.upper().replace("-", "_"))
+    if variable is not None:
+        return variable.split()
+    try:
+        listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    values: list[str] = []
+    for line in listed.splitlines():
+        found = re.match(r"^(global|install|site|user)\.(\S+?)=(.*)$", line.strip())
+        if found and found.group(2) == key:
+            values = [value for part in shlex.split(found.group(3)) for value in part.split()]
+    return values
+
+
+def _run_with_progress(command: list[str], out, name: str, scratch: Path, total: int, started: float) -> None:
+    """Run uv, saying every PROGRESS_SECONDS how many of the lock's packages have landed in the environment."""
+    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    while True:
+        try:
+            code = process.wait(timeout=PROGRESS_SECONDS)
+            break
+        except subprocess.TimeoutExpired:
+            _log(f"{name} environment: {_installed(scratch)}/{total} packages in place, {_elapsed(started)}")
+    if code != 0:
+        raise subprocess.CalledProcessError(code, shlex.join(command[:3]))
+
+
+def _installed(scratch: Path) -> int:
+    return sum(1 for _ in scratch.glob("lib/python*/site-packages/*.dist-info"))
+
+
+def _elapsed(started: float) -> str:
+    seconds = int(time.monotonic() - started)
+    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def ensure_promtool() -> Path:

@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
     failed: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="kit-scan-") as scratch:
         for index, output in enumerate(args.outputs):
+            print(f"scan: checkov and trivy over {output} ({index + 1}/{len(args.outputs)})", file=sys.stderr, flush=True)
             found, stage = scan(output.resolve(), runner, Path(scratch) / str(index))
             print(describe(output, stage, found))
             findings += found
