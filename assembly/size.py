@@ -4,8 +4,9 @@ MODEL is a name the kit knows (config/models.yaml, written by scripts/stage_mode
 models in core/model_catalog.py) or the path of a config.json. Every instance type of core/instances.py is tried
 at each tensor-parallel size its GPUs allow and, on EFA types, across 2 to 4 nodes (pipeline stages); a shape is
 listed when its weights and C requests of max_model_len fit, as vLLM 0.30.0 counts memory (core/model_fit.py).
-With --config, pools that price their GPUs (gpu_hour_usd) give each of their instance types a cost, and the
-list is cheapest first; otherwise fewest GPUs first.
+Each shape is priced per GPU-hour from the on-demand list prices of core/prices.py (dated; us-east-1, us-east-2
+and us-west-2) or, with --config, from the pools that set gpu_hour_usd, and the list is cheapest first; shapes
+without a price follow, fewest GPUs first.
 
 The same module gives the synth summary and `./kit check` the fit of each enabled workload (fit_report).
 """
@@ -24,6 +25,7 @@ from blueprints.contract import GpuBlueprint
 from core.instances import INSTANCE_TYPES
 from core.model_catalog import KNOWN, local_models, lookup_name
 from core.model_fit import Fit, Gpu, ModelFacts, Serving, fit, from_config_json, parallel_problem
+from core.prices import PRICES_DATED, instance_hour_usd
 
 MULTI_NODE = (2, 3, 4)
 
@@ -72,12 +74,12 @@ def options(facts: ModelFacts, serving: Serving, concurrency: int = 1, prices: d
 
 
 def _grouped(found: list[Option]) -> list[Option]:
-    """Unpriced instance types with the same GPU model give the same answer for a shape: one row for them, named
-    by the smallest; then cheapest (or fewest GPUs, then the least memory per GPU) first."""
+    """Instance types with the same GPU model give the same answer for a shape: one row for them, named by the
+    cheapest (else the smallest); then cheapest (or fewest GPUs, then the least memory per GPU) first."""
     rows: dict[tuple, Option] = {}
-    found = sorted(found, key=lambda o: (o.node_gpus, INSTANCE_TYPES[o.instance_types[0]].vcpus))
+    found = sorted(found, key=lambda o: (o.usd_per_hour is None, o.usd_per_hour or 0, o.node_gpus, INSTANCE_TYPES[o.instance_types[0]].vcpus))
     for option in found:
-        key = (option.gpu, option.fit.gpu.memory_mib, option.tensor_parallel, option.nodes) if option.usd_per_hour is None else (option.instance_types, option.tensor_parallel, option.nodes)
+        key = (option.gpu, option.fit.gpu.memory_mib, option.tensor_parallel, option.nodes)
         if key in rows:
             rows[key] = replace(rows[key], instance_types=rows[key].instance_types + option.instance_types)
         else:
@@ -93,25 +95,29 @@ def resolve(model: str) -> ModelFacts | None:
     return lookup_name(model)
 
 
-def prices_from(config_path: str | None) -> dict[str, float]:
-    """Per GPU-hour, by instance type, from the pools of a config that price their GPUs."""
-    if not config_path:
-        return {}
-    config = KIT.load(config_path)
+def prices_from(config_path: str | None, region: str = "us-east-1") -> dict[str, float]:
+    """Per GPU-hour, by instance type: the list price over the instance's GPUs (core/prices.py), replaced by the
+    gpu_hour_usd of a config's pools that set it (the config's region then)."""
+    config = KIT.load(config_path) if config_path else None
+    region = config.region if config is not None else region
     found: dict[str, float] = {}
-    for pool in config.node_pools:
+    for name, instance in INSTANCE_TYPES.items():
+        price = instance_hour_usd(name, region)
+        if price is not None:
+            found[name] = price / instance.gpus
+    for pool in config.node_pools if config is not None else ():
         if pool.gpu_hour_usd:
             for instance_type in pool.instance_types:
-                found.setdefault(instance_type, pool.gpu_hour_usd)
+                found[instance_type] = pool.gpu_hour_usd
     return found
 
 
 def smallest(rows: list[Option]) -> list[Option]:
-    """The fewest GPUs per GPU model (per instance type where priced): the first row of each, rows being sorted."""
+    """The first row of each GPU model, rows being sorted: the cheapest shape, else the fewest GPUs."""
     seen: set = set()
     kept = []
     for row in rows:
-        key = (row.gpu, row.fit.gpu.memory_mib) if row.usd_per_hour is None else row.instance_types
+        key = (row.gpu, row.fit.gpu.memory_mib)
         if key not in seen:
             seen.add(key)
             kept.append(row)
@@ -137,7 +143,9 @@ def render(facts: ModelFacts, serving: Serving, concurrency: int, rows: list[Opt
         gpus = f"{row.gpus} x {row.gpu}"
         lines.append(f"  {names:<34} {gpus:<10} {row.shape:<22} {row.fit.weights_gib:9.1f} G {row.fit.kv_gib:6.1f} G {row.fit.sequences:10.1f}x {price}")
     if all(row.usd_per_hour is None for row in rows):
-        lines.append("  no prices: pass --config with node pools that set gpu_hour_usd to order by cost")
+        lines.append("  no prices for this region: pass --config with node pools that set gpu_hour_usd to order by cost")
+    else:
+        lines.append(f"  $/hour: the shape's GPUs at on-demand list prices of {PRICES_DATED} (core/prices.py) or the config's gpu_hour_usd")
     return "\n".join(lines)
 
 
@@ -164,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="as the workload key (default 0.9)")
     parser.add_argument("--quantization", choices=["fp8", "awq", "gptq", "compressed-tensors"], help="as the workload key")
     parser.add_argument("--kv-cache-dtype", default="auto", help="as vLLM's flag, e.g. fp8")
-    parser.add_argument("--config", help="a kit config whose node pools price their GPUs (gpu_hour_usd)")
+    parser.add_argument("--config", help="a kit config whose node pools price their GPUs (gpu_hour_usd), in its region")
+    parser.add_argument("--region", default="us-east-1", help="the region of the list prices without --config (default us-east-1)")
     parser.add_argument("--all", action="store_true", help="every shape that fits, not only the fewest GPUs per GPU model")
     parser.add_argument("--list", action="store_true", help="list the models the kit knows")
     parser.add_argument("--json", action="store_true", help="print the shapes as JSON")
@@ -181,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         print("size: --concurrency and --max-model-len must be at least 1, --gpu-memory-utilization between 0 and 1", file=sys.stderr)
         return 2
     serving = Serving(gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len, quantization=args.quantization, kv_cache_dtype=args.kv_cache_dtype)
-    rows = options(facts, serving, args.concurrency, prices_from(args.config))
+    rows = options(facts, serving, args.concurrency, prices_from(args.config, args.region))
     rows = rows if args.all else smallest(rows)
     if args.json:
         print(json.dumps([

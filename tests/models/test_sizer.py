@@ -9,6 +9,7 @@ import yaml
 
 from assembly import size
 from core.model_catalog import KNOWN
+from core.prices import INSTANCE_HOUR_USD
 from core.model_fit import Serving
 from tests.helpers import default_config_data, write_config
 
@@ -58,16 +59,22 @@ def test_concurrency_asks_for_more_room():
     assert {f"{row.gpu}-{row.fit.gpu.memory_mib}": row.tensor_parallel for row in many}[L40S] == 8
 
 
-def test_priced_pools_order_the_list_cheapest_first(tmp_path):
+def test_list_prices_order_the_list_cheapest_first_and_pools_override_them(tmp_path):
+    facts, serving = KNOWN["meta-llama/Llama-3.1-70B-Instruct"], Serving(max_model_len=8192)
+    listed = size.options(facts, serving, prices=size.prices_from(None, "us-east-1"))
+    assert all(row.usd_per_hour is not None for row in listed if row.instance_types[0] != "p5e.48xlarge")
+    costs = [row.usd_per_hour for row in listed if row.usd_per_hour is not None]
+    assert costs == sorted(costs)
+    (l40s,) = [row for row in listed if row.gpu == "l40s" and row.tensor_parallel == 4]
+    # The cheapest instance type of the shape names the row: four of g6e.12xlarge's GPUs at its list price.
+    assert l40s.instance_types[0] == "g6e.12xlarge" and l40s.usd_per_hour == pytest.approx(INSTANCE_HOUR_USD["g6e.12xlarge"])
+    assert size.prices_from(None, "ap-south-1") == {}  # the table holds us-east-1, us-east-2 and us-west-2 only
     pools = default_config_data()["node_pools"]
-    pools[0]["gpu_hour_usd"] = 1.8  # gpu-l40s
-    pools[1]["gpu_hour_usd"] = 4.0  # gpu-h100-efa
-    path = write_config(tmp_path, {"node_pools": pools})
-    rows = size.options(KNOWN["meta-llama/Llama-3.1-70B-Instruct"], Serving(max_model_len=8192), prices=size.prices_from(str(path)))
-    priced = [row for row in rows if row.usd_per_hour is not None]
-    assert priced and [row.usd_per_hour for row in priced] == sorted(row.usd_per_hour for row in priced)
-    assert priced[0].instance_types[0].startswith("g6e.") and priced[0].usd_per_hour == pytest.approx(4 * 1.8)
-    assert rows.index(priced[-1]) < len(priced)  # unpriced rows follow the priced ones
+    pools[0]["gpu_hour_usd"] = 1.5  # gpu-l40s: g6e.2xlarge, g6e.4xlarge, g6e.12xlarge, g6e.48xlarge
+    prices = size.prices_from(str(write_config(tmp_path, {"node_pools": pools})))
+    assert prices["g6e.12xlarge"] == 1.5 and prices["p5.48xlarge"] == pytest.approx(INSTANCE_HOUR_USD["p5.48xlarge"] / 8)
+    (l40s,) = [row for row in size.options(facts, serving, prices=prices) if row.gpu == "l40s" and row.tensor_parallel == 4]
+    assert l40s.usd_per_hour == pytest.approx(4 * 1.5)
 
 
 def test_cli_answers_a_config_json_and_refuses_an_unknown_name(tmp_path, capsys):
