@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from blueprints.common import autoscaling as keda
-from blueprints.common import objects
+from blueprints.common import objects, rollout
 from blueprints.common.routing_params import Autoscaling, EndpointPicker, Routing
 from core.isolation import NetworkFacts, cidr_peer, gateway_proxy_peer
 from core.issues import ConfigIssue
 from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
 from core.requirements import ControllerChart, CrdBundle, PinnedFile, Requirements
-from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, fallback_retry_policy, redis_auth_env, route_spec, team_policy
+from core.routing import MODEL_RULE, PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, fallback_retry_policy, redis_auth_env, route_spec, rule_groups, team_policy
 from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION
 
 if TYPE_CHECKING:
@@ -194,10 +194,11 @@ def picker_labels(name: str, blueprint: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": f"{name}-epp", "app.kubernetes.io/part-of": PART_OF, BLUEPRINT_LABEL: blueprint, PICKER_LABEL: name}
 
 
-def picker_config(picker: EndpointPicker) -> str:
+def picker_config(picker: EndpointPicker, lora_affinity_weight: int = 0) -> str:
     """The EndpointPickerConfig (llm-d-router v0.10.0): the three scorers with the config's weights, the vLLM metrics
-    they read (queue, KV-cache use) scraped from each pod's serving port."""
-    weights = {"queue-scorer": picker.queue_weight, "kv-cache-utilization-scorer": picker.kv_cache_weight, "prefix-cache-scorer": picker.prefix_cache_weight}
+    they read (queue, KV-cache use) scraped from each pod's serving port; with LoRA adapters, the lora-affinity-scorer
+    too (it reads vllm:lora_requests_info through the same metrics extractor, blueprints/common/lora.py)."""
+    weights = {"queue-scorer": picker.queue_weight, "kv-cache-utilization-scorer": picker.kv_cache_weight, "prefix-cache-scorer": picker.prefix_cache_weight, "lora-affinity-scorer": lora_affinity_weight}
     scorers = [name for name, weight in weights.items() if weight]
     config = {
         "apiVersion": "llm-d.ai/v1alpha1",
@@ -239,7 +240,7 @@ def pool_spec(name: str, selector: dict[str, str], port: int) -> dict[str, Any]:
     }
 
 
-def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, selector: dict[str, str], port: int, picker: EndpointPicker, platform: Platform) -> None:
+def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, selector: dict[str, str], port: int, picker: EndpointPicker, platform: Platform, adapters: tuple[str, ...] = (), lora_affinity_weight: int = 0) -> None:
     """The InferencePool, its endpoint picker (account, rights, config, Deployment, Service, NetworkPolicy) and the route."""
     labels = objects.labels(name, blueprint, "routing")
     epp = f"{name}-epp"
@@ -250,7 +251,7 @@ def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name
     api(chart, "epp-role", api_version="rbac.authorization.k8s.io/v1", kind="Role", name=epp, labels_=own, body={"rules": [dict(rule) for rule in PICKER_RULES]})
     binding = {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": epp}, "subjects": [{"kind": "ServiceAccount", "name": epp, "namespace": platform.namespace}]}
     api(chart, "epp-binding", api_version="rbac.authorization.k8s.io/v1", kind="RoleBinding", name=epp, labels_=own, body=binding)
-    api(chart, "epp-config", api_version="v1", kind="ConfigMap", name=epp, labels_=own, body={"data": {"config.yaml": picker_config(picker)}})
+    api(chart, "epp-config", api_version="v1", kind="ConfigMap", name=epp, labels_=own, body={"data": {"config.yaml": picker_config(picker, lora_affinity_weight if adapters else 0)}})
     container = {
         "name": "epp",
         "image": IMAGES["endpoint-picker"],
@@ -299,32 +300,34 @@ def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name
     if platform.network.enforced:
         api(chart, "epp-network-policy", api_version="networking.k8s.io/v1", kind="NetworkPolicy", name=epp, labels_=own, body={"spec": picker_policy(name, port, platform.network, platform.namespace)})
     backends = [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": name}]
-    add_route(chart, name, labels, served_name, backends, platform)
+    add_route(chart, name, labels, served_name, backends, platform, adapters)
 
 
-def add_route(chart: cdk8s.Chart, name: str, labels: dict[str, str], served_name: str, backends: list[dict], platform: Platform) -> None:
-    """The AIGatewayRoute for one model name (Envoy AI Gateway makes it an HTTPRoute of the same name), counting each
-    request's tokens for the rate limits and the audit log; with teams, the route admits only the teams that list it."""
-    objects.api_object(chart, "route", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIGatewayRoute", name=name, labels_=labels, body={"spec": route_spec(served_name, backends)})
+def add_route(chart: cdk8s.Chart, name: str, labels: dict[str, str], served_name: str, backends: list[dict], platform: Platform, adapters: tuple[str, ...] = ()) -> None:
+    """The AIGatewayRoute for one model name and its LoRA adapters' (Envoy AI Gateway makes it an HTTPRoute of the
+    same name), counting each request's tokens for the rate limits and the audit log; with teams, each rule admits
+    only the teams that list its names (core/routing.py rule_groups)."""
+    groups = rule_groups((served_name, *adapters), platform.routing.teams_for)
+    spec = route_spec(served_name, backends, tuple((rule, names) for rule, names, _ in groups))
+    objects.api_object(chart, "route", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIGatewayRoute", name=name, labels_=labels, body={"spec": spec})
     if platform.routing.teams:
-        policy = team_policy(name, platform.routing.teams_for(served_name))
-        objects.api_object(chart, "route-teams", api_version="gateway.envoyproxy.io/v1alpha1", kind="SecurityPolicy", name=name, labels_=labels, body={"spec": policy})
+        for rule, _, teams in groups:
+            suffix = "" if rule == MODEL_RULE else f"-{rule}"
+            policy = team_policy(name, teams, rule)
+            objects.api_object(chart, f"route-teams{suffix}", api_version="gateway.envoyproxy.io/v1alpha1", kind="SecurityPolicy", name=f"{name}{suffix}", labels_=labels, body={"spec": policy})
 
 
-def add_fallback_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, port: int, fallback: str, platform: Platform) -> None:
+def add_fallback_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, port: int, fallback: str, platform: Platform, local: list[dict] | None = None, adapters: tuple[str, ...] = ()) -> None:
     """The workload's Service first, the Bedrock model when it fails: an Envoy Gateway Backend for the Service, an
-    AIServiceBackend on it, and the gateway's Bedrock backend (written with the gateway) at the next priority."""
+    AIServiceBackend on it, and the gateway's Bedrock backend (written with the gateway) at the next priority.
+    local: the priority-0 backends where a rollout splits them (blueprints/common/rollout.py)."""
     labels = objects.labels(name, blueprint, "routing")
-    local = f"{name}-local"
-    endpoint = {"fqdn": {"hostname": f"{name}.{platform.namespace}.svc.cluster.local", "port": port}}
-    objects.api_object(chart, "local-backend", api_version="gateway.envoyproxy.io/v1alpha1", kind="Backend", name=local, labels_=labels, body={"spec": {"endpoints": [endpoint]}})
-    service = {"schema": {"name": "OpenAI"}, "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": local}}
-    objects.api_object(chart, "local-ai-backend", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIServiceBackend", name=local, labels_=labels, body={"spec": service})
+    local = local or [{"name": rollout.service_backend(chart, "local", f"{name}-local", labels, name, port, platform), "priority": 0}]
     backends = [
-        {"name": local, "priority": 0},
+        *local,
         {"name": bedrock_backend_name(fallback), "priority": 1, "modelNameOverride": platform.routing.bedrock_id(fallback)},
     ]
-    add_route(chart, name, labels, served_name, backends, platform)
+    add_route(chart, name, labels, served_name, backends, platform, adapters)
     # Retries on this route only, merged into the Gateway's rate limits (core/routing.py fallback_retry_policy).
     retry = {"spec": fallback_retry_policy(name)}
     objects.api_object(chart, "route-retry", api_version="gateway.envoyproxy.io/v1alpha1", kind="BackendTrafficPolicy", name=name, labels_=labels, body=retry)
@@ -347,10 +350,16 @@ def add_request_path(chart: cdk8s.Chart, blueprint: str, workload: Any, platform
     """A workload's route, pool and picker (routing.gateway) and its autoscaler (autoscaling), then a check that the
     pool reaches the pods it must: its selector picks the serving pods and they expose its target port."""
     routing, autoscaling = workload.routing, workload.autoscaling
+    lora = getattr(workload, "lora", None)
+    adapters = tuple(lora.names) if lora is not None else ()
+    # A rollout's weighted split replaces the route's backends with both versions' Services (blueprints/common/rollout.py).
+    split = rollout.split_backends(chart, workload, objects.labels(workload.name, blueprint, "routing"), platform) if routing is not None and routing.gateway else []
     if routing is not None and routing.gateway and routing.fallback is not None:
-        add_fallback_route(chart, workload.name, blueprint, workload.public_model_name, workload.port, routing.fallback, platform)
+        add_fallback_route(chart, workload.name, blueprint, workload.public_model_name, workload.port, routing.fallback, platform, split or None, adapters)
+    elif split:
+        add_route(chart, workload.name, objects.labels(workload.name, blueprint, "routing"), workload.public_model_name, split, platform)
     elif routing is not None and routing.gateway and routing.endpoint_picker is not None:
-        add_gateway_route(chart, workload.name, blueprint, workload.public_model_name, pool_selector, workload.port, routing.endpoint_picker, platform)
+        add_gateway_route(chart, workload.name, blueprint, workload.public_model_name, pool_selector, workload.port, routing.endpoint_picker, platform, adapters, lora.affinity_weight if lora is not None else 0)
     if autoscaling is not None:
         keda.add_autoscaler(chart, workload.name, blueprint, scale_target, autoscaling, platform)
     rendered = chart.to_json()
