@@ -12,6 +12,7 @@ from pydantic import Field
 
 from config.cluster import Cluster
 from config.gateway import Gateway
+from config.images import Images
 from config.scheduling import Scheduling
 from config.network import Network, Placement
 from config.node_pools import CapacityBlockNodeGroup, Karpenter, NodePool
@@ -52,3 +53,5 @@ class PlatformConfig(StrictModel):
     """Metrics, GPU telemetry, alerts: an AMP workspace and managed scraper by default."""
     pipeline: Pipeline = Pipeline()
     """Optional: deploy through a CDK Pipelines CodePipeline rather than `cdk deploy`."""
+    images: Images = Images()
+    """Where nodes pull images from, and the images the kit builds (docs/images.md)."""

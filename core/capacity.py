@@ -64,6 +64,9 @@ class GpuCapacity:
     """The chain a pool belongs to: its nodes also carry CHAIN_LABEL with this name."""
     block_window: tuple[datetime, datetime, int] | None = None
     """A capacity-block pool's (start, end, drain minutes before the end)."""
+    ami_version: str | None = None
+    """The AMI release its nodes run (a pool's pin, else the kit's); None for managed node groups, which take the
+    newest release when created and are checked against the kit's pin (core/image_matrix.py)."""
 
     @property
     def standing_nodes(self) -> bool:

@@ -15,6 +15,7 @@ from core.isolation import NetworkFacts
 from core.routing import RoutingFacts
 from core.scheduling import SchedulingFacts
 from core.model_sources import ACCOUNT_FIELD, KIT_BUCKET_FIELD, ModelSource
+from core.registry_cache import RegistryCache
 
 ACCOUNT_PLACEHOLDER = ACCOUNT_FIELD
 
@@ -76,3 +77,5 @@ class Platform:
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     openai_blueprints: tuple[str, ...] = ()
     """Every registered blueprint whose Service speaks the OpenAI API, for messages that say what would do."""
+    registry: RegistryCache = RegistryCache()
+    """Where every image is pulled from: the account's ECR in the region (core/registry_cache.py)."""

@@ -80,11 +80,8 @@ IMAGES = {
     # 4.5.3-4.8.2 (deployments/gpu-operator/values.yaml; its bundle pins the ubi9 twin, 4.5.2-1-ubi9@sha256:d7558fa7...).
     # No 4.5.3 DCGM image appears in NVIDIA's sources; the DCGM repo's docker/Makefile still names 4.4.1-2.
     "dcgm": "nvcr.io/nvidia/cloud-native/dcgm:4.5.2-1-ubuntu22.04",
-    # nccl-tests built by AWS with the EFA installer (libfabric, aws-ofi-nccl) and NCCL 2.27.7, CUDA 12.8 (runs on
-    # R570 and later drivers): awslabs/awsome-distributed-training micro-benchmarks/nccl-tests (buildspec.yaml at
-    # 0877e0e3 names this tag; the tag's versions stayed in buildspec.yaml until 2f47e27f, so a rebuild under the same
-    # tag may carry the EFA installer's own aws-ofi-nccl instead: NCCL_NET_PLUGIN=ofi finds either).
-    "nccl-tests": "public.ecr.aws/hpc-cloud/nccl-tests:cuda12.8.1-efa1.43.2-ofiv1.16.3-ncclv2.27.7-1-testsv2.16.9",
+    # The burn-in's nccl-tests are no longer AWS's public image (CUDA 12.8, NCCL 2.27.7): the kit builds them on the
+    # serving image itself (EFA_INSTALLER and NCCL_TESTS below, core/derived_images.py), so burn-in tests its stack.
     # The capacity-block reconciler (infra/gpu/capacity_block_reconciler.py): a Python standard library, nothing else.
     # newest patch of 3.12 as of 2026-12-05: 3.12.14 (docker-library/official-images library/python: 3.12.14-slim-bookworm, 2026-08-13);
     # notes read 3.12.13..3.12.14 (Misc/NEWS.d): security only; http.client now stops after 100 trailer or 1xx lines
@@ -104,6 +101,19 @@ IMAGES = {
     # newest patch of 2.60 as of 2026-12-05: 2.60.0 (PyPI ray); notes read 2.60.0..2.60.0: already the newest patch
     "ray-llm": "docker.io/rayproject/ray-llm:2.60.0-py312-cu130",
 }
+
+# What the kit builds into its own images (images/, core/derived_images.py, docs/images.md), fetched by the build in
+# the account, never where the kit is synthesized. Checked 2026-12-05.
+# The EFA installer: 1.50.0 (2026-08-21) carries libfabric 2.6.0amzn1.0, rdma-core 64.0, Open MPI and aws-ofi-nccl
+# 1.21.1 (docs.aws.amazon.com AWSEC2 efa-changelog), which is tested with NCCL 2.31.2 and supports NCCL 2.17.1 and
+# later (aws/aws-ofi-nccl v1.21.1 release notes); the serving image's NCCL is 2.30.7. SHA256 of the tarball as
+# published at efa-installer.amazonaws.com, as several public builds pin it; a pre-release tarball of the same name
+# carried aws-ofi-nccl 1.20.0, which this digest excludes. 1.51.0 (2026-10-22, aws-ofi-nccl 1.22.0) kept: no source
+# read here records its digest.
+EFA_INSTALLER = ("1.50.0", "fa6dff8593d866866c13cb4640d9059835cd4efa427971f100ab40c97bef2841")
+# NVIDIA/nccl-tests: the release AWS's own CUDA 13 / NCCL 2.30 nccl-tests image builds (awslabs/awsome-distributed-training
+# micro-benchmarks/nccl-tests/buildspec.yaml at 0edaf152), with its commit so a moved tag fails the build.
+NCCL_TESTS = ("v2.18.3", "f727aa2a540fef911de9d7bfd8852bc5d2c69815")
 
 # The programs whose inputs the kit writes, as Python packages at the versions inside the pinned images. The contract
 # checks (contracts/, docs/contracts.md) install exactly these and let each program judge what the kit emits.
