@@ -21,6 +21,8 @@ from infra.stacks.network import NetworkStack
 from infra.stacks.pipeline import PipelineStack
 from infra.stacks.storage import StorageStack
 from infra.stacks.workloads import WorkloadsStack
+from infra.images.needs import build_plan
+from infra.images.stack import ImagesStack, RegistryStack
 from infra.storage.refs import StorageRefs
 
 
@@ -85,8 +87,19 @@ def add_kit_stacks(
     storage = StorageRefs.from_config(config)
     if config.storage.owns_resources:
         storage = StorageStack(scope, f"{config.name}-storage", config=config, network=network, **stack_args("storage")).refs
+    # Images (docs/images.md): the registry's rules and repositories before the cluster pulls anything; the build runs
+    # beside the cluster stack, and the workloads wait for it.
+    build = build_plan(config, workload_objects, requirements)
+    registry_stack = images_stack = None
+    if config.images.pull_through_cache.enabled or build.derived:
+        registry_stack = RegistryStack(scope, f"{config.name}-registry", config=config, build=build, **stack_args("registry"))
+    if build.derived or build.copies:
+        images_stack = ImagesStack(scope, f"{config.name}-images", config=config, build=build, **stack_args("images"))
+        images_stack.node.add_dependency(registry_stack)
     cluster_stack = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, requirements=requirements, routed_models=routed_models, **stack_args("cluster"))
-    WorkloadsStack(
+    if registry_stack is not None:
+        cluster_stack.node.add_dependency(registry_stack)
+    workloads_stack = WorkloadsStack(
         scope,
         f"{config.name}-workloads",
         config=config,
@@ -98,3 +111,5 @@ def add_kit_stacks(
         metrics_query_url=cluster_stack.metrics_query_url,
         **stack_args("workloads"),
     )
+    if images_stack is not None:
+        workloads_stack.node.add_dependency(images_stack)

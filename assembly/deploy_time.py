@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from infra.images.build import EXPECTED_SECONDS  # a resource's own estimate, in its metadata (the kit's image build)
+
 DURATIONS_CHECKED_ON = "2026-11-29"
 # Typical creation seconds by resource type; anything unlisted takes DEFAULT_SECONDS.
 DURATIONS: dict[str, int] = {
@@ -104,7 +106,7 @@ def plan_stack(name: str, template: dict, nested: dict[str, StackPlan]) -> Stack
     @cache
     def finish(logical_id: str) -> tuple[int, tuple[Step, ...]]:
         kind = resources[logical_id]["Type"]
-        own = nested[logical_id].seconds if logical_id in nested else DURATIONS.get(kind, DEFAULT_SECONDS)
+        own = nested[logical_id].seconds if logical_id in nested else resources[logical_id].get("Metadata", {}).get(EXPECTED_SECONDS, DURATIONS.get(kind, DEFAULT_SECONDS))
         step = Step(name, logical_id, kind, own)
         before = max((finish(dep) for dep in graph[logical_id]), key=lambda item: item[0], default=(0, ()))
         inner = nested[logical_id].path if logical_id in nested else ()

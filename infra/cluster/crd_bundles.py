@@ -27,6 +27,7 @@ from infra.cluster import crd_fetch
 from infra.cluster.helm import chart_namespace
 from infra.cluster.platform_policies import Component, PlatformIsolation, PlatformNetwork, component_policies, outside_vpc_https
 from infra.cluster.rbac import account_with_cluster_role
+from infra.images import wiring as image_wiring
 
 NAMESPACE = "crd-bundles"
 BUNDLE = "/bundle"
@@ -140,7 +141,9 @@ class CrdBundles(Construct):
         namespace = chart_namespace(props.cluster, NAMESPACE, "restricted")
         network = PlatformIsolation.of(props.cluster)
         for bundle in props.bundles:
-            job = eks.KubernetesManifest(self, f"Apply-{bundle.name}", cluster=props.cluster, manifest=bundle_objects(bundle, network), overwrite=True)
+            job = eks.KubernetesManifest(
+                self, f"Apply-{bundle.name}", cluster=props.cluster, manifest=image_wiring.objects(props.cluster, bundle_objects(bundle, network)), overwrite=True
+            )
             job.node.add_dependency(props.after, namespace)
             for crd in bundle.crds:
                 # Reads the CRD back, retrying until it exists or the timeout passes (then the stack fails and rolls back).

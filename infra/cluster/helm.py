@@ -7,6 +7,7 @@ from aws_cdk import aws_eks_v2 as eks
 
 from core.isolation import PodSecurityLevel, pod_security_labels
 from core.versions import HelmPin
+from infra.images import wiring as image_wiring
 from infra.cluster.platform_policies import PlatformIsolation, chart_flows, chart_policies, namespace_baseline
 
 # Namespaces the cluster or AWS owns: the kit neither creates nor labels them.
@@ -41,7 +42,7 @@ def install_chart(
         wait=wait,
         timeout=cdk.Duration.minutes(timeout_minutes) if timeout_minutes else None,
         # Its images from the account's ECR in the region (infra/images/chart_images.py).
-        values=values,
+        values=image_wiring.values(cluster, chart, values),
     )
     if namespace not in SYSTEM_NAMESPACES:
         network = PlatformIsolation.of(cluster)

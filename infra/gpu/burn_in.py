@@ -25,6 +25,7 @@ from core.capacity import GpuCapacity
 from core.instances import InstanceFacts, known
 from core.isolation import pod_security_labels
 from core.labels import EFA_RESOURCE, GPU_RESOURCE, GPU_TAINT, PART_OF, POOL_LABEL
+from core.derived_images import DERIVED
 from core.versions import IMAGES
 from infra.cluster.rbac import account_with_cluster_role
 from infra.gpu import burn_in_verdict, kube_api
@@ -38,8 +39,8 @@ TOKEN_DIR = kube_api.SERVICE_ACCOUNT
 EVENTS_NAMESPACE = "default"
 """Where the verdict records its Events (the namespace of events about nodes, as the kubelet records them)."""
 
-# The image (awslabs/awsome-distributed-training micro-benchmarks/nccl-tests at 0877e0e3, the commit that set the
-# pinned tag's versions) builds nccl-tests with MPI=1 against /opt/amazon/openmpi, and its own examples
+# The image is the kit's (images/nccl-tests-efa/Dockerfile): the serving image with nccl-tests built as AWS builds its
+# own (awslabs/awsome-distributed-training micro-benchmarks/nccl-tests): MPI=1 against /opt/amazon/openmpi, and its examples
 # (kubernetes/nccl-tests.yaml, slurm/nccl-tests-container.sbatch) run one rank per GPU (`-g 1`) under mpirun
 # --allow-run-as-root --bind-to none. One node needs no hostfile: mpirun starts every rank itself. The image's ENV
 # already sets the Open MPI transport (OMPI_MCA_pml=^ucx, btl=tcp,self). One process per GPU is also how the serving
@@ -49,7 +50,8 @@ ALL_REDUCE = "/opt/nccl-tests/build/all_reduce_perf -b 256M -e 4G -f 2 -g 1"
 TIMEOUTS_S = {"dcgm": 1800, "all-reduce": 900}
 """A hung check becomes a failure (exit 124) instead of a node stuck in burn-in."""
 
-# Over EFA on one node (NCCL v2.27.7-1, aws-ofi-nccl v1.16.3, the versions in the image):
+# Over EFA on one node (NCCL 2.30.7, aws-ofi-nccl 1.21.1, the versions in the image; the plugin's OFI naming and its
+# libnccl-net-ofi.so read again at v1.21.1):
 #   NCCL_NET=OFI          NCCL assigns a communicator only the network whose name matches (src/plugin/net.cc); the
 #                         plugin names itself "OFI" when NCCL_NET says so (src/nccl_ofi_interface_nvidia.cpp). When
 #                         EFA does not come up the plugin is disabled and neither IB nor Socket matches, so NCCL
@@ -121,7 +123,7 @@ def check_containers(pool: NodePool, instance: InstanceFacts, efa: bool) -> list
         containers += [
             {
                 "name": name,
-                "image": IMAGES["nccl-tests"],
+                "image": DERIVED["nccl-tests-efa"].reference(),
                 "command": ["bash", "-c", _all_reduce(result, gpus, env)],
                 "resources": nccl_resources,
                 "volumeMounts": mounts,

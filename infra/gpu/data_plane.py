@@ -26,6 +26,7 @@ from infra.gpu.burn_in import burn_in_objects
 from infra.gpu.capacity_block_scheduler import NAMESPACE as SCHEDULER_NAMESPACE
 from infra.gpu.capacity_block_scheduler import scheduler_objects
 from infra.gpu.capacity_blocks import CapacityBlockNodeGroups, CapacityBlockNodeGroupsProps
+from infra.images import wiring as image_wiring
 from infra.gpu.device_plugins import DevicePlugins, DevicePluginsProps
 from infra.gpu.karpenter import Karpenter, KarpenterProps
 from infra.gpu.node_pool_manifests import (
@@ -88,12 +89,12 @@ class GpuDataPlane(Construct):
         burn_in = burn_in_objects([(pool, pool_capacity(pool, network.az_id)) for pool in props.node_pools])
         if burn_in:
             # Nothing reaches the burn-in pods; the verdict alone calls the API.
-            self.burn_in = cluster.add_manifest("GpuBurnIn", *burn_in, *isolated_namespace(cluster, BURN_IN_NAMESPACE))
+            self.burn_in = cluster.add_manifest("GpuBurnIn", *image_wiring.objects(cluster, burn_in), *isolated_namespace(cluster, BURN_IN_NAMESPACE))
             self.burn_in.node.add_dependency(props.system_nodegroup)
 
         if blocks:
             namespace = chart_namespace(cluster, SCHEDULER_NAMESPACE, "restricted")
-            scheduler = cluster.add_manifest("CapacityBlockReconciler", *scheduler_objects(list(blocks)))
+            scheduler = cluster.add_manifest("CapacityBlockReconciler", *image_wiring.objects(cluster, scheduler_objects(list(blocks))))
             scheduler.node.add_dependency(namespace, *(self.pool_manifests[pool.name] for pool in blocks))
 
         groups = props.capacity_block_node_groups

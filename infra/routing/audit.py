@@ -39,6 +39,7 @@ from core.versions import IMAGES
 from infra.cluster.helm import chart_namespace
 from infra.cluster.platform_policies import Component, PlatformIsolation, aws_apis, component_policies
 from infra.cluster.pod_identity import pod_identity_role
+from infra.images import wiring as image_wiring
 from infra.logs import per_deployment_name
 
 NAMESPACE = "gateway-audit"
@@ -257,5 +258,5 @@ class GatewayAudit(Construct):
         # Its flows first: HTTPS to CloudWatch Logs (public or the interface endpoint) and the Pod Identity agent.
         policies = component_policies(NAMESPACE, [Component("shipper", LABELS, egress=aws_apis(network))]) if network else []
         objects = shipper_objects(props.gateway_namespace, self.log_group.ref, cdk.Stack.of(self).region)
-        self.shipper = cluster.add_manifest("GatewayAuditShipper", *policies, *objects)
+        self.shipper = cluster.add_manifest("GatewayAuditShipper", *policies, *image_wiring.objects(cluster, objects))
         self.shipper.node.add_dependency(namespace, props.after, association, self.log_group)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct, DependencyGroup
 
+from config.images import registry_cache
 from config.model import PlatformConfig
 from config.platform import capacities
 from config.platform import platform as platform_facts
@@ -21,6 +22,7 @@ from infra.cluster.storage_class import default_storage_class
 from infra.cluster.system_nodes import SystemNodes, SystemNodesProps
 from infra.cluster.workload_access import WorkloadAccess, WorkloadAccessProps
 from infra.gpu.data_plane import GpuDataPlane, GpuDataPlaneProps
+from infra.images import wiring as image_wiring
 from infra.images.node_access import pull_through_policy
 from infra.network.refs import NetworkRefs, import_existing
 from infra.observability import Observability, ObservabilityProps
@@ -65,6 +67,8 @@ class ClusterStack(cdk.Stack):
             ),
         )
         self.cluster = cluster = control_plane.cluster
+        # Before any chart or manifest: their images come from the account's ECR in the region (docs/images.md).
+        image_wiring.use(cluster, registry_cache(config, account=self.account))
         # Before any namespace: each one the kit creates carries its NetworkPolicies (cluster.network_policies).
         platform_network = PlatformNetwork.from_config(config)
         if platform_network is not None:

@@ -14,6 +14,8 @@ from core.isolation import PodSecurityLevel
 from config.platform import network_facts
 from config.platform import platform as platform_facts
 from core.model_sources import ACCOUNT_FIELD
+from core.registry_cache import rewrite_objects
+from config.images import registry_cache
 from core.routing import AMP_QUERY_URL
 from infra.cluster.namespace import workloads_namespace
 from infra.scheduling.kueue import local_queue, workload_teams
@@ -83,6 +85,7 @@ class WorkloadsStack(cdk.Stack):
             base_objects += gateway_objects(
                 namespace, labels, config.gateway, vpc_cidr=network_facts(config).vpc_cidr, region=config.region, teams_for=routing.teams_for, isolate=isolate
             )
+        base_objects = rewrite_objects(base_objects, registry_cache(config, account=config.account or cdk.Aws.ACCOUNT_ID))
         base = eks.KubernetesManifest(self, "ModelStorage", cluster=cluster, manifest=base_objects, overwrite=True)
         self.redis_password = add_redis_password(self, cluster, config.name) if gateway else None
         self.manifests: dict[str, eks.KubernetesManifest] = {}

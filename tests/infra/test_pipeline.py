@@ -27,8 +27,10 @@ def test_the_app_holds_only_the_pipeline_and_the_stage_keeps_the_stack_names(pip
     assert list(templates) == ["llm-kit-pipeline"]
     deploy = _stages(templates["llm-kit-pipeline"])["Deploy"]
     deployed = [a["Configuration"]["StackName"] for a in deploy if a["Name"].endswith(".Deploy")]
-    assert deployed == ["llm-kit-network", "llm-kit-storage", "llm-kit-cluster", "llm-kit-workloads"]
-    assert len([p for p in out.glob("assembly-*/*.template.json") if not p.name.endswith(".nested.template.json")]) == 4
+    # The image registry (cache rules, repositories) and the image build stand beside the others (docs/images.md).
+    assert sorted(deployed) == sorted(["llm-kit-network", "llm-kit-registry", "llm-kit-images", "llm-kit-storage", "llm-kit-cluster", "llm-kit-workloads"])
+    assert deployed.index("llm-kit-registry") < deployed.index("llm-kit-cluster") and deployed.index("llm-kit-images") < deployed.index("llm-kit-workloads")
+    assert len([p for p in out.glob("assembly-*/*.template.json") if not p.name.endswith(".nested.template.json")]) == 6
 
 
 def test_source_is_the_repository_branch_through_the_connection(pipeline):

@@ -20,6 +20,7 @@ VARIANT = {
             "cidr": "10.20.0.0/16",
             "node_subnet_ids": ["subnet-0aaaaaaaaaaaaaaa1"],
             "control_plane_subnet_ids": ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0ccccccccccccccc1"],
+            "control_plane_subnet_cidrs": ["10.20.240.0/28", "10.20.240.16/28"],
         }
     },
 }
@@ -32,7 +33,7 @@ def variant(tmp_path_factory):
 
 
 def test_existing_vpc_means_no_network_stack_and_no_lookups(variant):
-    assert list(variant) == ["byo-kit-cluster", "byo-kit-storage", "byo-kit-workloads"]
+    assert sorted(variant) == ["byo-kit-cluster", "byo-kit-images", "byo-kit-registry", "byo-kit-storage", "byo-kit-workloads"]
     template = variant["byo-kit-cluster"]
     assert not resources(template, "AWS::EC2::VPC") and not resources(template, "AWS::EC2::Subnet")
     vpc_config = only(template, "AWS::EKS::Cluster")["Properties"]["ResourcesVpcConfig"]
