@@ -10,6 +10,7 @@ from blueprints.common import objects, queueing
 from blueprints.common.network_policy import add_network_policies
 from blueprints.common.params import WorkloadParams
 from blueprints.contract import Blueprint
+from core.registry_cache import rewrite_objects
 from core.platform import Platform
 
 
@@ -27,7 +28,8 @@ def render_objects(workloads: Iterable[WorkloadParams], platform: Platform, blue
             # A workload's serving ports admit the workloads that declare calls to it (a benchmark), and no other.
             callers = tuple(name for name, declared in traffic.items() if any(target == workload.name for target, _ in declared.calls))
             add_network_policies(chart, workload.name, blueprint.name, replace(traffic[workload.name], callers=callers), platform.network)
-        objects_ = chart.to_json()
+        # Every image from the account's ECR in the cluster's region, or as written where the cache is off.
+        objects_ = rewrite_objects(chart.to_json(), platform.registry)
         queueing.apply(objects_, workload, platform)
         rendered[workload.name] = objects_
     return rendered

@@ -11,10 +11,19 @@ NODE_MEMORY_FOR_PODS = 0.9
 SHM_DEFAULT_CAP_GIB = 32
 
 # libfabric's EFA provider, for NCCL (through the aws-ofi-nccl plugin) and NIXL alike.
-LIBFABRIC_EFA_ENV = {"FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1", "FI_EFA_FORK_SAFE": "1"}
+LIBFABRIC_EFA_ENV = {"FI_PROVIDER": "efa", "FI_EFA_FORK_SAFE": "1"}
+# Device RDMA (GPUDirect) only where the EFA device has RDMA read: libfabric aborts the process when
+# FI_EFA_USE_DEVICE_RDMA=1 meets a device without it (prov/efa, "FI_EFA_USE_DEVICE_RDMA=1 was set by user, but EFA
+# device has no rdma-read capability"), and from libfabric 1.18 the default already follows the device. Set where
+# aws-ofi-nccl v1.21.1 requires GPUDirect RDMA (src/platform-aws.cpp gdr_required: p4d, p4de, p5/p5e but not
+# p5.4xlarge, p5en, p6-b200, p6-b300), as AWS's EKS EFA guides set it for those types; never on g5, g6 or g6e.
+DEVICE_RDMA_TYPES = frozenset({"p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge", "p5e.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge", "p6-b300.48xlarge"})
 # NCCL refuses to start when the network it is told to use is missing, so this is set only where the checks have
-# established that the image carries aws-ofi-nccl (core/images.py).
-NCCL_OVER_EFA_ENV = {"NCCL_NET": "ofi"}
+# established that the image carries aws-ofi-nccl (core/images.py). NCCL_NET_PLUGIN=ofi opens libnccl-net-ofi.so, the
+# name the plugin always installs (the libnccl-net.so symlink is optional, aws-ofi-nccl src/Makefile.am); NCCL_NET=OFI
+# makes the plugin name itself OFI (src/nccl_ofi_interface_nvidia.cpp, compared case-insensitively) and NCCL take
+# only that network (src/plugin/net.cc strcasecmp), so a group whose EFA fails stops instead of falling back to sockets.
+NCCL_OVER_EFA_ENV = {"NCCL_NET": "OFI", "NCCL_NET_PLUGIN": "ofi"}
 # NIXL (libfabric backend, nixl 1.3.2 in Dynamo 1.4.2) leaves libfabric's shared-memory path on: peers on the same node
 # would be reached through shm and cross-memory attach, which another pod's processes cannot be (their own /dev/shm
 # and PID namespace; ptrace rights across them). Off, as in ai-dynamo/dynamo's own EFA deploy test
@@ -60,6 +69,8 @@ def efa_env(placement: Placement) -> list[dict]:
     if not placement.efa:
         return []
     env = dict(LIBFABRIC_EFA_ENV)
+    if placement.instance_type in DEVICE_RDMA_TYPES:
+        env["FI_EFA_USE_DEVICE_RDMA"] = "1"
     if placement.transport == "nccl":
         env |= NCCL_OVER_EFA_ENV
     if placement.transport == "nixl":

@@ -20,6 +20,7 @@ from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 from core import streamer
 from core.naming import FSX_CLAIM_NAME
 from core.scheduling import TOPOLOGY_LABEL_PREFIX
+from core.derived_images import DERIVED
 from core.versions import IMAGES
 
 # LeaderWorkerSet v0.10 labels every pod of a group with the group's hash.
@@ -76,7 +77,8 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
     shared_reading = streamer.env(workload.nodes, placement.efa) if model.streamed_from_s3 else []
     container = {
         **container,
-        "image": workload.image or IMAGES["vllm"],
+        # Over EFA the pinned image with the EFA installer (aws-ofi-nccl, libfabric), built by the kit.
+        "image": workload.image or (DERIVED["vllm-efa"].reference() if placement.efa else IMAGES["vllm"]),
         "env": [host_ip, *identity.env(), *model.env, *shared_reading, *resources.efa_env(placement)],
         "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=placement.efa, extra_shm=workload.extra_shm_gib()),
         "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts],
