@@ -97,7 +97,10 @@ def test_every_pod_gets_the_whole_node_its_efa_devices_and_shared_memory_with_an
         limits = container["resources"]["limits"]
         assert (limits["nvidia.com/gpu"], limits["vpc.amazonaws.com/efa"]) == ("8", "32"), role
         env = {e["name"]: e.get("value") for e in container["env"]}
-        assert (env["FI_PROVIDER"], env["NCCL_NET"]) == ("efa", "ofi"), role
+        # aws-ofi-nccl names itself OFI when NCCL_NET says so; NCCL_NET_PLUGIN opens libnccl-net-ofi.so.
+        assert (env["FI_PROVIDER"], env["NCCL_NET"], env["NCCL_NET_PLUGIN"]) == ("efa", "OFI", "ofi"), role
+        # p5.48xlarge's EFA devices read GPU memory directly (RDMA read).
+        assert env["FI_EFA_USE_DEVICE_RDMA"] == "1", role
         # No IPC_LOCK: EFA nodes lift the locked-memory limit for every container (restricted admits no added capability).
         assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}, role
         assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "64Gi"}} in template["spec"]["volumes"], role
@@ -137,9 +140,22 @@ def test_no_streamer_settings_without_an_s3_model(render):
         assert not any(e["name"].startswith("RUNAI_STREAMER") for e in container["env"])
 
 
-def test_an_efa_pool_with_the_pinned_image_is_refused_until_efa_is_decided(tmp_path):
-    """vllm/vllm-openai:v0.30.0 carries no aws-ofi-nccl: NCCL_NET=ofi would stop NCCL, and EFA would carry nothing."""
-    workload = {k: v for k, v in _multinode().items() if k != "efa"}
+def test_on_an_efa_pool_a_group_runs_the_kits_efa_image_over_efa_by_default(render):
+    """No efa key, no image: the pool's EFA is used, with the kit's build of the pinned image (images/vllm-efa)."""
+    for role, template in _templates(_objects(render, efa=None)).items():
+        [container] = template["spec"]["containers"]
+        host, _, rest = container["image"].partition("/")
+        assert host == "{account}.dkr.ecr.us-west-2.amazonaws.com" and rest.startswith("llm-kit/vllm-efa:v0.30.0-efa1.50.0-"), role
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert (env["NCCL_NET"], env["NCCL_NET_PLUGIN"], env["FI_PROVIDER"]) == ("OFI", "ofi", "efa"), role
+        assert container["resources"]["limits"]["vpc.amazonaws.com/efa"] == "32", role
+        # The image's own user and entrypoint stay (core/images.py vllm-efa).
+        assert "command" not in container and container["securityContext"]["runAsUser"] == 2000, role
+
+
+def test_a_custom_image_without_aws_ofi_nccl_is_still_refused_on_efa(tmp_path):
+    """NCCL_NET=OFI would stop NCCL in an image without the plugin: an image the kit knows nothing of must say it has it."""
+    workload = {k: v for k, v in _multinode(image="example.com/vllm:custom", image_provides=["runai-model-streamer"]).items() if k != "efa"}
     assert_rejected(tmp_path, {"workloads": [workload]}, ["workloads[0]", "NCCL would cross nodes over EFA", "carries no aws-ofi-nccl", "set efa: false"])
 
 
