@@ -34,9 +34,40 @@ def caller_account(region: str) -> str:
     if credentials is None:
         profile = os.environ.get("AWS_PROFILE")
         where = f"profile '{profile}' has none" if profile else "none are configured"
-        raise AccountError(f"--resolve-account needs AWS credentials ({where}); {HOW}")
+        raise AccountError(f"no AWS credentials ({where}) to learn the account from; {HOW}")
     client = session.client("sts", config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}))
     try:
         return client.get_caller_identity()["Account"]
     except (BotoCoreError, ClientError) as err:
         raise AccountError(f"STS GetCallerIdentity failed ({err}); {HOW}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print aws://ACCOUNT/REGION of a config, for `cdk bootstrap`: the config's account, else the caller's."""
+    import argparse  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from assembly.kit import KIT, resolve_config_path  # noqa: PLC0415
+    from core.issues import ConfigError  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m assembly.account", description=main.__doc__)
+    parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
+    args = parser.parse_args(argv)
+    try:
+        config = KIT.load(resolve_config_path(args.config))
+        account = caller_account(config.region)
+    except ConfigError as err:
+        print(err.render(), file=sys.stderr)
+        return 2
+    except AccountError as err:
+        print(f"kit: {err}", file=sys.stderr)
+        return 2
+    if config.account and config.account != account:
+        print(f"kit: the credentials are for account {account}, but the config sets account: {config.account}; use credentials for that account", file=sys.stderr)
+        return 2
+    print(f"aws://{account}/{config.region}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

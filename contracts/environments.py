@@ -87,7 +87,9 @@ def ensure(environment: Environment) -> Path:
     log = scratch.with_suffix(".log")
     try:
         uv = _uv()
-        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(scratch)], check=True, capture_output=True)
+        # The standard library's venv, as before uv: it seeds the pip and setuptools bundled with this interpreter,
+        # which some of the programs import (setuptools' pkg_resources) and no lock pins.
+        subprocess.run([sys.executable, "-m", "venv", str(scratch)], check=True, capture_output=True)
         newer = [line for line in packages if _name(line) in environment.newer_python]
         rest = scratch / "requirements.txt"
         rest.write_text("\n".join(line for line in packages if line not in newer) + "\n")
