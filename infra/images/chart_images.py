@@ -54,6 +54,10 @@ def _ref(host_and_path: str, tag: str | None = None) -> str:
     return f"{host_and_path}:{tag}" if tag else host_and_path
 
 
+# Envoy Gateway v1.8.3's default proxy image (api/v1alpha1/shared_types.go DefaultEnvoyProxyImage); the kit's own
+# EnvoyProxy names it too (infra/routing/teams.py), since that object replaces the chart's default spec.
+ENVOY_PROXY_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.38.3"
+
 CHART_IMAGES: dict[str, tuple[ChartImage, ...]] = {
     "karpenter": (ChartImage(("controller", "image"), _ref("public.ecr.aws/karpenter/controller", KARPENTER.version), "repository", (("digest", ""),)),),
     "nvidia-device-plugin": (ChartImage(("image",), _ref("nvcr.io/nvidia/k8s-device-plugin", f"v{NVIDIA_DEVICE_PLUGIN.version}"), "repository"),),
@@ -66,7 +70,7 @@ CHART_IMAGES: dict[str, tuple[ChartImage, ...]] = {
     "gateway-helm": (
         ChartImage(("global", "images", "envoyGateway", "image"), "docker.io/envoyproxy/gateway:v1.8.3", "image"),
         ChartImage(("global", "images", "ratelimit", "image"), "docker.io/envoyproxy/ratelimit:1e50889b", "image"),
-        ChartImage(("global", "images", "envoyProxy", "image"), "docker.io/envoyproxy/envoy:distroless-v1.38.3", "image"),
+        ChartImage(("global", "images", "envoyProxy", "image"), ENVOY_PROXY_IMAGE, "image"),
     ),
     "ai-gateway-helm": (
         ChartImage(("controller", "image"), "docker.io/envoyproxy/ai-gateway-controller:v1.1.0", "repository"),

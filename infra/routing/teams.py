@@ -38,6 +38,7 @@ from core.routing import (
 )
 from core.labels import SYSTEM_POOL_LABEL
 from core.versions import IMAGES
+from infra.images.chart_images import ENVOY_PROXY_IMAGE
 
 ENVOY_PROXY = "llm-gateway"
 REDIS = RATE_LIMIT_REDIS
@@ -115,7 +116,10 @@ def envoy_proxy(namespace: str, labels: dict, settings: Gateway) -> dict[str, An
             "kubernetes": {
                 "envoyServiceAccount": {"name": PROXY_SERVICE_ACCOUNT},
                 # On the system nodes, where the audit log shipper reads their stdout (infra/routing/audit.py).
-                "envoyDeployment": {"pod": {"nodeSelector": SYSTEM_POOL_LABEL}},
+                # The proxy's image named here: this EnvoyProxy replaces Envoy Gateway's default spec (mergeType unset,
+                # api/v1alpha1/envoygateway_types.go), and with it the chart's global.images.envoyProxy, so the registry
+                # cache could not reach the proxies otherwise. The tag is Envoy Gateway v1.8.3's own default.
+                "envoyDeployment": {"pod": {"nodeSelector": SYSTEM_POOL_LABEL}, "container": {"image": ENVOY_PROXY_IMAGE}},
             },
         },
         "telemetry": {
