@@ -90,6 +90,23 @@ class Stored:
     resource_version: str | None = None
 
 
+# What kubectl says when it has no cluster to talk to, and what that means.
+_NO_CLUSTER = (
+    (("localhost:8080", "current-context is not set", "no configuration has been provided"), "kubectl has no cluster to talk to (no current context in its kubeconfig)"),
+    (("i/o timeout", "Unable to connect to the server"), "kubectl cannot reach the cluster's API endpoint (a private endpoint is reachable only from inside the VPC)"),
+    (("Unauthorized", "must be logged in", "ExpiredToken"), "the cluster refuses kubectl's credentials (expired, or not among cluster.admin_principal_arns)"),
+)
+
+
+def readable(stderr: str) -> str:
+    """kubectl's complaint in one line: what it means where it is a known one, else its last line."""
+    for signs, meaning in _NO_CLUSTER:
+        if any(sign in stderr for sign in signs):
+            return meaning
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
+
+
 def _expiries(annotations: dict[str, str]) -> dict[str, datetime]:
     """An unreadable annotation counts as no grace at all: the previous keys it covered are revoked."""
     try:
@@ -105,7 +122,7 @@ def read_secret(namespace: str) -> Stored:
     if result.returncode != 0:
         if "NotFound" in result.stderr:
             return Stored()
-        raise KubectlError(f"kubectl get secret {API_KEYS_SECRET} failed: {result.stderr.strip()}")
+        raise KubectlError(f"kubectl get secret {API_KEYS_SECRET} failed: {readable(result.stderr)}")
     secret = json.loads(result.stdout)
     metadata = secret.get("metadata") or {}
     keys = {client: base64.b64decode(value).decode() for client, value in (secret.get("data") or {}).items()}
@@ -169,7 +186,7 @@ def write_secret(namespace: str, result: Plan, stored: Stored) -> None:
     written = kubectl([verb, "-f", "-"], stdin=json.dumps(manifest))
     if written.returncode != 0:
         hint = " (the Secret changed since it was read: run sync again)" if "Conflict" in written.stderr or "modified" in written.stderr else ""
-        raise KubectlError(f"kubectl {verb} secret {API_KEYS_SECRET} failed{hint}: {written.stderr.strip()}")
+        raise KubectlError(f"kubectl {verb} secret {API_KEYS_SECRET} failed{hint}: {readable(written.stderr)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -209,7 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         write_secret(namespace, result, stored)
     except KubectlError as err:
-        print(f"team_keys: {err}", file=sys.stderr)
+        cluster = any(meaning in str(err) for _, meaning in _NO_CLUSTER) or "not on PATH" in str(err)
+        where = f"; point kubectl at the cluster: aws eks update-kubeconfig --region {config.region} --name {config.name}" if cluster else ""
+        print(f"team_keys: {err}{where}", file=sys.stderr)
         return 2
     for team in result.issued:
         # The only time a key is shown: hand it to the team over a channel you trust.

@@ -208,3 +208,24 @@ def test_without_kubectl_it_says_what_to_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert team_keys.main(["sync", "--config", _config(tmp_path, ["search"])]) == 2
     assert "kubectl is not on PATH" in capsys.readouterr().err
+
+
+# What kubectl prints with no kubeconfig: five retries to the default server, then a summary.
+NO_KUBECONFIG = """#!{python}
+import sys
+line = 'E1205 memcache.go:265] couldn\\'t get current server API group list: Get "http://localhost:8080/api?timeout=32s": dial tcp [::1]:8080: connect: connection refused'
+sys.stderr.write((line + "\\n") * 5 + "The connection to the server localhost:8080 was refused - did you specify the right host or port?\\n")
+sys.exit(1)
+"""
+
+
+def test_without_a_kubeconfig_it_says_so_in_one_line_and_how_to_get_one(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "kubectl").write_text(NO_KUBECONFIG.format(python=sys.executable))
+    (folder / "kubectl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    assert team_keys.main(["sync", "--config", str(_config(tmp_path, ["search"]))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "memcache" not in err and "localhost:8080" not in err
+    assert "kubectl has no cluster to talk to" in err and "aws eks update-kubeconfig --region us-west-2 --name llm-kit" in err
