@@ -70,6 +70,10 @@ class NetworkFacts:
     """CIDRs of the Kubernetes API as pods reach it: the `kubernetes` Service address and the endpoint's interfaces."""
     vpc_cidr: str = "10.0.0.0/16"
     """Kept out of the workloads' HTTPS egress, which is for the model hub and S3 only."""
+    service_cidr: str = "172.20.0.0/16"
+    """The cluster's Service range, kept out of that egress too: the VPC CNI's policy agent matches a Service's
+    address before kube-proxy translates it, so 0.0.0.0/0 would admit every Service on 443, the `kubernetes` one
+    (the API server) included. Only `api_server` opens the API, to the workloads that declare it."""
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 The workloads namespace denies everything by default and allows DNS and Pod Identity to every pod (infra); these
 policies add, per workload, exactly what it declares: on its serving ports the gateway's proxies and its endpoint
 picker (when routed), the workloads that call it, and cluster.network_policies.serving_from_namespaces; the scraper
-on its metrics ports; HTTPS out for its model, the Kubernetes API, its calls to other workloads, and free traffic
-inside each of its groups only (a multi-node group, a Dynamo graph), which a separate policy admits.
+on its metrics ports; HTTPS out of the VPC and the Service range for its model, the Kubernetes API only where it
+declares api_server, its calls to other workloads, and free traffic inside each of its groups only (a multi-node
+group, a Dynamo graph), which a separate policy admits.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ def workload_policy(name: str, traffic: WorkloadTraffic, network: NetworkFacts) 
         ingress.append({"from": [dict(peer) for peer in network.metrics_from], "ports": _ports(traffic.metrics_ports)})
     egress = []
     if traffic.https_out:
-        # Out of the VPC only: the model hub through the NAT gateway, S3 through its gateway endpoint.
-        egress.append({"to": [cidr_peer("0.0.0.0/0", except_=[network.vpc_cidr])], "ports": _ports((HTTPS,))})
+        # Out of the VPC only: the model hub through the NAT gateway, S3 through its gateway endpoint. Not the Service
+        # range either: the VPC CNI's agent matches a Service address before kube-proxy translates it (the policy
+        # controller resolves peers to Service ClusterIPs too, aws/amazon-network-policy-controller-k8s issue 222), so
+        # without it 0.0.0.0/0 admits the `kubernetes` Service, the API server, to every model server.
+        egress.append({"to": [cidr_peer("0.0.0.0/0", except_=[network.vpc_cidr, network.service_cidr])], "ports": _ports((HTTPS,))})
     if traffic.api_server:
         egress.append({"to": [cidr_peer(cidr) for cidr in network.api_server], "ports": _ports((HTTPS,))})
     for target, port in traffic.calls:

@@ -9,11 +9,13 @@ from assembly.kit import KIT
 from core.isolation import WorkloadTraffic
 from tests.blueprints.conftest import by_kind
 from tests.helpers import DEFAULT_CONFIG, pools_with, write_config
+from tests.infra.netpol import Endpoint, Policies
 
 EXAMPLES = sorted(Path("config/examples").glob("*.yaml"))
 RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
 SCRAPER = [{"ipBlock": {"cidr": "10.0.130.0/28"}}, {"ipBlock": {"cidr": "10.0.130.16/28"}}]
-OUT_OF_VPC = {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/16"]}}
+# Out of the VPC and out of the Service range EKS picks for a VPC in 10.0.0.0/8 (the `kubernetes` Service is there).
+OUT_OF_VPC = {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/16", "172.20.0.0/16"]}}
 
 
 def pod_specs(obj: dict) -> list[dict]:
@@ -96,6 +98,45 @@ def test_a_server_off_the_gateway_admits_only_the_scraper_and_reaches_only_the_h
     policy = _policies(render, HF_VLLM)["chat"]
     assert policy["ingress"] == [{"from": SCRAPER, "ports": [{"protocol": "TCP", "port": 8000}]}]
     assert policy["egress"] == [{"to": [OUT_OF_VPC], "ports": [{"protocol": "TCP", "port": 443}]}]
+
+
+def test_outside_10_8_the_service_range_eks_picks_is_left_out_instead(render):
+    # EKS takes 10.100.0.0/16 for the Services of a VPC outside 10.0.0.0/8; the `kubernetes` Service is 10.100.0.1.
+    policy = _policies(render, HF_VLLM, {"network": {"vpc_cidr": "192.168.0.0/16"}})["chat"]
+    assert policy["egress"] == [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["192.168.0.0/16", "10.100.0.0/16"]}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+
+
+def test_a_server_reaches_neither_the_api_service_nor_the_endpoint_but_the_hub(render):
+    objects = render({"workloads": [HF_VLLM]})["chat"]
+    policies = Policies([*objects, {"kind": "Namespace", "metadata": {"name": "inference"}}])
+    server = Endpoint("server", "10.0.0.10", "inference", {"llm-kit/workload": "chat"})
+    allowed = {
+        name: all(policies.allows(server, Endpoint(name, address), 443))
+        for name, address in {"kubernetes Service": "172.20.0.1", "another Service": "172.20.14.7", "API endpoint ENI": "10.0.130.5", "the hub": "52.94.133.131"}.items()
+    }
+    assert allowed == {"kubernetes Service": False, "another Service": False, "API endpoint ENI": False, "the hub": True}
+
+
+EXISTING_VPC = {
+    "vpc_id": "vpc-0123456789abcdef0",
+    "cidr": "10.20.0.0/16",
+    "node_subnet_ids": ["subnet-0aaaaaaaaaaaaaaa1"],
+    "control_plane_subnet_ids": ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0ccccccccccccccc1"],
+    "control_plane_subnet_cidrs": ["10.20.240.0/28", "10.20.240.16/28"],
+}
+
+
+def test_in_an_existing_vpc_the_scraper_is_admitted_from_the_control_plane_subnets_only(render):
+    # AMP's scraper has its interfaces in the control-plane subnets (infra/observability/amp.py): their ranges, not
+    # the VPC's, or every pod in the VPC could call vLLM's metrics port, which is its serving port, with no key.
+    objects = render({"workloads": [HF_VLLM], "network": {"existing_vpc": EXISTING_VPC}})["chat"]
+    policy = by_kind(objects)["NetworkPolicy"]["spec"]
+    assert policy["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.20.240.0/28"}}, {"ipBlock": {"cidr": "10.20.240.16/28"}}], "ports": [{"protocol": "TCP", "port": 8000}]}]
+    policies = Policies([*objects, {"kind": "Namespace", "metadata": {"name": "inference"}}])
+    server = Endpoint("server", "10.20.0.10", "inference", {"llm-kit/workload": "chat"})
+    scraper, pod_elsewhere = Endpoint("scraper", "10.20.240.20"), Endpoint("pod", "10.20.77.3", "default", {"app": "x"})
+    assert all(policies.allows(scraper, server, 8000))
+    assert not all(policies.allows(pod_elsewhere, server, 8000))
 
 
 def test_a_server_reading_fsx_sends_nothing_at_all(render):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from assembly.app import render_workloads
 from assembly.kit import KIT
 from config.platform import control_plane_cidrs
 from config.subnet_plan import plan_subnets
@@ -54,6 +55,7 @@ class Network:
         self.endpoints: dict[str, Endpoint] = {
             "control-plane": Endpoint("control-plane", str(control_plane.network_address + 5)),
             "kubernetes-service": Endpoint("kubernetes-service", "172.20.0.1"),
+            "other-service": Endpoint("other-service", "172.20.31.7"),
             "internet": Endpoint("internet", "52.94.133.131"),
             "pod-identity-agent": Endpoint("pod-identity-agent", "169.254.170.23"),
             "interface-endpoint": Endpoint("interface-endpoint", next(self._pod_ips)),
@@ -126,8 +128,57 @@ def test_default_config_flows(default_objects):
             Flow("other-inference-pod", "internet", 443, False),
             Flow("model-server", "internet", 443, True),
             Flow("model-server", "pod-identity-agent", 80, True),
+            # Its HTTPS out of the VPC is not a way to the API server: neither the `kubernetes` Service (the CNI's agent
+            # matches it before kube-proxy translates it) nor the endpoint's interfaces in the control-plane subnets.
+            Flow("model-server", "kubernetes-service", 443, False),
+            Flow("model-server", "other-service", 443, False),
+            Flow("model-server", "control-plane", 443, False),
         ],
     )
+
+
+# Dynamo: the graph's components reach the API (Kubernetes discovery) and each other, and nothing else in the cluster.
+
+
+def test_dynamo_graph_flows():
+    path = EXAMPLES / "dynamo-disaggregated-p5.yaml"
+    config = KIT.load(path)
+    rendered = render_workloads(config)["llama-70b"]
+    objects = [*rendered, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "inference"}}]
+    net = Network(path)
+    graph = {"nvidia.com/dynamo-graph-deployment-name": "llama-70b"}
+    for role in ("frontend", "prefill", "decode"):
+        net.pod(role, "inference", {**_component_labels(rendered, role), **graph})
+    net.pod("vllm-server", "inference", {WORKLOAD_LABEL: "other"})
+    net.pod("nats", "dynamo-system", {"app.kubernetes.io/name": "nats"})
+    _check(
+        Policies(objects),
+        net,
+        [
+            Flow("frontend", "kubernetes-service", 443, True),
+            Flow("frontend", "control-plane", 443, True),
+            Flow("prefill", "kubernetes-service", 443, True),
+            Flow("decode", "control-plane", 443, True),
+            # Request plane (TCP), KV events (ZMQ) and NIXL between the graph's own pods, on whatever ports they open.
+            Flow("frontend", "decode", 36123, True),
+            Flow("prefill", "decode", 5600, True),
+            Flow("decode", "frontend", 5557, True),
+            # ai-dynamo 1.4.2 needs no NATS (TCP request plane, ZMQ event plane; the chart installs none): none is opened.
+            Flow("frontend", "nats", 4222, False),
+            Flow("decode", "nats", 4222, False),
+            # Weights from FSx: no HTTPS out at all; and no other pod reaches the graph's workers.
+            Flow("prefill", "internet", 443, False),
+            Flow("vllm-server", "decode", 9090, False),
+            Flow("vllm-server", "frontend", 8000, False),
+        ],
+    )
+
+
+def _component_labels(objects: list[dict], role: str) -> dict[str, str]:
+    """The labels the kit gives a DynamoGraphDeployment component's pods."""
+    graph = next(o for o in objects if o["kind"] == "DynamoGraphDeployment")
+    component = next(c for c in graph["spec"]["components"] if c["name"] == role)
+    return dict(component["podTemplate"]["metadata"]["labels"])
 
 
 # Teams and capacity blocks: team namespaces (Kueue), burn-in, the capacity-block reconciler, Kueue and LWS.
