@@ -65,6 +65,8 @@ class ExistingVpc(StrictModel):
     """Private subnets in placement.az_id for every node; tag them kubernetes.io/role/internal-elb=1."""
     control_plane_subnet_ids: Annotated[list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=2)]
     """Private subnets in placement.az_id and placement.control_plane_az_id for the EKS control plane."""
+    control_plane_subnet_cidrs: list[Ipv4Cidr] | None = Field(default=None, examples=[["10.20.240.0/28", "10.20.240.16/28"]])
+    """The IPv4 ranges of control_plane_subnet_ids, one per subnet (aws ec2 describe-subnets --subnet-ids ... --query 'Subnets[].CidrBlock'). The EKS endpoint's and the AMP scraper's interfaces live there, so the NetworkPolicies admit these ranges (not the whole VPC) to webhooks and metrics ports; no node may use these subnets. Required while cluster.network_policies.enabled."""
 
 
 class Network(StrictModel):

@@ -220,7 +220,8 @@ def test_existing_vpc_mode_imports_the_network_in_the_storage_stack(tmp_path):
         "vpc_id": "vpc-0123456789abcdef0",
         "cidr": "10.20.0.0/16",
         "node_subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"],
-        "control_plane_subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+        "control_plane_subnet_ids": ["subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"],
+        "control_plane_subnet_cidrs": ["10.20.240.0/28", "10.20.240.16/28"],
     }
     config = KIT.load(write_config(tmp_path, {"network": {"existing_vpc": existing}, "storage": STORAGE}))
     app = cdk.App(outdir=str(tmp_path / "out"))
