@@ -36,7 +36,8 @@ def test_job_renders_and_passes_the_strict_schema(tmp_path):
     (container,) = pod["containers"]
     assert container["resources"]["requests"] == container["resources"]["limits"] == {"cpu": "2", "memory": "4Gi"}
     assert "nvidia.com/gpu" not in str(container["resources"])
-    assert container["image"].startswith("quay.io/inference-perf/inference-perf:v")
+    # inference-perf's own image, pulled through the account's Quay cache rule (docs/images.md).
+    assert container["image"].endswith("/llm-kit/quay/inference-perf/inference-perf:v0.6.1")
     assert job["metadata"]["name"].startswith("bench-llama-8b-") and job["metadata"]["labels"]["llm-kit/blueprint"] == "benchmark"
 
 
