@@ -101,7 +101,8 @@ def test_frontend_routes_by_kv_cache_needs_no_gpu_and_stays_in_the_zone(render):
     assert container["command"] == ["python3", "-m", "dynamo.frontend"]
     assert _flag(container["args"], "--router-mode") == "kv" and _flag(container["args"], "--http-port") == "8000"
     assert not any(key.startswith(("nvidia.com/", "vpc.amazonaws.com/")) for part in container["resources"].values() for key in part)
-    assert container["image"] == "nvcr.io/nvidia/ai-dynamo/dynamo-frontend:1.4.2"
+    # NGC's image, as the kit's image build copies it into the account's ECR (ECR has no cache rule for NGC).
+    assert container["image"] == "{account}.dkr.ecr.us-west-2.amazonaws.com/llm-kit/ngc/nvidia/ai-dynamo/dynamo-frontend:1.4.2"
     spec = frontend["podTemplate"]["spec"]
     assert spec["nodeSelector"] == {"topology.k8s.aws/zone-id": "usw2-az2"} and "tolerations" not in spec
     assert frontend["replicas"] == 2
