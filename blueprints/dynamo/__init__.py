@@ -152,7 +152,13 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
 
     def traffic(self, workload: DynamoWorkload, platform: Platform) -> WorkloadTraffic:
         """The frontend serves; its pods and the workers of the same graph talk on any port (request plane, KV
-        events, NIXL); every component registers through the Kubernetes API (discovery)."""
+        events, NIXL); every component registers through the Kubernetes API (discovery).
+
+        Nothing goes to dynamo-system: ai-dynamo 1.4.2's request plane is TCP and its event plane (KV events) ZMQ
+        unless DYN_REQUEST_PLANE / DYN_EVENT_PLANE say nats (dynamo/common/configuration/groups/runtime_args.py), the
+        subscriber connecting to the publishers, pods of this graph; the runtime connects to NATS only then or when
+        NATS_SERVER is set (lib/runtime/src/distributed.rs, DistributedConfig), and the operator sets it only when the
+        dynamo-platform chart installs NATS, off by default since 1.4.0 (deploy/helm/charts/platform/README.md)."""
         base = super().traffic(workload, platform)
         return WorkloadTraffic(
             serving_ports=(FRONTEND_PORT,),
