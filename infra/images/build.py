@@ -40,7 +40,7 @@ class BuildPlan:
     derived: tuple[DerivedImage, ...]
     copies: tuple[Copy, ...]
     ngc_secret_arn: str | None = None
-    """The NGC secret's ARN, as CloudFormation resolves it; needed only for copies."""
+    """The NGC secret, by name or ARN as configured; needed only for copies."""
 
     def registry_cache(self) -> RegistryCache:
         return RegistryCache(kit=self.kit, account=BUILD_ACCOUNT, region=self.region, enabled=self.cache)

@@ -85,10 +85,11 @@ class ImagesStack(cdk.Stack):
         super().__init__(scope, construct_id, description=f"{config.name}: the kit's image build (CodeBuild) and the wait for it", **kwargs)
         account = cdk.Stack.of(self).account
         ngc = config.images.pull_through_cache.ngc_secret
-        build = replace(build, ngc_secret_arn=_secret(config, self, ngc) if build.copies else None)
+        # The build names the NGC secret as configured (CodeBuild takes a secret's name or ARN), so the spec holds no
+        # CDK token and its hash, the build's key, moves only with what the build does.
+        build = replace(build, ngc_secret_arn=ngc if build.copies else None)
         spec = buildspec(build)
-        # The key names what the build produces; it must not move with CDK's token numbering, so the secret is hashed as configured.
-        self.build_key = build_key(buildspec(replace(build, ngc_secret_arn=ngc if build.copies else None)))
+        self.build_key = build_key(spec)
         sources = s3_assets.Asset(self, "Dockerfiles", path=str(IMAGES_DIR))
         project = codebuild.Project(
             self,
@@ -163,7 +164,8 @@ class ImagesStack(cdk.Stack):
             docker_hub = stack.format_arn(service="ecr", resource="repository", resource_name=f"{pull_through_prefix(config.name, UPSTREAMS['docker.io'])}/*")
             project.add_to_role_policy(iam.PolicyStatement(actions=["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"], resources=[docker_hub]))
         if build.copies:
-            project.add_to_role_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[f"{build.ngc_secret_arn}*"]))
+            # By name, the ARN ends in the six characters Secrets Manager appends.
+            project.add_to_role_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[f"{_secret(config, self, config.images.pull_through_cache.ngc_secret)}*"]))
 
     def _acknowledge(self, project: codebuild.Project, start: cr.AwsCustomResource) -> None:
         nag.acknowledge(project, "CB3", "Privileged mode runs the Docker daemon that builds the kit's images; the project builds only the Dockerfiles of this stack's asset.")
