@@ -45,8 +45,8 @@ CASES = [
     (lambda d: _team(d, "research").update(name="default"), ["scheduling.teams[1].name", "a LocalQueue named 'default'"]),
     (lambda d: _team(d, "research").update(namespaces=["search-jobs"]), ["the namespace 'search-jobs' belongs to more than one team"]),
     (lambda d: _team(d, "research").update(namespaces=["inference"]), ["scheduling.teams[1].namespaces", "is a namespace the kit or Kubernetes owns"]),
-    (lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2026-12-15T12:00:00Z"), ["capacity_block.end", "is not 11:30 UTC"]),
-    (lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2026-11-30T11:30:00Z"), ["capacity_block.end", "is not after start"]),
+    (lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2027-06-15T12:00:00Z"), ["capacity_block.end", "is not 11:30 UTC"]),
+    (lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2027-05-31T11:30:00Z"), ["capacity_block.end", "is not after start"]),
     (lambda d: _pool(d, "h100-block").update(weight=90), ["node_pools[0].weight", "no weight on a static pool"]),
     (lambda d: _pool(d, "h100-block").update(capacity_types=["reserved", "on-demand"]), ["node_pools[0].capacity_types", "launches only into its block"]),
     (lambda d: _pool(d, "h100-block").update(gpu_limit=24), ["node_pools[0].gpu_limit", "2 x p5.48xlarge is 16 GPUs"]),
@@ -89,8 +89,8 @@ def test_dynamo_cannot_join_a_queue(tmp_path):
 # anything is written (exit 2 from the synth, no cdk.out, dist or charts).
 NO_ROOM = [
     pytest.param(
-        lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2027-12-15T11:30:00Z"),
-        ["node_pools[0].capacity_block.end (line", "makes a window of 379 days; EC2 sells Capacity Blocks of at most 182 days", "got: '2027-12-15T11:30:00+00:00'", "allowed: 1 to 14 days, or whole weeks up to 182 days", "fix: check the year and month of start and end"],
+        lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2028-06-15T11:30:00Z"),
+        ["node_pools[0].capacity_block.end (line", "makes a window of 380 days; EC2 sells Capacity Blocks of at most 182 days", "got: '2028-06-15T11:30:00+00:00'", "allowed: 1 to 14 days, or whole weeks up to 182 days", "fix: check the year and month of start and end"],
         id="block-longer-than-ec2-sells",
     ),
     pytest.param(
@@ -179,25 +179,25 @@ def _example_file(tmp_path) -> Path:
 
 
 def test_an_ended_block_is_refused_by_the_check_at_that_time_and_never_by_the_synth(tmp_path, capsys):
-    """The block of p5-group-block ends 2026-12-08T11:30Z. `assembly.check` judges it at the time it is told (the
+    """The block of p5-group-block ends 2027-06-08T11:30Z. `assembly.check` judges it at the time it is told (the
     clock by default); loading, rendering and synthesizing never read the clock, so the same file builds the same."""
     path = _example_file(tmp_path)
-    assert check_command.main(["--config", str(path), "--at", "2026-12-08T11:29:00Z"]) == 0
+    assert check_command.main(["--config", str(path), "--at", "2027-06-08T11:29:00Z"]) == 0
     capsys.readouterr()
-    assert check_command.main(["--config", str(path), "--at", "2026-12-08T11:30:00Z"]) == 2
+    assert check_command.main(["--config", str(path), "--at", "2027-06-08T11:30:00Z"]) == 2
     err = capsys.readouterr().err
     for fragment in (
         "node_pools[3].capacity_block.end (line 55)",
-        "the block is over (checked at 2026-12-08T11:30+00:00)",
+        "the block is over (checked at 2027-06-08T11:30+00:00)",
         "pool 'p5-group-block' would never get a node",
-        "got: '2026-12-08T11:30:00+00:00'",
+        "got: '2027-06-08T11:30:00+00:00'",
         "fix: remove the pool (and move its workloads, or its chain's, to other capacity), or buy a new block",
     ):
         assert fragment in err, f"{fragment!r} missing from:\n{err}"
-    assert "node_pools[0]" not in err, "the h100 block runs until 2026-12-15"
+    assert "node_pools[0]" not in err, "the h100 block runs until 2027-06-15"
     # A teardown is never held up by a block that has ended.
     assert check_command.main(["--config", str(path), "--at", "2027-01-01T00:00:00Z", "--undated"]) == 0
-    assert KIT.load(path).node_pools[3].capacity_block.end.year == 2026
+    assert KIT.load(path).node_pools[3].capacity_block.end.year == 2027
 
 
 def test_the_check_reads_the_clock_when_not_told_the_time(tmp_path, capsys, monkeypatch):
@@ -206,8 +206,8 @@ def test_the_check_reads_the_clock_when_not_told_the_time(tmp_path, capsys, monk
     class After(datetime):
         @classmethod
         def now(cls, tz=None):
-            return datetime(2027, 1, 1, tzinfo=tz)
+            return datetime(2028, 1, 1, tzinfo=tz)
 
     monkeypatch.setattr(check_command, "datetime", After)
     assert check_command.main(["--config", str(path)]) == 2
-    assert "the block is over (checked at 2027-01-01T00:00+00:00)" in capsys.readouterr().err
+    assert "the block is over (checked at 2028-01-01T00:00+00:00)" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assembly.kit import KIT
+from blueprints.registry import BLUEPRINTS
 from config.loader import DEFAULT_CONFIG
 from core.issues import ConfigError
 from tests.helpers import assert_synth_refuses
@@ -28,7 +29,7 @@ MISTAKES = [
     pytest.param(_edit("  az_id: usw2-az2", "  \u0430z_id: usw2-az2"), ["unknown key '\\u0430z_id'", "non-ASCII", "did you mean 'az_id'"], id="cyrillic-look-alike"),
     pytest.param("", ["the config file is empty", "start from config/default.yaml"], id="empty"),
     pytest.param("# only a comment\n", ["the config file is empty"], id="comments-only"),
-    pytest.param(_edit("blueprint: vllm", "blueprint: vlm"), ["workloads[0].blueprint (line", "unknown blueprint 'vlm'; did you mean 'vllm'?", "allowed: vllm, triton, vllm-multinode, dynamo, vllm-batch, benchmark", "fix: set blueprint: vllm"], id="unknown-blueprint"),
+    pytest.param(_edit("blueprint: vllm", "blueprint: vlm"), ["workloads[0].blueprint (line", "unknown blueprint 'vlm'; did you mean 'vllm'?", "allowed: " + ", ".join(blueprint.name for blueprint in BLUEPRINTS), "fix: set blueprint: vllm"], id="unknown-blueprint"),
     pytest.param(_edit("    blueprint: vllm\n", ""), ["workloads[0]", "has no 'blueprint' key"], id="missing-blueprint"),
     pytest.param(_edit("      type: s3\n", "      type: huggingface\n"), ["workloads[0].model.type", "unknown type 'huggingface'", "allowed: s3, fsx, hf"], id="unknown-model-type"),
     pytest.param(_edit("project: llm-serving", "aws:owner: me"), ["tags.aws:owner", "reserved for AWS", "owner"], id="reserved-tag-prefix"),
@@ -92,17 +93,17 @@ def _edit_example(old: str, new: str) -> str:
 # into the key it copies; each refused by the synth with exit 2 and nothing written.
 SHOWN_AS_WRITTEN = [
     pytest.param(
-        _edit_example("start: 2026-12-01T11:30:00Z", "start: 2026-12-01 11:30:00"),
-        ["node_pools[0].capacity_block.start (line 21)", "has no UTC offset", "got: '2026-12-01 11:30:00'", "fix: write it in UTC with a Z, e.g. 2026-12-01T11:30:00Z"],
+        _edit_example("start: 2027-06-01T11:30:00Z", "start: 2027-06-01 11:30:00"),
+        ["node_pools[0].capacity_block.start (line 21)", "has no UTC offset", "got: '2027-06-01 11:30:00'", "fix: write it in UTC with a Z, e.g. 2026-12-01T11:30:00Z"],
         id="block-start-without-offset",
     ),
     pytest.param(
-        _edit_example("start: 2026-12-01T11:30:00Z", "start: 2026-12-01"),
-        ["node_pools[0].capacity_block.start (line 21)", "has no UTC offset", "got: '2026-12-01'"],
+        _edit_example("start: 2027-06-01T11:30:00Z", "start: 2027-06-01"),
+        ["node_pools[0].capacity_block.start (line 21)", "has no UTC offset", "got: '2027-06-01'"],
         id="block-start-a-date",
     ),
     pytest.param(
-        _edit_example("start: 2026-12-01T11:30:00Z", "start: 2026-13-01T11:30:00Z"),
+        _edit_example("start: 2027-06-01T11:30:00Z", "start: 2026-13-01T11:30:00Z"),
         ["node_pools[0].capacity_block.start (line 21)", "YAML reads the unquoted 2026-13-01T11:30:00Z as a date and time, and it is not a real one (month must be in 1..12)", "got: '2026-13-01T11:30:00Z'", "fix: correct the date"],
         id="month-13",
     ),
