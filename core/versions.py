@@ -79,6 +79,8 @@ IMAGES = {
     # the exporter's image lacks the plugins). The tag NVIDIA's GPU Operator v26.3.3 deploys beside dcgm-exporter
     # 4.5.3-4.8.2 (deployments/gpu-operator/values.yaml; its bundle pins the ubi9 twin, 4.5.2-1-ubi9@sha256:d7558fa7...).
     # No 4.5.3 DCGM image appears in NVIDIA's sources; the DCGM repo's docker/Makefile still names 4.4.1-2.
+    # newest patch of 4.5 as of 2026-12-05: 4.5.2-1 (the newest DCGM image NVIDIA's GPU Operator v26.3.3 deploys); notes
+    # read 4.5.2..4.5.2: kept at the tag an NVIDIA release ships, since no later 4.5 image is shown to exist
     "dcgm": "nvcr.io/nvidia/cloud-native/dcgm:4.5.2-1-ubuntu22.04",
     # The burn-in's nccl-tests are no longer AWS's public image (CUDA 12.8, NCCL 2.27.7): the kit builds them on the
     # serving image itself (EFA_INSTALLER and NCCL_TESTS below, core/derived_images.py), so burn-in tests its stack.
@@ -173,6 +175,8 @@ KUBERAY = HelmPin("https://ray-project.github.io/kuberay-helm", "1.7.1")
 # as the kit writes); v1.8.3 fixes a controller panic (a data race in status updates) and backend TLS capped at 1.2.
 # Envoy Gateway's chart brings the Gateway API CRDs it was tested with (v1.5.1, whose HTTPRoute has the rule names the
 # team policies attach to); the kit's Gateway API objects are validated against v1.6.1 as well.
+# newest patch of 1.8 as of 2026-12-05: v1.8.3 (envoyproxy/gateway tags); notes read v1.8.1..v1.8.3: v1.8.2 "Fixed shared
+# global rate limit rules with a `cost` field not working as expected"
 ENVOY_GATEWAY = HelmPin("oci://docker.io/envoyproxy/gateway-helm", "v1.8.3")
 # newest patch of 1.1 as of 2026-12-05: v1.1.0 (envoyproxy/ai-gateway tags; both charts); notes read v1.1.0..v1.1.0: already the newest patch
 AI_GATEWAY_CRDS = HelmPin("oci://docker.io/envoyproxy/ai-gateway-crds-helm", "v1.1.0")

@@ -13,7 +13,7 @@ from tests.helpers import REPO
 SOURCE = Path(versions.__file__).read_text().splitlines()
 HELM_PINS = {name: pin for name, pin in vars(versions).items() if isinstance(pin, HelmPin)}
 # Pins whose notes live with the people who keep them (their comments carry the upstream evidence instead).
-SETTLED_ELSEWHERE = {"ENVOY_GATEWAY", "IMAGES[dcgm]"}
+SETTLED_ELSEWHERE: set[str] = set()
 NOTE = re.compile(
     r"newest patch of (?P<minor>\S+)(?: \([^)]*\))? as of (?P<date>\d{4}-\d{2}-\d{2}): (?P<newest>[^ ;,]+).*?notes read (?P<span>\S+)"
 )
