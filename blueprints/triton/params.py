@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from blueprints.common.kv_offload import KvOffload
 from blueprints.common.params import GpuWorkloadParams
 from blueprints.common.vllm_args import VllmEngine
 
@@ -21,6 +22,8 @@ class TritonWorkload(VllmEngine, GpuWorkloadParams):
     """The model's name in Triton's repository and URLs (/v2/models/<name>/generate); default: served_model_name, else the workload name."""
     extra_args: dict[EngineKey, EngineValue] = {}
     """Further vLLM engine arguments written into model.json by their AsyncEngineArgs names, e.g. {max_num_seqs: 256, enforce_eager: true}."""
+    kv_offload: KvOffload | None = None
+    """Not with Triton: refused (Triton 26.08's vLLM backend, vLLM 0.27.1, is not checked by the kit for KV offloading); serve the model with blueprint: vllm for KV-cache tiers (docs/kv-cache.md)."""
 
     def gpus_per_pod(self) -> int:
         return self.tensor_parallel_size
