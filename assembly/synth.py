@@ -13,6 +13,7 @@ STARTED = time.monotonic()  # before the CDK's imports, so the summary's time is
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -105,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         help="ask STS for the account of your AWS credentials and write it into dist/ and charts/ (the model bucket's name); "
         "without it, and without account: in the config, they say what they still need",
     )
+    parser.add_argument(
+        "--account",
+        help="the AWS account (12 digits) to write into dist/ and charts/, as --resolve-account would, without asking STS",
+    )
     # ./kit synth checks the config first with these (assembly.check); the synth itself never reads the clock.
     parser.add_argument("--at", help="(the check before the synth) judge capacity block windows at this ISO 8601 time")
     parser.add_argument("--undated", action="store_true", help="(the check before the synth) leave out the checks that depend on the date")
@@ -112,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     path = resolve_config_path(args.config).resolve()
     try:
         config = KIT.load(path)
-        account = _account(config) if args.resolve_account else None
+        account = _account(config, args.account) if args.resolve_account or args.account else None
         outdir, dist, charts = (Path(folder).resolve() for folder in (args.outdir, args.dist, args.charts))
         delivery = synthesize(config, outdir, dist, charts, account)
     except ConfigError as err:
@@ -128,13 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _account(config: PlatformConfig) -> str:
-    """The caller's account, which must be the config's where it names one."""
-    account = caller_account(config.region)
+def _account(config: PlatformConfig, given: str | None = None) -> str:
+    """The account given, else the caller's; either must be the config's where it names one."""
+    if given is not None and not re.fullmatch(r"\d{12}", given):
+        raise AccountError(f"--account {given!r} is not an AWS account id (12 digits)")
+    account = given or caller_account(config.region)
     if config.account and config.account != account:
+        whose = "--account gives" if given else "the credentials are for"
         raise AccountError(
-            f"the credentials are for account {account}, but the config sets account: {config.account}; "
-            "use credentials for that account, or drop --resolve-account (the config's account is used then)"
+            f"{whose} account {account}, but the config sets account: {config.account}; "
+            "use that account, or leave the flag out (the config's account is used then)"
         )
     return account
 

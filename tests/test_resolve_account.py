@@ -73,3 +73,15 @@ def test_an_sts_refusal_is_an_account_error(aws, monkeypatch):
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
     with pytest.raises(AccountError, match="ExpiredToken"):
         caller_account("us-west-2")
+
+
+def test_an_account_given_outright_needs_no_sts_and_is_held_to_the_config(tmp_path, monkeypatch):
+    from assembly.kit import KIT
+    from assembly.synth import _account
+
+    monkeypatch.setattr("assembly.synth.caller_account", lambda region: pytest.fail("--account must not ask STS"))
+    assert _account(KIT.load(write_config(tmp_path)), "111122223333") == "111122223333"
+    with pytest.raises(AccountError, match="not an AWS account id"):
+        _account(KIT.load(write_config(tmp_path)), "1111")
+    with pytest.raises(AccountError, match="--account gives account 111122223333, but the config sets account: 444455556666"):
+        _account(KIT.load(write_config(tmp_path, {"account": "444455556666"}, name="other.yaml")), "111122223333")
