@@ -28,6 +28,8 @@ as YAML, and each marker becomes the template expression. Nothing else in the ob
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,6 +118,10 @@ class ChartTemplate:
     texts: dict[str, str] = field(default_factory=dict)
     """Literal text (not a whole scalar) to template expression: the bucket's name and the unknown tokens."""
     unknowns: tuple[Unknown, ...] = ()
+    defines: dict[str, str] = field(default_factory=dict)
+    model_in_engine_file: bool = False
+    """The model location is read by an engine-arguments file built from values (Triton's model.json)."""
+    """Named templates (templates/_data.tpl): ConfigMap data that holds values, written once, included where used."""
 
     def site(self, kind: str, expression: str) -> str:
         marker = f"{SITE}{len(self.sites):04d}"
@@ -137,6 +143,20 @@ class ChartTemplate:
         if leftover:
             raise ValueError(f"a value marker was not written as a whole line: {leftover.group()}")
         return text
+
+    def render_text(self, text: str) -> str:
+        """Text inside a value (a ConfigMap's file): escaped for Go templates, markers and literal texts replaced."""
+        text = escape_go_template(text)
+        for marker in _SITE.findall(text):
+            text = text.replace(marker, self.sites[marker].expression)
+        for literal, expression in self.texts.items():
+            text = text.replace(literal, expression)
+        return text
+
+
+def escape_go_template(text: str) -> str:
+    """Literal braces in the objects (JSON in arguments, say) must not be read as template actions."""
+    return re.sub(r"\{\{|\}\}", lambda found: '{{ "' + found.group() + '" }}', text)
 
 
 def _expand(line: str, site: _Site) -> str:
@@ -226,8 +246,11 @@ def chart_template(items: list[dict], hints: ChartHints) -> ChartTemplate:
     _shared(chart, pods, properties, per_component)
     _extra_args(chart, pods, properties)
     _metadata(chart, pods, properties)
+    files = {id(obj): dict(obj["data"]) for obj in chart.items if obj.get("kind") == "ConfigMap" and isinstance(obj.get("data"), dict)}
+    _engine_args_file(chart, hints, properties)
     _model(chart, hints, properties)
     _unknowns(chart, hints, properties)
+    _files_as_defines(chart, files)
     chart.schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Values of a workload chart of the LLM serving kit",
@@ -399,7 +422,10 @@ def _model(chart: ChartTemplate, hints: ChartHints, properties: dict) -> None:
         return
     derived = _holds_unknown(chart, location)
     expression = _or_derived(chart, ".Values.model.uri", location)
-    if not _replace_scalars(chart.items, location, lambda: chart.site("scalar", expression)):
+    found = _replace_scalars(chart.items, location, lambda: chart.site("scalar", expression))
+    # A file that names the model as a JSON string (Triton's model.json).
+    found += _replace_in_files(chart.items, f'"{location}"', lambda: f'"{chart.site("scalar", expression)}"')
+    if not found and not chart.model_in_engine_file:
         return
     chart.values["model"] = {"uri": "" if derived else location}
     about = f"The model ({kind}: {_MODEL_FORMS[kind]})" + (f"; empty: {_readable(location)}" if derived else "")
@@ -466,6 +492,70 @@ def _unknowns(chart: ChartTemplate, hints: ChartHints, properties: dict) -> None
 # The value a fact unknown at synth is given as, and the form it takes.
 UNKNOWN_VALUES = {"{account}": "accountId", "{amp-query-url}": "autoscaling.prometheusAddress"}
 UNKNOWN_PATTERNS = {"{account}": r"^\d{12}$", "{amp-query-url}": r"^https://\S+[^/]$"}
+
+
+def _engine_args_file(chart: ChartTemplate, hints: ChartHints, properties: dict) -> None:
+    """A ConfigMap file of engine arguments as JSON (Triton's model.json, which its vLLM backend hands to
+    AsyncEngineArgs): rendered by Helm from engineArgs plus the model, so any argument can be changed or added.
+    Helm's toPrettyJson (Go's MarshalIndent: sorted keys, two-space indent) writes what the kit's json.dumps wrote."""
+    location = hints.model_location
+    if not location or _holds_unknown(chart, location):
+        return
+    for obj in chart.items:
+        if obj.get("kind") != "ConfigMap" or not isinstance(obj.get("data"), dict):
+            continue
+        for key, value in obj["data"].items():
+            if not key.endswith(".json") or not isinstance(value, str):
+                continue
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                continue
+            if not isinstance(parsed, dict) or parsed.get("model") != location or value != json.dumps(parsed, indent=2, sort_keys=True) + "\n":
+                continue
+            chart.values["engineArgs"] = {name: setting for name, setting in parsed.items() if name != "model"}
+            obj["data"][key] = chart.site("scalar", '{{ toPrettyJson (set (deepCopy .Values.engineArgs) "model" .Values.model.uri) }}') + "\n"
+            chart.model_in_engine_file = True
+            properties["engineArgs"] = {
+                "type": "object",
+                "description": f"The engine arguments of {key} (vLLM's AsyncEngineArgs names); the model is model.uri.",
+                "propertyNames": {"pattern": r"^[a-z][a-z0-9_]*$", "not": {"const": "model"}},
+            }
+            return
+
+
+def _replace_in_files(items: list[dict], text: str, marker) -> int:
+    """Replace `text` inside the data of ConfigMaps with a new marker each time; returns how many."""
+    found = 0
+    for obj in items:
+        if obj.get("kind") != "ConfigMap" or not isinstance(obj.get("data"), dict):
+            continue
+        for key, value in obj["data"].items():
+            if isinstance(value, str) and text in value:
+                parts = value.split(text)
+                obj["data"][key] = parts[0] + "".join(marker() + part for part in parts[1:])
+                found += len(parts) - 1
+    return found
+
+
+def _files_as_defines(chart: ChartTemplate, originals: dict[int, dict]) -> None:
+    """A ConfigMap whose files hold values becomes named templates the ConfigMap includes, and a digest of its files
+    elsewhere in the objects (Triton's model-repository hash, which rolls the pods when a file changes) is computed
+    by Helm from what it rendered, so that a value that changes a file also rolls the pods."""
+    for obj in chart.items:
+        before = originals.get(id(obj))
+        data = obj.get("data")
+        if before is None or not any(_SITE.search(v) or any(t in v for t in chart.texts) for v in data.values() if isinstance(v, str)):
+            continue
+        names = {}
+        for key, value in data.items():
+            name = f"kit.{obj['metadata']['name']}.{key}"
+            chart.defines[name] = chart.render_text(value)
+            names[key] = name
+            data[key] = chart.site("scalar", f'{{{{ include "{name}" . | toJson }}}}')
+        digest = hashlib.sha256("".join(before.values()).encode()).hexdigest()[:16]
+        joined = " ".join(f'(include "{names[key]}" .)' for key in data)
+        _replace_scalars(chart.items, digest, lambda joined=joined: chart.site("scalar", f'{{{{ list {joined} | join "" | sha256sum | trunc 16 | quote }}}}'))
 
 
 def _set_path(tree: dict, dotted: str, value: Any, schema: bool = False) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from blueprints.chart_values import ChartHints, ChartTemplate, chart_template
+from blueprints.chart_values import ChartHints, ChartTemplate, chart_template, escape_go_template
 from core.labels import BLUEPRINT_LABEL, PART_OF
 
 NAMESPACE_TEMPLATE = "{{ .Release.Namespace }}"
@@ -77,8 +77,7 @@ def server_image_tag(items: list[dict]) -> str:
 
 
 def _escape_go_template(text: str) -> str:
-    """Literal braces in the objects (JSON in arguments, say) must not be read as template actions."""
-    return re.sub(r"\{\{|\}\}", lambda found: '{{ "' + found.group() + '" }}', text)
+    return escape_go_template(text)
 
 
 def template_text(obj: dict, chart: ChartTemplate | None = None) -> str:
@@ -114,6 +113,9 @@ def chart_files(name: str, items: list[dict], *, version: str, app_version: str 
     templates = {f"templates/{template_name(obj)}": template_text(obj, built) for obj in built.items}
     if len(templates) != len(items):
         raise ValueError(f"workload '{name}' has two objects of one kind and name; their templates would collide")
+    if built.defines:
+        # Each file exactly as the object had it (no trimming), with the values' expressions in place.
+        templates["templates/_data.tpl"] = "".join(f'{{{{- define "{define}" }}}}{text}{{{{ end }}}}\n' for define, text in built.defines.items())
     templates["values.yaml"] = values_yaml(name, built)
     templates["values.schema.json"] = json.dumps(built.schema, indent=2) + "\n"
     digest = hashlib.sha256("".join(f"{path}\n{text}" for path, text in sorted(templates.items())).encode()).hexdigest()[:10]

@@ -75,7 +75,7 @@ def _lines(body: str) -> list[str]:
     return commands
 
 
-COMMANDS = shell_commands()
+COMMANDS = [pytest.param(where, command, marks=[pytest.mark.e2e] if re.search(r"\./kit synth\b", command) else [], id=f"{where} {command[:60]}") for where, command in shell_commands()]
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def _fill(command: str) -> str:
     return command.replace("<account>", ACCOUNT).replace("ACCOUNT", ACCOUNT).replace("<name>", "llm-kit")
 
 
-@pytest.mark.parametrize(("where", "command"), COMMANDS, ids=[f"{w} {c[:60]}" for w, c in COMMANDS])
+@pytest.mark.parametrize(("where", "command"), COMMANDS)
 def test_a_documented_command_runs_as_written(where, command, user, no_credentials, tmp_path):
     words = shlex.split(_fill(command))
     env = {k: v for k, v in os.environ.items() if k not in ("KIT_CONFIG", "KUBECONFIG")}

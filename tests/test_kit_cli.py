@@ -101,6 +101,7 @@ def test_check_counts_in_the_singular_and_plural():
     assert "2 GPU pools, 1 enabled workload)" in _kit("check").stdout
 
 
+@pytest.mark.e2e  # a whole synth, in a subprocess
 def test_output_folders_are_read_from_the_callers_directory_and_the_summary_says_where(tmp_path):
     result = _kit("synth", "--outdir", "out", "--dist", "d", "--charts", "c", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -33,6 +33,7 @@ def test_the_callers_account_comes_from_sts(aws):
     assert caller_account("us-west-2") == MOTO_ACCOUNT
 
 
+@pytest.mark.e2e
 def test_synth_writes_the_resolved_account_into_dist_and_charts(aws, tmp_path, capsys):
     out = tmp_path / "out"
     code = synth_command.main(["--config", str(write_config(tmp_path)), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts"), "--resolve-account"])

@@ -109,6 +109,7 @@ def test_a_kit_version_without_a_semver_form_is_refused():
         semver("2024.1.post1+local")
 
 
+@pytest.mark.e2e
 def test_synth_swaps_the_charts_in_and_keeps_the_folder_readme(tmp_path, capsys):
     charts = tmp_path / "charts"
     (charts / "retired-workload").mkdir(parents=True)

@@ -35,7 +35,8 @@ def deliver(path, folder, account=None):
 def known(tmp_path_factory):
     """The default config and three examples whose blueprints differ, delivered with the account known."""
     folder = tmp_path_factory.mktemp("known")
-    for path in (DEFAULT_CONFIG, EXAMPLES / "dynamo-disaggregated-p5.yaml", EXAMPLES / "gateway-two-models.yaml", EXAMPLES / "capacity-platform.yaml"):
+    examples = ("dynamo-disaggregated-p5", "gateway-two-models", "capacity-platform", "triton-vllm-g6e")
+    for path in (DEFAULT_CONFIG, *(EXAMPLES / f"{name}.yaml" for name in examples)):
         deliver(path, folder / path.stem, ACCOUNT)
     return folder
 
@@ -66,7 +67,13 @@ def containers(pod_spec):
 
 @pytest.mark.parametrize(
     ("config", "workload"),
-    [("default", "llama-8b"), ("dynamo-disaggregated-p5", "llama-70b"), ("capacity-platform", "llama-405b"), ("capacity-platform", "nightly-summaries")],
+    [
+        ("default", "llama-8b"),
+        ("dynamo-disaggregated-p5", "llama-70b"),
+        ("capacity-platform", "llama-405b"),
+        ("capacity-platform", "nightly-summaries"),
+        ("triton-vllm-g6e", "llama-8b-triton"),
+    ],
 )
 def test_without_values_a_chart_gives_dist_back_exactly(known, config, workload):
     folder = known / config
@@ -209,3 +216,24 @@ def test_every_dist_folder_is_a_kustomization_of_its_manifest(known):
     for folder in (known / "capacity-platform" / "dist").iterdir():
         kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
         assert kustomization == {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": ["manifest.yaml"]}
+
+
+def test_tritons_engine_arguments_and_model_are_values_and_a_change_rolls_its_pods(known):
+    import hashlib
+    import json
+
+    folder = known / "triton-vllm-g6e"
+    values = yaml.safe_load((folder / "charts" / "llama-8b-triton" / "values.yaml").read_text())
+    assert values["model"] == {"uri": "meta-llama/Llama-3.1-8B-Instruct"} and values["engineArgs"]["max_num_seqs"] == 128
+    got = render(folder, "llama-8b-triton", {"engineArgs": {"max_num_seqs": 256, "enforce_eager": True}, "model": {"uri": "Qwen/Qwen2.5-7B-Instruct"}})
+    repository = got[("ConfigMap", "llama-8b-triton-model-repository")]["data"]
+    engine = json.loads(repository["model.json"])
+    assert engine["max_num_seqs"] == 256 and engine["enforce_eager"] is True and engine["model"] == "Qwen/Qwen2.5-7B-Instruct"
+    assert engine["dtype"] == "auto"  # the rest as the config had it
+    annotations = got[("Deployment", "llama-8b-triton")]["spec"]["template"]["metadata"]["annotations"]
+    # The same digest the kit writes (blueprints/triton/chart.py), of what Helm rendered: a changed file rolls the pods.
+    assert annotations["llm-kit/model-repository-hash"] == hashlib.sha256("".join(repository.values()).encode()).hexdigest()[:16]
+    before = by_key(dist_objects(folder, "llama-8b-triton"))
+    assert annotations["llm-kit/model-repository-hash"] != before[("Deployment", "llama-8b-triton")]["spec"]["template"]["metadata"]["annotations"]["llm-kit/model-repository-hash"]
+    with pytest.raises(helm.HelmValuesError, match="invalid propertyName 'model'"):
+        render(folder, "llama-8b-triton", {"engineArgs": {"model": "x/y"}})
