@@ -239,7 +239,7 @@ def next_commands(config: PlatformConfig, config_path: Path, account: str | None
     path = shlex.quote(_shown(config_path))
     account = account or config.account
     steps = [
-        f"npx cdk bootstrap aws://{account or '<account>'}/{config.region}         # once per account and region",
+        f"KIT_CONFIG={path} ./kit bootstrap   # once per account and region: aws://{account or '<your account>'}/{config.region}",
         f".venv/bin/python -m scripts.preflight --config {path}   # zones, offerings, quotas, bootstrap",
     ]
     bucket = _bucket(config, account)

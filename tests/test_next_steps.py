@@ -34,7 +34,7 @@ def test_default_config_costs_and_next_commands(tmp_path):
     assert f"g6e.2xlarge ${prices.INSTANCE_HOUR_USD['g6e.2xlarge']:.2f}/h" in text
     assert "llama-8b keeps 1 GPU on gpu-l40s (g6e.2xlarge): ~$2.24/h, ~$1,637/month while deployed" in text
     assert f"instances of {prices.PRICES_DATED}" in text
-    assert "1. npx cdk bootstrap aws://123456789012/us-west-2" in text
+    assert f"1. KIT_CONFIG={path} ./kit bootstrap   # once per account and region: aws://123456789012/us-west-2" in text
     assert f"scripts.preflight --config {path}" in text
     assert "scripts.stage_model --bucket llm-kit-models-123456789012-us-west-2 --prefix models --name meta-llama/Llama-3.1-8B-Instruct" in text
     assert f"KIT_CONFIG={path} ./kit deploy" in text
@@ -52,7 +52,7 @@ def test_an_unknown_account_is_said_where_it_matters(tmp_path):
     facts = unknown_facts(KIT.load(path))
     text = summary(path, unknowns={"llama-8b": (facts["{account}"],)})
     assert "not ready to apply as is: llama-8b" in text and "--resolve-account" in text and "(accountId)" in text
-    assert "aws://<account>/us-west-2" in text and "--bucket llm-kit-models-<account>-us-west-2" in text
+    assert "aws://<your account>/us-west-2" in text and "--bucket llm-kit-models-<account>-us-west-2" in text
 
 
 def test_gateway_teams_budgets_and_bedrock_models():
