@@ -46,11 +46,21 @@ def build_app(
     context: dict | None = None,
     workload_objects: dict[str, list[dict]] | None = None,
     kit: Kit = KIT,
+    validate: bool = True,
 ) -> cdk.App:
-    """workload_objects: the blueprints' rendered objects, when the caller also writes them to dist/."""
+    """workload_objects: the blueprints' rendered objects, when the caller also writes them to dist/.
+    validate: run aws-cdk-lib's built-in CloudFormation validation at synth, as `cdk synth` and `cdk deploy` do. Its
+    WebAssembly engine costs several seconds of CPU in every process, about two thirds of a default synth, and by
+    default it only warns; `./kit synth` leaves it out unless asked (--validate), and the tests run it over every
+    shipped config with its findings as errors (docs/performance.md)."""
     if workload_objects is None:
         workload_objects = render_workloads(config, kit)
-    app = cdk.App(outdir=outdir, context={**cdk_json_context(), **(context or {})}, analytics_reporting=False)
+    app = cdk.App(
+        outdir=outdir,
+        context={**cdk_json_context(), **(context or {})},
+        analytics_reporting=False,
+        builtin_cloud_formation_validation=validate,
+    )
     nag.enable_checks(app)
     env = cdk.Environment(account=config.account, region=config.region)
     routed = tuple(LocalModel(model=w.public_model_name, workload=w.name) for w in kit.routed(config))

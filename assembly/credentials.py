@@ -9,9 +9,6 @@ from __future__ import annotations
 import os
 import sys
 
-import botocore.session
-from botocore.exceptions import BotoCoreError
-
 HOW = (
     "get credentials first: `aws sso login --profile NAME` then `export AWS_PROFILE=NAME`, or `aws configure`, "
     "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (docs/deploy.md lists the permissions the deploy needs)"
@@ -19,6 +16,10 @@ HOW = (
 
 
 def main() -> int:
+    # botocore here, not above: the synth imports HOW from this module, and botocore costs it a tenth of a second.
+    import botocore.session  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+
     os.environ.setdefault("AWS_METADATA_SERVICE_TIMEOUT", "1")
     os.environ.setdefault("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
     session = botocore.session.Session()

@@ -37,10 +37,11 @@ class NagFailure(Exception):
     pass
 
 
-def synthesize(config: PlatformConfig, outdir: Path, dist: Path, charts: Path, account: str | None = None) -> Delivery:
+def synthesize(config: PlatformConfig, outdir: Path, dist: Path, charts: Path, account: str | None = None, validate: bool = False) -> Delivery:
     """Synthesize the stacks into outdir, the blueprints' manifests into dist and their Helm charts into
     charts, replacing them only when everything succeeded; raise NagFailure with the findings otherwise.
-    account: the caller's, resolved for dist/ and charts/ (the stacks keep the config's own)."""
+    account: the caller's, resolved for dist/ and charts/ (the stacks keep the config's own).
+    validate: also run aws-cdk-lib's built-in CloudFormation validation (build_app says why it is off by default)."""
     outdir, dist, charts = outdir.resolve(), dist.resolve(), charts.resolve()
     for folder in (outdir, dist, charts):
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +51,7 @@ def synthesize(config: PlatformConfig, outdir: Path, dist: Path, charts: Path, a
     try:
         objects = render_workloads(config)
         try:
-            build_app(config, outdir=str(scratch), workload_objects=objects).synth()
+            build_app(config, outdir=str(scratch), workload_objects=objects, validate=validate).synth()
         except RuntimeError as err:
             if "ValidationFailed" in str(err):
                 raise NagFailure(_nag_findings(scratch / "validation-report.json")) from None
@@ -107,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         "without it, and without account: in the config, they say what they still need",
     )
     parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="also run aws-cdk-lib's built-in CloudFormation template validation, as cdk synth and cdk deploy do "
+        "(several seconds of CPU; its findings are warnings)",
+    )
+    parser.add_argument(
         "--account",
         help="the AWS account (12 digits) to write into dist/ and charts/, as --resolve-account would, without asking STS",
     )
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         config = KIT.load(path)
         account = _account(config, args.account) if args.resolve_account or args.account else None
         outdir, dist, charts = (Path(folder).resolve() for folder in (args.outdir, args.dist, args.charts))
-        delivery = synthesize(config, outdir, dist, charts, account)
+        delivery = synthesize(config, outdir, dist, charts, account, validate=args.validate)
     except ConfigError as err:
         print(err.render(), file=sys.stderr)
         return 2

@@ -93,7 +93,9 @@ def ensure(environment: Environment) -> Path:
         newer = [line for line in packages if _name(line) in environment.newer_python]
         rest = scratch / "requirements.txt"
         rest.write_text("\n".join(line for line in packages if line not in newer) + "\n")
-        common = [uv, "pip", "install", "--python", str(scratch / "bin" / "python"), "--no-deps", *index_options(environment.lock)]
+        # --compile-bytecode: uv leaves .pyc out by default, and where PYTHONDONTWRITEBYTECODE is set every check would
+        # compile vLLM's and torch's Python afresh (docs/performance.md).
+        common = [uv, "pip", "install", "--python", str(scratch / "bin" / "python"), "--no-deps", "--compile-bytecode", *index_options(environment.lock)]
         with log.open("w") as out:
             _run_with_progress([*common, "-r", str(rest)], out, environment.name, scratch, len(packages), started)
             if newer:
