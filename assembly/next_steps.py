@@ -83,7 +83,9 @@ def always_on(config: PlatformConfig) -> list[tuple[str, float | None]]:
         rate = prices.FSX_LUSTRE_GIB_MONTH_USD.get(fsx.throughput_per_unit_storage)
         items.append((f"FSx for Lustre {fsx.storage_capacity_gib} GiB at {fsx.throughput_per_unit_storage} MB/s/TiB", None if rate is None else rate * fsx.storage_capacity_gib))
     for capacity in capacities(config).values():
-        if capacity.fixed_nodes and capacity.block_window is None and capacity.instance_types:
+        # Static on-demand or spot nodes run whether used or not; bought capacity (blocks, reservations) is priced
+        # by what was paid for it, below.
+        if capacity.fixed_nodes and not capacity.reserved and capacity.block_window is None and capacity.instance_types:
             price = _node_hour(config, capacity, capacity.instance_types[0])
             items.append((f"{capacity.name}: {capacity.fixed_nodes} x {capacity.instance_types[0]} kept running", None if price is None else capacity.fixed_nodes * price * hour))
     return items
@@ -123,7 +125,7 @@ def cost_lines(config: PlatformConfig) -> list[str]:
             continue
         per_gpu = [p / n for _, p, n in priced]
         shown = ", ".join(f"{t} {money(p)}/h" for t, p, _ in priced[:4]) + (", ..." if len(priced) > 4 else "")
-        spot = " (spot: less, varying)" if "spot" in capacity.capacity_types else ""
+        spot = " on demand (spot: less, and it varies)" if "spot" in capacity.capacity_types else ""
         low, high = min(per_gpu), max(per_gpu)
         gpu_range = f"${low:.2f}" if abs(high - low) < 0.005 else f"${low:.2f}-${high:.2f}"
         lines.append(f"{capacity.name}: {gpu_range} per GPU-hour{spot} ({shown}); nothing while idle, up to {capacity.max_gpus} GPUs = {money(high * capacity.max_gpus)}/h")
@@ -268,7 +270,14 @@ def next_commands(config: PlatformConfig, config_path: Path, account: str | None
     steps += _calls(config, platform)
     if not KIT.enabled(config):
         steps.append("no workload is enabled: add one under workloads: (docs/blueprints.md), then ./kit synth again")
-    return [f"{index}. {step}" if not step.startswith("#") else step for index, step in enumerate(steps, 1)]
+    numbered, index = [], 0
+    for step in steps:
+        if step.startswith("#"):
+            numbered.append(step)
+        else:
+            index += 1
+            numbered.append(f"{index}. {step}")
+    return numbered
 
 
 def _calls(config: PlatformConfig, platform) -> list[str]:

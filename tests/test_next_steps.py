@@ -90,3 +90,12 @@ def test_a_hub_model_with_a_token_names_the_secret_to_create(tmp_path):
     text = summary(write_config(tmp_path, {"workloads": [workload]}))
     assert "kubectl -n inference create secret generic hf-token --from-literal=HF_TOKEN=<token>" in text
     assert "stage_model" not in text
+
+
+def test_bought_capacity_is_not_priced_as_on_demand_and_steps_stay_numbered():
+    text = summary(EXAMPLES / "p5-capacity-block-node-group.yaml")
+    assert "kept running" not in text and "p5-block: capacity bought ahead" in text
+    text = summary(EXAMPLES / "dynamo-disaggregated-p5.yaml")
+    assert "# llama-70b reads models/meta-llama/Llama-3.1-70B-Instruct on FSx" in text
+    numbers = [int(n) for n in re.findall(r"^(?:  next)? +(\d+)\. ", text, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1))
