@@ -119,6 +119,9 @@ class ChartTemplate:
     """Literal text (not a whole scalar) to template expression: the bucket's name and the unknown tokens."""
     unknowns: tuple[Unknown, ...] = ()
     defines: dict[str, str] = field(default_factory=dict)
+    taken: dict[str, set] = field(default_factory=dict)
+    """Keys the kit's own labels and annotations use, by value: a value may not repeat them (YAML would hold the key
+    twice, and the API server would keep one of them)."""
     model_in_engine_file: bool = False
     """The model location is read by an engine-arguments file built from values (Triton's model.json)."""
     """Named templates (templates/_data.tpl): ConfigMap data that holds values, written once, included where used."""
@@ -399,17 +402,22 @@ def _metadata(chart: ChartTemplate, pods: list[_Pod], properties: dict) -> None:
         _merge_or_add(chart, metadata, "labels", ".Values.podLabels")
         _merge_or_add(chart, metadata, "annotations", ".Values.podAnnotations")
     chart.values.update({"labels": {}, "annotations": {}, "podLabels": {}, "podAnnotations": {}})
-    properties.update(
-        {
-            "labels": {**_LABELS, "description": "Added to every object's labels."},
-            "annotations": {**_STRINGS, "description": "Added to every object's annotations."},
-            "podLabels": {**_LABELS, "description": "Added to the server's pods' labels."},
-            "podAnnotations": {**_STRINGS, "description": "Added to the server's pods' annotations."},
-        }
-    )
+    described = {
+        "labels": (_LABELS, "Added to every object's labels."),
+        "annotations": (_STRINGS, "Added to every object's annotations."),
+        "podLabels": (_LABELS, "Added to the server's pods' labels."),
+        "podAnnotations": (_STRINGS, "Added to the server's pods' annotations."),
+    }
+    for value, (schema, about) in described.items():
+        names = dict(schema.get("propertyNames", {}))
+        taken = sorted(chart.taken.get(f".Values.{value}", ()))
+        if taken:
+            names["not"] = {"enum": taken}
+        properties[value] = {**schema, **({"propertyNames": names} if names else {}), "description": about + (" Not the kit's own keys." if taken else "")}
 
 
 def _merge_or_add(chart: ChartTemplate, metadata: dict, key: str, expression: str) -> None:
+    chart.taken.setdefault(expression, set()).update(metadata.get(key) or {})
     if metadata.get(key):
         metadata[key][chart.site("merge", expression)] = "x"
     else:

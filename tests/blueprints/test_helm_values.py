@@ -176,6 +176,8 @@ def test_autoscaling_bounds_and_the_amp_workspace_are_values(known):
         ({"image": {"repository": "vllm/vllm-openai", "tag": "v0.30.0 latest"}}, "/image/tag"),
         ({"model": {"uri": "meta-llama/Llama-3.1-8B-Instruct"}}, "/model/uri"),
         ({"labels": {"Bad Key": "x"}}, "Bad Key"),
+        ({"labels": {"app.kubernetes.io/name": "other"}}, "app.kubernetes.io/name"),
+        ({"podAnnotations": {"prometheus.io/port": "9999"}}, "prometheus.io/port"),
         ({"tolerations": [{"key": "a", "operator": "Sometimes"}]}, "/tolerations/0/operator"),
         ({"resources": {"limits": {"memory": "lots"}}}, "/resources/limits/memory"),
     ],
