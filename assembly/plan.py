@@ -16,7 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from assembly.kit import resolve_config_path
 from assembly.plan_assembly import NotAnAssembly, read_assembly
+from assembly.plan_engine import build
+from assembly.plan_report import render
 from assembly.plan_schema import SchemasMissing
 from assembly.plan_sides import RevisionSynth, SideFailed, synth_here
 
@@ -65,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
                 timings["base side synth"] = synth_here(base_config, work / "base")
                 base = read_assembly(work / "base" / "cdk.out")
                 base_label = f"working tree with {base_config}"
-            from assembly.plan_engine import build
-            from assembly.plan_report import render
 
             started = time.monotonic()
             plan = build(base, new, args.ack)
@@ -84,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _config_path(given: str | None) -> Path:
-    """As synth resolves it; imported only here, since two saved sides need none of the kit's modules."""
-    from assembly.kit import resolve_config_path
+    """As synth resolves it."""
 
     return resolve_config_path(given).resolve()
 

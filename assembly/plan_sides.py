@@ -11,6 +11,10 @@ import tarfile
 import time
 from pathlib import Path
 
+from assembly.kit import KIT
+from assembly.synth import NagFailure, synthesize
+from core.issues import ConfigError
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -21,9 +25,6 @@ class SideFailed(RuntimeError):
 def synth_here(config: Path, out: Path) -> float:
     """Synthesize a config with the working tree's code into out/ (cdk.out, dist, charts); seconds taken."""
     started = time.monotonic()
-    from assembly.kit import KIT
-    from assembly.synth import NagFailure, synthesize
-    from core.issues import ConfigError
 
     try:
         synthesize(KIT.load(config), out / "cdk.out", out / "dist", out / "charts")

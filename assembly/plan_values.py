@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from assembly.plan_tokens import render
+
 MISSING = object()
 
 
@@ -45,7 +47,6 @@ def _intrinsic(value: dict) -> bool:
 
 
 def short(value: Any, limit: int = 60) -> str:
-    from assembly.plan_tokens import render
 
     if value is MISSING:
         return "(unset)"

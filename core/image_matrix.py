@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.versions import AMI_VERSIONS
+from core.derived_images import AWS_OFI_NCCL, LIBFABRIC, VLLM_BASE_CUDA, VLLM_BASE_NCCL
+from core.versions import AMI_VERSIONS, EFA_INSTALLER
 
 CHECKED_ON = "2026-12-05"
 
@@ -86,8 +87,6 @@ class ImageStack:
 
 
 def _image_stacks() -> dict[str, ImageStack]:
-    from core.derived_images import AWS_OFI_NCCL, LIBFABRIC, VLLM_BASE_CUDA, VLLM_BASE_NCCL
-    from core.versions import EFA_INSTALLER
 
     vllm = "vllm sdist docker/Dockerfile at v0.30.0: ARG CUDA_VERSION=13.0.3, ARG NCCL_VERSION=2.30.7 (nvidia-nccl-cu13)"
     derived = f"images/vllm-efa/Dockerfile FROM vllm, EFA installer {EFA_INSTALLER[0]} (AWS EFA release notes: aws-ofi-nccl {AWS_OFI_NCCL}, libfabric {LIBFABRIC})"

@@ -4,9 +4,14 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from blueprints.registry import BLUEPRINTS
 from assembly.app import render_workloads
 from assembly.kit import KIT
 from tests.helpers import assert_rejected, default_config_data, write_config
+
+# The blueprints whose servers speak the OpenAI API, as the registry declares them (a new one joins the message).
+_OPENAI = [blueprint.name for blueprint in BLUEPRINTS if blueprint.serves_openai]
+_OPENAI_KINDS = ", ".join(_OPENAI[:-1]) + f" or {_OPENAI[-1]}"
 
 BENCH = {"name": "bench-llama-8b", "blueprint": "benchmark", "target": "llama-8b", "concurrency": [1, 8, 32], "requests_per_stage": 300}
 
@@ -73,7 +78,7 @@ def test_a_changed_benchmark_is_a_new_job(tmp_path):
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"target": "llama-80b"}, ["workloads[1].target", "must name an enabled vllm, vllm-multinode or dynamo workload", "no workload has this name", "allowed: llama-8b"]),
+        ({"target": "llama-80b"}, ["workloads[1].target", f"must name an enabled {_OPENAI_KINDS} workload", "no workload has this name", "allowed: llama-8b"]),
         ({"dataset": "s3://someone-elses-bucket/datasets/x.json"}, ["workloads[1].dataset", "reads only the datasets/ prefix"]),
         ({"dataset": "s3://llm-kit-models-111122223333-us-west-2/models/x.json"}, ["workloads[1].dataset", "datasets/"]),
         ({"concurrency": [8, 1]}, ["workloads[1].concurrency", "ascending order"]),
