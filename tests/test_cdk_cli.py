@@ -6,9 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import REPO, write_config
 
 
+@pytest.mark.e2e
 def test_cdk_cli_synth_reads_the_config_from_context(tmp_path):
     config = write_config(tmp_path, {"name": "cli-kit"})
     outdir = tmp_path / "cdk.out"
@@ -24,7 +27,8 @@ def test_cdk_cli_synth_reads_the_config_from_context(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     stacks = {name for name, artifact in json.loads((outdir / "manifest.json").read_text())["artifacts"].items() if artifact["type"] == "aws:cloudformation:stack"}
-    assert stacks == {"cli-kit-network", "cli-kit-storage", "cli-kit-cluster", "cli-kit-workloads"}
+    # The registry (pull-through cache rules) and images (the build of the derived serving images) stacks: docs/images.md.
+    assert stacks == {"cli-kit-network", "cli-kit-registry", "cli-kit-images", "cli-kit-storage", "cli-kit-cluster", "cli-kit-workloads"}
     assert "end-of-life" not in result.stderr.lower()
     # The main job writes the same cloud assembly, byte for byte (it also writes dist/ and charts/).
     kit = tmp_path / "kit"
