@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, datetime
 
 from assembly.kit import KIT, resolve_config_path
+from assembly.size import fit_report
 from core.issues import ConfigError
 
 
@@ -33,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     workloads = sum(1 for w in config.workloads if w.enabled)
     pools = len(config.node_pools) + len(config.capacity_block_node_groups)
     print(f"config ok: {path} ({config.name} in {config.region}, {counted(pools, 'GPU pool')}, {counted(workloads, 'enabled workload')})")
+    # What fits but barely, or was not checked for want of the model's facts (assembly/size.py, docs/models.md);
+    # before a synth its summary says them.
+    if os.environ.get("KIT_PROG") != "./kit synth":
+        for warning in fit_report(config)[1]:
+            print(f"  warning  {warning}")
     return 0
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from assembly.deploy_time import describe as describe_deploy
 from assembly.deploy_time import plan_assembly
+from assembly.image_summary import image_lines
 from assembly.kit import KIT
 from assembly.next_steps import what_next
+from assembly.size import fit_report
 from blueprints.contract import GpuBlueprint
 from config.model import PlatformConfig
 from config.platform import capacities, chain_capacities
@@ -41,6 +43,7 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
     enabled = [w for w in config.workloads if w.enabled]
     lines.append("  workloads" + ("  none enabled" if not enabled else ""))
     platform = KIT.platform(config) if enabled else None
+    memory, fit_warnings = fit_report(config)
     for workload in enabled:
         lines.append(f"    {workload.name:<28} {KIT.summary(workload)} -> {dist}/{workload.name}/")
         blueprint = KIT.by_name[workload.blueprint]
@@ -48,10 +51,12 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
             placement = blueprint.placement(workload, platform)
             budget = blueprint.cold_start(workload, platform, placement)
             lines.append(f"    {'':<28} cold start {budget.describe()}; startup probe allows {placement.startup_minutes} min")
+            lines.append(f"    {'':<28} GPU memory {memory[workload.name]}")
     disabled = [w.name for w in config.workloads if not w.enabled]
     if disabled:
         lines.append(f"    disabled: {', '.join(disabled)}")
     observability = config.observability
+    lines += image_lines(config, outdir, dist)
     lines.append(f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts {'on' if observability.loads_alerts else 'off'}")
     lines.append(f"  cdk-nag    {_nag_status(outdir)}")
     deploy = describe_deploy(plan_assembly(outdir))
@@ -59,7 +64,7 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
     lines += [f"             {line}" for line in deploy[1:]]
     lines.append(f"  output     {outdir}/ (CloudFormation), {dist}/ (manifests), {charts}/ (Helm charts)")
     lines += what_next(config, config_path, delivery)
-    lines += [f"  warning    {warning}" for warning in warnings(config)]
+    lines += [f"  warning    {warning}" for warning in warnings(config) + fit_warnings]
     return "\n".join(lines)
 
 

@@ -14,9 +14,10 @@ from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
-from blueprints.common import checks, kv_offload, queueing, vllm_flags
+from blueprints.common import checks, kv_offload, model_fit, queueing, vllm_flags
 from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
+from blueprints.common.image_checks import driver_issues
 from blueprints.common.routing import serving_clients
 from core.cold_start import IMAGE_GB, Budget, Source, budget, weights_gb_from_name
 from core.images import provided_by
@@ -146,7 +147,18 @@ class GpuBlueprint(Blueprint[G]):
         offload = kv_offload.issues(getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform, workload.name)
         queued = self.queue_checks(workload, placement, platform)
         fit = checks.capacity_fit_issues(workload, placement, platform, gang=(*self.gang_key(workload), self.gang_gpus(workload)), standing=self.standing(workload))
-        return issues + self.image_checks(workload, placement) + self.startup_checks(workload, placement, platform) + offload + queued + fit + self.flag_checks(workload, placement) + self.placement_checks(workload, placement, platform)
+        memory = model_fit.issues(self.model_fits(workload, placement), placement, workload)
+        drivers = driver_issues(self.image_key_for(workload, placement.efa), workload.image, placement.capacity, platform)
+        return issues + self.image_checks(workload, placement) + drivers + self.startup_checks(workload, placement, platform) + offload + queued + fit + memory + self.flag_checks(workload, placement) + self.placement_checks(workload, placement, platform)
+
+    def serving_shapes(self, workload: G) -> list[model_fit.Shape]:
+        """The engines the workload runs, for the GPU memory fit: the key that sizes each, its tensor-parallel size and
+        pipeline stages."""
+        return [model_fit.Shape("tensor_parallel_size", workload.gpus_per_pod())]
+
+    def model_fits(self, workload: G, placement: Placement) -> list[model_fit.RoleFit]:
+        """Whether the model, as each engine serves it, fits one replica's GPUs (blueprints/common/model_fit.py)."""
+        return model_fit.role_fits(workload, placement, self.serving_shapes(workload))
 
     def engine_command_lines(self, workload: G, placement: Placement) -> list[list[str]]:
         """The argument lists the kit writes for the workload's vLLM processes (every role); [] where it writes none."""

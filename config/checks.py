@@ -9,11 +9,13 @@ from config.capacity_checks import capacity_issues
 from config.model import PlatformConfig
 from config.scheduling_checks import scheduling_issues
 from config.network import NO_NAT_REQUIRED_ENDPOINTS
+from config.network_checks import existing_vpc_issues
 from config.gateway_model_checks import gateway_model_issues
 from config.gateway_exposure_checks import gateway_exposure_issues
 from config.node_pool_checks import node_pool_issues
 from config.public_cidrs import WIDEST_PUBLIC_PREFIX, PublicEndpoint, public_cidr_issues
 from config.storage_checks import storage_issues
+from config.images import image_issues
 from config.subnet_plan import LayoutError, plan_subnets
 from core.issues import ConfigIssue
 from core.regions import AZ_IDS_CHECKED_ON, az_id_prefix, known_az_ids
@@ -41,6 +43,7 @@ def cross_checks(config: PlatformConfig) -> list[ConfigIssue]:
     issues += _gateway(config)
     issues += gateway_exposure_issues(config)
     issues += scheduling_issues(config)
+    issues += image_issues(config)
     return issues
 
 
@@ -131,7 +134,7 @@ def _placement(config: PlatformConfig) -> list[ConfigIssue]:
 
 def _network(config: PlatformConfig) -> list[ConfigIssue]:
     network = config.network
-    issues = []
+    issues = existing_vpc_issues(config)
     if network.existing_vpc is None:
         try:
             plan_subnets(network.vpc_cidr, network.node_subnet_prefix)

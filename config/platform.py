@@ -15,6 +15,8 @@ from core.platform import ACCOUNT_PLACEHOLDER, Platform, StorageFacts
 from config.model import PlatformConfig
 from config.node_pools import CapacityBlockNodeGroup, NodePool
 from config.subnet_plan import LayoutError, plan_subnets
+from config.images import registry_cache
+from core.versions import AMI_VERSIONS
 
 # Namespaces whose pods scrape the workloads' metrics, by metrics backend (the AMP scraper is outside the cluster).
 SCRAPER_NAMESPACES = {"in-cluster": "monitoring", "cloudwatch": "amazon-cloudwatch"}
@@ -51,6 +53,7 @@ def pool_capacity(pool: NodePool, zone_id: str) -> GpuCapacity:
         chain=pool.chain,
         startup_taints=(NodeTaint(BURN_IN_TAINT["key"], BURN_IN_TAINT["value"], BURN_IN_TAINT["effect"]),) if pool.burn_in else (),
         block_window=(block.start, block.end, block.drain_minutes_before_end) if (block := pool.capacity_block) else None,
+        ami_version=pool.ami_version or AMI_VERSIONS[pool.ami_family],
     )
 
 
@@ -83,6 +86,7 @@ def chain_capacities(config: PlatformConfig, pools: dict[str, GpuCapacity]) -> d
             parallel_pull=all(member.parallel_pull for member in ordered),
             instance_store=all(member.instance_store for member in ordered),
             members=tuple(member.name for member in ordered),
+            ami_version=first.ami_version,
         )
     return found
 
@@ -155,6 +159,7 @@ def platform(config: PlatformConfig) -> Platform:
             bedrock=tuple((model.name, model.model_id) for model in config.gateway.bedrock),
         ),
         scheduling=scheduling_facts(config, known),
+        registry=registry_cache(config),
     )
 
 
@@ -175,19 +180,27 @@ def scheduling_facts(config: PlatformConfig, capacities: dict[str, GpuCapacity])
     )
 
 
+def service_cidr(vpc_cidr: IPv4Network) -> IPv4Network:
+    """The cluster's Service range. The kit names none (infra/cluster/control_plane.py sets no
+    kubernetesNetworkConfig, a create-only property), so EKS picks it: 10.100.0.0/16 or 172.20.0.0/16 (EKS user
+    guide, create-cluster), the latter for a VPC in 10.0.0.0/8, which is how the EKS AMI's bootstrap.sh derives the
+    cluster DNS address from the VPC's CIDR (awslabs/amazon-eks-ami templates/al2/runtime/bootstrap.sh)."""
+    return IPv4Network("172.20.0.0/16") if vpc_cidr.subnet_of(IPv4Network("10.0.0.0/8")) else IPv4Network("10.100.0.0/16")
+
+
 def kubernetes_service_ip(vpc_cidr: IPv4Network) -> str:
-    """The `kubernetes` Service's address. EKS picks the Service CIDR when the cluster names none: 172.20.0.0/16 for a
-    VPC inside 10.0.0.0/8, else 10.100.0.0/16; the API Service takes its first address."""
-    service_cidr = IPv4Network("172.20.0.0/16") if vpc_cidr.subnet_of(IPv4Network("10.0.0.0/8")) else IPv4Network("10.100.0.0/16")
-    return f"{service_cidr.network_address + 1}/32"
+    """The `kubernetes` Service's address: the first of the Service range."""
+    return f"{service_cidr(vpc_cidr).network_address + 1}/32"
 
 
 def control_plane_cidrs(config: PlatformConfig) -> list[str]:
-    """Where the EKS endpoint's interfaces (and the AMP scraper's) live: the kit's /28 control-plane subnets, or, in an
-    existing VPC whose subnet ranges the config does not hold, the whole VPC."""
+    """Where the EKS endpoint's interfaces and the AMP scraper's live (infra/observability/amp.py gives the scraper the
+    cluster's subnets): the kit's /28 control-plane subnets, or an existing VPC's, by the ranges the config names
+    (config/network_checks.py requires them while policies are enforced; only without policies, where nothing reads
+    this, does it fall back to the VPC)."""
     network = config.network
     if network.existing_vpc is not None:
-        return [str(network.existing_vpc.cidr)]
+        return [str(cidr) for cidr in network.existing_vpc.control_plane_subnet_cidrs or [network.existing_vpc.cidr]]
     try:
         plans = plan_subnets(network.vpc_cidr, network.node_subnet_prefix)
     except LayoutError:
@@ -213,4 +226,5 @@ def network_facts(config: PlatformConfig) -> NetworkFacts:
         metrics_from=scrapers,
         api_server=(kubernetes_service_ip(vpc_cidr), *planes),
         vpc_cidr=str(vpc_cidr),
+        service_cidr=str(service_cidr(vpc_cidr)),
     )

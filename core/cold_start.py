@@ -19,6 +19,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from core.derived_images import image_gb as derived_image_gb
 from core.streamer import StreamerLoad
 
 CHECKED_ON = "2026-11-29"
@@ -33,7 +34,11 @@ IMAGE_GB = {
     "dynamo-vllm-efa": 12.5,
     "dynamo-frontend": 1.2,
     "inference-perf": 0.3,
+    # CUDA 13, torch, vLLM with DeepEP and DeepGEMM, Ray: an estimate (a public deployment guide puts ray-llm at about 11 GB).
+    "ray-llm": 13.0,
 }
+# The images the kit builds, from their recorded layers (core/derived_images.py).
+IMAGE_GB |= derived_image_gb()
 
 # Effective pull rates, MB/s, into one node: containerd's default (three layers at a time, serial unpack) and the
 # SOCI snapshotter's parallel pull and unpack (Bottlerocket) / nodeadm's FastImagePull (AL2023).

@@ -57,6 +57,22 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
             "vllm-0.30.0 wheel METADATA: no Requires-Dist on ray and no ray extra; ray appears only in requirements/tpu.txt and xpu.txt",
         ),
     ),
+    # Built by the kit (images/vllm-efa/Dockerfile, core/derived_images.py): the image above plus the EFA installer.
+    "vllm-efa": ImageFacts(
+        key="vllm-efa",
+        provides=frozenset({"runai-model-streamer", "efa-libfabric", "aws-ofi-nccl"}),
+        entrypoint=("vllm", "serve"),
+        user="root (uid 0), as its base; user vllm, uid 2000, gid 0, HOME /home/vllm",
+        run_as=2000,
+        home="/home/vllm",
+        vllm="0.30.0",
+        evidence=(
+            "images/vllm-efa/Dockerfile: FROM the pinned vllm/vllm-openai (checked at build: vllm 0.30.0, CUDA 13.0.3, "
+            "nvidia-nccl-cu13 2.30.7); the EFA installer 1.50.0 (SHA256-pinned) installs /opt/amazon/efa (libfabric "
+            "2.6.0amzn1.0 with the efa provider), /opt/amazon/ofi-nccl/lib/libnccl-net-ofi.so (aws-ofi-nccl 1.21.1) and "
+            "/opt/amazon/openmpi, all on LD_LIBRARY_PATH; no USER or ENTRYPOINT of its own, so the base's stay",
+        ),
+    ),
     "triton": ImageFacts(
         key="triton",
         provides=frozenset(),
@@ -120,6 +136,28 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         home=None,
         vllm=None,
         evidence=("kubernetes-sigs/inference-perf v0.6.1 Dockerfile and pdm.lock: boto3 1.43.38 in the runtime venv",),
+    ),
+    "ray-llm": ImageFacts(
+        key="ray-llm",
+        # Ray itself. Not relied on: runai-model-streamer (vLLM's `runai` extra; ray[llm] asks for vllm[audio] only),
+        # aws-ofi-nccl and libfabric (no EFA installer in docker/ray-llm or docker/base-deps): unknown, so absent.
+        provides=frozenset({"ray"}),
+        # KubeRay writes the Ray container's command (`ray start ... --block`); the image's own is never run.
+        entrypoint=(),
+        user="ray (uid 1000, gid 100), HOME /home/ray; passwordless sudo, which allowPrivilegeEscalation: false disables",
+        run_as=1000,
+        home=None,
+        vllm="0.29.0",
+        evidence=(
+            "ray 2.60.0 wheel METADATA: Requires-Dist vllm[audio]==0.29.0; extra == 'llm' (no runai extra, no boto3 in the "
+            "llm extra); ray-project/ray docker/ray-llm/Dockerfile installs python/deplocks/llm/rayllm_py312_cu130.lock and "
+            "exits on any Python but 3.12, CUDA 13.0 (so the host driver must be R580 or later)",
+            "ray-project/ray docker/base-deps/Dockerfile: useradd ray --uid 1000 --gid 100, USER 1000, HOME /home/ray, sudoers "
+            "NOPASSWD; requirements.in installs boto3 and smart_open[s3] (Ray Serve LLM's S3 download uses boto3); wget is "
+            "installed (KubeRay's worker readiness probe runs it)",
+            "vllm 0.29.0 wheel: kv_offloading_size keeps the CPU tier in /dev/shm/vllm_offload_<engine>.mmap "
+            "(v1/kv_offload/cpu/shared_offload_region.py), as 0.30.0 does",
+        ),
     ),
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from blueprints.common import routing
+from blueprints.common import model_fit, rollout, routing
 from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
 from blueprints.common.identity import server_identity
@@ -47,6 +47,10 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     def gang_key(self, workload: VllmMultinodeWorkload) -> tuple[str, int]:
         return "nodes", workload.nodes
 
+    def serving_shapes(self, workload: VllmMultinodeWorkload) -> list[model_fit.Shape]:
+        # One pipeline stage per node (--pipeline-parallel-size is the group size).
+        return [model_fit.Shape("nodes", workload.tensor_parallel_size, workload.nodes, value=workload.nodes)]
+
     def queue_checks(self, workload: VllmMultinodeWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         found = super().queue_checks(workload, placement, platform)
         if workload.queue is None and platform.scheduling.teams:
@@ -65,6 +69,10 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     def engine_command_lines(self, workload: VllmMultinodeWorkload, placement: Placement) -> list[list[str]]:
         model = model_mount(workload.model, server_identity("vllm", workload.run_as_user).hf_home)
         return [serve_args(workload, model, leader=True), serve_args(workload, model, leader=False)]
+
+    def image_key_for(self, workload: VllmMultinodeWorkload, efa: bool) -> str:
+        # Over EFA the kit's own build of the pinned image, with aws-ofi-nccl (images/vllm-efa/Dockerfile).
+        return "vllm-efa" if efa else "vllm"
 
     def transport(self, workload: VllmMultinodeWorkload) -> Transport:
         # Pipeline stages on different nodes hand activations to each other through NCCL.
@@ -131,7 +139,7 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
 
     def summary(self, workload: VllmMultinodeWorkload) -> str:
         copies, path = routing.describe(workload, str(workload.replicas))
-        return f"vllm-multinode on {workload.node_pool}, {copies} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs{path}"
+        return f"vllm-multinode on {workload.node_pool}, {copies} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs{path}{rollout.describe(workload)}"
 
 
 BLUEPRINT = VllmMultinode()
