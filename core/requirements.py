@@ -11,6 +11,30 @@ from core.versions import HelmPin
 
 
 @dataclass(frozen=True)
+class ControllerFlows:
+    """What one kind of a controller chart's pods accept and send beyond their namespace's baseline (default deny,
+    DNS, and the Kubernetes API for every pod), as the chart's templates define them at `read_at`. The cluster stack
+    turns each into a NetworkPolicy of the chart's namespace (infra/cluster/platform_policies.py)."""
+
+    read_at: str
+    """The chart version these labels and ports were read at; an install at another version is refused until they
+    are read again."""
+    pods: Mapping[str, str]
+    """The labels of these pods, as the chart gives them (an `app.kubernetes.io/instance` label holds the release
+    name: write the ControllerChart's release); empty: every pod of the namespace."""
+    webhook_ports: tuple[int, ...] = ()
+    """Container ports the API server calls: admission or conversion webhooks, aggregated APIs."""
+    metrics_ports: tuple[int, ...] = ()
+    """Container ports the cluster's metrics scrapers read."""
+    to_workloads: tuple[tuple[Mapping[str, str], tuple[int, ...]], ...] = ()
+    """(labels of pods in the workloads namespace, their ports) these pods call."""
+    from_workloads: tuple[int, ...] = ()
+    """Container ports that pods of the workloads namespace call on these pods."""
+    evidence: str = ""
+    """Where the labels and ports were read: repository, tag and files."""
+
+
+@dataclass(frozen=True)
 class ControllerChart:
     """An in-cluster controller installed from a pinned Helm chart while any enabled workload needs it."""
 
@@ -27,6 +51,10 @@ class ControllerChart:
     """The strictest Pod Security Standard the chart's pods meet; its namespace enforces it."""
     after: tuple[str, ...] = ()
     """Names of controllers that must be installed first (the CRDs or the extension this one needs)."""
+    flows: tuple[ControllerFlows, ...] = ()
+    """What the controller's pods need beyond the namespace's baseline, one entry per kind of pod. Required for a
+    chart that installs pods into a namespace of the kit: where the cluster isolates namespaces, that namespace denies
+    all other traffic, and a chart that declares none is refused at synth."""
 
 
 @dataclass(frozen=True)

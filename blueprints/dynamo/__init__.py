@@ -16,9 +16,8 @@ from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
 from core.model_sources import S3Source
 from core.labels import SYSTEM_POOL_LABEL
-from core.naming import DEFAULT_STORAGE_CLASS
 from core.platform import Platform
-from core.requirements import ControllerChart, Requirements
+from core.requirements import ControllerChart, ControllerFlows, Requirements
 from core.versions import DYNAMO_PLATFORM
 
 if TYPE_CHECKING:
@@ -32,7 +31,9 @@ def _on_system_nodes() -> dict:
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
 
 
-# The Dynamo platform: the operator and CRDs behind DynamoGraphDeployment, and NATS.
+# The Dynamo platform: the operator and CRDs behind DynamoGraphDeployment. Since 1.4.0 the chart installs no NATS
+# (global.nats.install defaults to false, deploy/helm/charts/platform/README.md "Bundled NATS disabled by default"),
+# and the graphs need none (Dynamo.traffic): no nats values, no NATS flows.
 PLATFORM_CONTROLLER = ControllerChart(
     name="dynamo",
     chart="dynamo-platform",
@@ -42,9 +43,18 @@ PLATFORM_CONTROLLER = ControllerChart(
     values={
         # The operator's Deployment reads affinity (not nodeSelector); keep it on the system nodes.
         "dynamo-operator": {"controllerManager": {"affinity": _on_system_nodes()}},
-        "nats": {"config": {"jetstream": {"fileStore": {"pvc": {"storageClassName": DEFAULT_STORAGE_CLASS}}}}},
     },
     crds=("dynamographdeployments.nvidia.com",),
+    flows=(
+        ControllerFlows(
+            read_at="1.4.2",
+            pods={"control-plane": "controller-manager"},
+            webhook_ports=(9443,),
+            evidence="ai-dynamo/dynamo deploy/helm/charts/platform: the operator's manager serves its webhooks on 9443 "
+            "(components/operator/templates/deployment.yaml, pods labelled control-plane: controller-manager); read at "
+            "the stored 1.3.x chart, the 1.4.2 chart's own sources were not reachable",
+        ),
+    ),
 )
 
 

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from blueprints.ray_serve.serve_config import SERVE_PORT
 from core.isolation import namespace_peer
 from core.labels import SYSTEM_POOL_LABEL
-from core.requirements import ControllerChart
+from core.requirements import ControllerChart, ControllerFlows
 from core.versions import KUBERAY
 
 NAMESPACE = "kuberay-system"
 NAME_LABEL = {"app.kubernetes.io/name": "kuberay-operator"}
 """The operator pods' label (chart nameOverride: kuberay-operator, templates/deployment.yaml)."""
 DASHBOARD_PORT = 8265
+HEAD_LABEL = {"ray.io/node-type": "head"}
+"""The label KubeRay gives every Ray head pod (ray-operator/controllers/ray/common/pod.go labelPod)."""
 
 
 def kuberay_controller(watch_namespace: str) -> ControllerChart:
@@ -44,6 +47,18 @@ def kuberay_controller(watch_namespace: str) -> ControllerChart:
         },
         crds=("rayservices.ray.io", "rayclusters.ray.io"),
         pod_security="restricted",
+        flows=(
+            # No webhook; metrics and probes on 8080, scraped by nothing of the kit. The operator calls each Ray head
+            # it manages: the dashboard's Serve API and the head's Serve proxy health.
+            ControllerFlows(
+                read_at="1.7.1",
+                pods=dict(NAME_LABEL),
+                to_workloads=((HEAD_LABEL, (DASHBOARD_PORT, SERVE_PORT)),),
+                evidence="ray-project/kuberay v1.7.0 helm-chart/kuberay-operator (app.kubernetes.io/name: "
+                "kuberay-operator); ray-operator utils/constant.go DefaultDashboardPort 8265, rayservice_controller.go "
+                "updateHeadPodServeLabel (Serve proxy health on 8000), common/pod.go labelPod (ray.io/node-type: head)",
+            ),
+        ),
     )
 
 

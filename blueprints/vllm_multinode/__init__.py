@@ -17,7 +17,7 @@ from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
 from core.labels import SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
-from core.requirements import ControllerChart, Requirements
+from core.requirements import ControllerChart, ControllerFlows, Requirements
 from core.versions import LEADER_WORKER_SET
 
 if TYPE_CHECKING:
@@ -25,14 +25,25 @@ if TYPE_CHECKING:
     from constructs import Construct
 
 # LeaderWorkerSet: groups of pods (one leader, N-1 workers) scheduled and restarted as a unit.
+LWS_RELEASE = "lws"
 LWS_CONTROLLER = ControllerChart(
     name="lws",
     chart="lws",
     pin=LEADER_WORKER_SET,
-    release="lws",
+    release=LWS_RELEASE,
     namespace="lws-system",
     values={"nodeSelector": SYSTEM_POOL_LABEL},
     crds=("leaderworkersets.leaderworkerset.x-k8s.io",),
+    flows=(
+        # The manager's webhooks on 9443; its metrics (8443) are scraped by nothing of the kit.
+        ControllerFlows(
+            read_at="0.10.0",
+            pods={"control-plane": "controller-manager", "app.kubernetes.io/name": "lws", "app.kubernetes.io/instance": LWS_RELEASE},
+            webhook_ports=(9443,),
+            evidence="kubernetes-sigs/lws v0.10.0 charts/lws: manager/deployment.yaml (webhook service.port 9443, metrics "
+            "8443), webhook/service.yaml (443 -> 9443), _helpers.tpl lws.selectorLabels",
+        ),
+    ),
 )
 
 

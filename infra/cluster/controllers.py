@@ -34,6 +34,7 @@ class Controllers(Construct):
                 pod_security=spec.pod_security,
                 wait=True,
                 values=_plain(spec.values),
+                flows=spec.flows,
             )
             chart.node.add_dependency(props.after)
             self.charts[spec.name] = chart

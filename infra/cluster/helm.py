@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
 
 from core.isolation import PodSecurityLevel, pod_security_labels
+from core.requirements import ControllerFlows
 from core.versions import HelmPin
 from infra.images import wiring as image_wiring
 from infra.cluster.platform_policies import PlatformIsolation, chart_flows, chart_policies, namespace_baseline
@@ -26,10 +27,12 @@ def install_chart(
     release: str | None = None,
     wait: bool = False,
     timeout_minutes: int | None = None,
+    flows: tuple[ControllerFlows, ...] = (),
 ) -> eks.HelmChart:
     """release defaults to the chart name. The kit creates the namespace itself (never Helm), labelled to enforce
     `pod_security`: the strictest Pod Security Standard the chart's pods meet. Where the cluster isolates namespaces,
-    the chart's NetworkPolicies (infra/cluster/platform_policies.py) are applied before it."""
+    the chart's NetworkPolicies are applied before it: the platform's own charts' from infra/cluster/platform_policies.py,
+    any other chart's from the `flows` its ControllerChart declares."""
     release = release or chart
     installed = cluster.add_helm_chart(
         construct_id,
@@ -46,9 +49,9 @@ def install_chart(
     )
     if namespace not in SYSTEM_NAMESPACES:
         network = PlatformIsolation.of(cluster)
-        created = chart_namespace(cluster, namespace, pod_security, api_for_every_pod=chart_flows(chart).api_for_every_pod if network else True)
+        created = chart_namespace(cluster, namespace, pod_security, api_for_every_pod=chart_flows(chart, flows).api_for_every_pod if network else True)
         installed.node.add_dependency(created)
-        policies = chart_policies(chart, pin.version, namespace, release, values, network) if network else []
+        policies = chart_policies(chart, pin.version, namespace, release, values, network, flows) if network else []
         if policies:
             manifest = cluster.add_manifest(f"NetworkPolicies-{construct_id}", *policies)
             manifest.node.add_dependency(created)

@@ -21,7 +21,7 @@ facts on the cluster construct; without it (cluster.network_policies.enabled: fa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
@@ -32,6 +32,7 @@ from config.model import PlatformConfig
 from config.platform import SCRAPER_NAMESPACES, SCRAPER_PODS, control_plane_cidrs, network_facts
 from config.subnet_plan import LayoutError, plan_subnets
 from core.isolation import POD_IDENTITY_AGENT, POD_IDENTITY_PORT, PROXY_APP_LABELS, cidr_peer, gateway_proxy_peer, namespace_peer
+from core.requirements import ControllerFlows
 from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS
 from infra.cluster.namespace import default_deny_and_dns
 from infra.routing.redis_auth import RATE_LIMITER_LABELS, REDIS_PORT
@@ -212,7 +213,8 @@ def namespace_baseline(namespace: str, net: PlatformNetwork, *, api_for_every_po
     return objects
 
 
-# The charts the kit installs in namespaces of its own: their pods' labels and ports at the pinned versions.
+# The platform's own charts in namespaces of their own: their pods' labels and ports at the pinned versions. A chart
+# that a workload requires declares its flows on its ControllerChart instead (core.requirements.ControllerFlows).
 
 
 @dataclass(frozen=True)
@@ -333,24 +335,6 @@ def _kueue(net: PlatformNetwork, release: str, values: Mapping[str, Any]) -> lis
     return [Component("kueue-controller", manager, ingress=(from_control_plane(net, 9443, 8082),))]
 
 
-def _lws(net: PlatformNetwork, release: str, values: Mapping[str, Any]) -> list[Component]:
-    # kubernetes-sigs/lws v0.10.0 charts/lws: manager/deployment.yaml (webhook service.port 9443, metrics 8443),
-    # webhook/service.yaml (443 -> 9443), _helpers.tpl lws.selectorLabels.
-    manager = {"control-plane": "controller-manager", "app.kubernetes.io/name": "lws", "app.kubernetes.io/instance": release}
-    return [Component("lws-controller", manager, ingress=(from_control_plane(net, 9443),))]
-
-
-def _dynamo(net: PlatformNetwork, release: str, values: Mapping[str, Any]) -> list[Component]:
-    # ai-dynamo/dynamo deploy/helm/charts/platform: the operator's manager serves its webhooks on 9443
-    # (components/operator/templates/deployment.yaml, pods labelled control-plane: controller-manager); NATS (the nats
-    # chart, app.kubernetes.io/name: nats) takes clients on 4222 from the graphs' pods in the workloads namespace.
-    # Read at the stored 1.3.x chart; the 1.4.2 chart's own sources were not reachable here.
-    return [
-        Component("dynamo-operator", {"control-plane": "controller-manager"}, ingress=(from_control_plane(net, 9443),)),
-        Component("dynamo-nats", {"app.kubernetes.io/name": "nats"}, ingress=(rule([namespace_peer(net.workloads_namespace)], (4222,)),)),
-    ]
-
-
 def _kube_prometheus_stack(net: PlatformNetwork, release: str, values: Mapping[str, Any]) -> list[Component]:
     # prometheus-community/helm-charts kube-prometheus-stack-88.5.3: the operator's pods (app: <name>-operator,
     # prometheus-operator/deployment.yaml) serve its admission webhook and metrics on tls.internalPort 10250; Prometheus
@@ -403,27 +387,54 @@ CHARTS: dict[str, ChartFlows] = {
     "ai-gateway-helm": ChartFlows("v1.1.0", _ai_gateway),
     "keda": ChartFlows("2.20.2", _keda),
     "kueue": ChartFlows("0.19.2", _kueue),
-    "lws": ChartFlows("0.10.0", _lws),
-    "dynamo-platform": ChartFlows("1.4.2", _dynamo),
     "kube-prometheus-stack": ChartFlows("88.5.3", _kube_prometheus_stack),
     "dcgm-exporter": ChartFlows("4.8.2", _dcgm_exporter),
     "kube-state-metrics": ChartFlows("8.4.0", _kube_state_metrics),
 }
 
 
-def chart_flows(chart: str) -> ChartFlows:
-    try:
+def chart_flows(chart: str, declared: Sequence[ControllerFlows] = ()) -> ChartFlows:
+    """The platform's own charts from CHARTS; any other chart from the flows its ControllerChart declares."""
+    if chart in CHARTS:
         return CHARTS[chart]
-    except KeyError:
+    if not declared:
         raise ValueError(
-            f"chart {chart} installs into a namespace of the kit, which denies all traffic, but infra/cluster/platform_policies.py names none of its flows"
-        ) from None
+            f"chart {chart} installs into a namespace of the kit, which denies all traffic, but names none of its flows: "
+            "declare `flows` on its ControllerChart (core/requirements.py), its pods' labels and the ports they accept "
+            "and call, read at the pinned chart version"
+        )
+    versions = sorted({flows.read_at for flows in declared})
+    if len(versions) > 1:
+        raise ValueError(f"the flows chart {chart} declares were read at several versions ({', '.join(versions)}): read them all at one")
+    return ChartFlows(versions[0], lambda net, release, values: declared_components(chart, declared, net))
+
+
+def declared_components(chart: str, declared: Sequence[ControllerFlows], net: PlatformNetwork) -> list[Component]:
+    """A controller's declared flows as components: the API server on its webhook ports, the scrapers on its metrics
+    ports, calls to pods of the workloads namespace, and calls from that namespace."""
+    components = []
+    for index, flows in enumerate(declared):
+        workloads = [rule([pods(labels, net.workloads_namespace)], ports) for labels, ports in flows.to_workloads]
+        ingress = (
+            *((from_control_plane(net, *flows.webhook_ports),) if flows.webhook_ports else ()),
+            *(from_scrapers(net, *flows.metrics_ports) if flows.metrics_ports else ()),
+            *((rule([namespace_peer(net.workloads_namespace)], flows.from_workloads),) if flows.from_workloads else ()),
+        )
+        name = chart if len(declared) == 1 else f"{chart}-{index}"
+        components.append(Component(name, flows.pods, ingress=ingress, egress=tuple(workloads)))
+    return components
 
 
 def chart_policies(
-    chart: str, version: str, namespace: str, release: str, values: Mapping[str, Any], net: PlatformNetwork
+    chart: str,
+    version: str,
+    namespace: str,
+    release: str,
+    values: Mapping[str, Any],
+    net: PlatformNetwork,
+    declared: Sequence[ControllerFlows] = (),
 ) -> list[dict[str, Any]]:
-    flows = chart_flows(chart)
+    flows = chart_flows(chart, declared)
     if flows.version != version:
         raise ValueError(
             f"the network flows of chart {chart} were read at {flows.version}, but {version} is installed: read its ports again"

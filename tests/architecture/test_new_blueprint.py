@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from tests.helpers import REPO, default_config_data
+from tests.helpers import REPO, default_config_data, kubernetes_objects
 
 ECHO = '''"""A throwaway blueprint: one ConfigMap that says hello, and a controller it asks the cluster for."""
 
@@ -22,8 +22,11 @@ from blueprints.common import objects
 from blueprints.common.params import WorkloadParams
 from blueprints.contract import Blueprint
 from core.issues import ConfigIssue
-from core.requirements import ControllerChart, Requirements
+from core.requirements import ControllerChart, ControllerFlows, Requirements
 from core.versions import HelmPin
+
+# The controller's pods, and the port its admission webhook serves the API server on (read at the pinned version).
+OPERATOR_FLOWS = ControllerFlows(read_at="1.0.0", pods={"app.kubernetes.io/name": "echo-operator"}, webhook_ports=(9443,))
 
 
 class EchoWorkload(WorkloadParams):
@@ -38,7 +41,7 @@ class Echo(Blueprint[EchoWorkload]):
         return [ConfigIssue("greeting", "must not shout", value=workload.greeting)] if workload.greeting.isupper() else []
 
     def requirements(self, workload, platform):
-        return Requirements(controllers=(ControllerChart("echo-operator", "echo", HelmPin("https://charts.example.com", "1.0.0"), "echo", "echo-system"),))
+        return Requirements(controllers=(ControllerChart("echo-operator", "echo", HelmPin("https://charts.example.com", "1.0.0"), "echo", "echo-system", flows=(OPERATOR_FLOWS,)),))
 
     def render(self, scope, workload, platform):
         chart = objects.new_chart(scope, workload.name, platform.namespace)
@@ -104,6 +107,11 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
     cluster = json.loads((out / "cdk.out" / "llm-kit-cluster.template.json").read_text())
     charts = {r["Properties"]["Chart"]: r["Properties"] for r in cluster["Resources"].values() if r["Type"] == "Custom::AWSCDK-EKS-HelmChart"}
     assert charts["echo"]["Namespace"] == "echo-system"
+    # Its declared flows become the controller's policy in that namespace: the API server on the webhook port.
+    policies = [o for objects in kubernetes_objects(cluster).values() for o in objects if o["kind"] == "NetworkPolicy"]
+    [operator] = [p for p in policies if (p["metadata"]["name"], p["metadata"]["namespace"]) == ("echo", "echo-system")]
+    assert operator["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "echo-operator"}}
+    assert [rule["ports"] for rule in operator["spec"]["ingress"]] == [[{"protocol": "TCP", "port": 9443}]]
 
     data["workloads"][-1]["greeting"] = "HELLO"
     config.write_text(yaml.safe_dump(data, sort_keys=False))

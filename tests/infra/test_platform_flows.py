@@ -24,6 +24,7 @@ from config.subnet_plan import plan_subnets
 from core.isolation import PROXY_APP_LABELS
 from core.labels import WORKLOAD_LABEL
 from core.routing import RATE_LIMIT_REDIS
+from core.requirements import ControllerChart, ControllerFlows
 from infra.cluster.platform_policies import CHARTS, PlatformNetwork, chart_policies, namespace_baseline
 from infra.routing.audit import LABELS as SHIPPER_LABELS
 from infra.routing.audit import proxy_deployment, proxy_log_glob
@@ -346,14 +347,36 @@ def chart_network():
     return PlatformNetwork.from_config(KIT.load(DEFAULT_CONFIG))
 
 
+def _required_controllers() -> dict[str, ControllerChart]:
+    """The controller charts the examples' workloads require, as the cluster stack installs them, by chart."""
+    examples = ("dynamo-disaggregated-p5.yaml", "ray-serve-llama-8b.yaml", "capacity-platform.yaml")
+    return {c.chart: c for example in examples for c in KIT.requirements(KIT.load(EXAMPLES / example)).controllers}
+
+
+REQUIRED = _required_controllers()
+
+
 def _chart_objects(net: PlatformNetwork, charts: dict[str, tuple[str, str]]) -> list[dict]:
-    """charts: chart -> (namespace, release); each namespace once, with its baseline."""
+    """charts: chart -> (namespace, release); each namespace once, with its baseline. The platform's own charts take
+    their flows from CHARTS; the ones workloads require, from their ControllerChart's declared flows."""
     objects: list[dict] = []
     for namespace in dict.fromkeys(namespace for namespace, _ in charts.values()):
         objects += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, *namespace_baseline(namespace, net)]
     for chart, (namespace, release) in charts.items():
-        objects += chart_policies(chart, CHARTS[chart].version, namespace, release, {}, net)
+        if chart in CHARTS:
+            objects += chart_policies(chart, CHARTS[chart].version, namespace, release, {}, net)
+        else:
+            required = REQUIRED[chart]
+            objects += chart_policies(chart, required.pin.version, namespace, release, {}, net, required.flows)
     return objects
+
+
+def test_every_chart_a_workload_requires_declares_its_flows_at_its_pinned_version():
+    blueprints = {"lws", "dynamo-platform", "kuberay-operator"}
+    assert blueprints <= set(REQUIRED) and not blueprints & set(CHARTS)
+    for chart, required in REQUIRED.items():
+        if chart not in CHARTS:  # the platform's own (the gateway's, say) keep theirs in infra
+            assert required.flows and {flows.read_at for flows in required.flows} == {required.pin.version}, chart
 
 
 def test_keda_dynamo_and_in_cluster_prometheus_flows(chart_network):
@@ -391,8 +414,8 @@ def test_keda_dynamo_and_in_cluster_prometheus_flows(chart_network):
             Flow("control-plane", "prometheus-operator", 10250, True),
             Flow("worker", "prometheus", 9090, False),
             Flow("worker", "alertmanager", 9093, False),
-            Flow("worker", "nats", 4222, True),
-            Flow("keda-operator", "nats", 4222, False),
+            # ai-dynamo 1.4.2's platform installs no NATS and the graphs need none: nothing reaches such a pod.
+            Flow("worker", "nats", 4222, False),
             Flow("control-plane", "dynamo-operator", 9443, True),
             Flow("worker", "dynamo-operator", 9443, False),
         ],
@@ -401,11 +424,77 @@ def test_keda_dynamo_and_in_cluster_prometheus_flows(chart_network):
     _check(Policies(amp), net, [Flow("keda-operator", "internet", 443, True), Flow("keda-operator", "pod-identity-agent", 80, True), Flow("keda-operator", "prometheus", 9090, False)])
 
 
+def test_the_kuberay_operator_reaches_the_ray_heads_dashboard_and_serve_proxy_only(chart_network):
+    objects = [*_chart_objects(chart_network, {"kuberay-operator": ("kuberay-system", "kuberay-operator")}), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "inference"}}]
+    net = Network(DEFAULT_CONFIG)
+    net.pod("kuberay", "kuberay-system", {"app.kubernetes.io/name": "kuberay-operator"})
+    net.pod("head", "inference", {"ray.io/node-type": "head"})
+    net.pod("ray-worker", "inference", {"ray.io/node-type": "worker"})
+    _check(
+        Policies(objects),
+        net,
+        [
+            Flow("kuberay", "head", 8265, True),
+            Flow("kuberay", "head", 8000, True),
+            Flow("kuberay", "head", 6379, False),
+            Flow("kuberay", "ray-worker", 8265, False),
+            Flow("kuberay", "kubernetes-service", 443, True),
+            Flow("control-plane", "kuberay", 9443, False),
+        ],
+    )
+
+
 def test_a_chart_without_flows_or_read_at_another_version_is_refused(chart_network):
-    with pytest.raises(ValueError, match="names none of its flows"):
+    with pytest.raises(ValueError, match=r"names none of its flows: declare `flows` on its ControllerChart \(core/requirements.py\)"):
         chart_policies("some-new-chart", "1.0.0", "ns", "r", {}, chart_network)
     with pytest.raises(ValueError, match="read its ports again"):
         chart_policies("keda", "2.21.0", "keda", "keda", {}, chart_network)
+    declared = (ControllerFlows(read_at="1.0.0", pods={"app": "echo"}, webhook_ports=(9443,)),)
+    with pytest.raises(ValueError, match="were read at 1.0.0, but 1.1.0 is installed: read its ports again"):
+        chart_policies("echo", "1.1.0", "echo-system", "echo", {}, chart_network, declared)
+
+
+def test_declared_flows_become_the_controllers_policies(chart_network):
+    declared = (
+        ControllerFlows(
+            read_at="1.0.0",
+            pods={"app": "echo"},
+            webhook_ports=(9443,),
+            metrics_ports=(8080,),
+            to_workloads=(({"role": "head"}, (8265,)),),
+            from_workloads=(4222,),
+        ),
+    )
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "echo-system"}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "inference"}},
+        *namespace_baseline("echo-system", chart_network),
+        *chart_policies("echo", "1.0.0", "echo-system", "echo", {}, chart_network, declared),
+    ]
+    net = Network(DEFAULT_CONFIG)
+    net.pod("echo", "echo-system", {"app": "echo"})
+    net.pod("other", "echo-system", {"app": "other"})
+    net.pod("head", "inference", {"role": "head"})
+    net.pod("worker", "inference", {"role": "worker"})
+    _check(
+        Policies(objects),
+        net,
+        [
+            Flow("control-plane", "echo", 9443, True),
+            # The AMP collector scrapes from the control-plane subnets (the default config's scrapers).
+            Flow("control-plane", "echo", 8080, True),
+            Flow("worker", "echo", 8080, False),
+            Flow("control-plane", "echo", 9000, False),
+            Flow("control-plane", "other", 9443, False),
+            Flow("echo", "head", 8265, True),
+            Flow("echo", "head", 8000, False),
+            Flow("echo", "worker", 8265, False),
+            Flow("worker", "echo", 4222, True),
+            Flow("worker", "echo", 9443, False),
+            Flow("worker", "other", 4222, False),
+            Flow("other", "head", 8265, False),
+        ],
+    )
 
 
 # The audit shipper tails the container log of the kit's Gateway's proxies and nothing else.
