@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+# The guard that fails a test synthesizing a whole app without the e2e mark (tests/e2e.py).
+from tests.e2e import pytest_runtest_setup, pytest_runtest_teardown  # noqa: F401
 from tests.helpers import DEFAULT_CONFIG, synth
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 import yaml
 
@@ -68,6 +69,12 @@ def synth(config_path: Path, outdir: Path, *, validate: bool = False) -> dict[st
     context = VALIDATION_AS_ERRORS if validate else None
     build_app(KIT.load(config_path), outdir=str(outdir), validate=validate, context=context).synth()
     return read_templates(outdir)
+
+
+def unvalidated_app(**kwargs: Any) -> cdk.App:
+    """A CDK app for one construct's test, without aws-cdk-lib's CloudFormation validation: its engine costs seconds
+    of CPU in each test process, and the shipped configs meet it in tests/test_retained_names.py."""
+    return cdk.App(builtin_cloud_formation_validation=False, **kwargs)
 
 
 def read_templates(outdir: Path) -> dict[str, dict]:

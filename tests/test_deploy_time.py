@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from assembly.deploy_time import DURATIONS, critical_stacks, dependencies, plan_assembly, plan_stack
 
 
@@ -21,6 +23,7 @@ def test_a_stack_takes_its_longest_dependency_chain():
     assert [step.logical_id for step in plan.path] == ["Role", "Cluster", "Nodes"]
 
 
+@pytest.mark.e2e
 def test_the_default_config_keeps_storage_off_the_critical_path(default_templates, default_out):
     plans = plan_assembly(default_out)
     total, chain = critical_stacks(plans)

@@ -21,6 +21,8 @@ from assembly.plan_upgrades import check
 from core.versions import KARPENTER, UPGRADES, HelmPin, MinorUpgrade
 from tests.helpers import REPO, synth
 
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
+
 EXAMPLE = REPO / "config" / "examples" / "dynamo-disaggregated-p5.yaml"
 KEPT = ("AWS::EKS::Cluster", "AWS::FSx::FileSystem", "AWS::S3::Bucket")
 

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from aws_cdk import aws_s3 as s3
 
 from assembly import app as app_module
@@ -14,6 +15,7 @@ def _aside(folder):
     return ["--dist", str(folder / "dist"), "--charts", str(folder / "charts")]
 
 
+@pytest.mark.e2e
 def test_good_config_writes_the_assembly_and_a_summary(tmp_path, capsys, monkeypatch):
     outdir = tmp_path / "cdk.out"
     (outdir).mkdir()
@@ -41,6 +43,7 @@ def test_bad_config_exits_2_and_leaves_the_previous_output_alone(tmp_path, capsy
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".synth-")]
 
 
+@pytest.mark.e2e
 def test_kit_config_environment_variable_is_honoured(tmp_path, monkeypatch, capsys):
     config = write_config(tmp_path, {"name": "env-kit"})
     monkeypatch.setenv("KIT_CONFIG", str(config))
@@ -48,6 +51,7 @@ def test_kit_config_environment_variable_is_honoured(tmp_path, monkeypatch, caps
     assert "env-kit-cluster" in capsys.readouterr().out
 
 
+@pytest.mark.e2e
 def test_nag_failure_exits_1_with_findings_and_no_output(tmp_path, capsys, monkeypatch):
     real_build = app_module.build_app
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.helpers import REPO, default_config_data, kubernetes_objects
@@ -66,6 +67,7 @@ def _tracked_copy(target):
             shutil.copy2(source, target / name)
 
 
+@pytest.mark.e2e
 def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_workloads_stack(tmp_path):
     kit = tmp_path / "kit"
     _tracked_copy(kit)

@@ -15,11 +15,11 @@ from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from infra.gpu.karpenter import Karpenter, KarpenterProps
 from infra.network.vpc import SingleZoneVpc, SingleZoneVpcProps
 from infra.storage.bucket import ModelBucket, ModelBucketProps
-from tests.helpers import helm_values
+from tests.helpers import helm_values, unvalidated_app
 
 
 def _stack() -> cdk.Stack:
-    return cdk.Stack(cdk.App(), "Bare", env=cdk.Environment(account="111122223333", region="us-west-2"))
+    return cdk.Stack(unvalidated_app(), "Bare", env=cdk.Environment(account="111122223333", region="us-west-2"))
 
 
 def test_props_are_frozen_with_documented_defaults():

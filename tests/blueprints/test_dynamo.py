@@ -217,6 +217,7 @@ def dynamo_cluster(tmp_path_factory):
     return synth(write_config(folder, {"workloads": [_dynamo(**DISAGGREGATED)]}), folder / "out")["llm-kit-cluster"]
 
 
+@pytest.mark.e2e
 def test_a_dynamo_workload_makes_the_cluster_install_the_dynamo_platform(dynamo_cluster):
     chart = helm_charts(dynamo_cluster)["dynamo-platform"]["Properties"]
     assert (chart["Repository"], chart["Version"], chart["Namespace"]) == (DYNAMO_PLATFORM.repository, "1.4.2", "dynamo-system")
@@ -229,6 +230,7 @@ def test_without_a_dynamo_workload_no_operator_is_installed(tmp_path):
     assert KIT.requirements(disabled).controllers == ()
 
 
+@pytest.mark.e2e
 def test_the_platform_keeps_its_operator_on_the_system_nodes_and_sets_no_nats(dynamo_cluster):
     chart = helm_charts(dynamo_cluster)["dynamo-platform"]
     values = json.loads(helm_values(chart["Properties"]["Values"]))

@@ -285,6 +285,7 @@ def cluster_without_lws(tmp_path_factory):
     return _cluster_stack(tmp_path_factory, enabled=False)
 
 
+@pytest.mark.e2e
 def test_an_enabled_workload_makes_the_cluster_install_the_lws_chart(cluster_with_lws):
     chart = helm_charts(cluster_with_lws)["lws"]
     assert chart["Type"] == "Custom::AWSCDK-EKS-HelmChart"
@@ -296,5 +297,6 @@ def test_an_enabled_workload_makes_the_cluster_install_the_lws_chart(cluster_wit
     )
 
 
+@pytest.mark.e2e
 def test_disabling_the_workload_removes_the_lws_chart(cluster_without_lws):
     assert "lws" not in helm_charts(cluster_without_lws)

@@ -17,6 +17,8 @@ from core.registry_cache import UPSTREAMS, images_in, parse
 from infra.images.chart_images import CHART_IMAGES
 from tests.helpers import DEFAULT_CONFIG, REPO, TOKEN, _flatten, nested_templates, read_templates
 
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
+
 CONFIGS = [DEFAULT_CONFIG, *sorted((REPO / "config" / "examples").glob("*.yaml"))]
 # Charts that deploy no image of their own: CRDs only, and the kit's own chart that writes one Secret.
 NO_IMAGES = {"ai-gateway-crds-helm", "redis-auth"}

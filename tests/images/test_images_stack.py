@@ -10,6 +10,8 @@ import pytest
 from core.derived_images import DERIVED
 from tests.helpers import REPO, resources, synth
 
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
+
 EXAMPLE = REPO / "config" / "examples" / "capacity-platform.yaml"
 KIT = "llm-capacity"
 

@@ -114,6 +114,7 @@ def test_a_pool_of_several_types_gets_a_daemon_set_per_type_with_that_types_devi
     assert efa == {"p5e.48xlarge": "32", "p5en.48xlarge": "16"}
 
 
+@pytest.mark.e2e
 def test_device_plugins_and_exporters_tolerate_the_burn_in_taint(tmp_path):
     from tests.helpers import helm_charts, helm_values, synth
 

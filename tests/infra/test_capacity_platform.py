@@ -82,6 +82,7 @@ def test_the_reconciler_scales_the_pool_at_the_edges_and_only_then(kube):
     assert kube.writes() == [("PATCH", SCALE, {"spec": {"replicas": 2}}), ("PATCH", SCALE, {"spec": {"replicas": 0}})]
 
 
+@pytest.mark.e2e
 def test_the_shipped_program_runs_without_the_kit(out, tmp_path):
     """The ConfigMap's two files alone import and agree with the kit's schedule (the pod has only Python)."""
     [config_map] = [o for o in out["cluster"] if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "capacity-block-reconciler"]
@@ -98,6 +99,7 @@ def test_the_shipped_program_runs_without_the_kit(out, tmp_path):
     assert result.stdout.strip() == "2", result.stderr
 
 
+@pytest.mark.e2e
 def test_block_pools_are_static_with_a_node_limit_and_a_grace_period(out):
     pools = _named(out["cluster"], "NodePool")
     block = pools["h100-block"]["spec"]
@@ -113,6 +115,7 @@ def test_block_pools_are_static_with_a_node_limit_and_a_grace_period(out):
     assert [b["pool"] for b in json.loads(env["BLOCKS"])] == ["h100-block", "p5-group-block"]
 
 
+@pytest.mark.e2e
 def test_no_deploy_applies_a_block_pools_node_count(out):
     """Created once from a manifest no config or clock changes; the rest of the spec follows by a JSON patch."""
     cluster = out["templates"]["llm-capacity-cluster"]
@@ -136,6 +139,7 @@ def test_no_deploy_applies_a_block_pools_node_count(out):
     assert set(patches) <= set(cluster["Resources"][reconciler]["DependsOn"])
 
 
+@pytest.mark.e2e
 def test_a_chain_is_one_capacity_tried_block_first_then_by_weight(out):
     pools = _named(out["cluster"], "NodePool")
     for name in ("h100-block", "h100-spot", "h100-on-demand"):
@@ -145,6 +149,7 @@ def test_a_chain_is_one_capacity_tried_block_first_then_by_weight(out):
     assert server["nodeSelector"]["llm-kit/capacity"] == "h100" and "llm-kit/pool" not in server["nodeSelector"]
 
 
+@pytest.mark.e2e
 def test_each_team_gets_a_queue_with_its_quota_in_one_cohort(out):
     queues = _named(out["cluster"], "ClusterQueue")
     assert set(queues) == {"search", "research"}
@@ -166,6 +171,7 @@ def test_each_team_gets_a_queue_with_its_quota_in_one_cohort(out):
     assert namespace["metadata"]["labels"]["llm-kit/kueue-managed"] == "true"
 
 
+@pytest.mark.e2e
 def test_flavors_follow_capacities_and_only_standing_nodes_are_topology_aware(out):
     flavors = _named(out["cluster"], "ResourceFlavor")
     assert flavors["h100"]["spec"] == {"nodeLabels": {"llm-kit/capacity": "h100"}}
@@ -179,6 +185,7 @@ def test_flavors_follow_capacities_and_only_standing_nodes_are_topology_aware(ou
     ]
 
 
+@pytest.mark.e2e
 def test_a_multi_node_group_is_one_gang_under_one_spine(out):
     [group] = _named(out["workloads"], "LeaderWorkerSet").values()
     assert group["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "search"
@@ -195,6 +202,7 @@ def test_a_multi_node_group_is_one_gang_under_one_spine(out):
         ]
 
 
+@pytest.mark.e2e
 def test_kueue_waits_for_pods_longer_than_the_slowest_start_and_counts_gpus_only(out):
     kueue = helm_charts(out["templates"]["llm-capacity-cluster"])["kueue"]["Properties"]
     assert (kueue["Repository"], kueue["Version"], kueue["Namespace"]) == ("oci://registry.k8s.io/kueue/charts/kueue", "0.19.2", "kueue-system")

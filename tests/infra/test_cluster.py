@@ -1,6 +1,10 @@
 """The cluster stack: EKS settings, system nodes in the GPU zone, add-ons, EFA security group."""
 
+import pytest
+
 from tests.helpers import kubernetes_objects, only, resources, subnet_of
+
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
 
 PRIMARY = "usw2-az2"
 

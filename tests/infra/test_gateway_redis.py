@@ -34,6 +34,7 @@ def test_the_password_is_drawn_by_helm_in_the_cluster_and_kept_on_upgrade():
     assert yaml.safe_load((CHART / "Chart.yaml").read_text())["apiVersion"] == "v2"
 
 
+@pytest.mark.e2e
 def test_the_workloads_stack_installs_the_chart_asset_with_no_value_in_it(templates):
     workloads = templates["llm-teams-workloads"]
     [chart] = resources(workloads, "Custom::AWSCDK-EKS-HelmChart").values()
@@ -48,6 +49,7 @@ def test_the_workloads_stack_installs_the_chart_asset_with_no_value_in_it(templa
     assert not any(o["kind"] == "Secret" for o in _gateway_objects(templates))
 
 
+@pytest.mark.e2e
 def test_the_redis_requires_the_password_and_its_probe_sends_it(templates):
     [redis] = [o for o in _gateway_objects(templates) if o["kind"] == "Deployment" and o["metadata"]["name"] == "llm-gateway-redis"]
     [container] = redis["spec"]["template"]["spec"]["containers"]
@@ -57,6 +59,7 @@ def test_the_redis_requires_the_password_and_its_probe_sends_it(templates):
     assert container["readinessProbe"]["exec"]["command"] == ["redis-cli", "ping"]
 
 
+@pytest.mark.e2e
 def test_envoy_gateways_rate_limiter_sends_the_password(templates):
     charts = {body["Properties"].get("Chart"): body for body in resources(templates["llm-teams-cluster"], "Custom::AWSCDK-EKS-HelmChart").values()}
     values = json.loads(helm_values(charts["gateway-helm"]["Properties"]["Values"]))
@@ -66,6 +69,7 @@ def test_envoy_gateways_rate_limiter_sends_the_password(templates):
     assert values["config"]["envoyGateway"]["rateLimit"]["backend"]["redis"] == {"url": "llm-gateway-redis.envoy-gateway-system.svc.cluster.local:6379"}
 
 
+@pytest.mark.e2e
 def test_only_the_rate_limiter_reaches_the_redis(templates):
     [policy] = [o for o in _gateway_objects(templates) if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "llm-gateway-redis"]
     assert policy["metadata"]["namespace"] == "envoy-gateway-system"

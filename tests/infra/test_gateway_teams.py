@@ -12,6 +12,8 @@ from assembly.kit import KIT
 from core.routing import API_KEYS_SECRET
 from tests.helpers import helm_charts, helm_values, kubernetes_objects, nested_templates, resources, synth
 
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
+
 EXAMPLE = Path("config/examples/gateway-teams-bedrock.yaml")
 HAIKU = "anthropic.claude-3-5-haiku-20241022-v1:0"
 

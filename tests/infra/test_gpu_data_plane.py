@@ -10,6 +10,8 @@ from infra.gpu.interruption import INTERRUPTION_EVENTS
 from infra.gpu.user_data import EFA_LOCKED_MEMORY_BYTES
 from tests.helpers import REPO, helm_charts, helm_values, kubernetes_objects, only, resources, synth
 
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
+
 EXAMPLES = REPO / "config" / "examples"
 
 

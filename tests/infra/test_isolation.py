@@ -8,6 +8,8 @@ import pytest
 
 from tests.helpers import helm_charts, kubernetes_objects, resources, synth, write_config
 
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
+
 PSA = "pod-security.kubernetes.io/enforce"
 
 

@@ -12,6 +12,7 @@ def _statements(policy: dict) -> list[dict]:
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
 
+@pytest.mark.e2e
 def test_interruption_queue_accepts_only_the_kits_own_rules(cluster_template):
     [policy] = resources(cluster_template, "AWS::SQS::QueuePolicy").values()
     rules = set(resources(cluster_template, "AWS::Events::Rule"))
@@ -24,6 +25,7 @@ def test_interruption_queue_accepts_only_the_kits_own_rules(cluster_template):
         assert source in rules and statement["Principal"] == {"Service": "events.amazonaws.com"}
 
 
+@pytest.mark.e2e
 def test_kubectl_handler_cannot_read_private_images(cluster_template):
     roles = resources(cluster_template, "AWS::IAM::Role")
     [handler] = [role for name, role in roles.items() if "KubectlProviderHandler" in name]
@@ -32,6 +34,7 @@ def test_kubectl_handler_cannot_read_private_images(cluster_template):
     assert "AWSLambdaVPCAccessExecutionRole" in attached
 
 
+@pytest.mark.e2e
 def test_pods_on_system_nodes_cannot_reach_the_node_role(cluster_template):
     data = only(cluster_template, "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
     assert data["MetadataOptions"] == {"HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1, "HttpTokens": "required"}
@@ -40,6 +43,7 @@ def test_pods_on_system_nodes_cannot_reach_the_node_role(cluster_template):
     assert {"name": "AWS_REGION", "value": "us-west-2"} in values["controller"]["env"]
 
 
+@pytest.mark.e2e
 def test_control_plane_logs_have_the_configured_retention_and_go_with_the_stack(cluster_template):
     [(name, group)] = [(n, g) for n, g in resources(cluster_template, "AWS::Logs::LogGroup").items() if "ControlPlaneLogs" in n]
     assert (group["Properties"]["LogGroupName"], group["Properties"]["RetentionInDays"]) == ("/aws/eks/llm-kit/cluster", 365)
@@ -48,6 +52,7 @@ def test_control_plane_logs_have_the_configured_retention_and_go_with_the_stack(
     assert name in cluster_template["Resources"][cluster_name]["DependsOn"]
 
 
+@pytest.mark.e2e
 def test_log_retention_comes_from_the_config(tmp_path):
     templates = synth(write_config(tmp_path, {"cluster": {"log_retention_days": 30}}), tmp_path / "out")
     groups = resources(templates["llm-kit-cluster"], "AWS::Logs::LogGroup")
@@ -59,6 +64,7 @@ def _literal_names(resource: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("stack", ["llm-kit-cluster", "llm-kit-workloads"])
+@pytest.mark.e2e
 def test_replaceable_stacks_retain_nothing_with_a_fixed_name(default_templates, stack):
     """A retained resource whose name is fixed makes the next deploy after a destroy fail with 'already exists'."""
     retained = {
@@ -69,6 +75,7 @@ def test_replaceable_stacks_retain_nothing_with_a_fixed_name(default_templates, 
     assert retained == {}
 
 
+@pytest.mark.e2e
 def test_prometheus_log_group_is_retained_under_a_name_new_to_each_stack(cluster_template):
     [group] = [g for n, g in resources(cluster_template, "AWS::Logs::LogGroup").items() if "Amp" in n]
     assert group["DeletionPolicy"] == "Retain"
@@ -116,11 +123,13 @@ def _assert_pod_identity_roles_are_scoped(template: dict) -> int:
     return checked
 
 
+@pytest.mark.e2e
 def test_every_pod_identity_role_trusts_only_its_own_accounts_in_this_cluster(cluster_template):
     # vpc-cni, the EBS and S3 CSI drivers, the model reader, Karpenter at least.
     assert _assert_pod_identity_roles_are_scoped(cluster_template) >= 5
 
 
+@pytest.mark.e2e
 def test_the_cloudwatch_agents_pod_identity_role_is_scoped_too(tmp_path):
     overrides = {"observability": {"metrics": "cloudwatch"}}
     templates = synth(write_config(tmp_path, overrides), tmp_path / "out")
@@ -141,6 +150,7 @@ def test_a_pod_identity_role_must_name_its_service_accounts():
 # The kubectl provider's functions log to groups the stack owns.
 
 
+@pytest.mark.e2e
 def test_kubectl_provider_functions_log_to_groups_with_the_clusters_retention(cluster_template):
     groups = {name: group for name, group in resources(cluster_template, "AWS::Logs::LogGroup").items() if "KubectlProvider" in name}
     assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == ["/aws/lambda/llm-kit-kubectl-handler", "/aws/lambda/llm-kit-kubectl-provider"]

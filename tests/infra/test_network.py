@@ -2,7 +2,11 @@
 
 from ipaddress import IPv4Network
 
+import pytest
+
 from tests.helpers import only, resources
+
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
 
 PRIMARY, SECONDARY = "usw2-az2", "usw2-az1"
 

@@ -22,6 +22,7 @@ def _stages(template):
     return {stage["Name"]: stage["Actions"] for stage in body["Stages"]}
 
 
+@pytest.mark.e2e
 def test_the_app_holds_only_the_pipeline_and_the_stage_keeps_the_stack_names(pipeline):
     templates, out = pipeline
     assert list(templates) == ["llm-kit-pipeline"]
@@ -33,6 +34,7 @@ def test_the_app_holds_only_the_pipeline_and_the_stage_keeps_the_stack_names(pip
     assert len([p for p in out.glob("assembly-*/*.template.json") if not p.name.endswith(".nested.template.json")]) == 6
 
 
+@pytest.mark.e2e
 def test_source_is_the_repository_branch_through_the_connection(pipeline):
     [source] = _stages(pipeline[0]["llm-kit-pipeline"])["Source"]
     assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
@@ -41,6 +43,7 @@ def test_source_is_the_repository_branch_through_the_connection(pipeline):
     assert source["Configuration"]["ConnectionArn"] == CONNECTION
 
 
+@pytest.mark.e2e
 def test_synth_runs_the_tests_and_the_main_job_with_the_config(pipeline):
     template = pipeline[0]["llm-kit-pipeline"]
     synth_project = next(p["Properties"] for name, p in resources(template, "AWS::CodeBuild::Project").items() if "Synth" in name)
@@ -51,6 +54,7 @@ def test_synth_runs_the_tests_and_the_main_job_with_the_config(pipeline):
     assert env["KIT_CONFIG"] == "config/prod.yaml"
 
 
+@pytest.mark.e2e
 def test_deploy_waits_for_an_approval_and_the_key_rotates(pipeline):
     template = pipeline[0]["llm-kit-pipeline"]
     first = _stages(template)["Deploy"][0]
@@ -71,6 +75,7 @@ def test_incomplete_pipeline_config_is_explained(tmp_path, overrides, expected):
     assert_rejected(tmp_path, overrides, expected)
 
 
+@pytest.mark.e2e
 def test_pipeline_roles_are_scoped_and_every_wildcard_has_its_own_reason(pipeline):
     templates, out = pipeline
     template = templates["llm-kit-pipeline"]

@@ -98,11 +98,13 @@ def default_objects(default_templates, default_out):
     return _all_objects(default_out)
 
 
+@pytest.mark.e2e
 def test_every_namespace_of_the_default_config_denies_by_default(default_objects):
     assert {"inference", "monitoring"} <= _namespaces(default_objects)
     _assert_every_namespace_denies_by_default(default_objects)
 
 
+@pytest.mark.e2e
 def test_default_config_flows(default_objects):
     net = Network(DEFAULT_CONFIG)
     net.pod("model-server", "inference", {WORKLOAD_LABEL: "llama-8b", "app.kubernetes.io/name": "llama-8b"})
@@ -192,11 +194,13 @@ def capacity_objects(tmp_path_factory):
     return _all_objects(out)
 
 
+@pytest.mark.e2e
 def test_every_namespace_of_the_capacity_platform_denies_by_default(capacity_objects):
     assert {"inference", "search-jobs", "research-jobs", "gpu-burn-in", "capacity-blocks", "kueue-system", "lws-system", "monitoring"} <= _namespaces(capacity_objects)
     _assert_every_namespace_denies_by_default(capacity_objects)
 
 
+@pytest.mark.e2e
 def test_capacity_platform_flows(capacity_objects):
     net = Network(EXAMPLES / "capacity-platform.yaml")
     net.pod("model-server", "inference", {WORKLOAD_LABEL: "llama-70b"})
@@ -256,12 +260,14 @@ def gateway_objects(tmp_path_factory):
     return _all_objects(out)
 
 
+@pytest.mark.e2e
 def test_every_namespace_of_the_gateway_config_denies_by_default(gateway_objects):
     expected = {"inference", "envoy-gateway-system", "envoy-ai-gateway-system", "gateway-audit", "crd-bundles", "monitoring"}
     assert expected <= _namespaces(gateway_objects)
     _assert_every_namespace_denies_by_default(gateway_objects)
 
 
+@pytest.mark.e2e
 def test_gateway_flows(gateway_objects):
     net = Network(EXAMPLES / "gateway-teams-bedrock.yaml")
     proxy_labels = {**PROXY_APP_LABELS, "gateway.envoyproxy.io/owning-gateway-name": "llm-gateway", "gateway.envoyproxy.io/owning-gateway-namespace": "inference"}

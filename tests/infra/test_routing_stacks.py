@@ -7,6 +7,8 @@ import pytest
 
 from tests.helpers import helm_charts, helm_values, kubernetes_objects, nested_templates, resources, synth
 
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
+
 EXAMPLE = Path("config/examples/gateway-two-models.yaml")
 
 

@@ -20,7 +20,7 @@ from core.model_sources import FsxSource, HfSource, ModelSource, S3Source
 from infra.stacks.storage import StorageStack
 from infra.storage.in_cluster import S3_CSI_ADDON
 from infra.storage.manifests import storage_manifests
-from tests.helpers import assert_rejected, only, resources, subnet_of, write_config
+from tests.helpers import assert_rejected, only, resources, subnet_of, unvalidated_app, write_config
 
 PRIMARY = "usw2-az2"
 STORAGE = {
@@ -60,6 +60,7 @@ def _file_system(templates):
     return only(templates["llm-kit-storage"], "AWS::FSx::FileSystem")
 
 
+@pytest.mark.e2e
 def test_file_system_lives_in_the_node_subnet_of_the_primary_zone(templates):
     [subnet_ref] = _file_system(templates)["Properties"]["SubnetIds"]
     subnet = subnet_of(templates, subnet_ref)["Properties"]
@@ -69,6 +70,7 @@ def test_file_system_lives_in_the_node_subnet_of_the_primary_zone(templates):
     assert subnet_ref in node_group["Subnets"]
 
 
+@pytest.mark.e2e
 def test_file_system_is_persistent_2_lz4_with_the_configured_throughput(storage):
     storage.has_resource_properties(
         "AWS::FSx::FileSystem",
@@ -83,6 +85,7 @@ def test_file_system_is_persistent_2_lz4_with_the_configured_throughput(storage)
     )
 
 
+@pytest.mark.e2e
 def test_data_repository_association_links_the_path_to_the_model_prefix(templates):
     template = templates["llm-kit-storage"]
     link = only(template, "AWS::FSx::DataRepositoryAssociation")["Properties"]
@@ -99,6 +102,7 @@ def _log_bucket_ids(template) -> set[str]:
     return {body["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"] for body in resources(template, "AWS::S3::Bucket").values() if "LoggingConfiguration" in body["Properties"]}
 
 
+@pytest.mark.e2e
 def test_model_bucket_is_private_encrypted_versioned_and_logged(templates, storage):
     template = templates["llm-kit-storage"]
     [log_id] = _log_bucket_ids(template)
@@ -124,6 +128,7 @@ def test_model_bucket_is_private_encrypted_versioned_and_logged(templates, stora
     assert model["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": log_id}
 
 
+@pytest.mark.e2e
 def test_data_stores_are_retained(templates):
     template = templates["llm-kit-storage"]
     for kind in ("AWS::S3::Bucket", "AWS::FSx::FileSystem"):
@@ -148,6 +153,7 @@ def _lustre_rules(template):
     return rules
 
 
+@pytest.mark.e2e
 def test_security_group_opens_lustre_ports_to_the_vpc_and_between_servers(templates):
     expected = {(d, peer, lo, hi) for d in ("in", "out") for peer in ("10.0.0.0/16", "self") for lo, hi in ((988, 988), (1018, 1023))}
     assert _lustre_rules(templates["llm-kit-storage"]) == expected
@@ -155,6 +161,7 @@ def test_security_group_opens_lustre_ports_to_the_vpc_and_between_servers(templa
     assert group["Fn::GetAtt"][1] == "GroupId"
 
 
+@pytest.mark.e2e
 def test_storage_and_cluster_stacks_do_not_wait_for_each_other(synthesized, templates):
     artifacts = json.loads((synthesized["out"] / "manifest.json").read_text())["artifacts"]
 
@@ -166,6 +173,7 @@ def test_storage_and_cluster_stacks_do_not_wait_for_each_other(synthesized, temp
     assert "llm-kit-cluster" not in json.dumps(templates["llm-kit-storage"])
 
 
+@pytest.mark.e2e
 def test_csi_addons_and_model_reader_use_pod_identity_with_prefix_read_only(templates):
     cluster = templates["llm-kit-cluster"]
     addons = {body["Properties"]["AddonName"]: body["Properties"] for body in resources(cluster, "AWS::EKS::Addon").values()}
@@ -185,6 +193,7 @@ def test_csi_addons_and_model_reader_use_pod_identity_with_prefix_read_only(temp
         assert json.dumps(objects["Resource"]).endswith('"-us-west-2/models/*"]]}')
 
 
+@pytest.mark.e2e
 def test_kubernetes_objects_are_valid_and_point_at_the_storage(synthesized):
     stack = synthesized["storage_stack"]
     config = synthesized["config"]
@@ -209,6 +218,7 @@ def test_kubernetes_objects_are_valid_and_point_at_the_storage(synthesized):
     assert fsx_volume["capacity"] == {"storage": "2400Gi"}
 
 
+@pytest.mark.e2e
 def test_cfn_lint_passes_on_the_storage_template(synthesized):
     template = synthesized["out"] / "llm-kit-storage.template.json"
     result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(template)], capture_output=True, text=True)
@@ -224,7 +234,7 @@ def test_existing_vpc_mode_imports_the_network_in_the_storage_stack(tmp_path):
         "control_plane_subnet_cidrs": ["10.20.240.0/28", "10.20.240.16/28"],
     }
     config = KIT.load(write_config(tmp_path, {"network": {"existing_vpc": existing}, "storage": STORAGE}))
-    app = cdk.App(outdir=str(tmp_path / "out"))
+    app = unvalidated_app(outdir=str(tmp_path / "out"))
     nag.enable_checks(app)
     stack = StorageStack(app, "storage", config=config, network=None, env=cdk.Environment(region=config.region))
     template = Template.from_stack(stack)
@@ -232,6 +242,7 @@ def test_existing_vpc_mode_imports_the_network_in_the_storage_stack(tmp_path):
     template.has_resource_properties("AWS::EC2::SecurityGroup", {"VpcId": "vpc-0123456789abcdef0", "SecurityGroupIngress": Match.array_with([Match.object_like({"CidrIp": "10.20.0.0/16", "FromPort": 988})])})
 
 
+@pytest.mark.e2e
 def test_existing_bucket_without_fsx_needs_no_storage_stack(tmp_path):
     config = KIT.load(write_config(tmp_path, {"storage": {"model_bucket": {"existing_bucket_name": "acme-llm-models"}}}))
     assert not config.storage.owns_resources

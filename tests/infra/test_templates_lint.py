@@ -2,9 +2,12 @@
 
 import filecmp
 
+import pytest
 from cfnlint.api import lint_all
 
 from tests.helpers import DEFAULT_CONFIG, default_config_data, synth
+
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
 
 # Raised on resources aws-eks-v2 generates for its kubectl provider (a DependsOn beside a GetAtt); harmless.
 KNOWN_UPSTREAM_WARNINGS = {"W3005"}

@@ -4,6 +4,8 @@ import pytest
 
 from tests.helpers import only, resources, synth, write_config
 
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
+
 ADMIN = "arn:aws:iam::111122223333:role/PlatformAdmin"
 VARIANT = {
     "name": "byo-kit",

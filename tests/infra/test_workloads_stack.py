@@ -30,6 +30,7 @@ def at_scale(tmp_path_factory):
     return synth(config, out), nested_templates(out), out
 
 
+@pytest.mark.e2e
 def test_two_hundred_workloads_and_thirty_pools_fit_every_template(at_scale):
     templates, nested, out = at_scale
     assert len(nested) == 200
@@ -42,6 +43,7 @@ def test_two_hundred_workloads_and_thirty_pools_fit_every_template(at_scale):
     assert len(pools) >= 30
 
 
+@pytest.mark.e2e
 def test_each_workload_nested_stack_holds_its_objects_after_the_storage_objects(at_scale):
     templates, nested, _ = at_scale
     workloads = templates["llm-kit-workloads"]
@@ -53,6 +55,7 @@ def test_each_workload_nested_stack_holds_its_objects_after_the_storage_objects(
     assert "model-042" in json.dumps(objects["Properties"]["Manifest"])
 
 
+@pytest.mark.e2e
 def test_the_account_in_model_uris_is_filled_in_at_deploy(default_templates, default_out):
     [template] = [t for name, t in nested_templates(default_out).items() if "llama8b" in name]
     text = json.dumps(template)

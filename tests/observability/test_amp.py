@@ -3,6 +3,7 @@
 import base64
 import json
 
+import pytest
 import yaml
 
 from config.observability import AlertThresholds
@@ -10,6 +11,8 @@ from infra.observability.rules import rules_yaml
 from core.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
 from tests.helpers import helm_charts, helm_values, only, resources
 from tests.observability.conftest import TOPIC
+
+pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
 
 
 def _scrape_config(template) -> dict:

@@ -11,6 +11,7 @@ from core.versions import KUBE_PROMETHEUS_STACK
 from tests.helpers import assert_rejected, helm_charts, helm_values, kubernetes_objects, resources, write_config
 
 
+@pytest.mark.e2e
 def test_in_cluster_installs_the_pinned_kube_prometheus_stack(in_cluster_cluster):
     assert not [r for r in in_cluster_cluster["Resources"].values() if r["Type"].startswith("AWS::APS::")]
     charts = helm_charts(in_cluster_cluster)
@@ -33,6 +34,7 @@ def test_in_cluster_installs_the_pinned_kube_prometheus_stack(in_cluster_cluster
     assert dcgm["serviceMonitor"]["enabled"] is True and dcgm["serviceMonitor"]["honorLabels"] is True
 
 
+@pytest.mark.e2e
 def test_in_cluster_objects_pass_the_strict_schema(in_cluster_cluster):
     manifests = [obj for items in kubernetes_objects(in_cluster_cluster).values() for obj in items]
     kinds = {(obj["kind"], obj["metadata"]["name"]) for obj in manifests}
@@ -43,6 +45,7 @@ def test_in_cluster_objects_pass_the_strict_schema(in_cluster_cluster):
             kubernetes_validate.validate(obj, "1.35", strict=True)
 
 
+@pytest.mark.e2e
 def test_cloudwatch_installs_the_add_on_with_pod_identity(cloudwatch_cluster):
     addon = next(a["Properties"] for a in resources(cloudwatch_cluster, "AWS::EKS::Addon").values() if a["Properties"]["AddonName"] == "amazon-cloudwatch-observability")
     (association,) = addon["PodIdentityAssociations"]

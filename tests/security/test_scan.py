@@ -84,6 +84,7 @@ def test_a_token_the_extraction_cannot_render_stops_the_scan():
         list(embedded.manifest_objects(bad, "t.json"))
 
 
+@pytest.mark.e2e
 def test_the_default_configs_templates_carry_the_objects_the_workloads_and_cluster_apply(default_out, default_templates, tmp_path):
     stage = staging.build(default_out, tmp_path / "stage")
     subjects = {subject for path, subject in stage.subjects.items() if path.startswith("objects/templates/")}
