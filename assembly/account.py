@@ -8,9 +8,13 @@ GetCallerIdentity, made only when asked for (a synth stays offline otherwise).
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 
 from assembly.credentials import HOW
+from assembly.kit import KIT, resolve_config_path
+from core.issues import ConfigError
 
 
 class AccountError(Exception):
@@ -44,12 +48,6 @@ def caller_account(region: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print aws://ACCOUNT/REGION of a config, for `cdk bootstrap`: the config's account, else the caller's."""
-    import argparse  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-
-    from assembly.kit import KIT, resolve_config_path  # noqa: PLC0415
-    from core.issues import ConfigError  # noqa: PLC0415
-
     parser = argparse.ArgumentParser(prog="python -m assembly.account", description=main.__doc__)
     parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
     args = parser.parse_args(argv)

@@ -11,6 +11,7 @@ from blueprints.contract import GpuBlueprint
 from config.model import PlatformConfig
 from config.platform import capacities
 from core import prices
+from core.instances import known
 from core.model_sources import ACCOUNT_FIELD, FsxSource, HfSource, S3Source
 from core.naming import kit_bucket_name
 from blueprints.chart_values import UNKNOWN_VALUES
@@ -148,8 +149,6 @@ def cost_lines(config: PlatformConfig) -> list[str]:
 
 
 def _facts(instance_type: str):
-    from core.instances import known  # noqa: PLC0415 - a small table; kept beside its one use
-
     return known(instance_type)
 
 
