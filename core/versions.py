@@ -151,7 +151,8 @@ PROMTOOL_DEBIAN_PACKAGE = ("prometheus", "2.42.0+ds-5+deb12u1")
 # In-cluster controllers that only some blueprints need.
 # newest patch of 0.10 as of 2026-12-05: 0.10.0 (kubernetes-sigs/lws tags); notes read 0.10.0..0.10.0: already the newest patch
 LEADER_WORKER_SET = HelmPin("oci://registry.k8s.io/lws/charts/lws", "0.10.0")
-# Dynamo platform: the operator (it applies its own CRDs) and NATS; discovery goes through the Kubernetes API.
+# Dynamo platform: the operator (it applies its own CRDs); no NATS since 1.4.0 (global.nats.install false), discovery
+# goes through the Kubernetes API.
 # NGC publishes the chart as https://helm.ngc.nvidia.com/nvidia/ai-dynamo/charts/dynamo-platform-1.4.2.tgz; that
 # charts/ path holds tarballs, not a repository index. The HelmChart construct runs `helm upgrade --install ...
 # dynamo-platform --repo <repository> --version <version>`, so the pin names the repository whose index.yaml lists it.

@@ -24,7 +24,7 @@ Read in each chart's values.yaml and image template at its pinned tag (2026-12-0
 - kuberay-operator 1.7.1 (ray-project/kuberay helm-chart/kuberay-operator, read at v1.7.0): image.{repository,tag},
   quay.io/kuberay/operator tagged v<chart version>.
 - dynamo-platform 1.4.2 (ai-dynamo/dynamo deploy/helm/charts/platform): dynamo-operator.controllerManager.manager.image.
-  Its NATS subchart's image keys were not read at the pinned version: NATS still pulls from Docker Hub.
+  Its NATS subchart is not installed (`global.nats.install` is false since 1.4.0), so it pulls nothing.
 """
 
 from __future__ import annotations
