@@ -15,6 +15,14 @@ BASE = DEFAULT_CONFIG.read_text()
 PYDANTIC_WORDING = ("Input should", "String should", "Value error", "validation error", "pydantic", "Field required", "type=")
 
 
+def _line(text: str) -> int:
+    """The line of the default config that holds this text, so the expected line numbers follow edits of the file."""
+    return next(number for number, line in enumerate(BASE.splitlines(), start=1) if text in line)
+
+
+AZ_ID_LINE = _line("  az_id: usw2-az2")
+
+
 def _edit(old: str, new: str) -> str:
     assert old in BASE, old
     return BASE.replace(old, new, 1)
@@ -24,8 +32,8 @@ MISTAKES = [
     pytest.param(_edit('# account: "111122223333"', "account: 012345670123"), ["account (line", "YAML read the unquoted 012345670123 as a number", "got: '012345670123'", 'account: "012345670123"'], id="octal-account"),
     pytest.param(_edit('kubernetes_version: "1.35"', "kubernetes_version: 1.30"), ["cluster.kubernetes_version", "unquoted 1.30 as a number (1.3)", 'kubernetes_version: "1.30"'], id="version-as-float"),
     pytest.param(_edit("project: llm-serving", "enabled: on"), ["tags.enabled", "unquoted on as a boolean", 'enabled: "on"'], id="yes-no-as-boolean"),
-    pytest.param(_edit("  az_id: usw2-az2", "\taz_id: usw2-az2"), ["(line 12)", "tab character", "replace the tabs"], id="tab"),
-    pytest.param(_edit("  az_id: usw2-az2", "  az\u200b_id: usw2-az2"), ["placement.az\\u200b_id (line 12)", "unknown key 'az\\u200b_id'", "did you mean 'az_id'", "retype it"], id="zero-width-space"),
+    pytest.param(_edit("  az_id: usw2-az2", "\taz_id: usw2-az2"), [f"(line {AZ_ID_LINE})", "tab character", "replace the tabs"], id="tab"),
+    pytest.param(_edit("  az_id: usw2-az2", "  az\u200b_id: usw2-az2"), [f"placement.az\\u200b_id (line {AZ_ID_LINE})", "unknown key 'az\\u200b_id'", "did you mean 'az_id'", "retype it"], id="zero-width-space"),
     pytest.param(_edit("  az_id: usw2-az2", "  \u0430z_id: usw2-az2"), ["unknown key '\\u0430z_id'", "non-ASCII", "did you mean 'az_id'"], id="cyrillic-look-alike"),
     pytest.param("", ["the config file is empty", "start from config/default.yaml"], id="empty"),
     pytest.param("# only a comment\n", ["the config file is empty"], id="comments-only"),
@@ -42,7 +50,7 @@ MISTAKES = [
     pytest.param(_edit("az_id: usw2-az2", "az_id: use1-az2"), ["placement.az_id", "not in region us-west-2", "usw2-az1, usw2-az2, usw2-az3, usw2-az4"], id="zone-of-another-region"),
     pytest.param(_edit("az_id: usw2-az2", "az_id: usw2-az7"), ["placement.az_id", "us-west-2 has no AZ ID usw2-az7", "pick one of usw2-az2, usw2-az3, usw2-az4"], id="zone-that-does-not-exist"),
     pytest.param(_edit("az_id: usw2-az2", "az_id: us-west-2b"), ["placement.az_id", "is an AZ name", "--zone-names us-west-2b"], id="zone-name-not-id"),
-    pytest.param(_edit("instance_type: g6e.2xlarge", "instance_type: g6e: 2xlarge"), ["(line 68)", "not valid YAML", "quote the value"], id="colon-in-a-value"),
+    pytest.param(_edit("instance_type: g6e.2xlarge", "instance_type: g6e: 2xlarge"), [f"(line {_line('instance_type: g6e.2xlarge')})", "not valid YAML", "quote the value"], id="colon-in-a-value"),
     pytest.param(_edit("    replicas: 1", "    replicas: 1\n    autoscaling: {min_replicas: 5, max_replicas: 2}"), ["workloads[0].autoscaling", "min_replicas (5) is above max_replicas (2)"], id="autoscaling-min-above-max"),
 ]
 
@@ -66,7 +74,7 @@ def test_a_file_that_is_not_utf8_is_refused_with_the_line(tmp_path):
     with pytest.raises(ConfigError) as caught:
         KIT.load(path)
     rendered = caught.value.render()
-    assert "not UTF-8: byte 0xe9 at line 38" in rendered and "Save with Encoding" in rendered
+    assert f"not UTF-8: byte 0xe9 at line {_line('project: llm-serving')}" in rendered and "Save with Encoding" in rendered
 
 
 def test_a_model_in_another_accounts_bucket_is_refused(tmp_path):
@@ -119,7 +127,7 @@ SHOWN_AS_WRITTEN = [
     ),
     pytest.param(
         _edit("  az_id: usw2-az2", "  az_id: usw2-az2\n  az_idd: usw2-az3"),
-        ["placement.az_idd (line 13)", "unknown key 'az_idd'; it looks like a second 'az_id', which this mapping already sets", "fix: remove it, or keep its value under the existing 'az_id'"],
+        [f"placement.az_idd (line {AZ_ID_LINE + 1})", "unknown key 'az_idd'; it looks like a second 'az_id', which this mapping already sets", "fix: remove it, or keep its value under the existing 'az_id'"],
         id="misspelt-copy-of-a-set-key",
     ),
 ]
