@@ -253,7 +253,7 @@ def next_commands(config: PlatformConfig, config_path: Path, account: str | None
             prefix, _, name = key.rstrip("/").partition("/")
             steps.append(
                 f".venv/bin/python -m scripts.stage_model --bucket {target_bucket} --prefix {prefix} --name {name} --source <folder with the weights>"
-                f"   # {workload.name}'s weights (or --hf-model <repo id>, with huggingface_hub installed)"
+                f"   # {workload.name}'s weights (or --hf-model <repo id> to download it from the Hub first)"
             )
         elif isinstance(source, FsxSource):
             steps.append(f"# {workload.name} reads {source.sub_path} on FSx: stage it into s3://{bucket}/{config.storage.models_prefix.strip('/')}/ (the file system's data repository)")

@@ -16,7 +16,7 @@ A bucket lifecycle rule with AbortIncompleteMultipartUpload cleans up runs that 
 
 ``NAME/.kit-manifest.json`` (files, sizes, SHA-256) is removed before anything changes and written
 last, so its presence means the copy is complete. Objects under the destination that are not in
-the source are reported, never deleted. ``--hf-model`` needs ``pip install huggingface_hub``.
+the source are reported, never deleted. ``--hf-model`` downloads with huggingface_hub, which the kit's environment carries.
 
 Once the copy is complete, what the kit's GPU memory fit check needs is recorded (scripts/_model_record.py):
 a model's config.json facts and weight size as ``NAME/kit-model.json`` beside it and in the local catalog
