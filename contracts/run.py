@@ -25,6 +25,8 @@ from contracts.environments import ENVIRONMENTS, ensure, ensure_promtool  # noqa
 CHECKS = Path(__file__).resolve().parent / "checks"
 REPO = CHECKS.parents[1]
 SUMMARY = re.compile(r"(\d+) (passed|failed|error)")
+# The kit's own pytest options (pyproject.toml addopts: xdist's -n) are not for these environments, which lack xdist.
+PYTEST_OPTIONS = ("-o", "addopts=", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
 # pytest's progress line for a check module: "contracts/checks/test_x.py ....F..   [ 40%]"
 PROGRESS = re.compile(r"^(\S+\.py) [.FEsxX]+\s+\[\s*(\d+)%\]$")
 
@@ -48,7 +50,7 @@ def main() -> int:
         for index, (environment, python) in enumerate(environments, 1):
             modules = [str(CHECKS / f"{module}.py") for module in environment.checks]
             _say(f"checks {index}/{len(environments)}, in the {environment.name} environment: {', '.join(environment.checks)}")
-            returncode, stdout, stderr = _run_checks([str(python), "-m", "pytest", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning", *modules], env, started)
+            returncode, stdout, stderr = _run_checks([str(python), "-m", "pytest", *PYTEST_OPTIONS, *modules], env, started)
             tail = stdout.strip().splitlines()[-1] if stdout.strip() else ""
             counts = {kind: int(number) for number, kind in SUMMARY.findall(tail)}
             totals["passed"] += counts.get("passed", 0)
