@@ -38,17 +38,27 @@ def role_selector(name: str, role: str) -> dict[str, str]:
     return {**objects.selector_labels(name), "app.kubernetes.io/component": role}
 
 
+def pod_security_context(identity: ServerIdentity) -> dict:
+    """The pod-level context of a component, matching its container's: the image's non-root user, the runtime's
+    seccomp profile. The operator adds its own default (fsGroup 1000) only to a podTemplate without a
+    securityContext (ai-dynamo/dynamo deploy/operator/internal/dynamo/graph.go, GenerateBasePodSpec and
+    applyDefaultSecurityContext), so the kit sets fsGroup itself, as the image's user: 1000 for NVIDIA's images,
+    the same group the operator would have given."""
+    return {**identity.pod_fields(api_access=True)["securityContext"], "fsGroup": identity.user}
+
+
 def frontend(workload: DynamoWorkload, placement: Placement) -> dict:
     """CPU only: it carries no GPU toleration, so it lands on the system nodes; the zone selector keeps
     client -> frontend -> worker traffic inside the one zone even if nodes elsewhere join the cluster."""
     args = ["--http-port", str(FRONTEND_PORT), "--router-mode", workload.router_mode]
+    identity = server_identity("dynamo-frontend")
     container = {
         "name": "main",
         "image": IMAGES["dynamo-frontend"],
         "command": ["python3", "-m", "dynamo.frontend"],
         "args": args,
         "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
-        "securityContext": server_identity("dynamo-frontend").security_context(),
+        "securityContext": identity.security_context(),
         # Probes: the operator's frontend defaults (/live and /health on this port) fit a process that starts in seconds.
     }
     return {
@@ -57,7 +67,7 @@ def frontend(workload: DynamoWorkload, placement: Placement) -> dict:
         "replicas": workload.frontend_replicas,
         "podTemplate": {
             "metadata": {"labels": objects.labels(workload.name, BLUEPRINT, "frontend"), "annotations": objects.scrape_annotations(FRONTEND_PORT)},
-            "spec": {"nodeSelector": {ZONE_ID_LABEL: placement.az_id}, "containers": [container]},
+            "spec": {"securityContext": pod_security_context(identity), "nodeSelector": {ZONE_ID_LABEL: placement.az_id}, "containers": [container]},
         },
     }
 
@@ -129,6 +139,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
     # No serviceAccountName: the operator then runs the pods as the graph's discovery account, which may write the
     # DynamoWorkerMetadata through which a worker registers. Under any other account the frontend never sees it.
     spec = {
+        "securityContext": pod_security_context(identity),
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
         **worker_scheduling(workload, placement, role, tensor_parallel),

@@ -134,6 +134,17 @@ def test_workers_get_gpus_efa_and_shared_memory_and_the_frontend_none_of_it(rend
     assert "sharedMemorySize" not in components["frontend"]
 
 
+def test_every_component_pod_runs_as_the_image_user_with_the_runtime_seccomp_profile(render):
+    # A podTemplate with a securityContext gets none of the operator's defaults, so fsGroup is the kit's to set.
+    pinned = _components(render({"workloads": [_dynamo(**DISAGGREGATED)]})["chat"])
+    custom = _components(render({"workloads": [_dynamo(image="111122223333.dkr.ecr.us-west-2.amazonaws.com/dynamo:1", image_provides=["efa-libfabric"], run_as_user=4242)]})["chat"])
+    for components, worker_user in ((pinned, 1000), (custom, 4242)):
+        for name, component in components.items():
+            user = 1000 if name == "frontend" else worker_user
+            assert component["podTemplate"]["spec"]["securityContext"] == {"runAsNonRoot": True, "runAsUser": user, "fsGroup": user, "seccompProfile": {"type": "RuntimeDefault"}}
+            assert _main(component)["securityContext"]["runAsUser"] == user
+
+
 def test_workers_land_on_one_instance_type_of_their_pool_in_the_zone(render):
     components = _components(render({"workloads": [_dynamo(**DISAGGREGATED)]})["chat"])
     for role in ("prefill", "decode"):
