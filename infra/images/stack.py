@@ -62,7 +62,9 @@ class RegistryStack(cdk.Stack):
                     )
                 )
         self.repositories = {image.name: _repository(self, f"Repository-{image.name}", f"{config.name}/{image.name}") for image in build.derived}
-        self.repositories |= {copy.repository: _repository(self, f"Copy-{copy.repository.replace('/', '-')}", copy.repository) for copy in build.copies}
+        # One repository per copied NGC repository: two tags of one image (vllm-runtime 1.4.2 and 1.4.2-efa) share it.
+        copied = sorted({copy.repository for copy in build.copies})
+        self.repositories |= {name: _repository(self, f"Copy-{name.replace('/', '-')}", name) for name in copied}
 
 
 def _repository(scope: Construct, construct_id: str, name: str) -> ecr.Repository:

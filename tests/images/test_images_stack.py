@@ -92,3 +92,12 @@ def test_nodes_may_pull_through_the_kits_cache_rules_only(templates):
         assert f"repository/{KIT}/{short}/*" in text
     # Every node role: the system nodes, Karpenter's nodes.
     assert len(pull["Properties"]["Roles"]) == 2
+
+
+def test_two_tags_of_one_ngc_image_share_one_copied_repository(tmp_path):
+    """contracts/configs/engines.yaml runs Dynamo over TCP and over EFA: vllm-runtime:1.4.2 and :1.4.2-efa, one repository."""
+    templates = synth(REPO / "contracts" / "configs" / "engines.yaml", tmp_path)
+    names = [r["Properties"]["RepositoryName"] for r in resources(templates["contracts-registry"], "AWS::ECR::Repository").values()]
+    runtime = [name for name in names if name.endswith("ai-dynamo/vllm-runtime")]
+    assert runtime == ["contracts/ngc/nvidia/ai-dynamo/vllm-runtime"], names
+    assert len(names) == len(set(names))
