@@ -19,7 +19,7 @@ from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
 from blueprints.common.image_checks import driver_issues
 from blueprints.common.routing import serving_clients
-from core.cold_start import IMAGE_GB, Budget, Source, budget, weights_gb_from_name
+from core.cold_start import IMAGE_GB, Budget, WeightSource, budget, weights_gb_from_name
 from core.images import provided_by
 from core.instances import known
 from core.isolation import PodSecurityLevel, WorkloadTraffic
@@ -114,11 +114,11 @@ class GpuBlueprint(Blueprint[G]):
         name = {S3Source: lambda m: m.uri, HfSource: lambda m: m.repo_id}.get(type(model), lambda m: m.sub_path)(model)
         weights = workload.model_size_gib or weights_gb_from_name(name, getattr(workload, "quantization", None))
         if isinstance(model, S3Source):
-            source = Source("s3", streams=model.streamer_concurrency, label="S3 (Run:ai streamer)")
+            source = WeightSource("s3", streams=model.streamer_concurrency, label="S3 (Run:ai streamer)")
         elif isinstance(model, HfSource):
-            source = Source("hf", label="the Hub (a first try: stage it with scripts/stage_model.py)")
+            source = WeightSource("hf", label="the Hub (a first try: stage it with scripts/stage_model.py)")
         else:
-            source = Source("fsx", fsx_mb_s=platform.storage.fsx_throughput_mb_s, label="FSx for Lustre")
+            source = WeightSource("fsx", fsx_mb_s=platform.storage.fsx_throughput_mb_s, label="FSx for Lustre")
         image_key = self.image_key_for(workload, placement.efa)
         return budget(
             image_gb=IMAGE_GB.get(image_key, max(IMAGE_GB.values())),

@@ -31,7 +31,7 @@ PrincipalArn = Annotated[
 ]
 
 
-class SystemNodes(StrictModel):
+class SystemNodesSettings(StrictModel):
     instance_types: Annotated[list[InstanceType], Field(min_length=1)] = ["m7i.xlarge"]
     """CPU instance types for the managed node group that runs the controllers (Karpenter, CoreDNS, operators)."""
     min_size: Annotated[int, Field(ge=1, le=20)] = 2
@@ -54,7 +54,7 @@ class NetworkPolicies(StrictModel):
     workloads namespace or any other, reaches a serving port; a team's namespace may not be named here."""
 
 
-class Cluster(StrictModel):
+class ClusterSettings(StrictModel):
     kubernetes_version: KubernetesVersion = "1.35"
     """EKS Kubernetes version."""
     public_access_cidrs: list[Ipv4Cidr] = []
@@ -68,7 +68,7 @@ class Cluster(StrictModel):
     log_retention_days: LogRetentionDays = 365
     """How long CloudWatch keeps the control-plane logs (the audit trail of every API call). The log group belongs to
     the cluster stack and goes with it: export the logs elsewhere if they must outlive the cluster."""
-    system_nodes: SystemNodes = SystemNodes()
+    system_nodes: SystemNodesSettings = SystemNodesSettings()
     """The managed node group for controllers, in placement.az_id."""
     addon_versions: dict[ManagedAddon, Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]] = {}
     """Pin EKS add-on versions (e.g. vpc-cni: v1.20.4-eksbuild.1). Unpinned add-ons get the EKS default for the Kubernetes version."""

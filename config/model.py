@@ -10,13 +10,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from config.cluster import Cluster
+from config.cluster import ClusterSettings
 from config.gateway import Gateway
 from config.images import Images
 from config.scheduling import Scheduling
-from config.network import Network, Placement
-from config.node_pools import CapacityBlockNodeGroup, Karpenter, NodePool
-from config.observability import Observability
+from config.network import Network, PlacementSettings
+from config.node_pools import CapacityBlockNodeGroup, KarpenterSettings, NodePool
+from config.observability import ObservabilitySettings
 from config.pipeline import Pipeline
 from config.storage import Storage
 from core.schema import StrictModel
@@ -31,15 +31,15 @@ class PlatformConfig(StrictModel):
     """AWS account ID. Leave empty to deploy to the account of the credentials in use."""
     tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = {}
     """Tags put on every resource."""
-    placement: Placement
+    placement: PlacementSettings
     """Where the data plane lives: one zone, named by AZ ID."""
     network: Network = Network()
     """The VPC: created by the kit, or an existing one named by IDs."""
-    cluster: Cluster = Cluster()
+    cluster: ClusterSettings = ClusterSettings()
     """The EKS control plane and its system node group."""
     storage: Storage = Storage()
     """Model weights: the S3 bucket, the optional FSx for Lustre file system and who may read them."""
-    karpenter: Karpenter = Karpenter()
+    karpenter: KarpenterSettings = KarpenterSettings()
     """The Karpenter controller that launches the GPU nodes."""
     node_pools: list[NodePool] = []
     """GPU node pools, each one Karpenter NodePool and EC2NodeClass in placement.az_id."""
@@ -49,7 +49,7 @@ class PlatformConfig(StrictModel):
     """The entry point of the workloads that set routing.gateway (docs/routing.md)."""
     scheduling: Scheduling = Scheduling()
     """GPU queues per team with quotas, gang admission and priorities, under Kueue (docs/capacity.md)."""
-    observability: Observability = Observability()
+    observability: ObservabilitySettings = ObservabilitySettings()
     """Metrics, GPU telemetry, alerts: an AMP workspace and managed scraper by default."""
     pipeline: Pipeline = Pipeline()
     """Optional: deploy through a CDK Pipelines CodePipeline rather than `cdk deploy`."""

@@ -29,7 +29,7 @@ def _id_form(region: str) -> str:
     return f"in {region} they read {prefix}-az1, {prefix}-az2, ..."
 
 
-class Placement(StrictModel):
+class PlacementSettings(StrictModel):
     az_id: AzId
     """AZ ID (e.g. usw2-az2; the same zone in every account, unlike AZ names) of the one zone for every node, the GPU capacity (capacity blocks are sold per AZ ID) and FSx for Lustre."""
     control_plane_az_id: AzId

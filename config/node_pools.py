@@ -165,7 +165,7 @@ class CapacityBlockNodeGroup(StrictModel):
     labels: dict[LabelKey, LabelValue] = {}
 
 
-class Karpenter(StrictModel):
+class KarpenterSettings(StrictModel):
     replicas: Annotated[int, Field(ge=1, le=3)] = 2
     """Controller replicas on the system nodes."""
     node_repair: bool = True

@@ -39,7 +39,7 @@ class InCluster(StrictModel):
     """Days Prometheus keeps samples (bounded by storage_gib too)."""
 
 
-class Observability(StrictModel):
+class ObservabilitySettings(StrictModel):
     metrics: MetricsBackend = "amp"
     """Where metrics go. amp: an Amazon Managed Service for Prometheus workspace fed by an AWS managed scraper (no collector to run;
     commercial regions, where AMP has managed scrapers);
@@ -64,7 +64,7 @@ class Observability(StrictModel):
     """in-cluster only: Prometheus storage and Grafana."""
 
     @model_validator(mode="after")
-    def _settings_fit_the_backend(self) -> Observability:
+    def _settings_fit_the_backend(self) -> ObservabilitySettings:
         if self.metrics == "cloudwatch" and self.dcgm_exporter and "dcgm_exporter" in self.model_fields_set:
             raise ValueError(
                 "metrics: cloudwatch runs the add-on's own DCGM exporter; a second one would collect every GPU twice. Remove dcgm_exporter (or set it to false)"

@@ -16,7 +16,7 @@ BucketName = Annotated[str, Field(min_length=3, max_length=63, examples=["acme-l
 ImportEvent = Literal["NEW", "CHANGED", "DELETED"]
 
 
-class ModelBucket(StrictModel):
+class ModelBucketSettings(StrictModel):
     create: bool = True
     """Create the model bucket (named <name>-models-<account>-<region>). Leave it true unless existing_bucket_name is set."""
     existing_bucket_name: BucketName | None = None
@@ -51,7 +51,7 @@ class Fsx(StrictModel):
 
 
 class Storage(StrictModel):
-    model_bucket: ModelBucket = ModelBucket()
+    model_bucket: ModelBucketSettings = ModelBucketSettings()
     """The S3 bucket that holds model weights: created by the kit (the default), or an existing one."""
     models_prefix: Annotated[str, Field(pattern=r"^([A-Za-z0-9!_.*'()-]+/)+$", examples=["models/"])] = "models/"
     """Key prefix of the model weights in the bucket, ending with '/': pods get read access to this prefix only."""

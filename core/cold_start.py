@@ -73,7 +73,7 @@ def weights_gb_from_name(name: str, quantization: str | None) -> float | None:
 
 
 @dataclass(frozen=True)
-class Source:
+class WeightSource:
     kind: str
     """s3, fsx or hf."""
     label: str = ""
@@ -136,7 +136,7 @@ class Budget:
         return " + ".join(parts) + total
 
 
-def budget(*, image_gb: float, parallel_pull: bool, weights_gb: float | None, source: Source, node_launch: bool, gpus: int = 1, nodes: int = 1, efa: bool = False) -> Budget:
+def budget(*, image_gb: float, parallel_pull: bool, weights_gb: float | None, source: WeightSource, node_launch: bool, gpus: int = 1, nodes: int = 1, efa: bool = False) -> Budget:
     """weights_gb: the whole checkpoint; gpus: GPUs (ranks) of one pod; nodes: pods of one group, one per node, whose
     GPUs share the weights between them (pipeline stages); efa: whether the group's nodes talk over EFA."""
     image = round(image_gb * 1000 / PULL_MB_S["parallel" if parallel_pull else "default"])

@@ -19,7 +19,7 @@ from blueprints.ray_serve.checks import group_issues, placement_issues, replica_
 from blueprints.ray_serve.operator import DASHBOARD_PORT, kuberay_controller, operator_peer
 from blueprints.ray_serve.params import RayServeWorkload
 from blueprints.ray_serve.serve_config import SERVE_PORT
-from core.cold_start import IMAGE_GB, WARMUP_SECONDS, WARMUP_SECONDS_PER_GB_PER_GPU, Budget, Source, budget, weights_gb_from_name
+from core.cold_start import IMAGE_GB, WARMUP_SECONDS, WARMUP_SECONDS_PER_GB_PER_GPU, Budget, WeightSource, budget, weights_gb_from_name
 from core.images import provided_by
 from core.instances import known
 from core.isolation import WorkloadTraffic, cidr_peer
@@ -133,7 +133,7 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
             image_gb=IMAGE_GB[self.image_key],
             parallel_pull=placement.capacity.parallel_pull,
             weights_gb=weights,
-            source=Source("s3", streams=S3_DOWNLOAD_STREAMS, label="S3 (Ray's download to the node's disk)"),
+            source=WeightSource("s3", streams=S3_DOWNLOAD_STREAMS, label="S3 (Ray's download to the node's disk)"),
             node_launch=not placement.capacity.standing_nodes,
             gpus=1,  # one download per node, whatever its GPUs
         )

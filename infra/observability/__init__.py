@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
-from config.observability import Observability as ObservabilitySettings
+from config.observability import ObservabilitySettings
 from infra.network.refs import NetworkRefs
 from infra.observability.amp import ManagedPrometheus, ManagedPrometheusProps
 from infra.observability.cloudwatch import CloudWatchObservability, CloudWatchObservabilityProps

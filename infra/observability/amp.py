@@ -19,7 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from config.observability import Observability
+from config.observability import ObservabilitySettings
 from infra.cluster.pod_identity import pod_identity_role
 from infra.logs import per_deployment_name
 from infra.network.refs import NetworkRefs
@@ -52,8 +52,8 @@ class ManagedPrometheusProps:
     """Workspace alias, scraper alias and the `cluster` label of every series."""
     cluster: eks.ICluster
     network: NetworkRefs
-    settings: Observability = Observability()
-    """Retention, scrape interval, alert rules and their SNS topic, the workspace key (config.observability.Observability)."""
+    settings: ObservabilitySettings = ObservabilitySettings()
+    """Retention, scrape interval, alert rules and their SNS topic, the workspace key (config.observability.ObservabilitySettings)."""
     extra_rule_groups: tuple[dict, ...] = ()
     """Rule groups beside the kit's alerts (the gateway's showback), loaded in a namespace of their own."""
 

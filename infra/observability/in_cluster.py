@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
-from config.observability import Observability
+from config.observability import ObservabilitySettings
 from core.labels import SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.naming import DEFAULT_STORAGE_CLASS
 from core.versions import KUBE_PROMETHEUS_STACK
@@ -46,7 +46,7 @@ def pod_monitors(interval: str) -> list[dict]:
     ]
 
 
-def stack_values(cluster_name: str, settings: Observability) -> dict:
+def stack_values(cluster_name: str, settings: ObservabilitySettings) -> dict:
     interval = f"{settings.scrape_interval_seconds}s"
     system = {"nodeSelector": SYSTEM_POOL_LABEL}
     values = {
@@ -107,8 +107,8 @@ class InClusterPrometheusProps:
     cluster: eks.Cluster
     cluster_name: str
     after: IDependable
-    settings: Observability = Observability(metrics="in-cluster")
-    """Scrape interval, thresholds of the alert rules, Prometheus storage and Grafana (config.observability.Observability)."""
+    settings: ObservabilitySettings = ObservabilitySettings(metrics="in-cluster")
+    """Scrape interval, thresholds of the alert rules, Prometheus storage and Grafana (config.observability.ObservabilitySettings)."""
     extra_rule_groups: tuple[dict, ...] = ()
     """Rule groups beside the kit's alerts (the gateway's showback)."""
 

@@ -3,7 +3,7 @@ startup probe window derived from it."""
 
 import pytest
 
-from core.cold_start import POD_NETWORK_MB_S, PROBE_MARGIN, PROBE_SLACK_MINUTES, Source, budget, weights_gb_from_name
+from core.cold_start import POD_NETWORK_MB_S, PROBE_MARGIN, PROBE_SLACK_MINUTES, budget, weights_gb_from_name, WeightSource
 from core.streamer import StreamerLoad, loader_extra_config
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected
@@ -21,8 +21,8 @@ def test_weights_are_sized_from_the_parameter_count_in_the_name(name, quantizati
 
 
 def test_faster_sources_and_parallel_pulls_shorten_the_budget():
-    slow = budget(image_gb=10, parallel_pull=False, weights_gb=140, source=Source("hf"), node_launch=True)
-    fast = budget(image_gb=10, parallel_pull=True, weights_gb=140, source=Source("s3", streams=64), node_launch=True)
+    slow = budget(image_gb=10, parallel_pull=False, weights_gb=140, source=WeightSource("hf"), node_launch=True)
+    fast = budget(image_gb=10, parallel_pull=True, weights_gb=140, source=WeightSource("s3", streams=64), node_launch=True)
     assert fast.image_seconds < slow.image_seconds and fast.weights_seconds < slow.weights_seconds
     assert fast.total_seconds < slow.total_seconds
     # The probe starts with the container: it covers weights and warm-up with margin, not the node or the pull.
@@ -54,20 +54,20 @@ def test_the_loader_is_told_to_share_only_where_there_are_ranks_to_share_with():
 
 
 def test_each_rank_streams_with_its_own_threads_up_to_the_pods_network():
-    s3 = Source("s3", streams=16)
+    s3 = WeightSource("s3", streams=16)
     assert s3.rate_mb_s(readers=1) == 16 * 60
     assert s3.rate_mb_s(readers=2) == 2 * 16 * 60
     assert s3.rate_mb_s(readers=8) == POD_NETWORK_MB_S
 
 
 def test_a_shared_file_system_is_shared_by_the_nodes_of_a_group():
-    fsx = Source("fsx", fsx_mb_s=1000)
+    fsx = WeightSource("fsx", fsx_mb_s=1000)
     assert fsx.rate_mb_s(pods=2) == fsx.rate_mb_s() / 2
 
 
 def test_every_node_of_a_group_reads_the_whole_checkpoint_unless_efa_lets_them_share():
     """Pipeline stages do not skip other stages' files: 810 GB per node, not 405, without a global group."""
-    common = {"image_gb": 10, "parallel_pull": True, "weights_gb": 810, "source": Source("s3", streams=64), "node_launch": False, "gpus": 8}
+    common = {"image_gb": 10, "parallel_pull": True, "weights_gb": 810, "source": WeightSource("s3", streams=64), "node_launch": False, "gpus": 8}
     one_node = budget(**common)
     tcp = budget(**common, nodes=2)
     efa = budget(**common, nodes=2, efa=True)
@@ -79,7 +79,7 @@ def test_every_node_of_a_group_reads_the_whole_checkpoint_unless_efa_lets_them_s
 
 
 def test_the_leaders_window_covers_its_last_worker_arriving():
-    common = {"image_gb": 10, "parallel_pull": True, "weights_gb": 810, "source": Source("s3", streams=64), "gpus": 8, "nodes": 2}
+    common = {"image_gb": 10, "parallel_pull": True, "weights_gb": 810, "source": WeightSource("s3", streams=64), "gpus": 8, "nodes": 2}
     launched = budget(**common, node_launch=True)
     standing = budget(**common, node_launch=False)
     assert launched.join_seconds == launched.node_seconds + launched.image_seconds
