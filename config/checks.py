@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 
 from config.capacity_checks import capacity_issues
 from config.model import PlatformConfig
-from config.scheduling_checks import scheduling_issues
+from config.gpu_queue_checks import scheduling_issues
 from config.network import NO_NAT_REQUIRED_ENDPOINTS
 from config.network_checks import existing_vpc_issues
 from config.gateway_model_checks import gateway_model_issues

@@ -13,7 +13,7 @@ from pydantic import Field
 from config.cluster import ClusterSettings
 from config.gateway import Gateway
 from config.images import Images
-from config.scheduling import Scheduling
+from config.gpu_queues import Scheduling
 from config.network import Network, PlacementSettings
 from config.node_pools import CapacityBlockNodeGroup, KarpenterSettings, NodePool
 from config.observability import ObservabilitySettings

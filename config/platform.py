@@ -10,7 +10,7 @@ from core.instances import known
 from core.naming import kit_bucket_name
 from core.isolation import NetworkFacts, cidr_peer, namespace_peer
 from core.routing import RoutingFacts
-from core.scheduling import SchedulingFacts, has_topology_labels
+from core.kueue_facts import SchedulingFacts, has_topology_labels
 from core.platform import ACCOUNT_PLACEHOLDER, Platform, StorageFacts
 from config.model import PlatformConfig
 from config.node_pools import CapacityBlockNodeGroup, NodePool

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from core.capacity import GpuCapacity
 from core.isolation import NetworkFacts
 from core.routing import RoutingFacts
-from core.scheduling import SchedulingFacts
+from core.kueue_facts import SchedulingFacts
 from core.model_sources import ACCOUNT_FIELD, KIT_BUCKET_FIELD, ModelSource
 from core.registry_cache import RegistryCache
 

@@ -9,7 +9,7 @@ from pydantic import Field
 from core.images import Capability
 from core.model_catalog import ModelFactsKeys
 from core.model_sources import ModelSource
-from core.scheduling import Priority
+from core.kueue_facts import Priority
 from core.schema import ImageRef, InstanceType, KubeName, StrictModel
 
 

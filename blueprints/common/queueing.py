@@ -15,7 +15,7 @@ from typing import Any
 from core.issues import ConfigIssue
 from core.labels import GPU_RESOURCE
 from core.platform import Platform
-from core.scheduling import PODSET_GROUP, PRIORITY_LABEL, QUEUE_LABEL, REQUIRED_TOPOLOGY, TOPOLOGY_LABEL_PREFIX
+from core.kueue_facts import PODSET_GROUP, PRIORITY_LABEL, QUEUE_LABEL, REQUIRED_TOPOLOGY, TOPOLOGY_LABEL_PREFIX
 
 QUEUED_KINDS = ("Deployment", "LeaderWorkerSet", "Job")
 

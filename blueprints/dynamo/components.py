@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common import objects, pod_scheduling, probes, resources
 from blueprints.common.identity import ServerIdentity, server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.vllm_args import engine_args
@@ -99,7 +99,7 @@ def worker_scheduling(workload: DynamoWorkload, placement: Placement, role: str,
     two, divide one another; then in whatever order the pods come, and whichever of the tied nodes the scheduler
     picks, they fit on the fewest nodes that can hold them (tests/blueprints/test_dynamo_placement.py tries every
     order and tie for every layout up to three 8-GPU nodes). Pods that take a whole node have nothing to pack."""
-    fields = scheduling.gpu_scheduling(placement, role_selector(workload.name, role))
+    fields = pod_scheduling.gpu_scheduling(placement, role_selector(workload.name, role))
     if workload.mode == "aggregated":
         return fields
     del fields["affinity"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from blueprints.common import objects, resources, scheduling
+from blueprints.common import objects, pod_scheduling, resources
 from blueprints.common.identity import SHARED_HF_HOME, ServerIdentity, server_identity
 from blueprints.common.model_source import model_mount
 from blueprints.common.placement import Placement
@@ -165,7 +165,7 @@ def worker_group(workload: RayServeWorkload, group: Group, startup_minutes: int)
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
         "volumes": [shm_volume, *identity.volumes(), *model_volumes],
-        **scheduling.gpu_scheduling(placement, selector),
+        **pod_scheduling.gpu_scheduling(placement, selector),
     }
     spec = {
         "groupName": group.name,

@@ -6,7 +6,7 @@ import hashlib
 
 from typing import TYPE_CHECKING
 
-from blueprints.common import objects, probes, resources, scheduling
+from blueprints.common import objects, pod_scheduling, probes, resources
 from blueprints.common.identity import ServerIdentity, server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
@@ -62,7 +62,7 @@ def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount
         "terminationGracePeriodSeconds": 120,
         "containers": [container],
         "volumes": [repository_volume, shm_volume, *identity.volumes(), *model.volumes],
-        **scheduling.gpu_scheduling(placement, objects.selector_labels(workload.name)),
+        **pod_scheduling.gpu_scheduling(placement, objects.selector_labels(workload.name)),
     }
 
 

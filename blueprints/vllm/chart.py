@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common import kv_offload, lora, objects, probes, resources, scheduling
+from blueprints.common import kv_offload, lora, objects, pod_scheduling, probes, resources
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
@@ -73,7 +73,7 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
         **adapters,
         "containers": [container, *kv_offload.janitor(workload.kv_offload, container["image"], container["securityContext"], kv_mount_list(container))],
         "volumes": volumes,
-        **scheduling.gpu_scheduling(placement, selector),
+        **pod_scheduling.gpu_scheduling(placement, selector),
     }
     scaled = workload.autoscaling is not None
     replicas = None if scaled else workload.replicas

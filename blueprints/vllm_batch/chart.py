@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from blueprints.common import objects, resources, scheduling
+from blueprints.common import objects, pod_scheduling, resources
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
 from blueprints.common.placement import Placement
@@ -93,7 +93,7 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
             *identity.volumes(),
             *model.volumes,
         ],
-        **scheduling.gpu_scheduling(placement, objects.selector_labels(name)),
+        **pod_scheduling.gpu_scheduling(placement, objects.selector_labels(name)),
     }
     objects.api_object(
         chart,

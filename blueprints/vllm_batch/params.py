@@ -8,7 +8,7 @@ from pydantic import Field
 
 from blueprints.common.params import GpuWorkloadParams
 from blueprints.common.vllm_args import VllmEngine
-from core.scheduling import Priority
+from core.kueue_facts import Priority
 
 BATCH_PREFIX = "batch/"
 """Where batch inputs live in the model bucket, and results go (batch/<workload>/results/)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common import kv_offload, objects, probes, resources, scheduling
+from blueprints.common import kv_offload, objects, pod_scheduling, probes, resources
 from blueprints.common.identity import ServerIdentity, server_identity
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
@@ -19,7 +19,7 @@ from blueprints.common.vllm_args import engine_args
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 from core import streamer
 from core.naming import FSX_CLAIM_NAME
-from core.scheduling import TOPOLOGY_LABEL_PREFIX
+from core.kueue_facts import TOPOLOGY_LABEL_PREFIX
 from core.derived_images import DERIVED
 from core.versions import IMAGES
 
@@ -90,8 +90,8 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
         "terminationGracePeriodSeconds": 120,
         "containers": [container, *kv_offload.janitor(workload.kv_offload, container["image"], container["securityContext"], kv_mounts)],
         "volumes": [shm_volume, *identity.volumes(), *model.volumes, *kv_volumes],
-        "nodeSelector": scheduling.node_selector(placement),
-        "tolerations": [scheduling.GPU_TOLERATION],
+        "nodeSelector": pod_scheduling.node_selector(placement),
+        "tolerations": [pod_scheduling.GPU_TOLERATION],
         # One pod per node, whatever its group. LWS's exclusive-topology annotation is not the tool here: it puts a
         # whole group into one domain, and a group of whole-node pods cannot share a host.
         "affinity": {

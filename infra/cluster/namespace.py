@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.scheduling import MANAGED_NAMESPACE_LABEL
+from core.kueue_facts import MANAGED_NAMESPACE_LABEL
 from core.isolation import POD_IDENTITY_AGENT, POD_IDENTITY_PORT, PodSecurityLevel, cidr_peer, pod_security_labels
 
 API = "networking.k8s.io/v1"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
-from core.scheduling import QUEUE_LABEL
+from core.kueue_facts import QUEUE_LABEL
 from core.labels import (
     ACCELERATOR_LABEL,
     BLUEPRINT_LABEL,

@@ -16,11 +16,11 @@ import yaml
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
-from config.scheduling import QueueTeam, Scheduling
+from config.gpu_queues import QueueTeam, Scheduling
 from core.capacity import GpuCapacity
 from core.isolation import pod_security_labels
 from core.labels import GPU_RESOURCE, PART_OF, SYSTEM_POOL_LABEL
-from core.scheduling import COHORT, HOSTNAME_LABEL, MANAGED_NAMESPACE_LABEL, PRIORITIES, TOPOLOGY_LABEL_PREFIX, TOPOLOGY_LEVELS, TOPOLOGY_NAME
+from core.kueue_facts import COHORT, HOSTNAME_LABEL, MANAGED_NAMESPACE_LABEL, PRIORITIES, TOPOLOGY_LABEL_PREFIX, TOPOLOGY_LEVELS, TOPOLOGY_NAME
 from core.versions import KUEUE
 from infra.cluster.helm import install_chart
 from infra.cluster.platform_policies import PlatformIsolation, team_namespace_policies

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from assembly.kit import KIT
-from blueprints.common import scheduling
+from blueprints.common import pod_scheduling
 from blueprints.dynamo import components
 from tests.helpers import write_config
 
@@ -126,7 +126,7 @@ def test_spreading_each_role_over_nodes_could_strand_the_decode_worker(example):
     workload, placement, nodes = example
     spread = []
     for role, gpus, labels, _ in pods_of(_graph(workload, placement)):
-        spread.append((role, gpus, labels, scheduling.gpu_scheduling(placement, components.role_selector(workload.name, role))["affinity"]))
+        spread.append((role, gpus, labels, pod_scheduling.gpu_scheduling(placement, components.role_selector(workload.name, role))["affinity"]))
     assert not always_fits(spread, nodes, placement.instance.gpus)
 
 
@@ -162,7 +162,7 @@ def test_any_disaggregated_layout_fits_the_fewest_nodes_that_can_hold_it(example
         assert packable([gpus for _, gpus, *_ in pods], nodes, node_gpus)
         if not always_fits(pods, nodes, node_gpus):
             stranded.append((prefill, prefill_gpus, decode, decode_gpus))
-        spread = [(role, gpus, labels, scheduling.gpu_scheduling(placement, components.role_selector(layout.name, role))["affinity"]) for role, gpus, labels, _ in pods]
+        spread = [(role, gpus, labels, pod_scheduling.gpu_scheduling(placement, components.role_selector(layout.name, role))["affinity"]) for role, gpus, labels, _ in pods]
         if not always_fits(spread, nodes, node_gpus):
             stranded_when_spread.append((prefill, prefill_gpus, decode, decode_gpus))
     assert len(LAYOUTS) > 150 and stranded == []

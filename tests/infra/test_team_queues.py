@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 from assembly.kit import KIT
-from config.scheduling import QueueTeam, Scheduling
+from config.gpu_queues import QueueTeam, Scheduling
 from infra.scheduling.kueue import cluster_objects, workload_teams
 from tests.helpers import assert_rejected, write_config
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from core.scheduling import TopologyLevel
+from core.kueue_facts import TopologyLevel
 from core.schema import KubeName, KubernetesName, StrictModel
 
 
