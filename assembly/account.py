@@ -12,9 +12,8 @@ import argparse
 import os
 import sys
 
+from assembly.cli_config import CONFIG_HELP, load_or_report
 from assembly.credentials import HOW
-from assembly.kit import KIT, resolve_config_path
-from core.issues import ConfigError
 
 
 class AccountError(Exception):
@@ -49,14 +48,13 @@ def caller_account(region: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print aws://ACCOUNT/REGION of a config, for `cdk bootstrap`: the config's account, else the caller's."""
     parser = argparse.ArgumentParser(prog="python -m assembly.account", description=main.__doc__)
-    parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
+    parser.add_argument("--config", help=CONFIG_HELP)
     args = parser.parse_args(argv)
-    try:
-        config = KIT.load(resolve_config_path(args.config))
-        account = caller_account(config.region)
-    except ConfigError as err:
-        print(err.render(), file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
+    try:
+        account = caller_account(config.region)
     except AccountError as err:
         print(f"kit: {err}", file=sys.stderr)
         return 2

@@ -14,22 +14,20 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from assembly.kit import KIT, resolve_config_path
+from assembly.cli_config import CONFIG_HELP, load_or_report
+from assembly.kit import resolve_config_path
 from assembly.size import fit_report
-from core.issues import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.check"), description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
+    parser.add_argument("--config", help=CONFIG_HELP)
     parser.add_argument("--at", type=_moment, help="judge capacity block windows at this ISO 8601 time with its offset (default: now)")
     parser.add_argument("--undated", action="store_true", help="leave out the checks that depend on the date (ended capacity blocks)")
     args, _ = parser.parse_known_args(argv)  # the synth's own options pass through untouched
     path = resolve_config_path(args.config).resolve()
-    try:
-        config = KIT.load(path, now=None if args.undated else args.at or datetime.now(UTC))
-    except ConfigError as err:
-        print(err.render(), file=sys.stderr)
+    config = load_or_report(path, now=None if args.undated else args.at or datetime.now(UTC))
+    if config is None:
         return 2
     workloads = sum(1 for w in config.workloads if w.enabled)
     pools = len(config.node_pools) + len(config.capacity_block_node_groups)

@@ -30,7 +30,7 @@ ENV_VAR = "KIT_CONFIG"
 WORKLOADS_DOC = "Inference workloads (and benchmarks), each rendered by its blueprint: {names}."
 
 
-def resolve_config_path(given: str | None = None) -> Path:
+def resolve_config_path(given: str | Path | None = None) -> Path:
     """`--config`/`-c config=PATH` wins over KIT_CONFIG, which wins over config/default.yaml."""
     chosen = given or os.environ.get(ENV_VAR) or DEFAULT_CONFIG
     return Path(chosen).expanduser()

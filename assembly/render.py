@@ -11,21 +11,19 @@ import sys
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from assembly.kit import KIT, resolve_config_path  # noqa: E402
+from assembly.cli_config import CONFIG_HELP, load_or_report  # noqa: E402
+from assembly.kit import KIT  # noqa: E402
 from blueprints.common.objects import new_app, to_yaml  # noqa: E402
-from core.issues import ConfigError  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.render"), description="Print the workloads of a config as Kubernetes YAML.")
-    parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
+    parser.add_argument("--config", help=CONFIG_HELP)
     parser.add_argument("--blueprint", choices=sorted(KIT.by_name), help="only workloads of this blueprint")
     parser.add_argument("--workload", help="only this workload, enabled or not (default: every enabled one)")
     args = parser.parse_args(argv)
-    try:
-        config = KIT.load(resolve_config_path(args.config))
-    except ConfigError as err:
-        print(err.render(), file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     chosen = [
         w

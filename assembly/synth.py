@@ -23,6 +23,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from assembly.account import AccountError, caller_account  # noqa: E402
 from assembly.app import build_app, render_workloads  # noqa: E402
+from assembly.cli_config import CONFIG_HELP  # noqa: E402
 from assembly.delivery import Delivery, prepare  # noqa: E402
 from assembly.kit import KIT, resolve_config_path  # noqa: E402
 from assembly.summary import render_summary  # noqa: E402
@@ -97,7 +98,7 @@ def _nag_findings(report: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.synth"), description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
+    parser.add_argument("--config", help=CONFIG_HELP)
     parser.add_argument("--outdir", default="cdk.out", help="where the cloud assembly goes (default: cdk.out)")
     parser.add_argument("--dist", default="dist", help="where the blueprints' manifests go, one folder per workload (default: dist)")
     parser.add_argument("--charts", default="charts", help="where the workloads' Helm charts go, one folder per workload (default: charts)")

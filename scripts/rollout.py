@@ -31,8 +31,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from assembly.kit import KIT, resolve_config_path
-from core.issues import ConfigError
+from assembly.cli_config import load_or_report
 from scripts.aws_session import NO_CREDENTIALS, ToolError, new_session
 
 STEPS = (1, 10, 25, 50, 100)
@@ -235,10 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at", help="judge at this RFC 3339 time or Unix timestamp (default: now)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        config = KIT.load(resolve_config_path(args.config))
-    except ConfigError as err:
-        print(err.render(), file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     try:
         if args.amp_workspace_url:

@@ -39,8 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from assembly.kit import KIT, resolve_config_path
-from core.issues import ConfigError
+from assembly.cli_config import CONFIG_HELP, load_or_report
 from core.routing import API_KEYS_SECRET, team_client_ids
 
 KEY_PREFIX = "lk_"
@@ -193,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.team_keys", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sync = sub.add_parser("sync", help="make the Secret hold exactly the config's teams")
-    sync.add_argument("--config", help="config file (default: $KIT_CONFIG, else config/default.yaml)")
+    sync.add_argument("--config", help=CONFIG_HELP)
     sync.add_argument("--rotate", action="append", default=[], metavar="TEAM", help="give TEAM a new key (repeatable)")
     sync.add_argument("--grace", default=DEFAULT_GRACE, help=f"how long a rotated team's old key keeps working (default {DEFAULT_GRACE}; 0: not at all)")
     sync.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
@@ -203,10 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:
         print(f"team_keys: {err}", file=sys.stderr)
         return 2
-    try:
-        config = KIT.load(resolve_config_path(args.config))
-    except ConfigError as err:
-        print(err.render(), file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     teams = [team.name for team in config.gateway.teams]
     unknown = sorted(set(args.rotate) - set(teams))
