@@ -16,6 +16,7 @@ from assembly.kit import KIT
 from blueprints.chart_values import ChartHints, Unknown
 from config.model import PlatformConfig
 from core.model_sources import ACCOUNT_FIELD, FsxSource, HfSource, S3Source
+from core.placeholders import fill
 from core.routing import AMP_QUERY_URL
 
 
@@ -82,17 +83,6 @@ def _hints(workload, bucket: str, known_bucket: str, account: str | None, items:
         ends = {text for text in _strings(items) if text.startswith("/") and text.rstrip("/").endswith("/" + source.sub_path.rstrip("/"))}
         location, kind = (ends.pop(), "fsx") if len(ends) == 1 else (None, None)
     return ChartHints(model_location=location, model_kind=kind, bucket=known_bucket, unknowns=left)
-
-
-def fill(value, placeholder: str, text: str):
-    """Every string in the objects with the placeholder replaced."""
-    if isinstance(value, str):
-        return value.replace(placeholder, text)
-    if isinstance(value, list):
-        return [fill(item, placeholder, text) for item in value]
-    if isinstance(value, dict):
-        return {key: fill(item, placeholder, text) for key, item in value.items()}
-    return value
 
 
 def _strings(value) -> list[str]:

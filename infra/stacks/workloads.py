@@ -14,6 +14,7 @@ from core.isolation import PodSecurityLevel
 from config.platform import network_facts
 from config.platform import platform as platform_facts
 from core.model_sources import ACCOUNT_FIELD
+from core.placeholders import fill
 from core.registry_cache import rewrite_objects
 from config.images import registry_cache
 from core.routing import AMP_QUERY_URL
@@ -40,17 +41,6 @@ def describe(kit_name: str, workloads: list[str]) -> str:
             break
         shown.append(name)
     return f"{kit_name}: model storage objects and {len(workloads)} workloads ({', '.join(shown)}, ...)"
-
-
-def fill(value, placeholder: str, token: str):
-    """Every string in the objects with the placeholder replaced by the (deploy-time) value."""
-    if isinstance(value, str):
-        return value.replace(placeholder, token)
-    if isinstance(value, list):
-        return [fill(item, placeholder, token) for item in value]
-    if isinstance(value, dict):
-        return {key: fill(item, placeholder, token) for key, item in value.items()}
-    return value
 
 
 class WorkloadsStack(cdk.Stack):
