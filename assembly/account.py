@@ -59,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kit: {err}", file=sys.stderr)
         return 2
     if config.account and config.account != account:
-        print(f"kit: the credentials are for account {account}, but the config sets account: {config.account}; use credentials for that account", file=sys.stderr)
+        print(
+            f"kit: the credentials are for account {account}, but the config sets account: {config.account}; use credentials for that account",
+            file=sys.stderr,
+        )
         return 2
     print(f"aws://{account}/{config.region}")
     return 0

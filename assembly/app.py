@@ -64,7 +64,14 @@ def build_app(
     nag.enable_checks(app)
     env = cdk.Environment(account=config.account, region=config.region)
     routed = tuple(LocalModel(model=w.public_model_name, workload=w.name) for w in kit.routed(config))
-    add_stacks = partial(add_kit_stacks, config=config, env=env, workload_objects=workload_objects, requirements=kit.requirements(config), routed_models=routed)
+    add_stacks = partial(
+        add_kit_stacks,
+        config=config,
+        env=env,
+        workload_objects=workload_objects,
+        requirements=kit.requirements(config),
+        routed_models=routed,
+    )
     if config.pipeline.enabled:
         PipelineStack(app, f"{config.name}-pipeline", config=config, add_stacks=add_stacks, env=env)
     else:
@@ -106,7 +113,15 @@ def add_kit_stacks(
     if build.derived or build.copies:
         images_stack = ImagesStack(scope, f"{config.name}-images", config=config, build=build, **stack_args("images"))
         images_stack.node.add_dependency(registry_stack)
-    cluster_stack = ClusterStack(scope, f"{config.name}-cluster", config=config, network=network, requirements=requirements, routed_models=routed_models, **stack_args("cluster"))
+    cluster_stack = ClusterStack(
+        scope,
+        f"{config.name}-cluster",
+        config=config,
+        network=network,
+        requirements=requirements,
+        routed_models=routed_models,
+        **stack_args("cluster"),
+    )
     if registry_stack is not None:
         cluster_stack.node.add_dependency(registry_stack)
     workloads_stack = WorkloadsStack(

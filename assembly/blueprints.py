@@ -8,7 +8,6 @@ from assembly.kit import KIT
 from blueprints.contract import Blueprint
 
 
-
 def describe(blueprint: Blueprint) -> str:
     params = blueprint.params
     module = sys.modules[type(blueprint).__module__]

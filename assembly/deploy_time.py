@@ -106,7 +106,11 @@ def plan_stack(name: str, template: dict, nested: dict[str, StackPlan]) -> Stack
     @cache
     def finish(logical_id: str) -> tuple[int, tuple[Step, ...]]:
         kind = resources[logical_id]["Type"]
-        own = nested[logical_id].seconds if logical_id in nested else resources[logical_id].get("Metadata", {}).get(EXPECTED_SECONDS, DURATIONS.get(kind, DEFAULT_SECONDS))
+        own = (
+            nested[logical_id].seconds
+            if logical_id in nested
+            else resources[logical_id].get("Metadata", {}).get(EXPECTED_SECONDS, DURATIONS.get(kind, DEFAULT_SECONDS))
+        )
         step = Step(name, logical_id, kind, own)
         before = max((finish(dep) for dep in graph[logical_id]), key=lambda item: item[0], default=(0, ()))
         inner = nested[logical_id].path if logical_id in nested else ()
@@ -133,7 +137,9 @@ def plan_assembly(outdir: Path) -> list[StackPlan]:
             path = body.get("Metadata", {}).get("aws:asset:path")
             if body["Type"] == "AWS::CloudFormation::Stack" and path and (outdir / path).exists():
                 nested[logical_id] = plan_stack(f"{artifact_name}/{logical_id}", json.loads((outdir / path).read_text()), {})
-        after = tuple(d for d in artifact.get("dependencies", []) if manifest["artifacts"].get(d, {}).get("type") == "aws:cloudformation:stack")
+        after = tuple(
+            d for d in artifact.get("dependencies", []) if manifest["artifacts"].get(d, {}).get("type") == "aws:cloudformation:stack"
+        )
         plan = plan_stack(artifact_name, template, nested)
         plans.append(StackPlan(plan.name, plan.seconds, plan.path, after))
     order = {name: index for index, name in enumerate(_deploy_order(manifest))}

@@ -36,7 +36,9 @@ def written_images(outdir: Path, dist: Path) -> list[str]:
             if body["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
                 found += images_in(json.loads(_flatten(body["Properties"]["Manifest"])))
             elif body["Type"] == "Custom::AWSCDK-EKS-HelmChart":
-                found += chart_images(body["Properties"].get("Chart", ""), json.loads(_flatten(body["Properties"].get("Values", "{}")) or "{}"))
+                found += chart_images(
+                    body["Properties"].get("Chart", ""), json.loads(_flatten(body["Properties"].get("Values", "{}")) or "{}")
+                )
     for manifest in sorted(dist.glob("*/manifest.yaml")):
         found += images_in(list(yaml.safe_load_all(manifest.read_text())))
     return found
@@ -78,7 +80,9 @@ def classify(reference: str, kit: str) -> tuple[str, str]:
         if owner == kit and upstream is not None:
             how = "copied by the image build from" if upstream.via == "mirror" else "pull-through cache of"
             return f"{how} {upstream.host}", f"{remainder}{tag}"
-        return "ECR in the region (EKS's own registry)" if ref.path.startswith("eks/") else "private ECR as written", f"{ref.host}/{ref.path}{tag}"
+        return "ECR in the region (EKS's own registry)" if ref.path.startswith(
+            "eks/"
+        ) else "private ECR as written", f"{ref.host}/{ref.path}{tag}"
     return f"{ref.host} directly, through the NAT gateway", f"{ref.path}{tag}"
 
 

@@ -81,7 +81,14 @@ class Kit:
             for adapter_index, adapter in enumerate(served_adapters(workload)):
                 # A LoRA adapter is a model name at the gateway like any other (blueprints/common/lora.py).
                 if adapter in owners:
-                    issues.append(ConfigIssue(f"workloads[{index}].lora.adapters[{adapter_index}].name", f"serves the model name '{adapter}' through the gateway, as workload '{owners.get(adapter, workload.name)}' does", value=adapter, fix="give the adapter a name no other model has"))
+                    issues.append(
+                        ConfigIssue(
+                            f"workloads[{index}].lora.adapters[{adapter_index}].name",
+                            f"serves the model name '{adapter}' through the gateway, as workload '{owners.get(adapter, workload.name)}' does",
+                            value=adapter,
+                            fix="give the adapter a name no other model has",
+                        )
+                    )
             name = workload.public_model_name
             if name in owners and owners[name] != workload.name:  # a repeated workload name is refused on its own
                 key = "served_model_name" if getattr(workload, "served_model_name", None) else "name"
@@ -104,7 +111,12 @@ class Kit:
         routed = {name for w in self.routed(config) for name in (w.public_model_name, *served_adapters(w))}
         bedrock = [model.name for model in config.gateway.bedrock]
         issues = [
-            ConfigIssue("gateway.bedrock", f"the model name '{name}' is used twice (by a routed workload or another Bedrock model)", value=name, fix="give each model its own name")
+            ConfigIssue(
+                "gateway.bedrock",
+                f"the model name '{name}' is used twice (by a routed workload or another Bedrock model)",
+                value=name,
+                fix="give each model its own name",
+            )
             for name, count in Counter([*bedrock, *routed]).items()
             if count > 1 and name in bedrock
         ]
@@ -142,7 +154,9 @@ class Kit:
 
     def workload_issues(self, config: PlatformConfig) -> list[ConfigIssue]:
         issues = [
-            ConfigIssue("workloads", f"the workload name '{name}' is used more than once", value=name, fix="give each workload its own name")
+            ConfigIssue(
+                "workloads", f"the workload name '{name}' is used more than once", value=name, fix="give each workload its own name"
+            )
             for name, count in Counter(w.name for w in config.workloads).items()
             if count > 1
         ]

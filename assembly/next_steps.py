@@ -39,7 +39,11 @@ def what_next(config: PlatformConfig, config_path: Path, delivery=None) -> list[
             "dist",
             [
                 f"not ready to apply as is: {', '.join(waiting)} (they hold {', '.join(tokens)}; see dist/<workload>/README.md)",
-                *([f"the account: add account: to {_shown(config_path)}, or run ./kit synth --resolve-account with your credentials"] if ACCOUNT_FIELD in tokens else []),
+                *(
+                    [f"the account: add account: to {_shown(config_path)}, or run ./kit synth --resolve-account with your credentials"]
+                    if ACCOUNT_FIELD in tokens
+                    else []
+                ),
                 f"the charts take them as values ({', '.join(UNKNOWN_VALUES[token] for token in tokens)}) and refuse to render without them",
             ],
         )
@@ -67,7 +71,10 @@ def always_on(config: PlatformConfig) -> list[tuple[str, float | None]]:
     items: list[tuple[str, float | None]] = [
         ("EKS control plane", prices.EKS_CLUSTER_HOUR_USD * hour),
         (f"{nodes.desired_size} x {system_type} system nodes", None if system_price is None else nodes.desired_size * system_price * hour),
-        (f"{nodes.desired_size} x {nodes.disk_size_gib} GiB gp3 node volumes", nodes.desired_size * nodes.disk_size_gib * prices.GP3_GIB_MONTH_USD),
+        (
+            f"{nodes.desired_size} x {nodes.disk_size_gib} GiB gp3 node volumes",
+            nodes.desired_size * nodes.disk_size_gib * prices.GP3_GIB_MONTH_USD,
+        ),
         ("KMS key (cluster secrets)", prices.KMS_KEY_MONTH_USD),
     ]
     network = config.network
@@ -82,13 +89,23 @@ def always_on(config: PlatformConfig) -> list[tuple[str, float | None]]:
     fsx = config.storage.fsx
     if fsx.enabled:
         rate = prices.FSX_LUSTRE_GIB_MONTH_USD.get(fsx.throughput_per_unit_storage)
-        items.append((f"FSx for Lustre {fsx.storage_capacity_gib} GiB at {fsx.throughput_per_unit_storage} MB/s/TiB", None if rate is None else rate * fsx.storage_capacity_gib))
+        items.append(
+            (
+                f"FSx for Lustre {fsx.storage_capacity_gib} GiB at {fsx.throughput_per_unit_storage} MB/s/TiB",
+                None if rate is None else rate * fsx.storage_capacity_gib,
+            )
+        )
     for capacity in capacities(config).values():
         # Static on-demand or spot nodes run whether used or not; bought capacity (blocks, reservations) is priced
         # by what was paid for it, below.
         if capacity.fixed_nodes and not capacity.reserved and capacity.block_window is None and capacity.instance_types:
             price = _node_hour(config, capacity, capacity.instance_types[0])
-            items.append((f"{capacity.name}: {capacity.fixed_nodes} x {capacity.instance_types[0]} kept running", None if price is None else capacity.fixed_nodes * price * hour))
+            items.append(
+                (
+                    f"{capacity.name}: {capacity.fixed_nodes} x {capacity.instance_types[0]} kept running",
+                    None if price is None else capacity.fixed_nodes * price * hour,
+                )
+            )
     return items
 
 
@@ -115,21 +132,29 @@ def cost_lines(config: PlatformConfig) -> list[str]:
         gpus = {t: f for t in capacity.instance_types if (f := _facts(t)) is not None and f.gpus}
         own = _gpu_hour_usd(config, capacity.name)
         if own:
-            lines.append(f"{capacity.name}: ${own:g} per GPU-hour (your gpu_hour_usd); up to {capacity.max_gpus} GPUs = {money(own * capacity.max_gpus)}/h")
+            lines.append(
+                f"{capacity.name}: ${own:g} per GPU-hour (your gpu_hour_usd); up to {capacity.max_gpus} GPUs = {money(own * capacity.max_gpus)}/h"
+            )
             continue
         if capacity.block_window is not None or "reserved" in capacity.capacity_types:
-            lines.append(f"{capacity.name}: capacity bought ahead ({'/'.join(capacity.capacity_types)}), paid whether used or not; set gpu_hour_usd to price it")
+            lines.append(
+                f"{capacity.name}: capacity bought ahead ({'/'.join(capacity.capacity_types)}), paid whether used or not; set gpu_hour_usd to price it"
+            )
             continue
         priced = [(t, p, f.gpus) for t, f in gpus.items() if (p := prices.instance_hour_usd(t, config.region)) is not None]
         if not priced:
-            lines.append(f"{capacity.name}: no list price for {'/'.join(capacity.instance_types)} in {config.region}; set the pool's gpu_hour_usd")
+            lines.append(
+                f"{capacity.name}: no list price for {'/'.join(capacity.instance_types)} in {config.region}; set the pool's gpu_hour_usd"
+            )
             continue
         per_gpu = [p / n for _, p, n in priced]
         shown = ", ".join(f"{t} {money(p)}/h" for t, p, _ in priced[:4]) + (", ..." if len(priced) > 4 else "")
         spot = " on demand (spot: less, and it varies)" if "spot" in capacity.capacity_types else ""
         low, high = min(per_gpu), max(per_gpu)
         gpu_range = f"${low:.2f}" if abs(high - low) < 0.005 else f"${low:.2f}-${high:.2f}"
-        lines.append(f"{capacity.name}: {gpu_range} per GPU-hour{spot} ({shown}); nothing while idle, up to {capacity.max_gpus} GPUs = {money(high * capacity.max_gpus)}/h")
+        lines.append(
+            f"{capacity.name}: {gpu_range} per GPU-hour{spot} ({shown}); nothing while idle, up to {capacity.max_gpus} GPUs = {money(high * capacity.max_gpus)}/h"
+        )
     for workload, gpus, pool, instance_type in _standing_gpus(config):
         # The pool's own price, else the gateway's blended one for the models it routes, else the list price.
         own = _gpu_hour_usd(config, pool) or (config.gateway.gpu_hour_usd if workload in {w.name for w in KIT.routed(config)} else None)
@@ -184,11 +209,16 @@ def gateway_lines(config: PlatformConfig) -> list[str]:
     scheme = f"{gateway.scheme} load balancer, {'HTTPS' if gateway.certificate_arn else 'HTTP'}"
     lines = [f"{GATEWAY_NAME} ({scheme}): models {', '.join([w.public_model_name for w in routed] + [m.name for m in gateway.bedrock])}"]
     for model in gateway.bedrock:
-        lines.append(f"Bedrock {model.name} -> {model.model_id} (${model.input_usd_per_million:g}/${model.output_usd_per_million:g} per million tokens in/out)")
+        lines.append(
+            f"Bedrock {model.name} -> {model.model_id} (${model.input_usd_per_million:g}/${model.output_usd_per_million:g} per million tokens in/out)"
+        )
     if not gateway.teams:
         lines.append("no teams: every caller reaches every routed model without a key; add gateway.teams for keys and budgets")
     for team in gateway.teams:
-        budget = ", ".join(part for part in (_tokens(team.tokens_per_minute, "minute"), _tokens(team.tokens_per_day, "day")) if part) or "no token budget"
+        budget = (
+            ", ".join(part for part in (_tokens(team.tokens_per_minute, "minute"), _tokens(team.tokens_per_day, "day")) if part)
+            or "no token budget"
+        )
         lines.append(f"team {team.name}: {', '.join(team.models)}; {budget}")
     return lines
 
@@ -256,14 +286,18 @@ def next_commands(config: PlatformConfig, config_path: Path, account: str | None
                 f"   # {workload.name}'s weights (or --hf-model <repo id> to download it from the Hub first)"
             )
         elif isinstance(source, FsxSource):
-            steps.append(f"# {workload.name} reads {source.sub_path} on FSx: stage it into s3://{bucket}/{config.storage.models_prefix.strip('/')}/ (the file system's data repository)")
+            steps.append(
+                f"# {workload.name} reads {source.sub_path} on FSx: stage it into s3://{bucket}/{config.storage.models_prefix.strip('/')}/ (the file system's data repository)"
+            )
         elif isinstance(source, HfSource) and source.token_secret_name:
             steps.append(
                 f"kubectl -n {config.storage.workloads_namespace} create secret generic {source.token_secret_name} --from-literal=HF_TOKEN=<token>"
                 f"   # {workload.name}'s Hub token, after the deploy"
             )
     steps.append(f"KIT_CONFIG={path} ./kit deploy")
-    steps.append(f"aws eks update-kubeconfig --region {config.region} --name {config.name}   # kubectl; the endpoint is {'public to ' + ', '.join(config.cluster.public_access_cidrs) if config.cluster.public_access_cidrs else 'private: run it inside the VPC'}")
+    steps.append(
+        f"aws eks update-kubeconfig --region {config.region} --name {config.name}   # kubectl; the endpoint is {'public to ' + ', '.join(config.cluster.public_access_cidrs) if config.cluster.public_access_cidrs else 'private: run it inside the VPC'}"
+    )
     if config.gateway.teams:
         steps.append(f".venv/bin/python -m scripts.team_keys sync --config {path}   # one API key per team, shown once")
     steps += _calls(config, platform)
@@ -287,7 +321,7 @@ def _calls(config: PlatformConfig, platform) -> list[str]:
         endpoint = platform.endpoints.get(workload.name)
         if endpoint is None or not endpoint.serves_openai:
             continue
-        body = f"'{{\"model\": \"{endpoint.model_name}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello\"}}]}}'"
+        body = f'\'{{"model": "{endpoint.model_name}", "messages": [{{"role": "user", "content": "Hello"}}]}}\''
         if workload.name in routed:
             scheme = "https" if config.gateway.certificate_arn else "http"
             key = ' -H "Authorization: Bearer $KEY"' if config.gateway.teams else ""

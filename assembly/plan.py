@@ -32,7 +32,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="the new side's config (default: $KIT_CONFIG, else config/default.yaml)")
     p.add_argument("--base-config", help="the base side's config (default: the new side's config, as the base revision has it)")
     p.add_argument("--out", metavar="DIR", help="use this saved cdk.out as the new side instead of synthesizing the working tree")
-    p.add_argument("--ack", action="extend", nargs="+", default=[], metavar="RESOURCE", help="acknowledge the replacement or deletion of a stateful resource: its logical id, construct path (or its tail, e.g. Models/Bucket) or Kubernetes Kind/namespace/name")
+    p.add_argument(
+        "--ack",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="RESOURCE",
+        help="acknowledge the replacement or deletion of a stateful resource: its logical id, construct path (or its tail, e.g. Models/Bucket) or Kubernetes Kind/namespace/name",
+    )
     return p
 
 

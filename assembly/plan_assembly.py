@@ -91,10 +91,16 @@ def _nested_sources(assets_file: Path) -> dict[str, str]:
     if not assets_file.exists():
         return {}
     files = json.loads(assets_file.read_text()).get("files", {})
-    return {digest: spec["source"]["path"] for digest, spec in files.items() if spec.get("source", {}).get("path", "").endswith(".template.json")}
+    return {
+        digest: spec["source"]["path"]
+        for digest, spec in files.items()
+        if spec.get("source", {}).get("path", "").endswith(".template.json")
+    }
 
 
-def _add(templates: dict[str, Template], folder: Path, template: Template, metadata: dict[str, str], assets: dict[str, str], prefix: str) -> None:
+def _add(
+    templates: dict[str, Template], folder: Path, template: Template, metadata: dict[str, str], assets: dict[str, str], prefix: str
+) -> None:
     """Add a template and, recursively, its nested stacks; each takes the construct paths under its own prefix."""
     nested_prefixes = []
     for path, logical_id in metadata.items():

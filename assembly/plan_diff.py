@@ -83,7 +83,6 @@ def diff(base: Assembly, new: Assembly, schemas: Schemas) -> CfnPlan:
     return CfnPlan(sorted(changes.values(), key=lambda c: (c.stack, c.path)), blocked, sorted(left))
 
 
-
 def _resources(template: Template | None) -> dict[str, dict]:
     if template is None:
         return {}
@@ -104,10 +103,15 @@ def _whole(stack: str, logical_id: str, body: dict, template: Template | None, a
 
 def _modified(stack: str, logical_id: str, before: dict, after: dict, template: Template, schemas: Schemas) -> Change:
     kind = after["Type"]
-    change = Change(stack, logical_id, kind, template.path_of(logical_id), "modify", stateful=stateful(kind, after), retained=retained(after))
+    change = Change(
+        stack, logical_id, kind, template.path_of(logical_id), "modify", stateful=stateful(kind, after), retained=retained(after)
+    )
     old_props, new_props = before.get("Properties", {}), after.get("Properties", {})
     change.changed = differences(old_props, new_props)
-    for label, a, b in (("DeletionPolicy", *[x.get("DeletionPolicy") for x in (before, after)]), ("UpdateReplacePolicy", *[x.get("UpdateReplacePolicy") for x in (before, after)])):
+    for label, a, b in (
+        ("DeletionPolicy", *[x.get("DeletionPolicy") for x in (before, after)]),
+        ("UpdateReplacePolicy", *[x.get("UpdateReplacePolicy") for x in (before, after)]),
+    ):
         if a != b:
             change.notes.append(f"{label} {a or 'Delete'} -> {b or 'Delete'}")
     if kind in KUBECTL_TYPES:
@@ -232,7 +236,15 @@ def _propagate(changes: dict[tuple[str, str], Change], base: Assembly, new: Asse
                         if verdict is None:
                             continue
                         if current is None:
-                            current = changes[key] = Change(name, logical_id, body["Type"], template.path_of(logical_id), "follow", stateful=stateful(body["Type"], body), retained=retained(body))
+                            current = changes[key] = Change(
+                                name,
+                                logical_id,
+                                body["Type"],
+                                template.path_of(logical_id),
+                                "follow",
+                                stateful=stateful(body["Type"], body),
+                                retained=retained(body),
+                            )
                             grew = True
                         note = f"{why}: its new value is written in place"
                         if why in current.reasons or note in current.notes:
@@ -252,7 +264,9 @@ def _propagate(changes: dict[tuple[str, str], Change], base: Assembly, new: Asse
                 reported_exports.add(export)
                 importers = ", ".join(sorted(base_imports[export]))
                 cause = f"{', '.join(hit)} is replaced" if hit else "its value changes"
-                blocked.append(f"{stack}: the export {export} changes ({cause}) while {importers} imports it; CloudFormation refuses to update an export in use")
+                blocked.append(
+                    f"{stack}: the export {export} changes ({cause}) while {importers} imports it; CloudFormation refuses to update an export in use"
+                )
         if not grew:
             return blocked
 
@@ -289,11 +303,19 @@ def _named_replacements(changes: dict[tuple[str, str], Change], base: Assembly, 
         if change.replacement != REPLACE or change.action not in ("modify", "follow"):
             continue
         schema = schemas.get(change.type)
-        old_props = base.templates.get(change.stack).resources.get(change.logical_id, {}).get("Properties", {}) if change.stack in base.templates else {}
+        old_props = (
+            base.templates.get(change.stack).resources.get(change.logical_id, {}).get("Properties", {})
+            if change.stack in base.templates
+            else {}
+        )
         new_props = new.templates[change.stack].resources[change.logical_id].get("Properties", {})
         for prop in schema.name_properties if schema else ():
             # A name that refers to another resource follows it; only literals and pseudo parameters fix a name.
-            if prop in new_props and render(old_props.get(prop)) == render(new_props[prop]) and all(r.pseudo for r in references(new_props[prop])):
+            if (
+                prop in new_props
+                and render(old_props.get(prop)) == render(new_props[prop])
+                and all(r.pseudo for r in references(new_props[prop]))
+            ):
                 blocked.append(
                     f"{change.stack}: {change.path} ({change.type}) must be replaced but keeps its {prop} {short(new_props[prop])}; "
                     "CloudFormation cannot replace a resource with a fixed name, so the update fails"

@@ -79,7 +79,9 @@ def _short_path(change: Change) -> str:
 
 
 def _cfn_gate(change: Change) -> Gate:
-    what = {"remove": "is deleted", "add": "is created"}.get(change.action, "is replaced" if change.replacement == plan_diff.REPLACE else "may be replaced")
+    what = {"remove": "is deleted", "add": "is created"}.get(
+        change.action, "is replaced" if change.replacement == plan_diff.REPLACE else "may be replaced"
+    )
     why = "; ".join(change.reasons) or ("it is no longer in the template" if change.action == "remove" else "")
     if change.notes and change.action == "remove":
         why = "; ".join([why, *change.notes])

@@ -42,7 +42,14 @@ IMMUTABLE = {
     "ReplicaSet": ("spec.selector",),
     "Job": ("spec.selector", "spec.template"),
 }
-STATEFULSET_MUTABLE = ("spec.replicas", "spec.ordinals", "spec.template", "spec.updateStrategy", "spec.persistentVolumeClaimRetentionPolicy", "spec.minReadySeconds")
+STATEFULSET_MUTABLE = (
+    "spec.replicas",
+    "spec.ordinals",
+    "spec.template",
+    "spec.updateStrategy",
+    "spec.persistentVolumeClaimRetentionPolicy",
+    "spec.minReadySeconds",
+)
 POD_OWNERS = {"Deployment", "StatefulSet", "DaemonSet", "LeaderWorkerSet", "Job"}
 
 
@@ -134,9 +141,13 @@ def _manifest_changes(owner: str, before: dict | None, after: dict | None) -> li
             change = ObjectChange(owner, partner[0], partner[1], partner[2], "recreate", stateful=STATEFUL_KINDS.get(key[0]))
             was = f"{key[0]}/{key[1] + '/' if key[1] else ''}{key[2]}"
             if prune:
-                change.notes.append(f"was {was}: kubectl apply creates the new object and --prune deletes the old one (a delete and a create, not an update)")
+                change.notes.append(
+                    f"was {was}: kubectl apply creates the new object and --prune deletes the old one (a delete and a create, not an update)"
+                )
             else:
-                change.notes.append(f"was {was}: kubectl apply creates the new object; without a prune label the old one stays in the cluster")
+                change.notes.append(
+                    f"was {was}: kubectl apply creates the new object; without a prune label the old one stays in the cluster"
+                )
             out.append(change)
             continue
         change = ObjectChange(owner, *key, "remove", stateful=STATEFUL_KINDS.get(key[0]))
@@ -204,7 +215,11 @@ def _note_drift(objects: list[ObjectChange], new: Assembly) -> None:
             continue
         if change.kind == "EC2NodeClass" and any(p.startswith("spec") for p in change.changed):
             pools = [pool for pool, ref in budgets.items() if ref[0] == change.name]
-            change.notes.append("Karpenter drifts every node of this class: " + "; ".join(f"NodePool {p}: {budgets[p][1]}" for p in pools) if pools else "Karpenter drifts every node of this class")
+            change.notes.append(
+                "Karpenter drifts every node of this class: " + "; ".join(f"NodePool {p}: {budgets[p][1]}" for p in pools)
+                if pools
+                else "Karpenter drifts every node of this class"
+            )
         if change.kind == "NodePool" and any(p.startswith("spec.template") for p in change.changed):
             change.notes.append(f"Karpenter drifts this pool's nodes: {budgets.get(change.name, ('', 'its budgets'))[1]}")
 

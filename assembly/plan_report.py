@@ -17,7 +17,9 @@ def render(plan: Plan, base_label: str, new_label: str) -> str:
     lines = [f"plan: {base_label} -> {new_label}"]
     if plan.timings:
         lines.append("  " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in plan.timings.items()))
-    lines.append(f"  replacement from cfn-lint {cfn_lint_version()} resource schemas ({plan.schemas.region}, schemas of {plan.schemas.schema_date[:10] or 'unknown date'})")
+    lines.append(
+        f"  replacement from cfn-lint {cfn_lint_version()} resource schemas ({plan.schemas.region}, schemas of {plan.schemas.schema_date[:10] or 'unknown date'})"
+    )
     changes = plan.cfn.changes
     if not changes and not plan.kube.objects and not plan.kube.charts:
         lines.append("\nno changes")
@@ -70,7 +72,9 @@ def _change_line(change: Change) -> str:
         head += "  (stateful)"
     detail = []
     if change.action == "modify" and change.replacement == NONE and change.changed:
-        detail.append("changed: " + ", ".join(change.changed[:5]) + (f" and {len(change.changed) - 5} more" if len(change.changed) > 5 else ""))
+        detail.append(
+            "changed: " + ", ".join(change.changed[:5]) + (f" and {len(change.changed) - 5} more" if len(change.changed) > 5 else "")
+        )
     detail += change.reasons + change.notes
     return "\n".join([head, *[f"      {line}" for line in detail]])
 

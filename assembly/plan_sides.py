@@ -52,7 +52,19 @@ class RevisionSynth:
         # The revision's own packages come first on the path (the virtualenv's editable install of the working tree
         # is a meta path finder, consulted after the path).
         env = {**os.environ, "PYTHONPATH": str(tree), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK8S_CHECK_UPGRADE": "false"}
-        command = [sys.executable, "-m", "assembly.synth", "--config", str(self.config), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts")]
+        command = [
+            sys.executable,
+            "-m",
+            "assembly.synth",
+            "--config",
+            str(self.config),
+            "--outdir",
+            str(out / "cdk.out"),
+            "--dist",
+            str(out / "dist"),
+            "--charts",
+            str(out / "charts"),
+        ]
         self.process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def wait(self) -> float:

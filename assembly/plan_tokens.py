@@ -43,7 +43,7 @@ def _collect(value: Any, found: set[Reference]) -> None:
     if not isinstance(value, dict):
         return
     if len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref" and isinstance(arg, str):
             found.add(Reference("Ref", arg))
             return
@@ -84,7 +84,7 @@ def render(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
             return str(arg[0]).join(render(part) for part in arg[1])
         if key == "Fn::Sub" and isinstance(arg, str):

@@ -59,15 +59,21 @@ def check(base: Assembly, new: Assembly, upgrades=None) -> list[VersionPlan]:
             plan.refused.append(f"cluster version {before} -> {version}: not a Kubernetes minor the plan can compare")
             continue
         if new_minor < old_minor:
-            plan.refused.append(f"cluster version {before} -> {version}: EKS cannot downgrade a cluster; create a new cluster on {version} and move the workloads")
+            plan.refused.append(
+                f"cluster version {before} -> {version}: EKS cannot downgrade a cluster; create a new cluster on {version} and move the workloads"
+            )
             continue
         if new_minor[0] != old_minor[0] or new_minor[1] - old_minor[1] > 1:
             step = f"{old_minor[0]}.{old_minor[1] + 1}"
-            plan.refused.append(f"cluster version {before} -> {version} skips a minor: EKS updates the control plane one minor at a time; deploy {step} first, then {version}")
+            plan.refused.append(
+                f"cluster version {before} -> {version} skips a minor: EKS updates the control plane one minor at a time; deploy {step} first, then {version}"
+            )
             continue
         entry = upgrades.get(version)
         if entry is None:
-            plan.refused.append(f"cluster version {version} has no entry in core/versions.py UPGRADES (entries: {', '.join(sorted(upgrades))}): its controllers' and add-ons' needs are not recorded")
+            plan.refused.append(
+                f"cluster version {version} has no entry in core/versions.py UPGRADES (entries: {', '.join(sorted(upgrades))}): its controllers' and add-ons' needs are not recorded"
+            )
             continue
         plan.refused += _below(new, entry)
         plan.notes += _after_the_control_plane(new, version)
@@ -83,12 +89,16 @@ def _below(new: Assembly, entry) -> list[str]:
                 chart, version = render(props.get("Chart", "")), render(props.get("Version", ""))
                 least = entry.charts.get(chart)
                 if least and version and _release(version) < _release(least):
-                    refused.append(f"chart {chart} {version} is older than {least}, the least its project supports on this Kubernetes minor (core/versions.py UPGRADES): bump its pin first")
+                    refused.append(
+                        f"chart {chart} {version} is older than {least}, the least its project supports on this Kubernetes minor (core/versions.py UPGRADES): bump its pin first"
+                    )
             if body.get("Type") == "AWS::EKS::Addon" and "AddonVersion" in props:
                 name, version = render(props["AddonName"]), render(props["AddonVersion"])
                 least = entry.addons.get(name)
                 if least and _release(version) < _release(least):
-                    refused.append(f"add-on {name} is pinned at {version}, older than {least} for this Kubernetes minor: set cluster.addon_versions.{name} to a build of the new minor")
+                    refused.append(
+                        f"add-on {name} is pinned at {version}, older than {least} for this Kubernetes minor: set cluster.addon_versions.{name} to a build of the new minor"
+                    )
     return refused
 
 

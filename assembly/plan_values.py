@@ -47,7 +47,6 @@ def _intrinsic(value: dict) -> bool:
 
 
 def short(value: Any, limit: int = 60) -> str:
-
     if value is MISSING:
         return "(unset)"
     text = render(value) if not isinstance(value, list) else "[" + ", ".join(render(item) for item in value) + "]"

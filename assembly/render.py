@@ -1,6 +1,6 @@
 """Print workloads of a config as Kubernetes YAML, for copy-and-customize or `kubectl apply -f -`.
 
-    python -m assembly.render [--config my.yaml] [--blueprint vllm] [--workload NAME]
+python -m assembly.render [--config my.yaml] [--blueprint vllm] [--workload NAME]
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from blueprints.common.objects import new_app, to_yaml  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.render"), description="Print the workloads of a config as Kubernetes YAML.")
+    parser = argparse.ArgumentParser(
+        prog=os.environ.get("KIT_PROG", "python -m assembly.render"), description="Print the workloads of a config as Kubernetes YAML."
+    )
     parser.add_argument("--config", help=CONFIG_HELP)
     parser.add_argument("--blueprint", choices=sorted(KIT.by_name), help="only workloads of this blueprint")
     parser.add_argument("--workload", help="only this workload, enabled or not (default: every enabled one)")

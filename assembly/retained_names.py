@@ -58,7 +58,16 @@ def named_resources(assembly: Assembly, schemas: Schemas) -> list[Named]:
             for prop in schema.name_properties:
                 if prop in props:
                     found.append(
-                        Named(template.name, logical_id, template.path_of(logical_id), body["Type"], prop, short(props[prop], 90), retained(body), deployment_unique(props[prop]))
+                        Named(
+                            template.name,
+                            logical_id,
+                            template.path_of(logical_id),
+                            body["Type"],
+                            prop,
+                            short(props[prop], 90),
+                            retained(body),
+                            deployment_unique(props[prop]),
+                        )
                     )
     return found
 
@@ -81,5 +90,9 @@ def collisions(assembly: Assembly, schemas: Schemas) -> tuple[list[Named], list[
 
 def describe(named: Named) -> str:
     where = named.documented
-    step = f"documented: {where[0]} ({where[1]})" if where else "a re-deploy after a destroy fails on the name: derive it from the stack id, drop the Retain, or document the manual step"
+    step = (
+        f"documented: {where[0]} ({where[1]})"
+        if where
+        else "a re-deploy after a destroy fails on the name: derive it from the stack id, drop the Retain, or document the manual step"
+    )
     return f"{named.stack}: {named.path} ({named.type}) is retained with the fixed {named.prop} {named.name}; {step}"

@@ -77,14 +77,18 @@ def _grouped(found: list[Option]) -> list[Option]:
     """Instance types with the same GPU model give the same answer for a shape: one row for them, named by the
     cheapest (else the smallest); then cheapest (or fewest GPUs, then the least memory per GPU) first."""
     rows: dict[tuple, Option] = {}
-    found = sorted(found, key=lambda o: (o.usd_per_hour is None, o.usd_per_hour or 0, o.node_gpus, INSTANCE_TYPES[o.instance_types[0]].vcpus))
+    found = sorted(
+        found, key=lambda o: (o.usd_per_hour is None, o.usd_per_hour or 0, o.node_gpus, INSTANCE_TYPES[o.instance_types[0]].vcpus)
+    )
     for option in found:
         key = (option.gpu, option.fit.gpu.memory_mib, option.tensor_parallel, option.nodes)
         if key in rows:
             rows[key] = replace(rows[key], instance_types=rows[key].instance_types + option.instance_types)
         else:
             rows[key] = option
-    return sorted(rows.values(), key=lambda o: (o.usd_per_hour is None, o.usd_per_hour or 0, o.gpus, o.fit.gpu.memory_mib, o.instance_types[0]))
+    return sorted(
+        rows.values(), key=lambda o: (o.usd_per_hour is None, o.usd_per_hour or 0, o.gpus, o.fit.gpu.memory_mib, o.instance_types[0])
+    )
 
 
 def resolve(model: str) -> ModelFacts | None:
@@ -141,7 +145,9 @@ def render(facts: ModelFacts, serving: Serving, concurrency: int, rows: list[Opt
         names = row.instance_types[0] + (f" (+{len(row.instance_types) - 1} more)" if len(row.instance_types) > 1 else "")
         price = f"{row.usd_per_hour:8.2f}" if row.usd_per_hour is not None else f"{'?':>8}"
         gpus = f"{row.gpus} x {row.gpu}"
-        lines.append(f"  {names:<34} {gpus:<10} {row.shape:<22} {row.fit.weights_gib:9.1f} G {row.fit.kv_gib:6.1f} G {row.fit.sequences:10.1f}x {price}")
+        lines.append(
+            f"  {names:<34} {gpus:<10} {row.shape:<22} {row.fit.weights_gib:9.1f} G {row.fit.kv_gib:6.1f} G {row.fit.sequences:10.1f}x {price}"
+        )
     if all(row.usd_per_hour is None for row in rows):
         lines.append("  no prices for this region: pass --config with node pools that set gpu_hour_usd to order by cost")
     else:
@@ -184,12 +190,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args.list else 64
     facts = resolve(args.model)
     if facts is None:
-        print(f"size: no facts for '{args.model}': name one of `./kit size --list`, stage it with scripts/stage_model.py, or pass the path of its config.json", file=sys.stderr)
+        print(
+            f"size: no facts for '{args.model}': name one of `./kit size --list`, stage it with scripts/stage_model.py, or pass the path of its config.json",
+            file=sys.stderr,
+        )
         return 2
     if args.concurrency < 1 or (args.max_model_len is not None and args.max_model_len < 1) or not 0 < args.gpu_memory_utilization <= 1:
         print("size: --concurrency and --max-model-len must be at least 1, --gpu-memory-utilization between 0 and 1", file=sys.stderr)
         return 2
-    serving = Serving(gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len, quantization=args.quantization, kv_cache_dtype=args.kv_cache_dtype)
+    serving = Serving(
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        max_model_len=args.max_model_len,
+        quantization=args.quantization,
+        kv_cache_dtype=args.kv_cache_dtype,
+    )
     rows = options(facts, serving, args.concurrency, prices_from(args.config, args.region))
     rows = rows if args.all else smallest(rows)
     if args.json:

@@ -20,7 +20,9 @@ from config.platform import capacities, chain_capacities
 def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float, delivery=None) -> str:
     manifest = json.loads((outdir / "manifest.json").read_text())
     lines = [f"Synthesized {config.name} from {config_path} in {seconds:.1f}s"]
-    lines.append(f"  zone       {config.placement.az_id} (nodes, GPUs, storage); control plane also in {config.placement.control_plane_az_id}")
+    lines.append(
+        f"  zone       {config.placement.az_id} (nodes, GPUs, storage); control plane also in {config.placement.control_plane_az_id}"
+    )
     lines.append("  stacks")
     for name, artifact in sorted(manifest["artifacts"].items()):
         if artifact.get("type") != "aws:cloudformation:stack":
@@ -36,10 +38,19 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
     for capacity in pools.values():
         lines.append(f"    {capacity.title:<28} {capacity.describe()}")
     for chain in chain_capacities(config, pools).values():
-        steps = [f"{name} ({'block window' if pools[name].block_window else '+'.join(pools[name].capacity_types)}{f', weight {pools[name].weight}' if pools[name].weight else ''})" for name in chain.members]
+        steps = [
+            f"{name} ({'block window' if pools[name].block_window else '+'.join(pools[name].capacity_types)}{f', weight {pools[name].weight}' if pools[name].weight else ''})"
+            for name in chain.members
+        ]
         lines.append(f"    {chain.title:<28} {' -> '.join(steps)}; up to {chain.max_gpus} GPUs")
     if config.scheduling.teams:
-        lines.append("  queues     Kueue; " + "; ".join(f"{team.name}: " + ", ".join(f"{gpus} GPUs on {name}" for name, gpus in team.gpus.items()) for team in config.scheduling.teams))
+        lines.append(
+            "  queues     Kueue; "
+            + "; ".join(
+                f"{team.name}: " + ", ".join(f"{gpus} GPUs on {name}" for name, gpus in team.gpus.items())
+                for team in config.scheduling.teams
+            )
+        )
     enabled = [w for w in config.workloads if w.enabled]
     lines.append("  workloads" + ("  none enabled" if not enabled else ""))
     platform = KIT.platform(config) if enabled else None
@@ -57,7 +68,9 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
         lines.append(f"    disabled: {', '.join(disabled)}")
     observability = config.observability
     lines += image_lines(config, outdir, dist)
-    lines.append(f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts {'on' if observability.loads_alerts else 'off'}")
+    lines.append(
+        f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts {'on' if observability.loads_alerts else 'off'}"
+    )
     lines.append(f"  cdk-nag    {_nag_status(outdir)}")
     deploy = describe_deploy(plan_assembly(outdir))
     lines.append(f"  deploy     {deploy[0]}")

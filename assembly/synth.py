@@ -38,7 +38,9 @@ class NagFailure(Exception):
     pass
 
 
-def synthesize(config: PlatformConfig, outdir: Path, dist: Path, charts: Path, account: str | None = None, validate: bool = False) -> Delivery:
+def synthesize(
+    config: PlatformConfig, outdir: Path, dist: Path, charts: Path, account: str | None = None, validate: bool = False
+) -> Delivery:
     """Synthesize the stacks into outdir, the blueprints' manifests into dist and their Helm charts into
     charts, replacing them only when everything succeeded; raise NagFailure with the findings otherwise.
     account: the caller's, resolved for dist/ and charts/ (the stacks keep the config's own).

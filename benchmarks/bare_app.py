@@ -47,16 +47,19 @@ def main(outdir: str) -> None:
     public_ecr = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]}
     findings = [f"IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]" for name in MANAGED_POLICIES]
     findings += [
-        "IAM4[Policy::" + json.dumps({"Fn::If": [stack.get_logical_id(condition), public_ecr, {"Ref": "AWS::NoValue"}]}, separators=(",", ":")) + "]",
+        "IAM4[Policy::"
+        + json.dumps({"Fn::If": [stack.get_logical_id(condition), public_ecr, {"Ref": "AWS::NoValue"}]}, separators=(",", ":"))
+        + "]",
         f"IAM5[Resource::<{stack.get_logical_id(handler.node.default_child)}.Arn>:*]",
         "L1",
         "EKS1",
         "EKS2",
     ]
     for finding in findings:
-        cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-{finding}", reason="baseline app for the synth benchmark"))
+        cdk.Validations.of(stack).acknowledge(
+            cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-{finding}", reason="baseline app for the synth benchmark")
+        )
     app.synth()
-
 
 
 if __name__ == "__main__":

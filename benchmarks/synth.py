@@ -61,7 +61,20 @@ class Case:
 
 
 def _synth(python: str, config: str, out: str, *extra: str) -> list[str]:
-    return [python, "-m", "assembly.synth", "--config", config, "--outdir", f"{out}/cdk.out", "--dist", f"{out}/dist", "--charts", f"{out}/charts", *extra]
+    return [
+        python,
+        "-m",
+        "assembly.synth",
+        "--config",
+        config,
+        "--outdir",
+        f"{out}/cdk.out",
+        "--dist",
+        f"{out}/dist",
+        "--charts",
+        f"{out}/charts",
+        *extra,
+    ]
 
 
 def ensure_bytecode(folders: list[Path] | None = None) -> int:
@@ -108,7 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rounds must be at least 3 for a median to mean anything")
     python = sys.executable
     compiled = ensure_bytecode()
-    print(f"bench: bytecode: {compiled} modules had none and were compiled first" if compiled else "bench: bytecode: every module has its .pyc", file=sys.stderr)
+    print(
+        f"bench: bytecode: {compiled} modules had none and were compiled first"
+        if compiled
+        else "bench: bytecode: every module has its .pyc",
+        file=sys.stderr,
+    )
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
         scaled = Path(scratch) / "scale.yaml"
@@ -122,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             "kit": Case("kit default config", _synth(python, args.config, f"{scratch}/kit")),
             # Like for like: the bare app without aws-cdk-lib's CloudFormation validation, as ./kit synth runs, and the
             # kit with it, as the bare app runs (assembly/app.py says why ./kit synth leaves it out).
-            "bare-unvalidated": Case("bare, no CFN validation", [python, "-m", "benchmarks.bare_app", f"{scratch}/bare-unvalidated"], env=NO_CDK_VALIDATION),
+            "bare-unvalidated": Case(
+                "bare, no CFN validation", [python, "-m", "benchmarks.bare_app", f"{scratch}/bare-unvalidated"], env=NO_CDK_VALIDATION
+            ),
             "kit-validated": Case("kit --validate", _synth(python, args.config, f"{scratch}/kit-validated", "--validate")),
         }
         if not args.no_scale:
@@ -134,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
                 case.run()
             # A round takes a minute or more (the scale config alone some 15 s): say how far the run is.
             done = ", ".join(f"{name} {case.wall[-1]:.1f}s" for name, case in cases.items())
-            print(f"bench: round {round_no + 1}/{args.rounds} done in {time.perf_counter() - started:.0f}s so far ({done})", file=sys.stderr, flush=True)
+            print(
+                f"bench: round {round_no + 1}/{args.rounds} done in {time.perf_counter() - started:.0f}s so far ({done})",
+                file=sys.stderr,
+                flush=True,
+            )
     load_after = os.getloadavg()
     print(f"{'':<34} {'wall':>7} {'CPU':>7}  runs (wall)")
     for case in cases.values():

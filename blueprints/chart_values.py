@@ -41,7 +41,9 @@ GPU = "nvidia.com/gpu"
 # JSON Schema pieces (draft 2020-12, which Helm 4 reads). Kubernetes' own rules where they are short.
 _LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
 _LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
-_QUANTITY = {"anyOf": [{"type": "string", "pattern": r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+|[KMGTPE]i?|[mun])?$"}, {"type": "number", "minimum": 0}]}
+_QUANTITY = {
+    "anyOf": [{"type": "string", "pattern": r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+|[KMGTPE]i?|[mun])?$"}, {"type": "number", "minimum": 0}]
+}
 _TOLERATION = {
     "type": "object",
     "additionalProperties": False,
@@ -62,7 +64,11 @@ _RESOURCES = {
     },
 }
 _STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
-_LABELS = {"type": "object", "propertyNames": {"pattern": _LABEL_KEY, "maxLength": 317}, "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE}}
+_LABELS = {
+    "type": "object",
+    "propertyNames": {"pattern": _LABEL_KEY, "maxLength": 317},
+    "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE},
+}
 # One shell-free token, or --flag=value (the form the config's extra_args take).
 _ARG = {"type": "string", "pattern": r"^[^\s]+$|^--[\w-]+=.+$"}
 _IMAGE_TAG = r"^([\w][\w.-]{0,127}|sha256:[a-f0-9]{64})$"
@@ -283,7 +289,10 @@ def _image(chart: ChartTemplate, pods: list[_Pod], properties: dict) -> None:
         "description": "The model server's image.",
         "additionalProperties": False,
         "required": ["repository", "tag"],
-        "properties": {"repository": _maybe_empty({"type": "string", "pattern": r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9]$"}, derived), "tag": {"type": "string", "pattern": _IMAGE_TAG}},
+        "properties": {
+            "repository": _maybe_empty({"type": "string", "pattern": r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9]$"}, derived),
+            "tag": {"type": "string", "pattern": _IMAGE_TAG},
+        },
     }
 
 
@@ -350,7 +359,12 @@ def _shared(chart: ChartTemplate, pods: list[_Pod], properties: dict, per_compon
     gpu_pods = [pod for pod in pods if any(_asks_gpus(c) for c in _containers(pod))] or pods
     fields = (
         ("resources", _RESOURCES, lambda pod: _server_containers(pod), "block"),
-        ("nodeSelector", {"type": "object", "additionalProperties": {"type": "string"}}, lambda pod: [pod.holder.setdefault("spec", {})], "optional-block"),
+        (
+            "nodeSelector",
+            {"type": "object", "additionalProperties": {"type": "string"}},
+            lambda pod: [pod.holder.setdefault("spec", {})],
+            "optional-block",
+        ),
         ("tolerations", {"type": "array", "items": _TOLERATION}, lambda pod: [pod.holder.setdefault("spec", {})], "optional-block"),
     )
     for name, schema, holders_of, kind in fields:
@@ -365,7 +379,10 @@ def _shared(chart: ChartTemplate, pods: list[_Pod], properties: dict, per_compon
             chart.values[name] = copy.deepcopy(defaults[0]) if defaults else empty
             for _, holder in holders:
                 holder[name] = chart.site(kind, f".Values.{name}")
-            properties[name] = {**schema, "description": f"{name} of the server's pods." if name != "resources" else "Resources of the server's containers."}
+            properties[name] = {
+                **schema,
+                "description": f"{name} of the server's pods." if name != "resources" else "Resources of the server's containers.",
+            }
             continue
         chart.values[name] = {}
         for component, holder in holders:
@@ -413,7 +430,11 @@ def _metadata(chart: ChartTemplate, pods: list[_Pod], properties: dict) -> None:
         taken = sorted(chart.taken.get(f".Values.{value}", ()))
         if taken:
             names["not"] = {"enum": taken}
-        properties[value] = {**schema, **({"propertyNames": names} if names else {}), "description": about + (" Not the kit's own keys." if taken else "")}
+        properties[value] = {
+            **schema,
+            **({"propertyNames": names} if names else {}),
+            "description": about + (" Not the kit's own keys." if taken else ""),
+        }
 
 
 def _merge_or_add(chart: ChartTemplate, metadata: dict, key: str, expression: str) -> None:
@@ -445,7 +466,11 @@ def _model(chart: ChartTemplate, hints: ChartHints, properties: dict) -> None:
     }
 
 
-_MODEL_FORMS = {"s3": "s3://bucket/prefix/, streamed by the Run:ai loader", "hf": "a Hugging Face Hub repository id", "fsx": "a path inside the FSx volume's mount"}
+_MODEL_FORMS = {
+    "s3": "s3://bucket/prefix/, streamed by the Run:ai loader",
+    "hf": "a Hugging Face Hub repository id",
+    "fsx": "a path inside the FSx volume's mount",
+}
 
 
 def _readable(text: str) -> str:
@@ -494,7 +519,15 @@ def _unknowns(chart: ChartTemplate, hints: ChartHints, properties: dict) -> None
         value = UNKNOWN_VALUES[unknown.token]
         _set_path(chart.values, value, "")
         chart.texts[unknown.token] = _with_unknowns(chart, unknown.token)
-        _set_path(properties, value, {**_maybe_empty({"type": "string", "pattern": UNKNOWN_PATTERNS[unknown.token]}, True), "description": f"{unknown.what[0].upper()}{unknown.what[1:]}; {_readable(unknown.how)}"}, schema=True)
+        _set_path(
+            properties,
+            value,
+            {
+                **_maybe_empty({"type": "string", "pattern": UNKNOWN_PATTERNS[unknown.token]}, True),
+                "description": f"{unknown.what[0].upper()}{unknown.what[1:]}; {_readable(unknown.how)}",
+            },
+            schema=True,
+        )
 
 
 # The value a fact unknown at synth is given as, and the form it takes.
@@ -519,10 +552,16 @@ def _engine_args_file(chart: ChartTemplate, hints: ChartHints, properties: dict)
                 parsed = json.loads(value)
             except ValueError:
                 continue
-            if not isinstance(parsed, dict) or parsed.get("model") != location or value != json.dumps(parsed, indent=2, sort_keys=True) + "\n":
+            if (
+                not isinstance(parsed, dict)
+                or parsed.get("model") != location
+                or value != json.dumps(parsed, indent=2, sort_keys=True) + "\n"
+            ):
                 continue
             chart.values["engineArgs"] = {name: setting for name, setting in parsed.items() if name != "model"}
-            obj["data"][key] = chart.site("scalar", '{{ toPrettyJson (set (deepCopy .Values.engineArgs) "model" .Values.model.uri) }}') + "\n"
+            obj["data"][key] = (
+                chart.site("scalar", '{{ toPrettyJson (set (deepCopy .Values.engineArgs) "model" .Values.model.uri) }}') + "\n"
+            )
             chart.model_in_engine_file = True
             properties["engineArgs"] = {
                 "type": "object",
@@ -563,7 +602,11 @@ def _files_as_defines(chart: ChartTemplate, originals: dict[int, dict]) -> None:
             data[key] = chart.site("scalar", f'{{{{ include "{name}" . | toJson }}}}')
         digest = hashlib.sha256("".join(before.values()).encode()).hexdigest()[:16]
         joined = " ".join(f'(include "{names[key]}" .)' for key in data)
-        _replace_scalars(chart.items, digest, lambda joined=joined: chart.site("scalar", f'{{{{ list {joined} | join "" | sha256sum | trunc 16 | quote }}}}'))
+        _replace_scalars(
+            chart.items,
+            digest,
+            lambda joined=joined: chart.site("scalar", f'{{{{ list {joined} | join "" | sha256sum | trunc 16 | quote }}}}'),
+        )
 
 
 def _set_path(tree: dict, dotted: str, value: Any, schema: bool = False) -> None:

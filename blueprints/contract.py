@@ -144,12 +144,27 @@ class GpuBlueprint(Blueprint[G]):
         if known(workload.instance_type or capacity.instance_types[0]) is None:
             return issues  # reported on the pool
         placement = self.placement(workload, platform)
-        offload = kv_offload.issues(getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform, workload.name)
+        offload = kv_offload.issues(
+            getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform, workload.name
+        )
         queued = self.queue_checks(workload, placement, platform)
-        fit = checks.capacity_fit_issues(workload, placement, platform, gang=(*self.gang_key(workload), self.gang_gpus(workload)), standing=self.standing(workload))
+        fit = checks.capacity_fit_issues(
+            workload, placement, platform, gang=(*self.gang_key(workload), self.gang_gpus(workload)), standing=self.standing(workload)
+        )
         memory = model_fit.issues(self.model_fits(workload, placement), placement, workload)
         drivers = driver_issues(self.image_key_for(workload, placement.efa), workload.image, placement.capacity, platform)
-        return issues + self.image_checks(workload, placement) + drivers + self.startup_checks(workload, placement, platform) + offload + queued + fit + memory + self.flag_checks(workload, placement) + self.placement_checks(workload, placement, platform)
+        return (
+            issues
+            + self.image_checks(workload, placement)
+            + drivers
+            + self.startup_checks(workload, placement, platform)
+            + offload
+            + queued
+            + fit
+            + memory
+            + self.flag_checks(workload, placement)
+            + self.placement_checks(workload, placement, platform)
+        )
 
     def serving_shapes(self, workload: G) -> list[model_fit.Shape]:
         """The engines the workload runs, for the GPU memory fit: the key that sizes each, its tensor-parallel size and
@@ -200,7 +215,11 @@ class GpuBlueprint(Blueprint[G]):
         if given is None or inside is None or given * 60 >= inside:
             return []
         needed = budget.probe_minutes()
-        waits = "the group's last node arriving, loading the weights and warming up" if budget.join_seconds else "loading the weights and warming up"
+        waits = (
+            "the group's last node arriving, loading the weights and warming up"
+            if budget.join_seconds
+            else "loading the weights and warming up"
+        )
         return [
             ConfigIssue(
                 "startup_timeout_minutes",
@@ -215,7 +234,14 @@ class GpuBlueprint(Blueprint[G]):
         """EFA only where something crosses nodes, and only with an image that can use it; S3 only with the streamer."""
         issues = []
         if workload.image_provides is not None and workload.image is None:
-            issues.append(ConfigIssue("image_provides", "describes a custom image, but no image is set: the pinned image's record applies", value=list(workload.image_provides), fix="set image, or remove image_provides"))
+            issues.append(
+                ConfigIssue(
+                    "image_provides",
+                    "describes a custom image, but no image is set: the pinned image's record applies",
+                    value=list(workload.image_provides),
+                    fix="set image, or remove image_provides",
+                )
+            )
         transport = self.transport(workload)
         if workload.efa and transport is None:
             issues.append(

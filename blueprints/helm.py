@@ -107,7 +107,9 @@ def template_name(obj: dict) -> str:
     return f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
 
 
-def chart_files(name: str, items: list[dict], *, version: str, app_version: str | None = None, hints: ChartHints | None = None) -> dict[str, str]:
+def chart_files(
+    name: str, items: list[dict], *, version: str, app_version: str | None = None, hints: ChartHints | None = None
+) -> dict[str, str]:
     """{path inside the chart: text} for one workload."""
     built = chart_template(items, hints or ChartHints())
     templates = {f"templates/{template_name(obj)}": template_text(obj, built) for obj in built.items}
@@ -115,7 +117,9 @@ def chart_files(name: str, items: list[dict], *, version: str, app_version: str 
         raise ValueError(f"workload '{name}' has two objects of one kind and name; their templates would collide")
     if built.defines:
         # Each file exactly as the object had it (no trimming), with the values' expressions in place.
-        templates["templates/_data.tpl"] = "".join(f'{{{{- define "{define}" }}}}{text}{{{{ end }}}}\n' for define, text in built.defines.items())
+        templates["templates/_data.tpl"] = "".join(
+            f'{{{{- define "{define}" }}}}{text}{{{{ end }}}}\n' for define, text in built.defines.items()
+        )
     templates["values.yaml"] = values_yaml(name, built)
     templates["values.schema.json"] = json.dumps(built.schema, indent=2) + "\n"
     digest = hashlib.sha256("".join(f"{path}\n{text}" for path, text in sorted(templates.items())).encode()).hexdigest()[:10]
@@ -155,8 +159,8 @@ The `{name}` workload ({blueprint} blueprint) as a Helm chart. `./kit synth` gen
 from the same objects `cdk deploy` applies and dist/{name}/ holds. Change it with values, or change the config and
 synthesize again; do not edit the templates.
 
-- chart version `{chart['version']}`: the kit's version; the part after `+` names these templates and values
-- app version `{chart['appVersion']}`: the server image tag
+- chart version `{chart["version"]}`: the kit's version; the part after `+` names these templates and values
+- app version `{chart["appVersion"]}`: the server image tag
 
 | value | sets |
 |---|---|
@@ -193,7 +197,12 @@ def _flat(values: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def write_charts(
-    objects: dict[str, list[dict]], charts_dir: Path, *, version: str, app_version: str | None = None, hints: dict[str, ChartHints] | None = None
+    objects: dict[str, list[dict]],
+    charts_dir: Path,
+    *,
+    version: str,
+    app_version: str | None = None,
+    hints: dict[str, ChartHints] | None = None,
 ) -> list[Path]:
     """One chart folder per workload under charts_dir; returns the folders. app_version overrides every chart's appVersion."""
     written = []

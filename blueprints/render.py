@@ -20,7 +20,11 @@ def render_objects(workloads: Iterable[WorkloadParams], platform: Platform, blue
     app = objects.new_app()
     rendered = {}
     enabled = [workload for workload in workloads if workload.enabled]
-    traffic = {workload.name: blueprints[workload.blueprint].traffic(workload, platform) for workload in enabled} if platform.network.enforced else {}
+    traffic = (
+        {workload.name: blueprints[workload.blueprint].traffic(workload, platform) for workload in enabled}
+        if platform.network.enforced
+        else {}
+    )
     for workload in enabled:
         blueprint = blueprints[workload.blueprint]
         chart = blueprint.render(app, workload, platform)

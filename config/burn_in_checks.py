@@ -30,7 +30,11 @@ def burn_in_issues(path: str, pool) -> list[ConfigIssue]:
     key = f"{path}.burn_in"
     known = [INSTANCE_TYPES[name] for name in pool.instance_types if name in INSTANCE_TYPES]
     multi_gpu = any(facts.gpus > 1 for facts in known)
-    given = {name: getattr(settings, name) for name in ("min_bus_bandwidth_gb_s", "min_efa_bus_bandwidth_gb_s") if getattr(settings, name) is not None}
+    given = {
+        name: getattr(settings, name)
+        for name in ("min_bus_bandwidth_gb_s", "min_efa_bus_bandwidth_gb_s")
+        if getattr(settings, name) is not None
+    }
     if given and not settings.all_reduce:
         return [
             ConfigIssue(
@@ -91,7 +95,11 @@ def burn_in_issues(path: str, pool) -> list[ConfigIssue]:
                 allowed=f"more than 0, up to {ceiling_gb_s:g} GB/s ({rate:g} plus {round((CEILING_MARGIN - 1) * 100)}%)",
                 fix=(
                     "give GB/s, not Gbps (divide a Gbps figure by 8, and the instance's figure also by its GPUs)"
-                    + (f"; or leave it unset for {default:g} GB/s ({round(EFA_PASS_SHARE * 100)}% of the line rate, {_SOURCES})" if default is not None else "")
+                    + (
+                        f"; or leave it unset for {default:g} GB/s ({round(EFA_PASS_SHARE * 100)}% of the line rate, {_SOURCES})"
+                        if default is not None
+                        else ""
+                    )
                 ),
             )
         )

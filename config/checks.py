@@ -233,7 +233,12 @@ def _gateway(config: PlatformConfig) -> list[ConfigIssue]:
     arn = gateway.certificate_arn
     if arn is not None and arn.split(":")[3] != config.region:
         issues.append(
-            ConfigIssue("gateway.certificate_arn", f"the certificate is in {arn.split(':')[3]}; a load balancer in {config.region} can only use one from its own region", value=arn, fix=f"import or request the certificate in {config.region}")
+            ConfigIssue(
+                "gateway.certificate_arn",
+                f"the certificate is in {arn.split(':')[3]}; a load balancer in {config.region} can only use one from its own region",
+                value=arn,
+                fix=f"import or request the certificate in {config.region}",
+            )
         )
     return issues + gateway_model_issues(config)
 

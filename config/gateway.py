@@ -10,7 +10,10 @@ from core.schema import Ipv4Cidr, KubernetesName, LogRetentionDays, StrictModel
 
 AcmCertificateArn = Annotated[
     str,
-    Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$", examples=["arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"]),
+    Field(
+        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$",
+        examples=["arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"],
+    ),
 ]
 
 

@@ -54,7 +54,11 @@ def gateway_exposure_issues(config: PlatformConfig) -> list[ConfigIssue]:
             )
         )
     if gateway.allow_unauthenticated and (gateway.teams or not public):
-        reason = "the gateway has teams, so every call needs a key" if gateway.teams else "it acknowledges an internet-facing gateway without keys, and this one is internal"
+        reason = (
+            "the gateway has teams, so every call needs a key"
+            if gateway.teams
+            else "it acknowledges an internet-facing gateway without keys, and this one is internal"
+        )
         issues.append(
             ConfigIssue(
                 "gateway.allow_unauthenticated",

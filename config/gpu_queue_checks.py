@@ -20,7 +20,11 @@ def scheduling_issues(config: PlatformConfig) -> list[ConfigIssue]:
     issues = []
     for name, count in Counter(team.name for team in teams).items():
         if count > 1:
-            issues.append(ConfigIssue("scheduling.teams", f"the team name '{name}' is used more than once", value=name, fix="give each team its own name"))
+            issues.append(
+                ConfigIssue(
+                    "scheduling.teams", f"the team name '{name}' is used more than once", value=name, fix="give each team its own name"
+                )
+            )
     for index, team in enumerate(teams):
         path = f"scheduling.teams[{index}]"
         if team.name == "default":
@@ -79,7 +83,14 @@ def scheduling_issues(config: PlatformConfig) -> list[ConfigIssue]:
     owners = Counter(namespace for team in teams for namespace in team.namespaces)
     for namespace, count in owners.items():
         if count > 1:
-            issues.append(ConfigIssue("scheduling.teams", f"the namespace '{namespace}' belongs to more than one team", value=namespace, fix="give each team its own namespaces"))
+            issues.append(
+                ConfigIssue(
+                    "scheduling.teams",
+                    f"the namespace '{namespace}' belongs to more than one team",
+                    value=namespace,
+                    fix="give each team its own namespaces",
+                )
+            )
     promised: Counter[str] = Counter()
     for team in teams:
         for capacity, gpus in team.gpus.items():

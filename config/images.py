@@ -89,7 +89,11 @@ def burn_in_driver_issues(config) -> list[ConfigIssue]:
     issues = []
     for index, pool in enumerate(config.node_pools):
         settings = pool.burn_in
-        if settings is None or not settings.all_reduce or all((facts := known(kind)) is None or facts.gpus < 2 for kind in pool.instance_types):
+        if (
+            settings is None
+            or not settings.all_reduce
+            or all((facts := known(kind)) is None or facts.gpus < 2 for kind in pool.instance_types)
+        ):
             continue
         found = mismatch("nccl-tests-efa", pool.ami_family, pool.ami_version)
         if found is not None:

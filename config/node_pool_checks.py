@@ -53,14 +53,29 @@ def _chains(config: PlatformConfig, pool_names: set[str]) -> list[ConfigIssue]:
     for name, members in chains.items():
         first_index, first = members[0]
         if name in pool_names:
-            issues.append(ConfigIssue(f"node_pools[{first_index}].chain", "is also the name of a pool: workloads could not tell which they name", value=name, fix="give the chain its own name"))
+            issues.append(
+                ConfigIssue(
+                    f"node_pools[{first_index}].chain",
+                    "is also the name of a pool: workloads could not tell which they name",
+                    value=name,
+                    fix="give the chain its own name",
+                )
+            )
         if len(members) < 2:
-            issues.append(ConfigIssue(f"node_pools[{first_index}].chain", "has one pool: a chain orders several pools of one kind of node", value=name, fix="add the chain to the pools it falls back to, or remove it"))
+            issues.append(
+                ConfigIssue(
+                    f"node_pools[{first_index}].chain",
+                    "has one pool: a chain orders several pools of one kind of node",
+                    value=name,
+                    fix="add the chain to the pools it falls back to, or remove it",
+                )
+            )
         for index, pool in members[1:]:
             differs = [
                 field
                 for field in ("instance_types", "efa", "ami_family", "taints")
-                if getattr(pool, field) != getattr(first, field) and not (field == "instance_types" and set(pool.instance_types) == set(first.instance_types))
+                if getattr(pool, field) != getattr(first, field)
+                and not (field == "instance_types" and set(pool.instance_types) == set(first.instance_types))
             ]
             if differs:
                 issues.append(
@@ -278,22 +293,72 @@ def _capacity_block(path: str, pool) -> list[ConfigIssue]:
     key = f"{path}.capacity_block"
     issues = []
     if list(pool.capacity_types) != ["reserved"]:
-        issues.append(ConfigIssue(f"{path}.capacity_types", "a capacity-block pool launches only into its block", value=list(pool.capacity_types), allowed="[reserved]", fix="set capacity_types: [reserved] and put spot or on-demand capacity in pools of their own (a capacity chain orders them)"))
+        issues.append(
+            ConfigIssue(
+                f"{path}.capacity_types",
+                "a capacity-block pool launches only into its block",
+                value=list(pool.capacity_types),
+                allowed="[reserved]",
+                fix="set capacity_types: [reserved] and put spot or on-demand capacity in pools of their own (a capacity chain orders them)",
+            )
+        )
     ids = pool.capacity_reservations.ids if pool.capacity_reservations else []
     if len(ids) != 1:
-        issues.append(ConfigIssue(f"{path}.capacity_reservations", "a capacity-block pool follows exactly one block", value=list(ids), fix="list the block's reservation id (cr-...) alone under capacity_reservations.ids"))
+        issues.append(
+            ConfigIssue(
+                f"{path}.capacity_reservations",
+                "a capacity-block pool follows exactly one block",
+                value=list(ids),
+                fix="list the block's reservation id (cr-...) alone under capacity_reservations.ids",
+            )
+        )
     if len(pool.instance_types) != 1:
-        issues.append(ConfigIssue(f"{path}.instance_types", "a capacity block holds one instance type", value=list(pool.instance_types), fix="list only the block's instance type"))
+        issues.append(
+            ConfigIssue(
+                f"{path}.instance_types",
+                "a capacity block holds one instance type",
+                value=list(pool.instance_types),
+                fix="list only the block's instance type",
+            )
+        )
     if pool.weight is not None:
-        issues.append(ConfigIssue(f"{path}.weight", "Karpenter allows no weight on a static pool (its nodes are used first anyway)", value=pool.weight, fix="remove weight"))
+        issues.append(
+            ConfigIssue(
+                f"{path}.weight",
+                "Karpenter allows no weight on a static pool (its nodes are used first anyway)",
+                value=pool.weight,
+                fix="remove weight",
+            )
+        )
     start, end = block.start, block.end
     if end <= start:
-        issues.append(ConfigIssue(f"{key}.end", "is not after start", value=end.isoformat(), fix="copy start and end from the reservation (scripts/capacity_blocks.py prints them)"))
+        issues.append(
+            ConfigIssue(
+                f"{key}.end",
+                "is not after start",
+                value=end.isoformat(),
+                fix="copy start and end from the reservation (scripts/capacity_blocks.py prints them)",
+            )
+        )
     elif end - timedelta(minutes=block.drain_minutes_before_end) <= start:
-        issues.append(ConfigIssue(f"{key}.drain_minutes_before_end", "leaves no time with nodes: the drain point is before the block starts", value=block.drain_minutes_before_end, fix="lower it (45 at least) or check start and end"))
+        issues.append(
+            ConfigIssue(
+                f"{key}.drain_minutes_before_end",
+                "leaves no time with nodes: the drain point is before the block starts",
+                value=block.drain_minutes_before_end,
+                fix="lower it (45 at least) or check start and end",
+            )
+        )
     utc = end.astimezone(UTC)
     if (utc.hour, utc.minute, utc.second) != (*BLOCK_END_UTC, 0):
-        issues.append(ConfigIssue(f"{key}.end", "is not 11:30 UTC, when EC2 ends every Capacity Block", value=end.isoformat(), fix="copy the end time from the reservation (scripts/capacity_blocks.py prints it), e.g. 2026-12-15T11:30:00Z"))
+        issues.append(
+            ConfigIssue(
+                f"{key}.end",
+                "is not 11:30 UTC, when EC2 ends every Capacity Block",
+                value=end.isoformat(),
+                fix="copy the end time from the reservation (scripts/capacity_blocks.py prints it), e.g. 2026-12-15T11:30:00Z",
+            )
+        )
     known = INSTANCE_TYPES.get(pool.instance_types[0])
     if known is not None and pool.gpu_limit != block.instances * known.gpus:
         issues.append(

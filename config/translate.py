@@ -202,7 +202,13 @@ def _specific_fix(kind: str, value: Any, loc: Loc) -> str | None:
         except ValueError:
             return "write an IPv4 network in CIDR form, such as 10.0.0.0/16"
         return f"use the network's own address: {network}"
-    if kind == "value_error" and loc and loc[-1] in ("az_id", "control_plane_az_id") and isinstance(value, str) and _AZ_NAME_END.match(value):
+    if (
+        kind == "value_error"
+        and loc
+        and loc[-1] in ("az_id", "control_plane_az_id")
+        and isinstance(value, str)
+        and _AZ_NAME_END.match(value)
+    ):
         # An AZ name (us-east-2b): the example of the key (usw2-az2) belongs to another region; the ID is the account's.
         return f"replace it with the AZ ID the command above prints for {value} in your account"
     if kind == "list_type" and isinstance(value, str | int | float):

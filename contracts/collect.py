@@ -66,7 +66,9 @@ def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
                 out["scaler_tests"].append({"where": where, "expr": query, **scaler})
         if obj["kind"] == "RayService":
             # Ray Serve's own schema and Ray Serve LLM's LLMConfig read the Serve config (contracts/checks/test_ray_serve.py).
-            out["ray_serve"].append({"where": where, "serve_config": obj["spec"]["serveConfigV2"], "ray_version": obj["spec"]["rayClusterConfig"]["rayVersion"]})
+            out["ray_serve"].append(
+                {"where": where, "serve_config": obj["spec"]["serveConfigV2"], "ray_version": obj["spec"]["rayClusterConfig"]["rayVersion"]}
+            )
         if PICKER_LABEL in obj["metadata"].get("labels", {}):
             continue  # the endpoint picker (a Go program, its flags are its chart's), not a model server
         for role, pod in _pod_templates(obj):
@@ -114,12 +116,33 @@ def _flag_names(out: dict[str, list]) -> list[dict]:
                 for variant in (flag, "--" + bare.replace("-", "_"), flag + "=1", flag + ".x", "--no-" + bare, flag[:-1]):
                     spellings[variant] = vllm_flags.resolved(variant, kit)
             spellings.update({alias: vllm_flags.resolved(alias, kit) for alias in vllm_flags.SHORT_FLAGS})
-            found.append({"where": entry["where"], "command": command, "kit_flags": sorted(kit), "spellings": spellings, "short_flags": vllm_flags.SHORT_FLAGS})
+            found.append(
+                {
+                    "where": entry["where"],
+                    "command": command,
+                    "kit_flags": sorted(kit),
+                    "spellings": spellings,
+                    "short_flags": vllm_flags.SHORT_FLAGS,
+                }
+            )
     return found
 
 
 def collect() -> dict[str, list]:
-    out: dict[str, list] = {"vllm_serve": [], "dynamo_worker": [], "dynamo_frontend": [], "triton": [], "inference_perf": [], "prometheus_rules": [], "promql": [], "vllm_metrics": [], "rule_tests": [], "vllm_run_batch": [], "scaler_tests": [], "ray_serve": []}
+    out: dict[str, list] = {
+        "vllm_serve": [],
+        "dynamo_worker": [],
+        "dynamo_frontend": [],
+        "triton": [],
+        "inference_perf": [],
+        "prometheus_rules": [],
+        "promql": [],
+        "vllm_metrics": [],
+        "rule_tests": [],
+        "vllm_run_batch": [],
+        "scaler_tests": [],
+        "ray_serve": [],
+    }
     # The endpoint picker reads these from every replica too (llm-d-router's vLLM engine config).
     picker = {"vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:cache_config_info"}
     out["vllm_metrics"].append({"where": "metrics catalogue and endpoint picker", "names": sorted(VLLM.names() | picker)})
@@ -137,7 +160,7 @@ def collect() -> dict[str, list]:
             _entries(f"{source} {workload}", objects, out)
             share = _pod_read_share(config, workload)
             for kind in ("vllm_serve", "vllm_run_batch"):
-                for entry in out[kind][before[kind]:]:
+                for entry in out[kind][before[kind] :]:
                     entry["kit_pod_read_share"] = share
         if config.observability.loads_alerts:
             out["prometheus_rules"].append({"where": f"{source} alert rules", "yaml": rules_yaml(config.observability.thresholds)})

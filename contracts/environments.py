@@ -95,7 +95,16 @@ def ensure(environment: Environment) -> Path:
         rest.write_text("\n".join(line for line in packages if line not in newer) + "\n")
         # --compile-bytecode: uv leaves .pyc out by default, and where PYTHONDONTWRITEBYTECODE is set every check would
         # compile vLLM's and torch's Python afresh (docs/performance.md).
-        common = [uv, "pip", "install", "--python", str(scratch / "bin" / "python"), "--no-deps", "--compile-bytecode", *index_options(environment.lock)]
+        common = [
+            uv,
+            "pip",
+            "install",
+            "--python",
+            str(scratch / "bin" / "python"),
+            "--no-deps",
+            "--compile-bytecode",
+            *index_options(environment.lock),
+        ]
         with log.open("w") as out:
             _run_with_progress([*common, "-r", str(rest)], out, environment.name, scratch, len(packages), started)
             if newer:
@@ -213,5 +222,3 @@ def ensure_promtool() -> Path:
 def _ensure_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-

@@ -31,12 +31,24 @@ def rule_test(config: PlatformConfig) -> dict:
     ]
     series = []
     for pod, namespace, team, node, pool, gpus, util in pods:
-        series.append({"series": f'kube_pod_labels{{namespace="{namespace}",pod="{pod}",{QUEUE}="{team or ""}"}}', "values": f"1x{SAMPLES}"})
+        series.append(
+            {"series": f'kube_pod_labels{{namespace="{namespace}",pod="{pod}",{QUEUE}="{team or ""}"}}', "values": f"1x{SAMPLES}"}
+        )
         series.append({"series": f'kube_pod_status_phase{{namespace="{namespace}",pod="{pod}",phase="Running"}}', "values": f"1x{SAMPLES}"})
-        series.append({"series": f'kube_pod_container_resource_requests{{namespace="{namespace}",pod="{pod}",container="server",node="{node}",resource="nvidia_com_gpu",unit="integer"}}', "values": f"{gpus}x{SAMPLES}"})
+        series.append(
+            {
+                "series": f'kube_pod_container_resource_requests{{namespace="{namespace}",pod="{pod}",container="server",node="{node}",resource="nvidia_com_gpu",unit="integer"}}',
+                "values": f"{gpus}x{SAMPLES}",
+            }
+        )
         series.append({"series": f'kube_node_labels{{node="{node}",{POOL}="{pool}"}}', "values": f"1x{SAMPLES}"})
         for gpu in range(gpus):
-            series.append({"series": f'DCGM_FI_DEV_GPU_UTIL{{gpu="{gpu}",node="{node}",namespace="{namespace}",pod="{pod}"}}', "values": f"{util}x{SAMPLES}"})
+            series.append(
+                {
+                    "series": f'DCGM_FI_DEV_GPU_UTIL{{gpu="{gpu}",node="{node}",namespace="{namespace}",pod="{pod}"}}',
+                    "values": f"{util}x{SAMPLES}",
+                }
+            )
 
     def sample(record: str, pod: tuple, value: float, **extra: str) -> dict:
         _, namespace, team, *_ = pod

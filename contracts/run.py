@@ -78,7 +78,9 @@ def _run_checks(command: list[str], env: dict, started: float) -> tuple[int, str
         lines.append(line)
         found = PROGRESS.match(line.strip())
         if found:
-            _say(f"  {Path(found.group(1)).name} done ({found.group(2)}% of this environment's checks, {time.monotonic() - started:.0f}s in)")
+            _say(
+                f"  {Path(found.group(1)).name} done ({found.group(2)}% of this environment's checks, {time.monotonic() - started:.0f}s in)"
+            )
     return process.wait(), "".join(lines), ""
 
 

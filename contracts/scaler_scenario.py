@@ -93,20 +93,36 @@ def rule_test(query: str, metric_type: str, threshold: float) -> dict[str, Any]:
             "idle": (_buckets(name, labels, threshold, {}), [{"expr": RECORD, "eval_time": eval_time, "exp_samples": exact(0)}]),
             "busy": (_buckets(name, labels, threshold, {bounds[1]: 6, "+Inf": 6}), finite_and_busy),
             "slow": (_buckets(name, labels, threshold, {"+Inf": 6}), finite_and_busy),
-            "missing": (_buckets(name, other, threshold, {bounds[1]: 6, "+Inf": 6}), [{"expr": RECORD, "eval_time": eval_time, "exp_samples": exact(0)}]),
+            "missing": (
+                _buckets(name, other, threshold, {bounds[1]: 6, "+Inf": 6}),
+                [{"expr": RECORD, "eval_time": eval_time, "exp_samples": exact(0)}],
+            ),
         }
     else:
         busy = f"{_number(per_replica)}+0x{SAMPLES}"
         states = {
-            "idle": (_gauges(name, labels, [f"0+0x{SAMPLES}"] * REPLICAS), [{"expr": RECORD, "eval_time": eval_time, "exp_samples": exact(0)}]),
+            "idle": (
+                _gauges(name, labels, [f"0+0x{SAMPLES}"] * REPLICAS),
+                [{"expr": RECORD, "eval_time": eval_time, "exp_samples": exact(0)}],
+            ),
             "busy": (_gauges(name, labels, [busy] * REPLICAS), finite_and_busy),
-            "nan": (_gauges(name, labels, [f"NaN+0x{SAMPLES}", busy]), [{"expr": RECORD, "eval_time": eval_time, "exp_samples": exact(per_replica)}]),
+            "nan": (
+                _gauges(name, labels, [f"NaN+0x{SAMPLES}", busy]),
+                [{"expr": RECORD, "eval_time": eval_time, "exp_samples": exact(per_replica)}],
+            ),
             "missing": (_gauges(name, other, [busy] * REPLICAS), [{"expr": RECORD, "eval_time": eval_time, "exp_samples": exact(0)}]),
         }
     rules = {"groups": [{"name": "scaler", "interval": f"{interval}s", "rules": [{"record": RECORD, "expr": query}]}]}
     tests = {
         "rule_files": ["rules.yaml"],
         "evaluation_interval": f"{interval}s",
-        "tests": [{"name": state, "interval": f"{interval}s", "input_series": series, "promql_expr_test": checks} for state, (series, checks) in states.items()],
+        "tests": [
+            {"name": state, "interval": f"{interval}s", "input_series": series, "promql_expr_test": checks}
+            for state, (series, checks) in states.items()
+        ],
     }
-    return {"rules": yaml.safe_dump(rules, sort_keys=False, width=1000), "tests": yaml.safe_dump(tests, sort_keys=False, width=1000), "scenarios": list(states)}
+    return {
+        "rules": yaml.safe_dump(rules, sort_keys=False, width=1000),
+        "tests": yaml.safe_dump(tests, sort_keys=False, width=1000),
+        "scenarios": list(states),
+    }

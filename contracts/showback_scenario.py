@@ -64,10 +64,16 @@ def rule_test(gateway: Gateway, served: list[Served]) -> dict[str, str]:
         for kind, per_minute in (("input", inputs), ("output", outputs), ("cached_input", inputs // 2)):
             series.append({"series": f'{TOKENS}{{{labels},gen_ai_token_type="{kind}"}}', "values": f"0+{per_minute}x{SAMPLES}"})
     for model in served:
-        series += [{"series": f'DCGM_FI_DEV_GPU_UTIL{{llm_kit_workload="{model.workload}",gpu="{gpu}"}}', "values": f"50x{SAMPLES}"} for gpu in range(model.gpus)]
+        series += [
+            {"series": f'DCGM_FI_DEV_GPU_UTIL{{llm_kit_workload="{model.workload}",gpu="{gpu}"}}', "values": f"50x{SAMPLES}"}
+            for gpu in range(model.gpus)
+        ]
 
     rates = [
-        {"labels": f'llm_kit:team_tokens:rate5m{{team_id="{team}",gen_ai_request_model="{request_model(model)}",gen_ai_token_type="{kind}"}}', "value": per_minute / 60}
+        {
+            "labels": f'llm_kit:team_tokens:rate5m{{team_id="{team}",gen_ai_request_model="{request_model(model)}",gen_ai_token_type="{kind}"}}',
+            "value": per_minute / 60,
+        }
         for (team, model), (inputs, outputs) in paces.items()
         for kind, per_minute in (("input", inputs), ("output", outputs), ("cached_input", inputs // 2))
     ]
@@ -87,7 +93,10 @@ def rule_test(gateway: Gateway, served: list[Served]) -> dict[str, str]:
             callers = {team: (inputs + outputs) / 60 for (team, called), (inputs, outputs) in paces.items() if called == model.model}
             total = sum(callers.values())
             costs = [
-                {"labels": f'llm_kit:team_cost_usd_per_hour{{team_id="{team}",model="{model.model}",source="gpu"}}', "value": rate / total * model.gpus * gateway.gpu_hour_usd}
+                {
+                    "labels": f'llm_kit:team_cost_usd_per_hour{{team_id="{team}",model="{model.model}",source="gpu"}}',
+                    "value": rate / total * model.gpus * gateway.gpu_hour_usd,
+                }
                 for team, rate in callers.items()
             ]
             checks.append({"eval_time": EVAL, "expr": f'llm_kit:team_cost_usd_per_hour{{model="{model.model}"}}', "exp_samples": costs})

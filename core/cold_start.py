@@ -136,7 +136,17 @@ class Budget:
         return " + ".join(parts) + total
 
 
-def budget(*, image_gb: float, parallel_pull: bool, weights_gb: float | None, source: WeightSource, node_launch: bool, gpus: int = 1, nodes: int = 1, efa: bool = False) -> Budget:
+def budget(
+    *,
+    image_gb: float,
+    parallel_pull: bool,
+    weights_gb: float | None,
+    source: WeightSource,
+    node_launch: bool,
+    gpus: int = 1,
+    nodes: int = 1,
+    efa: bool = False,
+) -> Budget:
     """weights_gb: the whole checkpoint; gpus: GPUs (ranks) of one pod; nodes: pods of one group, one per node, whose
     GPUs share the weights between them (pipeline stages); efa: whether the group's nodes talk over EFA."""
     image = round(image_gb * 1000 / PULL_MB_S["parallel" if parallel_pull else "default"])

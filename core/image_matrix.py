@@ -43,20 +43,23 @@ _EKS_AMI = "awslabs/amazon-eks-ami CHANGELOG.md, AMI Release {}: kmod-nvidia-lat
 
 AMI_DRIVERS: dict[str, dict[str, Driver]] = {
     "al2023": {
-        **{release: Driver(version, _EKS_AMI.format(release)) for release, version in (
-            ("v20250519", "570.133.20"),
-            ("v20250704", "570.158.01"),
-            ("v20250715", "575.57.08"),
-            ("v20250807", "570.172.08"),
-            ("v20250920", "570.172.08"),
-            ("v20251016", "570.195.03"),
-            ("v20251023", "580.95.05"),
-            ("v20251120", "580.105.08"),
-            ("v20260120", "580.126.09"),
-            ("v20260505", "580.126.09"),
-            ("v20260610", "580.159.03"),
-            ("v20260714", "580.159.03"),
-        )},
+        **{
+            release: Driver(version, _EKS_AMI.format(release))
+            for release, version in (
+                ("v20250519", "570.133.20"),
+                ("v20250704", "570.158.01"),
+                ("v20250715", "575.57.08"),
+                ("v20250807", "570.172.08"),
+                ("v20250920", "570.172.08"),
+                ("v20251016", "570.195.03"),
+                ("v20251023", "580.95.05"),
+                ("v20251120", "580.105.08"),
+                ("v20260120", "580.126.09"),
+                ("v20260505", "580.126.09"),
+                ("v20260610", "580.159.03"),
+                ("v20260714", "580.159.03"),
+            )
+        },
         # The kit's pin is ten days newer than the newest release in the notes read here; every release from
         # v20251023 to v20260714 carries R580.
         "v20260724": Driver("580", "not in the notes read (newest v20260714); R580 in every AL2023 NVIDIA release since v20251023"),
@@ -87,19 +90,22 @@ class ImageStack:
 
 
 def _image_stacks() -> dict[str, ImageStack]:
-
     vllm = "vllm sdist docker/Dockerfile at v0.30.0: ARG CUDA_VERSION=13.0.3, ARG NCCL_VERSION=2.30.7 (nvidia-nccl-cu13)"
     derived = f"images/vllm-efa/Dockerfile FROM vllm, EFA installer {EFA_INSTALLER[0]} (AWS EFA release notes: aws-ofi-nccl {AWS_OFI_NCCL}, libfabric {LIBFABRIC})"
     efa = {"efa_installer": EFA_INSTALLER[0], "aws_ofi_nccl": AWS_OFI_NCCL, "libfabric": LIBFABRIC}
     return {
         "vllm": ImageStack(VLLM_BASE_CUDA, VLLM_BASE_NCCL, source=vllm),
         "vllm-efa": ImageStack(VLLM_BASE_CUDA, VLLM_BASE_NCCL, **efa, source=derived),
-        "nccl-tests-efa": ImageStack(VLLM_BASE_CUDA, VLLM_BASE_NCCL, **efa, source="images/nccl-tests-efa/Dockerfile FROM vllm-efa, built against its NCCL wheel"),
+        "nccl-tests-efa": ImageStack(
+            VLLM_BASE_CUDA, VLLM_BASE_NCCL, **efa, source="images/nccl-tests-efa/Dockerfile FROM vllm-efa, built against its NCCL wheel"
+        ),
         "triton": ImageStack("13.4.1", source="NVIDIA Triton Inference Server release notes 26.08: based on CUDA 13.4.1"),
         "ray-llm": ImageStack("13.0", source="rayproject/ray-llm tag -cu130 (docker/ray-llm/Dockerfile: CUDA 13.0)"),
         # The Dynamo runtimes: the EFA variant runs EFA installer 1.50 (core/images.py); their CUDA was not read here.
         "dynamo-vllm": ImageStack(None, source="CUDA not read here: not checked"),
-        "dynamo-vllm-efa": ImageStack(None, efa_installer="1.50.0", source="ai-dynamo/dynamo container/templates/aws.Dockerfile; CUDA not read here: not checked"),
+        "dynamo-vllm-efa": ImageStack(
+            None, efa_installer="1.50.0", source="ai-dynamo/dynamo container/templates/aws.Dockerfile; CUDA not read here: not checked"
+        ),
     }
 
 

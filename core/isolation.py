@@ -38,7 +38,11 @@ def namespace_peer(name: str) -> dict[str, Any]:
 # (internal/gatewayapi/helpers.go GatewayOwnerLabels, copied onto the pods by proxy/resource_provider.go getPodLabels).
 # The pods run in the controller's namespace (core.routing.PROXY_NAMESPACE): the kit does not enable its
 # GatewayNamespace mode. The rate limiter, the controller and the Redis share that namespace and match none of this.
-PROXY_APP_LABELS = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy", "app.kubernetes.io/managed-by": "envoy-gateway"}
+PROXY_APP_LABELS = {
+    "app.kubernetes.io/name": "envoy",
+    "app.kubernetes.io/component": "proxy",
+    "app.kubernetes.io/managed-by": "envoy-gateway",
+}
 OWNING_GATEWAY_NAME = "gateway.envoyproxy.io/owning-gateway-name"
 OWNING_GATEWAY_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace"
 

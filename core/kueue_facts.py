@@ -36,7 +36,9 @@ HOSTNAME_LABEL = "kubernetes.io/hostname"
 # Instance families whose nodes carry the network topology labels (EC2 user guide, instance topology prerequisites,
 # as listed 2026-11-29). Topology-aware placement applies only to fixed capacities of these families: Kueue counts
 # only nodes that exist, and nodes that Karpenter has yet to launch do not.
-TOPOLOGY_FAMILIES = frozenset({"p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200", "g6e", "g7e", "trn1", "trn1n", "trn2", "trn2u"})
+TOPOLOGY_FAMILIES = frozenset(
+    {"p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200", "g6e", "g7e", "trn1", "trn1n", "trn2", "trn2u"}
+)
 
 
 def has_topology_labels(instance_type: str) -> bool:

@@ -38,15 +38,65 @@ CATALOG_ENV = "KIT_MODEL_CATALOG"
 
 
 def _llama(name: str, layers: int, hidden: int, heads: int, intermediate: int, *, tied: bool = False, head_dim: int = 128) -> ModelFacts:
-    return ModelFacts(name, layers, hidden, heads, 8, 128256, intermediate, 131072, head_dim=head_dim, tie_word_embeddings=tied, source=f"huggingface.co/{name} config.json")
+    return ModelFacts(
+        name,
+        layers,
+        hidden,
+        heads,
+        8,
+        128256,
+        intermediate,
+        131072,
+        head_dim=head_dim,
+        tie_word_embeddings=tied,
+        source=f"huggingface.co/{name} config.json",
+    )
 
 
-def _qwen(name: str, layers: int, hidden: int, heads: int, kv: int, intermediate: int, max_len: int = 32768, *, vocab: int = 152064, head_dim: int | None = None, tied: bool = False) -> ModelFacts:
-    return ModelFacts(name, layers, hidden, heads, kv, vocab, intermediate, max_len, head_dim=head_dim, tie_word_embeddings=tied, source=f"huggingface.co/{name} config.json")
+def _qwen(
+    name: str,
+    layers: int,
+    hidden: int,
+    heads: int,
+    kv: int,
+    intermediate: int,
+    max_len: int = 32768,
+    *,
+    vocab: int = 152064,
+    head_dim: int | None = None,
+    tied: bool = False,
+) -> ModelFacts:
+    return ModelFacts(
+        name,
+        layers,
+        hidden,
+        heads,
+        kv,
+        vocab,
+        intermediate,
+        max_len,
+        head_dim=head_dim,
+        tie_word_embeddings=tied,
+        source=f"huggingface.co/{name} config.json",
+    )
 
 
-def _mistral(name: str, layers: int, hidden: int, heads: int, intermediate: int, vocab: int, max_len: int, *, experts: int = 0) -> ModelFacts:
-    return ModelFacts(name, layers, hidden, heads, 8, vocab, intermediate, max_len, head_dim=hidden // heads, experts=experts, source=f"huggingface.co/{name} config.json")
+def _mistral(
+    name: str, layers: int, hidden: int, heads: int, intermediate: int, vocab: int, max_len: int, *, experts: int = 0
+) -> ModelFacts:
+    return ModelFacts(
+        name,
+        layers,
+        hidden,
+        heads,
+        8,
+        vocab,
+        intermediate,
+        max_len,
+        head_dim=hidden // heads,
+        experts=experts,
+        source=f"huggingface.co/{name} config.json",
+    )
 
 
 def _deepseek(name: str) -> ModelFacts:
@@ -80,7 +130,18 @@ _KNOWN = [
     _mistral("mistralai/Mistral-Large-Instruct-2407", 88, 12288, 96, 28672, 32768, 131072),
     _deepseek("deepseek-ai/DeepSeek-V3"),
     _deepseek("deepseek-ai/DeepSeek-R1"),
-    ModelFacts("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", 80, 8192, 64, 8, 128256, 28672, 131072, head_dim=128, source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-70B config.json"),
+    ModelFacts(
+        "deepseek-ai/DeepSeek-R1-Distill-Llama-70B",
+        80,
+        8192,
+        64,
+        8,
+        128256,
+        28672,
+        131072,
+        head_dim=128,
+        source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-70B config.json",
+    ),
     _qwen("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", 64, 5120, 40, 8, 27648, 131072),
 ]
 KNOWN: dict[str, ModelFacts] = {facts.name: facts for facts in _KNOWN}
@@ -180,7 +241,9 @@ def local_models(path: Path | None = None) -> list[tuple[ModelFacts, str | None]
     found = []
     for entry in local_catalog(path).get("models") or []:
         try:
-            facts = ModelFacts(**{**entry["facts"], "name": entry["name"], "source": f"{catalog_path().name}, staged {entry.get('staged', '?')}"})
+            facts = ModelFacts(
+                **{**entry["facts"], "name": entry["name"], "source": f"{catalog_path().name}, staged {entry.get('staged', '?')}"}
+            )
         except (KeyError, TypeError):
             continue  # a hand-edited entry the kit cannot read counts as unknown
         found.append((facts, entry.get("uri")))

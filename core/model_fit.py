@@ -265,7 +265,9 @@ def weights_per_gpu(facts: ModelFacts, serving: Serving) -> float:
     if facts.weight_bytes and not requantized:
         body = max(facts.weight_bytes - embed - (0 if facts.tie_word_embeddings else embed), 0)
     else:
-        body = (facts.parameters() - facts.vocab_size * facts.hidden_size * (1 if facts.tie_word_embeddings else 2)) * weight_bytes_per_param(facts, serving)
+        body = (
+            facts.parameters() - facts.vocab_size * facts.hidden_size * (1 if facts.tie_word_embeddings else 2)
+        ) * weight_bytes_per_param(facts, serving)
     pp = serving.pipeline_parallel
     stage_body = body * stage_layers(facts, pp) / facts.layers
     ends = embed + head if pp == 1 else max(embed, head)

@@ -152,7 +152,10 @@ def rewrite_objects(objects: Iterable[dict], cache: RegistryCache) -> list[dict]
 
 def _rewrite(node, cache: RegistryCache):
     if isinstance(node, dict):
-        return {key: cache.rewrite(value) if key == "image" and isinstance(value, str) else _rewrite(value, cache) for key, value in node.items()}
+        return {
+            key: cache.rewrite(value) if key == "image" and isinstance(value, str) else _rewrite(value, cache)
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [_rewrite(item, cache) for item in node]
     return node

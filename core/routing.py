@@ -33,6 +33,8 @@ def team_client_ids(team: str) -> tuple[str, str]:
 def team_client_pattern(team: str) -> str:
     """A RE2 expression matching exactly the team's client ids (team names are lowercase letters, digits and '-')."""
     return f"^{team}({re.escape(PREVIOUS_KEY_SUFFIX)})?$"
+
+
 # The proxies' own service account (their EnvoyProxy names it; the Bedrock role's Pod Identity association too), and
 # the Redis that holds the rate-limit counters of Envoy Gateway's rate-limit service.
 PROXY_SERVICE_ACCOUNT = "llm-gateway-envoy"
@@ -47,6 +49,8 @@ RATE_LIMIT_REDIS_AUTH_KEY = "password"
 def redis_auth_env(name: str) -> dict[str, Any]:
     """A container env var holding the Redis password, read from its Secret when the container starts."""
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": RATE_LIMIT_REDIS_AUTH_SECRET, "key": RATE_LIMIT_REDIS_AUTH_KEY}}}
+
+
 # Token counts Envoy AI Gateway writes for each request, which rate limits and the audit log read.
 TOKEN_METADATA = "io.envoy.ai_gateway"
 LLM_REQUEST_COSTS = (("llm_input_token", "InputToken"), ("llm_output_token", "OutputToken"), ("llm_total_token", "TotalToken"))
@@ -110,7 +114,10 @@ def rule_groups(names: tuple[str, ...], teams_for) -> tuple[tuple[str, tuple[str
     groups: dict[tuple[str, ...], list[str]] = {}
     for name in names:
         groups.setdefault(tuple(sorted(teams_for(name))), []).append(name)
-    return tuple((MODEL_RULE if index == 0 else f"{MODEL_RULE}-{index + 1}", tuple(members), teams) for index, (teams, members) in enumerate(groups.items()))
+    return tuple(
+        (MODEL_RULE if index == 0 else f"{MODEL_RULE}-{index + 1}", tuple(members), teams)
+        for index, (teams, members) in enumerate(groups.items())
+    )
 
 
 def api_key_auth() -> dict[str, Any]:

@@ -211,6 +211,7 @@ KUBE_PROMETHEUS_STACK = HelmPin("https://prometheus-community.github.io/helm-cha
 # newest patch of 8.4 as of 2026-12-05: 8.4.0 (prometheus-community/helm-charts tags); notes read 8.4.0..8.4.0: already the newest patch
 KUBE_STATE_METRICS = HelmPin("https://prometheus-community.github.io/helm-charts", "8.4.0")
 
+
 # Upgrades (docs/upgrades.md; `./kit plan` checks a change of cluster.kubernetes_version against this, checked
 # 2026-12-05). EKS moves the control plane one minor per update and never back (awsdocs/amazon-eks-user-guide
 # latest/ug/clusters/update-cluster.adoc). Per minor: the least chart version whose project supports it, and the
@@ -255,16 +256,29 @@ class ChartCrds:
 # How each chart the kit installs ships its CRDs, read in the charts' sources.
 CHART_CRDS = {
     # charts/karpenter/crds/ at v1.14.1; upgrade-guide.md "CRD Upgrades" recommends the karpenter-crd chart.
-    "karpenter": ChartCrds(True, "apply the new version's CRDs first: helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd --version <new> --namespace kube-system"),
+    "karpenter": ChartCrds(
+        True,
+        "apply the new version's CRDs first: helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd --version <new> --namespace kube-system",
+    ),
     # charts/gateway-helm/charts/crds/crds/ at v1.8.3; install-helm.md applies the gateway-crds-helm chart server-side.
-    "gateway-helm": ChartCrds(True, "apply the new version's CRDs first: helm template eg oci://docker.io/envoyproxy/gateway-crds-helm --version <new> --set crds.gatewayAPI.enabled=true --set crds.envoyGateway.enabled=true | kubectl apply --server-side -f -"),
+    "gateway-helm": ChartCrds(
+        True,
+        "apply the new version's CRDs first: helm template eg oci://docker.io/envoyproxy/gateway-crds-helm --version <new> --set crds.gatewayAPI.enabled=true --set crds.envoyGateway.enabled=true | kubectl apply --server-side -f -",
+    ),
     # charts/lws/crds/ at v0.10.0.
-    "lws": ChartCrds(True, "apply the new version's CRDs first: helm show crds oci://registry.k8s.io/lws/charts/lws --version <new> | kubectl apply --server-side -f -"),
+    "lws": ChartCrds(
+        True,
+        "apply the new version's CRDs first: helm show crds oci://registry.k8s.io/lws/charts/lws --version <new> | kubectl apply --server-side -f -",
+    ),
     # charts/kube-prometheus-stack/charts/crds/crds/ (a subchart's crds/: prometheus-operator's CRDs).
-    "kube-prometheus-stack": ChartCrds(True, "apply the prometheus-operator CRDs of the new chart's operator version first (kubectl apply --server-side)"),
+    "kube-prometheus-stack": ChartCrds(
+        True, "apply the prometheus-operator CRDs of the new chart's operator version first (kubectl apply --server-side)"
+    ),
     # deploy/helm/charts/platform/components/operator/crds/; a pre-upgrade Job applies them only with
     # dynamo-operator.upgradeCRD, which the kit does not set (components/operator/templates/upgrade-crd.yaml).
-    "dynamo-platform": ChartCrds(True, "apply the new release's nvidia.com CRDs first (the operator subchart's crds/), or set dynamo-operator.upgradeCRD"),
+    "dynamo-platform": ChartCrds(
+        True, "apply the new release's nvidia.com CRDs first (the operator subchart's crds/), or set dynamo-operator.upgradeCRD"
+    ),
     # CRDs as templates: helm upgrade upgrades them with the release (manifests/charts/ai-gateway-crds-helm/templates/ at v1.1.0).
     "ai-gateway-crds-helm": ChartCrds(False, "its CRDs are templates: helm upgrade upgrades them"),
     "keda": ChartCrds(False, "its CRDs are templates (keda/templates/crds/): helm upgrade upgrades them"),

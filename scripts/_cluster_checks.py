@@ -105,7 +105,11 @@ def burn_in(cluster: Cluster, now: datetime | None = None) -> list[Check]:
             )
         )
     if pending:
-        rows.append(warn("burn-in", f"running on {', '.join(pending)} (workloads wait for it)", "nothing to do: the node is released when it passes"))
+        rows.append(
+            warn(
+                "burn-in", f"running on {', '.join(pending)} (workloads wait for it)", "nothing to do: the node is released when it passes"
+            )
+        )
     return rows
 
 

@@ -59,7 +59,9 @@ def adapter_record(source: Path, name: str, uri: str, label: str) -> dict[str, A
         raise RecordError(f"{source} has no adapter_config.json: --adapter stages a PEFT LoRA adapter folder")
     config = json.loads(path.read_text())
     if str(config.get("peft_type", "")).upper() != "LORA" or not isinstance(config.get("r"), int):
-        raise RecordError(f"{path} is not a LoRA adapter (peft_type {config.get('peft_type')!r}, r {config.get('r')!r}); vLLM serves LoRA adapters only")
+        raise RecordError(
+            f"{path} is not a LoRA adapter (peft_type {config.get('peft_type')!r}, r {config.get('r')!r}); vLLM serves LoRA adapters only"
+        )
     if not any(rel.name.startswith("adapter_model") for rel in source.iterdir()):
         raise RecordError(f"{source} has no adapter_model.safetensors (or .bin): the adapter's weights are missing")
     modules = config.get("target_modules")

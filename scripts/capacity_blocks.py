@@ -158,7 +158,9 @@ def block_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _plan(path: Path, args: argparse.Namespace, reservation_id: str, az_id: str, count: int, offering: dict[str, Any] | None = None) -> ConfigDocument:
+def _plan(
+    path: Path, args: argparse.Namespace, reservation_id: str, az_id: str, count: int, offering: dict[str, Any] | None = None
+) -> ConfigDocument:
     doc = ConfigDocument.load(path)
     if args.pool and args.follow_window and offering is not None:
         instance = known(offering["InstanceType"])

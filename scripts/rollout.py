@@ -102,11 +102,22 @@ def judge(name: str, index: int, rollout: Any, current: Version, following: Vers
     if short:
         said = ", ".join(f"'{v.workload}' finished {int(v.requests or 0)}" for v in short)
         hint = f" raise the weight to {next_step(rollout.weight)} or wait" if rollout.weight == 0 else " wait for more traffic"
-        return Verdict(name, HOLD, (f"too few requests in {limits.window_minutes} minutes: {said}, {limits.min_requests} needed each;{hint}",), "none yet", current, following)
-    missing = [f"'{v.workload}' {field}" for v in (current, following) for field in ("ttft_p90_seconds", "speed") if getattr(v, field) is None]
+        return Verdict(
+            name,
+            HOLD,
+            (f"too few requests in {limits.window_minutes} minutes: {said}, {limits.min_requests} needed each;{hint}",),
+            "none yet",
+            current,
+            following,
+        )
+    missing = [
+        f"'{v.workload}' {field}" for v in (current, following) for field in ("ttft_p90_seconds", "speed") if getattr(v, field) is None
+    ]
     failures = []
     if following.error_rate is not None and following.error_rate > limits.max_error_rate:
-        failures.append(f"'{rollout.next}' ended {following.error_rate:.2%} of its requests in an engine error, above {limits.max_error_rate:.2%}")
+        failures.append(
+            f"'{rollout.next}' ended {following.error_rate:.2%} of its requests in an engine error, above {limits.max_error_rate:.2%}"
+        )
     if not missing and following.ttft_p90_seconds > limits.max_ttft_p90_ratio * current.ttft_p90_seconds:
         failures.append(
             f"'{rollout.next}' p90 time to first token {following.ttft_p90_seconds:.3f} s is {following.ttft_p90_seconds / current.ttft_p90_seconds:.2f} x "
@@ -179,7 +190,9 @@ def http_query(base_url: str, sign: Callable[[str], dict[str, str]] | None = Non
             body = err.read().decode(errors="replace")[:300]
             raise ToolError(f"{root} answered HTTP {err.code} to a query: {body}") from err
         except (urllib.error.URLError, TimeoutError) as err:
-            raise ToolError(f"cannot reach the metrics store at {root} ({getattr(err, 'reason', err)}); check the URL (a port-forward for in-cluster Prometheus)") from err
+            raise ToolError(
+                f"cannot reach the metrics store at {root} ({getattr(err, 'reason', err)}); check the URL (a port-forward for in-cluster Prometheus)"
+            ) from err
 
     return query
 
@@ -216,7 +229,9 @@ def report(verdicts: list[Verdict]) -> str:
             ttft = "?" if version.ttft_p90_seconds is None else f"{version.ttft_p90_seconds:.3f} s"
             speed = "?" if version.speed is None else f"{version.speed:.1f}"
             tps = "?" if version.tokens_per_second is None else f"{version.tokens_per_second:.1f}"
-            lines.append(f"  {version.workload:<24} {version.model:<24} requests {int(version.requests or 0):>7}  errors {rate:>6}  p90 TTFT {ttft:>9}  tokens/s {tps:>8}  per running request {speed:>6}")
+            lines.append(
+                f"  {version.workload:<24} {version.model:<24} requests {int(version.requests or 0):>7}  errors {rate:>6}  p90 TTFT {ttft:>9}  tokens/s {tps:>8}  per running request {speed:>6}"
+            )
         lines += [f"  because {reason}" for reason in verdict.reasons]
         lines.append(f"  change: {verdict.change}")
     return "\n".join(lines)
@@ -227,8 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="the kit config with the rollout (default: $KIT_CONFIG, else config/default.yaml)")
     parser.add_argument("--workload", help="judge this workload's rollout only")
     store = parser.add_mutually_exclusive_group(required=True)
-    store.add_argument("--prometheus-url", help="a Prometheus server, e.g. http://localhost:9090 (kubectl port-forward to the in-cluster one)")
-    store.add_argument("--amp-workspace-url", help="the AMP workspace endpoint (the cluster stack's PrometheusWorkspaceEndpoint output); SigV4-signed")
+    store.add_argument(
+        "--prometheus-url", help="a Prometheus server, e.g. http://localhost:9090 (kubectl port-forward to the in-cluster one)"
+    )
+    store.add_argument(
+        "--amp-workspace-url", help="the AMP workspace endpoint (the cluster stack's PrometheusWorkspaceEndpoint output); SigV4-signed"
+    )
     parser.add_argument("--region", help="the workspace's region (default: read from its URL)")
     parser.add_argument("--profile")
     parser.add_argument("--at", help="judge at this RFC 3339 time or Unix timestamp (default: now)")
@@ -250,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rollout: error: {err}", file=sys.stderr)
         return 2
     if not verdicts:
-        print(f"rollout: no enabled workload{' ' + repr(args.workload) if args.workload else ''} has a rollout in this config", file=sys.stderr)
+        print(
+            f"rollout: no enabled workload{' ' + repr(args.workload) if args.workload else ''} has a rollout in this config",
+            file=sys.stderr,
+        )
         return 2
     if args.json:
         print(json.dumps([asdict(verdict) for verdict in verdicts], indent=2))

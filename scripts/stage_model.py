@@ -464,7 +464,13 @@ def record(s3: Any, args: argparse.Namespace, source: Path, uri: str, label: str
         return f"not recorded for the fit check: {err}; give the workload model_facts instead (docs/models.md)"
     with aws_errors(args.bucket):
         body = json.dumps(entry, indent=2).encode()
-        s3.put_object(Bucket=args.bucket, Key=f"{result.plan.base_key}/{RECORD}", Body=body, ContentType="application/json", ChecksumAlgorithm="SHA256")
+        s3.put_object(
+            Bucket=args.bucket,
+            Key=f"{result.plan.base_key}/{RECORD}",
+            Body=body,
+            ContentType="application/json",
+            ChecksumAlgorithm="SHA256",
+        )
     update_catalog(args.catalog, "models", entry)
     return f"model facts recorded in s3://{args.bucket}/{result.plan.base_key}/{RECORD} and {args.catalog}"
 

@@ -91,9 +91,18 @@ class Stored:
 
 # What kubectl says when it has no cluster to talk to, and what that means.
 _NO_CLUSTER = (
-    (("localhost:8080", "current-context is not set", "no configuration has been provided"), "kubectl has no cluster to talk to (no current context in its kubeconfig)"),
-    (("i/o timeout", "Unable to connect to the server"), "kubectl cannot reach the cluster's API endpoint (a private endpoint is reachable only from inside the VPC)"),
-    (("Unauthorized", "must be logged in", "ExpiredToken"), "the cluster refuses kubectl's credentials (expired, or not among cluster.admin_principal_arns)"),
+    (
+        ("localhost:8080", "current-context is not set", "no configuration has been provided"),
+        "kubectl has no cluster to talk to (no current context in its kubeconfig)",
+    ),
+    (
+        ("i/o timeout", "Unable to connect to the server"),
+        "kubectl cannot reach the cluster's API endpoint (a private endpoint is reachable only from inside the VPC)",
+    ),
+    (
+        ("Unauthorized", "must be logged in", "ExpiredToken"),
+        "the cluster refuses kubectl's credentials (expired, or not among cluster.admin_principal_arns)",
+    ),
 )
 
 
@@ -162,7 +171,9 @@ def plan(teams: list[str], stored: Stored, rotate: set[str], grace: timedelta, a
     return Plan(keys, expiries, issued, revoked)
 
 
-def secret_manifest(namespace: str, keys: dict[str, str], expiries: dict[str, datetime] | None = None, resource_version: str | None = None) -> dict:
+def secret_manifest(
+    namespace: str, keys: dict[str, str], expiries: dict[str, datetime] | None = None, resource_version: str | None = None
+) -> dict:
     metadata: dict = {"name": API_KEYS_SECRET, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "llm-serving-kit"}}
     if expiries:
         stamps = {team: when.astimezone(UTC).isoformat(timespec="seconds") for team, when in sorted(expiries.items())}
@@ -184,7 +195,11 @@ def write_secret(namespace: str, result: Plan, stored: Stored) -> None:
     verb = "create" if stored.resource_version is None else "replace"
     written = kubectl([verb, "-f", "-"], stdin=json.dumps(manifest))
     if written.returncode != 0:
-        hint = " (the Secret changed since it was read: run sync again)" if "Conflict" in written.stderr or "modified" in written.stderr else ""
+        hint = (
+            " (the Secret changed since it was read: run sync again)"
+            if "Conflict" in written.stderr or "modified" in written.stderr
+            else ""
+        )
         raise KubectlError(f"kubectl {verb} secret {API_KEYS_SECRET} failed{hint}: {readable(written.stderr)}")
 
 
@@ -194,7 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sync = sub.add_parser("sync", help="make the Secret hold exactly the config's teams")
     sync.add_argument("--config", help=CONFIG_HELP)
     sync.add_argument("--rotate", action="append", default=[], metavar="TEAM", help="give TEAM a new key (repeatable)")
-    sync.add_argument("--grace", default=DEFAULT_GRACE, help=f"how long a rotated team's old key keeps working (default {DEFAULT_GRACE}; 0: not at all)")
+    sync.add_argument(
+        "--grace", default=DEFAULT_GRACE, help=f"how long a rotated team's old key keeps working (default {DEFAULT_GRACE}; 0: not at all)"
+    )
     sync.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     args = parser.parse_args(argv)
     try:
@@ -208,14 +225,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     teams = [team.name for team in config.gateway.teams]
     unknown = sorted(set(args.rotate) - set(teams))
     if unknown:
-        print(f"team_keys: --rotate names no team of gateway.teams: {', '.join(unknown)} (teams: {', '.join(teams) or 'none'})", file=sys.stderr)
+        print(
+            f"team_keys: --rotate names no team of gateway.teams: {', '.join(unknown)} (teams: {', '.join(teams) or 'none'})",
+            file=sys.stderr,
+        )
         return 2
     namespace = config.storage.workloads_namespace
     at = now()
     try:
         stored = read_secret(namespace)
         result = plan(teams, stored, set(args.rotate), grace, at)
-        print(f"team_keys: {len(teams)} teams; new keys for {', '.join(result.issued) or 'none'}; revoked {', '.join(result.revoked) or 'none'}")
+        print(
+            f"team_keys: {len(teams)} teams; new keys for {', '.join(result.issued) or 'none'}; revoked {', '.join(result.revoked) or 'none'}"
+        )
         for team, until in sorted(result.expiries.items()):
             stamp = until.astimezone(UTC).isoformat(timespec="seconds")
             print(f"team_keys: {team}'s previous key works until {stamp}; the first sync after that revokes it")
@@ -224,7 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_secret(namespace, result, stored)
     except KubectlError as err:
         cluster = any(meaning in str(err) for _, meaning in _NO_CLUSTER) or "not on PATH" in str(err)
-        where = f"; point kubectl at the cluster: aws eks update-kubeconfig --region {config.region} --name {config.name}" if cluster else ""
+        where = (
+            f"; point kubectl at the cluster: aws eks update-kubeconfig --region {config.region} --name {config.name}" if cluster else ""
+        )
         print(f"team_keys: {err}{where}", file=sys.stderr)
         return 2
     for team in result.issued:

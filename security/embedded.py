@@ -152,7 +152,9 @@ def releases(template: dict, name: str, output: Path) -> Iterator[Release]:
 
 def patches(template: dict, name: str) -> Iterator[Patch]:
     for logical_id, properties in _resources(template, PATCH):
-        yield Patch(render(properties.get("ResourceName", "")), render(properties.get("ResourceNamespace", "default")), Origin(name, logical_id))
+        yield Patch(
+            render(properties.get("ResourceName", "")), render(properties.get("ResourceNamespace", "default")), Origin(name, logical_id)
+        )
 
 
 def templates(output: Path) -> Iterator[tuple[str, dict]]:

@@ -57,7 +57,9 @@ class Accepted:
         carried = dict(finding.labels)
         if not all(key in carried and fnmatch.fnmatchcase(carried[key], glob) for key, glob in self.labels):
             return False
-        if self.images and not (finding.images and all(any(fnmatch.fnmatchcase(image, glob) for glob in self.images) for image in finding.images)):
+        if self.images and not (
+            finding.images and all(any(fnmatch.fnmatchcase(image, glob) for glob in self.images) for image in finding.images)
+        ):
             return False
         return True
 
@@ -90,16 +92,22 @@ def load_baseline(path: Path = BASELINE) -> list[Accepted]:
     entries = yaml.safe_load(path.read_text()) or []
     accepted = []
     for index, entry in enumerate(entries):
-        resources = entry.get("resources") or ([{key: entry[key] for key in ("subject", "labels", "images") if key in entry}] if "subject" in entry else [])
+        resources = entry.get("resources") or (
+            [{key: entry[key] for key in ("subject", "labels", "images") if key in entry}] if "subject" in entry else []
+        )
         if not entry.get("check") or not resources or not str(entry.get("reason", "")).strip():
             raise SystemExit(f"{path}: entry {index} needs a check, a subject (or resources) and a reason")
         for resource in resources:
             broad = too_broad(str(resource.get("subject", "")))
             if broad and not resource.get("labels") and not resource.get("images"):
-                raise SystemExit(f"{path}: entry {index} ({resource.get('subject')}): {broad}; name the resources, or narrow it with labels or images")
+                raise SystemExit(
+                    f"{path}: entry {index} ({resource.get('subject')}): {broad}; name the resources, or narrow it with labels or images"
+                )
             labels = tuple(sorted((str(key), str(value)) for key, value in (resource.get("labels") or {}).items()))
             images = _strings(resource.get("images") or [])
-            accepted.append(Accepted(_strings(entry["check"]), str(resource["subject"]), " ".join(str(entry["reason"]).split()), labels, images, index))
+            accepted.append(
+                Accepted(_strings(entry["check"]), str(resource["subject"]), " ".join(str(entry["reason"]).split()), labels, images, index)
+            )
     return accepted
 
 

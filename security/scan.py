@@ -85,7 +85,9 @@ def run_scanners(root: Path, python: Path) -> tuple[dict | list, dict]:
     if run.returncode not in (0, 1) or not run.stdout.strip():
         raise SystemExit(f"checkov failed on {root} ({run.returncode}):\n{run.stderr[-2000:]}")
     checkov_report = json.loads(run.stdout)
-    run = subprocess.run([str(python.parent / "trivy"), "config", "--skip-check-update", "--quiet", "-f", "json", str(root)], capture_output=True, text=True)
+    run = subprocess.run(
+        [str(python.parent / "trivy"), "config", "--skip-check-update", "--quiet", "-f", "json", str(root)], capture_output=True, text=True
+    )
     if run.returncode != 0:
         raise SystemExit(f"trivy failed on {root} ({run.returncode}):\n{run.stderr[-2000:]}")
     return checkov_report, json.loads(run.stdout)
@@ -154,11 +156,17 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
     new, unused = judge(findings, baseline)
     entries = {accepted.entry for accepted in baseline}
     used = {accepted.entry for accepted in baseline if accepted not in unused}
-    print(f"scan: {len(findings)} findings in {len(args.outputs)} outputs, {len(findings) - len(new)} accepted by {len(used)} of {len(entries)} baseline entries")
+    print(
+        f"scan: {len(findings)} findings in {len(args.outputs)} outputs, {len(findings) - len(new)} accepted by {len(used)} of {len(entries)} baseline entries"
+    )
     if unrendered:
-        print(f"scan: charts not rendered, their Values checked only (third-party charts cannot be fetched here): {', '.join(sorted(unrendered))}")
+        print(
+            f"scan: charts not rendered, their Values checked only (third-party charts cannot be fetched here): {', '.join(sorted(unrendered))}"
+        )
     if failed:
-        print(f"scan: trivy could not render these charts with their default values, so only their objects in dist/ were scanned: {', '.join(sorted(failed))}")
+        print(
+            f"scan: trivy could not render these charts with their default values, so only their objects in dist/ were scanned: {', '.join(sorted(failed))}"
+        )
     if patches:
         print(f"scan: patched in the cluster, result not scanned: {', '.join(sorted(patches))}")
     idle: dict[int, list[Accepted]] = {}
@@ -168,7 +176,9 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
         subjects = ", ".join(dict.fromkeys(part.subject for part in parts))
         print(f"scan: baseline entry {index} ({'/'.join(parts[0].check)}) covers nothing here on: {subjects}", file=sys.stderr)
     if new:
-        print(f"scan: {len(set(new))} findings are not in security/baseline.yaml; fix them, or add an entry with the reason:", file=sys.stderr)
+        print(
+            f"scan: {len(set(new))} findings are not in security/baseline.yaml; fix them, or add an entry with the reason:", file=sys.stderr
+        )
         for finding in sorted(set(new), key=lambda f: (f.scanner, f.check, f.subject, f.where)):
             print(f"  - {finding.scanner} {finding.check} [{finding.subject}] {finding.title} ({finding.where})", file=sys.stderr)
         return 1

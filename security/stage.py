@@ -29,7 +29,9 @@ from security import embedded
 _RESOURCE_START = re.compile(r'^  "([A-Za-z0-9]+)": \{$')
 _RESOURCE_END = re.compile(r"^  \},?$")
 # Kinds whose pod templates checkov and trivy read themselves.
-SCANNED_WORKLOADS = frozenset({"Pod", "PodTemplate", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"})
+SCANNED_WORKLOADS = frozenset(
+    {"Pod", "PodTemplate", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"}
+)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -66,7 +68,12 @@ class Stage:
             for path, template in pod_templates(body):
                 metadata = template.get("metadata") or {}
                 labels = {**((body.get("metadata") or {}).get("labels") or {}), **(metadata.get("labels") or {})}
-                pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {**metadata, "name": (body.get("metadata") or {}).get("name", "pod"), "labels": labels}, "spec": template["spec"]}
+                pod = {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {**metadata, "name": (body.get("metadata") or {}).get("name", "pod"), "labels": labels},
+                    "spec": template["spec"],
+                }
                 if (body.get("metadata") or {}).get("namespace"):
                     pod["metadata"]["namespace"] = body["metadata"]["namespace"]
                 self._write(pod, origin, subject(body), f"{where}#{path}", labels)
@@ -151,7 +158,11 @@ def _stage_templates(stage: Stage, output: Path) -> None:
         shutil.copyfile(output / name, stage.root / staged)
         stage.where[staged] = name
         types = {logical_id: resource.get("Type", "?") for logical_id, resource in (template.get("Resources") or {}).items()}
-        stage.resource_lines[staged] = [(first, last, f"{types[logical_id]}.{logical_id}") for first, last, logical_id in _spans((output / name).read_text()) if logical_id in types]
+        stage.resource_lines[staged] = [
+            (first, last, f"{types[logical_id]}.{logical_id}")
+            for first, last, logical_id in _spans((output / name).read_text())
+            if logical_id in types
+        ]
         for body, origin in embedded.manifest_objects(template, name):
             stage.add_object(body, f"templates/{Path(name).name.removesuffix('.json')}/{origin.resource}", str(origin))
         stage.releases += embedded.releases(template, name, output)
@@ -186,7 +197,10 @@ def build(output: Path, root: Path) -> Stage:
         for document in yaml.load_all(path.read_text(), Loader=_LOADER):
             if _is_object(document):
                 staged = stage.add_object(document, f"manifests/{where}", where)
-                by_template[f"{document['kind'].lower()}-{(document.get('metadata') or {}).get('name')}.yaml"] = (stage.subjects[staged], *stage.context[staged])
+                by_template[f"{document['kind'].lower()}-{(document.get('metadata') or {}).get('name')}.yaml"] = (
+                    stage.subjects[staged],
+                    *stage.context[staged],
+                )
     for chart in charts:
         folder = f"helm/charts/{chart.name}"
         shutil.copytree(chart, root / folder)

@@ -20,7 +20,17 @@ from security.findings import Finding
 SCANNER = "kit"
 _HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 # kubectl's resource types whose objects carry a pod template (core and the kit's controllers' CRDs).
-_POD_BEARING = ("pods", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs", "cronjobs", "leaderworkersets", "dynamographdeployments")
+_POD_BEARING = (
+    "pods",
+    "deployments",
+    "daemonsets",
+    "statefulsets",
+    "replicasets",
+    "jobs",
+    "cronjobs",
+    "leaderworkersets",
+    "dynamographdeployments",
+)
 
 
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
@@ -76,7 +86,9 @@ def check_values(release: Release) -> list[Finding]:
             if not pinned(image):
                 found.append(("KIT-UNPINNED-IMAGE", f"{path}: {image} names no tag or digest (or 'latest')"))
     if not release.local and not release.version:
-        found.append(("KIT-UNPINNED-CHART", f"chart {release.chart} from {release.repository} has no version: each deploy may install another"))
+        found.append(
+            ("KIT-UNPINNED-CHART", f"chart {release.chart} from {release.repository} has no version: each deploy may install another")
+        )
     if release.local and not release.chart:
         found.append(("KIT-CHART-NOT-STAGED", "the local chart's asset is not in the output, so it could not be scanned"))
     where = f"{release.origin} Values"

@@ -85,7 +85,10 @@ def read_templates(outdir: Path) -> dict[str, dict]:
 
 def nested_templates(outdir: Path) -> dict[str, dict]:
     """Nested stacks' templates by their file name's stem (e.g. llmkitworkloadsWorkloadllama8b...)."""
-    return {path.name.removesuffix(".nested.template.json"): json.loads(path.read_text()) for path in sorted(outdir.glob("*.nested.template.json"))}
+    return {
+        path.name.removesuffix(".nested.template.json"): json.loads(path.read_text())
+        for path in sorted(outdir.glob("*.nested.template.json"))
+    }
 
 
 def resources(template: dict, kind: str) -> dict[str, dict]:
@@ -162,7 +165,9 @@ def assert_synth_refuses(folder: Path, config: Path, expected: list[str]) -> str
     out = folder / "refused"
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        code = synth_command.main(["--config", str(config), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts")])
+        code = synth_command.main(
+            ["--config", str(config), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts")]
+        )
     rendered = err.getvalue()
     assert code == 2, rendered
     for fragment in expected:

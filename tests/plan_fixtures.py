@@ -41,5 +41,12 @@ def manifest(objects: list[dict], prune: bool = True) -> dict:
 def helm(chart: str, version: str, release: str | None = None, namespace: str = "kube-system") -> dict:
     return resource(
         "Custom::AWSCDK-EKS-HelmChart",
-        {"ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]}, "ClusterName": "c", "Chart": chart, "Release": release or chart, "Version": version, "Namespace": namespace},
+        {
+            "ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]},
+            "ClusterName": "c",
+            "Chart": chart,
+            "Release": release or chart,
+            "Version": version,
+            "Namespace": namespace,
+        },
     )

@@ -18,7 +18,16 @@ def test_cdk_cli_synth_reads_the_config_from_context(tmp_path):
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_VERSION_CHECK": "true"}
     env.pop("KIT_CONFIG", None)
     result = subprocess.run(
-        [str(REPO / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--no-notices", "-c", f"config={config}", "--output", str(outdir)],
+        [
+            str(REPO / "node_modules" / ".bin" / "cdk"),
+            "synth",
+            "--quiet",
+            "--no-notices",
+            "-c",
+            f"config={config}",
+            "--output",
+            str(outdir),
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -26,14 +35,30 @@ def test_cdk_cli_synth_reads_the_config_from_context(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    stacks = {name for name, artifact in json.loads((outdir / "manifest.json").read_text())["artifacts"].items() if artifact["type"] == "aws:cloudformation:stack"}
+    stacks = {
+        name
+        for name, artifact in json.loads((outdir / "manifest.json").read_text())["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
     # The registry (pull-through cache rules) and images (the build of the derived serving images) stacks: docs/images.md.
     assert stacks == {"cli-kit-network", "cli-kit-registry", "cli-kit-images", "cli-kit-storage", "cli-kit-cluster", "cli-kit-workloads"}
     assert "end-of-life" not in result.stderr.lower()
     # The main job writes the same cloud assembly, byte for byte (it also writes dist/ and charts/).
     kit = tmp_path / "kit"
     main = subprocess.run(
-        [sys.executable, "-m", "assembly.synth", "--config", str(config), "--outdir", str(kit / "cdk.out"), "--dist", str(kit / "dist"), "--charts", str(kit / "charts")],
+        [
+            sys.executable,
+            "-m",
+            "assembly.synth",
+            "--config",
+            str(config),
+            "--outdir",
+            str(kit / "cdk.out"),
+            "--dist",
+            str(kit / "dist"),
+            "--charts",
+            str(kit / "charts"),
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -48,7 +73,12 @@ def test_cdk_cli_synth_reads_the_config_from_context(tmp_path):
 
 def test_cdk_cli_reports_a_bad_config_and_fails(tmp_path):
     config = write_config(tmp_path, {"placement": {"az_id": "nowhere"}})
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_VERSION_CHECK": "true", "KIT_CONFIG": str(config)}
+    env = {
+        **os.environ,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_DISABLE_VERSION_CHECK": "true",
+        "KIT_CONFIG": str(config),
+    }
     result = subprocess.run(
         [str(REPO / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--no-notices", "--output", str(tmp_path / "out")],
         cwd=REPO,

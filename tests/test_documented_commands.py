@@ -56,7 +56,9 @@ def shell_commands() -> list[tuple[str, str]]:
             if block.group("lang") in SHELL:
                 line = text[: block.start("body")].count("\n") + 1
                 found += [(f"{doc.relative_to(REPO)}:{line}", command) for command in _lines(block.group("body"))]
-    comments = [line.split("#", 1)[1] for line in (REPO / "config" / "default.yaml").read_text().splitlines() if line.lstrip().startswith("#")]
+    comments = [
+        line.split("#", 1)[1] for line in (REPO / "config" / "default.yaml").read_text().splitlines() if line.lstrip().startswith("#")
+    ]
     for command in _lines("\n".join(comments)):
         if re.match(r"(KIT_CONFIG=\S+ )?\./kit |\.venv/bin/python |python -m |npx ", command):
             found.append(("config/default.yaml", command))
@@ -75,7 +77,10 @@ def _lines(body: str) -> list[str]:
     return commands
 
 
-COMMANDS = [pytest.param(where, command, marks=[pytest.mark.e2e] if re.search(r"\./kit synth\b", command) else [], id=f"{where} {command[:60]}") for where, command in shell_commands()]
+COMMANDS = [
+    pytest.param(where, command, marks=[pytest.mark.e2e] if re.search(r"\./kit synth\b", command) else [], id=f"{where} {command[:60]}")
+    for where, command in shell_commands()
+]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +99,14 @@ def user(tmp_path_factory) -> Path:
 def no_credentials(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("KIT_CONFIG", "KUBECONFIG")}
-    env.update({"HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": str(home / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "none")})
+    env.update(
+        {
+            "HOME": str(home),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(home / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"),
+        }
+    )
     return env
 
 
@@ -109,7 +121,15 @@ def _run(command: str, cwd: Path, env: dict, terminal: bool = False) -> tuple[su
         # ./kit destroy asks for confirmation on a terminal; give it one, as a user has.
         command = f"script -qec {shlex.quote(command)} /dev/null"
     started = time.monotonic()
-    result = subprocess.run(["bash", "-c", command], cwd=cwd, env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    result = subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
     return result, time.monotonic() - started
 
 
@@ -147,7 +167,9 @@ def test_a_documented_command_runs_as_written(where, command, user, no_credentia
     elif re.search(r"-m scripts\.stage_model\b", command):
         _stage_against_moto(words, user)
     elif re.search(r"-m scripts\.(verify_cluster|team_keys)\b", command):
-        result, seconds = _run(_fill(command), user, {**no_credentials, "PATH": _kubectl_without_config(tmp_path) + os.pathsep + env["PATH"]})
+        result, seconds = _run(
+            _fill(command), user, {**no_credentials, "PATH": _kubectl_without_config(tmp_path) + os.pathsep + env["PATH"]}
+        )
         assert result.returncode == 2 and seconds < 3, f"{where}: {command}\n{result.stderr[-2000:]}"
         assert result.stderr.count("\n") == 1 and "update-kubeconfig" in result.stderr, result.stderr
     elif program in CLUSTER_TOOLS:
@@ -165,10 +187,17 @@ def _synth(words: list[str], user: Path, tmp_path: Path) -> None:
     key = path.read_text()
     if key in SYNTHS:
         return
-    check = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-m", "assembly.check", "--config", str(path)], capture_output=True, text=True)
+    check = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "-m", "assembly.check", "--config", str(path)], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stderr
     out = tmp_path / "synth"
-    assert synth_command.main(["--config", str(path), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts")]) == 0
+    assert (
+        synth_command.main(
+            ["--config", str(path), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts")]
+        )
+        == 0
+    )
     SYNTHS[key] = str(out)
 
 
@@ -185,7 +214,9 @@ def _stage_against_moto(words: list[str], user: Path) -> None:
     with mock_aws():
         import boto3
 
-        boto3.client("s3", region_name="us-west-2").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+        boto3.client("s3", region_name="us-west-2").create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+        )
         cwd = os.getcwd()
         os.chdir(user)
         try:
@@ -216,7 +247,11 @@ def _names_that_exist(words: list[str]) -> None:
     for word in words:
         found = re.match(r"^(dist|charts)/([a-z0-9-]+)(/.*)?$", word)
         if found:
-            names = {w.name for path in [REPO / "config" / "default.yaml", *(REPO / "config" / "examples").glob("*.yaml")] for w in KIT.load(path).workloads}
+            names = {
+                w.name
+                for path in [REPO / "config" / "default.yaml", *(REPO / "config" / "examples").glob("*.yaml")]
+                for w in KIT.load(path).workloads
+            }
             assert found.group(2) in names, f"{word}: no shipped config has a workload {found.group(2)}"
             if found.group(3):
                 assert found.group(3) in ("/manifest.yaml", "/kustomization.yaml", "/values.yaml", "/README.md"), word

@@ -13,13 +13,22 @@ KIT = str(REPO / "kit")
 
 
 def _kit(*args: str, cwd=REPO, env: dict | None = None, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
-    return subprocess.run([KIT, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, stdin=stdin, timeout=120)
+    return subprocess.run(
+        [KIT, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, stdin=stdin, timeout=120
+    )
 
 
 @pytest.fixture
 def no_credentials(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")})
+    env.update(
+        {
+            "HOME": str(tmp_path),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        }
+    )
     return env
 
 
@@ -41,7 +50,9 @@ def test_a_relative_config_is_read_from_the_callers_directory(tmp_path):
 
 def test_a_missing_config_names_the_path_it_tried(tmp_path):
     result = _kit("check", "--config", "nowhere.yaml", cwd=tmp_path)
-    assert result.returncode == 2 and f"{tmp_path / 'nowhere.yaml'}: 1 config problem" in result.stderr and "does not exist" in result.stderr
+    assert (
+        result.returncode == 2 and f"{tmp_path / 'nowhere.yaml'}: 1 config problem" in result.stderr and "does not exist" in result.stderr
+    )
 
 
 def test_a_rejected_config_stops_the_synth_before_the_cdk(tmp_path):

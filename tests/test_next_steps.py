@@ -36,7 +36,9 @@ def test_default_config_costs_and_next_commands(tmp_path):
     assert f"instances of {prices.PRICES_DATED}" in text
     assert f"1. KIT_CONFIG={path} ./kit bootstrap   # once per account and region: aws://123456789012/us-west-2" in text
     assert f"scripts.preflight --config {path}" in text
-    assert "scripts.stage_model --bucket llm-kit-models-123456789012-us-west-2 --prefix models --name meta-llama/Llama-3.1-8B-Instruct" in text
+    assert (
+        "scripts.stage_model --bucket llm-kit-models-123456789012-us-west-2 --prefix models --name meta-llama/Llama-3.1-8B-Instruct" in text
+    )
     assert f"KIT_CONFIG={path} ./kit deploy" in text
     assert "aws eks update-kubeconfig --region us-west-2 --name llm-kit" in text
     assert "port-forward service/llama-8b 8000:8000" in text and '"model": "llama-8b"' in text
@@ -61,8 +63,10 @@ def test_gateway_teams_budgets_and_bedrock_models():
     assert "Bedrock claude-haiku -> anthropic.claude-3-5-haiku-20241022-v1:0" in text
     assert "team search: llama-8b; 200k tokens/minute, 50M tokens/day" in text
     assert "team support: llama-8b, claude-haiku; 50k tokens/minute, 10M tokens/day" in text
-    assert "scripts.team_keys sync --config" in text and 'Authorization: Bearer $KEY' in text and "curl https://<gateway address>" in text
-    assert "llama-8b keeps 2 GPUs on gpu-l40s (g6e.2xlarge, your gpu_hour_usd): ~$2.50/h" in text  # 2 x the gateway's blended price for the model it routes
+    assert "scripts.team_keys sync --config" in text and "Authorization: Bearer $KEY" in text and "curl https://<gateway address>" in text
+    assert (
+        "llama-8b keeps 2 GPUs on gpu-l40s (g6e.2xlarge, your gpu_hour_usd): ~$2.50/h" in text
+    )  # 2 x the gateway's blended price for the model it routes
     assert "gateway load balancer" in text
 
 
@@ -71,14 +75,20 @@ def test_a_pools_own_gpu_hour_price_wins_and_a_region_without_list_prices_asks_f
     pools[0]["gpu_hour_usd"] = 1.5
     text = summary(write_config(tmp_path, {"node_pools": pools}))
     assert "gpu-l40s: $1.5 per GPU-hour (your gpu_hour_usd)" in text and "(g6e.2xlarge, your gpu_hour_usd): ~$1.50/h" in text
-    elsewhere = write_config(tmp_path, {"region": "eu-west-1", "placement": {"az_id": "euw1-az1", "control_plane_az_id": "euw1-az2"}}, name="eu.yaml")
+    elsewhere = write_config(
+        tmp_path, {"region": "eu-west-1", "placement": {"az_id": "euw1-az1", "control_plane_az_id": "euw1-az2"}}, name="eu.yaml"
+    )
     text = summary(elsewhere)
     assert "gpu-l40s: no list price for" in text and "in eu-west-1; set the pool's gpu_hour_usd" in text
     assert "not priced: 2 x m7i.xlarge system nodes" in text
 
 
 def test_kv_tiers_and_fsx(tmp_path):
-    workload = {**default_config_data()["workloads"][0], "kv_offload": {"cpu_gib": 32, "nvme": {"size_gib": 200}}, "instance_type": "g6e.12xlarge"}
+    workload = {
+        **default_config_data()["workloads"][0],
+        "kv_offload": {"cpu_gib": 32, "nvme": {"size_gib": 200}},
+        "instance_type": "g6e.12xlarge",
+    }
     text = summary(write_config(tmp_path, {"workloads": [workload], "storage": {"fsx": {"enabled": True}}}))
     assert "kv cache   llama-8b: GPU memory -> 32 GiB host memory -> 200 GiB node NVMe" in text
     assert "FSx for Lustre 1200 GiB at 250 MB/s/TiB $252" in text  # 1200 x $0.21
@@ -86,7 +96,10 @@ def test_kv_tiers_and_fsx(tmp_path):
 
 
 def test_a_hub_model_with_a_token_names_the_secret_to_create(tmp_path):
-    workload = {**default_config_data()["workloads"][0], "model": {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"}}
+    workload = {
+        **default_config_data()["workloads"][0],
+        "model": {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"},
+    }
     text = summary(write_config(tmp_path, {"workloads": [workload]}))
     assert "kubectl -n inference create secret generic hf-token --from-literal=HF_TOKEN=<token>" in text
     assert "stage_model" not in text

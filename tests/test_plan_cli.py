@@ -60,7 +60,13 @@ def test_usage_errors_exit_two(saved, tmp_path):
 
 
 def test_the_kit_reads_relative_paths_from_where_it_was_run(saved):
-    result = subprocess.run([str(REPO / "kit"), "plan", "--base-out", "old", "--out", "new", "--ack", "Vpc"], cwd=saved, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(REPO / "kit"), "plan", "--base-out", "old", "--out", "new", "--ack", "Vpc"],
+        cwd=saved,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     assert f"plan: {saved / 'old'} (saved) -> {saved / 'new'} (saved)" in result.stdout
 
@@ -89,7 +95,13 @@ def test_a_revision_is_synthesized_from_its_own_source_and_its_own_config(tmp_pa
     )
     config = repo / "kit.yaml"
     config.write_text("10.0.0.0/16\n")
-    git = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(tmp_path)}
+    git = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "HOME": str(tmp_path),
+    }
     env = {**os.environ, **git}
     for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "base"]):
         subprocess.run(["git", "-C", str(repo), *command], check=True, env=env)
@@ -123,7 +135,9 @@ def test_the_ci_example_reads_acknowledgements_as_data(tmp_path):
     script = step["run"].replace("./kit plan", "printf '%s\\n'")
     marker = tmp_path / "ran"
     body = f"Moves the VPC.\r\nplan-ack: Network/Vpc\r\nplan-ack: NodePool/gpu-l40s\nplan-ack: $(touch {marker})\nsee plan-ack: Other\n"
-    result = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env={**os.environ, "PR_BODY": body, "BASE_REF": "main"}, capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env={**os.environ, "PR_BODY": body, "BASE_REF": "main"}, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["--base", "origin/main", "--ack", "Network/Vpc", "--ack", "NodePool/gpu-l40s"]
     assert not marker.exists()

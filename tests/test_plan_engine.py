@@ -43,7 +43,9 @@ def test_the_schemas_say_which_properties_force_replacement(schemas):
 
 
 def test_a_changed_create_only_property_replaces_and_names_itself(tmp_path, schemas):
-    result = plan(tmp_path, {"net": {"Resources": {"Vpc": vpc("10.0.0.0/16")}}}, {"net": {"Resources": {"Vpc": vpc("10.1.0.0/16")}}}, schemas=schemas)
+    result = plan(
+        tmp_path, {"net": {"Resources": {"Vpc": vpc("10.0.0.0/16")}}}, {"net": {"Resources": {"Vpc": vpc("10.1.0.0/16")}}}, schemas=schemas
+    )
     change = one(result, "Vpc")
     assert change.replacement == REPLACE
     assert "CidrBlock changed (10.0.0.0/16 -> 10.1.0.0/16): create-only" in change.reasons
@@ -63,7 +65,22 @@ def test_an_acknowledged_replacement_passes_and_a_stray_ack_is_reported(tmp_path
 
 def test_a_nested_create_only_path_replaces_only_when_it_changes(tmp_path, schemas):
     def cluster(cidr, logging):
-        return {"eks": {"Resources": {"Cluster": resource("AWS::EKS::Cluster", {"Name": "c", "RoleArn": "arn:aws:iam::1:role/r", "ResourcesVpcConfig": {"SubnetIds": ["s"]}, "KubernetesNetworkConfig": {"ServiceIpv4Cidr": cidr}, "Logging": logging})}}}
+        return {
+            "eks": {
+                "Resources": {
+                    "Cluster": resource(
+                        "AWS::EKS::Cluster",
+                        {
+                            "Name": "c",
+                            "RoleArn": "arn:aws:iam::1:role/r",
+                            "ResourcesVpcConfig": {"SubnetIds": ["s"]},
+                            "KubernetesNetworkConfig": {"ServiceIpv4Cidr": cidr},
+                            "Logging": logging,
+                        },
+                    )
+                }
+            }
+        }
 
     in_place = plan(tmp_path / "a", cluster("172.20.0.0/16", {"x": 1}), cluster("172.20.0.0/16", {"x": 2}), schemas=schemas)
     assert one(in_place, "Cluster").replacement == NONE
@@ -77,7 +94,15 @@ def test_a_nested_create_only_path_replaces_only_when_it_changes(tmp_path, schem
 
 def test_a_create_only_property_given_by_another_token_may_replace(tmp_path, schemas):
     def subnet(vpc_ref):
-        return {"net": {"Resources": {"A": vpc("10.0.0.0/16"), "B": vpc("10.1.0.0/16"), "S": resource("AWS::EC2::Subnet", {"VpcId": {"Ref": vpc_ref}, "CidrBlock": "10.0.0.0/24"})}}}
+        return {
+            "net": {
+                "Resources": {
+                    "A": vpc("10.0.0.0/16"),
+                    "B": vpc("10.1.0.0/16"),
+                    "S": resource("AWS::EC2::Subnet", {"VpcId": {"Ref": vpc_ref}, "CidrBlock": "10.0.0.0/24"}),
+                }
+            }
+        }
 
     change = one(plan(tmp_path, subnet("A"), subnet("B"), schemas=schemas), "S")
     assert change.replacement == MAY
@@ -91,7 +116,11 @@ def test_replacement_follows_references_within_a_stack_and_blocks_an_export_in_u
                 "Resources": {"Vpc": vpc(cidr), "S": resource("AWS::EC2::Subnet", {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.0.0/24"})},
                 "Outputs": {"SubnetOut": {"Value": {"Ref": "S"}, "Export": {"Name": "net:Subnet"}}},
             },
-            "data": {"Resources": {"Fs": resource("AWS::FSx::FileSystem", {"FileSystemType": "LUSTRE", "SubnetIds": [{"Fn::ImportValue": "net:Subnet"}]})}},
+            "data": {
+                "Resources": {
+                    "Fs": resource("AWS::FSx::FileSystem", {"FileSystemType": "LUSTRE", "SubnetIds": [{"Fn::ImportValue": "net:Subnet"}]})
+                }
+            },
         }
 
     result = plan(tmp_path, stacks("10.0.0.0/16"), stacks("10.0.0.0/15"), schemas=schemas)
@@ -114,7 +143,16 @@ def test_a_renamed_construct_is_a_removal_and_an_addition_and_a_fixed_name_colli
 
 def test_custom_resources_are_unknown_except_the_kubectl_providers(tmp_path, schemas):
     def stacks(value):
-        return {"c": {"Resources": {"Mine": resource("Custom::Thing", {"ServiceToken": "arn", "Value": value}), "Objects": manifest([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m", "namespace": "n"}, "data": {"v": value}}])}}}
+        return {
+            "c": {
+                "Resources": {
+                    "Mine": resource("Custom::Thing", {"ServiceToken": "arn", "Value": value}),
+                    "Objects": manifest(
+                        [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m", "namespace": "n"}, "data": {"v": value}}]
+                    ),
+                }
+            }
+        }
 
     result = plan(tmp_path, stacks("1"), stacks("2"), schemas=schemas)
     assert one(result, "Mine").replacement == UNKNOWN
@@ -130,7 +168,12 @@ def configmap(name: str, namespace: str = "n") -> dict:
 
 @pytest.mark.parametrize("prune", [True, False])
 def test_a_changed_object_name_is_a_delete_and_a_create(tmp_path, schemas, prune):
-    result = plan(tmp_path, {"c": {"Resources": {"O": manifest([configmap("a")], prune)}}}, {"c": {"Resources": {"O": manifest([configmap("b")], prune)}}}, schemas=schemas)
+    result = plan(
+        tmp_path,
+        {"c": {"Resources": {"O": manifest([configmap("a")], prune)}}},
+        {"c": {"Resources": {"O": manifest([configmap("b")], prune)}}},
+        schemas=schemas,
+    )
     [obj] = result.kube.objects
     assert obj.action == "recreate" and obj.ident == "ConfigMap/n/b"
     assert ("--prune deletes the old one" in obj.notes[0]) is prune
@@ -148,9 +191,19 @@ def test_deleting_a_node_pool_or_a_namespace_needs_an_acknowledgement(tmp_path, 
 
 def test_an_immutable_field_change_is_refused_before_kubectl_fails(tmp_path, schemas):
     def deployment(app):
-        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}, "spec": {"selector": {"matchLabels": {"app": app}}, "template": {"metadata": {"labels": {"app": app}}}}}
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "n"},
+            "spec": {"selector": {"matchLabels": {"app": app}}, "template": {"metadata": {"labels": {"app": app}}}},
+        }
 
-    result = plan(tmp_path, {"c": {"Resources": {"O": manifest([deployment("a")])}}}, {"c": {"Resources": {"O": manifest([deployment("b")])}}}, schemas=schemas)
+    result = plan(
+        tmp_path,
+        {"c": {"Resources": {"O": manifest([deployment("a")])}}},
+        {"c": {"Resources": {"O": manifest([deployment("b")])}}},
+        schemas=schemas,
+    )
     [obj] = result.kube.objects
     assert "spec.selector is immutable on a Deployment" in obj.refused
     assert result.exit_code == 1
@@ -158,19 +211,32 @@ def test_an_immutable_field_change_is_refused_before_kubectl_fails(tmp_path, sch
 
 def test_an_ec2_node_class_change_drifts_its_pools_nodes_under_their_budgets(tmp_path, schemas):
     def objects(alias):
-        node_class = {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "gpu"}, "spec": {"amiSelectorTerms": [{"alias": alias}]}}
+        node_class = {
+            "apiVersion": "karpenter.k8s.aws/v1",
+            "kind": "EC2NodeClass",
+            "metadata": {"name": "gpu"},
+            "spec": {"amiSelectorTerms": [{"alias": alias}]},
+        }
         pool = {
             "apiVersion": "karpenter.sh/v1",
             "kind": "NodePool",
             "metadata": {"name": "gpu"},
-            "spec": {"template": {"spec": {"nodeClassRef": {"name": "gpu"}}}, "disruption": {"budgets": [{"nodes": "10%"}, {"nodes": "0", "schedule": "0 8 * * mon-fri", "duration": "10h", "reasons": ["Drifted"]}]}},
+            "spec": {
+                "template": {"spec": {"nodeClassRef": {"name": "gpu"}}},
+                "disruption": {
+                    "budgets": [{"nodes": "10%"}, {"nodes": "0", "schedule": "0 8 * * mon-fri", "duration": "10h", "reasons": ["Drifted"]}]
+                },
+            },
         }
         return {"c": {"Resources": {"O": manifest([node_class, pool])}}}
 
     result = plan(tmp_path, objects("bottlerocket@v1.65.0"), objects("bottlerocket@v1.66.0"), schemas=schemas)
     [obj] = result.kube.objects
     assert obj.kind == "EC2NodeClass"
-    assert "Karpenter drifts every node of this class: NodePool gpu: at most 10% node(s) at a time, at most 0 node(s) at a time for Drifted during '0 8 * * mon-fri' for 10h" in obj.notes
+    assert (
+        "Karpenter drifts every node of this class: NodePool gpu: at most 10% node(s) at a time, at most 0 node(s) at a time for Drifted during '0 8 * * mon-fri' for 10h"
+        in obj.notes
+    )
     assert result.exit_code == 0
 
 
@@ -186,18 +252,36 @@ def test_a_chart_bump_says_how_its_crds_are_upgraded(tmp_path, schemas):
 
 
 def test_a_renamed_release_leaves_the_old_one_installed(tmp_path, schemas):
-    result = plan(tmp_path, {"c": {"Resources": {"K": helm("kueue", "0.19.2", release="kueue")}}}, {"c": {"Resources": {"K": helm("kueue", "0.19.2", release="queues")}}}, schemas=schemas)
+    result = plan(
+        tmp_path,
+        {"c": {"Resources": {"K": helm("kueue", "0.19.2", release="kueue")}}},
+        {"c": {"Resources": {"K": helm("kueue", "0.19.2", release="queues")}}},
+        schemas=schemas,
+    )
     [chart] = result.kube.charts
     assert any("never uninstalls the old one" in note for note in chart.notes)
 
 
 def test_a_stack_the_app_dropped_is_left_as_it_is(tmp_path, schemas):
-    result = plan(tmp_path, {"a": {"Resources": {"Vpc": vpc("10.0.0.0/16")}}, "b": {"Resources": {}}}, {"b": {"Resources": {}}}, schemas=schemas)
+    result = plan(
+        tmp_path, {"a": {"Resources": {"Vpc": vpc("10.0.0.0/16")}}, "b": {"Resources": {}}}, {"b": {"Resources": {}}}, schemas=schemas
+    )
     assert result.cfn.stacks_left == ["a"] and result.cfn.changes == [] and result.exit_code == 0
 
 
 def test_the_manifest_parses_around_tokens(tmp_path, schemas):
-    joined = {"Fn::Join": ["", ['[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"m","namespace":"n"},"data":{"bucket":"', {"Ref": "Bucket"}, '","s":"', {"Fn::Select": [0, ["a"]]}, '"}}]']]}
+    joined = {
+        "Fn::Join": [
+            "",
+            [
+                '[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"m","namespace":"n"},"data":{"bucket":"',
+                {"Ref": "Bucket"},
+                '","s":"',
+                {"Fn::Select": [0, ["a"]]},
+                '"}}]',
+            ],
+        ]
+    }
     body = manifest([])
     body["Properties"]["Manifest"] = joined
     changed = json.loads(json.dumps(body))

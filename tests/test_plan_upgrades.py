@@ -111,7 +111,10 @@ def test_a_node_ami_release_replaces_nothing_that_is_kept_and_drifts_the_pool(ba
 
 def test_a_serving_image_replaces_nothing_that_is_kept(base, sides):
     image = "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.3-efa"
-    plan = build(read_assembly(base), read_assembly(_synth(sides / "image", lambda d: d["workloads"][0].update(image=image, image_provides=["efa-libfabric"]))))
+    plan = build(
+        read_assembly(base),
+        read_assembly(_synth(sides / "image", lambda d: d["workloads"][0].update(image=image, image_provides=["efa-libfabric"]))),
+    )
     _kept(plan)
     changed = [o for o in plan.kube.objects if o.action == "modify" and any("image" in path for path in o.changed)]
     assert [o.kind for o in changed] == ["DynamoGraphDeployment"]
@@ -137,7 +140,9 @@ def test_skipping_a_minor_is_refused(base, sides):
     far = _with_version(base, sides / "skip", "1.36")
     table = {**UPGRADES, "1.36": MinorUpgrade("test", charts={}, addons={})}
     [version] = check(read_assembly(base), read_assembly(far), table)
-    assert version.refused == ["cluster version 1.34 -> 1.36 skips a minor: EKS updates the control plane one minor at a time; deploy 1.35 first, then 1.36"]
+    assert version.refused == [
+        "cluster version 1.34 -> 1.36 skips a minor: EKS updates the control plane one minor at a time; deploy 1.35 first, then 1.36"
+    ]
     assert build(read_assembly(base), read_assembly(far), upgrades=table).exit_code == 1
 
 
@@ -159,7 +164,9 @@ def test_a_chart_below_the_minors_least_version_is_refused(base, sides):
     table["1.35"] = MinorUpgrade("test", charts={"karpenter": "99.0.0"}, addons={})
     new = _with_version(base, sides / "old-chart", "1.35")
     [version] = check(read_assembly(base), read_assembly(new), table)
-    assert version.refused == [f"chart karpenter {KARPENTER.version} is older than 99.0.0, the least its project supports on this Kubernetes minor (core/versions.py UPGRADES): bump its pin first"]
+    assert version.refused == [
+        f"chart karpenter {KARPENTER.version} is older than 99.0.0, the least its project supports on this Kubernetes minor (core/versions.py UPGRADES): bump its pin first"
+    ]
 
 
 def test_every_supported_minor_has_an_upgrade_entry_the_pins_meet():

@@ -36,7 +36,19 @@ def test_the_callers_account_comes_from_sts(aws):
 @pytest.mark.e2e
 def test_synth_writes_the_resolved_account_into_dist_and_charts(aws, tmp_path, capsys):
     out = tmp_path / "out"
-    code = synth_command.main(["--config", str(write_config(tmp_path)), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts"), "--resolve-account"])
+    code = synth_command.main(
+        [
+            "--config",
+            str(write_config(tmp_path)),
+            "--outdir",
+            str(out / "cdk.out"),
+            "--dist",
+            str(out / "dist"),
+            "--charts",
+            str(out / "charts"),
+            "--resolve-account",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     manifest = (out / "dist" / "llama-8b" / "manifest.yaml").read_text()
     assert "{account}" not in manifest and f"s3://llm-kit-models-{MOTO_ACCOUNT}-us-west-2/models/" in manifest
@@ -55,10 +67,21 @@ def test_a_config_account_that_is_not_the_callers_is_refused(aws, tmp_path, caps
 
 def test_without_credentials_it_stops_within_seconds_and_says_how_to_get_them(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")})
+    env.update(
+        {
+            "HOME": str(tmp_path),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        }
+    )
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-c", "from assembly.account import caller_account; caller_account('us-west-2')"], cwd=REPO, env=env, capture_output=True, text=True
+        [sys.executable, "-c", "from assembly.account import caller_account; caller_account('us-west-2')"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert time.monotonic() - started < 3
     assert result.returncode != 0 and "AccountError" in result.stderr and "aws sso login" in result.stderr
@@ -69,7 +92,9 @@ def test_an_sts_refusal_is_an_account_error(aws, monkeypatch):
     from botocore.exceptions import ClientError
 
     def refuse(self, operation, params):
-        raise ClientError({"Error": {"Code": "ExpiredToken", "Message": "The security token included in the request is expired"}}, operation)
+        raise ClientError(
+            {"Error": {"Code": "ExpiredToken", "Message": "The security token included in the request is expired"}}, operation
+        )
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
     with pytest.raises(AccountError, match="ExpiredToken"):

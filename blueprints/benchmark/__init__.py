@@ -27,8 +27,12 @@ class Benchmark(Blueprint[BenchmarkWorkload]):
         target = servers.get(workload.target)
         if target is None:
             other = platform.endpoints.get(workload.target)
-            why = "no workload has this name" if other is None else (
-                "that workload is disabled" if not other.enabled else f"its {other.blueprint} blueprint does not serve the OpenAI API"
+            why = (
+                "no workload has this name"
+                if other is None
+                else (
+                    "that workload is disabled" if not other.enabled else f"its {other.blueprint} blueprint does not serve the OpenAI API"
+                )
             )
             kinds = list(platform.openai_blueprints)
             kinds = ", ".join(kinds[:-1]) + f" or {kinds[-1]}" if len(kinds) > 1 else "".join(kinds) or "OpenAI-serving"
@@ -42,7 +46,13 @@ class Benchmark(Blueprint[BenchmarkWorkload]):
                 )
             )
         if target is not None and workload.tokenizer is None and getattr(target.model, "type", None) == "fsx":
-            issues.append(ConfigIssue("tokenizer", "the target loads its model from FSx, which the benchmark pod does not mount", fix="name the model's Hugging Face repository in tokenizer"))
+            issues.append(
+                ConfigIssue(
+                    "tokenizer",
+                    "the target loads its model from FSx, which the benchmark pod does not mount",
+                    fix="name the model's Hugging Face repository in tokenizer",
+                )
+            )
         if workload.dataset:
             storage = platform.storage
             name, _, key = workload.dataset.removeprefix("s3://").partition("/")

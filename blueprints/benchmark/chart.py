@@ -31,7 +31,13 @@ RUNNER = Path(__file__).with_name("runner.py")
 
 
 def container(workload: BenchmarkWorkload, target: BenchmarkTarget) -> dict:
-    env = {"CONFIG_TEMPLATE": f"{CONFIG_DIR}/config.yml", "WORK_DIR": WORK_DIR, "HOME": WORK_DIR, "HF_HOME": f"{WORK_DIR}/hf", "AWS_REGION": target.region}
+    env = {
+        "CONFIG_TEMPLATE": f"{CONFIG_DIR}/config.yml",
+        "WORK_DIR": WORK_DIR,
+        "HOME": WORK_DIR,
+        "HF_HOME": f"{WORK_DIR}/hf",
+        "AWS_REGION": target.region,
+    }
     if workload.dataset:
         env["DATASET_URI"] = workload.dataset
     if target.tokenizer_uri:

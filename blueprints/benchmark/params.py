@@ -17,7 +17,12 @@ class BenchmarkWorkload(WorkloadParams):
     blueprint: Literal["benchmark"]
     target: KubeName
     """The enabled workload to load: its Service in storage.workloads_namespace gets the requests."""
-    dataset: Annotated[str | None, Field(pattern=r"^s3://[a-z0-9.-]{3,63}/\S+\.jsonl?$", examples=["s3://llm-kit-models-111122223333-us-west-2/datasets/sharegpt.json"])] = None
+    dataset: Annotated[
+        str | None,
+        Field(
+            pattern=r"^s3://[a-z0-9.-]{3,63}/\S+\.jsonl?$", examples=["s3://llm-kit-models-111122223333-us-west-2/datasets/sharegpt.json"]
+        ),
+    ] = None
     """A ShareGPT-format JSON file under the model bucket's datasets/ prefix; empty sends random prompts of input_tokens."""
     input_tokens: Annotated[int, Field(ge=1, le=262144)] = 1024
     """Prompt length of random prompts (mean; no dataset)."""
@@ -27,7 +32,9 @@ class BenchmarkWorkload(WorkloadParams):
     """One stage per value: that many requests in flight at once."""
     requests_per_stage: Annotated[int, Field(ge=1, le=100000)] = 200
     """Requests sent in each stage."""
-    tokenizer: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$", examples=["meta-llama/Llama-3.1-8B-Instruct"])] = None
+    tokenizer: Annotated[
+        str | None, Field(pattern=r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$", examples=["meta-llama/Llama-3.1-8B-Instruct"])
+    ] = None
     """Hugging Face repository of the tokenizer that counts tokens (default: the target's hf model, or the tokenizer files beside its s3 model)."""
     api: Literal["chat", "completion"] = "completion"
     """OpenAI endpoint to call: /v1/completions or /v1/chat/completions."""

@@ -27,7 +27,7 @@ TOKENIZER_FILES = (
 
 # The kit's stand-in for the account in a bucket name, spelt in two pieces so that a fill-in of the account (which
 # `cdk deploy` and `./kit synth` make in the objects that carry this file) leaves this code as it is.
-ACCOUNT_FIELD = "{" "account}"
+ACCOUNT_FIELD = "{account}"
 
 
 def split(uri: str) -> tuple[str, str]:

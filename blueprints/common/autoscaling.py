@@ -43,7 +43,9 @@ def controller(namespace: str) -> ControllerChart:
     """KEDA's chart on the system nodes, with an admission policy that keeps its AWS identity to the workloads
     namespace (see identity_policy)."""
     values = {"nodeSelector": SYSTEM_POOL_LABEL, "extraObjects": identity_policy(namespace)}
-    return ControllerChart(name="keda", chart="keda", pin=KEDA, release="keda", namespace=KEDA_NAMESPACE, values=values, crds=("scaledobjects.keda.sh",))
+    return ControllerChart(
+        name="keda", chart="keda", pin=KEDA, release="keda", namespace=KEDA_NAMESPACE, values=values, crds=("scaledobjects.keda.sh",)
+    )
 
 
 def requirements(platform: Platform) -> Requirements:
@@ -75,7 +77,13 @@ def issues(autoscaling: Autoscaling, replicas_set: bool, platform: Platform) -> 
         )
     found.extend(target_issues(autoscaling))
     if replicas_set:
-        found.append(ConfigIssue("replicas", "autoscaling owns the replica count; a fixed count beside it would be reset on every deploy", fix="remove replicas (autoscaling.min_replicas is the floor)"))
+        found.append(
+            ConfigIssue(
+                "replicas",
+                "autoscaling owns the replica count; a fixed count beside it would be reset on every deploy",
+                fix="remove replicas (autoscaling.min_replicas is the floor)",
+            )
+        )
     return found
 
 
@@ -83,14 +91,20 @@ def target_issues(autoscaling: Autoscaling) -> list[ConfigIssue]:
     target, signal = autoscaling.target, autoscaling.signal
     low, high = TTFT_RANGE
     if signal == "time_to_first_token" and not low <= target <= high:
-        reading = f"{target:g} s is {target / 60:.1f} minutes: most likely milliseconds written as seconds" if target > high else f"{target:g} s is below what any model answers in"
+        reading = (
+            f"{target:g} s is {target / 60:.1f} minutes: most likely milliseconds written as seconds"
+            if target > high
+            else f"{target:g} s is below what any model answers in"
+        )
         return [
             ConfigIssue(
                 "autoscaling.target",
                 f"time_to_first_token's target is the workload's p90 time to first token in seconds; {reading}",
                 value=target,
                 allowed=f"{low:g} to {high:g} (seconds)",
-                fix=f"write seconds, e.g. target: {target / 1000:g} for {target:g} ms" if target > high else "write seconds, e.g. target: 0.5 for 500 ms",
+                fix=f"write seconds, e.g. target: {target / 1000:g} for {target:g} ms"
+                if target > high
+                else "write seconds, e.g. target: 0.5 for 500 ms",
             )
         ]
     if signal == "kv_cache_usage" and KV_TARGET_MAX < target < 1:
@@ -106,7 +120,15 @@ def target_issues(autoscaling: Autoscaling) -> list[ConfigIssue]:
     if target < 0.001:
         # KEDA writes the threshold in thousandths (pkg/scalers/scaler.go quantityFromFloat64, "%.3f"): below 0.001 it
         # becomes 0, a target the HorizontalPodAutoscaler API refuses.
-        return [ConfigIssue("autoscaling.target", "KEDA passes the target on in thousandths; this one would become 0", value=target, allowed="0.001 or more", fix="raise target")]
+        return [
+            ConfigIssue(
+                "autoscaling.target",
+                "KEDA passes the target on in thousandths; this one would become 0",
+                value=target,
+                allowed="0.001 or more",
+                fix="raise target",
+            )
+        ]
     return []
 
 
@@ -154,7 +176,9 @@ def fallback(autoscaling: Autoscaling) -> dict[str, Any]:
     return {"failureThreshold": FALLBACK_FAILURES, "replicas": replicas, "behavior": "currentReplicasIfHigher"}
 
 
-def add_autoscaler(chart: cdk8s.Chart, name: str, blueprint: str, target: dict[str, str], autoscaling: Autoscaling, platform: Platform) -> None:
+def add_autoscaler(
+    chart: cdk8s.Chart, name: str, blueprint: str, target: dict[str, str], autoscaling: Autoscaling, platform: Platform
+) -> None:
     """A ScaledObject on the workload's own vLLM signal; for AMP, KEDA signs its queries with its Pod Identity role,
     through a TriggerAuthentication in the workload's own namespace."""
     labels = objects.labels(name, blueprint, "autoscaling")
@@ -168,11 +192,25 @@ def add_autoscaler(chart: cdk8s.Chart, name: str, blueprint: str, target: dict[s
         metadata["awsRegion"] = platform.region
         auth = f"{name}-amp"
         identity = {"provider": "aws", "identityOwner": "keda"}
-        objects.api_object(chart, "trigger-auth", api_version="keda.sh/v1alpha1", kind="TriggerAuthentication", name=auth, labels_=labels, body={"spec": {"podIdentity": identity}})
+        objects.api_object(
+            chart,
+            "trigger-auth",
+            api_version="keda.sh/v1alpha1",
+            kind="TriggerAuthentication",
+            name=auth,
+            labels_=labels,
+            body={"spec": {"podIdentity": identity}},
+        )
         trigger["authenticationRef"] = {"name": auth, "kind": "TriggerAuthentication"}
     behavior = {
-        "scaleUp": {"stabilizationWindowSeconds": autoscaling.scale_up_seconds, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]},
-        "scaleDown": {"stabilizationWindowSeconds": autoscaling.scale_down_seconds, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]},
+        "scaleUp": {
+            "stabilizationWindowSeconds": autoscaling.scale_up_seconds,
+            "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}],
+        },
+        "scaleDown": {
+            "stabilizationWindowSeconds": autoscaling.scale_down_seconds,
+            "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}],
+        },
     }
     # No cooldownPeriod: KEDA reads it only when scaling to zero (pkg/scaling/executor/scale_scaledobjects.go),
     # which min_replicas >= 1 rules out; the HPA's scaleDown window paces the way down.
@@ -185,7 +223,9 @@ def add_autoscaler(chart: cdk8s.Chart, name: str, blueprint: str, target: dict[s
         "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior}},
         "triggers": [trigger],
     }
-    objects.api_object(chart, "scaled-object", api_version="keda.sh/v1alpha1", kind="ScaledObject", name=name, labels_=labels, body={"spec": spec})
+    objects.api_object(
+        chart, "scaled-object", api_version="keda.sh/v1alpha1", kind="ScaledObject", name=name, labels_=labels, body={"spec": spec}
+    )
 
 
 def identity_policy(namespace: str) -> list[dict[str, Any]]:
@@ -231,7 +271,12 @@ def identity_policy(namespace: str) -> list[dict[str, Any]]:
                     }
                 ]
             },
-            "matchConditions": [{"name": "not-keda-itself", "expression": f"request.userInfo.username != 'system:serviceaccount:{KEDA_NAMESPACE}:{KEDA_OPERATOR}'"}],
+            "matchConditions": [
+                {
+                    "name": "not-keda-itself",
+                    "expression": f"request.userInfo.username != 'system:serviceaccount:{KEDA_NAMESPACE}:{KEDA_OPERATOR}'",
+                }
+            ],
             "validations": [{"expression": expression, "message": message} for expression, message in rules],
         },
     }

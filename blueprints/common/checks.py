@@ -35,7 +35,15 @@ def gpu_workload_issues(workload: GpuWorkloadParams, platform: Platform) -> list
     types = list(capacity.instance_types)
     instance_type = workload.instance_type or types[0]
     if workload.instance_type and workload.instance_type not in types:
-        return [ConfigIssue("instance_type", f"is not one of pool '{workload.node_pool}''s instance types", value=workload.instance_type, allowed=", ".join(types), fix="pick one of them")]
+        return [
+            ConfigIssue(
+                "instance_type",
+                f"is not one of pool '{workload.node_pool}''s instance types",
+                value=workload.instance_type,
+                allowed=", ".join(types),
+                fix="pick one of them",
+            )
+        ]
     issues: list[ConfigIssue] = []
     instance = known(instance_type)
     if instance is not None:  # an unknown type is reported on the pool itself
@@ -52,12 +60,25 @@ def gpu_workload_issues(workload: GpuWorkloadParams, platform: Platform) -> list
             )
         elif instance.gpus % gpus:
             issues.append(
-                ConfigIssue("", f"{gpus} GPUs per pod leave GPUs of a {instance.gpus}-GPU {instance_type} unusable", value=gpus, allowed=f"a divisor of {instance.gpus}", fix="pick a tensor parallel size that divides the node's GPUs")
+                ConfigIssue(
+                    "",
+                    f"{gpus} GPUs per pod leave GPUs of a {instance.gpus}-GPU {instance_type} unusable",
+                    value=gpus,
+                    allowed=f"a divisor of {instance.gpus}",
+                    fix="pick a tensor parallel size that divides the node's GPUs",
+                )
             )
         else:
             issues += memory_issues(workload, instance, instance_type, gpus)
     if workload.efa and not capacity.efa:
-        issues.append(ConfigIssue("efa", f"node pool '{workload.node_pool}' has no EFA", value=True, fix="set efa: true on the pool (an EFA-capable type), or drop efa here"))
+        issues.append(
+            ConfigIssue(
+                "efa",
+                f"node pool '{workload.node_pool}' has no EFA",
+                value=True,
+                fix="set efa: true on the pool (an EFA-capable type), or drop efa here",
+            )
+        )
     issues += model_source_issues(workload, platform)
     return issues
 
@@ -91,7 +112,14 @@ def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list
     source = workload.model
     storage = platform.storage
     if isinstance(source, FsxSource) and not storage.fsx_enabled:
-        return [ConfigIssue("model", "reads from FSx for Lustre, which is switched off", value=source.model_dump(), fix="set storage.fsx.enabled: true, or use an s3 or hf model source")]
+        return [
+            ConfigIssue(
+                "model",
+                "reads from FSx for Lustre, which is switched off",
+                value=source.model_dump(),
+                fix="set storage.fsx.enabled: true, or use an s3 or hf model source",
+            )
+        ]
     if isinstance(source, S3Source):
         last = source.uri.rstrip("/").rsplit("/", 1)[-1]
         if not source.uri.endswith("/") and last.rsplit(".", 1)[-1].lower() in WEIGHT_FILE_SUFFIXES:
@@ -117,9 +145,24 @@ def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list
                 )
             ]
         if not storage.creates_bucket and not storage.bucket_matches(source.bucket):
-            return [ConfigIssue("model.uri", "the model-reader role can read only the configured model bucket", value=source.uri, allowed=f"s3://{storage.bucket_name}/{prefix}...", fix="stage the model in that bucket")]
+            return [
+                ConfigIssue(
+                    "model.uri",
+                    "the model-reader role can read only the configured model bucket",
+                    value=source.uri,
+                    allowed=f"s3://{storage.bucket_name}/{prefix}...",
+                    fix="stage the model in that bucket",
+                )
+            ]
         if not source.key_prefix.startswith(prefix):
-            return [ConfigIssue("model.uri", f"is outside the model prefix '{prefix}' the model-reader role may read", value=source.uri, fix=f"stage the model under {prefix}")]
+            return [
+                ConfigIssue(
+                    "model.uri",
+                    f"is outside the model prefix '{prefix}' the model-reader role may read",
+                    value=source.uri,
+                    fix=f"stage the model under {prefix}",
+                )
+            ]
     return []
 
 
@@ -148,7 +191,9 @@ class Standing:
     """Kueue admits all of them or none (a Job's pods)."""
 
 
-def capacity_fit_issues(workload: GpuWorkloadParams, placement: Placement, platform: Platform, *, gang: tuple[str, int, int], standing: Standing) -> list[ConfigIssue]:
+def capacity_fit_issues(
+    workload: GpuWorkloadParams, placement: Placement, platform: Platform, *, gang: tuple[str, int, int], standing: Standing
+) -> list[ConfigIssue]:
     """One gang (a pod, or a multi-node group whole) and the copies that must always run fit the capacity's whole nodes;
     otherwise they stay Pending, or queued in Kueue, for ever. Every pod takes a divisor of its node's GPUs (checked
     before), so GPUs compared with the whole nodes' GPUs tell whether they fit.

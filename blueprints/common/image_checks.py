@@ -10,7 +10,9 @@ from core.platform import Platform
 from core.versions import AMI_VERSIONS
 
 
-def driver_issues(image_key: str, custom_image: str | None, capacity: GpuCapacity, platform: Platform, key: str = "node_pool") -> list[ConfigIssue]:
+def driver_issues(
+    image_key: str, custom_image: str | None, capacity: GpuCapacity, platform: Platform, key: str = "node_pool"
+) -> list[ConfigIssue]:
     """A custom image is the user's to match; the kit's own are checked on every pool the capacity spans."""
     if custom_image is not None:
         return []

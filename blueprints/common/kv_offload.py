@@ -53,7 +53,9 @@ class FsxTier(FileTier):
     def _plain_relative(cls, directory: str) -> str:
         # The API server refuses a volumeMount subPath with a '..' element; '.' elements would name one folder twice.
         if any(part in (".", "..") for part in directory.split("/")):
-            raise ValueError("must be a plain relative path: the API server refuses a subPath with a '..' element, and '.' elements name one folder twice")
+            raise ValueError(
+                "must be a plain relative path: the API server refuses a subPath with a '..' element, and '.' elements name one folder twice"
+            )
         return directory
 
 
@@ -190,7 +192,13 @@ def issues(offload: KvOffload | None, capacity, instance, gpus: int, platform: P
     if offload.fsx is not None:
         storage = platform.storage
         if not storage.fsx_enabled:
-            found.append(ConfigIssue("kv_offload.fsx", "needs the FSx for Lustre volume, which is switched off", fix="set storage.fsx.enabled: true, or remove kv_offload.fsx"))
+            found.append(
+                ConfigIssue(
+                    "kv_offload.fsx",
+                    "needs the FSx for Lustre volume, which is switched off",
+                    fix="set storage.fsx.enabled: true, or remove kv_offload.fsx",
+                )
+            )
         elif offload.fsx.size_gib > storage.fsx_capacity_gib // 2:
             found.append(
                 ConfigIssue(

@@ -149,7 +149,11 @@ def sync_init_container(lora: Lora, image: str, security_context: dict, region: 
         "name": "lora-sync",
         "image": image,
         "command": ["python3", "/lora-sync/lora_sync.py"],
-        "env": [{"name": "ADAPTERS", "value": json.dumps(plan)}, {"name": "TARGET", "value": ADAPTER_DIR}, {"name": "AWS_REGION", "value": region}],
+        "env": [
+            {"name": "ADAPTERS", "value": json.dumps(plan)},
+            {"name": "TARGET", "value": ADAPTER_DIR},
+            {"name": "AWS_REGION", "value": region},
+        ],
         "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
         "volumeMounts": [{"name": VOLUME, "mountPath": ADAPTER_DIR}, {"name": PROGRAM_VOLUME, "mountPath": "/lora-sync", "readOnly": True}],
         "securityContext": security_context,
@@ -195,7 +199,14 @@ def issues(lora: Lora | None, platform: Platform, *, model_name: str, check_sour
                 )
             )
         if name == model_name:
-            found.append(ConfigIssue(f"lora.adapters[{index}].name", "is the base model's own name: clients could not tell them apart", value=name, fix="give the adapter a name of its own"))
+            found.append(
+                ConfigIssue(
+                    f"lora.adapters[{index}].name",
+                    "is the base model's own name: clients could not tell them apart",
+                    value=name,
+                    fix="give the adapter a name of its own",
+                )
+            )
     groups = rule_groups((model_name, *lora.names), platform.routing.teams_for)
     if len(groups) > MAX_RULES:
         found.append(
@@ -209,5 +220,12 @@ def issues(lora: Lora | None, platform: Platform, *, model_name: str, check_sour
         )
     for index, adapter in enumerate(lora.adapters):
         for issue in check_source(adapter.source):
-            found.append(replace(issue, path=f"lora.adapters[{index}].uri", value=adapter.uri, fix=(issue.fix or "").replace("stage the model", "stage the adapter (scripts/stage_model.py --adapter)")))
+            found.append(
+                replace(
+                    issue,
+                    path=f"lora.adapters[{index}].uri",
+                    value=adapter.uri,
+                    fix=(issue.fix or "").replace("stage the model", "stage the adapter (scripts/stage_model.py --adapter)"),
+                )
+            )
     return found

@@ -31,7 +31,11 @@ def sync(s3, adapter: dict, target: str) -> list[str]:
     """Problems with one adapter; empty when its folder is complete."""
     name, bucket, prefix = adapter["name"], adapter["bucket"], adapter["prefix"]
     folder = os.path.join(target, name)
-    keys = [obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix) for obj in page.get("Contents", [])]
+    keys = [
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for obj in page.get("Contents", [])
+    ]
     files = [key for key in keys if not key.endswith("/") and key[len(prefix) :] != MANIFEST]
     if f"{prefix}adapter_config.json" not in files:
         return [f"{name}: s3://{bucket}/{prefix} holds no adapter_config.json; stage it with scripts/stage_model.py --adapter"]

@@ -55,7 +55,9 @@ def _flags(extra: Any) -> dict[str, str]:
         if name is None:
             continue
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        found[name] = token.split("=", 1)[1] if "=" in token else following if following and vllm_flags.flag_name(following) is None else "true"
+        found[name] = (
+            token.split("=", 1)[1] if "=" in token else following if following and vllm_flags.flag_name(following) is None else "true"
+        )
         if token.startswith("--no-"):
             found[name] = "false"
     return found
@@ -97,7 +99,15 @@ def role_fits(workload: Any, placement: Placement, shapes: list[Shape]) -> list[
     facts = facts_for(workload.model, keys)
     if facts is None:
         where = source_path(workload.model)
-        return [RoleFit(shape, None, None, f"no facts for '{where}': set model_facts (same_as: a known model), or stage it with scripts/stage_model.py") for shape in shapes]
+        return [
+            RoleFit(
+                shape,
+                None,
+                None,
+                f"no facts for '{where}': set model_facts (same_as: a known model), or stage it with scripts/stage_model.py",
+            )
+            for shape in shapes
+        ]
     flags = _flags(getattr(workload, "extra_args", None))
     if "--kv-cache-memory-bytes" in flags:
         return [RoleFit(shape, facts, None, "--kv-cache-memory-bytes sets the KV cache itself") for shape in shapes]
@@ -120,7 +130,10 @@ def _alternatives(facts: ModelFacts, result: Fit, placement: Placement, shape: S
                 options.append(f"nodes {nodes}")
                 break
     if shape.key != "nodes":
-        pool_types = [placement.instance_type, *(t for t in placement.capacity.instance_types if t != placement.instance_type and t in INSTANCE_TYPES)]
+        pool_types = [
+            placement.instance_type,
+            *(t for t in placement.capacity.instance_types if t != placement.instance_type and t in INSTANCE_TYPES),
+        ]
         wider_options = [
             (tp, type_name)
             for type_name in pool_types
@@ -131,15 +144,30 @@ def _alternatives(facts: ModelFacts, result: Fit, placement: Placement, shape: S
         ]  # fmt: skip
         if wider_options:
             tp, type_name = min(wider_options, key=lambda option: option[0])
-            options.append(f"{shape.key} {tp}" + ("" if type_name == placement.instance_type else f" with instance_type {type_name}") + f" (pool '{placement.pool}')")
+            options.append(
+                f"{shape.key} {tp}"
+                + ("" if type_name == placement.instance_type else f" with instance_type {type_name}")
+                + f" (pool '{placement.pool}')"
+            )
     if result.fits_weights and result.longest_fitting >= 256:
         options.append(f"max_model_len {result.longest_fitting} or less")
-    if (facts.quantization is None and base.quantization is None) and fit(facts, result.gpu, replace(base, quantization="fp8")).fits_sequence:
+    if (facts.quantization is None and base.quantization is None) and fit(
+        facts, result.gpu, replace(base, quantization="fp8")
+    ).fits_sequence:
         options.append("quantization: fp8 (about half the weights)")
-    if base.gpu_memory_utilization < HIGHEST_UTILIZATION and fit(facts, result.gpu, replace(base, gpu_memory_utilization=HIGHEST_UTILIZATION)).fits_sequence:
+    if (
+        base.gpu_memory_utilization < HIGHEST_UTILIZATION
+        and fit(facts, result.gpu, replace(base, gpu_memory_utilization=HIGHEST_UTILIZATION)).fits_sequence
+    ):
         options.append(f"gpu_memory_utilization {HIGHEST_UTILIZATION}")
     bigger = sorted(
-        {type_name for type_name, other in INSTANCE_TYPES.items() if other.gpu_memory_mib > placement.instance.gpu_memory_mib and other.gpus >= shape.tensor_parallel and fit(facts, gpu_of(other), base).fits_sequence},
+        {
+            type_name
+            for type_name, other in INSTANCE_TYPES.items()
+            if other.gpu_memory_mib > placement.instance.gpu_memory_mib
+            and other.gpus >= shape.tensor_parallel
+            and fit(facts, gpu_of(other), base).fits_sequence
+        },
         key=lambda name: (INSTANCE_TYPES[name].gpu_memory_mib, INSTANCE_TYPES[name].gpus, INSTANCE_TYPES[name].vcpus),
     )
     if bigger:
@@ -154,9 +182,24 @@ def facts_issues(workload: Any) -> list[ConfigIssue]:
     if keys is None:
         return []
     if keys.same_as is not None and lookup_name(keys.same_as) is None:
-        return [ConfigIssue("model_facts.same_as", "names a model the kit does not know", value=keys.same_as, allowed="a name `./kit size --list` prints", fix="pick the known model this one shares its architecture with, or give its config.json keys instead")]
+        return [
+            ConfigIssue(
+                "model_facts.same_as",
+                "names a model the kit does not know",
+                value=keys.same_as,
+                allowed="a name `./kit size --list` prints",
+                fix="pick the known model this one shares its architecture with, or give its config.json keys instead",
+            )
+        ]
     if keys.same_as is None and lookup(workload.model) is None and keys.missing:
-        return [ConfigIssue("model_facts", f"does not say enough to size the model: {', '.join(keys.missing)} missing", allowed="same_as a known model, or its config.json's num_hidden_layers, hidden_size, num_attention_heads, vocab_size and max_position_embeddings", fix=f"add {', '.join(keys.missing)} from the model's config.json")]
+        return [
+            ConfigIssue(
+                "model_facts",
+                f"does not say enough to size the model: {', '.join(keys.missing)} missing",
+                allowed="same_as a known model, or its config.json's num_hidden_layers, hidden_size, num_attention_heads, vocab_size and max_position_embeddings",
+                fix=f"add {', '.join(keys.missing)} from the model's config.json",
+            )
+        ]
     return []
 
 
@@ -167,12 +210,21 @@ def issues(fits: list[RoleFit], placement: Placement, workload: Any) -> list[Con
     for role in fits:
         result, facts, shape = role.fit, role.facts, role.shape
         if facts is not None and (problem := parallel_problem(facts, Serving(shape.tensor_parallel, shape.pipeline_parallel))):
-            found.append(ConfigIssue(shape.key, f"{problem}: vLLM refuses to start", value=shape.value or shape.tensor_parallel, fix="pick a tensor_parallel_size that divides the attention heads"))
+            found.append(
+                ConfigIssue(
+                    shape.key,
+                    f"{problem}: vLLM refuses to start",
+                    value=shape.value or shape.tensor_parallel,
+                    fix="pick a tensor_parallel_size that divides the attention heads",
+                )
+            )
             continue
         if result is None or facts is None or result.fits_sequence:
             continue
         who = f"{role.shape.role} workers of " if role.shape.role else ""
-        where = f"{who}{facts.name} on {placement.instance_type} at TP {shape.tensor_parallel}" + (f" x PP {shape.pipeline_parallel}" if shape.pipeline_parallel > 1 else "")
+        where = f"{who}{facts.name} on {placement.instance_type} at TP {shape.tensor_parallel}" + (
+            f" x PP {shape.pipeline_parallel}" if shape.pipeline_parallel > 1 else ""
+        )
         keys = getattr(workload, "model_facts", None)
         ways = "; ".join(_alternatives(facts, result, placement, shape, keys.same_as if keys is not None and keys.same_as else facts.name))
         lora_part = f" (LoRA slots {_gib(result.lora_gib)}: lora.max_loras x max_lora_rank)" if result.lora_gib >= 0.05 else ""

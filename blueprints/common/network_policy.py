@@ -73,8 +73,22 @@ def group_policy(labels: dict[str, str]) -> dict[str, Any]:
 
 def add_network_policies(chart: cdk8s.Chart, name: str, blueprint: str, traffic: WorkloadTraffic, network: NetworkFacts) -> None:
     labels = objects.labels(name, blueprint)
-    objects.api_object(chart, "network-policy", api_version=API, kind="NetworkPolicy", name=name, labels_=labels, body={"spec": workload_policy(name, traffic, network)})
+    objects.api_object(
+        chart,
+        "network-policy",
+        api_version=API,
+        kind="NetworkPolicy",
+        name=name,
+        labels_=labels,
+        body={"spec": workload_policy(name, traffic, network)},
+    )
     for index, group in enumerate(traffic.groups):
         objects.api_object(
-            chart, f"network-policy-group-{index}", api_version=API, kind="NetworkPolicy", name=f"{name}-group-{index}", labels_=labels, body={"spec": group_policy(dict(group))}
+            chart,
+            f"network-policy-group-{index}",
+            api_version=API,
+            kind="NetworkPolicy",
+            name=f"{name}-group-{index}",
+            labels_=labels,
+            body={"spec": group_policy(dict(group))},
         )

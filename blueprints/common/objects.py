@@ -59,7 +59,17 @@ def scrape_annotations(port: int, path: str = "/metrics") -> dict[str, str]:
     return {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": path}
 
 
-def api_object(scope: Construct, construct_id: str, *, api_version: str, kind: str, name: str, body: dict, labels_: dict, annotations: dict | None = None) -> _cdk8s.ApiObject:
+def api_object(
+    scope: Construct,
+    construct_id: str,
+    *,
+    api_version: str,
+    kind: str,
+    name: str,
+    body: dict,
+    labels_: dict,
+    annotations: dict | None = None,
+) -> _cdk8s.ApiObject:
     """One object from plain dicts; cdk8s stamps the chart's namespace and renders it."""
     obj = cdk8s.ApiObject(
         scope,
@@ -73,7 +83,9 @@ def api_object(scope: Construct, construct_id: str, *, api_version: str, kind: s
     return obj
 
 
-def service(scope: Construct, name: str, blueprint: str, selector: dict, ports: list[dict], *, health_path: str, suffix: str = "") -> _cdk8s.ApiObject:
+def service(
+    scope: Construct, name: str, blueprint: str, selector: dict, ports: list[dict], *, health_path: str, suffix: str = ""
+) -> _cdk8s.ApiObject:
     return api_object(
         scope,
         f"service{suffix}",
@@ -86,7 +98,9 @@ def service(scope: Construct, name: str, blueprint: str, selector: dict, ports: 
     )
 
 
-def disruption_budget(scope: Construct, name: str, blueprint: str, selector: dict, replicas: int, *, suffix: str = "") -> _cdk8s.ApiObject | None:
+def disruption_budget(
+    scope: Construct, name: str, blueprint: str, selector: dict, replicas: int, *, suffix: str = ""
+) -> _cdk8s.ApiObject | None:
     """Voluntary disruptions (node drains, Karpenter's consolidation and drift) take one replica at a time, and never the
     only one: a single replica is not evicted at all (scale to two to let a drain or a node replacement through)."""
     if replicas < 1:
@@ -102,7 +116,9 @@ def disruption_budget(scope: Construct, name: str, blueprint: str, selector: dic
     )
 
 
-def server_deployment(scope: Construct, name: str, blueprint: str, *, replicas: int | None, pod: dict, pod_annotations: dict) -> _cdk8s.ApiObject:
+def server_deployment(
+    scope: Construct, name: str, blueprint: str, *, replicas: int | None, pod: dict, pod_annotations: dict
+) -> _cdk8s.ApiObject:
     """A model server Deployment that surges one replica on a new node rather than drop serving capacity in a rollout.
     replicas None leaves the count to an autoscaler: a Deployment that names it would be reset on every apply."""
     pod_labels = labels(name, blueprint, "server")

@@ -25,7 +25,10 @@ def gpu_scheduling(placement: Placement, selector: dict[str, str]) -> dict:
         "affinity": {
             "podAntiAffinity": {
                 "preferredDuringSchedulingIgnoredDuringExecution": [
-                    {"weight": 100, "podAffinityTerm": {"labelSelector": {"matchLabels": selector}, "topologyKey": "kubernetes.io/hostname"}}
+                    {
+                        "weight": 100,
+                        "podAffinityTerm": {"labelSelector": {"matchLabels": selector}, "topologyKey": "kubernetes.io/hostname"},
+                    }
                 ]
             }
         },

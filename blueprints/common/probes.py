@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def http_probes(*, port: int | str, ready_path: str, live_path: str | None = None, startup_minutes: int) -> dict:
     """Startup allows startup_minutes; readiness gates traffic every 10 s; liveness restarts a hung server."""
+
     def get(path: str) -> dict:
         return {"httpGet": {"path": path, "port": port}}
 

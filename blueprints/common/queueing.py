@@ -29,7 +29,15 @@ def issues(workload: Any, platform: Platform, *, startup_minutes: int) -> list[C
     capacities = facts.capacities_of(workload.queue)
     if capacities is None:
         teams = ", ".join(team for team, _ in facts.teams) or "none: scheduling.teams is empty"
-        return [ConfigIssue("queue", "names no team of scheduling.teams", value=workload.queue, allowed=teams, fix="name a team, add it under scheduling.teams, or remove queue")]
+        return [
+            ConfigIssue(
+                "queue",
+                "names no team of scheduling.teams",
+                value=workload.queue,
+                allowed=teams,
+                fix="name a team, add it under scheduling.teams, or remove queue",
+            )
+        ]
     found = []
     if workload.node_pool not in capacities:
         found.append(

@@ -17,7 +17,9 @@ LIBFABRIC_EFA_ENV = {"FI_PROVIDER": "efa", "FI_EFA_FORK_SAFE": "1"}
 # device has no rdma-read capability"), and from libfabric 1.18 the default already follows the device. Set where
 # aws-ofi-nccl v1.21.1 requires GPUDirect RDMA (src/platform-aws.cpp gdr_required: p4d, p4de, p5/p5e but not
 # p5.4xlarge, p5en, p6-b200, p6-b300), as AWS's EKS EFA guides set it for those types; never on g5, g6 or g6e.
-DEVICE_RDMA_TYPES = frozenset({"p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge", "p5e.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge", "p6-b300.48xlarge"})
+DEVICE_RDMA_TYPES = frozenset(
+    {"p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge", "p5e.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge", "p6-b300.48xlarge"}
+)
 # NCCL refuses to start when the network it is told to use is missing, so this is set only where the checks have
 # established that the image carries aws-ofi-nccl (core/images.py). NCCL_NET_PLUGIN=ofi opens libnccl-net-ofi.so, the
 # name the plugin always installs (the libnccl-net.so symlink is optional, aws-ofi-nccl src/Makefile.am); NCCL_NET=OFI
@@ -53,7 +55,9 @@ def memory_share_gib(instance: InstanceFacts, gpus: int) -> int:
     return int(instance.memory_gib * NODE_MEMORY_FOR_PODS * gpus / instance.gpus)
 
 
-def container_resources(placement: Placement, gpus: int, memory_gib_per_gpu: int, *, shm_size_gib: int | None, efa: bool, extra_shm: int = 0) -> dict:
+def container_resources(
+    placement: Placement, gpus: int, memory_gib_per_gpu: int, *, shm_size_gib: int | None, efa: bool, extra_shm: int = 0
+) -> dict:
     """Requests equal limits for GPUs and EFA (extended resources must); CPU is a share of the node's; memory covers /dev/shm."""
     share = gpus / placement.instance.gpus
     cpu = max(1, int(placement.instance.vcpus * share * 0.8))
@@ -84,5 +88,3 @@ def shm(size_gib: int) -> tuple[dict, dict]:
         {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{size_gib}Gi"}},
         {"name": "dshm", "mountPath": "/dev/shm"},
     )
-
-

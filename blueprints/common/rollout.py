@@ -71,13 +71,38 @@ def issues(workloads: list[Any]) -> list[ConfigIssue]:
         target = by_name.get(rollout.next)
         routed = lambda w: getattr(w, "routing", None) is not None and w.routing.gateway  # noqa: E731
         if not routed(workload):
-            found.append(ConfigIssue(path, "splits this workload's model name at the gateway, but the workload is not routed through it", fix="add routing: {} (routing.gateway: true), or remove rollout"))
+            found.append(
+                ConfigIssue(
+                    path,
+                    "splits this workload's model name at the gateway, but the workload is not routed through it",
+                    fix="add routing: {} (routing.gateway: true), or remove rollout",
+                )
+            )
         if rollout.next == workload.name:
-            found.append(ConfigIssue(f"{path}.next", "names the workload itself", value=rollout.next, fix="name the workload that runs the next version"))
+            found.append(
+                ConfigIssue(
+                    f"{path}.next", "names the workload itself", value=rollout.next, fix="name the workload that runs the next version"
+                )
+            )
         elif target is None:
-            found.append(ConfigIssue(f"{path}.next", "names no workload", value=rollout.next, allowed=", ".join(sorted(n for n in by_name if n != workload.name)) or "none", fix="add the next version as a workload of its own, or fix the name"))
+            found.append(
+                ConfigIssue(
+                    f"{path}.next",
+                    "names no workload",
+                    value=rollout.next,
+                    allowed=", ".join(sorted(n for n in by_name if n != workload.name)) or "none",
+                    fix="add the next version as a workload of its own, or fix the name",
+                )
+            )
         elif not target.enabled:
-            found.append(ConfigIssue(f"{path}.next", f"workload '{rollout.next}' is disabled: the share sent to it would fail", value=rollout.next, fix=f"enable '{rollout.next}', or set weight: 0"))
+            found.append(
+                ConfigIssue(
+                    f"{path}.next",
+                    f"workload '{rollout.next}' is disabled: the share sent to it would fail",
+                    value=rollout.next,
+                    fix=f"enable '{rollout.next}', or set weight: 0",
+                )
+            )
         elif not routed(target):
             found.append(
                 ConfigIssue(
@@ -88,7 +113,14 @@ def issues(workloads: list[Any]) -> list[ConfigIssue]:
                 )
             )
         elif getattr(target, "rollout", None) is not None:
-            found.append(ConfigIssue(f"{path}.next", f"'{rollout.next}' has a rollout of its own: one step at a time", value=rollout.next, fix=f"finish this rollout first, then move rollout to '{rollout.next}'"))
+            found.append(
+                ConfigIssue(
+                    f"{path}.next",
+                    f"'{rollout.next}' has a rollout of its own: one step at a time",
+                    value=rollout.next,
+                    fix=f"finish this rollout first, then move rollout to '{rollout.next}'",
+                )
+            )
         if getattr(workload, "lora", None) is not None:
             found.append(
                 ConfigIssue(
@@ -103,9 +135,25 @@ def issues(workloads: list[Any]) -> list[ConfigIssue]:
 def service_backend(chart: cdk8s.Chart, construct_id: str, name: str, labels: dict, service: str, port: int, platform: Platform) -> str:
     """An Envoy Gateway Backend for a workload's Service and the AIServiceBackend over it; returns the latter's name."""
     endpoint = {"fqdn": {"hostname": f"{service}.{platform.namespace}.svc.cluster.local", "port": port}}
-    objects.api_object(chart, f"{construct_id}-backend", api_version="gateway.envoyproxy.io/v1alpha1", kind="Backend", name=name, labels_=labels, body={"spec": {"endpoints": [endpoint]}})
+    objects.api_object(
+        chart,
+        f"{construct_id}-backend",
+        api_version="gateway.envoyproxy.io/v1alpha1",
+        kind="Backend",
+        name=name,
+        labels_=labels,
+        body={"spec": {"endpoints": [endpoint]}},
+    )
     ai = {"schema": {"name": "OpenAI"}, "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": name}}
-    objects.api_object(chart, f"{construct_id}-ai-backend", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIServiceBackend", name=name, labels_=labels, body={"spec": ai})
+    objects.api_object(
+        chart,
+        f"{construct_id}-ai-backend",
+        api_version="aigateway.envoyproxy.io/v1beta1",
+        kind="AIServiceBackend",
+        name=name,
+        labels_=labels,
+        body={"spec": ai},
+    )
     return name
 
 

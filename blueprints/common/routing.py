@@ -20,7 +20,18 @@ from core.issues import ConfigIssue
 from core.labels import BLUEPRINT_LABEL, PART_OF, SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.platform import Platform
 from core.requirements import ControllerChart, CrdBundle, PinnedFile, Requirements
-from core.routing import MODEL_RULE, PROXY_NAMESPACE, RATE_LIMIT_REDIS_URL, TEAM_HEADER, bedrock_backend_name, fallback_retry_policy, redis_auth_env, route_spec, rule_groups, team_policy
+from core.routing import (
+    MODEL_RULE,
+    PROXY_NAMESPACE,
+    RATE_LIMIT_REDIS_URL,
+    TEAM_HEADER,
+    bedrock_backend_name,
+    fallback_retry_policy,
+    redis_auth_env,
+    route_spec,
+    rule_groups,
+    team_policy,
+)
 from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION
 
 if TYPE_CHECKING:
@@ -58,7 +69,10 @@ _ENVOY_GATEWAY_VALUES = {
             # merges this env into the rate limiter's container (ratelimit/resource.go expectedRateLimitContainerEnv),
             # and envoyproxy/ratelimit reads REDIS_AUTH (src/settings/settings.go). The chart's own image for the
             # rate limiter merges in beside it (templates/_helpers.tpl eg.default-envoy-gateway-config).
-            "provider": {"type": "Kubernetes", "kubernetes": {"rateLimitDeployment": {"container": {"env": [redis_auth_env("REDIS_AUTH")]}}}},
+            "provider": {
+                "type": "Kubernetes",
+                "kubernetes": {"rateLimitDeployment": {"container": {"env": [redis_auth_env("REDIS_AUTH")]}}},
+            },
             "extensionApis": {"enableEnvoyPatchPolicy": True, "enableBackend": True},
             "extensionManager": {
                 "hooks": {
@@ -77,9 +91,22 @@ _ENVOY_GATEWAY_VALUES = {
     "deployment": {"pod": {"nodeSelector": SYSTEM_POOL_LABEL}},
 }
 ENVOY_GATEWAY_CONTROLLER = ControllerChart(
-    name="envoy-gateway", chart="gateway-helm", pin=ENVOY_GATEWAY, release="eg", namespace=PROXY_NAMESPACE, values=_ENVOY_GATEWAY_VALUES, crds=("gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io")
+    name="envoy-gateway",
+    chart="gateway-helm",
+    pin=ENVOY_GATEWAY,
+    release="eg",
+    namespace=PROXY_NAMESPACE,
+    values=_ENVOY_GATEWAY_VALUES,
+    crds=("gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io"),
 )
-AI_GATEWAY_CRDS_CONTROLLER = ControllerChart(name="ai-gateway-crds", chart="ai-gateway-crds-helm", pin=AI_GATEWAY_CRDS, release="aieg-crd", namespace=AI_GATEWAY_NAMESPACE, crds=("aigatewayroutes.aigateway.envoyproxy.io",))
+AI_GATEWAY_CRDS_CONTROLLER = ControllerChart(
+    name="ai-gateway-crds",
+    chart="ai-gateway-crds-helm",
+    pin=AI_GATEWAY_CRDS,
+    release="aieg-crd",
+    namespace=AI_GATEWAY_NAMESPACE,
+    crds=("aigatewayroutes.aigateway.envoyproxy.io",),
+)
 AI_GATEWAY_CONTROLLER = ControllerChart(
     name="ai-gateway",
     chart="ai-gateway-helm",
@@ -93,19 +120,29 @@ AI_GATEWAY_CONTROLLER = ControllerChart(
 # The InferencePool CRD has no chart. The extension's release manifests.yaml is `kustomize build config/crd` of these
 # two files (its Makefile, target artifacts); the kit fetches the files themselves at the release tag, whose bytes
 # the SHA-256 digests pin (read from the tag's tree, commit 992e5c29): a moved tag or a changed file is refused.
-_INFERENCE_CRDS = f"https://raw.githubusercontent.com/kubernetes-sigs/gateway-api-inference-extension/{INFERENCE_EXTENSION}/config/crd/bases"
+_INFERENCE_CRDS = (
+    f"https://raw.githubusercontent.com/kubernetes-sigs/gateway-api-inference-extension/{INFERENCE_EXTENSION}/config/crd/bases"
+)
 INFERENCE_POOL_CRDS = CrdBundle(
     name="inference-extension",
     files=(
-        PinnedFile(f"{_INFERENCE_CRDS}/inference.networking.k8s.io_inferencepools.yaml", "55e0dbf39c50c4bbdd60106493a4573df4bb44479f9ce46762f1af718883e5cd"),
-        PinnedFile(f"{_INFERENCE_CRDS}/inference.networking.x-k8s.io_inferencepoolimports.yaml", "7b4de9107843796e2c1f1b7251dde9842c947a295da047eebe65477e2b379cf9"),
+        PinnedFile(
+            f"{_INFERENCE_CRDS}/inference.networking.k8s.io_inferencepools.yaml",
+            "55e0dbf39c50c4bbdd60106493a4573df4bb44479f9ce46762f1af718883e5cd",
+        ),
+        PinnedFile(
+            f"{_INFERENCE_CRDS}/inference.networking.x-k8s.io_inferencepoolimports.yaml",
+            "7b4de9107843796e2c1f1b7251dde9842c947a295da047eebe65477e2b379cf9",
+        ),
     ),
     crds=("inferencepools.inference.networking.k8s.io", "inferencepoolimports.inference.networking.x-k8s.io"),
 )
 
 
 GATEWAY_REQUIREMENTS = Requirements(
-    controllers=(ENVOY_GATEWAY_CONTROLLER, AI_GATEWAY_CRDS_CONTROLLER, AI_GATEWAY_CONTROLLER), crd_bundles=(INFERENCE_POOL_CRDS,), gateway=True
+    controllers=(ENVOY_GATEWAY_CONTROLLER, AI_GATEWAY_CRDS_CONTROLLER, AI_GATEWAY_CONTROLLER),
+    crd_bundles=(INFERENCE_POOL_CRDS,),
+    gateway=True,
 )
 """The gateway itself: what a routed workload needs, and what gateway.bedrock needs with no routed workload."""
 
@@ -119,7 +156,9 @@ def requirements(routing: Routing | None, autoscaling: Autoscaling | None, platf
     return Requirements.union(parts)
 
 
-def issues(routing: Routing | None, autoscaling: Autoscaling | None, replicas_set: bool, prefix_caching: bool, platform: Platform) -> list[ConfigIssue]:
+def issues(
+    routing: Routing | None, autoscaling: Autoscaling | None, replicas_set: bool, prefix_caching: bool, platform: Platform
+) -> list[ConfigIssue]:
     found = []
     if routing is not None and routing.fallback is not None and not routing.gateway:
         found.append(
@@ -134,7 +173,15 @@ def issues(routing: Routing | None, autoscaling: Autoscaling | None, replicas_se
     elif routing is not None and routing.fallback is not None:
         if platform.routing.bedrock_id(routing.fallback) is None:
             known = ", ".join(name for name, _ in platform.routing.bedrock) or "none"
-            found.append(ConfigIssue("routing.fallback", "names no model of gateway.bedrock", value=routing.fallback, allowed=known, fix="add it under gateway.bedrock, or remove fallback"))
+            found.append(
+                ConfigIssue(
+                    "routing.fallback",
+                    "names no model of gateway.bedrock",
+                    value=routing.fallback,
+                    allowed=known,
+                    fix="add it under gateway.bedrock, or remove fallback",
+                )
+            )
         if routing.endpoint_picker is not None:
             found.append(
                 ConfigIssue(
@@ -174,7 +221,11 @@ def describe(workload: Any, copies: str) -> tuple[str, str]:
     path = ""
     if routing is not None and routing.gateway:
         picker = routing.endpoint_picker
-        path = f"; gateway, picker prefix {picker.prefix_cache_weight}/kv {picker.kv_cache_weight}/queue {picker.queue_weight}" if picker else "; gateway"
+        path = (
+            f"; gateway, picker prefix {picker.prefix_cache_weight}/kv {picker.kv_cache_weight}/queue {picker.queue_weight}"
+            if picker
+            else "; gateway"
+        )
     return copies, path
 
 
@@ -198,7 +249,12 @@ def picker_config(picker: EndpointPicker, lora_affinity_weight: int = 0) -> str:
     """The EndpointPickerConfig (llm-d-router v0.10.0): the three scorers with the config's weights, the vLLM metrics
     they read (queue, KV-cache use) scraped from each pod's serving port; with LoRA adapters, the lora-affinity-scorer
     too (it reads vllm:lora_requests_info through the same metrics extractor, blueprints/common/lora.py)."""
-    weights = {"queue-scorer": picker.queue_weight, "kv-cache-utilization-scorer": picker.kv_cache_weight, "prefix-cache-scorer": picker.prefix_cache_weight, "lora-affinity-scorer": lora_affinity_weight}
+    weights = {
+        "queue-scorer": picker.queue_weight,
+        "kv-cache-utilization-scorer": picker.kv_cache_weight,
+        "prefix-cache-scorer": picker.prefix_cache_weight,
+        "lora-affinity-scorer": lora_affinity_weight,
+    }
     scorers = [name for name, weight in weights.items() if weight]
     config = {
         "apiVersion": "llm-d.ai/v1alpha1",
@@ -240,18 +296,56 @@ def pool_spec(name: str, selector: dict[str, str], port: int) -> dict[str, Any]:
     }
 
 
-def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, selector: dict[str, str], port: int, picker: EndpointPicker, platform: Platform, adapters: tuple[str, ...] = (), lora_affinity_weight: int = 0) -> None:
+def add_gateway_route(
+    chart: cdk8s.Chart,
+    name: str,
+    blueprint: str,
+    served_name: str,
+    selector: dict[str, str],
+    port: int,
+    picker: EndpointPicker,
+    platform: Platform,
+    adapters: tuple[str, ...] = (),
+    lora_affinity_weight: int = 0,
+) -> None:
     """The InferencePool, its endpoint picker (account, rights, config, Deployment, Service, NetworkPolicy) and the route."""
     labels = objects.labels(name, blueprint, "routing")
     epp = f"{name}-epp"
     own = picker_labels(name, blueprint)
     api = objects.api_object
-    api(chart, "inference-pool", api_version="inference.networking.k8s.io/v1", kind="InferencePool", name=name, labels_=labels, body={"spec": pool_spec(name, selector, port)})
+    api(
+        chart,
+        "inference-pool",
+        api_version="inference.networking.k8s.io/v1",
+        kind="InferencePool",
+        name=name,
+        labels_=labels,
+        body={"spec": pool_spec(name, selector, port)},
+    )
     api(chart, "epp-account", api_version="v1", kind="ServiceAccount", name=epp, labels_=own, body={})
-    api(chart, "epp-role", api_version="rbac.authorization.k8s.io/v1", kind="Role", name=epp, labels_=own, body={"rules": [dict(rule) for rule in PICKER_RULES]})
-    binding = {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": epp}, "subjects": [{"kind": "ServiceAccount", "name": epp, "namespace": platform.namespace}]}
+    api(
+        chart,
+        "epp-role",
+        api_version="rbac.authorization.k8s.io/v1",
+        kind="Role",
+        name=epp,
+        labels_=own,
+        body={"rules": [dict(rule) for rule in PICKER_RULES]},
+    )
+    binding = {
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": epp},
+        "subjects": [{"kind": "ServiceAccount", "name": epp, "namespace": platform.namespace}],
+    }
     api(chart, "epp-binding", api_version="rbac.authorization.k8s.io/v1", kind="RoleBinding", name=epp, labels_=own, body=binding)
-    api(chart, "epp-config", api_version="v1", kind="ConfigMap", name=epp, labels_=own, body={"data": {"config.yaml": picker_config(picker, lora_affinity_weight if adapters else 0)}})
+    api(
+        chart,
+        "epp-config",
+        api_version="v1",
+        kind="ConfigMap",
+        name=epp,
+        labels_=own,
+        body={"data": {"config.yaml": picker_config(picker, lora_affinity_weight if adapters else 0)}},
+    )
     container = {
         "name": "epp",
         "image": IMAGES["endpoint-picker"],
@@ -260,7 +354,11 @@ def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name
             {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
             {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         ],
-        "ports": [{"name": "grpc", "containerPort": EXT_PROC_PORT}, {"name": "grpc-health", "containerPort": HEALTH_PORT}, {"name": "metrics", "containerPort": PICKER_METRICS_PORT}],
+        "ports": [
+            {"name": "grpc", "containerPort": EXT_PROC_PORT},
+            {"name": "grpc-health", "containerPort": HEALTH_PORT},
+            {"name": "metrics", "containerPort": PICKER_METRICS_PORT},
+        ],
         "livenessProbe": {"grpc": {"port": HEALTH_PORT, "service": "inference-extension"}, "initialDelaySeconds": 5, "periodSeconds": 10},
         "readinessProbe": {"grpc": {"port": HEALTH_PORT, "service": "inference-extension"}, "periodSeconds": 2},
         "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
@@ -296,28 +394,72 @@ def add_gateway_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name
         {"name": "grpc-ext-proc", "port": EXT_PROC_PORT, "targetPort": EXT_PROC_PORT, "appProtocol": "kubernetes.io/h2c"},
         {"name": "http-metrics", "port": PICKER_METRICS_PORT, "targetPort": PICKER_METRICS_PORT},
     ]
-    api(chart, "epp-service", api_version="v1", kind="Service", name=epp, labels_=own, body={"spec": {"type": "ClusterIP", "selector": selector_labels, "ports": ports}})
+    api(
+        chart,
+        "epp-service",
+        api_version="v1",
+        kind="Service",
+        name=epp,
+        labels_=own,
+        body={"spec": {"type": "ClusterIP", "selector": selector_labels, "ports": ports}},
+    )
     if platform.network.enforced:
-        api(chart, "epp-network-policy", api_version="networking.k8s.io/v1", kind="NetworkPolicy", name=epp, labels_=own, body={"spec": picker_policy(name, port, platform.network, platform.namespace)})
+        api(
+            chart,
+            "epp-network-policy",
+            api_version="networking.k8s.io/v1",
+            kind="NetworkPolicy",
+            name=epp,
+            labels_=own,
+            body={"spec": picker_policy(name, port, platform.network, platform.namespace)},
+        )
     backends = [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": name}]
     add_route(chart, name, labels, served_name, backends, platform, adapters)
 
 
-def add_route(chart: cdk8s.Chart, name: str, labels: dict[str, str], served_name: str, backends: list[dict], platform: Platform, adapters: tuple[str, ...] = ()) -> None:
+def add_route(
+    chart: cdk8s.Chart,
+    name: str,
+    labels: dict[str, str],
+    served_name: str,
+    backends: list[dict],
+    platform: Platform,
+    adapters: tuple[str, ...] = (),
+) -> None:
     """The AIGatewayRoute for one model name and its LoRA adapters' (Envoy AI Gateway makes it an HTTPRoute of the
     same name), counting each request's tokens for the rate limits and the audit log; with teams, each rule admits
     only the teams that list its names (core/routing.py rule_groups)."""
     groups = rule_groups((served_name, *adapters), platform.routing.teams_for)
     spec = route_spec(served_name, backends, tuple((rule, names) for rule, names, _ in groups))
-    objects.api_object(chart, "route", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIGatewayRoute", name=name, labels_=labels, body={"spec": spec})
+    objects.api_object(
+        chart, "route", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIGatewayRoute", name=name, labels_=labels, body={"spec": spec}
+    )
     if platform.routing.teams:
         for rule, _, teams in groups:
             suffix = "" if rule == MODEL_RULE else f"-{rule}"
             policy = team_policy(name, teams, rule)
-            objects.api_object(chart, f"route-teams{suffix}", api_version="gateway.envoyproxy.io/v1alpha1", kind="SecurityPolicy", name=f"{name}{suffix}", labels_=labels, body={"spec": policy})
+            objects.api_object(
+                chart,
+                f"route-teams{suffix}",
+                api_version="gateway.envoyproxy.io/v1alpha1",
+                kind="SecurityPolicy",
+                name=f"{name}{suffix}",
+                labels_=labels,
+                body={"spec": policy},
+            )
 
 
-def add_fallback_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, port: int, fallback: str, platform: Platform, local: list[dict] | None = None, adapters: tuple[str, ...] = ()) -> None:
+def add_fallback_route(
+    chart: cdk8s.Chart,
+    name: str,
+    blueprint: str,
+    served_name: str,
+    port: int,
+    fallback: str,
+    platform: Platform,
+    local: list[dict] | None = None,
+    adapters: tuple[str, ...] = (),
+) -> None:
     """The workload's Service first, the Bedrock model when it fails: an Envoy Gateway Backend for the Service, an
     AIServiceBackend on it, and the gateway's Bedrock backend (written with the gateway) at the next priority.
     local: the priority-0 backends where a rollout splits them (blueprints/common/rollout.py)."""
@@ -330,7 +472,15 @@ def add_fallback_route(chart: cdk8s.Chart, name: str, blueprint: str, served_nam
     add_route(chart, name, labels, served_name, backends, platform, adapters)
     # Retries on this route only, merged into the Gateway's rate limits (core/routing.py fallback_retry_policy).
     retry = {"spec": fallback_retry_policy(name)}
-    objects.api_object(chart, "route-retry", api_version="gateway.envoyproxy.io/v1alpha1", kind="BackendTrafficPolicy", name=name, labels_=labels, body=retry)
+    objects.api_object(
+        chart,
+        "route-retry",
+        api_version="gateway.envoyproxy.io/v1alpha1",
+        kind="BackendTrafficPolicy",
+        name=name,
+        labels_=labels,
+        body=retry,
+    )
 
 
 def picker_policy(name: str, port: int, network: NetworkFacts, gateway_namespace: str) -> dict[str, Any]:
@@ -343,23 +493,47 @@ def picker_policy(name: str, port: int, network: NetworkFacts, gateway_namespace
         {"to": [cidr_peer(cidr) for cidr in network.api_server], "ports": [{"protocol": "TCP", "port": 443}]},
         {"to": [{"podSelector": {"matchLabels": {WORKLOAD_LABEL: name}}}], "ports": [{"protocol": "TCP", "port": port}]},
     ]
-    return {"podSelector": {"matchLabels": {PICKER_LABEL: name}}, "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress}
+    return {
+        "podSelector": {"matchLabels": {PICKER_LABEL: name}},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": ingress,
+        "egress": egress,
+    }
 
 
-def add_request_path(chart: cdk8s.Chart, blueprint: str, workload: Any, platform: Platform, *, pool_selector: dict[str, str], scale_target: dict[str, str]) -> None:
+def add_request_path(
+    chart: cdk8s.Chart, blueprint: str, workload: Any, platform: Platform, *, pool_selector: dict[str, str], scale_target: dict[str, str]
+) -> None:
     """A workload's route, pool and picker (routing.gateway) and its autoscaler (autoscaling), then a check that the
     pool reaches the pods it must: its selector picks the serving pods and they expose its target port."""
     routing, autoscaling = workload.routing, workload.autoscaling
     lora = getattr(workload, "lora", None)
     adapters = tuple(lora.names) if lora is not None else ()
     # A rollout's weighted split replaces the route's backends with both versions' Services (blueprints/common/rollout.py).
-    split = rollout.split_backends(chart, workload, objects.labels(workload.name, blueprint, "routing"), platform) if routing is not None and routing.gateway else []
+    split = (
+        rollout.split_backends(chart, workload, objects.labels(workload.name, blueprint, "routing"), platform)
+        if routing is not None and routing.gateway
+        else []
+    )
     if routing is not None and routing.gateway and routing.fallback is not None:
-        add_fallback_route(chart, workload.name, blueprint, workload.public_model_name, workload.port, routing.fallback, platform, split or None, adapters)
+        add_fallback_route(
+            chart, workload.name, blueprint, workload.public_model_name, workload.port, routing.fallback, platform, split or None, adapters
+        )
     elif split:
         add_route(chart, workload.name, objects.labels(workload.name, blueprint, "routing"), workload.public_model_name, split, platform)
     elif routing is not None and routing.gateway and routing.endpoint_picker is not None:
-        add_gateway_route(chart, workload.name, blueprint, workload.public_model_name, pool_selector, workload.port, routing.endpoint_picker, platform, adapters, lora.affinity_weight if lora is not None else 0)
+        add_gateway_route(
+            chart,
+            workload.name,
+            blueprint,
+            workload.public_model_name,
+            pool_selector,
+            workload.port,
+            routing.endpoint_picker,
+            platform,
+            adapters,
+            lora.affinity_weight if lora is not None else 0,
+        )
     if autoscaling is not None:
         keda.add_autoscaler(chart, workload.name, blueprint, scale_target, autoscaling, platform)
     rendered = chart.to_json()
@@ -392,5 +566,7 @@ def pool_reaches(pool: dict, pods: list[dict]) -> list[str]:
     for pod in picked:
         exposed = {port["containerPort"] for container in pod["spec"]["containers"] for port in container.get("ports", [])}
         if not ports <= exposed:
-            problems.append(f"InferencePool {pool['metadata']['name']}: target ports {sorted(ports)} not all served by the picked pods (they expose {sorted(exposed)})")
+            problems.append(
+                f"InferencePool {pool['metadata']['name']}: target ports {sorted(ports)} not all served by the picked pods (they expose {sorted(exposed)})"
+            )
     return problems

@@ -65,7 +65,9 @@ class Autoscaling(StrictModel):
     @model_validator(mode="after")
     def _bounds(self) -> Autoscaling:
         if self.min_replicas > self.max_replicas:
-            raise ValueError(f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas}); raise max_replicas or lower min_replicas")
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas}); raise max_replicas or lower min_replicas"
+            )
         if self.fallback_replicas is not None and not self.min_replicas <= self.fallback_replicas <= self.max_replicas:
             raise ValueError(
                 f"fallback_replicas ({self.fallback_replicas}) is outside min_replicas..max_replicas ({self.min_replicas}..{self.max_replicas}); "

@@ -115,7 +115,13 @@ def repeated_flag_issues(command_lines: Iterable[list[str]], extra_args: list[st
         if name != clash:
             message = f"sets the KV connector, as the kit's {written} does: vLLM keeps one (--kv-offloading-size replaces the connector a --kv-transfer-config names)"
         else:
-            spelt = "" if given == clash else f" (vLLM takes {given} as an abbreviation of {clash})" if flag_name(token) != clash else f" (vLLM reads {given} as {clash})"
+            spelt = (
+                ""
+                if given == clash
+                else f" (vLLM takes {given} as an abbreviation of {clash})"
+                if flag_name(token) != clash
+                else f" (vLLM reads {given} as {clash})"
+            )
             message = f"repeats a flag the kit already passes{spelt}: the kit writes {written}, and vLLM keeps whichever comes last"
         key = clash[2:].replace("-", "_")
         issues.append(
@@ -124,7 +130,9 @@ def repeated_flag_issues(command_lines: Iterable[list[str]], extra_args: list[st
                 message + ", so the pod would not run as the kit built it",
                 value=token,
                 allowed="flags the kit does not write itself",
-                fix=f"remove it and set the workload's {key} instead" if key in keys else "remove it; the kit writes this setting from the workload's own keys",
+                fix=f"remove it and set the workload's {key} instead"
+                if key in keys
+                else "remove it; the kit writes this setting from the workload's own keys",
             )
         )
     return issues

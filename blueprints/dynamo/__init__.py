@@ -77,7 +77,11 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
     def serving_shapes(self, workload: DynamoWorkload) -> list[model_fit.Shape]:
         if workload.mode == "aggregated":
             return [model_fit.Shape("tensor_parallel_size", workload.tensor_parallel_size)]
-        sized = lambda role: f"{role}_tensor_parallel_size" if getattr(workload, f"{role}_tensor_parallel_size") is not None else "tensor_parallel_size"  # noqa: E731
+
+        def sized(role: str) -> str:
+            own = f"{role}_tensor_parallel_size"
+            return own if getattr(workload, own) is not None else "tensor_parallel_size"
+
         return [model_fit.Shape(sized(role), gpus, role=role) for role, gpus in workload.role_tensor_parallel().items()]
 
     def engine_command_lines(self, workload: DynamoWorkload, placement: Placement) -> list[list[str]]:
@@ -89,8 +93,16 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
         tensor_parallel, replicas = workload.role_tensor_parallel(), workload.role_replicas()
         gpus = sum(replicas[role] * tensor_parallel[role] for role in replicas)
         if workload.mode == "aggregated":
-            return Standing("workers", workload.workers, f"{workload.workers} workers of {workload.tensor_parallel_size} GPUs", gpus, gpus_per_copy=workload.tensor_parallel_size)
-        described = " and ".join(f"{replicas[role]} {role} worker{'s' if replicas[role] > 1 else ''} of {tensor_parallel[role]} GPUs" for role in replicas)
+            return Standing(
+                "workers",
+                workload.workers,
+                f"{workload.workers} workers of {workload.tensor_parallel_size} GPUs",
+                gpus,
+                gpus_per_copy=workload.tensor_parallel_size,
+            )
+        described = " and ".join(
+            f"{replicas[role]} {role} worker{'s' if replicas[role] > 1 else ''} of {tensor_parallel[role]} GPUs" for role in replicas
+        )
         larger = max(replicas, key=lambda role: replicas[role] * tensor_parallel[role])
         return Standing(f"{larger}_workers", replicas[larger], described, gpus)
 
@@ -98,7 +110,14 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
         if workload.queue is None:
             return []
         # The operator creates the pods from its DynamoGraphDeployment, a kind Kueue v0.19 has no integration for.
-        return [ConfigIssue("queue", "Kueue cannot admit a DynamoGraphDeployment (no integration in v0.19)", value=workload.queue, fix="remove queue; give Dynamo its own node pool")]
+        return [
+            ConfigIssue(
+                "queue",
+                "Kueue cannot admit a DynamoGraphDeployment (no integration in v0.19)",
+                value=workload.queue,
+                fix="remove queue; give Dynamo its own node pool",
+            )
+        ]
 
     def placement_checks(self, workload: DynamoWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         instance = placement.instance
@@ -132,21 +151,41 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
                 )
             )
         if "replicas" in workload.model_fields_set:
-            issues.append(ConfigIssue("replicas", "is not used by the dynamo blueprint", fix="count worker pods with workers (aggregated) or prefill_workers and decode_workers (disaggregated)"))
+            issues.append(
+                ConfigIssue(
+                    "replicas",
+                    "is not used by the dynamo blueprint",
+                    fix="count worker pods with workers (aggregated) or prefill_workers and decode_workers (disaggregated)",
+                )
+            )
         unused = DISAGGREGATED_ONLY if workload.mode == "aggregated" else AGGREGATED_ONLY
         for key in unused:
             if key in workload.model_fields_set:
                 other = "disaggregated" if workload.mode == "aggregated" else "aggregated"
-                issues.append(ConfigIssue(key, f"applies only to mode: {other}, and this workload is {workload.mode}", fix=f"drop {key}, or set mode: {other}"))
+                issues.append(
+                    ConfigIssue(
+                        key, f"applies only to mode: {other}, and this workload is {workload.mode}", fix=f"drop {key}, or set mode: {other}"
+                    )
+                )
         for role in ("prefill", "decode"):
             key = f"{role}_tensor_parallel_size"
             gpus = getattr(workload, key)
             if workload.mode != "disaggregated" or gpus is None:
                 continue
             if gpus > instance.gpus:
-                issues.append(ConfigIssue(key, f"a {role} worker needs {gpus} GPUs but the node has {instance.gpus}", fix=f"pick at most {instance.gpus}"))
+                issues.append(
+                    ConfigIssue(
+                        key, f"a {role} worker needs {gpus} GPUs but the node has {instance.gpus}", fix=f"pick at most {instance.gpus}"
+                    )
+                )
             elif instance.gpus % gpus:
-                issues.append(ConfigIssue(key, f"{gpus} GPUs per {role} worker leave GPUs of a {instance.gpus}-GPU node unusable", fix=f"pick a divisor of {instance.gpus}"))
+                issues.append(
+                    ConfigIssue(
+                        key,
+                        f"{gpus} GPUs per {role} worker leave GPUs of a {instance.gpus}-GPU node unusable",
+                        fix=f"pick a divisor of {instance.gpus}",
+                    )
+                )
         if workload.router_mode == "kv" and not workload.enable_prefix_caching:
             issues.append(
                 ConfigIssue(

@@ -35,7 +35,9 @@ def dynamo_chart(scope: Construct, workload: DynamoWorkload, placement: Placemen
     )
     # The operator creates <name>-frontend too; this Service gives every blueprint the same address: <name>:8000.
     frontend = components.role_selector(name, "frontend")
-    objects.service(chart, name, BLUEPRINT, frontend, [{"name": "http", "port": FRONTEND_PORT, "targetPort": FRONTEND_PORT}], health_path="/health")
+    objects.service(
+        chart, name, BLUEPRINT, frontend, [{"name": "http", "port": FRONTEND_PORT, "targetPort": FRONTEND_PORT}], health_path="/health"
+    )
     objects.disruption_budget(chart, name, BLUEPRINT, frontend, workload.frontend_replicas)
     # The operator makes the workers' pods from the templates above, labels included: budget them per role too.
     for role, count in workload.role_replicas().items():

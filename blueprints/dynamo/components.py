@@ -66,8 +66,15 @@ def frontend(workload: DynamoWorkload, placement: Placement) -> dict:
         "type": "frontend",
         "replicas": workload.frontend_replicas,
         "podTemplate": {
-            "metadata": {"labels": objects.labels(workload.name, BLUEPRINT, "frontend"), "annotations": objects.scrape_annotations(FRONTEND_PORT)},
-            "spec": {"securityContext": pod_security_context(identity), "nodeSelector": {ZONE_ID_LABEL: placement.az_id}, "containers": [container]},
+            "metadata": {
+                "labels": objects.labels(workload.name, BLUEPRINT, "frontend"),
+                "annotations": objects.scrape_annotations(FRONTEND_PORT),
+            },
+            "spec": {
+                "securityContext": pod_security_context(identity),
+                "nodeSelector": {ZONE_ID_LABEL: placement.az_id},
+                "containers": [container],
+            },
         },
     }
 
@@ -105,7 +112,9 @@ def worker_scheduling(workload: DynamoWorkload, placement: Placement, role: str,
     del fields["affinity"]
     if tensor_parallel < placement.instance.gpus:
         same_role = {"labelSelector": {"matchLabels": role_selector(workload.name, role)}, "topologyKey": HOSTNAME_KEY}
-        fields["affinity"] = {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": same_role}]}}
+        fields["affinity"] = {
+            "podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": same_role}]}
+        }
     return fields
 
 
@@ -121,7 +130,14 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         "command": ["python3", "-m", "dynamo.vllm"],
         "args": worker_args(workload, role, tensor_parallel, model, efa),
         "env": [*model.env, *resources.efa_env(placement)],
-        "resources": resources.container_resources(placement, tensor_parallel, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa, extra_shm=workload.extra_shm_gib()),
+        "resources": resources.container_resources(
+            placement,
+            tensor_parallel,
+            workload.memory_gib_per_gpu,
+            shm_size_gib=workload.shm_size_gib,
+            efa=efa,
+            extra_shm=workload.extra_shm_gib(),
+        ),
         # No privilege and no capability, EFA included. ai-dynamo/dynamo v1.4.2's own EFA test runs its workers
         # privileged, and NIXL's CI job (ai-dynamo/nixl contrib/aws-efa) as a privileged host-network pod, but NIXL's
         # libfabric backend (nixl v1.3.2 src/utils/libfabric) needs only what a restricted pod gets: the
@@ -154,7 +170,10 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         # The operator mounts a memory-backed /dev/shm of this size (NCCL, vLLM's worker processes).
         "sharedMemorySize": f"{resources.shm_gib(placement.instance, tensor_parallel, workload.shm_size_gib, workload.extra_shm_gib())}Gi",
         "podTemplate": {
-            "metadata": {"labels": objects.labels(workload.name, BLUEPRINT, role), "annotations": objects.scrape_annotations(WORKER_SYSTEM_PORT)},
+            "metadata": {
+                "labels": objects.labels(workload.name, BLUEPRINT, role),
+                "annotations": objects.scrape_annotations(WORKER_SYSTEM_PORT),
+            },
             "spec": spec,
         },
     }

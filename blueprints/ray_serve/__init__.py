@@ -49,11 +49,31 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
         autoscaler prefers them (priority counts down; none is written for a single group)."""
         several = bool(workload.worker_groups)
         primary = self.placement(workload, platform)
-        found = [Group(workload.node_pool, primary, workload.gpus_per_pod(), workload.min_workers, workload.primary_max_workers(), workload.replicas_per_worker(), len(workload.worker_groups) if several else None)]
+        found = [
+            Group(
+                workload.node_pool,
+                primary,
+                workload.gpus_per_pod(),
+                workload.min_workers,
+                workload.primary_max_workers(),
+                workload.replicas_per_worker(),
+                len(workload.worker_groups) if several else None,
+            )
+        ]
         for index, extra in enumerate(workload.worker_groups):
             placement = placement_for(platform, workload.as_group(extra))
             gpus = extra.gpus_per_worker or workload.replica_gpus()
-            found.append(Group(extra.node_pool, placement, gpus, extra.min_workers, extra.max_workers, workload.replicas_per_worker(gpus), len(workload.worker_groups) - 1 - index))
+            found.append(
+                Group(
+                    extra.node_pool,
+                    placement,
+                    gpus,
+                    extra.min_workers,
+                    extra.max_workers,
+                    workload.replicas_per_worker(gpus),
+                    len(workload.worker_groups) - 1 - index,
+                )
+            )
         return found
 
     def checks(self, workload: RayServeWorkload, platform: Platform) -> list[ConfigIssue]:
@@ -62,7 +82,10 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
             found += group_issues(workload, extra, index, platform)
         if any(issue.path.startswith(("node_pool", "instance_type", "worker_groups")) or issue.path == "" for issue in found):
             return found  # the room of the pools below needs known pools of fitting pods
-        pools = [(workload.node_pool, workload.instance_type), *((group.node_pool, group.instance_type) for group in workload.worker_groups)]
+        pools = [
+            (workload.node_pool, workload.instance_type),
+            *((group.node_pool, group.instance_type) for group in workload.worker_groups),
+        ]
         if all(name in platform.capacities and known(instance or platform.capacities[name].instance_types[0]) for name, instance in pools):
             found += replica_room(workload, self.groups(workload, platform), platform)
         return found
@@ -89,7 +112,11 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
     def image_checks(self, workload: RayServeWorkload, placement: Placement) -> list[ConfigIssue]:
         """The shared checks, except the streamer: Ray downloads an S3 model with boto3 (serve_config.py). A custom
         image must carry Ray (and Ray Serve LLM with its vLLM)."""
-        found = [issue for issue in super().image_checks(workload, placement) if not (issue.path == "model" and isinstance(workload.model, S3Source))]
+        found = [
+            issue
+            for issue in super().image_checks(workload, placement)
+            if not (issue.path == "model" and isinstance(workload.model, S3Source))
+        ]
         if workload.image is not None and "ray" not in provided_by(self.image_key, workload.image, workload.image_provides):
             found.append(
                 ConfigIssue(
@@ -126,7 +153,9 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
         model = workload.model
         if not isinstance(model, S3Source):
             base = super().cold_start(workload, platform, placement)
-            weights = workload.model_size_gib or weights_gb_from_name(model.repo_id if isinstance(model, HfSource) else model.sub_path, workload.quantization)
+            weights = workload.model_size_gib or weights_gb_from_name(
+                model.repo_id if isinstance(model, HfSource) else model.sub_path, workload.quantization
+            )
             return replace(base, warmup_seconds=self._warmup(workload, weights))
         weights = workload.model_size_gib or weights_gb_from_name(model.uri, workload.quantization)
         estimate = budget(
@@ -152,13 +181,24 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
         """The replicas that must run are checked against every worker group together (checks.replica_room); the shared
         check keeps only its one-pod test."""
         scaling = workload.autoscaling
-        return Standing("autoscaling.min_replicas", scaling.min_replicas, f"{scaling.min_replicas} replicas of {workload.replica_gpus()} GPUs", 0)
+        return Standing(
+            "autoscaling.min_replicas", scaling.min_replicas, f"{scaling.min_replicas} replicas of {workload.replica_gpus()} GPUs", 0
+        )
 
     def gang_key(self, workload: RayServeWorkload) -> tuple[str, int]:
-        return ("gpus_per_worker", workload.gpus_per_pod()) if workload.gpus_per_worker else ("tensor_parallel_size", workload.tensor_parallel_size)
+        return (
+            ("gpus_per_worker", workload.gpus_per_pod())
+            if workload.gpus_per_worker
+            else ("tensor_parallel_size", workload.tensor_parallel_size)
+        )
 
     def requirements(self, workload: RayServeWorkload, platform: Platform) -> Requirements:
-        return Requirements.union([Requirements(controllers=(kuberay_controller(platform.namespace),)), request_path.requirements(workload.routing, None, platform)])
+        return Requirements.union(
+            [
+                Requirements(controllers=(kuberay_controller(platform.namespace),)),
+                request_path.requirements(workload.routing, None, platform),
+            ]
+        )
 
     def endpoint(self, workload: RayServeWorkload, platform: Platform) -> Endpoint:
         return replace(super().endpoint(workload, platform), service=serve_service(workload.name), port=SERVE_PORT)
@@ -168,7 +208,13 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
         metrics agent); the head and every worker of the cluster talk on any port (GCS 6379, dashboard 8265, client
         10001, the raylets', object managers' and workers' own ports, NCCL), and to no other pod."""
         base = super().traffic(workload, platform)
-        return WorkloadTraffic(serving_ports=(SERVE_PORT,), metrics_ports=(METRICS_PORT,), https_out=base.https_out, clients=base.clients, groups=({WORKLOAD_LABEL: workload.name},))
+        return WorkloadTraffic(
+            serving_ports=(SERVE_PORT,),
+            metrics_ports=(METRICS_PORT,),
+            https_out=base.https_out,
+            clients=base.clients,
+            groups=({WORKLOAD_LABEL: workload.name},),
+        )
 
     def render(self, scope: Construct, workload: RayServeWorkload, platform: Platform) -> cdk8s.Chart:
         if isinstance(workload.model, S3Source):
@@ -177,7 +223,9 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
         chart = ray_serve_chart(scope, workload, groups, groups[0].placement.startup_minutes, platform.namespace)
         if platform.network.enforced:
             add_head_policy(chart, workload.name, platform)
-        routing.add_route(chart, workload.name, NAME, workload.public_model_name, serve_service(workload.name), SERVE_PORT, workload.routing, platform)
+        routing.add_route(
+            chart, workload.name, NAME, workload.public_model_name, serve_service(workload.name), SERVE_PORT, workload.routing, platform
+        )
         return chart
 
     def chart(self, scope: Construct, workload: RayServeWorkload, placement: Placement) -> cdk8s.Chart:
@@ -204,7 +252,15 @@ def add_head_policy(chart: cdk8s.Chart, name: str, platform: Platform) -> None:
         "ingress": [{"from": [operator_peer()], "ports": ports}],
         "egress": [{"to": [cidr_peer(cidr) for cidr in platform.network.api_server], "ports": [{"protocol": "TCP", "port": 443}]}],
     }
-    objects.api_object(chart, "network-policy-head", api_version=NETWORK_POLICY_API, kind="NetworkPolicy", name=f"{name}-head", labels_=objects.labels(name, NAME), body={"spec": spec})
+    objects.api_object(
+        chart,
+        "network-policy-head",
+        api_version=NETWORK_POLICY_API,
+        kind="NetworkPolicy",
+        name=f"{name}-head",
+        labels_=objects.labels(name, NAME),
+        body={"spec": spec},
+    )
 
 
 BLUEPRINT = RayServe()

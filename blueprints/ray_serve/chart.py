@@ -111,7 +111,12 @@ def head_group(workload: RayServeWorkload) -> dict:
     }
     return {
         # No replica or engine on the head (num-cpus 0): it runs GCS, the dashboard, the Serve controller and a proxy.
-        "rayStartParams": {"num-cpus": "0", "num-gpus": "0", "object-store-memory": str(head.object_store_gib * GIB), "dashboard-host": "0.0.0.0"},
+        "rayStartParams": {
+            "num-cpus": "0",
+            "num-gpus": "0",
+            "object-store-memory": str(head.object_store_gib * GIB),
+            "dashboard-host": "0.0.0.0",
+        },
         "template": {"metadata": _template_metadata(workload.name, HEAD_COMPONENT), "spec": pod},
     }
 
@@ -153,7 +158,9 @@ def worker_group(workload: RayServeWorkload, group: Group, startup_minutes: int)
         "image": workload.image or IMAGES[IMAGE_KEY],
         "ports": _container_ports(("serve", "metrics")),
         "env": [*identity.env(), *model_env, {"name": ENGINE_START_TIMEOUT_ENV, "value": str(startup_minutes * 60)}],
-        "resources": resources.container_resources(placement, group.gpus, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=False, extra_shm=extra),
+        "resources": resources.container_resources(
+            placement, group.gpus, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=False, extra_shm=extra
+        ),
         "volumeMounts": [shm_mount, *identity.mounts(), *model_mounts],
         "securityContext": identity.security_context(),
     }
@@ -206,7 +213,15 @@ def ray_serve_chart(scope: Construct, workload: RayServeWorkload, groups: list[G
     name = workload.name
     labels = objects.labels(name, BLUEPRINT)
     objects.api_object(chart, "head-account", api_version="v1", kind="ServiceAccount", name=head_account(name), labels_=labels, body={})
-    objects.api_object(chart, "ray-service", api_version=API_VERSION, kind="RayService", name=name, labels_=labels, body={"spec": ray_service_spec(workload, groups, startup_minutes)})
+    objects.api_object(
+        chart,
+        "ray-service",
+        api_version=API_VERSION,
+        kind="RayService",
+        name=name,
+        labels_=labels,
+        body={"spec": ray_service_spec(workload, groups, startup_minutes)},
+    )
     # The head is one pod whose loss restarts every replica (no GCS fault tolerance): never evicted, like a server of
     # one replica. Workers go one at a time.
     head = {WORKLOAD_LABEL: name, "app.kubernetes.io/component": HEAD_COMPONENT}

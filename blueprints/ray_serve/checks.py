@@ -94,7 +94,13 @@ def placement_issues(workload: RayServeWorkload, placement: Placement, platform:
             )
         )
     if "replicas" in workload.model_fields_set:
-        found.append(ConfigIssue("replicas", "is not used by the ray-serve blueprint: Ray Serve scales the replicas", fix="set autoscaling.min_replicas and autoscaling.max_replicas"))
+        found.append(
+            ConfigIssue(
+                "replicas",
+                "is not used by the ray-serve blueprint: Ray Serve scales the replicas",
+                fix="set autoscaling.min_replicas and autoscaling.max_replicas",
+            )
+        )
     if workload.kv_offload is not None and workload.kv_offload.tiers():
         found.append(
             ConfigIssue(
@@ -194,7 +200,14 @@ def replica_room(workload: RayServeWorkload, groups: list[Group], platform: Plat
                 )
             )
         if group.min_workers > room:
-            found.append(ConfigIssue(f"{where}min_workers", f"keeps more worker pods than pool '{group.name}' can ever hold ({room})", value=group.min_workers, fix=f"lower it to {room} or fewer"))
+            found.append(
+                ConfigIssue(
+                    f"{where}min_workers",
+                    f"keeps more worker pods than pool '{group.name}' can ever hold ({room})",
+                    value=group.min_workers,
+                    fix=f"lower it to {room} or fewer",
+                )
+            )
         held += min(asked, room) * group.replicas_per_worker
         parts.append(f"{min(asked, room)} pods x {group.replicas_per_worker} on {group.name}")
     scaling = workload.autoscaling

@@ -39,7 +39,9 @@ class RayAutoscaling(StrictModel):
     @model_validator(mode="after")
     def _bounds(self) -> RayAutoscaling:
         if self.min_replicas > self.max_replicas:
-            raise ValueError(f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas}); raise max_replicas or lower min_replicas")
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas}); raise max_replicas or lower min_replicas"
+            )
         return self
 
 
@@ -82,7 +84,9 @@ class WorkerGroup(StrictModel):
     @model_validator(mode="after")
     def _bounds(self) -> WorkerGroup:
         if self.min_workers > self.max_workers:
-            raise ValueError(f"min_workers ({self.min_workers}) is above max_workers ({self.max_workers}); raise max_workers or lower min_workers")
+            raise ValueError(
+                f"min_workers ({self.min_workers}) is above max_workers ({self.max_workers}); raise max_workers or lower min_workers"
+            )
         return self
 
 
@@ -129,10 +133,18 @@ class RayServeWorkload(VllmEngine, GpuWorkloadParams):
 
     def as_group(self, group: WorkerGroup) -> RayServeWorkload:
         """The workload as if its pods were the group's: what the shared per-pool checks and placement read."""
-        return self.model_copy(update={"node_pool": group.node_pool, "instance_type": group.instance_type, "gpus_per_worker": group.gpus_per_worker or self.replica_gpus()})
+        return self.model_copy(
+            update={
+                "node_pool": group.node_pool,
+                "instance_type": group.instance_type,
+                "gpus_per_worker": group.gpus_per_worker or self.replica_gpus(),
+            }
+        )
 
     @model_validator(mode="after")
     def _worker_bounds(self) -> RayServeWorkload:
         if self.max_workers is not None and self.min_workers > self.max_workers:
-            raise ValueError(f"min_workers ({self.min_workers}) is above max_workers ({self.max_workers}); raise max_workers or lower min_workers")
+            raise ValueError(
+                f"min_workers ({self.min_workers}) is above max_workers ({self.max_workers}); raise max_workers or lower min_workers"
+            )
         return self

@@ -37,11 +37,21 @@ def issues(routing: RayRouting | None, platform: Platform) -> list[ConfigIssue]:
         ]
     if platform.routing.bedrock_id(routing.fallback) is None:
         known = ", ".join(name for name, _ in platform.routing.bedrock) or "none"
-        return [ConfigIssue("routing.fallback", "names no model of gateway.bedrock", value=routing.fallback, allowed=known, fix="add it under gateway.bedrock, or remove fallback")]
+        return [
+            ConfigIssue(
+                "routing.fallback",
+                "names no model of gateway.bedrock",
+                value=routing.fallback,
+                allowed=known,
+                fix="add it under gateway.bedrock, or remove fallback",
+            )
+        ]
     return []
 
 
-def add_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, service: str, port: int, routing: RayRouting | None, platform: Platform) -> None:
+def add_route(
+    chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, service: str, port: int, routing: RayRouting | None, platform: Platform
+) -> None:
     """The Backend for the serve Service, its AIServiceBackend, the AIGatewayRoute (with the teams' policy), and with a
     fallback the Bedrock backend at the next priority and the retries that move a failed request there."""
     if routing is None or not routing.gateway:
@@ -49,12 +59,42 @@ def add_route(chart: cdk8s.Chart, name: str, blueprint: str, served_name: str, s
     labels = objects.labels(name, blueprint, "routing")
     local = f"{name}-local"
     endpoint = {"fqdn": {"hostname": f"{service}.{platform.namespace}.svc.cluster.local", "port": port}}
-    objects.api_object(chart, "local-backend", api_version="gateway.envoyproxy.io/v1alpha1", kind="Backend", name=local, labels_=labels, body={"spec": {"endpoints": [endpoint]}})
+    objects.api_object(
+        chart,
+        "local-backend",
+        api_version="gateway.envoyproxy.io/v1alpha1",
+        kind="Backend",
+        name=local,
+        labels_=labels,
+        body={"spec": {"endpoints": [endpoint]}},
+    )
     ai_backend = {"schema": {"name": "OpenAI"}, "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": local}}
-    objects.api_object(chart, "local-ai-backend", api_version="aigateway.envoyproxy.io/v1beta1", kind="AIServiceBackend", name=local, labels_=labels, body={"spec": ai_backend})
+    objects.api_object(
+        chart,
+        "local-ai-backend",
+        api_version="aigateway.envoyproxy.io/v1beta1",
+        kind="AIServiceBackend",
+        name=local,
+        labels_=labels,
+        body={"spec": ai_backend},
+    )
     backends = [{"name": local, "priority": 0}]
     if routing.fallback is not None:
-        backends.append({"name": bedrock_backend_name(routing.fallback), "priority": 1, "modelNameOverride": platform.routing.bedrock_id(routing.fallback)})
+        backends.append(
+            {
+                "name": bedrock_backend_name(routing.fallback),
+                "priority": 1,
+                "modelNameOverride": platform.routing.bedrock_id(routing.fallback),
+            }
+        )
     request_path.add_route(chart, name, labels, served_name, backends, platform)
     if routing.fallback is not None:
-        objects.api_object(chart, "route-retry", api_version="gateway.envoyproxy.io/v1alpha1", kind="BackendTrafficPolicy", name=name, labels_=labels, body={"spec": fallback_retry_policy(name)})
+        objects.api_object(
+            chart,
+            "route-retry",
+            api_version="gateway.envoyproxy.io/v1alpha1",
+            kind="BackendTrafficPolicy",
+            name=name,
+            labels_=labels,
+            body={"spec": fallback_retry_policy(name)},
+        )

@@ -48,7 +48,11 @@ def engine_kwargs(workload: RayServeWorkload) -> dict[str, Any]:
         kwargs["pipeline_parallel_size"] = workload.pipeline_parallel_size
     if workload.max_model_len:
         kwargs["max_model_len"] = workload.max_model_len
-    kwargs |= {"gpu_memory_utilization": workload.gpu_memory_utilization, "dtype": workload.dtype, "enable_prefix_caching": workload.enable_prefix_caching}
+    kwargs |= {
+        "gpu_memory_utilization": workload.gpu_memory_utilization,
+        "dtype": workload.dtype,
+        "enable_prefix_caching": workload.enable_prefix_caching,
+    }
     if workload.quantization:
         kwargs["quantization"] = workload.quantization
     if isinstance(workload.model, HfSource) and workload.model.revision:
@@ -61,7 +65,17 @@ def engine_kwargs(workload: RayServeWorkload) -> dict[str, Any]:
 
 
 KIT_ENGINE_KWARGS = frozenset(
-    {"tensor_parallel_size", "pipeline_parallel_size", "max_model_len", "gpu_memory_utilization", "dtype", "enable_prefix_caching", "quantization", "revision", "kv_offloading_size"}
+    {
+        "tensor_parallel_size",
+        "pipeline_parallel_size",
+        "max_model_len",
+        "gpu_memory_utilization",
+        "dtype",
+        "enable_prefix_caching",
+        "quantization",
+        "revision",
+        "kv_offloading_size",
+    }
 )
 """engine_kwargs the kit writes from the workload's own keys."""
 RAY_OWNED_ENGINE_KWARGS = frozenset({"model", "served_model_name", "distributed_executor_backend"})
@@ -91,7 +105,9 @@ def serve_config(workload: RayServeWorkload, local_path: str) -> dict[str, Any]:
     return {
         "proxy_location": "EveryNode",
         "http_options": {"host": "0.0.0.0", "port": SERVE_PORT},
-        "applications": [{"name": APP_NAME, "route_prefix": "/", "import_path": BUILDER, "args": {"llm_configs": [llm_config(workload, local_path)]}}],
+        "applications": [
+            {"name": APP_NAME, "route_prefix": "/", "import_path": BUILDER, "args": {"llm_configs": [llm_config(workload, local_path)]}}
+        ],
     }
 
 

@@ -38,8 +38,12 @@ def server_command(model_name: str) -> list[str]:
     ]
 
 
-def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount, repository_volume: dict, identity: ServerIdentity) -> dict:
-    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib()))
+def server_pod(
+    workload: TritonWorkload, placement: Placement, model: ModelMount, repository_volume: dict, identity: ServerIdentity
+) -> dict:
+    shm_volume, shm_mount = resources.shm(
+        resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib())
+    )
     efa = placement.efa
     container = {
         "name": "triton",
@@ -48,8 +52,20 @@ def server_pod(workload: TritonWorkload, placement: Placement, model: ModelMount
         "args": server_command(workload.repository_model_name),
         "ports": [{"name": port_name, "containerPort": port} for port_name, port in PORTS.items()],
         "env": [*identity.env(), *model.env, *resources.efa_env(placement)],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa, extra_shm=workload.extra_shm_gib()),
-        "volumeMounts": [{"name": repository_volume["name"], "mountPath": REPOSITORY, "readOnly": True}, shm_mount, *identity.mounts(), *model.mounts],
+        "resources": resources.container_resources(
+            placement,
+            workload.gpus_per_pod(),
+            workload.memory_gib_per_gpu,
+            shm_size_gib=workload.shm_size_gib,
+            efa=efa,
+            extra_shm=workload.extra_shm_gib(),
+        ),
+        "volumeMounts": [
+            {"name": repository_volume["name"], "mountPath": REPOSITORY, "readOnly": True},
+            shm_mount,
+            *identity.mounts(),
+            *model.mounts,
+        ],
         "securityContext": identity.security_context(),
         "lifecycle": probes.graceful_stop(),
         **probes.http_probes(

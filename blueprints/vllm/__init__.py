@@ -34,7 +34,11 @@ class Vllm(GpuBlueprint[VllmWorkload]):
         # An adapter's folder must be where the model-reader role may read, as the model's (checks.model_source_issues).
         where = lambda source: checks.model_source_issues(SimpleNamespace(model=source), platform)  # noqa: E731
         adapters = lora.issues(workload.lora, platform, model_name=workload.public_model_name, check_source=where)
-        return super().checks(workload, platform) + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform) + adapters
+        return (
+            super().checks(workload, platform)
+            + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform)
+            + adapters
+        )
 
     def traffic(self, workload: VllmWorkload, platform: Platform) -> WorkloadTraffic:
         """The adapters' init container reads S3 over HTTPS, whatever the model's source."""

@@ -33,7 +33,9 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
     identity = server_identity(IMAGE_KEY, workload.run_as_user)
     model = model_mount(workload.model, identity.hf_home)
     kv_volumes, kv_mounts = kv_offload.volumes(workload.kv_offload, FSX_CLAIM_NAME)
-    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib()))
+    shm_volume, shm_mount = resources.shm(
+        resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib())
+    )
     efa = placement.efa
     container = {
         "name": "vllm",
@@ -42,7 +44,14 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
         "args": serve_args(workload, model),
         "ports": [{"name": "http", "containerPort": workload.port}],
         "env": [*identity.env(), *model.env, *resources.efa_env(placement)],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=efa, extra_shm=workload.extra_shm_gib()),
+        "resources": resources.container_resources(
+            placement,
+            workload.gpus_per_pod(),
+            workload.memory_gib_per_gpu,
+            shm_size_gib=workload.shm_size_gib,
+            efa=efa,
+            extra_shm=workload.extra_shm_gib(),
+        ),
         "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts, *([lora.server_mount()] if workload.lora else [])],
         "securityContext": identity.security_context(),
         "lifecycle": probes.graceful_stop(),
@@ -63,21 +72,36 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
     adapters = {}
     if workload.lora is not None:
         # The adapters are copied from S3 before vLLM starts, which loads them all at start (blueprints/common/lora.py).
-        objects.api_object(chart, "lora-sync", api_version="v1", kind="ConfigMap", name=f"{name}-lora-sync", labels_=objects.labels(name, BLUEPRINT, "lora"), body={"data": lora.sync_files()})
-        adapters = {"initContainers": [lora.sync_init_container(workload.lora, container["image"], container["securityContext"], placement.region)]}
+        objects.api_object(
+            chart,
+            "lora-sync",
+            api_version="v1",
+            kind="ConfigMap",
+            name=f"{name}-lora-sync",
+            labels_=objects.labels(name, BLUEPRINT, "lora"),
+            body={"data": lora.sync_files()},
+        )
+        adapters = {
+            "initContainers": [lora.sync_init_container(workload.lora, container["image"], container["securityContext"], placement.region)]
+        }
         volumes = [*volumes, *lora.volumes(f"{name}-lora-sync")]
     pod = {
         "serviceAccountName": placement.model_reader_service_account,
         **server_identity(IMAGE_KEY, workload.run_as_user).pod_fields(),
         "terminationGracePeriodSeconds": 120,
         **adapters,
-        "containers": [container, *kv_offload.janitor(workload.kv_offload, container["image"], container["securityContext"], kv_mount_list(container))],
+        "containers": [
+            container,
+            *kv_offload.janitor(workload.kv_offload, container["image"], container["securityContext"], kv_mount_list(container)),
+        ],
         "volumes": volumes,
         **pod_scheduling.gpu_scheduling(placement, selector),
     }
     scaled = workload.autoscaling is not None
     replicas = None if scaled else workload.replicas
     objects.server_deployment(chart, name, BLUEPRINT, replicas=replicas, pod=pod, pod_annotations=objects.scrape_annotations(workload.port))
-    objects.service(chart, name, BLUEPRINT, selector, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
+    objects.service(
+        chart, name, BLUEPRINT, selector, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health"
+    )
     objects.disruption_budget(chart, name, BLUEPRINT, selector, workload.autoscaling.min_replicas if scaled else workload.replicas)
     return chart

@@ -30,7 +30,15 @@ class VllmBatch(GpuBlueprint[VllmBatchWorkload]):
         issues = super().checks(workload, platform) + input_issues(workload.inputs, workload.name)
         if workload.replicas == 0:
             # The Job's parallelism is min(replicas, files): 0 runs no pod, and the Job never finishes.
-            issues.append(ConfigIssue("replicas", "is the number of files worked on at once: 0 would run none, and the Job would never finish", value=0, allowed="1 or more", fix="set replicas to 1 or more, or enabled: false to leave the batch out"))
+            issues.append(
+                ConfigIssue(
+                    "replicas",
+                    "is the number of files worked on at once: 0 would run none, and the Job would never finish",
+                    value=0,
+                    allowed="1 or more",
+                    fix="set replicas to 1 or more, or enabled: false to leave the batch out",
+                )
+            )
         return issues
 
     def engine_command_lines(self, workload: VllmBatchWorkload, placement: Placement) -> list[list[str]]:
@@ -41,7 +49,14 @@ class VllmBatch(GpuBlueprint[VllmBatchWorkload]):
         """The Job runs min(replicas, files) pods at once, and Kueue admits them together."""
         at_once = min(workload.replicas, len(workload.inputs))
         gpus = workload.gpus_per_pod()
-        return Standing("replicas", workload.replicas, f"{at_once} files at once on {gpus} GPU{'s' if gpus > 1 else ''} each", at_once * gpus, gpus_per_copy=gpus, admitted_whole=True)
+        return Standing(
+            "replicas",
+            workload.replicas,
+            f"{at_once} files at once on {gpus} GPU{'s' if gpus > 1 else ''} each",
+            at_once * gpus,
+            gpus_per_copy=gpus,
+            admitted_whole=True,
+        )
 
     def placement_checks(self, workload: VllmBatchWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         issues = []

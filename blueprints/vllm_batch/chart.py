@@ -67,7 +67,9 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
             *identity.env(),
             *model.env,
         ],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=False),
+        "resources": resources.container_resources(
+            placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=False
+        ),
         "volumeMounts": [
             shm_mount,
             {"name": "work", "mountPath": "/work"},

@@ -53,7 +53,9 @@ def input_issues(inputs: list[str], workload: str) -> list[ConfigIssue]:
                 else f"has the file name {name}, as inputs[{earlier}] has: results go to batch/{workload}/results/{name}, so one file's results would overwrite the other's",
                 value=uri,
                 allowed="inputs with distinct file names",
-                fix="remove the repeat" if same else "rename one of the files (e.g. put its folder in the name), then list it under its new name",
+                fix="remove the repeat"
+                if same
+                else "rename one of the files (e.g. put its folder in the name), then list it under its new name",
             )
         )
     return issues

@@ -11,7 +11,15 @@ from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
-from blueprints.vllm_multinode.chart import GROUP_INDEX_LABEL, LWS_API_VERSION, LWS_NAME_LABEL, MASTER_PORT, group_set_name, serve_args, vllm_multinode_chart
+from blueprints.vllm_multinode.chart import (
+    GROUP_INDEX_LABEL,
+    LWS_API_VERSION,
+    LWS_NAME_LABEL,
+    MASTER_PORT,
+    group_set_name,
+    serve_args,
+    vllm_multinode_chart,
+)
 from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
@@ -122,10 +130,14 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
 
     def checks(self, workload: VllmMultinodeWorkload, platform: Platform) -> list[ConfigIssue]:
         replicas_set = "replicas" in workload.model_fields_set
-        return super().checks(workload, platform) + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform)
+        return super().checks(workload, platform) + routing.issues(
+            workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform
+        )
 
     def requirements(self, workload: VllmMultinodeWorkload, platform: Platform) -> Requirements:
-        return Requirements.union([Requirements(controllers=(LWS_CONTROLLER,)), routing.requirements(workload.routing, workload.autoscaling, platform)])
+        return Requirements.union(
+            [Requirements(controllers=(LWS_CONTROLLER,)), routing.requirements(workload.routing, workload.autoscaling, platform)]
+        )
 
     def render(self, scope: Construct, workload: VllmMultinodeWorkload, platform: Platform) -> cdk8s.Chart:
         """The pool picks the groups' leaders (the only pods that serve); KEDA scales the number of groups."""

@@ -70,7 +70,9 @@ def serve_args(workload: VllmMultinodeWorkload, model: ModelMount, *, leader: bo
 def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: ModelMount, container: dict, identity: ServerIdentity) -> dict:
     """Leader and workers alike: the same instance type, the whole node's GPUs and EFA, the model source."""
     kv_volumes, kv_mounts = kv_offload.volumes(workload.kv_offload, FSX_CLAIM_NAME)
-    shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib()))
+    shm_volume, shm_mount = resources.shm(
+        resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib())
+    )
     # Engine processes on every node listen on ports they pick at start, on this address: the pod's own.
     host_ip = {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
     # Over EFA the nodes of a group share the S3 reading too, not only the GPUs of one node (core/streamer.py).
@@ -80,7 +82,14 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
         # Over EFA the pinned image with the EFA installer (aws-ofi-nccl, libfabric), built by the kit.
         "image": workload.image or (DERIVED["vllm-efa"].reference() if placement.efa else IMAGES["vllm"]),
         "env": [host_ip, *identity.env(), *model.env, *shared_reading, *resources.efa_env(placement)],
-        "resources": resources.container_resources(placement, workload.gpus_per_pod(), workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=placement.efa, extra_shm=workload.extra_shm_gib()),
+        "resources": resources.container_resources(
+            placement,
+            workload.gpus_per_pod(),
+            workload.memory_gib_per_gpu,
+            shm_size_gib=workload.shm_size_gib,
+            efa=placement.efa,
+            extra_shm=workload.extra_shm_gib(),
+        ),
         "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts],
         "securityContext": identity.security_context(),
     }
@@ -103,7 +112,9 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
             # A group's pods close together in EC2's network: under one switch if possible, else one spine. Preferred,
             # as nodes Karpenter is yet to launch carry no topology labels; on a capacity block, Kueue's topology-aware
             # admission makes it a requirement (blueprints/common/queueing.py).
-            "podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [group_near(workload, level, weight) for level, weight in NEAR_LEVELS]},
+            "podAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [group_near(workload, level, weight) for level, weight in NEAR_LEVELS]
+            },
         },
     }
 
@@ -113,7 +124,11 @@ NEAR_LEVELS = (("network-node-layer-3", 100), ("network-node-layer-2", 50))
 
 def group_near(workload: VllmMultinodeWorkload, level: str, weight: int) -> dict:
     """Prefer the nodes of this group's other pods (same group-key, filled in per group by the scheduler)."""
-    term = {"labelSelector": {"matchLabels": objects.selector_labels(workload.name)}, "matchLabelKeys": [GROUP_KEY], "topologyKey": TOPOLOGY_LABEL_PREFIX + level}
+    term = {
+        "labelSelector": {"matchLabels": objects.selector_labels(workload.name)},
+        "matchLabelKeys": [GROUP_KEY],
+        "topologyKey": TOPOLOGY_LABEL_PREFIX + level,
+    }
     return {"weight": weight, "podAffinityTerm": term}
 
 

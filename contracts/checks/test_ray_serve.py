@@ -81,7 +81,12 @@ def test_the_builder_takes_the_args_and_each_llm_config_is_an_llm_config(ray_ser
 
 
 def test_a_model_source_on_s3_is_a_cloud_mirror_ray_downloads(all_emitted):
-    sources = [cfg["model_loading_config"]["model_source"] for entry in all_emitted["ray_serve"] for app in _serve(entry)["applications"] for cfg in app["args"]["llm_configs"]]
+    sources = [
+        cfg["model_loading_config"]["model_source"]
+        for entry in all_emitted["ray_serve"]
+        for app in _serve(entry)["applications"]
+        for cfg in app["args"]["llm_configs"]
+    ]
     mirrors = [source for source in sources if isinstance(source, dict)]
     assert mirrors, "no s3 model among the Ray Serve configs: the mirror path goes unchecked"
     for source in mirrors:

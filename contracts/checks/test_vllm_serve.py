@@ -115,7 +115,11 @@ def test_multinode_pods_agree_on_everything_but_their_rank(all_emitted):
         worker = parse_like_vllm_serve(kubelet_expanded(roles["worker"]))
         assert (leader.node_rank, leader.headless) == (0, False), group
         assert worker.node_rank >= 1 and worker.headless, group
-        differ = {k for k in vars(leader) if k not in ("node_rank", "headless") and comparable(getattr(leader, k)) != comparable(getattr(worker, k))}
+        differ = {
+            k
+            for k in vars(leader)
+            if k not in ("node_rank", "headless") and comparable(getattr(leader, k)) != comparable(getattr(worker, k))
+        }
         assert not differ, f"{group}: leader and workers differ in {sorted(differ)}"
         # One pipeline stage per node, tensor parallel inside it.
         assert leader.nnodes == leader.pipeline_parallel_size, group
@@ -129,8 +133,12 @@ def test_multinode_pods_agree_on_everything_but_their_rank(all_emitted):
         (["org/model", "--load-format", "runai_streamer", "--model-loader-extra-config", '{"concurency": 8}'], ValueError),
         (["org/model", "--kv-offloading-size", "64GiB"], SystemExit),
         (
-            ["org/model", "--kv-transfer-config", '{"kv_connector":"OffloadingConnector","kv_role":"kv_both","kv_connector_extra_config":'
-             '{"spec_name":"TieringOffloadingSpec","cpu_bytes_to_use":1073741824,"secondary_tiers":[{"type":"fs","path":"/kv"}]}}'],
+            [
+                "org/model",
+                "--kv-transfer-config",
+                '{"kv_connector":"OffloadingConnector","kv_role":"kv_both","kv_connector_extra_config":'
+                '{"spec_name":"TieringOffloadingSpec","cpu_bytes_to_use":1073741824,"secondary_tiers":[{"type":"fs","path":"/kv"}]}}',
+            ],
             TypeError,
         ),
     ],
@@ -159,7 +167,9 @@ def test_vllm_run_batch_accepts_the_arguments(vllm_run_batch):
         RunaiModelStreamerLoader(engine.create_load_config())
 
 
-@pytest.mark.parametrize("argv", [["-o", "/work/out.jsonl", "--model", "org/model"], ["-i", "a", "-o", "b", "--model", "org/model", "--port-of-call", "1"]])
+@pytest.mark.parametrize(
+    "argv", [["-o", "/work/out.jsonl", "--model", "org/model"], ["-i", "a", "-o", "b", "--model", "org/model", "--port-of-call", "1"]]
+)
 def test_the_run_batch_parser_refuses_what_vllm_refuses(argv):
     with pytest.raises(SystemExit):
         parse_like_vllm_run_batch(argv)
@@ -190,7 +200,9 @@ def streamed_servers(all_emitted) -> list[tuple[dict, AsyncEngineArgs]]:
 def test_servers_of_several_ranks_have_them_share_the_reading(all_emitted):
     """Without `distributed` (off by default) every rank streams every file: 8 copies of the checkpoint on 8 GPUs."""
     servers = streamed_servers(all_emitted)
-    assert any(engine.tensor_parallel_size * engine.pipeline_parallel_size > 1 for _, engine in servers), "no streamed server of several ranks"
+    assert any(engine.tensor_parallel_size * engine.pipeline_parallel_size > 1 for _, engine in servers), (
+        "no streamed server of several ranks"
+    )
     for entry, engine in servers:
         loader = RunaiModelStreamerLoader(engine.create_load_config())
         ranks = engine.tensor_parallel_size * engine.pipeline_parallel_size
@@ -251,7 +263,10 @@ def stream_as_the_server_would(engine, env, folder, data_start, store) -> list[t
     ranks_per_pod = world // engine.nnodes
     context = multiprocessing.get_context("fork")  # the children inherit vLLM already imported
     results = context.Queue()
-    processes = [context.Process(target=_one_rank, args=(rank, world, ranks_per_pod, engine, env, folder, store, data_start, results)) for rank in range(world)]
+    processes = [
+        context.Process(target=_one_rank, args=(rank, world, ranks_per_pod, engine, env, folder, store, data_start, results))
+        for rank in range(world)
+    ]
     for process in processes:
         process.start()
     found = sorted(results.get(timeout=300) for _ in processes)
@@ -267,7 +282,13 @@ def test_each_pod_reads_what_the_cold_start_model_counts(all_emitted, tmp_path):
     names = None
     seen = set()
     for entry, engine in streamed_servers(all_emitted):
-        shape = (engine.tensor_parallel_size, engine.pipeline_parallel_size, engine.nnodes, str(engine.model_loader_extra_config), tuple(sorted(entry["env"].items())))
+        shape = (
+            engine.tensor_parallel_size,
+            engine.pipeline_parallel_size,
+            engine.nnodes,
+            str(engine.model_loader_extra_config),
+            tuple(sorted(entry["env"].items())),
+        )
         if shape in seen:
             continue
         seen.add(shape)
@@ -282,5 +303,7 @@ def test_each_pod_reads_what_the_cold_start_model_counts(all_emitted, tmp_path):
         slack = 0 if float(share).is_integer() else ranks_per_pod * largest
         for pod in range(engine.nnodes):
             pod_read = sum(read for rank, read, _ in ranks if rank // ranks_per_pod == pod)
-            assert abs(pod_read - share * total) <= slack, f"{entry['where']}: pod {pod} read {pod_read} bytes of a {total}-byte checkpoint, the kit counts {share} copies"
+            assert abs(pod_read - share * total) <= slack, (
+                f"{entry['where']}: pod {pod} read {pod_read} bytes of a {total}-byte checkpoint, the kit counts {share} copies"
+            )
     assert len(seen) > 1

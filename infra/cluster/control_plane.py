@@ -87,7 +87,9 @@ class ControlPlane(Construct):
         deploy of this stack fail on a name that already exists."""
         if not props.logging:
             return
-        group = logs.CfnLogGroup(self, "ControlPlaneLogs", log_group_name=f"/aws/eks/{props.cluster_name}/cluster", retention_in_days=props.log_retention_days)
+        group = logs.CfnLogGroup(
+            self, "ControlPlaneLogs", log_group_name=f"/aws/eks/{props.cluster_name}/cluster", retention_in_days=props.log_retention_days
+        )
         group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
         self.cluster.node.default_child.node.add_dependency(group)
 
@@ -112,7 +114,9 @@ class ControlPlane(Construct):
     def _acknowledge(self, logging: list[str], public_cidrs: list[str]) -> None:
         nag.acknowledge_managed_policies(
             self.cluster.role,
-            {"AmazonEKSClusterPolicy": "The EKS service role must carry AmazonEKSClusterPolicy; AWS maintains it with the permissions the control plane needs."},
+            {
+                "AmazonEKSClusterPolicy": "The EKS service role must carry AmazonEKSClusterPolicy; AWS maintains it with the permissions the control plane needs."
+            },
         )
         provider = self.cluster.node.find_child("KubectlProvider")
         nag.acknowledge_managed_policies(
@@ -125,7 +129,9 @@ class ControlPlane(Construct):
         handler = provider.node.find_child("Handler")
         stack = cdk.Stack.of(handler)
         ecr_public = next(child for child in handler.node.children if isinstance(child, cdk.CfnCondition))
-        public_policy = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]}
+        public_policy = {
+            "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]
+        }
         conditional = {"Fn::If": [stack.get_logical_id(ecr_public), public_policy, {"Ref": "AWS::NoValue"}]}
         nag.acknowledge(
             provider,

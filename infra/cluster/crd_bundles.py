@@ -142,7 +142,11 @@ class CrdBundles(Construct):
         network = PlatformIsolation.of(props.cluster)
         for bundle in props.bundles:
             job = eks.KubernetesManifest(
-                self, f"Apply-{bundle.name}", cluster=props.cluster, manifest=image_wiring.objects(props.cluster, bundle_objects(bundle, network)), overwrite=True
+                self,
+                f"Apply-{bundle.name}",
+                cluster=props.cluster,
+                manifest=image_wiring.objects(props.cluster, bundle_objects(bundle, network)),
+                overwrite=True,
             )
             job.node.add_dependency(props.after, namespace)
             for crd in bundle.crds:

@@ -49,7 +49,9 @@ def install_chart(
     )
     if namespace not in SYSTEM_NAMESPACES:
         network = PlatformIsolation.of(cluster)
-        created = chart_namespace(cluster, namespace, pod_security, api_for_every_pod=chart_flows(chart, flows).api_for_every_pod if network else True)
+        created = chart_namespace(
+            cluster, namespace, pod_security, api_for_every_pod=chart_flows(chart, flows).api_for_every_pod if network else True
+        )
         installed.node.add_dependency(created)
         policies = chart_policies(chart, pin.version, namespace, release, values, network, flows) if network else []
         if policies:
@@ -59,7 +61,9 @@ def install_chart(
     return installed
 
 
-def chart_namespace(cluster: eks.Cluster, namespace: str, pod_security: PodSecurityLevel, *, api_for_every_pod: bool = True) -> eks.KubernetesManifest:
+def chart_namespace(
+    cluster: eks.Cluster, namespace: str, pod_security: PodSecurityLevel, *, api_for_every_pod: bool = True
+) -> eks.KubernetesManifest:
     """One Namespace object per namespace, shared by every chart installed there; they must agree on its level and on
     whether every pod may call the API. Where the cluster isolates namespaces, the namespace's baseline policies
     (default deny, DNS, the API) come in the same manifest."""
@@ -69,12 +73,16 @@ def chart_namespace(cluster: eks.Cluster, namespace: str, pod_security: PodSecur
     wanted = (pod_security, api_for_every_pod)
     if existing is not None:
         if _LEVELS.get((cluster.node.path, namespace)) != wanted:
-            raise ValueError(f"charts in namespace {namespace} ask for (Pod Security level, API for every pod) {_LEVELS.get((cluster.node.path, namespace))} and {wanted}")
+            raise ValueError(
+                f"charts in namespace {namespace} ask for (Pod Security level, API for every pod) {_LEVELS.get((cluster.node.path, namespace))} and {wanted}"
+            )
         return existing
     _LEVELS[(cluster.node.path, namespace)] = wanted
     network = PlatformIsolation.of(cluster)
     baseline = namespace_baseline(namespace, network, api_for_every_pod=api_for_every_pod) if network else []
-    return cluster.add_manifest(construct_id, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}}, *baseline)
+    return cluster.add_manifest(
+        construct_id, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}}, *baseline
+    )
 
 
 _LEVELS: dict[tuple[str, str], tuple[PodSecurityLevel, bool]] = {}

@@ -13,18 +13,27 @@ from core.kueue_facts import MANAGED_NAMESPACE_LABEL
 from core.isolation import POD_IDENTITY_AGENT, POD_IDENTITY_PORT, PodSecurityLevel, cidr_peer, pod_security_labels
 
 API = "networking.k8s.io/v1"
-DNS_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+DNS_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
 
 
 def _policy(name: str, namespace: str, labels: dict[str, str], spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": API, "kind": "NetworkPolicy", "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec}
 
 
-def workloads_namespace(namespace: str, labels: dict[str, str], *, pod_security: PodSecurityLevel, isolate: bool, queued: bool = False) -> list[dict[str, Any]]:
+def workloads_namespace(
+    namespace: str, labels: dict[str, str], *, pod_security: PodSecurityLevel, isolate: bool, queued: bool = False
+) -> list[dict[str, Any]]:
     """queued: Kueue manages the namespace's labelled Jobs, LeaderWorkerSets and Deployments (scheduling.teams)."""
     managed = {MANAGED_NAMESPACE_LABEL: "true"} if queued else {}
     objects: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {**labels, **pod_security_labels(pod_security), **managed}}}
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": {**labels, **pod_security_labels(pod_security), **managed}},
+        }
     ]
     if not isolate:
         return objects
@@ -35,7 +44,11 @@ def workloads_namespace(namespace: str, labels: dict[str, str], *, pod_security:
             "allow-pod-identity",
             namespace,
             labels,
-            {**every_pod, "policyTypes": ["Egress"], "egress": [{"to": [cidr_peer(POD_IDENTITY_AGENT)], "ports": [{"protocol": "TCP", "port": POD_IDENTITY_PORT}]}]},
+            {
+                **every_pod,
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [cidr_peer(POD_IDENTITY_AGENT)], "ports": [{"protocol": "TCP", "port": POD_IDENTITY_PORT}]}],
+            },
         ),
     ]
     return objects
@@ -50,6 +63,10 @@ def default_deny_and_dns(namespace: str, labels: dict[str, str]) -> list[dict[st
             "allow-dns",
             namespace,
             labels,
-            {**every_pod, "policyTypes": ["Egress"], "egress": [{"to": [DNS_PEER], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]},
+            {
+                **every_pod,
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [DNS_PEER], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
+            },
         ),
     ]

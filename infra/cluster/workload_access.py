@@ -21,7 +21,13 @@ from infra.storage.refs import StorageRefs
 def s3_statements(bucket_arn: str, read_prefixes: tuple[str, ...], write_prefixes: tuple[str, ...]) -> list[iam.PolicyStatement]:
     statements = []
     if read_prefixes:
-        statements.append(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in read_prefixes]}}))
+        statements.append(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in read_prefixes]}},
+            )
+        )
         statements.append(iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{bucket_arn}/{p}*" for p in read_prefixes]))
     if write_prefixes:
         statements.append(iam.PolicyStatement(actions=["s3:PutObject"], resources=[f"{bucket_arn}/{p}*" for p in write_prefixes]))
@@ -56,7 +62,9 @@ class WorkloadAccess(Construct):
         storage = props.storage
         group = Construct(self, access.role)
         accounts = [other.service_account for other in props.accesses if other.role == access.role]
-        role = pod_identity_role(group, "Role", description=access.description, cluster=props.cluster, namespace=props.namespace, service_accounts=accounts)
+        role = pod_identity_role(
+            group, "Role", description=access.description, cluster=props.cluster, namespace=props.namespace, service_accounts=accounts
+        )
         for statement in s3_statements(storage.bucket_arn, access.read_prefixes, access.write_prefixes):
             role.add_to_policy(statement)
         for prefix in dict.fromkeys(access.read_prefixes + access.write_prefixes):

@@ -29,7 +29,10 @@ def node_volumes(family: AmiFamily, data_gib: int, snapshot_id: str | None = Non
     """Every volume encrypted gp3, deleted with the instance; snapshot_id (Bottlerocket) restores the data volume."""
     if family == "al2023":
         return (Volume("/dev/xvda", data_gib, kubelet_root=True),)
-    return (Volume("/dev/xvda", BOTTLEROCKET_OS_VOLUME_GIB, kubelet_root=False), Volume("/dev/xvdb", data_gib, kubelet_root=True, snapshot_id=snapshot_id))
+    return (
+        Volume("/dev/xvda", BOTTLEROCKET_OS_VOLUME_GIB, kubelet_root=False),
+        Volume("/dev/xvdb", data_gib, kubelet_root=True, snapshot_id=snapshot_id),
+    )
 
 
 def karpenter_block_devices(volumes: tuple[Volume, ...]) -> list[dict]:

@@ -175,7 +175,9 @@ def daemon_set(pool: NodePool, capacity: GpuCapacity, instance_type: str, name: 
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "priorityClassName": "system-node-critical",
         "tolerations": tolerations,
-        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": match}]}}},
+        "affinity": {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": match}]}}
+        },
         "initContainers": check_containers(pool, instance, efa),
         "containers": [
             {
@@ -235,7 +237,12 @@ def burn_in_objects(pools: list[tuple[NodePool, GpuCapacity]]) -> list[dict]:
     # namespace where it records them.
     rules = [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}]
     events = [
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": NAME, "namespace": EVENTS_NAMESPACE, "labels": LABELS}, "rules": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}]},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": NAME, "namespace": EVENTS_NAMESPACE, "labels": LABELS},
+            "rules": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}],
+        },
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "RoleBinding",

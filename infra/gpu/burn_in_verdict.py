@@ -89,7 +89,10 @@ def judge(results: Path, minimums: dict[str, float | None]) -> list[str]:
     failures = dcgm_failures(int(dcgm_rc), read("dcgm.json") or "") if dcgm_rc is not None else ["the DCGM diagnostic left no result"]
     for run in ALL_REDUCES:
         rc = read(f"{run}.rc")
-        failures += [f"{run}: {failure}" for failure in all_reduce_failures(int(rc) if rc is not None else None, read(f"{run}.busbw"), minimums.get(run))]
+        failures += [
+            f"{run}: {failure}"
+            for failure in all_reduce_failures(int(rc) if rc is not None else None, read(f"{run}.busbw"), minimums.get(run))
+        ]
     return failures
 
 

@@ -29,7 +29,11 @@ def reconcile(blocks: list[dict], api: Api, now: datetime) -> list[str]:
     lines = []
     for block in blocks:
         want = desired_nodes(
-            datetime.fromisoformat(block["start"]), datetime.fromisoformat(block["end"]), block["instances"], block["drain_minutes_before_end"], now
+            datetime.fromisoformat(block["start"]),
+            datetime.fromisoformat(block["end"]),
+            block["instances"],
+            block["drain_minutes_before_end"],
+            now,
         )
         path = SCALE.format(name=block["pool"])
         have = api.call("GET", path).get("spec", {}).get("replicas", 0)

@@ -66,7 +66,14 @@ def scheduler_objects(pools: list[NodePool]) -> list[dict]:
             NAME,
             NAMESPACE,
             labels,
-            [{"apiGroups": ["karpenter.sh"], "resources": ["nodepools/scale"], "resourceNames": [b["pool"] for b in blocks], "verbs": ["get", "patch"]}],
+            [
+                {
+                    "apiGroups": ["karpenter.sh"],
+                    "resources": ["nodepools/scale"],
+                    "resourceNames": [b["pool"] for b in blocks],
+                    "verbs": ["get", "patch"],
+                }
+            ],
         ),
         {
             "apiVersion": "v1",
@@ -89,7 +96,9 @@ def scheduler_objects(pools: list[NodePool]) -> list[dict]:
                 "startingDeadlineSeconds": 240,
                 "successfulJobsHistoryLimit": 1,
                 "failedJobsHistoryLimit": 3,
-                "jobTemplate": {"spec": {"backoffLimit": 2, "activeDeadlineSeconds": 240, "template": {"metadata": {"labels": labels}, "spec": pod}}},
+                "jobTemplate": {
+                    "spec": {"backoffLimit": 2, "activeDeadlineSeconds": 240, "template": {"metadata": {"labels": labels}, "spec": pod}}
+                },
             },
         },
     ]

@@ -21,7 +21,11 @@ from infra.network.refs import NetworkRefs
 
 DATA_VOLUME_GIB = 200
 """The volume that holds images and the kubelet: AL2023's only volume, Bottlerocket's /dev/xvdb."""
-_TAINT_EFFECTS = {"NoSchedule": eks.TaintEffect.NO_SCHEDULE, "PreferNoSchedule": eks.TaintEffect.PREFER_NO_SCHEDULE, "NoExecute": eks.TaintEffect.NO_EXECUTE}
+_TAINT_EFFECTS = {
+    "NoSchedule": eks.TaintEffect.NO_SCHEDULE,
+    "PreferNoSchedule": eks.TaintEffect.PREFER_NO_SCHEDULE,
+    "NoExecute": eks.TaintEffect.NO_EXECUTE,
+}
 
 
 def node_group_user_data(group: CapacityBlockNodeGroup, family: AmiFamily) -> str | None:
@@ -43,7 +47,9 @@ def launch_template_block_devices(volumes: tuple[Volume, ...]) -> list[ec2.CfnLa
     ]
 
 
-def capacity_block_launch_data(group: CapacityBlockNodeGroup, family: AmiFamily, security_group_ids: list[str]) -> ec2.CfnLaunchTemplate.LaunchTemplateDataProperty:
+def capacity_block_launch_data(
+    group: CapacityBlockNodeGroup, family: AmiFamily, security_group_ids: list[str]
+) -> ec2.CfnLaunchTemplate.LaunchTemplateDataProperty:
     """Launch into the block (market type capacity-block plus the reservation as target). The interfaces carry
     the cluster and EFA security groups: a launch template that names groups replaces EKS's defaults."""
     instance = facts(group.instance_type)
@@ -53,11 +59,15 @@ def capacity_block_launch_data(group: CapacityBlockNodeGroup, family: AmiFamily,
         user_data=cdk.Fn.base64(user_data) if user_data else None,
         instance_market_options=ec2.CfnLaunchTemplate.InstanceMarketOptionsProperty(market_type="capacity-block"),
         capacity_reservation_specification=ec2.CfnLaunchTemplate.CapacityReservationSpecificationProperty(
-            capacity_reservation_target=ec2.CfnLaunchTemplate.CapacityReservationTargetProperty(capacity_reservation_id=group.reservation_id)
+            capacity_reservation_target=ec2.CfnLaunchTemplate.CapacityReservationTargetProperty(
+                capacity_reservation_id=group.reservation_id
+            )
         ),
         network_interfaces=interfaces,
         security_group_ids=None if interfaces else security_group_ids,
-        metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(http_tokens="required", http_put_response_hop_limit=1, http_endpoint="enabled"),
+        metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
+            http_tokens="required", http_put_response_hop_limit=1, http_endpoint="enabled"
+        ),
         # Bottlerocket keeps images on /dev/xvdb: sizing /dev/xvda alone would leave them its 20 GiB default.
         block_device_mappings=launch_template_block_devices(node_volumes(family, DATA_VOLUME_GIB)),
     )
@@ -94,7 +104,10 @@ class CapacityBlockNodeGroups(Construct):
                 node_role=props.node_role,
                 launch_template_spec=eks.LaunchTemplateSpec(id=template.ref, version=template.attr_latest_version_number),
                 labels=capacity.node_labels(),
-                taints=[eks.TaintSpec(effect=_TAINT_EFFECTS[taint.effect], key=taint.key, value=taint.value or None) for taint in capacity.taints()],
+                taints=[
+                    eks.TaintSpec(effect=_TAINT_EFFECTS[taint.effect], key=taint.key, value=taint.value or None)
+                    for taint in capacity.taints()
+                ],
                 enable_node_auto_repair=True,
             )
             # Set on the L1: aws-eks-v2's instance-type table does not know p5/p6 as GPU types and rejects NVIDIA AMIs.

@@ -60,7 +60,11 @@ class GpuDataPlane(Construct):
         cluster, network = props.cluster, props.network
         blocks = [pool for pool in props.node_pools if pool.capacity_block is not None]
         karpenter = KarpenterProps(
-            cluster=cluster, cluster_name=props.cluster_name, replicas=props.karpenter_replicas, node_repair=props.node_repair, static_capacity=bool(blocks)
+            cluster=cluster,
+            cluster_name=props.cluster_name,
+            replicas=props.karpenter_replicas,
+            node_repair=props.node_repair,
+            static_capacity=bool(blocks),
         )
         self.karpenter = Karpenter(self, "Karpenter", karpenter)
         self.karpenter.chart.node.add_dependency(props.system_nodegroup)
@@ -89,7 +93,9 @@ class GpuDataPlane(Construct):
         burn_in = burn_in_objects([(pool, pool_capacity(pool, network.az_id)) for pool in props.node_pools])
         if burn_in:
             # Nothing reaches the burn-in pods; the verdict alone calls the API.
-            self.burn_in = cluster.add_manifest("GpuBurnIn", *image_wiring.objects(cluster, burn_in), *isolated_namespace(cluster, BURN_IN_NAMESPACE))
+            self.burn_in = cluster.add_manifest(
+                "GpuBurnIn", *image_wiring.objects(cluster, burn_in), *isolated_namespace(cluster, BURN_IN_NAMESPACE)
+            )
             self.burn_in.node.add_dependency(props.system_nodegroup)
 
         if blocks:

@@ -31,7 +31,13 @@ def gpu_node_tolerations(extra_taint_keys: tuple[str, ...]) -> list[dict]:
 
 
 def _only_on(label: str, value: str) -> dict:
-    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": label, "operator": "In", "values": [value]}]}]}}}
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": label, "operator": "In", "values": [value]}]}]
+            }
+        }
+    }
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,20 @@ class DevicePlugins(Construct):
         cluster = props.cluster
         self.charts: dict[str, eks.HelmChart] = {}
         if props.nvidia:
-            values = {"tolerations": [*gpu_node_tolerations(props.gpu_taint_keys), CRITICAL_ADDONS_ONLY], "affinity": _only_on(AMI_FAMILY_LABEL, "al2023")}
-            self.charts["nvidia"] = install_chart(cluster, "NvidiaDevicePlugin", chart="nvidia-device-plugin", pin=NVIDIA_DEVICE_PLUGIN, namespace="kube-system", values=values)
+            values = {
+                "tolerations": [*gpu_node_tolerations(props.gpu_taint_keys), CRITICAL_ADDONS_ONLY],
+                "affinity": _only_on(AMI_FAMILY_LABEL, "al2023"),
+            }
+            self.charts["nvidia"] = install_chart(
+                cluster,
+                "NvidiaDevicePlugin",
+                chart="nvidia-device-plugin",
+                pin=NVIDIA_DEVICE_PLUGIN,
+                namespace="kube-system",
+                values=values,
+            )
         if props.efa:
             values = {"tolerations": gpu_node_tolerations(props.gpu_taint_keys), "nodeSelector": {EFA_LABEL: "true"}}
-            self.charts["efa"] = install_chart(cluster, "EfaDevicePlugin", chart="aws-efa-k8s-device-plugin", pin=EFA_DEVICE_PLUGIN, namespace="kube-system", values=values)
+            self.charts["efa"] = install_chart(
+                cluster, "EfaDevicePlugin", chart="aws-efa-k8s-device-plugin", pin=EFA_DEVICE_PLUGIN, namespace="kube-system", values=values
+            )

@@ -20,7 +20,9 @@ def karpenter_interfaces(instance: InstanceFacts) -> list[dict]:
     return interfaces
 
 
-def launch_template_interfaces(instance: InstanceFacts, security_group_ids: list[str]) -> list[ec2.CfnLaunchTemplate.NetworkInterfaceProperty]:
+def launch_template_interfaces(
+    instance: InstanceFacts, security_group_ids: list[str]
+) -> list[ec2.CfnLaunchTemplate.NetworkInterfaceProperty]:
     """Launch-template NetworkInterfaces for a managed node group: the card 0 primary is EFA with ENA where the
     card supports EFA, every other EFA card gets one efa-only interface. No SubnetId: the node group owns subnets."""
     primary_type = "efa" if instance.efa_on_card_zero else "interface"

@@ -51,7 +51,12 @@ class Karpenter(Construct):
         self.interruption = InterruptionQueue(self, "Interruption", queue_name=f"{props.cluster_name}-karpenter")
 
         controller = pod_identity_role(
-            self, "ControllerRole", description=f"Karpenter controller of {props.cluster_name}", cluster=cluster, namespace=NAMESPACE, service_accounts=(SERVICE_ACCOUNT,)
+            self,
+            "ControllerRole",
+            description=f"Karpenter controller of {props.cluster_name}",
+            cluster=cluster,
+            namespace=NAMESPACE,
+            service_accounts=(SERVICE_ACCOUNT,),
         )
         policy = iam.ManagedPolicy(
             self,
@@ -96,7 +101,10 @@ class Karpenter(Construct):
                 },
                 # Karpenter asks the metadata service for its region when AWS_REGION is unset; system nodes'
                 # hop limit of 1 keeps pods away from it.
-                "controller": {"env": [{"name": "AWS_REGION", "value": cdk.Stack.of(self).region}], "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}},
+                "controller": {
+                    "env": [{"name": "AWS_REGION", "value": cdk.Stack.of(self).region}],
+                    "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+                },
             },
         )
         self.chart.node.add_dependency(association)

@@ -60,7 +60,10 @@ def controller_statements(scope: Scope) -> list[iam.PolicyStatement]:
         iam.PolicyStatement(
             sid="AllowScopedEC2InstanceAccessActions",
             actions=["ec2:RunInstances", "ec2:CreateFleet"],
-            resources=[_ec2(scope.region, r, account=r.startswith(("security-group", "subnet", "capacity-reservation", "placement-group"))) for r in _LAUNCH_READ_RESOURCES],
+            resources=[
+                _ec2(scope.region, r, account=r.startswith(("security-group", "subnet", "capacity-reservation", "placement-group")))
+                for r in _LAUNCH_READ_RESOURCES
+            ],
         ),
         iam.PolicyStatement(
             sid="AllowScopedEC2LaunchTemplateAccessActions",
@@ -78,7 +81,13 @@ def controller_statements(scope: Scope) -> list[iam.PolicyStatement]:
             sid="AllowScopedResourceCreationTagging",
             actions=["ec2:CreateTags"],
             resources=launched,
-            conditions={**request_tags, "StringEquals": {**request_tags["StringEquals"], "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]}},
+            conditions={
+                **request_tags,
+                "StringEquals": {
+                    **request_tags["StringEquals"],
+                    "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
+                },
+            },
         ),
         iam.PolicyStatement(
             sid="AllowScopedResourceTagging",

@@ -133,11 +133,20 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
         "amiSelectorTerms": [{"alias": f"{family}@{version}"}],
         "subnetSelectorTerms": [{"id": subnet} for subnet in context.subnet_ids],
         "securityGroupSelectorTerms": [{"id": group} for group in security_groups],
-        "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1, "httpTokens": "required"},
-        "blockDeviceMappings": karpenter_block_devices(node_volumes(family, pool.data_volume_gib, pool.image_pull.prepulled_images_snapshot_id)),
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": 1,
+            "httpTokens": "required",
+        },
+        "blockDeviceMappings": karpenter_block_devices(
+            node_volumes(family, pool.data_volume_gib, pool.image_pull.prepulled_images_snapshot_id)
+        ),
         "tags": {POOL_LABEL: pool.name},
     }
-    spec["userData"] = bottlerocket_settings(pool.image_pull) if family == "bottlerocket" else al2023_node_config(pool.image_pull, efa=pool.efa)
+    spec["userData"] = (
+        bottlerocket_settings(pool.image_pull) if family == "bottlerocket" else al2023_node_config(pool.image_pull, efa=pool.efa)
+    )
     # RAID0: Karpenter stripes the NVMe disks and binds the runtime's directories to them (containerd, kubelet,
     # pod logs and, on Bottlerocket 1.46+, SOCI's store), and counts them as the node's ephemeral storage.
     # Not under a pre-pulled image snapshot: the bind would hide the snapshot's images on the data volume.
@@ -152,4 +161,3 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
     if wants_placement_group(pool) and context.placement_group_name:
         spec["placementGroupSelector"] = {"name": context.placement_group_name}
     return {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": pool.name}, "spec": spec}
-

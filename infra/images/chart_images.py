@@ -59,10 +59,18 @@ def _ref(host_and_path: str, tag: str | None = None) -> str:
 ENVOY_PROXY_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.38.3"
 
 CHART_IMAGES: dict[str, tuple[ChartImage, ...]] = {
-    "karpenter": (ChartImage(("controller", "image"), _ref("public.ecr.aws/karpenter/controller", KARPENTER.version), "repository", (("digest", ""),)),),
-    "nvidia-device-plugin": (ChartImage(("image",), _ref("nvcr.io/nvidia/k8s-device-plugin", f"v{NVIDIA_DEVICE_PLUGIN.version}"), "repository"),),
+    "karpenter": (
+        ChartImage(
+            ("controller", "image"), _ref("public.ecr.aws/karpenter/controller", KARPENTER.version), "repository", (("digest", ""),)
+        ),
+    ),
+    "nvidia-device-plugin": (
+        ChartImage(("image",), _ref("nvcr.io/nvidia/k8s-device-plugin", f"v{NVIDIA_DEVICE_PLUGIN.version}"), "repository"),
+    ),
     "lws": (ChartImage(("image", "manager"), _ref("registry.k8s.io/lws/lws", f"v{LEADER_WORKER_SET.version}"), "repository"),),
-    "kueue": (ChartImage(("controllerManager", "manager", "image"), _ref("registry.k8s.io/kueue/kueue", f"v{KUEUE.version}"), "repository"),),
+    "kueue": (
+        ChartImage(("controllerManager", "manager", "image"), _ref("registry.k8s.io/kueue/kueue", f"v{KUEUE.version}"), "repository"),
+    ),
     "keda": tuple(
         ChartImage(("image", part), f"ghcr.io/kedacore/{name}", "registry")
         for part, name in (("keda", "keda"), ("metricsApiServer", "keda-metrics-apiserver"), ("webhooks", "keda-admission-webhooks"))
@@ -81,7 +89,11 @@ CHART_IMAGES: dict[str, tuple[ChartImage, ...]] = {
     "kube-prometheus-stack": (
         ChartImage(("alertmanager", "alertmanagerSpec", "image"), "quay.io/prometheus/alertmanager", "registry"),
         ChartImage(("prometheusOperator", "image"), "quay.io/prometheus-operator/prometheus-operator", "registry"),
-        ChartImage(("prometheusOperator", "prometheusConfigReloader", "image"), "quay.io/prometheus-operator/prometheus-config-reloader", "registry"),
+        ChartImage(
+            ("prometheusOperator", "prometheusConfigReloader", "image"),
+            "quay.io/prometheus-operator/prometheus-config-reloader",
+            "registry",
+        ),
         ChartImage(("prometheusOperator", "admissionWebhooks", "patch", "image"), "ghcr.io/jkroepke/kube-webhook-certgen", "registry"),
         ChartImage(("prometheus", "prometheusSpec", "image"), "quay.io/prometheus/prometheus", "registry"),
         ChartImage(("kube-state-metrics", "image"), "registry.k8s.io/kube-state-metrics/kube-state-metrics", "registry"),
@@ -91,7 +103,11 @@ CHART_IMAGES: dict[str, tuple[ChartImage, ...]] = {
     ),
     "kuberay-operator": (ChartImage(("image",), _ref("quay.io/kuberay/operator", f"v{KUBERAY.version}"), "repository"),),
     "dynamo-platform": (
-        ChartImage(("dynamo-operator", "controllerManager", "manager", "image"), _ref("nvcr.io/nvidia/ai-dynamo/kubernetes-operator", PROGRAMS["ai-dynamo"]), "repository"),
+        ChartImage(
+            ("dynamo-operator", "controllerManager", "manager", "image"),
+            _ref("nvcr.io/nvidia/ai-dynamo/kubernetes-operator", PROGRAMS["ai-dynamo"]),
+            "repository",
+        ),
     ),
 }
 assert DYNAMO_PLATFORM.version == PROGRAMS["ai-dynamo"]

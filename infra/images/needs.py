@@ -20,7 +20,10 @@ def build_plan(config: PlatformConfig, workload_objects: dict[str, list[dict]], 
     derived = {name for image in written if (name := _derived_name(config, image))}
     ngc = {image for image in (_upstream(config, ref) for ref in written) if parse(image).host == "nvcr.io"}
     burn_in = [pool for pool in config.node_pools if pool.burn_in is not None]
-    if any(pool.burn_in.all_reduce and any((facts := known(kind)) is not None and facts.gpus > 1 for kind in pool.instance_types) for pool in burn_in):
+    if any(
+        pool.burn_in.all_reduce and any((facts := known(kind)) is not None and facts.gpus > 1 for kind in pool.instance_types)
+        for pool in burn_in
+    ):
         derived.add("nccl-tests-efa")
     if burn_in:
         ngc.add(IMAGES["dcgm"])
@@ -48,5 +51,5 @@ def _upstream(config: PlatformConfig, reference: str) -> str:
     ref = parse(reference)
     marker = f"{config.name}/ngc/"
     if ".dkr.ecr." in ref.host and ref.path.startswith(marker):
-        return f"nvcr.io/{ref.path[len(marker):]}" + (f":{ref.tag}" if ref.tag else "")
+        return f"nvcr.io/{ref.path[len(marker) :]}" + (f":{ref.tag}" if ref.tag else "")
     return reference

@@ -29,5 +29,7 @@ def pull_through_policy(scope: Construct, config: PlatformConfig, roles: list[ia
         ],
         roles=roles,
     )
-    nag.acknowledge_policy_wildcards(policy, "Repositories under the kit's pull-through prefixes: ECR creates one per upstream image on its first pull, named after it.")
+    nag.acknowledge_policy_wildcards(
+        policy, "Repositories under the kit's pull-through prefixes: ECR creates one per upstream image on its first pull, named after it."
+    )
     return policy

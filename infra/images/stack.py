@@ -43,7 +43,9 @@ def _secret(config: PlatformConfig, scope: Construct, reference: str) -> str:
 
 class RegistryStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: PlatformConfig, build: BuildPlan, **kwargs) -> None:
-        super().__init__(scope, construct_id, description=f"{config.name}: pull-through cache rules and the kit's image repositories", **kwargs)
+        super().__init__(
+            scope, construct_id, description=f"{config.name}: pull-through cache rules and the kit's image repositories", **kwargs
+        )
         cache = config.images.pull_through_cache
         self.rules: list[ecr.CfnPullThroughCacheRule] = []
         if cache.enabled:
@@ -61,7 +63,9 @@ class RegistryStack(cdk.Stack):
                         credential_arn=credential,
                     )
                 )
-        self.repositories = {image.name: _repository(self, f"Repository-{image.name}", f"{config.name}/{image.name}") for image in build.derived}
+        self.repositories = {
+            image.name: _repository(self, f"Repository-{image.name}", f"{config.name}/{image.name}") for image in build.derived
+        }
         # One repository per copied NGC repository: two tags of one image (vllm-runtime 1.4.2 and 1.4.2-efa) share it.
         copied = sorted({copy.repository for copy in build.copies})
         self.repositories |= {name: _repository(self, f"Copy-{name.replace('/', '-')}", name) for name in copied}
@@ -119,10 +123,14 @@ class ImagesStack(cdk.Stack):
             "StartBuild",
             on_update=self._start(project, handle),
             on_create=self._start(project, handle),
-            policy=cr.AwsCustomResourcePolicy.from_statements([iam.PolicyStatement(actions=["codebuild:StartBuild"], resources=[project.project_arn])]),
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["codebuild:StartBuild"], resources=[project.project_arn])]
+            ),
             install_latest_aws_sdk=False,
         )
-        self.done = cfn.CfnWaitCondition(self, f"Built-{self.build_key}", handle=handle.ref, timeout=str(int(BUILD_TIMEOUT.to_seconds())), count=1)
+        self.done = cfn.CfnWaitCondition(
+            self, f"Built-{self.build_key}", handle=handle.ref, timeout=str(int(BUILD_TIMEOUT.to_seconds())), count=1
+        )
         self.done.node.add_dependency(start)
         # How long the deploy waits here on a first build (assembly/deploy_time.py reads it).
         self.done.cfn_options.metadata = {EXPECTED_SECONDS: expected_seconds(build)}
@@ -163,15 +171,30 @@ class ImagesStack(cdk.Stack):
         )
         if config.images.pull_through_cache.enabled:
             # The base image comes through the Docker Hub rule; the first pull creates its repository.
-            docker_hub = stack.format_arn(service="ecr", resource="repository", resource_name=f"{pull_through_prefix(config.name, UPSTREAMS['docker.io'])}/*")
-            project.add_to_role_policy(iam.PolicyStatement(actions=["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"], resources=[docker_hub]))
+            docker_hub = stack.format_arn(
+                service="ecr", resource="repository", resource_name=f"{pull_through_prefix(config.name, UPSTREAMS['docker.io'])}/*"
+            )
+            project.add_to_role_policy(
+                iam.PolicyStatement(actions=["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"], resources=[docker_hub])
+            )
         if build.copies:
             # By name, the ARN ends in the six characters Secrets Manager appends.
-            project.add_to_role_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[f"{_secret(config, self, config.images.pull_through_cache.ngc_secret)}*"]))
+            project.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[f"{_secret(config, self, config.images.pull_through_cache.ngc_secret)}*"],
+                )
+            )
 
     def _acknowledge(self, project: codebuild.Project, start: cr.AwsCustomResource) -> None:
-        nag.acknowledge(project, "CB3", "Privileged mode runs the Docker daemon that builds the kit's images; the project builds only the Dockerfiles of this stack's asset.")
-        nag.acknowledge(project, "CB4", "The project stores no artifacts; its output are images in ECR (encrypted at rest) and logs in CloudWatch.")
+        nag.acknowledge(
+            project,
+            "CB3",
+            "Privileged mode runs the Docker daemon that builds the kit's images; the project builds only the Dockerfiles of this stack's asset.",
+        )
+        nag.acknowledge(
+            project, "CB4", "The project stores no artifacts; its output are images in ECR (encrypted at rest) and logs in CloudWatch."
+        )
         nag.acknowledge_policy_wildcards(
             project,
             lambda finding: (
@@ -181,8 +204,15 @@ class ImagesStack(cdk.Stack):
                 else "The NGC secret's ARN ends in a suffix Secrets Manager adds"
             ),
         )
-        nag.acknowledge_policy_wildcards(start, "AwsCustomResource's function may start builds of this one project only; its own log wildcard is CDK's.")
-        nag.acknowledge_managed_policies(self, {"service-role/AWSLambdaBasicExecutionRole": "AwsCustomResource's function (CDK's singleton) writes its own CloudWatch logs only."})
+        nag.acknowledge_policy_wildcards(
+            start, "AwsCustomResource's function may start builds of this one project only; its own log wildcard is CDK's."
+        )
+        nag.acknowledge_managed_policies(
+            self,
+            {
+                "service-role/AWSLambdaBasicExecutionRole": "AwsCustomResource's function (CDK's singleton) writes its own CloudWatch logs only."
+            },
+        )
         nag.acknowledge(self, "L1", "AwsCustomResource's runtime is chosen by aws-cdk-lib and moves with its upgrades.")
 
 

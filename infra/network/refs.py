@@ -43,7 +43,9 @@ def import_existing(scope, props: ExistingVpcProps) -> NetworkRefs:
 
     def subnets(prefix: str, ids: tuple[str, ...], zones: list[str]) -> list[ec2.ISubnet]:
         return [
-            ec2.Subnet.from_subnet_attributes(scope, f"{prefix}{index}", subnet_id=subnet_id, availability_zone=zones[min(index, len(zones) - 1)])
+            ec2.Subnet.from_subnet_attributes(
+                scope, f"{prefix}{index}", subnet_id=subnet_id, availability_zone=zones[min(index, len(zones) - 1)]
+            )
             for index, subnet_id in enumerate(ids)
         ]
 

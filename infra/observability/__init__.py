@@ -37,9 +37,21 @@ class Observability(Construct):
         settings, cluster, after = props.settings, props.cluster, props.after
         self.backend = None
         if settings.metrics == "amp":
-            self.backend = ManagedPrometheus(self, "Amp", ManagedPrometheusProps(name=props.name, cluster=cluster, network=props.network, settings=settings, extra_rule_groups=props.extra_rule_groups))
+            self.backend = ManagedPrometheus(
+                self,
+                "Amp",
+                ManagedPrometheusProps(
+                    name=props.name, cluster=cluster, network=props.network, settings=settings, extra_rule_groups=props.extra_rule_groups
+                ),
+            )
         elif settings.metrics == "in-cluster":
-            self.backend = InClusterPrometheus(self, "InCluster", InClusterPrometheusProps(cluster=cluster, cluster_name=props.name, after=after, settings=settings, extra_rule_groups=props.extra_rule_groups))
+            self.backend = InClusterPrometheus(
+                self,
+                "InCluster",
+                InClusterPrometheusProps(
+                    cluster=cluster, cluster_name=props.name, after=after, settings=settings, extra_rule_groups=props.extra_rule_groups
+                ),
+            )
         elif settings.metrics == "cloudwatch":
             self.backend = CloudWatchObservability(self, "CloudWatch", CloudWatchObservabilityProps(cluster=cluster, after=after))
         # kube-prometheus-stack brings its own kube-state-metrics; the AWS managed scraper needs one installed.

@@ -95,7 +95,9 @@ class ManagedPrometheus(Construct):
                     security_group_ids=[cluster.cluster_security_group_id],
                 )
             ),
-            destination=aps.CfnScraper.DestinationProperty(amp_configuration=aps.CfnScraper.AmpConfigurationProperty(workspace_arn=self.workspace.attr_arn)),
+            destination=aps.CfnScraper.DestinationProperty(
+                amp_configuration=aps.CfnScraper.AmpConfigurationProperty(workspace_arn=self.workspace.attr_arn)
+            ),
             scrape_configuration=aps.CfnScraper.ScrapeConfigurationProperty(
                 configuration_blob=scrape_config_blob(settings.scrape_interval_seconds, cluster_name=name)
             ),
@@ -108,7 +110,9 @@ class ManagedPrometheus(Construct):
         )
         self.rules = None
         if settings.loads_alerts:
-            self.rules = aps.CfnRuleGroupsNamespace(self, "Rules", name=name, workspace=self.workspace.attr_arn, data=rules_yaml(settings.thresholds))
+            self.rules = aps.CfnRuleGroupsNamespace(
+                self, "Rules", name=name, workspace=self.workspace.attr_arn, data=rules_yaml(settings.thresholds)
+            )
         if props.extra_rule_groups:
             data = yaml.safe_dump({"groups": list(props.extra_rule_groups)}, sort_keys=False, width=1000)
             aps.CfnRuleGroupsNamespace(self, "ShowbackRules", name=f"{name}-showback", workspace=self.workspace.attr_arn, data=data)
@@ -130,9 +134,18 @@ class ManagedPrometheus(Construct):
             namespace=namespace,
             service_accounts=(service_account,),
         )
-        role.add_to_policy(iam.PolicyStatement(actions=["aps:QueryMetrics", "aps:GetLabels", "aps:GetSeries", "aps:GetMetricMetadata"], resources=[self.workspace.attr_arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["aps:QueryMetrics", "aps:GetLabels", "aps:GetSeries", "aps:GetMetricMetadata"], resources=[self.workspace.attr_arn]
+            )
+        )
         return eks.CfnPodIdentityAssociation(
-            self, f"QueryAccess-{namespace}-{service_account}", cluster_name=cluster.cluster_name, namespace=namespace, service_account=service_account, role_arn=role.role_arn
+            self,
+            f"QueryAccess-{namespace}-{service_account}",
+            cluster_name=cluster.cluster_name,
+            namespace=namespace,
+            service_account=service_account,
+            role_arn=role.role_arn,
         )
 
 

@@ -31,12 +31,19 @@ class CloudWatchObservability(Construct):
         super().__init__(scope, construct_id)
         cluster, after = props.cluster, props.after
         self.role = pod_identity_role(
-            self, "AgentRole", description="CloudWatch agent of the CloudWatch Observability add-on", cluster=cluster, namespace=NAMESPACE, service_accounts=(SERVICE_ACCOUNT,)
+            self,
+            "AgentRole",
+            description="CloudWatch agent of the CloudWatch Observability add-on",
+            cluster=cluster,
+            namespace=NAMESPACE,
+            service_accounts=(SERVICE_ACCOUNT,),
         )
         self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(POLICY))
         nag.acknowledge_managed_policies(
             self.role,
-            {POLICY: "The CloudWatch agent writes Container Insights metrics and logs; AWS maintains the exact CloudWatch, Logs and EC2 describe actions it needs."},
+            {
+                POLICY: "The CloudWatch agent writes Container Insights metrics and logs; AWS maintains the exact CloudWatch, Logs and EC2 describe actions it needs."
+            },
         )
         self.addon = eks.Addon(self, "Addon", cluster=cluster, addon_name=ADDON, preserve_on_delete=False)
         cfn = self.addon.node.default_child

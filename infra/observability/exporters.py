@@ -41,7 +41,9 @@ def dcgm_values(extra_taint_keys: tuple[str, ...], *, service_monitor: bool) -> 
         # Only GPU nodes: Karpenter pools and capacity-block groups both label their nodes with the accelerator.
         "affinity": {
             "nodeAffinity": {
-                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": ACCELERATOR_LABEL, "operator": "Exists"}]}]}
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [{"key": ACCELERATOR_LABEL, "operator": "Exists"}]}]
+                }
             }
         },
         # The exporter belongs on every GPU node, whatever taints its capacity adds.
@@ -80,7 +82,9 @@ class Exporters(Construct):
         cluster = props.cluster
         self.charts: dict[str, eks.HelmChart] = {}
         if props.dcgm:
-            self.charts[DCGM_NAME] = self._chart(cluster, DCGM_NAME, DCGM_EXPORTER, dcgm_values(props.gpu_taint_keys, service_monitor=props.service_monitors))
+            self.charts[DCGM_NAME] = self._chart(
+                cluster, DCGM_NAME, DCGM_EXPORTER, dcgm_values(props.gpu_taint_keys, service_monitor=props.service_monitors)
+            )
         if props.state_metrics:
             self.charts[KSM_NAME] = self._chart(cluster, KSM_NAME, KUBE_STATE_METRICS, {**KSM_VALUES, "fullnameOverride": KSM_NAME})
         for chart in self.charts.values():

@@ -122,7 +122,14 @@ class InClusterPrometheus(Construct):
             values.setdefault("additionalPrometheusRulesMap", {})["llm-kit-showback"] = {"groups": list(props.extra_rule_groups)}
         # Privileged: the stack's node exporter reads the host's /proc and /sys in its network and PID namespaces.
         self.chart = install_chart(
-            cluster, "KubePrometheusStack", chart=RELEASE, pin=KUBE_PROMETHEUS_STACK, namespace=NAMESPACE, wait=True, values=values, pod_security="privileged"
+            cluster,
+            "KubePrometheusStack",
+            chart=RELEASE,
+            pin=KUBE_PROMETHEUS_STACK,
+            namespace=NAMESPACE,
+            wait=True,
+            values=values,
+            pod_security="privileged",
         )
         self.chart.node.add_dependency(props.after)
         self.dashboards = None

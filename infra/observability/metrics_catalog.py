@@ -109,7 +109,12 @@ DYNAMO_FRONTEND = Family(
 ENVOY_GATEWAY = Family(
     "envoyproxy/gateway v1.8.1: Envoy's cluster and listener stats on :19001/stats/prometheus; a route's cluster is named "
     "httproute/<namespace>/<route>/rule/<n> (envoy_cluster_name), response classes in envoy_response_code_class; times in ms",
-    counters=("envoy_cluster_upstream_rq_total", "envoy_cluster_upstream_rq_xx", "envoy_http_downstream_rq_total", "envoy_http_downstream_rq_xx"),
+    counters=(
+        "envoy_cluster_upstream_rq_total",
+        "envoy_cluster_upstream_rq_xx",
+        "envoy_http_downstream_rq_total",
+        "envoy_http_downstream_rq_xx",
+    ),
     histograms=("envoy_cluster_upstream_rq_time", "envoy_http_downstream_rq_time"),
 )
 

@@ -34,12 +34,19 @@ def load_balancer_annotations(settings: Gateway, vpc_cidr: str) -> dict[str, str
     return annotations
 
 
-def gateway_objects(namespace: str, labels: dict[str, str], settings: Gateway, *, vpc_cidr: str, region: str, teams_for, isolate: bool = True) -> list[dict[str, Any]]:
+def gateway_objects(
+    namespace: str, labels: dict[str, str], settings: Gateway, *, vpc_cidr: str, region: str, teams_for, isolate: bool = True
+) -> list[dict[str, Any]]:
     """isolate: cluster.network_policies.enabled; the Redis then admits the rate limiter alone."""
     # TLS ends at the load balancer: Envoy's listener is plain HTTP on the port the load balancer forwards.
     port = 443 if settings.certificate_arn else 80
     return [
-        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": GATEWAY_CLASS, "labels": labels}, "spec": {"controllerName": CONTROLLER}},
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "GatewayClass",
+            "metadata": {"name": GATEWAY_CLASS, "labels": labels},
+            "spec": {"controllerName": CONTROLLER},
+        },
         {
             "apiVersion": "gateway.networking.k8s.io/v1",
             "kind": "Gateway",

@@ -33,7 +33,14 @@ def add_redis_password(scope: Construct, cluster: eks.ICluster, part_of: str) ->
     asset = s3_assets.Asset(scope, "RedisAuthChart", path=str(CHART))
     values = {"name": RATE_LIMIT_REDIS_AUTH_SECRET, "key": RATE_LIMIT_REDIS_AUTH_KEY, "partOf": part_of}
     chart = eks.HelmChart(
-        scope, "RedisAuth", cluster=cluster, chart_asset=asset, release=RATE_LIMIT_REDIS_AUTH_SECRET, namespace=PROXY_NAMESPACE, create_namespace=False, values=values
+        scope,
+        "RedisAuth",
+        cluster=cluster,
+        chart_asset=asset,
+        release=RATE_LIMIT_REDIS_AUTH_SECRET,
+        namespace=PROXY_NAMESPACE,
+        create_namespace=False,
+        values=values,
     )
     # aws-eks-v2 lets the kubectl provider's handler read the asset: read on the CDK assets bucket, whose object
     # names are content hashes the synth picks (helm-chart.js chartAsset.bucket.grantRead).
@@ -47,7 +54,11 @@ def add_redis_password(scope: Construct, cluster: eks.ICluster, part_of: str) ->
 
 # Envoy Gateway v1.8.3's labels on its rate limiter's pods (internal/infrastructure/kubernetes/ratelimit/resource.go
 # rateLimitLabels), in its own namespace: the only client of the Redis.
-RATE_LIMITER_LABELS = {"app.kubernetes.io/name": "envoy-ratelimit", "app.kubernetes.io/component": "ratelimit", "app.kubernetes.io/managed-by": "envoy-gateway"}
+RATE_LIMITER_LABELS = {
+    "app.kubernetes.io/name": "envoy-ratelimit",
+    "app.kubernetes.io/component": "ratelimit",
+    "app.kubernetes.io/managed-by": "envoy-gateway",
+}
 REDIS_PORT = 6379
 
 
@@ -60,4 +71,9 @@ def redis_policy(redis_labels: dict[str, str], labels: dict[str, str]) -> dict:
         "egress": [],
     }
     name = redis_labels["app.kubernetes.io/name"]
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name, "namespace": PROXY_NAMESPACE, "labels": labels}, "spec": spec}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": PROXY_NAMESPACE, "labels": labels},
+        "spec": spec,
+    }

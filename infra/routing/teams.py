@@ -59,7 +59,9 @@ def rate_limit_rules(settings: Gateway) -> list[dict[str, Any]]:
             rules.append(
                 {
                     # The team's current key and, during a rotation's grace period, its previous one: one budget.
-                    "clientSelectors": [{"headers": [{"name": TEAM_HEADER, "type": "RegularExpression", "value": team_client_pattern(team.name)}]}],
+                    "clientSelectors": [
+                        {"headers": [{"name": TEAM_HEADER, "type": "RegularExpression", "value": team_client_pattern(team.name)}]}
+                    ],
                     "limit": {"requests": limit, "unit": unit},
                     # One budget over every model the team calls, not one per route.
                     "shared": True,
@@ -86,7 +88,11 @@ def client_policy(namespace: str, labels: dict) -> dict[str, Any]:
     routing (earlyRequestHeaders, Envoy Gateway v1.8.3 api/v1alpha1/clienttrafficpolicy_types.go): a client's
     x-team-id never reaches the authorization, the rate limits or the audit log, and the first route match is always
     a catch-all, where the key check runs (core/routing.py gateway_key_policy)."""
-    spec = {"targetRefs": [GATEWAY_REF], "connection": {"bufferLimit": "50Mi"}, "headers": {"earlyRequestHeaders": {"remove": [TEAM_HEADER, MODEL_HEADER]}}}
+    spec = {
+        "targetRefs": [GATEWAY_REF],
+        "connection": {"bufferLimit": "50Mi"},
+        "headers": {"earlyRequestHeaders": {"remove": [TEAM_HEADER, MODEL_HEADER]}},
+    }
     return _object("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy", GATEWAY_NAME, namespace, labels, spec)
 
 
@@ -149,13 +155,23 @@ def bedrock_objects(namespace: str, labels: dict, settings: Gateway, region: str
         service = {"schema": {"name": "AWSBedrock"}, "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": "bedrock"}}
         objects.append(_object("aigateway.envoyproxy.io/v1beta1", "AIServiceBackend", name, namespace, labels, service))
         # No credentials file: the signer takes the default chain, the proxies' Pod Identity role.
-        signing = {"targetRefs": [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": name}], "type": "AWSCredentials", "awsCredentials": {"region": region}}
+        signing = {
+            "targetRefs": [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": name}],
+            "type": "AWSCredentials",
+            "awsCredentials": {"region": region},
+        }
         objects.append(_object("aigateway.envoyproxy.io/v1beta1", "BackendSecurityPolicy", name, namespace, labels, signing))
         # An AIServiceBackend is the default kind of a backendRef (group and kind name InferencePools only).
         backends = [{"name": name, "modelNameOverride": model.model_id}]
-        objects.append(_object("aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute", name, namespace, labels, route_spec(model.name, backends)))
+        objects.append(
+            _object("aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute", name, namespace, labels, route_spec(model.name, backends))
+        )
         if settings.teams:
-            objects.append(_object("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", name, namespace, labels, team_policy(name, teams_for(model.name))))
+            objects.append(
+                _object(
+                    "gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", name, namespace, labels, team_policy(name, teams_for(model.name))
+                )
+            )
     return objects
 
 
@@ -187,11 +203,18 @@ def redis_objects(labels: dict) -> list[dict[str, Any]]:
     all_labels = {**labels, **selector}
     deployment = {"replicas": 1, "selector": {"matchLabels": selector}, "template": {"metadata": {"labels": all_labels}, "spec": pod}}
     service = {"selector": selector, "ports": [{"name": "redis", "port": 6379, "targetPort": "redis"}]}
-    return [_object("apps/v1", "Deployment", REDIS, PROXY_NAMESPACE, all_labels, deployment), _object("v1", "Service", REDIS, PROXY_NAMESPACE, all_labels, service)]
+    return [
+        _object("apps/v1", "Deployment", REDIS, PROXY_NAMESPACE, all_labels, deployment),
+        _object("v1", "Service", REDIS, PROXY_NAMESPACE, all_labels, service),
+    ]
 
 
 def team_objects(namespace: str, labels: dict, settings: Gateway, *, region: str, teams_for) -> list[dict[str, Any]]:
-    keys = [_object("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", GATEWAY_NAME, namespace, labels, gateway_key_policy())] if settings.teams else []
+    keys = (
+        [_object("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", GATEWAY_NAME, namespace, labels, gateway_key_policy())]
+        if settings.teams
+        else []
+    )
     return [
         envoy_proxy(namespace, labels, settings),
         client_policy(namespace, labels),

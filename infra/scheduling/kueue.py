@@ -20,7 +20,15 @@ from config.gpu_queues import QueueTeam, Scheduling
 from core.capacity import GpuCapacity
 from core.isolation import pod_security_labels
 from core.labels import GPU_RESOURCE, PART_OF, SYSTEM_POOL_LABEL
-from core.kueue_facts import COHORT, HOSTNAME_LABEL, MANAGED_NAMESPACE_LABEL, PRIORITIES, TOPOLOGY_LABEL_PREFIX, TOPOLOGY_LEVELS, TOPOLOGY_NAME
+from core.kueue_facts import (
+    COHORT,
+    HOSTNAME_LABEL,
+    MANAGED_NAMESPACE_LABEL,
+    PRIORITIES,
+    TOPOLOGY_LABEL_PREFIX,
+    TOPOLOGY_LEVELS,
+    TOPOLOGY_NAME,
+)
 from core.versions import KUEUE
 from infra.cluster.helm import install_chart
 from infra.cluster.platform_policies import PlatformIsolation, team_namespace_policies
@@ -58,7 +66,10 @@ def manager_config(settings: Scheduling) -> str:
 
 
 def kueue_values(settings: Scheduling) -> dict:
-    return {"controllerManager": {"nodeSelector": SYSTEM_POOL_LABEL, "replicas": 2}, "managerConfig": {"controllerManagerConfigYaml": manager_config(settings)}}
+    return {
+        "controllerManager": {"nodeSelector": SYSTEM_POOL_LABEL, "replicas": 2},
+        "managerConfig": {"controllerManagerConfigYaml": manager_config(settings)},
+    }
 
 
 def _meta(name: str, namespace: str | None = None) -> dict:
@@ -77,13 +88,23 @@ def workload_teams(workloads) -> tuple[str, ...]:
 
 
 def cluster_objects(
-    settings: Scheduling, capacities: dict[str, GpuCapacity], topology: frozenset[str], workloads_namespace: str, queued_teams: tuple[str, ...] = ()
+    settings: Scheduling,
+    capacities: dict[str, GpuCapacity],
+    topology: frozenset[str],
+    workloads_namespace: str,
+    queued_teams: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """queued_teams: the teams of workload_teams, whose ClusterQueue also admits the workloads namespace."""
     teams = settings.teams
     flavors = flavor_names(teams)
     objects: list[dict[str, Any]] = [
-        {"apiVersion": API, "kind": "WorkloadPriorityClass", "metadata": _meta(name), "value": value, "description": f"llm-kit {name} workloads"}
+        {
+            "apiVersion": API,
+            "kind": "WorkloadPriorityClass",
+            "metadata": _meta(name),
+            "value": value,
+            "description": f"llm-kit {name} workloads",
+        }
         for name, value in PRIORITIES.items()
     ]
     if topology & set(flavors):
@@ -156,9 +177,13 @@ class Kueue(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: KueueProps) -> None:
         super().__init__(scope, construct_id)
         # wait: the queues below go through Kueue's webhooks, which must be serving.
-        self.chart = install_chart(props.cluster, "Kueue", chart="kueue", pin=KUEUE, namespace=NAMESPACE, values=kueue_values(props.settings), wait=True)
+        self.chart = install_chart(
+            props.cluster, "Kueue", chart="kueue", pin=KUEUE, namespace=NAMESPACE, values=kueue_values(props.settings), wait=True
+        )
         self.chart.node.add_dependency(props.after)
-        objects = cluster_objects(props.settings, props.capacities, props.topology_capacities, props.workloads_namespace, props.queued_teams)
+        objects = cluster_objects(
+            props.settings, props.capacities, props.topology_capacities, props.workloads_namespace, props.queued_teams
+        )
         network = PlatformIsolation.of(props.cluster)
         if network is not None:
             namespaces = dict.fromkeys(namespace for team in props.settings.teams for namespace in team.namespaces)

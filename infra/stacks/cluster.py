@@ -49,7 +49,12 @@ class ClusterStack(cdk.Stack):
         **kwargs,
     ) -> None:
         """routed_models: the enabled workloads served through the gateway, for the showback rules."""
-        super().__init__(scope, construct_id, description=f"{config.name}: EKS {config.cluster.kubernetes_version} with its data plane in {config.placement.az_id}", **kwargs)
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"{config.name}: EKS {config.cluster.kubernetes_version} with its data plane in {config.placement.az_id}",
+            **kwargs,
+        )
         if network is None:
             network = import_existing(self, existing_vpc_props(config))
         settings = config.cluster
@@ -74,7 +79,13 @@ class ClusterStack(cdk.Stack):
         if platform_network is not None:
             PlatformIsolation(cluster, platform_network)
         self.efa = EfaSecurityGroup(self, "Efa", vpc=network.vpc, cluster_name=config.name)
-        addons = ManagedAddons(self, "Addons", ManagedAddonsProps(cluster=cluster, addon_versions=dict(settings.addon_versions), network_policies=settings.network_policies.enabled))
+        addons = ManagedAddons(
+            self,
+            "Addons",
+            ManagedAddonsProps(
+                cluster=cluster, addon_versions=dict(settings.addon_versions), network_policies=settings.network_policies.enabled
+            ),
+        )
         nodes = settings.system_nodes
         self.system_nodes = SystemNodes(
             self,
@@ -126,7 +137,9 @@ class ClusterStack(cdk.Stack):
         )
         # Charts that run pods and may ask for volumes (NATS in the Dynamo platform, Prometheus) wait for both.
         nodes_and_volumes = DependencyGroup(system_nodegroup, storage_class)
-        self.controllers = Controllers(self, "Controllers", ControllersProps(cluster=cluster, charts=requirements.controllers, after=nodes_and_volumes))
+        self.controllers = Controllers(
+            self, "Controllers", ControllersProps(cluster=cluster, charts=requirements.controllers, after=nodes_and_volumes)
+        )
         observability = ObservabilityProps(
             name=config.name,
             cluster=cluster,
@@ -140,7 +153,9 @@ class ClusterStack(cdk.Stack):
             ),
         )
         self.observability = Observability(self, "Observability", observability)
-        self.crd_bundles = CrdBundles(self, "CrdBundles", CrdBundlesProps(cluster=cluster, bundles=requirements.crd_bundles, after=system_nodegroup))
+        self.crd_bundles = CrdBundles(
+            self, "CrdBundles", CrdBundlesProps(cluster=cluster, bundles=requirements.crd_bundles, after=system_nodegroup)
+        )
         self.metrics_query_url: str | None = None
         amp = self.observability.backend if config.observability.metrics == "amp" else None
         if amp is not None:
@@ -179,7 +194,9 @@ class ClusterStack(cdk.Stack):
             self.audit = GatewayAudit(self, "GatewayAudit", audit)
         self.workload_access = None
         if requirements.s3_access:
-            access = WorkloadAccessProps(cluster=cluster, storage=storage_refs, namespace=config.storage.workloads_namespace, accesses=requirements.s3_access)
+            access = WorkloadAccessProps(
+                cluster=cluster, storage=storage_refs, namespace=config.storage.workloads_namespace, accesses=requirements.s3_access
+            )
             self.workload_access = WorkloadAccess(self, "WorkloadAccess", access)
         block_role = self.gpu.node.try_find_child("CapacityBlockNodeRole")
         pull_through_policy(self, config, [self.system_nodes.role, self.gpu.karpenter.node_role, *([block_role] if block_role else [])])

@@ -40,5 +40,7 @@ class NetworkStack(cdk.Stack):
         super().__init__(scope, construct_id, description=f"{config.name}: single-zone VPC in {config.placement.az_id}", **kwargs)
         vpc = SingleZoneVpc(self, "Network", vpc_props(config))
         self.refs: NetworkRefs = vpc.refs
-        endpoints = VpcEndpointsProps(network=self.refs, route_subnets=tuple(self.refs.node_subnets), interface_endpoints=tuple(config.network.interface_endpoints))
+        endpoints = VpcEndpointsProps(
+            network=self.refs, route_subnets=tuple(self.refs.node_subnets), interface_endpoints=tuple(config.network.interface_endpoints)
+        )
         VpcEndpoints(self, "Endpoints", endpoints)

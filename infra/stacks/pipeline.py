@@ -27,8 +27,12 @@ class KitStage(cdk.Stage):
 
 
 class PipelineStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: PlatformConfig, add_stacks: Callable[[Construct], None], **kwargs) -> None:
-        super().__init__(scope, construct_id, description=f"{config.name}: CodePipeline that tests, synthesizes and deploys the kit", **kwargs)
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: PlatformConfig, add_stacks: Callable[[Construct], None], **kwargs
+    ) -> None:
+        super().__init__(
+            scope, construct_id, description=f"{config.name}: CodePipeline that tests, synthesizes and deploys the kit", **kwargs
+        )
         settings = config.pipeline
         source = pipelines.CodePipelineSource.connection(settings.repository, settings.branch, connection_arn=settings.connection_arn)
         synth = pipelines.ShellStep(
@@ -47,11 +51,17 @@ class PipelineStack(cdk.Stack):
             cross_account_keys=True,
             enable_key_rotation=True,
             code_build_defaults=pipelines.CodeBuildOptions(
-                build_environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0, compute_type=codebuild.ComputeType.MEDIUM)
+                build_environment=codebuild.BuildEnvironment(
+                    build_image=codebuild.LinuxBuildImage.STANDARD_7_0, compute_type=codebuild.ComputeType.MEDIUM
+                )
             ),
         )
         stage = KitStage(self, "Deploy", add_stacks=add_stacks, env=kwargs.get("env"))
-        pre = [pipelines.ManualApprovalStep("Approve", comment=f"Deploy {config.name} to {config.account}/{config.region}")] if settings.manual_approval else []
+        pre = (
+            [pipelines.ManualApprovalStep("Approve", comment=f"Deploy {config.name} to {config.account}/{config.region}")]
+            if settings.manual_approval
+            else []
+        )
         pipeline.add_stage(stage, pre=pre)
         pipeline.build_pipeline()
         self._acknowledge(pipeline)
@@ -91,8 +101,14 @@ def scope_asset_publishing(pipeline: pipelines.CodePipeline) -> None:
     projects = [child for child in assets.node.children if isinstance(child, codebuild.Project)]
     colon = cdk.ArnFormat.COLON_RESOURCE_NAME
     log_groups = [f"/aws/codebuild/{project.project_name}" for project in projects]
-    logs = [stack.format_arn(service="logs", resource="log-group", resource_name=f"{group}{suffix}", arn_format=colon) for group in log_groups for suffix in ("", ":*")]
-    reports = [stack.format_arn(service="codebuild", resource="report-group", resource_name=f"{project.project_name}-*") for project in projects]
+    logs = [
+        stack.format_arn(service="logs", resource="log-group", resource_name=f"{group}{suffix}", arn_format=colon)
+        for group in log_groups
+        for suffix in ("", ":*")
+    ]
+    reports = [
+        stack.format_arn(service="codebuild", resource="report-group", resource_name=f"{project.project_name}-*") for project in projects
+    ]
 
     def rewrite(statement: dict) -> dict | None:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -122,14 +138,38 @@ def scope_self_mutation(pipeline: pipelines.CodePipeline) -> None:
 # Each wildcard CDK Pipelines leaves in its policies, by the finding text cdk-nag reports, with why it stays.
 # A finding that matches none of these fails the synth: a new CDK release's wildcard gets reviewed, not waved through.
 _WILDCARDS = (
-    (r"^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*$", "S3 actions on the pipeline's own artifact bucket only (the statement's resources name it)."),
-    (r"^Resource::<PipelineArtifactsBucket\w+\.Arn>/\*$", "Artifact objects are named by CodePipeline at run time, inside the pipeline's own bucket."),
-    (r"^Action::kms:(ReEncrypt|GenerateDataKey)\*$", "KMS actions on the artifact bucket's own key only (the statement's resource names it)."),
-    (r"^Resource::arn:<AWS::Partition>:logs:[\w-]+:\d+:log-group:/aws/codebuild/<\w+>:\*$", "Log streams of one CodeBuild project's own log group; CodeBuild names a stream per build."),
-    (r"^Resource::arn:<AWS::Partition>:codebuild:[\w-]+:\d+:report-group/<\w+>-\*$", "Report groups of one CodeBuild project; CodeBuild names them after the project at run time."),
-    (r"^Resource::arn:\*:iam::\d+:role/\*$", "Self-mutation assumes only roles tagged aws-cdk:bootstrap-role (deploy, file and image publishing) in this account: the policy's condition."),
-    (r"^Resource::arn:<AWS::Partition>:cloudformation:[\w-]+:\d+:stack/\*$", "Self-mutation reads stacks (its own and the CDK bootstrap stack) of this account and region only; names are known only at run time."),
-    (r"^Resource::\*$", "s3:ListBucket for the CDK CLI in self-mutation: it finds the bootstrap assets bucket, whose name depends on the bootstrap qualifier; ListBucket reads key names, no object."),
+    (
+        r"^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*$",
+        "S3 actions on the pipeline's own artifact bucket only (the statement's resources name it).",
+    ),
+    (
+        r"^Resource::<PipelineArtifactsBucket\w+\.Arn>/\*$",
+        "Artifact objects are named by CodePipeline at run time, inside the pipeline's own bucket.",
+    ),
+    (
+        r"^Action::kms:(ReEncrypt|GenerateDataKey)\*$",
+        "KMS actions on the artifact bucket's own key only (the statement's resource names it).",
+    ),
+    (
+        r"^Resource::arn:<AWS::Partition>:logs:[\w-]+:\d+:log-group:/aws/codebuild/<\w+>:\*$",
+        "Log streams of one CodeBuild project's own log group; CodeBuild names a stream per build.",
+    ),
+    (
+        r"^Resource::arn:<AWS::Partition>:codebuild:[\w-]+:\d+:report-group/<\w+>-\*$",
+        "Report groups of one CodeBuild project; CodeBuild names them after the project at run time.",
+    ),
+    (
+        r"^Resource::arn:\*:iam::\d+:role/\*$",
+        "Self-mutation assumes only roles tagged aws-cdk:bootstrap-role (deploy, file and image publishing) in this account: the policy's condition.",
+    ),
+    (
+        r"^Resource::arn:<AWS::Partition>:cloudformation:[\w-]+:\d+:stack/\*$",
+        "Self-mutation reads stacks (its own and the CDK bootstrap stack) of this account and region only; names are known only at run time.",
+    ),
+    (
+        r"^Resource::\*$",
+        "s3:ListBucket for the CDK CLI in self-mutation: it finds the bootstrap assets bucket, whose name depends on the bootstrap qualifier; ListBucket reads key names, no object.",
+    ),
 )
 
 

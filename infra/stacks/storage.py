@@ -19,13 +19,17 @@ class StorageStack(cdk.Stack):
         settings = config.storage
         where = f" and FSx for Lustre in {config.placement.az_id}" if settings.fsx.enabled else ""
         super().__init__(scope, construct_id, description=f"{config.name}: model bucket{where}", **kwargs)
-        bucket_props = ModelBucketProps(bucket_name=model_bucket_name(config), create=settings.model_bucket.creates_bucket, access_logs=settings.access_logs)
+        bucket_props = ModelBucketProps(
+            bucket_name=model_bucket_name(config), create=settings.model_bucket.creates_bucket, access_logs=settings.access_logs
+        )
         model_bucket = ModelBucket(self, "Models", bucket_props)
         file_system = None
         if settings.fsx.enabled:
             if network is None:
                 network = import_existing(self, existing_vpc_props(config))
-            lustre = LustreFileSystemProps(name=config.name, network=network, bucket=model_bucket.bucket, models_prefix=settings.models_prefix, settings=settings.fsx)
+            lustre = LustreFileSystemProps(
+                name=config.name, network=network, bucket=model_bucket.bucket, models_prefix=settings.models_prefix, settings=settings.fsx
+            )
             file_system = LustreFileSystem(self, "Lustre", lustre)
         self.bucket = model_bucket.bucket
         self.file_system = file_system

@@ -73,7 +73,13 @@ class WorkloadsStack(cdk.Stack):
         if gateway:
             routing = platform_facts(config).routing
             base_objects += gateway_objects(
-                namespace, labels, config.gateway, vpc_cidr=network_facts(config).vpc_cidr, region=config.region, teams_for=routing.teams_for, isolate=isolate
+                namespace,
+                labels,
+                config.gateway,
+                vpc_cidr=network_facts(config).vpc_cidr,
+                region=config.region,
+                teams_for=routing.teams_for,
+                isolate=isolate,
             )
         base_objects = rewrite_objects(base_objects, registry_cache(config, account=config.account or cdk.Aws.ACCOUNT_ID))
         base = eks.KubernetesManifest(self, "ModelStorage", cluster=cluster, manifest=base_objects, overwrite=True)

@@ -96,7 +96,9 @@ class LustreFileSystem(Construct):
             auto_import_policy=fsx.CfnDataRepositoryAssociation.AutoImportPolicyProperty(events=list(settings.import_policy))
             if settings.import_policy
             else None,
-            auto_export_policy=fsx.CfnDataRepositoryAssociation.AutoExportPolicyProperty(events=AUTO_EXPORT_EVENTS) if settings.export else None,
+            auto_export_policy=fsx.CfnDataRepositoryAssociation.AutoExportPolicyProperty(events=AUTO_EXPORT_EVENTS)
+            if settings.export
+            else None,
         )
         self.association = fsx.CfnDataRepositoryAssociation(
             self,

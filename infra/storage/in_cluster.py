@@ -63,13 +63,18 @@ class StorageInCluster(Construct):
         # (Dynamic provisioning would create file systems outside CloudFormation and its Retain policy.)
         if props.fsx:
             self.addons[FSX_CSI_ADDON] = self._addon(cluster, FSX_CSI_ADDON)
-        s3_csi_role = self._reader_role("S3CsiRole", f"Mountpoint for S3 CSI driver of {props.name}: read the model prefix", S3_CSI_NAMESPACE, S3_CSI_SERVICE_ACCOUNT)
+        s3_csi_role = self._reader_role(
+            "S3CsiRole", f"Mountpoint for S3 CSI driver of {props.name}: read the model prefix", S3_CSI_NAMESPACE, S3_CSI_SERVICE_ACCOUNT
+        )
         self.addons[S3_CSI_ADDON] = self._addon(cluster, S3_CSI_ADDON)
         self.addons[S3_CSI_ADDON].node.default_child.add_property_override(
             "PodIdentityAssociations", [{"RoleArn": s3_csi_role.role_arn, "ServiceAccount": S3_CSI_SERVICE_ACCOUNT}]
         )
         self.model_reader_role = self._reader_role(
-            "ModelReaderRole", f"Model servers of {props.name} (Run:ai streamer): read the model prefix", props.namespace, MODEL_READER_SERVICE_ACCOUNT
+            "ModelReaderRole",
+            f"Model servers of {props.name} (Run:ai streamer): read the model prefix",
+            props.namespace,
+            MODEL_READER_SERVICE_ACCOUNT,
         )
         eks.CfnPodIdentityAssociation(
             self,
@@ -88,7 +93,12 @@ class StorageInCluster(Construct):
 
     def _reader_role(self, construct_id: str, description: str, namespace: str, service_account: str) -> iam.Role:
         role = pod_identity_role(
-            self, construct_id, description=description, cluster=self.props.cluster, namespace=namespace, service_accounts=(service_account,)
+            self,
+            construct_id,
+            description=description,
+            cluster=self.props.cluster,
+            namespace=namespace,
+            service_accounts=(service_account,),
         )
         for statement in model_read_statements(self.storage):
             role.add_to_policy(statement)
@@ -99,4 +109,3 @@ class StorageInCluster(Construct):
             finding="Resource::" + nag.finding_text(self, self.storage.models_objects_arn),
         )
         return role
-

@@ -30,7 +30,13 @@ def test_no_function_level_imports_of_the_kits_own_modules():
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for node in ast.walk(function):
-                names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                names = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
                 found += [f"{path.relative_to(REPO)}:{node.lineno} {name}" for name in names if _is_kit_module(name)]
     assert not found, found
 

@@ -59,7 +59,9 @@ def _digests(root) -> dict[str, str]:
 
 
 def _tracked_copy(target):
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in files:
         source = REPO / name
         if source.is_file():
@@ -88,7 +90,19 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     out = tmp_path / "out"
     run = subprocess.run(
-        [sys.executable, "-m", "assembly.synth", "--config", str(config), "--outdir", str(out / "cdk.out"), "--dist", str(out / "dist"), "--charts", str(out / "charts")],
+        [
+            sys.executable,
+            "-m",
+            "assembly.synth",
+            "--config",
+            str(config),
+            "--outdir",
+            str(out / "cdk.out"),
+            "--dist",
+            str(out / "dist"),
+            "--charts",
+            str(out / "charts"),
+        ],
         cwd=kit,
         capture_output=True,
         text=True,
@@ -99,7 +113,9 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
     # Each workload's objects sit in a nested stack of the workloads stack.
     [nested] = [p for p in (out / "cdk.out").glob("llmkitworkloadsWorkloadhello*.nested.template.json")]
     workloads = json.loads(nested.read_text())
-    manifests = [r["Properties"]["Manifest"] for r in workloads["Resources"].values() if r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"]
+    manifests = [
+        r["Properties"]["Manifest"] for r in workloads["Resources"].values() if r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"
+    ]
     assert any('"say":"bonjour"' in json.dumps(m, separators=(",", ":")).replace('\\"', '"') for m in manifests)
     [hello, isolation] = yaml.safe_load_all((out / "dist" / "hello" / "manifest.yaml").read_text())
     assert (hello["kind"], hello["data"], hello["metadata"]["namespace"]) == ("ConfigMap", {"say": "bonjour"}, "inference")
@@ -107,7 +123,9 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
     assert isolation["kind"] == "NetworkPolicy" and (isolation["spec"]["ingress"], isolation["spec"]["egress"]) == ([], [])
     assert (out / "charts" / "hello" / "Chart.yaml").exists()
     cluster = json.loads((out / "cdk.out" / "llm-kit-cluster.template.json").read_text())
-    charts = {r["Properties"]["Chart"]: r["Properties"] for r in cluster["Resources"].values() if r["Type"] == "Custom::AWSCDK-EKS-HelmChart"}
+    charts = {
+        r["Properties"]["Chart"]: r["Properties"] for r in cluster["Resources"].values() if r["Type"] == "Custom::AWSCDK-EKS-HelmChart"
+    }
     assert charts["echo"]["Namespace"] == "echo-system"
     # Its declared flows become the controller's policy in that namespace: the API server on the webhook port.
     policies = [o for objects in kubernetes_objects(cluster).values() for o in objects if o["kind"] == "NetworkPolicy"]
@@ -117,5 +135,10 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
 
     data["workloads"][-1]["greeting"] = "HELLO"
     config.write_text(yaml.safe_dump(data, sort_keys=False))
-    refused = subprocess.run([sys.executable, "-m", "assembly.synth", "--config", str(config), "--outdir", str(out / "again")], cwd=kit, capture_output=True, text=True)
+    refused = subprocess.run(
+        [sys.executable, "-m", "assembly.synth", "--config", str(config), "--outdir", str(out / "again")],
+        cwd=kit,
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode == 2 and "workloads[1].greeting" in refused.stderr and "must not shout" in refused.stderr

@@ -24,17 +24,39 @@ def _stack() -> cdk.Stack:
 
 def test_props_are_frozen_with_documented_defaults():
     props = SingleZoneVpcProps(az_id="usw2-az2", control_plane_az_id="usw2-az1")
-    assert (props.vpc_cidr, props.node_subnet_prefix, props.nat_gateways, props.flow_logs_retention_days) == (IPv4Network("10.0.0.0/16"), 17, 1, 90)
+    assert (props.vpc_cidr, props.node_subnet_prefix, props.nat_gateways, props.flow_logs_retention_days) == (
+        IPv4Network("10.0.0.0/16"),
+        17,
+        1,
+        90,
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         props.nat_gateways = 0
 
 
 def test_a_vpc_from_props_alone():
     stack = _stack()
-    SingleZoneVpc(stack, "Vpc", SingleZoneVpcProps(az_id="usw2-az2", control_plane_az_id="usw2-az1", vpc_cidr=IPv4Network("10.8.0.0/20"), node_subnet_prefix=21, nat_gateways=0, flow_logs_retention_days=None))
+    SingleZoneVpc(
+        stack,
+        "Vpc",
+        SingleZoneVpcProps(
+            az_id="usw2-az2",
+            control_plane_az_id="usw2-az1",
+            vpc_cidr=IPv4Network("10.8.0.0/20"),
+            node_subnet_prefix=21,
+            nat_gateways=0,
+            flow_logs_retention_days=None,
+        ),
+    )
     template = Template.from_stack(stack)
     subnets = template.find_resources("AWS::EC2::Subnet")
-    assert sorted(s["Properties"]["AvailabilityZoneId"] for s in subnets.values()) == ["usw2-az1", "usw2-az1", "usw2-az2", "usw2-az2", "usw2-az2"]
+    assert sorted(s["Properties"]["AvailabilityZoneId"] for s in subnets.values()) == [
+        "usw2-az1",
+        "usw2-az1",
+        "usw2-az2",
+        "usw2-az2",
+        "usw2-az2",
+    ]
     template.resource_count_is("AWS::EC2::NatGateway", 0)
     template.resource_count_is("AWS::EC2::FlowLog", 0)
 
@@ -49,7 +71,12 @@ def test_a_bucket_from_props_alone():
 
 def test_karpenter_from_props_alone():
     stack = _stack()
-    cluster = eks.Cluster(stack, "Cluster", version=eks.KubernetesVersion.V1_35, kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=KubectlV35Layer(stack, "Layer")))
+    cluster = eks.Cluster(
+        stack,
+        "Cluster",
+        version=eks.KubernetesVersion.V1_35,
+        kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=KubectlV35Layer(stack, "Layer")),
+    )
     Karpenter(stack, "Karpenter", KarpenterProps(cluster=cluster, cluster_name="bare", replicas=1, node_repair=False))
     template = Template.from_stack(stack)
     [chart] = template.find_resources("Custom::AWSCDK-EKS-HelmChart").values()

@@ -99,7 +99,10 @@ def test_the_scrape_interval_reaches_the_time_to_first_token_query(render):
 
 
 def test_every_rendered_trigger_handles_nulls_deliberately_and_has_a_fallback_valid_for_its_type(every_scaled_object):
-    assert {signal for _, kinds in every_scaled_object for signal in [kinds["ScaledObject"]["spec"]["triggers"][0]["metricType"]]} == {"AverageValue", "Value"}
+    assert {signal for _, kinds in every_scaled_object for signal in [kinds["ScaledObject"]["spec"]["triggers"][0]["metricType"]]} == {
+        "AverageValue",
+        "Value",
+    }
     for where, kinds in every_scaled_object:
         spec = kinds["ScaledObject"]["spec"]
         for trigger in spec["triggers"]:
@@ -157,7 +160,9 @@ def _admitted(kind: str, namespace: str, obj: dict, user: str = "system:servicea
 
 
 AWS_AUTH = {"spec": {"podIdentity": {"provider": "aws"}}}
-BORROWING_TRIGGER = {"spec": {"triggers": [{"type": "prometheus", "metadata": {"query": "up", "awsRegion": "us-west-2", "identityOwner": "operator"}}]}}
+BORROWING_TRIGGER = {
+    "spec": {"triggers": [{"type": "prometheus", "metadata": {"query": "up", "awsRegion": "us-west-2", "identityOwner": "operator"}}]}
+}
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,12 @@ S3_405B = {"type": "s3", "uri": "s3://{bucket}/models/meta-llama/Llama-3.1-405B-
 
 @pytest.mark.parametrize(
     ("name", "quantization", "expected"),
-    [("meta-llama/Llama-3.1-8B-Instruct", None, 16.0), ("s3://b/models/Llama-3.1-405B-FP8/", "fp8", 405.0), ("Qwen/Qwen2.5-0.5B", None, 1.0), ("org/no-size-here", None, None)],
+    [
+        ("meta-llama/Llama-3.1-8B-Instruct", None, 16.0),
+        ("s3://b/models/Llama-3.1-405B-FP8/", "fp8", 405.0),
+        ("Qwen/Qwen2.5-0.5B", None, 1.0),
+        ("org/no-size-here", None, None),
+    ],
 )
 def test_weights_are_sized_from_the_parameter_count_in_the_name(name, quantization, expected):
     assert weights_gb_from_name(name, quantization) == expected
@@ -67,7 +72,14 @@ def test_a_shared_file_system_is_shared_by_the_nodes_of_a_group():
 
 def test_every_node_of_a_group_reads_the_whole_checkpoint_unless_efa_lets_them_share():
     """Pipeline stages do not skip other stages' files: 810 GB per node, not 405, without a global group."""
-    common = {"image_gb": 10, "parallel_pull": True, "weights_gb": 810, "source": WeightSource("s3", streams=64), "node_launch": False, "gpus": 8}
+    common = {
+        "image_gb": 10,
+        "parallel_pull": True,
+        "weights_gb": 810,
+        "source": WeightSource("s3", streams=64),
+        "node_launch": False,
+        "gpus": 8,
+    }
     one_node = budget(**common)
     tcp = budget(**common, nodes=2)
     efa = budget(**common, nodes=2, efa=True)
@@ -90,7 +102,16 @@ def test_the_leaders_window_covers_its_last_worker_arriving():
 
 def test_the_405b_group_window_covers_what_each_node_reads(render):
     """The window once derived from half the checkpoint per node (11 minutes) would restart the group while it loads."""
-    workload = {"name": "big", "blueprint": "vllm-multinode", "node_pool": "gpu-h100-efa", "model": S3_405B, "nodes": 2, "tensor_parallel_size": 8, "efa": False, "memory_gib_per_gpu": 160}
+    workload = {
+        "name": "big",
+        "blueprint": "vllm-multinode",
+        "node_pool": "gpu-h100-efa",
+        "model": S3_405B,
+        "nodes": 2,
+        "tensor_parallel_size": 8,
+        "efa": False,
+        "memory_gib_per_gpu": 160,
+    }
     leader = by_kind(render({"workloads": [workload]})["big"])["LeaderWorkerSet"]["spec"]["leaderWorkerTemplate"]["leaderTemplate"]
     probe = leader["spec"]["containers"][0]["startupProbe"]
     window = probe["failureThreshold"] * probe["periodSeconds"]
@@ -111,14 +132,48 @@ def test_the_startup_probe_follows_the_budget(render):
 
 
 def test_a_startup_window_shorter_than_the_load_is_refused(tmp_path):
-    workload = {"name": "big", "blueprint": "vllm", "node_pool": "gpu-h100-efa", "model": {**S3, "uri": "s3://{bucket}/models/Llama-3.1-405B-Instruct/"}, "tensor_parallel_size": 8, "startup_timeout_minutes": 5}
-    assert_rejected(tmp_path, {"workloads": [workload]}, ["workloads[0].startup_timeout_minutes", "Kubernetes would restart the server while it loads", "810 GB read by each pod", "remove it (the kit then allows"])
+    workload = {
+        "name": "big",
+        "blueprint": "vllm",
+        "node_pool": "gpu-h100-efa",
+        "model": {**S3, "uri": "s3://{bucket}/models/Llama-3.1-405B-Instruct/"},
+        "tensor_parallel_size": 8,
+        "startup_timeout_minutes": 5,
+    }
+    assert_rejected(
+        tmp_path,
+        {"workloads": [workload]},
+        [
+            "workloads[0].startup_timeout_minutes",
+            "Kubernetes would restart the server while it loads",
+            "810 GB read by each pod",
+            "remove it (the kit then allows",
+        ],
+    )
 
 
 def test_a_groups_window_must_cover_its_last_node_arriving(tmp_path):
     # 9 minutes outlasts the weights and warm-up (5m17s), not the worker's node launch and pull before them.
-    workload = {"name": "big", "blueprint": "vllm-multinode", "node_pool": "gpu-h100-efa", "model": S3_405B, "nodes": 2, "tensor_parallel_size": 8, "efa": False, "memory_gib_per_gpu": 160, "startup_timeout_minutes": 9}
-    assert_rejected(tmp_path, {"workloads": [workload]}, ["workloads[0].startup_timeout_minutes", "the group's last node arriving, loading the weights and warming up", "810 GB read by each pod"])
+    workload = {
+        "name": "big",
+        "blueprint": "vllm-multinode",
+        "node_pool": "gpu-h100-efa",
+        "model": S3_405B,
+        "nodes": 2,
+        "tensor_parallel_size": 8,
+        "efa": False,
+        "memory_gib_per_gpu": 160,
+        "startup_timeout_minutes": 9,
+    }
+    assert_rejected(
+        tmp_path,
+        {"workloads": [workload]},
+        [
+            "workloads[0].startup_timeout_minutes",
+            "the group's last node arriving, loading the weights and warming up",
+            "810 GB read by each pod",
+        ],
+    )
 
 
 def test_the_kits_bucket_is_named_in_the_model_uri_and_the_account_filled_at_deploy(render):

@@ -11,9 +11,19 @@ from core.versions import DYNAMO_PLATFORM
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected, helm_charts, helm_values, kubernetes_objects, synth, write_config
 
-S3_MODEL = {"type": "s3", "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/", "streamer_concurrency": 32}
+S3_MODEL = {
+    "type": "s3",
+    "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/",
+    "streamer_concurrency": 32,
+}
 HF_MODEL = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct"}  # fits every worker shape below (docs/models.md)
-DISAGGREGATED = {"mode": "disaggregated", "prefill_workers": 3, "prefill_tensor_parallel_size": 2, "decode_workers": 1, "decode_tensor_parallel_size": 8}
+DISAGGREGATED = {
+    "mode": "disaggregated",
+    "prefill_workers": 3,
+    "prefill_tensor_parallel_size": 2,
+    "decode_workers": 1,
+    "decode_tensor_parallel_size": 8,
+}
 LIBFABRIC = {"kv_connector": "NixlConnector", "kv_role": "kv_both", "kv_connector_extra_config": {"backends": ["LIBFABRIC"]}}
 
 
@@ -40,7 +50,14 @@ def _flag(args: list[str], flag: str) -> str:
 
 def test_aggregated_graph_is_a_frontend_and_workers(render):
     objects = render({"workloads": [_dynamo(workers=3, tensor_parallel_size=4)]})["chat"]
-    assert [o["kind"] for o in objects] == ["DynamoGraphDeployment", "Service", "PodDisruptionBudget", "PodDisruptionBudget", "NetworkPolicy", "NetworkPolicy"]
+    assert [o["kind"] for o in objects] == [
+        "DynamoGraphDeployment",
+        "Service",
+        "PodDisruptionBudget",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "NetworkPolicy",
+    ]
     graph = _graph(objects)
     assert graph["apiVersion"] == "nvidia.com/v1beta1" and graph["metadata"]["namespace"] == "inference"
     assert graph["spec"]["backendFramework"] == "vllm"
@@ -57,7 +74,11 @@ def test_aggregated_graph_is_a_frontend_and_workers(render):
 def test_disaggregated_graph_has_prefill_and_decode_workers_with_their_own_parallelism(render):
     objects = render({"workloads": [_dynamo(served_model_name="llama-70b", max_model_len=32768, **DISAGGREGATED)]})["chat"]
     components = _components(objects)
-    assert {name: (c["type"], c["replicas"]) for name, c in components.items()} == {"frontend": ("frontend", 1), "prefill": ("prefill", 3), "decode": ("decode", 1)}
+    assert {name: (c["type"], c["replicas"]) for name, c in components.items()} == {
+        "frontend": ("frontend", 1),
+        "prefill": ("prefill", 3),
+        "decode": ("decode", 1),
+    }
     for role, tensor_parallel in (("prefill", "2"), ("decode", "8")):
         args = _main(components[role])["args"]
         assert _flag(args, "--disaggregation-mode") == role
@@ -79,7 +100,9 @@ def test_kv_cache_moves_over_nixl_libfabric_on_an_efa_pool(render):
 @pytest.mark.parametrize(
     "workload",
     [
-        pytest.param(_dynamo(node_pool="gpu-l40s", instance_type="g6e.12xlarge", tensor_parallel_size=2, mode="disaggregated"), id="pool-without-efa"),
+        pytest.param(
+            _dynamo(node_pool="gpu-l40s", instance_type="g6e.12xlarge", tensor_parallel_size=2, mode="disaggregated"), id="pool-without-efa"
+        ),
         pytest.param(_dynamo(efa=False, tensor_parallel_size=2, mode="disaggregated"), id="efa-switched-off"),
     ],
 )
@@ -137,11 +160,26 @@ def test_workers_get_gpus_efa_and_shared_memory_and_the_frontend_none_of_it(rend
 def test_every_component_pod_runs_as_the_image_user_with_the_runtime_seccomp_profile(render):
     # A podTemplate with a securityContext gets none of the operator's defaults, so fsGroup is the kit's to set.
     pinned = _components(render({"workloads": [_dynamo(**DISAGGREGATED)]})["chat"])
-    custom = _components(render({"workloads": [_dynamo(image="111122223333.dkr.ecr.us-west-2.amazonaws.com/dynamo:1", image_provides=["efa-libfabric"], run_as_user=4242)]})["chat"])
+    custom = _components(
+        render(
+            {
+                "workloads": [
+                    _dynamo(
+                        image="111122223333.dkr.ecr.us-west-2.amazonaws.com/dynamo:1", image_provides=["efa-libfabric"], run_as_user=4242
+                    )
+                ]
+            }
+        )["chat"]
+    )
     for components, worker_user in ((pinned, 1000), (custom, 4242)):
         for name, component in components.items():
             user = 1000 if name == "frontend" else worker_user
-            assert component["podTemplate"]["spec"]["securityContext"] == {"runAsNonRoot": True, "runAsUser": user, "fsGroup": user, "seccompProfile": {"type": "RuntimeDefault"}}
+            assert component["podTemplate"]["spec"]["securityContext"] == {
+                "runAsNonRoot": True,
+                "runAsUser": user,
+                "fsGroup": user,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            }
             assert _main(component)["securityContext"]["runAsUser"] == user
 
 
@@ -149,7 +187,11 @@ def test_workers_land_on_one_instance_type_of_their_pool_in_the_zone(render):
     components = _components(render({"workloads": [_dynamo(**DISAGGREGATED)]})["chat"])
     for role in ("prefill", "decode"):
         spec = components[role]["podTemplate"]["spec"]
-        assert spec["nodeSelector"] == {"llm-kit/pool": "gpu-h100-efa", "node.kubernetes.io/instance-type": "p5.48xlarge", "topology.k8s.aws/zone-id": "usw2-az2"}
+        assert spec["nodeSelector"] == {
+            "llm-kit/pool": "gpu-h100-efa",
+            "node.kubernetes.io/instance-type": "p5.48xlarge",
+            "topology.k8s.aws/zone-id": "usw2-az2",
+        }
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
         # Left to the operator, which then runs the pods as the graph's discovery account (worker registration).
         assert "serviceAccountName" not in spec
@@ -205,11 +247,31 @@ def test_python_dash_m_prints_the_graph(tmp_path, capsys):
 
 CHECKS = [
     pytest.param(_dynamo(replicas=2), ["workloads[0].replicas", "is not used by the dynamo blueprint", "prefill_workers"], id="replicas"),
-    pytest.param(_dynamo(prefill_workers=2), ["workloads[0].prefill_workers", "applies only to mode: disaggregated", "set mode: disaggregated"], id="prefill-in-aggregated"),
-    pytest.param(_dynamo(mode="disaggregated", workers=2), ["workloads[0].workers", "applies only to mode: aggregated"], id="workers-in-disaggregated"),
-    pytest.param(_dynamo(mode="disaggregated", prefill_tensor_parallel_size=16), ["workloads[0].prefill_tensor_parallel_size", "needs 16 GPUs but the node has 8"], id="prefill-too-wide"),
-    pytest.param(_dynamo(mode="disaggregated", decode_tensor_parallel_size=3), ["workloads[0].decode_tensor_parallel_size", "leave GPUs of a 8-GPU node unusable", "divisor of 8"], id="decode-not-a-divisor"),
-    pytest.param(_dynamo(enable_prefix_caching=False), ["workloads[0].router_mode", "enable_prefix_caching is false", "router_mode: round-robin"], id="kv-routing-without-cache"),
+    pytest.param(
+        _dynamo(prefill_workers=2),
+        ["workloads[0].prefill_workers", "applies only to mode: disaggregated", "set mode: disaggregated"],
+        id="prefill-in-aggregated",
+    ),
+    pytest.param(
+        _dynamo(mode="disaggregated", workers=2),
+        ["workloads[0].workers", "applies only to mode: aggregated"],
+        id="workers-in-disaggregated",
+    ),
+    pytest.param(
+        _dynamo(mode="disaggregated", prefill_tensor_parallel_size=16),
+        ["workloads[0].prefill_tensor_parallel_size", "needs 16 GPUs but the node has 8"],
+        id="prefill-too-wide",
+    ),
+    pytest.param(
+        _dynamo(mode="disaggregated", decode_tensor_parallel_size=3),
+        ["workloads[0].decode_tensor_parallel_size", "leave GPUs of a 8-GPU node unusable", "divisor of 8"],
+        id="decode-not-a-divisor",
+    ),
+    pytest.param(
+        _dynamo(enable_prefix_caching=False),
+        ["workloads[0].router_mode", "enable_prefix_caching is false", "router_mode: round-robin"],
+        id="kv-routing-without-cache",
+    ),
     pytest.param(_dynamo(router_mode="random"), ["workloads[0].router_mode", "'kv'", "'round-robin'"], id="unknown-router-mode"),
     pytest.param(_dynamo(tensor_parallel_size=16), ["needs 16 GPUs but p5.48xlarge has 8"], id="tp-beyond-the-node"),
     pytest.param(_dynamo(model=S3_MODEL), ["workloads[0].model", "no S3 provider", "type: fsx"], id="s3-model"),

@@ -126,7 +126,9 @@ def test_spreading_each_role_over_nodes_could_strand_the_decode_worker(example):
     workload, placement, nodes = example
     spread = []
     for role, gpus, labels, _ in pods_of(_graph(workload, placement)):
-        spread.append((role, gpus, labels, pod_scheduling.gpu_scheduling(placement, components.role_selector(workload.name, role))["affinity"]))
+        spread.append(
+            (role, gpus, labels, pod_scheduling.gpu_scheduling(placement, components.role_selector(workload.name, role))["affinity"])
+        )
     assert not always_fits(spread, nodes, placement.instance.gpus)
 
 
@@ -155,14 +157,22 @@ def test_any_disaggregated_layout_fits_the_fewest_nodes_that_can_hold_it(example
     stranded, stranded_when_spread = [], []
     for prefill, prefill_gpus, decode, decode_gpus in LAYOUTS:
         layout = workload.model_copy(
-            update={"prefill_workers": prefill, "prefill_tensor_parallel_size": prefill_gpus, "decode_workers": decode, "decode_tensor_parallel_size": decode_gpus}
+            update={
+                "prefill_workers": prefill,
+                "prefill_tensor_parallel_size": prefill_gpus,
+                "decode_workers": decode,
+                "decode_tensor_parallel_size": decode_gpus,
+            }
         )
         pods = pods_of(_graph(layout, placement))
         nodes = math.ceil(sum(gpus for _, gpus, *_ in pods) / node_gpus)
         assert packable([gpus for _, gpus, *_ in pods], nodes, node_gpus)
         if not always_fits(pods, nodes, node_gpus):
             stranded.append((prefill, prefill_gpus, decode, decode_gpus))
-        spread = [(role, gpus, labels, pod_scheduling.gpu_scheduling(placement, components.role_selector(layout.name, role))["affinity"]) for role, gpus, labels, _ in pods]
+        spread = [
+            (role, gpus, labels, pod_scheduling.gpu_scheduling(placement, components.role_selector(layout.name, role))["affinity"])
+            for role, gpus, labels, _ in pods
+        ]
         if not always_fits(spread, nodes, node_gpus):
             stranded_when_spread.append((prefill, prefill_gpus, decode, decode_gpus))
     assert len(LAYOUTS) > 150 and stranded == []
@@ -170,7 +180,23 @@ def test_any_disaggregated_layout_fits_the_fewest_nodes_that_can_hold_it(example
 
 
 def test_aggregated_workers_still_spread(tmp_path):
-    config = KIT.load(write_config(tmp_path, {"workloads": [{"name": "chat", "blueprint": "dynamo", "node_pool": "gpu-h100-efa", "workers": 2, "tensor_parallel_size": 4, "model": {"type": "hf", "repo_id": "org/model-8B"}}]}))
+    config = KIT.load(
+        write_config(
+            tmp_path,
+            {
+                "workloads": [
+                    {
+                        "name": "chat",
+                        "blueprint": "dynamo",
+                        "node_pool": "gpu-h100-efa",
+                        "workers": 2,
+                        "tensor_parallel_size": 4,
+                        "model": {"type": "hf", "repo_id": "org/model-8B"},
+                    }
+                ]
+            },
+        )
+    )
     [workload] = config.workloads
     placement = KIT.by_name["dynamo"].placement(workload, KIT.platform(config))
     [worker] = _graph(workload, placement)

@@ -99,7 +99,10 @@ def test_the_same_objects_give_byte_identical_charts_and_a_change_a_new_version(
     assert before != after and before.split("+")[0] == after.split("+")[0]
 
 
-@pytest.mark.parametrize(("pep440", "expected"), [("0.1.0", "0.1.0"), ("1.2", "1.2.0"), ("1.2.3rc1", "1.2.3-rc.1"), ("2.0.0.dev4", "2.0.0-dev.4"), ("1.0b2", "1.0.0-beta.2")])
+@pytest.mark.parametrize(
+    ("pep440", "expected"),
+    [("0.1.0", "0.1.0"), ("1.2", "1.2.0"), ("1.2.3rc1", "1.2.3-rc.1"), ("2.0.0.dev4", "2.0.0-dev.4"), ("1.0b2", "1.0.0-beta.2")],
+)
 def test_kit_versions_become_semver(pep440, expected):
     assert semver(pep440) == expected
 
@@ -115,7 +118,12 @@ def test_synth_swaps_the_charts_in_and_keeps_the_folder_readme(tmp_path, capsys)
     (charts / "retired-workload").mkdir(parents=True)
     (charts / "README.md").write_text("kept")
     config = write_config(tmp_path)
-    assert synth_command.main(["--config", str(config), "--outdir", str(tmp_path / "out"), "--dist", str(tmp_path / "dist"), "--charts", str(charts)]) == 0
+    assert (
+        synth_command.main(
+            ["--config", str(config), "--outdir", str(tmp_path / "out"), "--dist", str(tmp_path / "dist"), "--charts", str(charts)]
+        )
+        == 0
+    )
     assert sorted(p.name for p in charts.iterdir()) == ["README.md", "llama-8b"]
     assert (charts / "README.md").read_text() == "kept"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".charts-")]

@@ -54,7 +54,10 @@ def dist_objects(folder, name):
 
 def render(folder, name, values=None, namespace="inference"):
     with helm.Chart.load(str(folder / "charts" / name)) as chart:
-        return {(o["kind"], o["metadata"]["name"]): o for o in (yaml.safe_load(t) for _, t in sorted(chart.render(values or {}, name=name, namespace=namespace).items()))}
+        return {
+            (o["kind"], o["metadata"]["name"]): o
+            for o in (yaml.safe_load(t) for _, t in sorted(chart.render(values or {}, name=name, namespace=namespace).items()))
+        }
 
 
 def by_key(objects):
@@ -89,7 +92,10 @@ def test_each_value_changes_only_the_fields_it_names(known):
         "image": {"repository": "registry.example.com/vllm/vllm-openai", "tag": "v0.30.1"},
         "replicaCount": 3,
         "model": {"uri": "s3://other-bucket/models/Qwen/Qwen2.5-7B-Instruct/"},
-        "resources": {"requests": {"nvidia.com/gpu": "1", "cpu": "4", "memory": "20Gi"}, "limits": {"nvidia.com/gpu": "1", "memory": "20Gi"}},
+        "resources": {
+            "requests": {"nvidia.com/gpu": "1", "cpu": "4", "memory": "20Gi"},
+            "limits": {"nvidia.com/gpu": "1", "memory": "20Gi"},
+        },
         "nodeSelector": {"llm-kit/pool": "gpu-other"},
         "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "llm", "effect": "NoSchedule"}],
         "extraArgs": ["--max-num-seqs", "64", "--kv-cache-dtype=fp8"],
@@ -199,7 +205,9 @@ def test_an_unknown_account_is_a_required_value_and_dist_says_it_is_not_ready(un
     # A model location of one's own needs no account for the model; the image's registry still does.
     with pytest.raises(helm.HelmError, match="set accountId"):
         render(unknown, "llama-8b", {"model": {"uri": "s3://mine/models/x/"}})
-    mine = render(unknown, "llama-8b", {"model": {"uri": "s3://mine/models/x/"}, "image": {"repository": "vllm/vllm-openai", "tag": "v0.30.0"}})
+    mine = render(
+        unknown, "llama-8b", {"model": {"uri": "s3://mine/models/x/"}, "image": {"repository": "vllm/vllm-openai", "tag": "v0.30.0"}}
+    )
     server = containers(mine[("Deployment", "llama-8b")]["spec"]["template"]["spec"])[0]
     assert server["args"][0] == "s3://mine/models/x/" and server["image"] == "vllm/vllm-openai:v0.30.0"
     with pytest.raises(helm.HelmValuesError, match="/accountId"):
@@ -227,7 +235,11 @@ def test_tritons_engine_arguments_and_model_are_values_and_a_change_rolls_its_po
     folder = known / "triton-vllm-g6e"
     values = yaml.safe_load((folder / "charts" / "llama-8b-triton" / "values.yaml").read_text())
     assert values["model"] == {"uri": "meta-llama/Llama-3.1-8B-Instruct"} and values["engineArgs"]["max_num_seqs"] == 128
-    got = render(folder, "llama-8b-triton", {"engineArgs": {"max_num_seqs": 256, "enforce_eager": True}, "model": {"uri": "Qwen/Qwen2.5-7B-Instruct"}})
+    got = render(
+        folder,
+        "llama-8b-triton",
+        {"engineArgs": {"max_num_seqs": 256, "enforce_eager": True}, "model": {"uri": "Qwen/Qwen2.5-7B-Instruct"}},
+    )
     repository = got[("ConfigMap", "llama-8b-triton-model-repository")]["data"]
     engine = json.loads(repository["model.json"])
     assert engine["max_num_seqs"] == 256 and engine["enforce_eager"] is True and engine["model"] == "Qwen/Qwen2.5-7B-Instruct"
@@ -236,6 +248,9 @@ def test_tritons_engine_arguments_and_model_are_values_and_a_change_rolls_its_po
     # The same digest the kit writes (blueprints/triton/chart.py), of what Helm rendered: a changed file rolls the pods.
     assert annotations["llm-kit/model-repository-hash"] == hashlib.sha256("".join(repository.values()).encode()).hexdigest()[:16]
     before = by_key(dist_objects(folder, "llama-8b-triton"))
-    assert annotations["llm-kit/model-repository-hash"] != before[("Deployment", "llama-8b-triton")]["spec"]["template"]["metadata"]["annotations"]["llm-kit/model-repository-hash"]
+    assert (
+        annotations["llm-kit/model-repository-hash"]
+        != before[("Deployment", "llama-8b-triton")]["spec"]["template"]["metadata"]["annotations"]["llm-kit/model-repository-hash"]
+    )
     with pytest.raises(helm.HelmValuesError, match="invalid propertyName 'model'"):
         render(folder, "llama-8b-triton", {"engineArgs": {"model": "x/y"}})

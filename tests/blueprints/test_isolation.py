@@ -103,7 +103,12 @@ def test_a_server_off_the_gateway_admits_only_the_scraper_and_reaches_only_the_h
 def test_outside_10_8_the_service_range_eks_picks_is_left_out_instead(render):
     # EKS takes 10.100.0.0/16 for the Services of a VPC outside 10.0.0.0/8; the `kubernetes` Service is 10.100.0.1.
     policy = _policies(render, HF_VLLM, {"network": {"vpc_cidr": "192.168.0.0/16"}})["chat"]
-    assert policy["egress"] == [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["192.168.0.0/16", "10.100.0.0/16"]}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+    assert policy["egress"] == [
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["192.168.0.0/16", "10.100.0.0/16"]}}],
+            "ports": [{"protocol": "TCP", "port": 443}],
+        }
+    ]
 
 
 def test_a_server_reaches_neither_the_api_service_nor_the_endpoint_but_the_hub(render):
@@ -112,7 +117,12 @@ def test_a_server_reaches_neither_the_api_service_nor_the_endpoint_but_the_hub(r
     server = Endpoint("server", "10.0.0.10", "inference", {"llm-kit/workload": "chat"})
     allowed = {
         name: all(policies.allows(server, Endpoint(name, address), 443))
-        for name, address in {"kubernetes Service": "172.20.0.1", "another Service": "172.20.14.7", "API endpoint ENI": "10.0.130.5", "the hub": "52.94.133.131"}.items()
+        for name, address in {
+            "kubernetes Service": "172.20.0.1",
+            "another Service": "172.20.14.7",
+            "API endpoint ENI": "10.0.130.5",
+            "the hub": "52.94.133.131",
+        }.items()
     }
     assert allowed == {"kubernetes Service": False, "another Service": False, "API endpoint ENI": False, "the hub": True}
 
@@ -131,7 +141,12 @@ def test_in_an_existing_vpc_the_scraper_is_admitted_from_the_control_plane_subne
     # the VPC's, or every pod in the VPC could call vLLM's metrics port, which is its serving port, with no key.
     objects = render({"workloads": [HF_VLLM], "network": {"existing_vpc": EXISTING_VPC}})["chat"]
     policy = by_kind(objects)["NetworkPolicy"]["spec"]
-    assert policy["ingress"] == [{"from": [{"ipBlock": {"cidr": "10.20.240.0/28"}}, {"ipBlock": {"cidr": "10.20.240.16/28"}}], "ports": [{"protocol": "TCP", "port": 8000}]}]
+    assert policy["ingress"] == [
+        {
+            "from": [{"ipBlock": {"cidr": "10.20.240.0/28"}}, {"ipBlock": {"cidr": "10.20.240.16/28"}}],
+            "ports": [{"protocol": "TCP", "port": 8000}],
+        }
+    ]
     policies = Policies([*objects, {"kind": "Namespace", "metadata": {"name": "inference"}}])
     server = Endpoint("server", "10.20.0.10", "inference", {"llm-kit/workload": "chat"})
     scraper, pod_elsewhere = Endpoint("scraper", "10.20.240.20"), Endpoint("pod", "10.20.77.3", "default", {"app": "x"})
@@ -156,7 +171,12 @@ def test_in_cluster_prometheus_scrapes_from_its_own_pods_only(render):
     prometheus = {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator"}
     assert policy["ingress"] == [
         {
-            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}, "podSelector": {"matchLabels": prometheus}}],
+            "from": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                    "podSelector": {"matchLabels": prometheus},
+                }
+            ],
             "ports": [{"protocol": "TCP", "port": 8000}],
         }
     ]
@@ -185,7 +205,9 @@ def test_multinode_groups_talk_only_within_themselves(render):
     policies = _policies(render, workload, {"node_pools": pools_with(**{"gpu-h100-efa": 48})})
     groups = [policies[f"big-group-{index}"]["podSelector"]["matchLabels"] for index in range(3)]
     # The LeaderWorkerSet is named <workload>-group (its headless Service is the leader address); the label carries that.
-    assert groups == [{"leaderworkerset.sigs.k8s.io/name": "big-group", "leaderworkerset.sigs.k8s.io/group-index": str(i)} for i in range(3)]
+    assert groups == [
+        {"leaderworkerset.sigs.k8s.io/name": "big-group", "leaderworkerset.sigs.k8s.io/group-index": str(i)} for i in range(3)
+    ]
     assert len(policies) == 4
 
 
@@ -206,9 +228,16 @@ def test_a_benchmark_calls_its_target_and_nothing_calls_it(tmp_path):
     objects = render_workloads(KIT.load(write_config(tmp_path, overrides)))["bench"]
     policy = by_kind(objects)["NetworkPolicy"]["spec"]
     assert policy["ingress"] == []
-    assert {"to": [{"podSelector": {"matchLabels": {"llm-kit/workload": "llama-8b"}}}], "ports": [{"protocol": "TCP", "port": 8000}]} in policy["egress"]
+    assert {
+        "to": [{"podSelector": {"matchLabels": {"llm-kit/workload": "llama-8b"}}}],
+        "ports": [{"protocol": "TCP", "port": 8000}],
+    } in policy["egress"]
     # ... and its target admits it, by its own workload label, on that port.
-    target = {o["metadata"]["name"]: o["spec"] for o in render_workloads(KIT.load(write_config(tmp_path, overrides)))["llama-8b"] if o["kind"] == "NetworkPolicy"}
+    target = {
+        o["metadata"]["name"]: o["spec"]
+        for o in render_workloads(KIT.load(write_config(tmp_path, overrides)))["llama-8b"]
+        if o["kind"] == "NetworkPolicy"
+    }
     serving = [rule for rule in target["llama-8b"]["ingress"] if {"protocol": "TCP", "port": 8000} in rule["ports"]][0]
     assert {"podSelector": {"matchLabels": {"llm-kit/workload": "bench"}}} in serving["from"]
 
@@ -241,7 +270,10 @@ PROXIES = {
 def test_a_routed_server_admits_the_gateways_proxies_and_its_own_picker_and_nothing_else(render):
     policies = _policies(render, ROUTED_VLLM)
     assert policies["chat"]["ingress"] == [
-        {"from": [PROXIES, {"podSelector": {"matchLabels": {"llm-kit/endpoint-picker": "chat"}}}], "ports": [{"protocol": "TCP", "port": 8000}]},
+        {
+            "from": [PROXIES, {"podSelector": {"matchLabels": {"llm-kit/endpoint-picker": "chat"}}}],
+            "ports": [{"protocol": "TCP", "port": 8000}],
+        },
         {"from": SCRAPER, "ports": [{"protocol": "TCP", "port": 8000}]},
     ]
     # The picker is called by those proxies only: not by the rate limiter, the Redis or the controller beside them.
@@ -249,7 +281,12 @@ def test_a_routed_server_admits_the_gateways_proxies_and_its_own_picker_and_noth
 
 
 def test_a_server_with_a_bedrock_fallback_has_no_picker_to_admit(render):
-    haiku = {"name": "claude-haiku", "model_id": "anthropic.claude-3-5-haiku-20241022-v1:0", "input_usd_per_million": 0.8, "output_usd_per_million": 4}
+    haiku = {
+        "name": "claude-haiku",
+        "model_id": "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "input_usd_per_million": 0.8,
+        "output_usd_per_million": 4,
+    }
     workload = {**HF_VLLM, "routing": {"fallback": "claude-haiku", "endpoint_picker": None}}
     policy = _policies(render, workload, {"gateway": {"bedrock": [haiku]}})["chat"]
     assert policy["ingress"][0] == {"from": [PROXIES], "ports": [{"protocol": "TCP", "port": 8000}]}
@@ -266,7 +303,9 @@ def test_no_policy_of_any_shipped_config_admits_a_whole_namespace_of_pods_to_a_s
                 for peer in rule.get("from", []):
                     assert peer != {"podSelector": {}}, name
                     if "namespaceSelector" in peer and "podSelector" not in peer:
-                        assert peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] in named | {"amazon-cloudwatch"}, name
+                        assert peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] in named | {"amazon-cloudwatch"}, (
+                            name
+                        )
 
 
 def test_a_routed_multinode_server_keeps_its_group_open_inside_and_admits_the_gateway_on_its_port(render):
@@ -281,7 +320,9 @@ def test_a_routed_multinode_server_keeps_its_group_open_inside_and_admits_the_ga
         "routing": {},
     }
     policies = _policies(render, workload)
-    members = [{"podSelector": {"matchLabels": {"leaderworkerset.sigs.k8s.io/name": "big-group", "leaderworkerset.sigs.k8s.io/group-index": "0"}}}]
+    members = [
+        {"podSelector": {"matchLabels": {"leaderworkerset.sigs.k8s.io/name": "big-group", "leaderworkerset.sigs.k8s.io/group-index": "0"}}}
+    ]
     # torch.distributed and NCCL between leader and workers: every port, within the group only.
     assert policies["big-group-0"]["ingress"] == [{"from": members}] and policies["big-group-0"]["egress"] == [{"to": members}]
     assert policies["big"]["ingress"][0]["from"] == [PROXIES, {"podSelector": {"matchLabels": {"llm-kit/endpoint-picker": "big"}}}]

@@ -52,7 +52,9 @@ def test_the_cpu_tier_grows_dev_shm_and_the_pods_memory(render):
 
 def test_file_tiers_are_mounted_and_bounded_by_a_janitor(render):
     workload = _server(kv_offload={"cpu_gib": 64, "nvme": {"size_gib": 2000}, "fsx": {"size_gib": 500, "directory": "kv/shared"}})
-    spec = by_kind(render({"workloads": [workload], "storage": {"fsx": {"enabled": True}}})["chat"])["Deployment"]["spec"]["template"]["spec"]
+    spec = by_kind(render({"workloads": [workload], "storage": {"fsx": {"enabled": True}}})["chat"])["Deployment"]["spec"]["template"][
+        "spec"
+    ]
     volumes = {v["name"]: v for v in spec["volumes"]}
     assert volumes["kv-nvme"] == {"name": "kv-nvme", "emptyDir": {}}
     assert volumes["kv-fsx"]["persistentVolumeClaim"]["claimName"] == "models-fsx"
@@ -74,7 +76,9 @@ def _janitor_command(render, tmp_path) -> list[str]:
 
 
 def _run(command: list[str], root: Path, limit: int, rounds: int = 1) -> str:
-    done = subprocess.run([*command, "--tier", f"{root}={limit}", "--rounds", str(rounds), "--period", "0"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [*command, "--tier", f"{root}={limit}", "--rounds", str(rounds), "--period", "0"], capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -91,7 +95,10 @@ def _block(root: Path, name: str, written: float, read: float | None = None, siz
 def test_the_janitor_evicts_by_last_use_which_it_keeps_in_mtime(render, tmp_path):
     command, root = _janitor_command(render, tmp_path), tmp_path / "tier"
     # Six 1 MiB blocks written 60..10 minutes ago; the oldest was read (by a cache hit) two minutes ago.
-    blocks = {name: _block(root, name, written=600 - index * 100) for index, name in enumerate(["aaa00", "bbb01", "ccc02", "ddd03", "eee04", "fff05"])}
+    blocks = {
+        name: _block(root, name, written=600 - index * 100)
+        for index, name in enumerate(["aaa00", "bbb01", "ccc02", "ddd03", "eee04", "fff05"])
+    }
     _block(root, "aaa00", written=600, read=120)
     (root / "model_abc123").mkdir()
     (root / "model_abc123" / "config.json").write_text("{}")
@@ -173,8 +180,19 @@ def test_the_janitor_stops_rather_than_walk_beside_others_where_the_volume_canno
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"node_pool": "gpu-l40s", "tensor_parallel_size": 1, "instance_type": "g6e.2xlarge", "kv_offload": {"cpu_gib": 8, "nvme": {"size_gib": 100}}}, []),
-        ({"kv_offload": {"cpu_gib": 8, "nvme": {"size_gib": 50000}}}, ["workloads[0].kv_offload.nvme.size_gib", "this pod's share of the node's instance store"]),
+        (
+            {
+                "node_pool": "gpu-l40s",
+                "tensor_parallel_size": 1,
+                "instance_type": "g6e.2xlarge",
+                "kv_offload": {"cpu_gib": 8, "nvme": {"size_gib": 100}},
+            },
+            [],
+        ),
+        (
+            {"kv_offload": {"cpu_gib": 8, "nvme": {"size_gib": 50000}}},
+            ["workloads[0].kv_offload.nvme.size_gib", "this pod's share of the node's instance store"],
+        ),
         ({"kv_offload": {"cpu_gib": 8, "fsx": {"size_gib": 100}}}, ["workloads[0].kv_offload.fsx", "switched off"]),
         ({"kv_offload": {"cpu_gib": 4000}}, ["workloads[0].memory_gib_per_gpu", "of them the KV-cache CPU tier", "kv_offload.cpu_gib"]),
     ],
@@ -193,16 +211,23 @@ def test_tiers_must_fit_what_exists(tmp_path, overrides, expected):
 def test_a_pool_whose_volumes_are_not_on_nvme_takes_no_nvme_tier(tmp_path):
     # A pre-pulled image snapshot keeps the kubelet's directory on EBS (no RAID0 of the instance store).
     snapshot = {"prepulled_images_snapshot_id": "snap-0123456789abcdef0"}
-    pools = [{"name": "gpu-g6e", "instance_types": ["g6e.2xlarge"], "capacity_types": ["on-demand"], "gpu_limit": 4, "image_pull": snapshot}]
+    pools = [
+        {"name": "gpu-g6e", "instance_types": ["g6e.2xlarge"], "capacity_types": ["on-demand"], "gpu_limit": 4, "image_pull": snapshot}
+    ]
     workload = _server(node_pool="gpu-g6e", tensor_parallel_size=1, kv_offload={"cpu_gib": 4, "nvme": {"size_gib": 10}})
-    rendered = assert_rejected(tmp_path, {"node_pools": pools, "workloads": [workload]}, ["workloads[0].kv_offload.nvme", "not on instance-store NVMe"])
+    rendered = assert_rejected(
+        tmp_path, {"node_pools": pools, "workloads": [workload]}, ["workloads[0].kv_offload.nvme", "not on instance-store NVMe"]
+    )
     assert "fix: remove kv_offload.nvme" in rendered
 
 
 @pytest.mark.parametrize(
     ("workload", "expected"),
     [
-        ({"blueprint": "triton", "node_pool": "gpu-l40s", "tensor_parallel_size": 1, "kv_offload": {"cpu_gib": 8}}, ["workloads[0].kv_offload", "Triton's vLLM backend"]),
+        (
+            {"blueprint": "triton", "node_pool": "gpu-l40s", "tensor_parallel_size": 1, "kv_offload": {"cpu_gib": 8}},
+            ["workloads[0].kv_offload", "Triton's vLLM backend"],
+        ),
         ({"blueprint": "dynamo", "mode": "disaggregated", "kv_offload": {"cpu_gib": 8}}, ["workloads[0].kv_offload", "one connector"]),
         ({"blueprint": "dynamo", "kv_offload": {"cpu_gib": 8, "nvme": {"size_gib": 100}}}, ["workloads[0].kv_offload", "CPU tier only"]),
     ],
@@ -223,11 +248,24 @@ def _tiered(name: str, directory: str, **fields) -> dict:
 @pytest.mark.parametrize(
     ("workloads", "expected"),
     [
-        ([_tiered("chat", "kv/../models")], ["workloads[0].kv_offload.fsx.directory", "refuses a subPath with a '..' element", "got: 'kv/../models'", "fix: use a value like 'kv-cache/chat'"]),
+        (
+            [_tiered("chat", "kv/../models")],
+            [
+                "workloads[0].kv_offload.fsx.directory",
+                "refuses a subPath with a '..' element",
+                "got: 'kv/../models'",
+                "fix: use a value like 'kv-cache/chat'",
+            ],
+        ),
         ([_tiered("chat", "./kv")], ["workloads[0].kv_offload.fsx.directory", "plain relative path"]),
         (
             [_tiered("chat", "kv-cache"), _tiered("code", "kv-cache/code")],
-            ["workloads[1].kv_offload.fsx.directory", "overlaps the FSx KV-cache tier 'kv-cache' of workload 'chat'", "got: 'kv-cache/code'", "fix: set kv_offload.fsx.directory"],
+            [
+                "workloads[1].kv_offload.fsx.directory",
+                "overlaps the FSx KV-cache tier 'kv-cache' of workload 'chat'",
+                "got: 'kv-cache/code'",
+                "fix: set kv_offload.fsx.directory",
+            ],
         ),
         (
             [_server(name="chat", model=FSX_MODEL), _tiered("code", "models/meta-llama")],
@@ -235,9 +273,16 @@ def _tiered(name: str, directory: str, **fields) -> dict:
         ),
         (
             [_server(name="chat", model={"type": "fsx", "sub_path": "weights/llama"}), _tiered("code", "weights")],
-            ["workloads[1].kv_offload.fsx.directory", "overlaps the model folder of workload 'chat' 'weights/llama'", "allowed: a folder of this workload's own"],
+            [
+                "workloads[1].kv_offload.fsx.directory",
+                "overlaps the model folder of workload 'chat' 'weights/llama'",
+                "allowed: a folder of this workload's own",
+            ],
         ),
-        ([_tiered("chat", "weights/llama/kv", model={"type": "fsx", "sub_path": "weights/llama"})], ["workloads[0].kv_offload.fsx.directory", "overlaps this workload's model folder"]),
+        (
+            [_tiered("chat", "weights/llama/kv", model={"type": "fsx", "sub_path": "weights/llama"})],
+            ["workloads[0].kv_offload.fsx.directory", "overlaps this workload's model folder"],
+        ),
     ],
     ids=["dot-dot", "dot", "two-workloads-one-folder", "inside-the-bucket-mirror", "another-workloads-model", "its-own-model"],
 )
@@ -250,5 +295,9 @@ def test_fsx_tiers_in_folders_of_their_own_are_accepted_and_a_disabled_workload_
     from assembly.kit import KIT
     from tests.helpers import write_config
 
-    apart = [_tiered("chat", "kv-cache/chat", model=FSX_MODEL), _tiered("code", "kv-cache/code"), _tiered("old", "kv-cache/chat", enabled=False)]
+    apart = [
+        _tiered("chat", "kv-cache/chat", model=FSX_MODEL),
+        _tiered("code", "kv-cache/code"),
+        _tiered("old", "kv-cache/chat", enabled=False),
+    ]
     KIT.load(write_config(tmp_path, {"storage": FSX_ON, "workloads": apart}))

@@ -44,7 +44,14 @@ def _llm_config(objects):
 
 
 def test_serve_config_is_one_openai_app_of_ray_serve_llm_with_the_vllm_engine_settings(render):
-    objects = _objects(render, served_model_name="llama-8b", max_model_len=32768, gpu_memory_utilization=0.85, quantization="fp8", enable_prefix_caching=False)
+    objects = _objects(
+        render,
+        served_model_name="llama-8b",
+        max_model_len=32768,
+        gpu_memory_utilization=0.85,
+        quantization="fp8",
+        enable_prefix_caching=False,
+    )
     serve, app, config = _llm_config(objects)
     assert (serve["proxy_location"], serve["http_options"]) == ("EveryNode", {"host": "0.0.0.0", "port": 8000})
     assert (app["import_path"], app["route_prefix"]) == ("ray.serve.llm:build_openai_app", "/")
@@ -88,7 +95,13 @@ def test_the_head_runs_on_the_system_nodes_and_offers_no_cpu_or_gpu_to_replicas(
     assert "tolerations" not in pod
     [container] = pod["containers"]
     assert "nvidia.com/gpu" not in container["resources"]["limits"]
-    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"gcs-server": 6379, "dashboard": 8265, "client": 10001, "serve": 8000, "metrics": 8080}
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "gcs-server": 6379,
+        "dashboard": 8265,
+        "client": 10001,
+        "serve": 8000,
+        "metrics": 8080,
+    }
     # KubeRay binds the autoscaler's Role to the head's account; a head that names one must find it.
     assert pod["serviceAccountName"] == "chat-ray-head"
     assert "automountServiceAccountToken" not in pod
@@ -98,7 +111,11 @@ def test_workers_run_on_the_gpu_pool_in_the_zone(render):
     cluster = _cluster(_objects(render))
     [group] = cluster["workerGroupSpecs"]
     pod = group["template"]["spec"]
-    assert pod["nodeSelector"] == {"llm-kit/pool": "gpu-l40s", "node.kubernetes.io/instance-type": "g6e.2xlarge", "topology.k8s.aws/zone-id": "usw2-az2"}
+    assert pod["nodeSelector"] == {
+        "llm-kit/pool": "gpu-l40s",
+        "node.kubernetes.io/instance-type": "g6e.2xlarge",
+        "topology.k8s.aws/zone-id": "usw2-az2",
+    }
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert pod["automountServiceAccountToken"] is False
@@ -129,7 +146,9 @@ def test_worker_groups_on_two_pools_in_the_order_written(render):
     # Ray's autoscaler v2 prefers the higher priority when both groups fit a pending replica.
     assert first["priority"] > second["priority"]
     pod = second["template"]["spec"]
-    assert pod["nodeSelector"]["llm-kit/pool"] == "gpu-h100-efa" and pod["nodeSelector"]["node.kubernetes.io/instance-type"] == "p5.48xlarge"
+    assert (
+        pod["nodeSelector"]["llm-kit/pool"] == "gpu-h100-efa" and pod["nodeSelector"]["node.kubernetes.io/instance-type"] == "p5.48xlarge"
+    )
     limits = pod["containers"][0]["resources"]["limits"]
     # A replica never crosses nodes: no EFA even on an EFA pool.
     assert limits["nvidia.com/gpu"] == "8" and "vpc.amazonaws.com/efa" not in limits
@@ -175,7 +194,10 @@ def test_model_sources(render):
 
 
 def test_the_engine_start_timeout_is_the_startup_window(render):
-    env = {e["name"]: e.get("value") for e in _cluster(_objects(render, startup_timeout_minutes=45))["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["env"]}
+    env = {
+        e["name"]: e.get("value")
+        for e in _cluster(_objects(render, startup_timeout_minutes=45))["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["env"]
+    }
     assert env["RAYLLM_ENGINE_START_TIMEOUT_S"] == str(45 * 60)
 
 
@@ -245,14 +267,41 @@ def test_the_example_renders_two_worker_groups_on_two_pools():
 REFUSALS = [
     ({"autoscaling": {"min_replicas": 4, "max_replicas": 2}}, ["workloads[0].autoscaling", "min_replicas (4) is above max_replicas (2)"]),
     ({"min_workers": 3, "max_workers": 1}, ["min_workers (3) is above max_workers (1)"]),
-    ({"worker_groups": [{"node_pool": "gpu-h100-efa", "min_workers": 2, "max_workers": 1}]}, ["workloads[0].worker_groups[0]", "min_workers (2) is above max_workers (1)"]),
+    (
+        {"worker_groups": [{"node_pool": "gpu-h100-efa", "min_workers": 2, "max_workers": 1}]},
+        ["workloads[0].worker_groups[0]", "min_workers (2) is above max_workers (1)"],
+    ),
     ({"gpus_per_worker": 8}, ["workloads[0]", "a pod needs 8 GPUs but g6e.2xlarge has 1"]),
-    ({"worker_groups": [{"node_pool": "gpu-l40s", "instance_type": "g6e.12xlarge", "gpus_per_worker": 3}]}, ["node pool that another worker group already uses"]),
-    ({"instance_type": "g6e.12xlarge", "tensor_parallel_size": 4, "gpus_per_worker": 2}, ["workloads[0].gpus_per_worker", "a replica needs 4 GPUs", "STRICT_PACK"]),
-    ({"instance_type": "g6e.12xlarge", "tensor_parallel_size": 2, "pipeline_parallel_size": 2, "gpus_per_worker": 2}, ["a replica needs 4 GPUs (tensor_parallel_size 2 x pipeline_parallel_size 2)"]),
-    ({"instance_type": "g6e.48xlarge", "tensor_parallel_size": 4, "gpus_per_worker": 8, "autoscaling": {"max_replicas": 2}, "worker_groups": [{"node_pool": "gpu-h100-efa", "gpus_per_worker": 2}]}, ["workloads[0].worker_groups[0].gpus_per_worker", "a replica needs 4 GPUs"]),
-    ({"autoscaling": {"min_replicas": 1, "max_replicas": 40}, "max_workers": 40}, ["workloads[0].max_workers", "more than pool 'gpu-l40s' can ever hold (16)"]),
-    ({"autoscaling": {"min_replicas": 1, "max_replicas": 5}, "max_workers": 2}, ["workloads[0].autoscaling.max_replicas", "hold at most 2 replicas"]),
+    (
+        {"worker_groups": [{"node_pool": "gpu-l40s", "instance_type": "g6e.12xlarge", "gpus_per_worker": 3}]},
+        ["node pool that another worker group already uses"],
+    ),
+    (
+        {"instance_type": "g6e.12xlarge", "tensor_parallel_size": 4, "gpus_per_worker": 2},
+        ["workloads[0].gpus_per_worker", "a replica needs 4 GPUs", "STRICT_PACK"],
+    ),
+    (
+        {"instance_type": "g6e.12xlarge", "tensor_parallel_size": 2, "pipeline_parallel_size": 2, "gpus_per_worker": 2},
+        ["a replica needs 4 GPUs (tensor_parallel_size 2 x pipeline_parallel_size 2)"],
+    ),
+    (
+        {
+            "instance_type": "g6e.48xlarge",
+            "tensor_parallel_size": 4,
+            "gpus_per_worker": 8,
+            "autoscaling": {"max_replicas": 2},
+            "worker_groups": [{"node_pool": "gpu-h100-efa", "gpus_per_worker": 2}],
+        },
+        ["workloads[0].worker_groups[0].gpus_per_worker", "a replica needs 4 GPUs"],
+    ),
+    (
+        {"autoscaling": {"min_replicas": 1, "max_replicas": 40}, "max_workers": 40},
+        ["workloads[0].max_workers", "more than pool 'gpu-l40s' can ever hold (16)"],
+    ),
+    (
+        {"autoscaling": {"min_replicas": 1, "max_replicas": 5}, "max_workers": 2},
+        ["workloads[0].autoscaling.max_replicas", "hold at most 2 replicas"],
+    ),
     ({"name": "1chat"}, ["workloads[0].name", "DNS-1035"]),
     ({"extra_args": ["--max-num-seqs", "64"]}, ["workloads[0].extra_args", "engine_kwargs: {max_num_seqs: 256}"]),
     ({"engine_kwargs": {"tensor_parallel_size": 2, "model": "x"}}, ["workloads[0].engine_kwargs", "model, tensor_parallel_size"]),
@@ -260,10 +309,22 @@ REFUSALS = [
     ({"kv_offload": {"cpu_gib": 8, "nvme": {"size_gib": 100}}}, ["workloads[0].kv_offload", "the CPU tier only"]),
     ({"shm_size_gib": 1}, ["workloads[0].shm_size_gib", "Ray's object store"]),
     ({"queue": "research"}, ["workloads[0].queue", "RayService integration"]),
-    ({"efa": True, "node_pool": "gpu-h100-efa", "instance_type": None, "tensor_parallel_size": 8}, ["workloads[0].efa", "sends nothing between nodes"]),
+    (
+        {"efa": True, "node_pool": "gpu-h100-efa", "instance_type": None, "tensor_parallel_size": 8},
+        ["workloads[0].efa", "sends nothing between nodes"],
+    ),
     ({"image": "example.com/my-ray:1"}, ["workloads[0].image", "must carry both"]),
     ({"routing": {"fallback": "claude"}}, ["workloads[0].routing.fallback", "names no model of gateway.bedrock"]),
-    ({"startup_timeout_minutes": 5, "model_size_gib": 500, "tensor_parallel_size": 8, "node_pool": "gpu-h100-efa", "instance_type": None}, ["workloads[0].startup_timeout_minutes", "RAYLLM_ENGINE_START_TIMEOUT_S"]),
+    (
+        {
+            "startup_timeout_minutes": 5,
+            "model_size_gib": 500,
+            "tensor_parallel_size": 8,
+            "node_pool": "gpu-h100-efa",
+            "instance_type": None,
+        },
+        ["workloads[0].startup_timeout_minutes", "RAYLLM_ENGINE_START_TIMEOUT_S"],
+    ),
 ]
 
 
@@ -279,6 +340,10 @@ def test_impossible_settings_are_refused(tmp_path, fields, expected):
 def test_a_ray_serve_workload_fits_pools_that_hold_it(tmp_path):
     """The refusals above are about the settings, not the base: this one, with room, loads."""
     pools = pools_with(**{"gpu-l40s": 16})
-    workload = _workload(autoscaling={"min_replicas": 2, "max_replicas": 6}, max_workers=6, worker_groups=[{"node_pool": "gpu-h100-efa", "gpus_per_worker": 8, "max_workers": 1}])
+    workload = _workload(
+        autoscaling={"min_replicas": 2, "max_replicas": 6},
+        max_workers=6,
+        worker_groups=[{"node_pool": "gpu-h100-efa", "gpus_per_worker": 8, "max_workers": 1}],
+    )
     config = KIT.load(write_config(tmp_path, {"node_pools": copy.deepcopy(pools), "workloads": [workload]}))
     assert KIT.summary(config.workloads[0]).startswith("ray-serve on gpu-l40s, gpu-h100-efa: 2-6 replicas x 1 GPUs")

@@ -59,14 +59,24 @@ def test_the_picker_scores_with_the_configured_weights(example):
     config = yaml.safe_load(_named(example["llama-8b"], "ConfigMap")["llama-8b-epp"]["data"]["config.yaml"])
     assert config["kind"] == "EndpointPickerConfig"
     [profile] = config["schedulingProfiles"]
-    assert {p["pluginRef"]: p["weight"] for p in profile["plugins"]} == {"queue-scorer": 2, "kv-cache-utilization-scorer": 2, "prefix-cache-scorer": 3}
+    assert {p["pluginRef"]: p["weight"] for p in profile["plugins"]} == {
+        "queue-scorer": 2,
+        "kv-cache-utilization-scorer": 2,
+        "prefix-cache-scorer": 3,
+    }
     args = _named(example["llama-8b"], "Deployment")["llama-8b-epp"]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args[args.index("--pool-name") + 1] == "llama-8b" and args[args.index("--pool-namespace") + 1] == "inference"
     assert "--secure-serving=true" in args
 
 
 def test_a_zero_weight_leaves_its_scorer_out(render):
-    workload = {"name": "chat", "blueprint": "vllm", "node_pool": "gpu-l40s", "model": HF, "routing": {"endpoint_picker": {"kv_cache_weight": 0}}}
+    workload = {
+        "name": "chat",
+        "blueprint": "vllm",
+        "node_pool": "gpu-l40s",
+        "model": HF,
+        "routing": {"endpoint_picker": {"kv_cache_weight": 0}},
+    }
     objects = render({"workloads": [workload]})["chat"]
     config = yaml.safe_load(_named(objects, "ConfigMap")["chat-epp"]["data"]["config.yaml"])
     assert [p["pluginRef"] for p in config["schedulingProfiles"][0]["plugins"]] == ["queue-scorer", "prefix-cache-scorer"]
@@ -81,10 +91,15 @@ def test_the_gateway_proxies_and_only_they_reach_the_picker_and_the_servers(exam
     proxies = gateway_proxy_peer("inference")
     assert proxies["podSelector"]["matchLabels"]["gateway.envoyproxy.io/owning-gateway-name"] == "llm-gateway"
     assert proxies in policies["llama-8b"]["spec"]["ingress"][0]["from"]
-    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}} not in policies["llama-8b"]["spec"]["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}} not in policies["llama-8b"][
+        "spec"
+    ]["ingress"][0]["from"]
     picker = policies["llama-8b-epp"]["spec"]
     assert picker["ingress"][0] == {"from": [proxies], "ports": [{"protocol": "TCP", "port": 9002}]}
-    assert {"to": [{"podSelector": {"matchLabels": {"llm-kit/workload": "llama-8b"}}}], "ports": [{"protocol": "TCP", "port": 8000}]} in picker["egress"]
+    assert {
+        "to": [{"podSelector": {"matchLabels": {"llm-kit/workload": "llama-8b"}}}],
+        "ports": [{"protocol": "TCP", "port": 8000}],
+    } in picker["egress"]
 
 
 def test_multinode_pools_pick_the_leaders_and_keda_scales_groups(render):
@@ -118,14 +133,30 @@ ROUTED = {"name": "chat", "blueprint": "vllm", "node_pool": "gpu-l40s", "model":
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"autoscaling": {"min_replicas": 0}}, ["workloads[0].autoscaling.min_replicas", "scale to zero would drop requests", "fix: set min_replicas: 1"]),
+        (
+            {"autoscaling": {"min_replicas": 0}},
+            ["workloads[0].autoscaling.min_replicas", "scale to zero would drop requests", "fix: set min_replicas: 1"],
+        ),
         ({"autoscaling": {}, "replicas": 3}, ["workloads[0].replicas", "autoscaling owns the replica count"]),
         ({"routing": {"endpoint_picker": None}}, ["workloads[0].routing.endpoint_picker", "needs its endpoint picker"]),
-        ({"routing": {}, "enable_prefix_caching": False}, ["workloads[0].routing.endpoint_picker.prefix_cache_weight", "enable_prefix_caching is false"]),
-        ({"routing": {"endpoint_picker": {"prefix_cache_weight": 0, "kv_cache_weight": 0, "queue_weight": 0}}}, ["every scorer weight is 0"]),
+        (
+            {"routing": {}, "enable_prefix_caching": False},
+            ["workloads[0].routing.endpoint_picker.prefix_cache_weight", "enable_prefix_caching is false"],
+        ),
+        (
+            {"routing": {"endpoint_picker": {"prefix_cache_weight": 0, "kv_cache_weight": 0, "queue_weight": 0}}},
+            ["every scorer weight is 0"],
+        ),
         ({"autoscaling": {"signal": "kv_cache_usage", "target": 70}}, ["target must be below 1"]),
     ],
-    ids=["scale-to-zero", "replicas-beside-autoscaling", "gateway-without-picker", "prefix-weight-without-prefix-cache", "all-weights-zero", "kv-target-as-percent"],
+    ids=[
+        "scale-to-zero",
+        "replicas-beside-autoscaling",
+        "gateway-without-picker",
+        "prefix-weight-without-prefix-cache",
+        "all-weights-zero",
+        "kv-target-as-percent",
+    ],
 )
 def test_request_path_mistakes_are_explained(tmp_path, overrides, expected):
     assert_rejected(tmp_path, {"workloads": [{**ROUTED, **overrides}]}, expected)
@@ -135,7 +166,11 @@ def test_autoscaling_without_a_promql_backend_is_refused(tmp_path):
     assert_rejected(
         tmp_path,
         {"workloads": [{**ROUTED, "autoscaling": {}}], "observability": {"metrics": "cloudwatch"}},
-        ["workloads[0].autoscaling", "observability.metrics 'cloudwatch' serves none", "fix: set observability.metrics to amp or in-cluster"],
+        [
+            "workloads[0].autoscaling",
+            "observability.metrics 'cloudwatch' serves none",
+            "fix: set observability.metrics to amp or in-cluster",
+        ],
     )
 
 
@@ -146,7 +181,10 @@ CERT = "arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-e
     ("gateway", "expected"),
     [
         ({"scheme": "internet-facing"}, ["gateway.source_cidrs", "gateway.certificate_arn", "serves only TLS"]),
-        ({"scheme": "internet-facing", "certificate_arn": CERT, "source_cidrs": ["0.0.0.0/0"]}, ["gateway.source_cidrs[0]", "every address on the internet", "CloudFront"]),
+        (
+            {"scheme": "internet-facing", "certificate_arn": CERT, "source_cidrs": ["0.0.0.0/0"]},
+            ["gateway.source_cidrs[0]", "every address on the internet", "CloudFront"],
+        ),
         ({"certificate_arn": CERT.replace("us-west-2", "eu-west-1")}, ["gateway.certificate_arn", "the certificate is in eu-west-1"]),
     ],
     ids=["public-without-cidrs-or-tls", "public-to-everyone", "certificate-in-another-region"],

@@ -18,7 +18,10 @@ S3_MODEL = {
 
 HF_MODEL = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct"}
 # The pinned Triton image is not known to carry the Run:ai streamer: an S3 model needs an image that says it does.
-STREAMER_IMAGE = {"image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/tritonserver:26.08-vllm-runai", "image_provides": ["runai-model-streamer"]}
+STREAMER_IMAGE = {
+    "image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/tritonserver:26.08-vllm-runai",
+    "image_provides": ["runai-model-streamer"],
+}
 
 
 def _triton(**fields):
@@ -180,8 +183,14 @@ CHECKS = [
     ),
     pytest.param(_triton(triton_model_name="../escape"), ["workloads[0].triton_model_name"], id="bad-model-name"),
     pytest.param(_triton(tensor_parallel_size=3), ["leave GPUs of a 4-GPU g6e.12xlarge unusable"], id="tp-not-a-divisor"),
-    pytest.param(_triton(model=S3_MODEL), ["workloads[0].model", "pinned triton image is not known to carry it", "image_provides: [runai-model-streamer]"], id="s3-without-the-streamer"),
-    pytest.param(_triton(image_provides=["runai-model-streamer"]), ["workloads[0].image_provides", "no image is set"], id="provides-without-an-image"),
+    pytest.param(
+        _triton(model=S3_MODEL),
+        ["workloads[0].model", "pinned triton image is not known to carry it", "image_provides: [runai-model-streamer]"],
+        id="s3-without-the-streamer",
+    ),
+    pytest.param(
+        _triton(image_provides=["runai-model-streamer"]), ["workloads[0].image_provides", "no image is set"], id="provides-without-an-image"
+    ),
 ]
 
 

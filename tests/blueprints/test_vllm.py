@@ -7,10 +7,15 @@ import kubernetes_validate
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected
 
-S3_MODEL = {"type": "s3", "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/", "streamer_concurrency": 32}
+S3_MODEL = {
+    "type": "s3",
+    "uri": "s3://llm-kit-models-111122223333-us-west-2/models/meta-llama/Llama-3.1-70B-Instruct/",
+    "streamer_concurrency": 32,
+}
 
 
 HUB = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"}
+
 
 def _workload(**fields):
     return {"name": "chat", "blueprint": "vllm", "node_pool": "gpu-h100-efa", "model": S3_MODEL, "tensor_parallel_size": 8, **fields}
@@ -30,7 +35,19 @@ def test_default_config_workload_passes_the_strict_schema(render):
 
 
 def test_engine_arguments_follow_the_config(render):
-    objects = render({"workloads": [_workload(max_model_len=32768, gpu_memory_utilization=0.92, quantization="fp8", served_model_name="llama-70b", extra_args=["--max-num-seqs", "128"])]})["chat"]
+    objects = render(
+        {
+            "workloads": [
+                _workload(
+                    max_model_len=32768,
+                    gpu_memory_utilization=0.92,
+                    quantization="fp8",
+                    served_model_name="llama-70b",
+                    extra_args=["--max-num-seqs", "128"],
+                )
+            ]
+        }
+    )["chat"]
     container = _container(objects)
     # The image's entrypoint is `vllm serve`: the container sets arguments only.
     assert "command" not in container
@@ -57,13 +74,27 @@ def test_s3_models_are_streamed_with_the_run_ai_streamer_under_pod_identity(rend
 
 def test_a_single_gpu_server_streams_alone(render):
     one_gpu_model = {**S3_MODEL, "uri": S3_MODEL["uri"].replace("70B", "8B")}  # 70B's weights fill no single L40S (docs/models.md)
-    args = _container(render({"workloads": [_workload(tensor_parallel_size=1, node_pool="gpu-l40s", instance_type="g6e.2xlarge", model=one_gpu_model, max_model_len=16384)]})["chat"])["args"]
+    args = _container(
+        render(
+            {
+                "workloads": [
+                    _workload(
+                        tensor_parallel_size=1, node_pool="gpu-l40s", instance_type="g6e.2xlarge", model=one_gpu_model, max_model_len=16384
+                    )
+                ]
+            }
+        )["chat"]
+    )["args"]
     assert json.loads(args[args.index("--model-loader-extra-config") + 1]) == {"concurrency": 32}
 
 
 def test_pods_land_on_one_instance_type_of_their_pool_in_the_zone(render):
     pod = by_kind(render({"workloads": [_workload()]})["chat"])["Deployment"]["spec"]["template"]["spec"]
-    assert pod["nodeSelector"] == {"llm-kit/pool": "gpu-h100-efa", "node.kubernetes.io/instance-type": "p5.48xlarge", "topology.k8s.aws/zone-id": "usw2-az2"}
+    assert pod["nodeSelector"] == {
+        "llm-kit/pool": "gpu-h100-efa",
+        "node.kubernetes.io/instance-type": "p5.48xlarge",
+        "topology.k8s.aws/zone-id": "usw2-az2",
+    }
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
 
 
@@ -153,4 +184,8 @@ def test_hub_downloads_use_huggingface_hubs_current_fast_path(render):
 
 def test_bitsandbytes_quantization_is_refused(tmp_path):
     """vLLM 0.30.0 moved bitsandbytes to a plugin the pinned image does not carry."""
-    assert_rejected(tmp_path, {"workloads": [_workload(quantization="bitsandbytes")]}, ["workloads[0].quantization", "not one of the allowed values", "'fp8'"])
+    assert_rejected(
+        tmp_path,
+        {"workloads": [_workload(quantization="bitsandbytes")]},
+        ["workloads[0].quantization", "not one of the allowed values", "'fp8'"],
+    )

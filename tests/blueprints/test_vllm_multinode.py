@@ -43,7 +43,10 @@ def _templates(objects) -> dict[str, dict]:
     return {"leader": group["leaderTemplate"], "worker": group["workerTemplate"]}
 
 
-EFA_IMAGE = {"image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/vllm-efa:v0.30.0", "image_provides": ["aws-ofi-nccl", "runai-model-streamer"]}
+EFA_IMAGE = {
+    "image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/vllm-efa:v0.30.0",
+    "image_provides": ["aws-ofi-nccl", "runai-model-streamer"],
+}
 
 
 def _args(template) -> list[str]:
@@ -54,7 +57,9 @@ def _args(template) -> list[str]:
 
 
 def _flags(args: list[str]) -> dict[str, str]:
-    return {arg: args[i + 1] for i, arg in enumerate(args) if arg.startswith("--") and i + 1 < len(args) and not args[i + 1].startswith("--")}
+    return {
+        arg: args[i + 1] for i, arg in enumerate(args) if arg.startswith("--") and i + 1 < len(args) and not args[i + 1].startswith("--")
+    }
 
 
 def test_the_group_is_one_leader_and_nodes_minus_one_workers_recreated_together(render):
@@ -156,7 +161,11 @@ def test_on_an_efa_pool_a_group_runs_the_kits_efa_image_over_efa_by_default(rend
 def test_a_custom_image_without_aws_ofi_nccl_is_still_refused_on_efa(tmp_path):
     """NCCL_NET=OFI would stop NCCL in an image without the plugin: an image the kit knows nothing of must say it has it."""
     workload = {k: v for k, v in _multinode(image="example.com/vllm:custom", image_provides=["runai-model-streamer"]).items() if k != "efa"}
-    assert_rejected(tmp_path, {"workloads": [workload]}, ["workloads[0]", "NCCL would cross nodes over EFA", "carries no aws-ofi-nccl", "set efa: false"])
+    assert_rejected(
+        tmp_path,
+        {"workloads": [workload]},
+        ["workloads[0]", "NCCL would cross nodes over EFA", "carries no aws-ofi-nccl", "set efa: false"],
+    )
 
 
 def test_every_pod_runs_vllm_serve_in_native_multinode_mode_without_ray(render):

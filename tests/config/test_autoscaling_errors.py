@@ -32,7 +32,13 @@ CASES = [
     ),
     pytest.param(
         {"signal": "kv_cache_usage", "target": 0.95},
-        ["workloads[0].autoscaling.target", "even a full KV cache would add no replica", "got: 0.95", "allowed: above 0, at most 0.9", "fix: set target: 0.8"],
+        [
+            "workloads[0].autoscaling.target",
+            "even a full KV cache would add no replica",
+            "got: 0.95",
+            "allowed: above 0, at most 0.9",
+            "fix: set target: 0.8",
+        ],
         id="kv-target-inside-the-tolerance",
     ),
     pytest.param(
@@ -40,8 +46,14 @@ CASES = [
         ["workloads[0].autoscaling.target", "thousandths", "allowed: 0.001 or more"],
         id="target-below-kedas-precision",
     ),
-    pytest.param({"scale_down_seconds": 7200}, ["workloads[0].autoscaling.scale_down_seconds", "3600"], id="scale-down-window-over-an-hour"),
-    pytest.param({"min_replicas": 2, "max_replicas": 4, "fallback_replicas": 6}, ["fallback_replicas (6) is outside min_replicas..max_replicas (2..4)"], id="fallback-above-max"),
+    pytest.param(
+        {"scale_down_seconds": 7200}, ["workloads[0].autoscaling.scale_down_seconds", "3600"], id="scale-down-window-over-an-hour"
+    ),
+    pytest.param(
+        {"min_replicas": 2, "max_replicas": 4, "fallback_replicas": 6},
+        ["fallback_replicas (6) is outside min_replicas..max_replicas (2..4)"],
+        id="fallback-above-max",
+    ),
 ]
 
 

@@ -13,7 +13,14 @@ def _pool(burn_in, **fields):
 CASES = [
     pytest.param(
         _pool({"min_bus_bandwidth_gb_s": 900}),
-        ["node_pools[0].burn_in.min_bus_bandwidth_gb_s", "published to reach (480 GB/s)", "got: 900", "up to 528 GB/s", "bidirectional link rates", "296 GB/s"],
+        [
+            "node_pools[0].burn_in.min_bus_bandwidth_gb_s",
+            "published to reach (480 GB/s)",
+            "got: 900",
+            "up to 528 GB/s",
+            "bidirectional link rates",
+            "296 GB/s",
+        ],
         id="nvlink-spec-figure-as-bus-bandwidth",
     ),
     pytest.param(

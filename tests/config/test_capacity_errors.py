@@ -39,35 +39,89 @@ def test_the_example_loads(tmp_path):
 
 
 CASES = [
-    (lambda d: _team(d, "research")["gpus"].update(h100=24), ["scheduling.teams", "quotas on 'h100' add up to 56 GPUs (search 32, research 24)", "it can run 48"]),
+    (
+        lambda d: _team(d, "research")["gpus"].update(h100=24),
+        ["scheduling.teams", "quotas on 'h100' add up to 56 GPUs (search 32, research 24)", "it can run 48"],
+    ),
     (lambda d: _team(d, "research")["gpus"].update({"h200": 8}), ["scheduling.teams[1].gpus.h200", "names no GPU capacity", "h100"]),
-    (lambda d: _team(d, "research")["gpus"].update({"h100-spot": 8}), ["scheduling.teams[1].gpus.h100-spot", "is a pool of chain 'h100'", "give the quota on 'h100'"]),
+    (
+        lambda d: _team(d, "research")["gpus"].update({"h100-spot": 8}),
+        ["scheduling.teams[1].gpus.h100-spot", "is a pool of chain 'h100'", "give the quota on 'h100'"],
+    ),
     (lambda d: _team(d, "research").update(name="default"), ["scheduling.teams[1].name", "a LocalQueue named 'default'"]),
     (lambda d: _team(d, "research").update(namespaces=["search-jobs"]), ["the namespace 'search-jobs' belongs to more than one team"]),
-    (lambda d: _team(d, "research").update(namespaces=["inference"]), ["scheduling.teams[1].namespaces", "is a namespace the kit or Kubernetes owns"]),
+    (
+        lambda d: _team(d, "research").update(namespaces=["inference"]),
+        ["scheduling.teams[1].namespaces", "is a namespace the kit or Kubernetes owns"],
+    ),
     (lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2027-06-15T12:00:00Z"), ["capacity_block.end", "is not 11:30 UTC"]),
     (lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2027-05-31T11:30:00Z"), ["capacity_block.end", "is not after start"]),
     (lambda d: _pool(d, "h100-block").update(weight=90), ["node_pools[0].weight", "no weight on a static pool"]),
-    (lambda d: _pool(d, "h100-block").update(capacity_types=["reserved", "on-demand"]), ["node_pools[0].capacity_types", "launches only into its block"]),
+    (
+        lambda d: _pool(d, "h100-block").update(capacity_types=["reserved", "on-demand"]),
+        ["node_pools[0].capacity_types", "launches only into its block"],
+    ),
     (lambda d: _pool(d, "h100-block").update(gpu_limit=24), ["node_pools[0].gpu_limit", "2 x p5.48xlarge is 16 GPUs"]),
-    (lambda d: _pool(d, "h100-block")["capacity_block"].update(drain_minutes_before_end=30), ["capacity_block.drain_minutes_before_end", "45"]),
-    (lambda d: _pool(d, "h100-spot").update(instance_types=["p5e.48xlarge"]), ["node_pools[1]", "differs from node_pools[0] in its chain 'h100' (instance_types)"]),
+    (
+        lambda d: _pool(d, "h100-block")["capacity_block"].update(drain_minutes_before_end=30),
+        ["capacity_block.drain_minutes_before_end", "45"],
+    ),
+    (
+        lambda d: _pool(d, "h100-spot").update(instance_types=["p5e.48xlarge"]),
+        ["node_pools[1]", "differs from node_pools[0] in its chain 'h100' (instance_types)"],
+    ),
     (lambda d: _pool(d, "h100-on-demand").update(weight=50), ["node_pools[1].weight", "need distinct weights"]),
     (lambda d: _pool(d, "h100-spot").update(chain="h100-block"), ["chain", "is also the name of a pool"]),
-    (lambda d: _workload(d, "llama-70b").update(queue="ads"), ["workloads[0].queue", "names no team of scheduling.teams", "search, research"]),
-    (lambda d: _workload(d, "llama-405b").update(queue="research"), ["workloads[1].queue", "team 'research' has no quota on 'p5-group-block'"]),
-    (lambda d: _workload(d, "llama-405b").update(nodes=3), ["workloads[1].nodes", "one gang needs 24 GPUs, more than 'p5-group-block' can ever hold (16 GPUs: 2 x p5.48xlarge): it would wait in the queue forever", "got: 3"]),
-    (lambda d: d["scheduling"].update(pods_ready_timeout_minutes=10), ["workloads[0].queue", "longer than scheduling.pods_ready_timeout_minutes (10)"]),
+    (
+        lambda d: _workload(d, "llama-70b").update(queue="ads"),
+        ["workloads[0].queue", "names no team of scheduling.teams", "search, research"],
+    ),
+    (
+        lambda d: _workload(d, "llama-405b").update(queue="research"),
+        ["workloads[1].queue", "team 'research' has no quota on 'p5-group-block'"],
+    ),
+    (
+        lambda d: _workload(d, "llama-405b").update(nodes=3),
+        [
+            "workloads[1].nodes",
+            "one gang needs 24 GPUs, more than 'p5-group-block' can ever hold (16 GPUs: 2 x p5.48xlarge): it would wait in the queue forever",
+            "got: 3",
+        ],
+    ),
+    (
+        lambda d: d["scheduling"].update(pods_ready_timeout_minutes=10),
+        ["workloads[0].queue", "longer than scheduling.pods_ready_timeout_minutes (10)"],
+    ),
     (lambda d: _workload(d, "llama-405b").pop("queue"), ["workloads[1].queue", "a multi-node group must join one", "search, research"]),
 ]
 
 
-@pytest.mark.parametrize(("edit", "expected"), CASES, ids=[
-    "quota-above-capacity", "quota-on-unknown-capacity", "quota-on-a-chain-member", "team-named-default", "shared-namespace", "owned-namespace",
-    "block-end-not-1130", "block-end-before-start", "weight-on-block", "block-not-reserved-only", "gpu-limit-not-the-block", "drain-too-late",
-    "chain-of-unlike-pools", "chain-weights-tie", "chain-named-like-a-pool", "unknown-queue", "queue-without-quota", "gang-above-capacity",
-    "pods-ready-timeout-too-short", "multi-node-group-outside-the-queues",
-])
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    CASES,
+    ids=[
+        "quota-above-capacity",
+        "quota-on-unknown-capacity",
+        "quota-on-a-chain-member",
+        "team-named-default",
+        "shared-namespace",
+        "owned-namespace",
+        "block-end-not-1130",
+        "block-end-before-start",
+        "weight-on-block",
+        "block-not-reserved-only",
+        "gpu-limit-not-the-block",
+        "drain-too-late",
+        "chain-of-unlike-pools",
+        "chain-weights-tie",
+        "chain-named-like-a-pool",
+        "unknown-queue",
+        "queue-without-quota",
+        "gang-above-capacity",
+        "pods-ready-timeout-too-short",
+        "multi-node-group-outside-the-queues",
+    ],
+)
 def test_refused(tmp_path, edit, expected):
     data = _example(edit)
     path = tmp_path / "kit.yaml"
@@ -80,8 +134,18 @@ def test_refused(tmp_path, edit, expected):
 
 
 def test_dynamo_cannot_join_a_queue(tmp_path):
-    workload = {"name": "dyn", "blueprint": "dynamo", "node_pool": "gpu-l40s", "model": {"type": "fsx", "sub_path": "models/org/model"}, "queue": "search"}
-    overrides = {"storage": {"fsx": {"enabled": True}}, "scheduling": {"teams": [{"name": "search", "gpus": {"gpu-l40s": 8}}]}, "workloads": [workload]}
+    workload = {
+        "name": "dyn",
+        "blueprint": "dynamo",
+        "node_pool": "gpu-l40s",
+        "model": {"type": "fsx", "sub_path": "models/org/model"},
+        "queue": "search",
+    }
+    overrides = {
+        "storage": {"fsx": {"enabled": True}},
+        "scheduling": {"teams": [{"name": "search", "gpus": {"gpu-l40s": 8}}]},
+        "workloads": [workload],
+    }
     assert_rejected(tmp_path, overrides, ["workloads[0].queue", "Kueue cannot admit a DynamoGraphDeployment"])
 
 
@@ -90,42 +154,92 @@ def test_dynamo_cannot_join_a_queue(tmp_path):
 NO_ROOM = [
     pytest.param(
         lambda d: _pool(d, "h100-block")["capacity_block"].update(end="2028-06-15T11:30:00Z"),
-        ["node_pools[0].capacity_block.end (line", "makes a window of 380 days; EC2 sells Capacity Blocks of at most 182 days", "got: '2028-06-15T11:30:00+00:00'", "allowed: 1 to 14 days, or whole weeks up to 182 days", "fix: check the year and month of start and end"],
+        [
+            "node_pools[0].capacity_block.end (line",
+            "makes a window of 380 days; EC2 sells Capacity Blocks of at most 182 days",
+            "got: '2028-06-15T11:30:00+00:00'",
+            "allowed: 1 to 14 days, or whole weeks up to 182 days",
+            "fix: check the year and month of start and end",
+        ],
         id="block-longer-than-ec2-sells",
     ),
     pytest.param(
         lambda d: _pool(d, "p5-group-block")["capacity_reservations"].update(ids=["cr-0123456789abcdef0"]),
-        ["node_pools[3].capacity_reservations.ids[0]", "names the capacity reservation cr-0123456789abcdef0, which node_pools[0].capacity_reservations.ids[0] names too", "got: 'cr-0123456789abcdef0'", "fix: keep cr-0123456789abcdef0 in one place"],
+        [
+            "node_pools[3].capacity_reservations.ids[0]",
+            "names the capacity reservation cr-0123456789abcdef0, which node_pools[0].capacity_reservations.ids[0] names too",
+            "got: 'cr-0123456789abcdef0'",
+            "fix: keep cr-0123456789abcdef0 in one place",
+        ],
         id="two-pools-one-block",
     ),
     pytest.param(
-        lambda d: d.update(capacity_block_node_groups=[{"name": "p5-mng", "instance_type": "p5.48xlarge", "reservation_id": "cr-0fedcba9876543210", "size": 2}]),
-        ["capacity_block_node_groups[0].reservation_id", "names the capacity reservation cr-0fedcba9876543210, which node_pools[3].capacity_reservations.ids[0] names too", "got: 'cr-0fedcba9876543210'"],
+        lambda d: d.update(
+            capacity_block_node_groups=[
+                {"name": "p5-mng", "instance_type": "p5.48xlarge", "reservation_id": "cr-0fedcba9876543210", "size": 2}
+            ]
+        ),
+        [
+            "capacity_block_node_groups[0].reservation_id",
+            "names the capacity reservation cr-0fedcba9876543210, which node_pools[3].capacity_reservations.ids[0] names too",
+            "got: 'cr-0fedcba9876543210'",
+        ],
         id="a-pool-and-a-node-group-on-one-block",
     ),
     pytest.param(
         lambda d: _workload(d, "llama-405b").update(replicas=2),
-        ["workloads[1].replicas", "2 copies of 16 GPUs need 32 GPUs at once, more than 'p5-group-block' can ever hold (16 GPUs: 2 x p5.48xlarge)", "got: 2", "fix: lower replicas to 1 or fewer"],
+        [
+            "workloads[1].replicas",
+            "2 copies of 16 GPUs need 32 GPUs at once, more than 'p5-group-block' can ever hold (16 GPUs: 2 x p5.48xlarge)",
+            "got: 2",
+            "fix: lower replicas to 1 or fewer",
+        ],
         id="more-groups-than-the-block-holds",
     ),
     pytest.param(
-        lambda d: (_workload(d, "llama-70b").pop("replicas"), _workload(d, "llama-70b").update(autoscaling={"min_replicas": 7, "max_replicas": 8})),
-        ["workloads[0].autoscaling.min_replicas", "7 copies of 8 GPUs need 56 GPUs at once, more than 'h100' can ever hold (48 GPUs: 6 x p5.48xlarge)", "got: 7", "fix: lower autoscaling.min_replicas to 6 or fewer"],
+        lambda d: (
+            _workload(d, "llama-70b").pop("replicas"),
+            _workload(d, "llama-70b").update(autoscaling={"min_replicas": 7, "max_replicas": 8}),
+        ),
+        [
+            "workloads[0].autoscaling.min_replicas",
+            "7 copies of 8 GPUs need 56 GPUs at once, more than 'h100' can ever hold (48 GPUs: 6 x p5.48xlarge)",
+            "got: 7",
+            "fix: lower autoscaling.min_replicas to 6 or fewer",
+        ],
         id="min-replicas-above-the-chain",
     ),
     pytest.param(
-        lambda d: _workload(d, "nightly-summaries").update(replicas=60, inputs=[f"s3://{{bucket}}/batch/nightly/requests-{i:03d}.jsonl" for i in range(60)]),
-        ["workloads[2].replicas", "60 files at once on 1 GPU each need 60 GPUs at once", "Kueue admits them all at once or not at all", "got: 60", "fix: lower replicas to 48 or fewer"],
+        lambda d: _workload(d, "nightly-summaries").update(
+            replicas=60, inputs=[f"s3://{{bucket}}/batch/nightly/requests-{i:03d}.jsonl" for i in range(60)]
+        ),
+        [
+            "workloads[2].replicas",
+            "60 files at once on 1 GPU each need 60 GPUs at once",
+            "Kueue admits them all at once or not at all",
+            "got: 60",
+            "fix: lower replicas to 48 or fewer",
+        ],
         id="batch-wider-than-the-chain",
     ),
     pytest.param(
         lambda d: _pool(d, "h100-spot").update(gpu_limit=12),
-        ["node_pools[1].gpu_limit", "is not a whole number of nodes: the pool's types have 8 GPUs, so at most 8 of the 12 GPUs can ever run", "got: 12", "fix: set gpu_limit to 8 or 16"],
+        [
+            "node_pools[1].gpu_limit",
+            "is not a whole number of nodes: the pool's types have 8 GPUs, so at most 8 of the 12 GPUs can ever run",
+            "got: 12",
+            "fix: set gpu_limit to 8 or 16",
+        ],
         id="limit-between-whole-nodes",
     ),
     pytest.param(
         lambda d: (d.update(karpenter={"replicas": 3})),
-        ["karpenter.replicas", "is more than the 2 system nodes the group may shrink to", "got: 3", "fix: lower karpenter.replicas to 2, or raise cluster.system_nodes.min_size"],
+        [
+            "karpenter.replicas",
+            "is more than the 2 system nodes the group may shrink to",
+            "got: 3",
+            "fix: lower karpenter.replicas to 2, or raise cluster.system_nodes.min_size",
+        ],
         id="karpenter-replicas-without-nodes",
     ),
 ]
@@ -134,12 +248,24 @@ NO_ROOM = [
 BATCH = [
     pytest.param(
         lambda d: _workload(d, "nightly-summaries").update(inputs=["s3://{bucket}/batch/nightly/requests-*.jsonl"]),
-        ["workloads[2].inputs[0]", "holds *, as a pattern would; S3 has none", "got: 's3://{bucket}/batch/nightly/requests-*.jsonl'", "fix: list the files one by one"],
+        [
+            "workloads[2].inputs[0]",
+            "holds *, as a pattern would; S3 has none",
+            "got: 's3://{bucket}/batch/nightly/requests-*.jsonl'",
+            "fix: list the files one by one",
+        ],
         id="batch-wildcard",
     ),
     pytest.param(
-        lambda d: _workload(d, "nightly-summaries").update(inputs=["s3://{bucket}/batch/monday/requests.jsonl", "s3://{bucket}/batch/tuesday/requests.jsonl"]),
-        ["workloads[2].inputs[1]", "has the file name requests.jsonl, as inputs[0] has: results go to batch/nightly-summaries/results/requests.jsonl", "got: 's3://{bucket}/batch/tuesday/requests.jsonl'", "fix: rename one of the files"],
+        lambda d: _workload(d, "nightly-summaries").update(
+            inputs=["s3://{bucket}/batch/monday/requests.jsonl", "s3://{bucket}/batch/tuesday/requests.jsonl"]
+        ),
+        [
+            "workloads[2].inputs[1]",
+            "has the file name requests.jsonl, as inputs[0] has: results go to batch/nightly-summaries/results/requests.jsonl",
+            "got: 's3://{bucket}/batch/tuesday/requests.jsonl'",
+            "fix: rename one of the files",
+        ],
         id="batch-two-files-one-name",
     ),
     pytest.param(
@@ -149,7 +275,11 @@ BATCH = [
     ),
     pytest.param(
         lambda d: _workload(d, "nightly-summaries").update(inputs=["s3://{bucket}/batch/nightly-summaries/results/requests-000.jsonl"]),
-        ["workloads[2].inputs[0]", "is in this workload's own results folder (batch/nightly-summaries/results/)", "fix: copy the file elsewhere under batch/"],
+        [
+            "workloads[2].inputs[0]",
+            "is in this workload's own results folder (batch/nightly-summaries/results/)",
+            "fix: copy the file elsewhere under batch/",
+        ],
         id="batch-input-among-its-results",
     ),
     pytest.param(
@@ -159,7 +289,11 @@ BATCH = [
     ),
     pytest.param(
         lambda d: _workload(d, "nightly-summaries").update(extra_args=["--output_file=/tmp/out.jsonl"]),
-        ["workloads[2].extra_args[0]", "(vLLM reads --output_file as --output-file): the kit writes --output-file /work/output.jsonl", "got: '--output_file=/tmp/out.jsonl'"],
+        [
+            "workloads[2].extra_args[0]",
+            "(vLLM reads --output_file as --output-file): the kit writes --output-file /work/output.jsonl",
+            "got: '--output_file=/tmp/out.jsonl'",
+        ],
         id="batch-output-flag",
     ),
 ]

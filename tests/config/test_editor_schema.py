@@ -28,7 +28,12 @@ def _bad_configs() -> list[tuple[str, object]]:
             if isinstance(cases, list) and cases and hasattr(cases[0], "values") and isinstance(cases[0].values[0], dict):
                 for case in cases:
                     overrides = case.values[0]
-                    data = merged(default_config_data(), overrides if "workloads" in overrides or "node_pools" in overrides or module is test_errors else {"workloads": [overrides]})
+                    data = merged(
+                        default_config_data(),
+                        overrides
+                        if "workloads" in overrides or "node_pools" in overrides or module is test_errors
+                        else {"workloads": [overrides]},
+                    )
                     found.append((f"{module.__name__.rsplit('.', 1)[1]}:{case.id}", data))
     for case in test_mistakes.MISTAKES:
         try:

@@ -21,12 +21,23 @@ CASES = [
     ),
     pytest.param(
         {"placement": {"az_idd": "usw2-az3"}},
-        ["placement.az_idd", "unknown key 'az_idd'; it looks like a second 'az_id', which this mapping already sets", "fix: remove it, or keep its value under the existing 'az_id'"],
+        [
+            "placement.az_idd",
+            "unknown key 'az_idd'; it looks like a second 'az_id', which this mapping already sets",
+            "fix: remove it, or keep its value under the existing 'az_id'",
+        ],
         id="misspelt-copy-of-a-key-that-is-set",
     ),
     pytest.param(
         {"placement": {"az_id": "us-west-2a"}},
-        ["placement.az_id", "got: 'us-west-2a'", "us-west-2a is an AZ name", "--zone-names us-west-2a", "fix: replace it with the AZ ID the command above prints for us-west-2a", "allowed: an AZ ID of the config's region: usw2-az1"],
+        [
+            "placement.az_id",
+            "got: 'us-west-2a'",
+            "us-west-2a is an AZ name",
+            "--zone-names us-west-2a",
+            "fix: replace it with the AZ ID the command above prints for us-west-2a",
+            "allowed: an AZ ID of the config's region: usw2-az1",
+        ],
         id="az-name-instead-of-az-id",
     ),
     pytest.param(
@@ -105,7 +116,16 @@ CASES = [
         id="missing-placement",
     ),
     pytest.param(
-        {"network": {"existing_vpc": {"vpc_id": "vpc-0123456789abcdef0", "cidr": "10.1.0.0/16", "node_subnet_ids": [], "control_plane_subnet_ids": ["subnet-0123456789abcdef0"]}}},
+        {
+            "network": {
+                "existing_vpc": {
+                    "vpc_id": "vpc-0123456789abcdef0",
+                    "cidr": "10.1.0.0/16",
+                    "node_subnet_ids": [],
+                    "control_plane_subnet_ids": ["subnet-0123456789abcdef0"],
+                }
+            }
+        },
         ["network.existing_vpc.node_subnet_ids", "network.existing_vpc.control_plane_subnet_ids", "at least 1 item", "at least 2 items"],
         id="existing-vpc-without-subnets",
     ),

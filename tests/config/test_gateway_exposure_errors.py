@@ -25,7 +25,13 @@ def _load(tmp_path, gateway):
         # An internal load balancer's ranges are private networks: a corporate /8 is no share of the internet.
         {"source_cidrs": ["10.0.0.0/8"]},
     ],
-    ids=["public-with-teams", "public-acknowledged-open", "internal-teams-tls", "internal-teams-plaintext-acknowledged", "internal-wide-private-range"],
+    ids=[
+        "public-with-teams",
+        "public-acknowledged-open",
+        "internal-teams-tls",
+        "internal-teams-plaintext-acknowledged",
+        "internal-wide-private-range",
+    ],
 )
 def test_accepted(tmp_path, gateway):
     assert _load(tmp_path, gateway).gateway.scheme == gateway.get("scheme", "internal")
@@ -40,7 +46,13 @@ def test_accepted(tmp_path, gateway):
         ),
         (
             {**PUBLIC, "teams": [TEAM], "source_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]},
-            ["gateway.source_cidrs[0]", "gateway.source_cidrs[1]", "opens the model endpoints to 2,147,483,648 addresses", "at most a /16 per entry", "CloudFront"],
+            [
+                "gateway.source_cidrs[0]",
+                "gateway.source_cidrs[1]",
+                "opens the model endpoints to 2,147,483,648 addresses",
+                "at most a /16 per entry",
+                "CloudFront",
+            ],
         ),
         (
             {**PUBLIC, "teams": [TEAM], "source_cidrs": [f"{n}.0.0.0/16" for n in range(20, 37)]},
@@ -48,7 +60,12 @@ def test_accepted(tmp_path, gateway):
         ),
         (
             {"teams": [TEAM]},
-            ["gateway.certificate_arn", "1 team(s) send their API key with every request", "keys would cross the network in clear", "gateway.allow_plaintext: true"],
+            [
+                "gateway.certificate_arn",
+                "1 team(s) send their API key with every request",
+                "keys would cross the network in clear",
+                "gateway.allow_plaintext: true",
+            ],
         ),
         (
             {"teams": [TEAM], "certificate_arn": CERT, "allow_plaintext": True},
@@ -90,7 +107,14 @@ def test_refused(tmp_path, gateway, expected):
 def test_the_api_endpoint_and_the_gateway_share_one_cap(tmp_path):
     """The same two lines, refused on both allow-lists by the one rule (config/public_cidrs.py)."""
     halves = ["0.0.0.0/1", "128.0.0.0/1"]
-    rendered = assert_rejected(tmp_path, {"cluster": {"public_access_cidrs": halves}, "gateway": {**PUBLIC, "teams": [TEAM], "source_cidrs": halves}, "workloads": [ROUTED]}, [])
+    rendered = assert_rejected(
+        tmp_path,
+        {"cluster": {"public_access_cidrs": halves}, "gateway": {**PUBLIC, "teams": [TEAM], "source_cidrs": halves}, "workloads": [ROUTED]},
+        [],
+    )
     for key, opens in (("cluster.public_access_cidrs", "the Kubernetes API"), ("gateway.source_cidrs", "the model endpoints")):
         for index in (0, 1):
-            assert f"{key}[{index}] (line" in rendered and f"opens {opens} to 2,147,483,648 addresses; the kit allows at most a /16 per entry" in rendered
+            assert (
+                f"{key}[{index}] (line" in rendered
+                and f"opens {opens} to 2,147,483,648 addresses; the kit allows at most a /16 per entry" in rendered
+            )

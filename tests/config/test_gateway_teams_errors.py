@@ -5,7 +5,12 @@ import pytest
 from assembly.kit import KIT
 from tests.helpers import assert_rejected, write_config
 
-HAIKU = {"name": "claude-haiku", "model_id": "anthropic.claude-3-5-haiku-20241022-v1:0", "input_usd_per_million": 0.8, "output_usd_per_million": 4}
+HAIKU = {
+    "name": "claude-haiku",
+    "model_id": "anthropic.claude-3-5-haiku-20241022-v1:0",
+    "input_usd_per_million": 0.8,
+    "output_usd_per_million": 4,
+}
 
 
 def _workload(**routing):
@@ -26,7 +31,12 @@ def _config(teams=(), bedrock=(), **routing):
 
 
 def test_a_valid_team_setup_loads(tmp_path):
-    config = KIT.load(write_config(tmp_path, _config(teams=[{"name": "search", "models": ["llama-8b", "claude-haiku"], "tokens_per_minute": 1000}], bedrock=[HAIKU])))
+    config = KIT.load(
+        write_config(
+            tmp_path,
+            _config(teams=[{"name": "search", "models": ["llama-8b", "claude-haiku"], "tokens_per_minute": 1000}], bedrock=[HAIKU]),
+        )
+    )
     assert [t.name for t in config.gateway.teams] == ["search"]
 
 
@@ -62,12 +72,23 @@ def test_a_valid_team_setup_loads(tmp_path):
             ["gateway.teams[0].tokens_per_day", "0"],
         ),
     ],
-    ids=["unknown-model", "duplicate-team", "bedrock-name-taken", "unknown-fallback", "fallback-with-picker", "bad-model-id", "zero-budget"],
+    ids=[
+        "unknown-model",
+        "duplicate-team",
+        "bedrock-name-taken",
+        "unknown-fallback",
+        "fallback-with-picker",
+        "bad-model-id",
+        "zero-budget",
+    ],
 )
 def test_refused(tmp_path, overrides, expected):
     assert_rejected(tmp_path, overrides, expected)
 
 
 def test_a_team_without_a_routed_workload_is_told_none_is_served(tmp_path):
-    overrides = {"gateway": {"teams": [{"name": "search", "models": ["llama-8b"]}], "certificate_arn": CERT}, "workloads": [{**_workload(), "routing": None}]}
+    overrides = {
+        "gateway": {"teams": [{"name": "search", "models": ["llama-8b"]}], "certificate_arn": CERT},
+        "workloads": [{**_workload(), "routing": None}],
+    }
     assert_rejected(tmp_path, overrides, ["gateway.teams[0].models", "none: no enabled workload sets routing"])

@@ -40,14 +40,19 @@ def test_without_network_policies_the_ranges_are_not_needed(tmp_path):
         (
             {"network": {"existing_vpc": SUBNETS}},
             [
-                "network.existing_vpc.control_plane_subnet_cidrs (line", "is required with cluster.network_policies.enabled",
+                "network.existing_vpc.control_plane_subnet_cidrs (line",
+                "is required with cluster.network_policies.enabled",
                 "every pod in it call the model servers' metrics ports",
                 "aws ec2 describe-subnets --subnet-ids subnet-0bbbbbbbbbbbbbbb1 subnet-0ccccccccccccccc1",
             ],
         ),
         (
             _existing(control_plane_subnet_cidrs=["10.20.240.0/28"]),
-            ["network.existing_vpc.control_plane_subnet_cidrs (line", "names 1 range for 2 control-plane subnets", "got: ['10.20.240.0/28']"],
+            [
+                "network.existing_vpc.control_plane_subnet_cidrs (line",
+                "names 1 range for 2 control-plane subnets",
+                "got: ['10.20.240.0/28']",
+            ],
         ),
         (
             _existing(control_plane_subnet_cidrs=["10.20.240.0/28", "10.0.0.0/8"]),
@@ -55,7 +60,12 @@ def test_without_network_policies_the_ranges_are_not_needed(tmp_path):
         ),
         (
             _existing(control_plane_subnet_ids=["subnet-0aaaaaaaaaaaaaaa1", "subnet-0ccccccccccccccc1"]),
-            ["network.existing_vpc.control_plane_subnet_ids (line", "shares subnets with node_subnet_ids", "got: ['subnet-0aaaaaaaaaaaaaaa1']", "create two small subnets"],
+            [
+                "network.existing_vpc.control_plane_subnet_ids (line",
+                "shares subnets with node_subnet_ids",
+                "got: ['subnet-0aaaaaaaaaaaaaaa1']",
+                "create two small subnets",
+            ],
         ),
     ],
     ids=["ranges-missing", "one-range-for-two-subnets", "range-holds-the-vpc", "node-subnet-as-control-plane"],

@@ -10,7 +10,13 @@ def test_a_team_whose_name_and_model_are_both_wrong_gets_both_problems_at_once(t
     rendered = assert_rejected(
         tmp_path,
         {"gateway": {"allow_plaintext": True, "teams": [{"name": "Search_Team", "models": ["nope"]}]}},
-        ["gateway.teams[0].name", "got: 'Search_Team'", "gateway.teams[0].models", "'nope' is not served through the gateway", "2 config problems"],
+        [
+            "gateway.teams[0].name",
+            "got: 'Search_Team'",
+            "gateway.teams[0].models",
+            "'nope' is not served through the gateway",
+            "2 config problems",
+        ],
     )
     # The stand-in for the malformed name is never reported as if the file had it.
     assert "inference" not in rendered.split("gateway.teams[0].models")[1]
@@ -38,7 +44,11 @@ def test_an_az_name_in_another_region_is_answered_with_that_regions_zones(tmp_pa
     rendered = assert_rejected(
         tmp_path,
         {"region": "us-east-2", "placement": {"az_id": "us-east-2b", "control_plane_az_id": "use2-az1"}},
-        ["us-east-2b is an AZ name", "in us-east-2 they read use2-az1, use2-az2", "allowed: an AZ ID of the config's region: use2-az1, use2-az2, use2-az3"],
+        [
+            "us-east-2b is an AZ name",
+            "in us-east-2 they read use2-az1, use2-az2",
+            "allowed: an AZ ID of the config's region: use2-az1, use2-az2, use2-az3",
+        ],
     )
     assert "usw2" not in rendered
 

@@ -40,7 +40,10 @@ BUILDSPEC_SCHEMA = {
                 "variables": {"type": "object", "additionalProperties": {"type": "string"}},
                 "parameter-store": {"type": "object", "additionalProperties": {"type": "string"}},
                 # secret-id:json-key:version-stage:version-id, the secret id being a name or an ARN.
-                "secrets-manager": {"type": "object", "additionalProperties": {"type": "string", "pattern": r"^(arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:)?[^:]+:[^:]+$"}},
+                "secrets-manager": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "pattern": r"^(arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:)?[^:]+:[^:]+$"},
+                },
                 "exported-variables": {"type": "array", "items": {"type": "string"}},
                 "git-credential-helper": {"enum": ["yes", "no"]},
             },
@@ -84,7 +87,9 @@ def test_an_image_built_on_another_brings_its_base_into_the_build_first():
     # The public base comes through the account's Docker Hub cache rule.
     assert "--build-arg BASE_IMAGE=$REGISTRY/llm-kit/dhub/vllm/vllm-openai:v0.30.0" in serving
     # An image whose tag is already there is not built again (the repositories' tags are immutable).
-    assert serving.startswith(f"if ! aws ecr describe-images --repository-name llm-kit/vllm-efa --image-ids imageTag={DERIVED['vllm-efa'].tag()}")
+    assert serving.startswith(
+        f"if ! aws ecr describe-images --repository-name llm-kit/vllm-efa --image-ids imageTag={DERIVED['vllm-efa'].tag()}"
+    )
     # Build arguments with spaces survive the shell.
     assert "--build-arg NVCC_GENCODE='-gencode=arch=compute_80,code=sm_80 " in tests
 

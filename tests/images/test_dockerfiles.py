@@ -64,7 +64,10 @@ def test_the_serving_image_starts_from_the_pinned_vllm_image_and_checks_what_it_
     runs = [i["value"] for i in parser.structure if i["instruction"] == "RUN"]
     # The installer is fetched by its pinned version and refused unless its SHA-256 is the pinned one.
     fetch = next(run for run in runs if "efa-installer.amazonaws.com" in run)
-    assert "aws-efa-installer-${EFA_INSTALLER_VERSION}.tar.gz" in fetch and 'echo "${EFA_INSTALLER_SHA256}  /tmp/aws-efa-installer.tar.gz" | sha256sum -c -' in fetch
+    assert (
+        "aws-efa-installer-${EFA_INSTALLER_VERSION}.tar.gz" in fetch
+        and 'echo "${EFA_INSTALLER_SHA256}  /tmp/aws-efa-installer.tar.gz" | sha256sum -c -' in fetch
+    )
     assert fetch.index("sha256sum -c") < fetch.index("efa_installer.sh")
     assert "--skip-kmod" in fetch and "--no-verify" in fetch
     assert dict(image.args)["EFA_INSTALLER_VERSION"] == EFA_INSTALLER[0] and dict(image.args)["EFA_INSTALLER_SHA256"] == EFA_INSTALLER[1]
@@ -92,7 +95,9 @@ def test_the_burn_in_image_is_the_serving_image_with_nccl_tests_where_the_burn_i
     # The paths the burn-in calls (infra/gpu/burn_in.py).
     assert MPIRUN.split()[0] == "/opt/amazon/openmpi/bin/mpirun"
     copied = next(i["value"] for i in parser.structure if i["instruction"] == "COPY")
-    assert copied == "--from=build /opt/nccl-tests/build /opt/nccl-tests/build" and ALL_REDUCE.startswith("/opt/nccl-tests/build/all_reduce_perf")
+    assert copied == "--from=build /opt/nccl-tests/build /opt/nccl-tests/build" and ALL_REDUCE.startswith(
+        "/opt/nccl-tests/build/all_reduce_perf"
+    )
 
 
 def test_bases_are_built_before_the_images_on_them():
@@ -116,7 +121,11 @@ def test_a_tag_moves_with_the_dockerfile_and_with_a_pin(tmp_path, monkeypatch):
         # The serving image changes, and so does the burn-in image built on it.
         assert after["vllm-efa"] != before["vllm-efa"] and after["nccl-tests-efa"] != before["nccl-tests-efa"]
         derived_images._digest.cache_clear()
-        monkeypatch.setitem(DERIVED, "nccl-tests-efa", derived_images.DerivedImage(**{**DERIVED["nccl-tests-efa"].__dict__, "args": (("NCCL_TESTS_VERSION", "v2.19.6"),)}))
+        monkeypatch.setitem(
+            DERIVED,
+            "nccl-tests-efa",
+            derived_images.DerivedImage(**{**DERIVED["nccl-tests-efa"].__dict__, "args": (("NCCL_TESTS_VERSION", "v2.19.6"),)}),
+        )
         assert DERIVED["nccl-tests-efa"].tag() != after["nccl-tests-efa"]
     finally:
         derived_images._digest.cache_clear()

@@ -17,11 +17,27 @@ MODEL = {"type": "s3", "uri": "s3://{bucket}/models/meta-llama/Llama-3.1-405B-In
 def _pool(name: str, instance_type: str, nodes: int, **fields) -> dict:
     from core.instances import facts
 
-    return {"name": name, "instance_types": [instance_type], "capacity_types": ["on-demand"], "efa": True, "gpu_limit": nodes * facts(instance_type).gpus, **fields}
+    return {
+        "name": name,
+        "instance_types": [instance_type],
+        "capacity_types": ["on-demand"],
+        "efa": True,
+        "gpu_limit": nodes * facts(instance_type).gpus,
+        **fields,
+    }
 
 
 def _group(pool: str, nodes: int, **fields) -> dict:
-    return {"name": "big", "blueprint": "vllm-multinode", "node_pool": pool, "model": MODEL, "nodes": nodes, "tensor_parallel_size": 8, "memory_gib_per_gpu": 160, **fields}
+    return {
+        "name": "big",
+        "blueprint": "vllm-multinode",
+        "node_pool": pool,
+        "model": MODEL,
+        "nodes": nodes,
+        "tensor_parallel_size": 8,
+        "memory_gib_per_gpu": 160,
+        **fields,
+    }
 
 
 def _containers(tmp_path, pool: dict, group: dict) -> list[dict]:
@@ -83,7 +99,13 @@ def test_a_pool_on_an_ami_with_an_older_driver_is_refused_with_both_versions_nam
     assert_rejected(
         tmp_path,
         {"node_pools": [*default_config_data()["node_pools"], pool], "workloads": [_group("old-driver", 2)]},
-        ["workloads[0].node_pool", "CUDA 13.0.3", "NVIDIA driver 580 or later", "al2023@v20251016 carries driver 570.195.03", "remove ami_version"],
+        [
+            "workloads[0].node_pool",
+            "CUDA 13.0.3",
+            "NVIDIA driver 580 or later",
+            "al2023@v20251016 carries driver 570.195.03",
+            "remove ami_version",
+        ],
     )
 
 

@@ -50,7 +50,9 @@ def test_every_image_every_output_names_comes_from_ecr_in_the_region(path, tmp_p
                 images = images_in(json.loads(_flatten(body["Properties"]["Manifest"])))
             elif body["Type"] == "Custom::AWSCDK-EKS-HelmChart":
                 chart = body["Properties"].get("Chart") or "redis-auth"
-                assert chart in CHART_IMAGES or chart in NO_IMAGES or chart == "aws-efa-k8s-device-plugin", f"{stack}/{name}: chart {chart} deploys images the kit does not know"
+                assert chart in CHART_IMAGES or chart in NO_IMAGES or chart == "aws-efa-k8s-device-plugin", (
+                    f"{stack}/{name}: chart {chart} deploys images the kit does not know"
+                )
                 images = chart_images(chart, json.loads(_flatten(body["Properties"].get("Values", "{}")) or "{}"))
             else:
                 continue
@@ -60,7 +62,9 @@ def test_every_image_every_output_names_comes_from_ecr_in_the_region(path, tmp_p
     for manifest in sorted((tmp_path / "dist").glob("*/manifest.yaml")):
         for image in images_in([json.loads(json.dumps(o)) for o in objects[manifest.parent.name]]):
             seen += 1
-            assert _regional(image, config.name, config.region, config.account or "{account}"), f"{path.name}: dist/{manifest.parent.name} pulls {image}"
+            assert _regional(image, config.name, config.region, config.account or "{account}"), (
+                f"{path.name}: dist/{manifest.parent.name} pulls {image}"
+            )
     assert seen > 0
     # The summary reads the same outputs and names a source for each.
     sources = {classify(image, config.name)[0] for image in written_images(tmp_path / "cdk.out", tmp_path / "dist")}
@@ -76,8 +80,15 @@ def test_with_the_cache_off_public_images_are_pulled_as_written_and_the_kits_own
             {
                 "images": {"pull_through_cache": {"enabled": False}},
                 "workloads": [
-                    {"name": "big", "blueprint": "vllm-multinode", "node_pool": "gpu-h100-efa", "nodes": 2, "tensor_parallel_size": 8, "memory_gib_per_gpu": 160,
-                     "model": {"type": "s3", "uri": "s3://{bucket}/models/meta-llama/Llama-3.1-405B-Instruct/"}},
+                    {
+                        "name": "big",
+                        "blueprint": "vllm-multinode",
+                        "node_pool": "gpu-h100-efa",
+                        "nodes": 2,
+                        "tensor_parallel_size": 8,
+                        "memory_gib_per_gpu": 160,
+                        "model": {"type": "s3", "uri": "s3://{bucket}/models/meta-llama/Llama-3.1-405B-Instruct/"},
+                    },
                 ],
             },
         )
@@ -90,5 +101,11 @@ def test_with_the_cache_off_public_images_are_pulled_as_written_and_the_kits_own
     registry = templates["llm-kit-registry"]["Resources"].values()
     assert not [r for r in registry if r["Type"] == "AWS::ECR::PullThroughCacheRule"]
     assert [r["Properties"]["RepositoryName"] for r in registry if r["Type"] == "AWS::ECR::Repository"] == ["llm-kit/vllm-efa"]
-    charts = {body["Properties"]["Chart"]: body for body in templates["llm-kit-cluster"]["Resources"].values() if body["Type"] == "Custom::AWSCDK-EKS-HelmChart"}
-    assert chart_images("karpenter", json.loads(_flatten(charts["karpenter"]["Properties"]["Values"]))) == [CHART_IMAGES["karpenter"][0].upstream]
+    charts = {
+        body["Properties"]["Chart"]: body
+        for body in templates["llm-kit-cluster"]["Resources"].values()
+        if body["Type"] == "Custom::AWSCDK-EKS-HelmChart"
+    }
+    assert chart_images("karpenter", json.loads(_flatten(charts["karpenter"]["Properties"]["Values"]))) == [
+        CHART_IMAGES["karpenter"][0].upstream
+    ]

@@ -27,9 +27,18 @@ def templates(out):
 
 
 def test_one_cache_rule_per_public_registry_with_credentials_where_ecr_requires_them(templates):
-    rules = {r["Properties"]["EcrRepositoryPrefix"]: r["Properties"] for r in resources(templates[f"{KIT}-registry"], "AWS::ECR::PullThroughCacheRule").values()}
+    rules = {
+        r["Properties"]["EcrRepositoryPrefix"]: r["Properties"]
+        for r in resources(templates[f"{KIT}-registry"], "AWS::ECR::PullThroughCacheRule").values()
+    }
     assert set(rules) == {f"{KIT}/{short}" for short in ("dhub", "quay", "k8s", "ecrp", "ghcr")}
-    assert {p["UpstreamRegistryUrl"] for p in rules.values()} == {"registry-1.docker.io", "quay.io", "registry.k8s.io", "public.ecr.aws", "ghcr.io"}
+    assert {p["UpstreamRegistryUrl"] for p in rules.values()} == {
+        "registry-1.docker.io",
+        "quay.io",
+        "registry.k8s.io",
+        "public.ecr.aws",
+        "ghcr.io",
+    }
     # Docker Hub and GitHub's registry only with a secret; the others without.
     with_secret = {prefix.split("/")[1]: p["CredentialArn"] for prefix, p in rules.items() if "CredentialArn" in p}
     assert set(with_secret) == {"dhub", "ghcr"}
@@ -37,7 +46,9 @@ def test_one_cache_rule_per_public_registry_with_credentials_where_ecr_requires_
 
 
 def test_the_kits_repositories_keep_tags_immutable_scan_on_push_and_expire_old_images(templates):
-    repos = {r["Properties"]["RepositoryName"]: r["Properties"] for r in resources(templates[f"{KIT}-registry"], "AWS::ECR::Repository").values()}
+    repos = {
+        r["Properties"]["RepositoryName"]: r["Properties"] for r in resources(templates[f"{KIT}-registry"], "AWS::ECR::Repository").values()
+    }
     assert {f"{KIT}/vllm-efa", f"{KIT}/nccl-tests-efa", f"{KIT}/ngc/nvidia/cloud-native/dcgm"} <= set(repos)
     for name, props in repos.items():
         assert props["ImageTagMutability"] == "IMMUTABLE", name
@@ -79,7 +90,10 @@ def test_the_workloads_wait_for_the_images_and_the_cluster_for_the_cache_rules(o
     assert f"{KIT}-registry" in artifacts[f"{KIT}-cluster"]["dependencies"]
     assert f"{KIT}-registry" in artifacts[f"{KIT}-images"]["dependencies"]
     # The build runs beside the cluster: neither waits for the other.
-    assert f"{KIT}-images" not in artifacts[f"{KIT}-cluster"]["dependencies"] and f"{KIT}-cluster" not in artifacts[f"{KIT}-images"]["dependencies"]
+    assert (
+        f"{KIT}-images" not in artifacts[f"{KIT}-cluster"]["dependencies"]
+        and f"{KIT}-cluster" not in artifacts[f"{KIT}-images"]["dependencies"]
+    )
 
 
 def test_nodes_may_pull_through_the_kits_cache_rules_only(templates):

@@ -44,7 +44,10 @@ def test_with_the_cache_off_only_the_kits_own_images_move():
 
 
 def test_china_regions_use_their_own_domain():
-    assert RegistryCache(kit="k", account="1" * 12, region="cn-north-1", enabled=True).host == "111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn"
+    assert (
+        RegistryCache(kit="k", account="1" * 12, region="cn-north-1", enabled=True).host
+        == "111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn"
+    )
 
 
 def test_every_cache_prefix_fits_ecrs_limit_for_the_longest_kit_name():
@@ -56,15 +59,31 @@ def test_every_cache_prefix_fits_ecrs_limit_for_the_longest_kit_name():
 
 def test_objects_are_rewritten_wherever_a_container_names_an_image_and_left_alone_otherwise():
     objects = [
-        {"kind": "Deployment", "spec": {"template": {"spec": {"initContainers": [{"name": "a", "image": "python:3.12"}], "containers": [{"name": "b", "image": "quay.io/a/b:1"}]}}}},
+        {
+            "kind": "Deployment",
+            "spec": {
+                "template": {
+                    "spec": {
+                        "initContainers": [{"name": "a", "image": "python:3.12"}],
+                        "containers": [{"name": "b", "image": "quay.io/a/b:1"}],
+                    }
+                }
+            },
+        },
         # Dynamo's mainContainer names its image the same way.
-        {"kind": "DynamoGraphDeployment", "spec": {"services": {"w": {"extraPodSpec": {"mainContainer": {"image": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2"}}}}}},
+        {
+            "kind": "DynamoGraphDeployment",
+            "spec": {"services": {"w": {"extraPodSpec": {"mainContainer": {"image": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2"}}}}},
+        },
         {"kind": "ConfigMap", "data": {"note": "image: python:3.12"}},
     ]
     out = rewrite_objects(objects, CACHE)
     assert out[0]["spec"]["template"]["spec"]["initContainers"][0]["image"] == f"{HOST}/llm-kit/dhub/library/python:3.12"
     assert out[0]["spec"]["template"]["spec"]["containers"][0]["image"] == f"{HOST}/llm-kit/quay/a/b:1"
-    assert out[1]["spec"]["services"]["w"]["extraPodSpec"]["mainContainer"]["image"] == f"{HOST}/llm-kit/ngc/nvidia/ai-dynamo/vllm-runtime:1.4.2"
+    assert (
+        out[1]["spec"]["services"]["w"]["extraPodSpec"]["mainContainer"]["image"]
+        == f"{HOST}/llm-kit/ngc/nvidia/ai-dynamo/vllm-runtime:1.4.2"
+    )
     assert out[2] == objects[2] and objects[0]["spec"]["template"]["spec"]["initContainers"][0]["image"] == "python:3.12"
 
 

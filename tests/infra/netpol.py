@@ -48,7 +48,9 @@ class Policies:
         objects = list(objects)
         self.policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
         self.namespace_labels = {
-            o["metadata"]["name"]: {**o["metadata"].get("labels", {}), "kubernetes.io/metadata.name": o["metadata"]["name"]} for o in objects if o["kind"] == "Namespace"
+            o["metadata"]["name"]: {**o["metadata"].get("labels", {}), "kubernetes.io/metadata.name": o["metadata"]["name"]}
+            for o in objects
+            if o["kind"] == "Namespace"
         }
 
     def labels_of(self, namespace: str) -> dict[str, str]:

@@ -70,7 +70,14 @@ def test_the_all_reduces_run_one_rank_per_gpu_under_mpirun_and_the_efa_one_canno
     for command in (checks["all-reduce"], checks["efa"]):
         assert "/opt/amazon/openmpi/bin/mpirun --allow-run-as-root --bind-to none -np 8 " in command
         assert command.split("all_reduce_perf", 1)[1].split(">")[0].split() == ["-b", "256M", "-e", "4G", "-f", "2", "-g", "1"]
-    for setting in ("NCCL_NET=OFI", "NCCL_NET_PLUGIN=ofi", "FI_PROVIDER=efa", "NCCL_P2P_DISABLE=1", "NCCL_SHM_DISABLE=1", "NCCL_NVLS_ENABLE=0"):
+    for setting in (
+        "NCCL_NET=OFI",
+        "NCCL_NET_PLUGIN=ofi",
+        "FI_PROVIDER=efa",
+        "NCCL_P2P_DISABLE=1",
+        "NCCL_SHM_DISABLE=1",
+        "NCCL_NVLS_ENABLE=0",
+    ):
         assert f" -x {setting} " in checks["efa"]
         assert setting not in checks["all-reduce"]
 
@@ -87,7 +94,9 @@ def test_only_the_verdict_holds_an_api_token_and_no_container_holds_a_capability
         assert container["securityContext"]["allowPrivilegeEscalation"] is False
         assert all(m["name"] != token["name"] for m in container["volumeMounts"])
     [verdict] = pod["containers"]
-    assert {"name": token["name"], "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True} in verdict["volumeMounts"]
+    assert {"name": token["name"], "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True} in verdict[
+        "volumeMounts"
+    ]
     [namespace] = [o for o in objects if o["kind"] == "Namespace"]
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     [cluster_role] = [o for o in objects if o["kind"] == "ClusterRole"]
@@ -140,9 +149,13 @@ def test_thresholds_come_from_published_figures_or_the_config():
 
 def test_the_all_reduce_step_keeps_the_average_bus_bandwidth(tmp_path):
     fake = tmp_path / "mpirun"
-    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\necho '#  Out of bounds values : 0 OK'\necho '# Avg bus bandwidth    : 412.33 '\n")
+    fake.write_text(
+        f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\necho '#  Out of bounds values : 0 OK'\necho '# Avg bus bandwidth    : 412.33 '\n"
+    )
     fake.chmod(0o755)
-    script = _all_reduce("efa", 8, {"NCCL_NET": "OFI"}).replace("/opt/amazon/openmpi/bin/mpirun", str(fake)).replace("/results", str(tmp_path))
+    script = (
+        _all_reduce("efa", 8, {"NCCL_NET": "OFI"}).replace("/opt/amazon/openmpi/bin/mpirun", str(fake)).replace("/results", str(tmp_path))
+    )
     assert subprocess.run(["bash", "-c", script]).returncode == 0
     assert (tmp_path / "efa.busbw").read_text().strip() == "412.33"
     assert (tmp_path / "efa.rc").read_text().strip() == "0"
@@ -156,28 +169,56 @@ def test_a_run_that_fails_leaves_its_exit_code_and_no_bandwidth(tmp_path):
     fake = tmp_path / "mpirun"
     fake.write_text("#!/bin/sh\necho 'NCCL WARN Failed to initialize any NET plugin'\nexit 3\n")
     fake.chmod(0o755)
-    script = _all_reduce("efa", 8, {"NCCL_NET": "OFI"}).replace("/opt/amazon/openmpi/bin/mpirun", str(fake)).replace("/results", str(tmp_path))
+    script = (
+        _all_reduce("efa", 8, {"NCCL_NET": "OFI"}).replace("/opt/amazon/openmpi/bin/mpirun", str(fake)).replace("/results", str(tmp_path))
+    )
     assert subprocess.run(["bash", "-c", script]).returncode == 0
     assert (tmp_path / "efa.rc").read_text().strip() == "3"
     assert judge(tmp_path, {})[-1] == "efa: all_reduce_perf exited 3"
 
 
-REPORT_OK = {"DCGM Diagnostic": {"test_categories": [{"category": "Hardware", "tests": [{"name": "GPU Memory", "results": [{"status": "Pass"}]}]}]}}
-REPORT_HW = {"DCGM Diagnostic": {"test_categories": [{"category": "Hardware", "tests": [{"name": "GPU Memory", "results": [{"status": "Fail", "gpu_id": 3}]}]}]}}
-REPORT_ADVISORY = {"DCGM Diagnostic": {"test_categories": [{"category": "Deployment", "tests": [{"name": "Persistence Mode", "results": [{"status": "Fail"}]}]}]}}
+REPORT_OK = {
+    "DCGM Diagnostic": {"test_categories": [{"category": "Hardware", "tests": [{"name": "GPU Memory", "results": [{"status": "Pass"}]}]}]}
+}
+REPORT_HW = {
+    "DCGM Diagnostic": {
+        "test_categories": [{"category": "Hardware", "tests": [{"name": "GPU Memory", "results": [{"status": "Fail", "gpu_id": 3}]}]}]
+    }
+}
+REPORT_ADVISORY = {
+    "DCGM Diagnostic": {
+        "test_categories": [{"category": "Deployment", "tests": [{"name": "Persistence Mode", "results": [{"status": "Fail"}]}]}]
+    }
+}
 
 
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({"dcgm.rc": "0", "dcgm.json": json.dumps(REPORT_OK), "nvlink.rc": "0", "nvlink.busbw": "420.5", "efa.rc": "0", "efa.busbw": "90"}, []),
+        (
+            {
+                "dcgm.rc": "0",
+                "dcgm.json": json.dumps(REPORT_OK),
+                "nvlink.rc": "0",
+                "nvlink.busbw": "420.5",
+                "efa.rc": "0",
+                "efa.busbw": "90",
+            },
+            [],
+        ),
         ({"dcgm.rc": "226", "dcgm.json": json.dumps(REPORT_HW)}, ["dcgm Hardware: GPU Memory"]),
         ({"dcgm.rc": "226", "dcgm.json": json.dumps(REPORT_ADVISORY)}, []),
         ({"dcgm.rc": "203", "dcgm.json": ""}, ["dcgmi diag exited 203 without a failed test in its report"]),
         ({}, ["the DCGM diagnostic left no result"]),
-        ({"dcgm.rc": "0", "dcgm.json": "{}", "nvlink.rc": "0", "nvlink.busbw": "210.0"}, ["nvlink: all-reduce bus bandwidth 210.0 GB/s is below 296.0 GB/s"]),
+        (
+            {"dcgm.rc": "0", "dcgm.json": "{}", "nvlink.rc": "0", "nvlink.busbw": "210.0"},
+            ["nvlink: all-reduce bus bandwidth 210.0 GB/s is below 296.0 GB/s"],
+        ),
         ({"dcgm.rc": "0", "dcgm.json": "{}", "nvlink.rc": "0", "nvlink.busbw": "400", "efa.rc": "1"}, ["efa: all_reduce_perf exited 1"]),
-        ({"dcgm.rc": "0", "dcgm.json": "{}", "nvlink.rc": "0", "nvlink.busbw": ""}, ["nvlink: all_reduce_perf printed no average bus bandwidth"]),
+        (
+            {"dcgm.rc": "0", "dcgm.json": "{}", "nvlink.rc": "0", "nvlink.busbw": ""},
+            ["nvlink: all_reduce_perf printed no average bus bandwidth"],
+        ),
     ],
     ids=["healthy", "gpu-memory-fails", "only-advisory", "crash-without-report", "nothing-ran", "slow-nvlink", "efa-fails", "no-bandwidth"],
 )
@@ -194,7 +235,10 @@ def test_a_report_that_is_not_json_counts_as_no_report():
 
 @pytest.fixture
 def kube():
-    node = {"metadata": {"name": "ip-10-0-1-2", "uid": "u-1", "labels": {"llm-kit/pool": "h100-spot"}}, "spec": {"taints": [GPU_TAINT, BURN_IN_TAINT]}}
+    node = {
+        "metadata": {"name": "ip-10-0-1-2", "uid": "u-1", "labels": {"llm-kit/pool": "h100-spot"}},
+        "spec": {"taints": [GPU_TAINT, BURN_IN_TAINT]},
+    }
     fake = FakeKubeApi({NODE: node})
     yield fake
     fake.close()
@@ -267,6 +311,8 @@ def test_the_shipped_verdict_runs_without_the_kit(config, tmp_path):
     [config_map] = [o for o in burn_in_objects(pools) if o["kind"] == "ConfigMap"]
     for name, text in config_map["data"].items():
         (tmp_path / name).write_text(text)
-    (tmp_path / "probe.py").write_text("import sys\nimport burn_in_verdict as v\nassert 'core' not in sys.modules\nprint(v.all_reduce_failures(0, '100', 200.0))\n")
+    (tmp_path / "probe.py").write_text(
+        "import sys\nimport burn_in_verdict as v\nassert 'core' not in sys.modules\nprint(v.all_reduce_failures(0, '100', 200.0))\n"
+    )
     result = subprocess.run([sys.executable, "-E", "-S", "probe.py"], cwd=tmp_path, capture_output=True, text=True)
     assert result.stdout.strip() == "['all-reduce bus bandwidth 100.0 GB/s is below 200.0 GB/s']", result.stderr

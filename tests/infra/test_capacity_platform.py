@@ -109,7 +109,14 @@ def test_block_pools_are_static_with_a_node_limit_and_a_grace_period(out):
     values = json.loads(helm_values(helm_charts(out["templates"]["llm-capacity-cluster"])["karpenter"]["Properties"]["Values"]))
     assert values["settings"]["featureGates"]["staticCapacity"] is True
     [role] = [o for o in out["cluster"] if o["kind"] == "ClusterRole" and o["metadata"]["name"] == "capacity-block-reconciler"]
-    assert role["rules"] == [{"apiGroups": ["karpenter.sh"], "resources": ["nodepools/scale"], "resourceNames": ["h100-block", "p5-group-block"], "verbs": ["get", "patch"]}]
+    assert role["rules"] == [
+        {
+            "apiGroups": ["karpenter.sh"],
+            "resources": ["nodepools/scale"],
+            "resourceNames": ["h100-block", "p5-group-block"],
+            "verbs": ["get", "patch"],
+        }
+    ]
     [cron] = [o for o in out["cluster"] if o["kind"] == "CronJob"]
     env = {e["name"]: e["value"] for e in cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert [b["pool"] for b in json.loads(env["BLOCKS"])] == ["h100-block", "p5-group-block"]
@@ -122,19 +129,30 @@ def test_no_deploy_applies_a_block_pools_node_count(out):
     manifests = kubernetes_objects(cluster)
     pools = {pool.name: pool for pool in KIT.load(EXAMPLE).node_pools}
     patches = resources(cluster, "Custom::AWSCDK-EKS-KubernetesPatch")
-    assert sorted(body["Properties"]["ResourceName"] for body in patches.values()) == ["nodepools.karpenter.sh/h100-block", "nodepools.karpenter.sh/p5-group-block"]
+    assert sorted(body["Properties"]["ResourceName"] for body in patches.values()) == [
+        "nodepools.karpenter.sh/h100-block",
+        "nodepools.karpenter.sh/p5-group-block",
+    ]
     for body in patches.values():
         name = body["Properties"]["ResourceName"].split("/")[1]
-        [(creation, [created])] = [(lid, objs) for lid, objs in manifests.items() if any(o["kind"] == "NodePool" and o["metadata"]["name"] == name for o in objs)]
+        [(creation, [created])] = [
+            (lid, objs) for lid, objs in manifests.items() if any(o["kind"] == "NodePool" and o["metadata"]["name"] == name for o in objs)
+        ]
         # Alone in its manifest: a new AMI pin changes the EC2NodeClass's manifest, never this one.
         assert created["spec"] == static_node_pool_creation(pools[name])["spec"]
         assert creation in body["DependsOn"]
         # Teardown in reverse: the NodePool (waiting on its nodes) before its EC2NodeClass, that before Karpenter.
-        [node_class] = [lid for lid, objs in manifests.items() if [o["kind"] for o in objs] == ["EC2NodeClass"] and objs[0]["metadata"]["name"] == name]
+        [node_class] = [
+            lid for lid, objs in manifests.items() if [o["kind"] for o in objs] == ["EC2NodeClass"] and objs[0]["metadata"]["name"] == name
+        ]
         assert node_class in cluster["Resources"][creation]["DependsOn"]
         assert helm_charts(cluster)["karpenter"]["id"] in cluster["Resources"][node_class]["DependsOn"]
         assert body["Properties"]["PatchType"] == "json" and json.loads(body["Properties"]["RestorePatchJson"]) == []
-        assert [op["path"] for op in json.loads(body["Properties"]["ApplyPatchJson"])] == ["/spec/template", "/spec/limits", "/spec/disruption"]
+        assert [op["path"] for op in json.loads(body["Properties"]["ApplyPatchJson"])] == [
+            "/spec/template",
+            "/spec/limits",
+            "/spec/disruption",
+        ]
     [reconciler] = [lid for lid, objs in manifests.items() if any(o["kind"] == "CronJob" for o in objs)]
     assert set(patches) <= set(cluster["Resources"][reconciler]["DependsOn"])
 
@@ -154,7 +172,8 @@ def test_each_team_gets_a_queue_with_its_quota_in_one_cohort(out):
     queues = _named(out["cluster"], "ClusterQueue")
     assert set(queues) == {"search", "research"}
     quotas = {
-        team: {f["name"]: f["resources"][0]["nominalQuota"] for f in queue["spec"]["resourceGroups"][0]["flavors"]} for team, queue in queues.items()
+        team: {f["name"]: f["resources"][0]["nominalQuota"] for f in queue["spec"]["resourceGroups"][0]["flavors"]}
+        for team, queue in queues.items()
     }
     # Every flavor on every queue (0 where the team has none: it may borrow there), the team's own first.
     assert quotas == {"search": {"h100": 32, "p5-group-block": 16}, "research": {"h100": 16, "p5-group-block": 0}}
@@ -205,7 +224,11 @@ def test_a_multi_node_group_is_one_gang_under_one_spine(out):
 @pytest.mark.e2e
 def test_kueue_waits_for_pods_longer_than_the_slowest_start_and_counts_gpus_only(out):
     kueue = helm_charts(out["templates"]["llm-capacity-cluster"])["kueue"]["Properties"]
-    assert (kueue["Repository"], kueue["Version"], kueue["Namespace"]) == ("oci://registry.k8s.io/kueue/charts/kueue", "0.19.2", "kueue-system")
+    assert (kueue["Repository"], kueue["Version"], kueue["Namespace"]) == (
+        "oci://registry.k8s.io/kueue/charts/kueue",
+        "0.19.2",
+        "kueue-system",
+    )
     config = yaml.safe_load(json.loads(helm_values(kueue["Values"]))["managerConfig"]["controllerManagerConfigYaml"])
     assert config["waitForPodsReady"]["timeout"] == "90m"
     assert config["resources"] == {"quotaCheckStrategy": "IgnoreUndeclared"}

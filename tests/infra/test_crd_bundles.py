@@ -32,7 +32,11 @@ def test_files_that_match_their_digests_are_left_for_kubectl_in_order(tmp_path):
 def test_one_file_that_differs_leaves_nothing_to_apply(tmp_path):
     out = tmp_path / "bundle"
     out.mkdir()
-    files = _files(tmp_path, [b"kind: A\n", b"kind: B, changed\n"], digests=[hashlib.sha256(b"kind: A\n").hexdigest(), hashlib.sha256(b"kind: B\n").hexdigest()])
+    files = _files(
+        tmp_path,
+        [b"kind: A\n", b"kind: B, changed\n"],
+        digests=[hashlib.sha256(b"kind: A\n").hexdigest(), hashlib.sha256(b"kind: B\n").hexdigest()],
+    )
     with pytest.raises(crd_fetch.Mismatch, match="source-1.yaml: SHA-256"):
         crd_fetch.fetch(files, out)
     assert list(out.iterdir()) == []
@@ -56,7 +60,9 @@ def test_an_oversized_response_is_refused(tmp_path, monkeypatch):
 def test_the_inference_pool_crds_are_pinned_files_of_the_release_tag():
     assert len(INFERENCE_POOL_CRDS.files) == len(INFERENCE_POOL_CRDS.crds) == 2
     for file in INFERENCE_POOL_CRDS.files:
-        assert file.url.startswith(f"https://raw.githubusercontent.com/kubernetes-sigs/gateway-api-inference-extension/{INFERENCE_EXTENSION}/")
+        assert file.url.startswith(
+            f"https://raw.githubusercontent.com/kubernetes-sigs/gateway-api-inference-extension/{INFERENCE_EXTENSION}/"
+        )
         assert len(file.sha256) == 64 and int(file.sha256, 16) >= 0
 
 
@@ -74,7 +80,11 @@ def test_the_job_runs_in_its_own_namespace_without_root_or_capabilities(job_obje
     containers = pod["initContainers"] + pod["containers"]
     assert [c["name"] for c in containers] == ["fetch", "apply"]
     for container in containers:
-        assert container["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+        }
     fetch, apply = containers
     files = json.loads(next(e["value"] for e in fetch["env"] if e["name"] == "FILES"))
     assert files == [{"url": f.url, "sha256": f.sha256} for f in INFERENCE_POOL_CRDS.files]
@@ -87,7 +97,14 @@ def test_the_job_runs_in_its_own_namespace_without_root_or_capabilities(job_obje
 
 def test_the_jobs_pods_may_fetch_over_https_out_of_the_vpc_and_nothing_more(job_objects):
     [policy] = [o for o in job_objects if o["kind"] == "NetworkPolicy"]
-    assert policy["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "crd-bundle-inference-extension", "app.kubernetes.io/part-of": "llm-serving-kit"}}
+    assert policy["spec"]["podSelector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "crd-bundle-inference-extension", "app.kubernetes.io/part-of": "llm-serving-kit"}
+    }
     assert policy["spec"]["policyTypes"] == ["Egress"]
-    assert policy["spec"]["egress"] == [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/16", "172.20.0.0/16"]}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+    assert policy["spec"]["egress"] == [
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/16", "172.20.0.0/16"]}}],
+            "ports": [{"protocol": "TCP", "port": 443}],
+        }
+    ]
     assert [o for o in bundle_objects(INFERENCE_POOL_CRDS) if o["kind"] == "NetworkPolicy"] == []

@@ -41,7 +41,11 @@ def test_the_workloads_stack_installs_the_chart_asset_with_no_value_in_it(templa
     properties = chart["Properties"]
     assert "Chart" not in properties and "ChartAssetURL" in properties
     assert (properties["Namespace"], properties["Release"]) == ("envoy-gateway-system", RATE_LIMIT_REDIS_AUTH_SECRET)
-    assert json.loads(helm_values(properties["Values"])) == {"name": RATE_LIMIT_REDIS_AUTH_SECRET, "key": RATE_LIMIT_REDIS_AUTH_KEY, "partOf": "llm-teams"}
+    assert json.loads(helm_values(properties["Values"])) == {
+        "name": RATE_LIMIT_REDIS_AUTH_SECRET,
+        "key": RATE_LIMIT_REDIS_AUTH_KEY,
+        "partOf": "llm-teams",
+    }
     # No template of the app holds a Secret's data or a password of the Redis.
     for name, template in templates.items():
         text = json.dumps(template)
@@ -61,19 +65,27 @@ def test_the_redis_requires_the_password_and_its_probe_sends_it(templates):
 
 @pytest.mark.e2e
 def test_envoy_gateways_rate_limiter_sends_the_password(templates):
-    charts = {body["Properties"].get("Chart"): body for body in resources(templates["llm-teams-cluster"], "Custom::AWSCDK-EKS-HelmChart").values()}
+    charts = {
+        body["Properties"].get("Chart"): body for body in resources(templates["llm-teams-cluster"], "Custom::AWSCDK-EKS-HelmChart").values()
+    }
     values = json.loads(helm_values(charts["gateway-helm"]["Properties"]["Values"]))
     provider = values["config"]["envoyGateway"]["provider"]
     assert provider["type"] == "Kubernetes"
     assert provider["kubernetes"]["rateLimitDeployment"]["container"]["env"] == [{"name": "REDIS_AUTH", "valueFrom": FROM_SECRET}]
-    assert values["config"]["envoyGateway"]["rateLimit"]["backend"]["redis"] == {"url": "llm-gateway-redis.envoy-gateway-system.svc.cluster.local:6379"}
+    assert values["config"]["envoyGateway"]["rateLimit"]["backend"]["redis"] == {
+        "url": "llm-gateway-redis.envoy-gateway-system.svc.cluster.local:6379"
+    }
 
 
 @pytest.mark.e2e
 def test_only_the_rate_limiter_reaches_the_redis(templates):
     [policy] = [o for o in _gateway_objects(templates) if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "llm-gateway-redis"]
     assert policy["metadata"]["namespace"] == "envoy-gateway-system"
-    rate_limiter = {"app.kubernetes.io/name": "envoy-ratelimit", "app.kubernetes.io/component": "ratelimit", "app.kubernetes.io/managed-by": "envoy-gateway"}
+    rate_limiter = {
+        "app.kubernetes.io/name": "envoy-ratelimit",
+        "app.kubernetes.io/component": "ratelimit",
+        "app.kubernetes.io/managed-by": "envoy-gateway",
+    }
     assert policy["spec"] == {
         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "llm-gateway-redis"}},
         "policyTypes": ["Ingress", "Egress"],
@@ -86,5 +98,7 @@ def test_only_the_rate_limiter_reaches_the_redis(templates):
 
 def test_without_enforcement_no_redis_policy_is_written():
     config = KIT.load(EXAMPLE)
-    objects = gateway_objects("inference", {}, config.gateway, vpc_cidr="10.0.0.0/16", region="us-west-2", teams_for=lambda model: (), isolate=False)
+    objects = gateway_objects(
+        "inference", {}, config.gateway, vpc_cidr="10.0.0.0/16", region="us-west-2", teams_for=lambda model: (), isolate=False
+    )
     assert not [o for o in objects if o["kind"] == "NetworkPolicy"]

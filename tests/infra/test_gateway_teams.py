@@ -98,17 +98,29 @@ def test_the_local_model_falls_back_to_bedrock_by_priority(out):
 
 def test_bedrock_is_signed_with_the_proxies_role_scoped_to_the_listed_model(out):
     cluster = out["templates"]["llm-teams-cluster"]
-    [association] = [a["Properties"] for a in resources(cluster, "AWS::EKS::PodIdentityAssociation").values() if a["Properties"]["ServiceAccount"] == "llm-gateway-envoy"]
+    [association] = [
+        a["Properties"]
+        for a in resources(cluster, "AWS::EKS::PodIdentityAssociation").values()
+        if a["Properties"]["ServiceAccount"] == "llm-gateway-envoy"
+    ]
     assert association["Namespace"] == "envoy-gateway-system"
     [statement] = _policy_of(cluster, association["RoleArn"]["Fn::GetAtt"][0])
     assert statement["Action"] == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
     assert helm_values(statement["Resource"]) == f"arn:<token>:bedrock:us-west-2::foundation-model/{HAIKU}"
     signing = _objects(out, "BackendSecurityPolicy")["bedrock-claude-haiku"]["spec"]
-    assert signing == {"targetRefs": [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": "bedrock-claude-haiku"}], "type": "AWSCredentials", "awsCredentials": {"region": "us-west-2"}}
+    assert signing == {
+        "targetRefs": [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": "bedrock-claude-haiku"}],
+        "type": "AWSCredentials",
+        "awsCredentials": {"region": "us-west-2"},
+    }
     proxy = _objects(out, "EnvoyProxy")["llm-gateway"]["spec"]["provider"]["kubernetes"]
     assert proxy["envoyServiceAccount"] == {"name": "llm-gateway-envoy"}
     [gateway] = _objects(out, "Gateway").values()
-    assert gateway["spec"]["infrastructure"]["parametersRef"] == {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": "llm-gateway"}
+    assert gateway["spec"]["infrastructure"]["parametersRef"] == {
+        "group": "gateway.envoyproxy.io",
+        "kind": "EnvoyProxy",
+        "name": "llm-gateway",
+    }
 
 
 def test_the_audit_log_goes_to_a_retained_log_group_with_the_configured_retention(out):
@@ -118,11 +130,20 @@ def test_the_audit_log_goes_to_a_retained_log_group_with_the_configured_retentio
     assert helm_values(group["Properties"]["LogGroupName"]) == "/llm-kit/llm-teams/gateway-audit-<token>"
     # The kit's own DaemonSet (not the aws-for-fluent-bit chart, whose ClusterRole grants nodes/proxy).
     assert "aws-for-fluent-bit" not in helm_charts(cluster)
-    [config] = [o for items in kubernetes_objects(cluster).values() for o in items if o["kind"] == "ConfigMap" and o["metadata"]["namespace"] == "gateway-audit"]
+    [config] = [
+        o
+        for items in kubernetes_objects(cluster).values()
+        for o in items
+        if o["kind"] == "ConfigMap" and o["metadata"]["namespace"] == "gateway-audit"
+    ]
     conf = config["data"]["fluent-bit.conf"]
     assert "log_group_name <token>" in conf
     assert "auto_create_group Off" in conf and "Path /var/log/containers/envoy-inference-llm-gateway-" in conf
-    [association] = [a["Properties"] for a in resources(cluster, "AWS::EKS::PodIdentityAssociation").values() if a["Properties"]["ServiceAccount"] == "gateway-audit-shipper"]
+    [association] = [
+        a["Properties"]
+        for a in resources(cluster, "AWS::EKS::PodIdentityAssociation").values()
+        if a["Properties"]["ServiceAccount"] == "gateway-audit-shipper"
+    ]
     [statement] = _policy_of(cluster, association["RoleArn"]["Fn::GetAtt"][0])
     assert statement["Resource"] == {"Fn::GetAtt": [group_id, "Arn"]}
     assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]

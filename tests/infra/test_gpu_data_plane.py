@@ -49,7 +49,11 @@ def test_karpenter_chart_is_pinned_and_runs_on_the_system_nodes(cluster_template
 
 
 def test_karpenter_uses_pod_identity_with_a_cluster_scoped_policy(cluster_template):
-    karpenter = [a["Properties"] for a in resources(cluster_template, "AWS::EKS::PodIdentityAssociation").values() if a["Properties"]["ServiceAccount"] == "karpenter"]
+    karpenter = [
+        a["Properties"]
+        for a in resources(cluster_template, "AWS::EKS::PodIdentityAssociation").values()
+        if a["Properties"]["ServiceAccount"] == "karpenter"
+    ]
     assert len(karpenter) == 1 and karpenter[0]["Namespace"] == "kube-system"
     policy = next(p["Properties"] for name, p in resources(cluster_template, "AWS::IAM::ManagedPolicy").items() if "Karpenter" in name)
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
@@ -59,7 +63,10 @@ def test_karpenter_uses_pod_identity_with_a_cluster_scoped_policy(cluster_templa
     deletion = statements["AllowScopedDeletion"]["Condition"]["StringEquals"]
     assert deletion == {"aws:ResourceTag/kubernetes.io/cluster/llm-kit": "owned"}
     assert statements["AllowRegionalReadActions"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": "us-west-2"}}
-    assert statements["AllowPassingInstanceRole"]["Condition"]["StringEquals"]["iam:PassedToService"] == ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]
+    assert statements["AllowPassingInstanceRole"]["Condition"]["StringEquals"]["iam:PassedToService"] == [
+        "ec2.amazonaws.com",
+        "ec2.amazonaws.com.cn",
+    ]
     assert "Fn::GetAtt" in statements["AllowPassingInstanceRole"]["Resource"]
     assert "ec2:DescribeCapacityReservations" in statements["AllowRegionalReadActions"]["Action"]
     # Karpenter 1.12+ polls instance status; without the action those health checks stop and log an error.
@@ -70,7 +77,10 @@ def test_interruption_queue_is_encrypted_and_fed_by_the_exact_event_names(cluste
     queue = only(cluster_template, "AWS::SQS::Queue")["Properties"]
     assert queue["SqsManagedSseEnabled"] is True
     assert queue["MessageRetentionPeriod"] == 300
-    patterns = sorted((r["Properties"]["EventPattern"]["source"][0], r["Properties"]["EventPattern"]["detail-type"][0]) for r in resources(cluster_template, "AWS::Events::Rule").values())
+    patterns = sorted(
+        (r["Properties"]["EventPattern"]["source"][0], r["Properties"]["EventPattern"]["detail-type"][0])
+        for r in resources(cluster_template, "AWS::Events::Rule").values()
+    )
     assert patterns == sorted(
         [
             ("aws.health", "AWS Health Event"),
@@ -166,7 +176,11 @@ def test_reserved_pool_targets_the_reservation_and_is_never_disrupted(block_karp
 
 
 def test_capacity_block_node_group_launch_template(block_node_group):
-    group = next(g["Properties"] for g in resources(block_node_group, "AWS::EKS::Nodegroup").values() if g["Properties"]["NodegroupName"] == "p5-block")
+    group = next(
+        g["Properties"]
+        for g in resources(block_node_group, "AWS::EKS::Nodegroup").values()
+        if g["Properties"]["NodegroupName"] == "p5-block"
+    )
     assert group["CapacityType"] == "CAPACITY_BLOCK"
     assert group["ScalingConfig"]["DesiredSize"] == 2
     assert group["AmiType"] == "AL2023_x86_64_NVIDIA"
@@ -181,10 +195,21 @@ def test_capacity_block_node_group_launch_template(block_node_group):
     assert (interfaces[0]["NetworkCardIndex"], interfaces[0]["DeviceIndex"], interfaces[0]["InterfaceType"]) == (0, 0, "efa")
     assert all(i["InterfaceType"] == "efa-only" for i in interfaces[1:])
     groups = interfaces[0]["Groups"]
-    assert {"Fn::GetAtt": [next(n for n in block_node_group["Resources"] if n.startswith("ControlPlaneCluster") and block_node_group["Resources"][n]["Type"] == "AWS::EKS::Cluster"), "ClusterSecurityGroupId"]} in groups
+    assert {
+        "Fn::GetAtt": [
+            next(
+                n
+                for n in block_node_group["Resources"]
+                if n.startswith("ControlPlaneCluster") and block_node_group["Resources"][n]["Type"] == "AWS::EKS::Cluster"
+            ),
+            "ClusterSecurityGroupId",
+        ]
+    } in groups
     assert len(groups) == 2
     # AL2023: the only volume holds the images; EFA nodes get the NodeConfig that lifts the locked-memory limit.
-    assert [(m["DeviceName"], m["Ebs"]["VolumeSize"], m["Ebs"]["Encrypted"]) for m in data["BlockDeviceMappings"]] == [("/dev/xvda", 200, True)]
+    assert [(m["DeviceName"], m["Ebs"]["VolumeSize"], m["Ebs"]["Encrypted"]) for m in data["BlockDeviceMappings"]] == [
+        ("/dev/xvda", 200, True)
+    ]
     user_data = data["UserData"]["Fn::Base64"]
     config = CapacityBlockNodeGroup(name="p5-block", instance_type="p5.48xlarge", reservation_id="cr-0123456789abcdef0", size=2)
     assert user_data == node_group_user_data(config, "al2023")

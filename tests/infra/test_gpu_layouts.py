@@ -62,7 +62,9 @@ def test_instance_table_is_consistent():
 
 
 def test_bottlerocket_settings_enable_soci_parallel_pull():
-    settings = tomllib.loads(bottlerocket_settings(ImagePull(max_concurrent_downloads_per_image=32, discard_unpacked_layers=False)))["settings"]
+    settings = tomllib.loads(bottlerocket_settings(ImagePull(max_concurrent_downloads_per_image=32, discard_unpacked_layers=False)))[
+        "settings"
+    ]
     assert settings["container-runtime"] == {"snapshotter": "soci"}
     soci = settings["container-runtime-plugins"]["soci-snapshotter"]
     assert soci["pull-mode"] == "parallel-pull-unpack"

@@ -19,7 +19,12 @@ def _workloads_base(templates: dict) -> list[dict]:
 
 
 def _namespaces(template: dict) -> dict[str, dict]:
-    return {o["metadata"]["name"]: o["metadata"]["labels"] for items in kubernetes_objects(template).values() for o in items if o["kind"] == "Namespace"}
+    return {
+        o["metadata"]["name"]: o["metadata"]["labels"]
+        for items in kubernetes_objects(template).values()
+        for o in items
+        if o["kind"] == "Namespace"
+    }
 
 
 def test_the_vpc_cni_enforces_network_policies(cluster_template):
@@ -36,7 +41,9 @@ def test_the_workloads_namespace_is_restricted_and_denies_by_default(default_tem
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     dns = policies["allow-dns"]["egress"][0]
     assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}} and {p["port"] for p in dns["ports"]} == {53}
-    assert policies["allow-pod-identity"]["egress"] == [{"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": [{"protocol": "TCP", "port": 80}]}]
+    assert policies["allow-pod-identity"]["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": [{"protocol": "TCP", "port": 80}]}
+    ]
 
 
 def test_the_namespace_is_baseline_while_an_operator_builds_pods_in_it(tmp_path):
@@ -60,7 +67,11 @@ def test_chart_namespaces_are_created_by_the_kit_with_their_level(tmp_path):
     # The namespace comes with its default deny, DNS and API; the chart waits for its own flows too.
     baseline = {o["metadata"]["name"] for o in kubernetes_objects(cluster)[namespace_id] if o["kind"] == "NetworkPolicy"}
     assert baseline == {"default-deny", "allow-dns", "allow-api-server"}
-    flows = {name for name, items in kubernetes_objects(cluster).items() if name in charts["kube-prometheus-stack"]["DependsOn"] and items[0]["kind"] == "NetworkPolicy"}
+    flows = {
+        name
+        for name, items in kubernetes_objects(cluster).items()
+        if name in charts["kube-prometheus-stack"]["DependsOn"] and items[0]["kind"] == "NetworkPolicy"
+    }
     [policies_id] = flows
     names = {o["metadata"]["name"] for o in kubernetes_objects(cluster)[policies_id]}
     assert names == {"prometheus", "alertmanager", "grafana", "prometheus-operator", "kube-state-metrics"}
@@ -74,7 +85,11 @@ def open_templates(tmp_path_factory):
 
 
 def test_turning_isolation_off_leaves_the_cni_and_namespace_open(open_templates):
-    [cni] = [a["Properties"] for a in resources(open_templates["llm-kit-cluster"], "AWS::EKS::Addon").values() if a["Properties"]["AddonName"] == "vpc-cni"]
+    [cni] = [
+        a["Properties"]
+        for a in resources(open_templates["llm-kit-cluster"], "AWS::EKS::Addon").values()
+        if a["Properties"]["AddonName"] == "vpc-cni"
+    ]
     assert "ConfigurationValues" not in cni
     assert not [o for o in _workloads_base(open_templates) if o["kind"] == "NetworkPolicy"]
     cluster_objects = [o for items in kubernetes_objects(open_templates["llm-kit-cluster"]).values() for o in items]

@@ -94,7 +94,12 @@ def _pod_identity_bindings(template: dict) -> dict[str, set[tuple[str, str]]]:
     for association in resources(template, "AWS::EKS::PodIdentityAssociation").values():
         props = association["Properties"]
         bindings.setdefault(props["RoleArn"]["Fn::GetAtt"][0], set()).add((props["Namespace"], props["ServiceAccount"]))
-    addon_namespaces = {"vpc-cni": "kube-system", "aws-ebs-csi-driver": "kube-system", "aws-mountpoint-s3-csi-driver": "kube-system", "amazon-cloudwatch-observability": "amazon-cloudwatch"}
+    addon_namespaces = {
+        "vpc-cni": "kube-system",
+        "aws-ebs-csi-driver": "kube-system",
+        "aws-mountpoint-s3-csi-driver": "kube-system",
+        "amazon-cloudwatch-observability": "amazon-cloudwatch",
+    }
     for addon in resources(template, "AWS::EKS::Addon").values():
         for item in addon["Properties"].get("PodIdentityAssociations", []):
             namespace = addon_namespaces[addon["Properties"]["AddonName"]]
@@ -113,7 +118,11 @@ def _assert_pod_identity_roles_are_scoped(template: dict) -> int:
         assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"], name
         condition = statement["Condition"]["StringEquals"]
         # Only the request tags the EKS user guide documents for Pod Identity role trust.
-        assert set(condition) == {"aws:RequestTag/eks-cluster-arn", "aws:RequestTag/kubernetes-namespace", "aws:RequestTag/kubernetes-service-account"}, name
+        assert set(condition) == {
+            "aws:RequestTag/eks-cluster-arn",
+            "aws:RequestTag/kubernetes-namespace",
+            "aws:RequestTag/kubernetes-service-account",
+        }, name
         assert condition["aws:RequestTag/eks-cluster-arn"] == {"Fn::GetAtt": [cluster_id, "Arn"]}, name
         assert name in bindings, f"{name} trusts Pod Identity but no association names it"
         namespaces = {namespace for namespace, _ in bindings[name]}
@@ -137,7 +146,10 @@ def test_the_cloudwatch_agents_pod_identity_role_is_scoped_too(tmp_path):
     assert _assert_pod_identity_roles_are_scoped(cluster) >= 6
     [agent] = [r for n, r in resources(cluster, "AWS::IAM::Role").items() if "AgentRole" in n]
     condition = agent["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
-    assert (condition["aws:RequestTag/kubernetes-namespace"], condition["aws:RequestTag/kubernetes-service-account"]) == ("amazon-cloudwatch", ["cloudwatch-agent"])
+    assert (condition["aws:RequestTag/kubernetes-namespace"], condition["aws:RequestTag/kubernetes-service-account"]) == (
+        "amazon-cloudwatch",
+        ["cloudwatch-agent"],
+    )
 
 
 def test_a_pod_identity_role_must_name_its_service_accounts():
@@ -153,7 +165,10 @@ def test_a_pod_identity_role_must_name_its_service_accounts():
 @pytest.mark.e2e
 def test_kubectl_provider_functions_log_to_groups_with_the_clusters_retention(cluster_template):
     groups = {name: group for name, group in resources(cluster_template, "AWS::Logs::LogGroup").items() if "KubectlProvider" in name}
-    assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == ["/aws/lambda/llm-kit-kubectl-handler", "/aws/lambda/llm-kit-kubectl-provider"]
+    assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == [
+        "/aws/lambda/llm-kit-kubectl-handler",
+        "/aws/lambda/llm-kit-kubectl-provider",
+    ]
     assert all(g["Properties"]["RetentionInDays"] == 365 and g["DeletionPolicy"] == "Delete" for g in groups.values())
     functions = resources(cluster_template, "AWS::Lambda::Function")
     assert len(functions) == 2
@@ -184,7 +199,9 @@ def _tail_tag(tag: str, path: str) -> str:
 
 
 # filter_kubernetes/kube_regex.h KUBE_TAG_TO_REGEX (v4.2.2), in Python's spelling.
-KUBE_TAG = re.compile(r"(?P<pod_name>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)_(?P<namespace_name>[^_]+)_(?P<container_name>.+)-(?P<docker_id>[a-z0-9]{64})\.log$")
+KUBE_TAG = re.compile(
+    r"(?P<pod_name>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)_(?P<namespace_name>[^_]+)_(?P<container_name>.+)-(?P<docker_id>[a-z0-9]{64})\.log$"
+)
 
 
 def test_the_audit_shippers_kubernetes_filter_reads_the_pod_from_its_own_tag():
@@ -196,7 +213,11 @@ def test_the_audit_shippers_kubernetes_filter_reads_the_pod_from_its_own_tag():
     tag = _tail_tag(tail["Tag"], path)
     assert kube["Match"] == tail["Tag"] and tag.startswith(kube["Kube_Tag_Prefix"])
     found = KUBE_TAG.search(tag[len(kube["Kube_Tag_Prefix"]) :])
-    assert (found["pod_name"], found["namespace_name"], found["container_name"]) == (f"{proxy_deployment('inference')}-5d8f7c9b4-x2k9q", "envoy-gateway-system", "envoy")
+    assert (found["pod_name"], found["namespace_name"], found["container_name"]) == (
+        f"{proxy_deployment('inference')}-5d8f7c9b4-x2k9q",
+        "envoy-gateway-system",
+        "envoy",
+    )
     # The chart's default prefix would have left the pod name wrong, and every record unmerged.
     assert not tag.startswith("kube.var.log.containers.")
     # No API or kubelet call for metadata; the record's JSON merged under "audit", the raw line dropped.
@@ -217,7 +238,11 @@ def test_the_audit_shipper_has_no_rbac_no_token_and_reads_the_logs_read_only():
     assert pod["automountServiceAccountToken"] is False and "hostNetwork" not in pod
     [container] = pod["containers"]
     security = container["securityContext"]
-    assert security["capabilities"] == {"drop": ["ALL"]} and security["allowPrivilegeEscalation"] is False and security["readOnlyRootFilesystem"] is True
+    assert (
+        security["capabilities"] == {"drop": ["ALL"]}
+        and security["allowPrivilegeEscalation"] is False
+        and security["readOnlyRootFilesystem"] is True
+    )
     assert security["privileged"] is False
     host_paths = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
     assert sorted(host_paths.values()) == ["/var/fluent-bit/state", "/var/log/containers", "/var/log/pods"]

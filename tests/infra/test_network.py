@@ -58,7 +58,9 @@ def test_node_subnet_routes_to_nat_and_control_plane_subnets_are_isolated(networ
     nat_routes = [r for r in routes if "NatGatewayId" in r["Properties"]]
     assert len(nat_routes) == 1
     assert "Nodes" in nat_routes[0]["Properties"]["RouteTableId"]["Ref"]
-    assert not any("ControlPlane" in r["Properties"]["RouteTableId"]["Ref"] and "Public" not in r["Properties"]["RouteTableId"]["Ref"] for r in routes)
+    assert not any(
+        "ControlPlane" in r["Properties"]["RouteTableId"]["Ref"] and "Public" not in r["Properties"]["RouteTableId"]["Ref"] for r in routes
+    )
 
 
 def test_endpoints_keep_pulls_off_the_nat(network_template):
@@ -80,7 +82,9 @@ def test_endpoints_keep_pulls_off_the_nat(network_template):
 
 def test_endpoint_security_group_allows_only_https_from_the_vpc(network_template):
     group = only(network_template, "AWS::EC2::SecurityGroup")["Properties"]
-    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIp"]) for r in group["SecurityGroupIngress"]] == [("tcp", 443, 443, "10.0.0.0/16")]
+    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIp"]) for r in group["SecurityGroupIngress"]] == [
+        ("tcp", 443, 443, "10.0.0.0/16")
+    ]
 
 
 def test_flow_logs_go_to_a_retained_log_group(network_template):

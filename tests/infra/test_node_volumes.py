@@ -33,7 +33,9 @@ def _expected(family: str, data_gib: int) -> dict[str, int]:
 @pytest.mark.parametrize("family", ["al2023", "bottlerocket"])
 @pytest.mark.parametrize("instance_type", ["g6e.12xlarge", "p5.48xlarge"])
 def test_karpenter_sizes_the_volume_the_family_keeps_images_on(family, instance_type):
-    pool = NodePool.model_validate({"name": "p", "instance_types": [instance_type], "gpu_limit": 8, "ami_family": family, "data_volume_gib": 500})
+    pool = NodePool.model_validate(
+        {"name": "p", "instance_types": [instance_type], "gpu_limit": 8, "ami_family": family, "data_volume_gib": 500}
+    )
     mappings = node_class(pool, CONTEXT)["spec"]["blockDeviceMappings"]
     assert {m["deviceName"]: int(m["ebs"]["volumeSize"].removesuffix("Gi")) for m in mappings} == _expected(family, 500)
     # rootVolume marks what Karpenter counts as ephemeral storage: where the kubelet's root lives.
@@ -56,7 +58,11 @@ def test_node_group_launch_template_sizes_the_volume_the_family_keeps_images_on(
 def test_both_paths_lay_out_the_same_family_alike(ami_type):
     group = CapacityBlockNodeGroup(name="g", instance_type="p5.48xlarge", reservation_id="cr-0123456789abcdef0", size=1, ami_type=ami_type)
     family = node_group_capacity(group, "use2-az2").ami_family
-    pool = NodePool.model_validate({"name": "g", "instance_types": ["p5.48xlarge"], "gpu_limit": 8, "ami_family": family, "data_volume_gib": DATA_VOLUME_GIB})
+    pool = NodePool.model_validate(
+        {"name": "g", "instance_types": ["p5.48xlarge"], "gpu_limit": 8, "ami_family": family, "data_volume_gib": DATA_VOLUME_GIB}
+    )
     karpenter = [(m["deviceName"], m["ebs"]["volumeSize"]) for m in node_class(pool, CONTEXT)["spec"]["blockDeviceMappings"]]
-    node_group = [(m.device_name, f"{m.ebs.volume_size}Gi") for m in capacity_block_launch_data(group, family, ["sg-1"]).block_device_mappings]
+    node_group = [
+        (m.device_name, f"{m.ebs.volume_size}Gi") for m in capacity_block_launch_data(group, family, ["sg-1"]).block_device_mappings
+    ]
     assert karpenter == node_group

@@ -50,7 +50,9 @@ DECODERS = {"uint64": go_json.decode_uint64, "int64": go_json.decode_int64}
 
 def _variants():
     """Shapes no shipped config has: an AL2023 EFA pool on Karpenter, AL2023 node groups with and without EFA."""
-    efa_pool = NodePool.model_validate({"name": "al2023-efa", "instance_types": ["p5.48xlarge"], "gpu_limit": 8, "ami_family": "al2023", "efa": True})
+    efa_pool = NodePool.model_validate(
+        {"name": "al2023-efa", "instance_types": ["p5.48xlarge"], "gpu_limit": 8, "ami_family": "al2023", "efa": True}
+    )
     yield pytest.param("karpenter", efa_pool, id="variant:karpenter:al2023-efa")
     for efa in (True, False):
         group = CapacityBlockNodeGroup(name="g", instance_type="p5.48xlarge", reservation_id="cr-0123456789abcdef0", size=1, efa=efa)
@@ -159,7 +161,10 @@ def test_every_number_survives_nodeadms_float_merge_exactly(path, source):
 def test_efa_nodes_lock_more_memory_than_any_instance_has_and_keep_the_open_files_limit(path, source):
     [config] = _node_configs(_user_data(path, source))
     merged = _raw(go_json.nodeadm_merge(NODEADM_DEFAULT_SPEC, config["spec"]["containerd"]["baseRuntimeSpec"]))
-    limits = {limit["type"]: (go_json.decode_uint64(limit["soft"]), go_json.decode_uint64(limit["hard"])) for limit in merged["process"]["rlimits"]}
+    limits = {
+        limit["type"]: (go_json.decode_uint64(limit["soft"]), go_json.decode_uint64(limit["hard"]))
+        for limit in merged["process"]["rlimits"]
+    }
     # The list replaces nodeadm's default whole: the open-files limit is repeated, unchanged.
     assert limits["RLIMIT_NOFILE"] == AL2023_DEFAULT_NOFILE
     soft, hard = limits["RLIMIT_MEMLOCK"]

@@ -29,8 +29,12 @@ def test_the_app_holds_only_the_pipeline_and_the_stage_keeps_the_stack_names(pip
     deploy = _stages(templates["llm-kit-pipeline"])["Deploy"]
     deployed = [a["Configuration"]["StackName"] for a in deploy if a["Name"].endswith(".Deploy")]
     # The image registry (cache rules, repositories) and the image build stand beside the others (docs/images.md).
-    assert sorted(deployed) == sorted(["llm-kit-network", "llm-kit-registry", "llm-kit-images", "llm-kit-storage", "llm-kit-cluster", "llm-kit-workloads"])
-    assert deployed.index("llm-kit-registry") < deployed.index("llm-kit-cluster") and deployed.index("llm-kit-images") < deployed.index("llm-kit-workloads")
+    assert sorted(deployed) == sorted(
+        ["llm-kit-network", "llm-kit-registry", "llm-kit-images", "llm-kit-storage", "llm-kit-cluster", "llm-kit-workloads"]
+    )
+    assert deployed.index("llm-kit-registry") < deployed.index("llm-kit-cluster") and deployed.index("llm-kit-images") < deployed.index(
+        "llm-kit-workloads"
+    )
     assert len([p for p in out.glob("assembly-*/*.template.json") if not p.name.endswith(".nested.template.json")]) == 6
 
 
@@ -65,9 +69,15 @@ def test_deploy_waits_for_an_approval_and_the_key_rotates(pipeline):
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"account": "111122223333", "pipeline": {"enabled": True, "repository": "acme/x"}}, ["pipeline.connection_arn", "is required when the pipeline is enabled"]),
+        (
+            {"account": "111122223333", "pipeline": {"enabled": True, "repository": "acme/x"}},
+            ["pipeline.connection_arn", "is required when the pipeline is enabled"],
+        ),
         ({"pipeline": {**PIPELINE}}, ["account", "must be named"]),
-        ({"account": "111122223333", "pipeline": {**PIPELINE, "connection_arn": "arn:aws:s3:::bucket"}}, ["pipeline.connection_arn", "got: 'arn:aws:s3:::bucket'"]),
+        (
+            {"account": "111122223333", "pipeline": {**PIPELINE, "connection_arn": "arn:aws:s3:::bucket"}},
+            ["pipeline.connection_arn", "got: 'arn:aws:s3:::bucket'"],
+        ),
     ],
     ids=["no-connection", "no-account", "not-a-connection-arn"],
 )

@@ -76,7 +76,9 @@ def _check(policies: Policies, network: Network, flows: list[Flow]) -> None:
     for flow in flows:
         egress, ingress = policies.allows(network.endpoints[flow.source], network.endpoints[flow.destination], flow.port, flow.protocol)
         if (egress and ingress) != flow.allowed:
-            wrong.append(f"{flow.source} -> {flow.destination}:{flow.port} expected {'allowed' if flow.allowed else 'denied'}; egress {egress}, ingress {ingress}")
+            wrong.append(
+                f"{flow.source} -> {flow.destination}:{flow.port} expected {'allowed' if flow.allowed else 'denied'}; egress {egress}, ingress {ingress}"
+            )
     assert not wrong, "\n".join(wrong)
 
 
@@ -86,7 +88,11 @@ def _namespaces(objects: list[dict]) -> set[str]:
 
 def _assert_every_namespace_denies_by_default(objects: list[dict]) -> None:
     deny = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    denied = {o["metadata"]["namespace"] for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "default-deny" and o["spec"] == deny}
+    denied = {
+        o["metadata"]["namespace"]
+        for o in objects
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "default-deny" and o["spec"] == deny
+    }
     assert _namespaces(objects) - denied == set()
 
 
@@ -110,7 +116,11 @@ def test_default_config_flows(default_objects):
     net.pod("model-server", "inference", {WORKLOAD_LABEL: "llama-8b", "app.kubernetes.io/name": "llama-8b"})
     net.pod("other-inference-pod", "inference", {"app": "debug"})
     net.pod("dcgm-exporter", "monitoring", {"app.kubernetes.io/name": "dcgm-exporter", "app.kubernetes.io/instance": "dcgm-exporter"})
-    net.pod("kube-state-metrics", "monitoring", {"app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": "kube-state-metrics"})
+    net.pod(
+        "kube-state-metrics",
+        "monitoring",
+        {"app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": "kube-state-metrics"},
+    )
     _check(
         Policies(default_objects),
         net,
@@ -196,7 +206,16 @@ def capacity_objects(tmp_path_factory):
 
 @pytest.mark.e2e
 def test_every_namespace_of_the_capacity_platform_denies_by_default(capacity_objects):
-    assert {"inference", "search-jobs", "research-jobs", "gpu-burn-in", "capacity-blocks", "kueue-system", "lws-system", "monitoring"} <= _namespaces(capacity_objects)
+    assert {
+        "inference",
+        "search-jobs",
+        "research-jobs",
+        "gpu-burn-in",
+        "capacity-blocks",
+        "kueue-system",
+        "lws-system",
+        "monitoring",
+    } <= _namespaces(capacity_objects)
     _assert_every_namespace_denies_by_default(capacity_objects)
 
 
@@ -207,10 +226,24 @@ def test_capacity_platform_flows(capacity_objects):
     net.pod("search-job", "search-jobs", {"job-name": "train"})
     net.pod("search-job-2", "search-jobs", {"job-name": "train"})
     net.pod("research-job", "research-jobs", {"job-name": "eval"})
-    net.pod("burn-in", "gpu-burn-in", {"app.kubernetes.io/name": "gpu-burn-in", "app.kubernetes.io/part-of": "llm-serving-kit", "llm-kit/pool": "h100-block"})
-    net.pod("reconciler", "capacity-blocks", {"app.kubernetes.io/name": "capacity-block-reconciler", "app.kubernetes.io/part-of": "llm-serving-kit"})
-    net.pod("kueue", "kueue-system", {"control-plane": "controller-manager", "app.kubernetes.io/name": "kueue", "app.kubernetes.io/instance": "kueue"})
-    net.pod("lws", "lws-system", {"control-plane": "controller-manager", "app.kubernetes.io/name": "lws", "app.kubernetes.io/instance": "lws"})
+    net.pod(
+        "burn-in",
+        "gpu-burn-in",
+        {"app.kubernetes.io/name": "gpu-burn-in", "app.kubernetes.io/part-of": "llm-serving-kit", "llm-kit/pool": "h100-block"},
+    )
+    net.pod(
+        "reconciler",
+        "capacity-blocks",
+        {"app.kubernetes.io/name": "capacity-block-reconciler", "app.kubernetes.io/part-of": "llm-serving-kit"},
+    )
+    net.pod(
+        "kueue",
+        "kueue-system",
+        {"control-plane": "controller-manager", "app.kubernetes.io/name": "kueue", "app.kubernetes.io/instance": "kueue"},
+    )
+    net.pod(
+        "lws", "lws-system", {"control-plane": "controller-manager", "app.kubernetes.io/name": "lws", "app.kubernetes.io/instance": "lws"}
+    )
     _check(
         Policies(capacity_objects),
         net,
@@ -270,16 +303,28 @@ def test_every_namespace_of_the_gateway_config_denies_by_default(gateway_objects
 @pytest.mark.e2e
 def test_gateway_flows(gateway_objects):
     net = Network(EXAMPLES / "gateway-teams-bedrock.yaml")
-    proxy_labels = {**PROXY_APP_LABELS, "gateway.envoyproxy.io/owning-gateway-name": "llm-gateway", "gateway.envoyproxy.io/owning-gateway-namespace": "inference"}
+    proxy_labels = {
+        **PROXY_APP_LABELS,
+        "gateway.envoyproxy.io/owning-gateway-name": "llm-gateway",
+        "gateway.envoyproxy.io/owning-gateway-namespace": "inference",
+    }
     net.pod("proxy", "envoy-gateway-system", proxy_labels)
     net.pod("other-gateway-proxy", "envoy-gateway-system", {**PROXY_APP_LABELS, "gateway.envoyproxy.io/owning-gateway-name": "other"})
-    net.pod("envoy-gateway", "envoy-gateway-system", {"control-plane": "envoy-gateway", "app.kubernetes.io/name": "gateway-helm", "app.kubernetes.io/instance": "eg"})
+    net.pod(
+        "envoy-gateway",
+        "envoy-gateway-system",
+        {"control-plane": "envoy-gateway", "app.kubernetes.io/name": "gateway-helm", "app.kubernetes.io/instance": "eg"},
+    )
     net.pod("ratelimit", "envoy-gateway-system", dict(RATE_LIMITER_LABELS))
     net.pod("redis", "envoy-gateway-system", {"app.kubernetes.io/part-of": "llm-teams", "app.kubernetes.io/name": RATE_LIMIT_REDIS})
     net.pod("ai-gateway", "envoy-ai-gateway-system", {"app.kubernetes.io/name": "ai-gateway-helm", "app.kubernetes.io/instance": "aieg"})
     net.pod("model-server", "inference", {WORKLOAD_LABEL: "llama-8b", "app.kubernetes.io/name": "llama-8b"})
     net.pod("shipper", "gateway-audit", dict(SHIPPER_LABELS))
-    net.pod("crd-job", "crd-bundles", {"app.kubernetes.io/name": "crd-bundle-inference-extension", "app.kubernetes.io/part-of": "llm-serving-kit"})
+    net.pod(
+        "crd-job",
+        "crd-bundles",
+        {"app.kubernetes.io/name": "crd-bundle-inference-extension", "app.kubernetes.io/part-of": "llm-serving-kit"},
+    )
     net.pod("dcgm-exporter", "monitoring", {"app.kubernetes.io/name": "dcgm-exporter"})
     listener = 10443  # the example has a certificate: listener 443, Envoy's container port 10443
     _check(
@@ -388,8 +433,23 @@ def test_every_chart_a_workload_requires_declares_its_flows_at_its_pinned_versio
 def test_keda_dynamo_and_in_cluster_prometheus_flows(chart_network):
     from dataclasses import replace
 
-    in_cluster = replace(chart_network, metrics_backend="in-cluster", scrapers=({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}, "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator"}}},))
-    charts = {"keda": ("keda", "keda"), "dynamo-platform": ("dynamo-system", "dynamo-platform"), "kube-prometheus-stack": ("monitoring", "kube-prometheus-stack")}
+    in_cluster = replace(
+        chart_network,
+        metrics_backend="in-cluster",
+        scrapers=(
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                "podSelector": {
+                    "matchLabels": {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator"}
+                },
+            },
+        ),
+    )
+    charts = {
+        "keda": ("keda", "keda"),
+        "dynamo-platform": ("dynamo-system", "dynamo-platform"),
+        "kube-prometheus-stack": ("monitoring", "kube-prometheus-stack"),
+    }
     objects = [*_chart_objects(in_cluster, charts), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "inference"}}]
     net = Network(DEFAULT_CONFIG)
     net.pod("keda-operator", "keda", {"app": "keda-operator"})
@@ -427,11 +487,22 @@ def test_keda_dynamo_and_in_cluster_prometheus_flows(chart_network):
         ],
     )
     amp = _chart_objects(chart_network, {"keda": ("keda", "keda")})
-    _check(Policies(amp), net, [Flow("keda-operator", "internet", 443, True), Flow("keda-operator", "pod-identity-agent", 80, True), Flow("keda-operator", "prometheus", 9090, False)])
+    _check(
+        Policies(amp),
+        net,
+        [
+            Flow("keda-operator", "internet", 443, True),
+            Flow("keda-operator", "pod-identity-agent", 80, True),
+            Flow("keda-operator", "prometheus", 9090, False),
+        ],
+    )
 
 
 def test_the_kuberay_operator_reaches_the_ray_heads_dashboard_and_serve_proxy_only(chart_network):
-    objects = [*_chart_objects(chart_network, {"kuberay-operator": ("kuberay-system", "kuberay-operator")}), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "inference"}}]
+    objects = [
+        *_chart_objects(chart_network, {"kuberay-operator": ("kuberay-system", "kuberay-operator")}),
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "inference"}},
+    ]
     net = Network(DEFAULT_CONFIG)
     net.pod("kuberay", "kuberay-system", {"app.kubernetes.io/name": "kuberay-operator"})
     net.pod("head", "inference", {"ray.io/node-type": "head"})

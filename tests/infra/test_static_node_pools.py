@@ -65,7 +65,11 @@ def test_the_creation_manifest_never_changes_so_no_deploy_applies_it_again(chang
 def test_the_creation_manifest_is_a_static_pool_without_nodes():
     created = static_node_pool_creation(_block())
     assert created["spec"]["replicas"] == 0
-    assert created["spec"]["template"]["spec"]["nodeClassRef"] == {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "h100-block"}
+    assert created["spec"]["template"]["spec"]["nodeClassRef"] == {
+        "group": "karpenter.k8s.aws",
+        "kind": "EC2NodeClass",
+        "name": "h100-block",
+    }
     assert "weight" not in created["spec"] and "limits" not in created["spec"]
 
 
@@ -80,7 +84,9 @@ def test_a_deploy_mid_block_keeps_the_reconcilers_count_and_brings_the_rest_up_t
     deployed = _apply(static_node_pool_patch(new, CONTEXT), live)
     assert deployed["spec"]["replicas"] == 2
     wanted = node_pool(new, CONTEXT)["spec"]
-    assert {key: value for key, value in deployed["spec"].items() if key != "replicas"} == {key: wanted[key] for key in wanted if key != "replicas"}
+    assert {key: value for key, value in deployed["spec"].items() if key != "replicas"} == {
+        key: wanted[key] for key in wanted if key != "replicas"
+    }
     # Each member is replaced whole, as an apply would: a label dropped from the config leaves the pool.
     assert "team" not in deployed["spec"]["template"]["metadata"]["labels"]
     assert deployed["spec"]["limits"] == {"nodes": "4"}

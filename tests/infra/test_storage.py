@@ -79,7 +79,12 @@ def test_file_system_is_persistent_2_lz4_with_the_configured_throughput(storage)
             "StorageType": "SSD",
             "StorageCapacity": 2400,
             "LustreConfiguration": Match.object_like(
-                {"DeploymentType": "PERSISTENT_2", "DataCompressionType": "LZ4", "PerUnitStorageThroughput": 500, "AutomaticBackupRetentionDays": 0}
+                {
+                    "DeploymentType": "PERSISTENT_2",
+                    "DataCompressionType": "LZ4",
+                    "PerUnitStorageThroughput": 500,
+                    "AutomaticBackupRetentionDays": 0,
+                }
             ),
         },
     )
@@ -99,7 +104,11 @@ def test_data_repository_association_links_the_path_to_the_model_prefix(template
 
 
 def _log_bucket_ids(template) -> set[str]:
-    return {body["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"] for body in resources(template, "AWS::S3::Bucket").values() if "LoggingConfiguration" in body["Properties"]}
+    return {
+        body["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+        for body in resources(template, "AWS::S3::Bucket").values()
+        if "LoggingConfiguration" in body["Properties"]
+    }
 
 
 @pytest.mark.e2e
@@ -111,9 +120,14 @@ def test_model_bucket_is_private_encrypted_versioned_and_logged(templates, stora
     assert model["BucketName"] == {"Fn::Join": ["", ["llm-kit-models-", {"Ref": "AWS::AccountId"}, "-us-west-2"]]}
     for bucket_id in (model_id, log_id):
         props = template["Resources"][bucket_id]["Properties"]
-        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in (
+            "AES256",
+            "aws:kms",
+        )
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
-        assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True)
+        assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+            ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+        )
         storage.has_resource_properties(
             "AWS::S3::BucketPolicy",
             {
@@ -145,7 +159,10 @@ def _lustre_rules(template):
         for rule in group["Properties"].get(key, []):
             rules.add((direction, rule["CidrIp"], rule["FromPort"], rule["ToPort"]))
     self_ref = {"Fn::GetAtt": [group_id, "GroupId"]}
-    for direction, kind, peer in (("in", "AWS::EC2::SecurityGroupIngress", "SourceSecurityGroupId"), ("out", "AWS::EC2::SecurityGroupEgress", "DestinationSecurityGroupId")):
+    for direction, kind, peer in (
+        ("in", "AWS::EC2::SecurityGroupIngress", "SourceSecurityGroupId"),
+        ("out", "AWS::EC2::SecurityGroupEgress", "DestinationSecurityGroupId"),
+    ):
         for rule in resources(template, kind).values():
             props = rule["Properties"]
             assert props["GroupId"] == self_ref and props[peer] == self_ref and props["IpProtocol"] == "tcp"
@@ -180,11 +197,17 @@ def test_csi_addons_and_model_reader_use_pod_identity_with_prefix_read_only(temp
     assert "aws-fsx-csi-driver" in addons and "PodIdentityAssociations" not in addons["aws-fsx-csi-driver"]
     [s3_csi] = addons[S3_CSI_ADDON]["PodIdentityAssociations"]
     assert s3_csi["ServiceAccount"] == "s3-csi-driver-sa"
-    [association] = [a["Properties"] for a in resources(cluster, "AWS::EKS::PodIdentityAssociation").values() if a["Properties"]["Namespace"] == "inference"]
+    [association] = [
+        a["Properties"]
+        for a in resources(cluster, "AWS::EKS::PodIdentityAssociation").values()
+        if a["Properties"]["Namespace"] == "inference"
+    ]
     assert association["ServiceAccount"] == "model-reader"
     for role_arn in (s3_csi["RoleArn"], association["RoleArn"]):
         role_id = role_arn["Fn::GetAtt"][0]
-        [policy] = [p["Properties"] for p in resources(cluster, "AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": role_id}]]
+        [policy] = [
+            p["Properties"] for p in resources(cluster, "AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": role_id}]
+        ]
         statements = policy["PolicyDocument"]["Statement"]
         assert {s["Action"] for s in statements} == {"s3:ListBucket", "s3:GetObject"}
         listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
@@ -211,9 +234,13 @@ def test_kubernetes_objects_are_valid_and_point_at_the_storage(synthesized):
     s3_volume, fsx_volume = objects[1]["spec"], objects[3]["spec"]
     assert s3_volume["csi"]["driver"] == "s3.csi.aws.com"
     assert s3_volume["mountOptions"] == ["read-only", "allow-other", "region us-west-2", "prefix models/"]
-    assert stack.resolve(s3_volume["csi"]["volumeAttributes"]["bucketName"]) == {"Fn::Join": ["", ["llm-kit-models-", {"Ref": "AWS::AccountId"}, "-us-west-2"]]}
+    assert stack.resolve(s3_volume["csi"]["volumeAttributes"]["bucketName"]) == {
+        "Fn::Join": ["", ["llm-kit-models-", {"Ref": "AWS::AccountId"}, "-us-west-2"]]
+    }
     assert fsx_volume["csi"]["driver"] == "fsx.csi.aws.com"
-    assert stack.resolve(fsx_volume["csi"]["volumeHandle"]) == {"Ref": next(iter(resources(synthesized["templates"]["llm-kit-storage"], "AWS::FSx::FileSystem")))}
+    assert stack.resolve(fsx_volume["csi"]["volumeHandle"]) == {
+        "Ref": next(iter(resources(synthesized["templates"]["llm-kit-storage"], "AWS::FSx::FileSystem")))
+    }
     assert set(stack.resolve(fsx_volume["csi"]["volumeAttributes"])) == {"dnsname", "mountname"}
     assert fsx_volume["capacity"] == {"storage": "2400Gi"}
 
@@ -239,7 +266,13 @@ def test_existing_vpc_mode_imports_the_network_in_the_storage_stack(tmp_path):
     stack = StorageStack(app, "storage", config=config, network=None, env=cdk.Environment(region=config.region))
     template = Template.from_stack(stack)
     template.has_resource_properties("AWS::FSx::FileSystem", {"SubnetIds": ["subnet-0aaaaaaaaaaaaaaaa"]})
-    template.has_resource_properties("AWS::EC2::SecurityGroup", {"VpcId": "vpc-0123456789abcdef0", "SecurityGroupIngress": Match.array_with([Match.object_like({"CidrIp": "10.20.0.0/16", "FromPort": 988})])})
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "VpcId": "vpc-0123456789abcdef0",
+            "SecurityGroupIngress": Match.array_with([Match.object_like({"CidrIp": "10.20.0.0/16", "FromPort": 988})]),
+        },
+    )
 
 
 @pytest.mark.e2e
@@ -254,7 +287,13 @@ def test_existing_bucket_without_fsx_needs_no_storage_stack(tmp_path):
     [
         pytest.param(
             {"fsx": {"enabled": True, "storage_capacity_gib": 3000}},
-            ["storage.fsx.storage_capacity_gib", "1200 GiB, 2400 GiB, then steps of 2400 GiB", "got: 3000", "1200 or a multiple of 2400", "fix: use 2400 or 4800"],
+            [
+                "storage.fsx.storage_capacity_gib",
+                "1200 GiB, 2400 GiB, then steps of 2400 GiB",
+                "got: 3000",
+                "1200 or a multiple of 2400",
+                "fix: use 2400 or 4800",
+            ],
             id="capacity-not-a-persistent-2-size",
         ),
         pytest.param(
@@ -264,7 +303,14 @@ def test_existing_bucket_without_fsx_needs_no_storage_stack(tmp_path):
         ),
         pytest.param(
             {"model_bucket": {"existing_bucket_name": "My_Models..bucket"}},
-            ["storage.model_bucket.existing_bucket_name", "not a valid S3 bucket name", "lower-case letters", "two adjacent dots", "got: 'My_Models..bucket'", "fix:"],
+            [
+                "storage.model_bucket.existing_bucket_name",
+                "not a valid S3 bucket name",
+                "lower-case letters",
+                "two adjacent dots",
+                "got: 'My_Models..bucket'",
+                "fix:",
+            ],
             id="bad-bucket-name",
         ),
         pytest.param(
@@ -279,7 +325,11 @@ def test_existing_bucket_without_fsx_needs_no_storage_stack(tmp_path):
         ),
         pytest.param(
             {"fsx": {"enabled": True, "automatic_backup_retention_days": 7}},
-            ["storage.fsx.automatic_backup_retention_days", "does not back up file systems linked to an S3 data repository", "link_to_bucket: false"],
+            [
+                "storage.fsx.automatic_backup_retention_days",
+                "does not back up file systems linked to an S3 data repository",
+                "link_to_bucket: false",
+            ],
             id="backups-of-a-linked-file-system",
         ),
         pytest.param(

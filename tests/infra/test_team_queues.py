@@ -22,19 +22,34 @@ def _example(tmp_path, edit):
 
 
 def _queues(objects):
-    return {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in objects if o["kind"] in ("ClusterQueue", "LocalQueue")}
+    return {
+        (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o
+        for o in objects
+        if o["kind"] in ("ClusterQueue", "LocalQueue")
+    }
 
 
 def test_only_teams_the_kits_workloads_join_get_a_queue_in_the_workloads_namespace(tmp_path):
     # research's batch workload is dropped: research keeps its own namespace's queue, not one beside the servers.
     config = KIT.load(_example(tmp_path, lambda d: d.update(workloads=[w for w in d["workloads"] if w.get("queue") != "research"])))
     assert workload_teams(config.workloads) == ("search",)
-    teams = Scheduling(teams=[QueueTeam(name="search", gpus={"h100": 1}, namespaces=["search-jobs"]), QueueTeam(name="research", gpus={"h100": 1}, namespaces=["research-jobs"])])
+    teams = Scheduling(
+        teams=[
+            QueueTeam(name="search", gpus={"h100": 1}, namespaces=["search-jobs"]),
+            QueueTeam(name="research", gpus={"h100": 1}, namespaces=["research-jobs"]),
+        ]
+    )
     objects = cluster_objects(teams, {"h100": _Capacity()}, frozenset(), "inference", ("search",))
     queues = _queues(objects)
-    selector = {team: queues[("ClusterQueue", None, team)]["spec"]["namespaceSelector"]["matchExpressions"][0]["values"] for team in ("search", "research")}
+    selector = {
+        team: queues[("ClusterQueue", None, team)]["spec"]["namespaceSelector"]["matchExpressions"][0]["values"]
+        for team in ("search", "research")
+    }
     assert selector == {"search": ["inference", "search-jobs"], "research": ["research-jobs"]}
-    assert {key for key in queues if key[0] == "LocalQueue"} == {("LocalQueue", "search-jobs", "search"), ("LocalQueue", "research-jobs", "research")}
+    assert {key for key in queues if key[0] == "LocalQueue"} == {
+        ("LocalQueue", "search-jobs", "search"),
+        ("LocalQueue", "research-jobs", "research"),
+    }
 
 
 def test_a_team_with_no_namespace_and_no_workload_selects_no_namespace_at_all():
@@ -51,7 +66,12 @@ def test_a_teams_namespace_may_not_be_admitted_to_the_model_servers(tmp_path):
     assert_rejected(
         tmp_path,
         yaml.safe_load(_example(tmp_path, edit).read_text()),
-        ["cluster.network_policies.serving_from_namespaces", "admits 'research-jobs', a namespace of team 'research'", "no API key, token budget or audit record", "through the gateway"],
+        [
+            "cluster.network_policies.serving_from_namespaces",
+            "admits 'research-jobs', a namespace of team 'research'",
+            "no API key, token budget or audit record",
+            "through the gateway",
+        ],
     )
 
 

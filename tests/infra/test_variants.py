@@ -68,5 +68,7 @@ def test_logging_and_addon_pins_follow_the_config(variant):
 
 
 def test_kubectl_provider_uses_the_existing_node_subnets(variant):
-    functions = [f["Properties"] for f in resources(variant["byo-kit-cluster"], "AWS::Lambda::Function").values() if "VpcConfig" in f["Properties"]]
+    functions = [
+        f["Properties"] for f in resources(variant["byo-kit-cluster"], "AWS::Lambda::Function").values() if "VpcConfig" in f["Properties"]
+    ]
     assert [f["VpcConfig"]["SubnetIds"] for f in functions] == [["subnet-0aaaaaaaaaaaaaaa1"]] * 2

@@ -39,7 +39,11 @@ def test_two_hundred_workloads_and_thirty_pools_fit_every_template(at_scale):
     workloads = templates["llm-kit-workloads"]
     assert len(resources(workloads, "AWS::CloudFormation::Stack")) == 200
     assert len(workloads["Description"]) <= DESCRIPTION_LIMIT
-    pools = [body for body in resources(templates["llm-kit-cluster"], "Custom::AWSCDK-EKS-KubernetesResource").values() if "NodePool" in json.dumps(body)]
+    pools = [
+        body
+        for body in resources(templates["llm-kit-cluster"], "Custom::AWSCDK-EKS-KubernetesResource").values()
+        if "NodePool" in json.dumps(body)
+    ]
     assert len(pools) >= 30
 
 

@@ -23,10 +23,24 @@ BUCKET = "llm-kit-models-{account}-us-west-2"
 
 
 def _vllm(name: str, **fields) -> dict:
-    return {"name": name, "blueprint": "vllm", "node_pool": "gpu-l40s", "instance_type": "g6e.2xlarge", "model": L8, "max_model_len": 8192, "routing": {}, **fields}
+    return {
+        "name": name,
+        "blueprint": "vllm",
+        "node_pool": "gpu-l40s",
+        "instance_type": "g6e.2xlarge",
+        "model": L8,
+        "max_model_len": 8192,
+        "routing": {},
+        **fields,
+    }
 
 
-ADAPTERS = {"adapters": [{"name": "support-bot", "uri": "s3://{bucket}/models/adapters/support-bot/", "rank": 16}, {"name": "contract-review", "uri": "s3://{bucket}/models/adapters/contract-review/", "rank": 64}]}
+ADAPTERS = {
+    "adapters": [
+        {"name": "support-bot", "uri": "s3://{bucket}/models/adapters/support-bot/", "rank": 16},
+        {"name": "contract-review", "uri": "s3://{bucket}/models/adapters/contract-review/", "rank": 64},
+    ]
+}
 
 
 def render(tmp_path, overrides: dict) -> dict[str, list[dict]]:
@@ -38,7 +52,9 @@ def of(objects: list[dict], kind: str, name: str | None = None) -> list[dict]:
 
 
 def pod(objects: list[dict]) -> dict:
-    (deployment,) = [obj for obj in of(objects, "Deployment") if "vllm" in [c["name"] for c in obj["spec"]["template"]["spec"]["containers"]]]
+    (deployment,) = [
+        obj for obj in of(objects, "Deployment") if "vllm" in [c["name"] for c in obj["spec"]["template"]["spec"]["containers"]]
+    ]
     return deployment["spec"]["template"]["spec"]
 
 
@@ -76,7 +92,11 @@ def test_an_init_container_copies_the_adapters_from_the_kits_bucket(tmp_path):
 def test_adapters_from_s3_open_https_even_for_a_model_on_fsx(tmp_path):
     fsx = {"type": "fsx", "sub_path": "models/meta-llama/Llama-3.1-8B-Instruct"}
     overrides = {"storage": {"fsx": {"enabled": True}}, "workloads": [_vllm("chat", model=fsx, lora=ADAPTERS)]}
-    (policy,) = [p for p in of(render(tmp_path, overrides)["chat"], "NetworkPolicy") if p["spec"]["podSelector"]["matchLabels"].get("llm-kit/workload") == "chat"]
+    (policy,) = [
+        p
+        for p in of(render(tmp_path, overrides)["chat"], "NetworkPolicy")
+        if p["spec"]["podSelector"]["matchLabels"].get("llm-kit/workload") == "chat"
+    ]
     assert any(port["port"] == 443 for rule in policy["spec"]["egress"] for port in rule.get("ports", []))
 
 
@@ -92,7 +112,11 @@ def _route_rules_valid(route: dict) -> None:
 
 
 def test_each_adapter_is_a_model_name_with_its_own_teams(tmp_path):
-    teams = [{"name": "support", "models": ["chat", "support-bot"]}, {"name": "legal", "models": ["chat", "contract-review"]}, {"name": "ops", "models": ["support-bot"]}]
+    teams = [
+        {"name": "support", "models": ["chat", "support-bot"]},
+        {"name": "legal", "models": ["chat", "contract-review"]},
+        {"name": "ops", "models": ["support-bot"]},
+    ]
     objects = render(tmp_path, {"gateway": {"certificate_arn": CERT, "teams": teams}, "workloads": [_vllm("chat", lora=ADAPTERS)]})["chat"]
     (route,) = of(objects, "AIGatewayRoute")
     _route_rules_valid(route)
@@ -103,7 +127,9 @@ def test_each_adapter_is_a_model_name_with_its_own_teams(tmp_path):
     for policy in of(objects, "SecurityPolicy"):
         (target,) = policy["spec"]["targetRefs"]
         assert target["name"] == "chat" and target["kind"] == "HTTPRoute"
-        allowed[target["sectionName"]] = sorted(v for rule in policy["spec"]["authorization"]["rules"] for v in rule["principal"]["headers"][0]["values"] if "." not in v)
+        allowed[target["sectionName"]] = sorted(
+            v for rule in policy["spec"]["authorization"]["rules"] for v in rule["principal"]["headers"][0]["values"] if "." not in v
+        )
     assert allowed == {"model": ["legal", "support"], "model-2": ["ops", "support"], "model-3": ["legal"]}
 
 
@@ -111,7 +137,9 @@ def test_names_with_the_same_teams_share_a_rule_and_without_teams_one_rule_serve
     teams = [{"name": "all", "models": ["chat", "support-bot", "contract-review"]}]
     objects = render(tmp_path, {"gateway": {"certificate_arn": CERT, "teams": teams}, "workloads": [_vllm("chat", lora=ADAPTERS)]})["chat"]
     (route,) = of(objects, "AIGatewayRoute")
-    assert [[m["headers"][0]["value"] for m in rule["matches"]] for rule in route["spec"]["rules"]] == [["chat", "support-bot", "contract-review"]]
+    assert [[m["headers"][0]["value"] for m in rule["matches"]] for rule in route["spec"]["rules"]] == [
+        ["chat", "support-bot", "contract-review"]
+    ]
     (route,) = of(render(tmp_path, {"workloads": [_vllm("chat", lora=ADAPTERS)]})["chat"], "AIGatewayRoute")
     assert len(route["spec"]["rules"]) == 1 and len(route["spec"]["rules"][0]["matches"]) == 3
 
@@ -121,7 +149,9 @@ def _picker(objects: list[dict]) -> dict:
     return yaml.safe_load(config["data"]["config.yaml"])
 
 
-@pytest.mark.parametrize(("lora", "weight"), [(ADAPTERS, 2), ({**ADAPTERS, "affinity_weight": 5}, 5), ({**ADAPTERS, "affinity_weight": 0}, None), (None, None)])
+@pytest.mark.parametrize(
+    ("lora", "weight"), [(ADAPTERS, 2), ({**ADAPTERS, "affinity_weight": 5}, 5), ({**ADAPTERS, "affinity_weight": 0}, None), (None, None)]
+)
 def test_the_endpoint_picker_prefers_replicas_with_the_adapter_loaded(tmp_path, lora, weight):
     objects = render(tmp_path, {"workloads": [_vllm("chat", **({"lora": lora} if lora else {}))]})["chat"]
     config = _picker(objects)
@@ -159,12 +189,28 @@ def test_weight_zero_leaves_the_route_alone_and_a_fallback_stays_last(tmp_path):
     idle = render(tmp_path, {"workloads": [_vllm("chat", rollout={"next": "chat-v2", "weight": 0}), _vllm("chat-v2")]})["chat"]
     (route,) = of(idle, "AIGatewayRoute")
     assert route["spec"]["rules"][0]["backendRefs"][0]["kind"] == "InferencePool"
-    bedrock = {"bedrock": [{"name": "haiku", "model_id": "anthropic.claude-3-5-haiku-20241022-v1:0", "input_usd_per_million": 0.8, "output_usd_per_million": 4.0}]}
+    bedrock = {
+        "bedrock": [
+            {
+                "name": "haiku",
+                "model_id": "anthropic.claude-3-5-haiku-20241022-v1:0",
+                "input_usd_per_million": 0.8,
+                "output_usd_per_million": 4.0,
+            }
+        ]
+    }
     routing = {"endpoint_picker": None, "fallback": "haiku"}
-    split = render(tmp_path, {"gateway": bedrock, "workloads": [_vllm("chat", routing=routing, rollout={"next": "chat-v2", "weight": 50}), _vllm("chat-v2")]})["chat"]
+    split = render(
+        tmp_path,
+        {"gateway": bedrock, "workloads": [_vllm("chat", routing=routing, rollout={"next": "chat-v2", "weight": 50}), _vllm("chat-v2")]},
+    )["chat"]
     (route,) = of(split, "AIGatewayRoute")
     refs = route["spec"]["rules"][0]["backendRefs"]
-    assert [(ref["name"], ref.get("weight"), ref["priority"]) for ref in refs] == [("chat-local", 50, 0), ("chat-next", 50, 0), ("bedrock-haiku", None, 1)]
+    assert [(ref["name"], ref.get("weight"), ref["priority"]) for ref in refs] == [
+        ("chat-local", 50, 0),
+        ("chat-next", 50, 0),
+        ("bedrock-haiku", None, 1),
+    ]
     assert of(split, "BackendTrafficPolicy", "chat")
 
 
@@ -182,11 +228,28 @@ def test_the_init_program_copies_checks_and_refuses(tmp_path, monkeypatch):
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="adapters-bucket")
-        _stage(s3, "adapters-bucket", "models/adapters/ok/", {"adapter_config.json": b'{"peft_type": "LORA", "r": 8}', "adapter_model.safetensors": b"\0" * 64, ".kit-manifest.json": b"{}"})
-        _stage(s3, "adapters-bucket", "models/adapters/bad/", {"adapter_config.json": b"{}", "adapter_model.safetensors": b"\1" * 8}, sha={"adapter_model.safetensors": "0" * 64})
+        _stage(
+            s3,
+            "adapters-bucket",
+            "models/adapters/ok/",
+            {"adapter_config.json": b'{"peft_type": "LORA", "r": 8}', "adapter_model.safetensors": b"\0" * 64, ".kit-manifest.json": b"{}"},
+        )
+        _stage(
+            s3,
+            "adapters-bucket",
+            "models/adapters/bad/",
+            {"adapter_config.json": b"{}", "adapter_model.safetensors": b"\1" * 8},
+            sha={"adapter_model.safetensors": "0" * 64},
+        )
         _stage(s3, "adapters-bucket", "models/adapters/empty/", {"README.md": b"no adapter"})
         target = tmp_path / "adapters"
         assert lora_sync.sync(s3, {"name": "ok", "bucket": "adapters-bucket", "prefix": "models/adapters/ok/"}, str(target)) == []
         assert sorted(p.name for p in (target / "ok").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
-        assert "does not match the SHA-256" in lora_sync.sync(s3, {"name": "bad", "bucket": "adapters-bucket", "prefix": "models/adapters/bad/"}, str(target))[0]
-        assert "holds no adapter_config.json" in lora_sync.sync(s3, {"name": "empty", "bucket": "adapters-bucket", "prefix": "models/adapters/empty/"}, str(target))[0]
+        assert (
+            "does not match the SHA-256"
+            in lora_sync.sync(s3, {"name": "bad", "bucket": "adapters-bucket", "prefix": "models/adapters/bad/"}, str(target))[0]
+        )
+        assert (
+            "holds no adapter_config.json"
+            in lora_sync.sync(s3, {"name": "empty", "bucket": "adapters-bucket", "prefix": "models/adapters/empty/"}, str(target))[0]
+        )

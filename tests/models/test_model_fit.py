@@ -8,7 +8,19 @@ import pytest
 
 from core.instances import INSTANCE_TYPES
 from core.model_catalog import KNOWN, ModelFactsKeys
-from core.model_fit import GIB, Gpu, LoraShape, ModelFacts, Serving, fit, from_config_json, kv_bytes_per_token, lora_bytes, parallel_problem, weights_per_gpu
+from core.model_fit import (
+    GIB,
+    Gpu,
+    LoraShape,
+    ModelFacts,
+    Serving,
+    fit,
+    from_config_json,
+    kv_bytes_per_token,
+    lora_bytes,
+    parallel_problem,
+    weights_per_gpu,
+)
 
 L8 = KNOWN["meta-llama/Llama-3.1-8B-Instruct"]
 L70 = KNOWN["meta-llama/Llama-3.1-70B-Instruct"]
@@ -46,7 +58,14 @@ def test_kv_bytes_per_token_follow_vllms_page_size():
 
 @pytest.mark.parametrize(
     ("name", "facts", "serving"),
-    [("Llama-3.1-8B", L8, Serving(max_model_len=16000)), ("Llama-3.3-70B-FP8 TP2", KNOWN["meta-llama/Llama-3.3-70B-Instruct"], Serving(tensor_parallel=2, quantization="fp8", max_model_len=16000))],
+    [
+        ("Llama-3.1-8B", L8, Serving(max_model_len=16000)),
+        (
+            "Llama-3.3-70B-FP8 TP2",
+            KNOWN["meta-llama/Llama-3.3-70B-Instruct"],
+            Serving(tensor_parallel=2, quantization="fp8", max_model_len=16000),
+        ),
+    ],
 )
 def test_calibrated_on_vllms_own_logs_and_conservative(name, facts, serving):
     measured = MEASURED[name]
@@ -97,7 +116,9 @@ def test_pipeline_stages_split_the_layers_and_the_staged_size_wins():
     two = weights_per_gpu(L405, Serving(tensor_parallel=8, pipeline_parallel=2))
     assert two == pytest.approx(one / 2)  # 63 layers each; the first stage has the embedding, the last the head
     # 32 layers over 3 stages: the fullest holds 11 of them, and one of the embedding or the head.
-    assert weights_per_gpu(L8, Serving(pipeline_parallel=3)) == pytest.approx((L8.parameters() - 2 * 128256 * 4096) * 2 * 11 / 32 + 128256 * 4096 * 2)
+    assert weights_per_gpu(L8, Serving(pipeline_parallel=3)) == pytest.approx(
+        (L8.parameters() - 2 * 128256 * 4096) * 2 * 11 / 32 + 128256 * 4096 * 2
+    )
     staged = ModelFacts(**{**L8.__dict__, "weight_bytes": 20 * GIB})
     assert weights_per_gpu(staged, Serving()) == pytest.approx(20 * GIB)
 
@@ -138,7 +159,9 @@ def test_config_json_is_read_as_vllm_reads_it():
     assert facts.parameters() == pytest.approx(L8.parameters())
     wrapped = from_config_json("vl", {"text_config": config, "quantization_config": {"quant_method": "fp8"}})
     assert wrapped.layers == 32 and wrapped.quantization == "fp8"
-    mla = from_config_json("ds", {**config, "kv_lora_rank": 512, "qk_rope_head_dim": 64, "n_routed_experts": 256, "moe_intermediate_size": 2048})
+    mla = from_config_json(
+        "ds", {**config, "kv_lora_rank": 512, "qk_rope_head_dim": 64, "n_routed_experts": 256, "moe_intermediate_size": 2048}
+    )
     assert mla.mla and mla.experts == 256
 
 

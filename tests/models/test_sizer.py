@@ -80,7 +80,15 @@ def test_list_prices_order_the_list_cheapest_first_and_pools_override_them(tmp_p
 def test_cli_answers_a_config_json_and_refuses_an_unknown_name(tmp_path, capsys):
     folder = tmp_path / "Tiny-1B"
     folder.mkdir()
-    config = {"hidden_size": 2048, "num_hidden_layers": 16, "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 32000, "intermediate_size": 8192, "max_position_embeddings": 4096}
+    config = {
+        "hidden_size": 2048,
+        "num_hidden_layers": 16,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "vocab_size": 32000,
+        "intermediate_size": 8192,
+        "max_position_embeddings": 4096,
+    }
     (folder / "config.json").write_text(json.dumps(config))
     assert size.main([str(folder / "config.json"), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

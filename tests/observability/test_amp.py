@@ -23,7 +23,9 @@ def _scrape_config(template) -> dict:
 def test_workspace_is_encrypted_logs_and_keeps_its_retention(amp_cluster):
     workspace = only(amp_cluster, "AWS::APS::Workspace")["Properties"]
     key = resources(amp_cluster, "AWS::KMS::Key")
-    assert workspace["KmsKeyArn"]["Fn::GetAtt"][0] in key and key[workspace["KmsKeyArn"]["Fn::GetAtt"][0]]["Properties"]["EnableKeyRotation"]
+    assert (
+        workspace["KmsKeyArn"]["Fn::GetAtt"][0] in key and key[workspace["KmsKeyArn"]["Fn::GetAtt"][0]]["Properties"]["EnableKeyRotation"]
+    )
     log_group = workspace["LoggingConfiguration"]["LogGroupArn"]["Fn::GetAtt"][0]
     assert amp_cluster["Resources"][log_group]["DeletionPolicy"] == "Retain"
     assert workspace["WorkspaceConfiguration"]["RetentionPeriodInDays"] == 150
@@ -79,10 +81,18 @@ def test_exporters_are_pinned_and_dcgm_runs_only_on_gpu_nodes(amp_cluster):
 
 
 def test_benchmark_runner_reads_datasets_and_writes_results_only(amp_cluster):
-    association = [a["Properties"] for a in resources(amp_cluster, "AWS::EKS::PodIdentityAssociation").values() if a["Properties"]["ServiceAccount"] == "bench-llama-8b"]
+    association = [
+        a["Properties"]
+        for a in resources(amp_cluster, "AWS::EKS::PodIdentityAssociation").values()
+        if a["Properties"]["ServiceAccount"] == "bench-llama-8b"
+    ]
     assert len(association) == 1 and association[0]["Namespace"] == "inference"
     role = association[0]["RoleArn"]["Fn::GetAtt"][0]
-    policy = next(p["Properties"]["PolicyDocument"] for p in resources(amp_cluster, "AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": role}])
+    policy = next(
+        p["Properties"]["PolicyDocument"]
+        for p in resources(amp_cluster, "AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [{"Ref": role}]
+    )
     by_action = {tuple(s["Action"]) if isinstance(s["Action"], list) else (s["Action"],): s for s in policy["Statement"]}
     puts = json.dumps(by_action[("s3:PutObject",)]["Resource"])
     assert "/benchmarks/*" in puts and "/datasets/" not in puts and "/models/" not in puts

@@ -35,7 +35,9 @@ def test_job_renders_and_passes_the_strict_schema(tmp_path):
     spec = job["spec"]
     assert spec["backoffLimit"] == 0 and spec["ttlSecondsAfterFinished"] == 24 * 3600
     pod = spec["template"]["spec"]
-    assert pod["serviceAccountName"] == "bench-llama-8b" == objects["ServiceAccount"]["metadata"]["name"] and pod["restartPolicy"] == "Never"
+    assert (
+        pod["serviceAccountName"] == "bench-llama-8b" == objects["ServiceAccount"]["metadata"]["name"] and pod["restartPolicy"] == "Never"
+    )
     assert pod["nodeSelector"] == {"topology.k8s.aws/zone-id": "usw2-az2"}
     assert "tolerations" not in pod
     (container,) = pod["containers"]
@@ -78,7 +80,10 @@ def test_a_changed_benchmark_is_a_new_job(tmp_path):
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"target": "llama-80b"}, ["workloads[1].target", f"must name an enabled {_OPENAI_KINDS} workload", "no workload has this name", "allowed: llama-8b"]),
+        (
+            {"target": "llama-80b"},
+            ["workloads[1].target", f"must name an enabled {_OPENAI_KINDS} workload", "no workload has this name", "allowed: llama-8b"],
+        ),
         ({"dataset": "s3://someone-elses-bucket/datasets/x.json"}, ["workloads[1].dataset", "reads only the datasets/ prefix"]),
         ({"dataset": "s3://llm-kit-models-111122223333-us-west-2/models/x.json"}, ["workloads[1].dataset", "datasets/"]),
         ({"concurrency": [8, 1]}, ["workloads[1].concurrency", "ascending order"]),

@@ -41,9 +41,16 @@ def test_dashboard_is_grafana_json_with_known_metrics_only(name):
 
 def test_dashboards_cover_what_operators_ask_for():
     text = json.dumps([json.loads(text) for text in dashboards.rendered().values()])
-    for metric in ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "kube_node_status_allocatable", "kube_pod_container_resource_requests",
-                   "vllm:time_to_first_token_seconds_bucket", "vllm:inter_token_latency_seconds_bucket", "vllm:generation_tokens_total",
-                   "vllm:num_requests_waiting"):
+    for metric in (
+        "DCGM_FI_DEV_GPU_UTIL",
+        "DCGM_FI_DEV_FB_USED",
+        "kube_node_status_allocatable",
+        "kube_pod_container_resource_requests",
+        "vllm:time_to_first_token_seconds_bucket",
+        "vllm:inter_token_latency_seconds_bucket",
+        "vllm:generation_tokens_total",
+        "vllm:num_requests_waiting",
+    ):
         assert metric in text, metric
     assert "GPU-hours per namespace" in text and "Requested but idle GPUs" in text
 
@@ -66,7 +73,9 @@ def test_alert_rules_parse_and_use_known_metrics_only():
     assert "DCGM_FI_DEV_XID_ERRORS" in rules["GpuXidError"]["expr"]
     assert 'kube_node_status_condition{condition="Ready",status="true"} == 0' == rules["NodeNotReady"]["expr"]
     assert rules["VllmQueueBacklog"]["expr"].endswith("> 12")
-    assert "[45m]" in rules["ReservedGpusIdle"]["expr"] and 'label_karpenter_sh_capacity_type="reserved"' in rules["ReservedGpusIdle"]["expr"]
+    assert (
+        "[45m]" in rules["ReservedGpusIdle"]["expr"] and 'label_karpenter_sh_capacity_type="reserved"' in rules["ReservedGpusIdle"]["expr"]
+    )
 
 
 def test_every_alert_has_a_runbook_section():

@@ -47,7 +47,11 @@ def test_in_cluster_objects_pass_the_strict_schema(in_cluster_cluster):
 
 @pytest.mark.e2e
 def test_cloudwatch_installs_the_add_on_with_pod_identity(cloudwatch_cluster):
-    addon = next(a["Properties"] for a in resources(cloudwatch_cluster, "AWS::EKS::Addon").values() if a["Properties"]["AddonName"] == "amazon-cloudwatch-observability")
+    addon = next(
+        a["Properties"]
+        for a in resources(cloudwatch_cluster, "AWS::EKS::Addon").values()
+        if a["Properties"]["AddonName"] == "amazon-cloudwatch-observability"
+    )
     (association,) = addon["PodIdentityAssociations"]
     assert association["ServiceAccount"] == "cloudwatch-agent"
     role = cloudwatch_cluster["Resources"][association["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
@@ -61,7 +65,10 @@ def test_cloudwatch_installs_the_add_on_with_pod_identity(cloudwatch_cluster):
     ("observability", "expected"),
     [
         ({"metrics": "cloudwatch", "dcgm_exporter": True}, ["observability", "runs the add-on's own DCGM exporter"]),
-        ({"metrics": "in-cluster", "alert_topic_arn": "arn:aws:sns:us-west-2:111122223333:x"}, ["alert_topic_arn routes alerts from the AMP workspace"]),
+        (
+            {"metrics": "in-cluster", "alert_topic_arn": "arn:aws:sns:us-west-2:111122223333:x"},
+            ["alert_topic_arn routes alerts from the AMP workspace"],
+        ),
         ({"metrics": "none", "alerts": True}, ["alert rules are PromQL"]),
         ({"metrics": "prometheus"}, ["observability.metrics", "not one of the allowed values", "in-cluster"]),
         ({"scrape_interval_seconds": 10}, ["observability.scrape_interval_seconds"]),

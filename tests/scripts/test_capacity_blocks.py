@@ -496,7 +496,9 @@ def test_purchase_with_follow_window_makes_the_pool_follow_the_block(ec2, tmp_pa
     window = pool["capacity_block"]
     assert (str(window["start"]), str(window["end"]), window["instances"]) == ("2026-12-01T11:30:00Z", "2026-12-03T11:30:00Z", 2)
     assert pool["gpu_limit"] == 16
-    assert "follows <new reservation id> from 2026-12-01T11:30:00Z to 2026-12-03T11:30:00Z with 2 nodes (16 GPUs)" in capsys.readouterr().out
+    assert (
+        "follows <new reservation id> from 2026-12-01T11:30:00Z to 2026-12-03T11:30:00Z with 2 nodes (16 GPUs)" in capsys.readouterr().out
+    )
     KIT.load(path)  # the written config is valid
 
 

@@ -71,6 +71,7 @@ def aws(moto_clients, clean_aws_env, monkeypatch):
     """Every client preflight asks for: the test's stubber where it made one, else a shared moto client."""
     env = Aws()
     env.moto = moto_clients
+
     def fake_client(session, service, region=None, config=None):
         return env.stubs[service].client if service in env.stubs else moto_clients(service)
 

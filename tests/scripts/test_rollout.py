@@ -73,7 +73,15 @@ def serve():
 
 def config(tmp_path, weight: int = 10, **thresholds) -> str:
     workloads = [
-        {"name": "chat", "blueprint": "vllm", "node_pool": "gpu-l40s", "model": L8, "max_model_len": 8192, "routing": {}, "rollout": {"next": "chat-v2", "weight": weight, "thresholds": thresholds}},
+        {
+            "name": "chat",
+            "blueprint": "vllm",
+            "node_pool": "gpu-l40s",
+            "model": L8,
+            "max_model_len": 8192,
+            "routing": {},
+            "rollout": {"next": "chat-v2", "weight": weight, "thresholds": thresholds},
+        },
         {"name": "chat-v2", "blueprint": "vllm", "node_pool": "gpu-l40s", "model": L8, "max_model_len": 8192, "routing": {}},
     ]
     return str(write_config(tmp_path, {"workloads": workloads}))

@@ -67,7 +67,11 @@ def test_a_staged_model_is_recorded_beside_it_and_in_the_catalog(s3, tmp_path, c
     assert stage("--name", "acme/llama-ft", "--source", str(folder)) == 0
     assert "model facts recorded in s3://kit-models-records/models/acme/llama-ft/kit-model.json" in capsys.readouterr().out
     record = json.loads(s3.get_object(Bucket=BUCKET, Key="models/acme/llama-ft/kit-model.json")["Body"].read())
-    assert record["facts"]["layers"] == 32 and record["facts"]["weight_bytes"] == 4000 and record["uri"] == f"s3://{BUCKET}/models/acme/llama-ft/"
+    assert (
+        record["facts"]["layers"] == 32
+        and record["facts"]["weight_bytes"] == 4000
+        and record["uri"] == f"s3://{BUCKET}/models/acme/llama-ft/"
+    )
     data = yaml.safe_load(catalog.read_text())
     assert [entry["uri"] for entry in data["models"]] == [record["uri"]] and data["adapters"] == []
     assert catalog.read_text().startswith("# Models and LoRA adapters staged with scripts/stage_model.py")
@@ -98,13 +102,27 @@ def test_dry_runs_and_no_catalog_record_nothing(s3, tmp_path, catalog):
 
 
 def test_an_adapter_is_staged_under_adapters_and_its_rank_recorded(s3, tmp_path, catalog, capsys):
-    folder = adapter_folder(tmp_path, {"peft_type": "LORA", "r": 32, "base_model_name_or_path": "meta-llama/Llama-3.1-8B-Instruct", "target_modules": ["v_proj", "q_proj"]})
+    folder = adapter_folder(
+        tmp_path,
+        {
+            "peft_type": "LORA",
+            "r": 32,
+            "base_model_name_or_path": "meta-llama/Llama-3.1-8B-Instruct",
+            "target_modules": ["v_proj", "q_proj"],
+        },
+    )
     assert stage("--adapter", "--name", "support-bot", "--source", str(folder)) == 0
     assert "adapter rank 32 recorded" in capsys.readouterr().out
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert "models/adapters/support-bot/adapter_model.safetensors" in keys
     (entry,) = yaml.safe_load(catalog.read_text())["adapters"]
-    assert entry == {**entry, "rank": 32, "base_model": "meta-llama/Llama-3.1-8B-Instruct", "target_modules": ["q_proj", "v_proj"], "uri": f"s3://{BUCKET}/models/adapters/support-bot/"}
+    assert entry == {
+        **entry,
+        "rank": 32,
+        "base_model": "meta-llama/Llama-3.1-8B-Instruct",
+        "target_modules": ["q_proj", "v_proj"],
+        "uri": f"s3://{BUCKET}/models/adapters/support-bot/",
+    }
     # The workload's LoRA block sizes its slots from the recorded rank when it gives none.
     lora = Lora(adapters=[{"name": "support-bot", "uri": f"s3://{BUCKET}/models/adapters/support-bot/"}])
     assert lora.ranks() == {"support-bot": 32} and lora.rank == 32

@@ -74,7 +74,13 @@ CERT = "arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-e
 
 
 def _config(tmp_path, teams):
-    workload = {"name": "llama-8b", "blueprint": "vllm", "node_pool": "gpu-l40s", "model": {"type": "hf", "repo_id": "org/model"}, "routing": {}}
+    workload = {
+        "name": "llama-8b",
+        "blueprint": "vllm",
+        "node_pool": "gpu-l40s",
+        "model": {"type": "hf", "repo_id": "org/model"},
+        "routing": {},
+    }
     gateway = {"teams": [{"name": team, "models": ["llama-8b"]} for team in teams], "certificate_arn": CERT}
     return str(write_config(tmp_path, {"gateway": gateway, "workloads": [workload]}))
 
@@ -141,7 +147,9 @@ def test_a_rotated_key_keeps_working_through_its_grace_period_then_is_revoked(tm
     assert "support's previous key works until 2026-12-01T11:00:00+00:00" in output and "revoked none" in output
     both = {"search": first["search"], "support": rotated["support"], "support.previous": first["support"]}
     assert _stored(kubectl) == both
-    assert json.loads(_secret(kubectl)["metadata"]["annotations"]["llm-kit/previous-keys-expire"]) == {"support": "2026-12-01T11:00:00+00:00"}
+    assert json.loads(_secret(kubectl)["metadata"]["annotations"]["llm-kit/previous-keys-expire"]) == {
+        "support": "2026-12-01T11:00:00+00:00"
+    }
     # Within the grace period a sync keeps both keys and prints no key again.
     clock[0] = START + timedelta(hours=1, minutes=59)
     assert team_keys.main(["sync", "--config", config]) == 0

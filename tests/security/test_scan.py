@@ -24,7 +24,10 @@ MINER = {
         "selector": {"matchLabels": {"app": "miner"}},
         "template": {
             "metadata": {"labels": {"app": "miner"}},
-            "spec": {"hostNetwork": True, "containers": [{"name": "miner", "image": "example.com/miner:1", "securityContext": {"privileged": True}}]},
+            "spec": {
+                "hostNetwork": True,
+                "containers": [{"name": "miner", "image": "example.com/miner:1", "securityContext": {"privileged": True}}],
+            },
         },
     },
 }
@@ -51,10 +54,22 @@ def template() -> dict:
                     "Repository": "https://charts.example.com",
                     "Namespace": "mining",
                     "Release": "miner",
-                    "Values": {"Fn::Join": ["", ['{"queue":"', {"Fn::GetAtt": ["Queue1234ABCD", "QueueName"]}, '","securityContext":{"privileged":true},"image":{"repository":"example.com/miner","tag":"latest"}}']]},
+                    "Values": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                '{"queue":"',
+                                {"Fn::GetAtt": ["Queue1234ABCD", "QueueName"]},
+                                '","securityContext":{"privileged":true},"image":{"repository":"example.com/miner","tag":"latest"}}',
+                            ],
+                        ]
+                    },
                 },
             },
-            "ScalePatch": {"Type": embedded.PATCH, "Properties": {"ResourceName": "deployments.apps/miner", "ResourceNamespace": "mining", "ApplyPatchJson": "{}"}},
+            "ScalePatch": {
+                "Type": embedded.PATCH,
+                "Properties": {"ResourceName": "deployments.apps/miner", "ResourceNamespace": "mining", "ApplyPatchJson": "{}"},
+            },
         }
     }
 
@@ -100,7 +115,14 @@ def test_a_custom_resources_pod_templates_are_scanned_as_pods_named_by_the_resou
         "apiVersion": "leaderworkerset.x-k8s.io/v1",
         "kind": "LeaderWorkerSet",
         "metadata": {"name": "big", "namespace": "inference", "labels": {"llm-kit/blueprint": "vllm-multinode"}},
-        "spec": {"leaderWorkerTemplate": {"workerTemplate": {"metadata": {"labels": {"role": "worker"}}, "spec": {"containers": [{"name": "w", "image": "vllm/vllm-openai:v1"}]}}}},
+        "spec": {
+            "leaderWorkerTemplate": {
+                "workerTemplate": {
+                    "metadata": {"labels": {"role": "worker"}},
+                    "spec": {"containers": [{"name": "w", "image": "vllm/vllm-openai:v1"}]},
+                }
+            }
+        },
     }
     (tmp_path / "dist").mkdir()
     (tmp_path / "dist" / "manifest.yaml").write_text(yaml.safe_dump(lws))
@@ -116,11 +138,19 @@ def test_findings_are_named_by_object_whatever_path_the_scanner_reports(output, 
     template_path = "cloudformation/cdk.out__kit-cluster.template.json"
     [(first, last, resource)] = [span for span in stage.resource_lines[template_path] if span[2] == "AWS::IAM::Role.NodeRole12AB34CD"]
     checkov = [
-        {"check_type": "kubernetes", "results": {"failed_checks": [{"check_id": "CKV_K8S_16", "resource": "x", "check_name": "privileged", "file_path": path}]}}
+        {
+            "check_type": "kubernetes",
+            "results": {"failed_checks": [{"check_id": "CKV_K8S_16", "resource": "x", "check_name": "privileged", "file_path": path}]},
+        }
         for path in (f"/{miner}", str(stage.root / miner), miner)
     ]
     checkov.append(
-        {"check_type": "cloudformation", "results": {"failed_checks": [{"check_id": "CKV_AWS_1", "resource": resource, "check_name": "c", "file_path": f"/{template_path}"}]}}
+        {
+            "check_type": "cloudformation",
+            "results": {
+                "failed_checks": [{"check_id": "CKV_AWS_1", "resource": resource, "check_name": "c", "file_path": f"/{template_path}"}]
+            },
+        }
     )
     findings = parse_checkov(checkov, stage)
     # An absolute path, checkov's folder-rooted one and a relative one all keep their finding and name the object.
@@ -139,16 +169,30 @@ def test_findings_are_named_by_object_whatever_path_the_scanner_reports(output, 
 
 
 def test_a_kit_chart_is_rendered_by_trivy_and_its_findings_name_the_object_it_gives_in_dist(tmp_path):
-    server = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "chat", "namespace": "inference", "labels": {"app.kubernetes.io/component": "server"}}}
+    server = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "chat", "namespace": "inference", "labels": {"app.kubernetes.io/component": "server"}},
+    }
     (tmp_path / "dist" / "chat").mkdir(parents=True)
     (tmp_path / "dist" / "chat" / "manifest.yaml").write_text(yaml.safe_dump(server))
     (tmp_path / "charts" / "chat" / "templates").mkdir(parents=True)
     (tmp_path / "charts" / "chat" / "Chart.yaml").write_text("apiVersion: v2\nname: chat\nversion: 0.1.0\n")
-    (tmp_path / "charts" / "chat" / "templates" / "deployment-chat.yaml").write_text("kind: Deployment\nmetadata:\n  namespace: {{ .Release.Namespace }}\n")
+    (tmp_path / "charts" / "chat" / "templates" / "deployment-chat.yaml").write_text(
+        "kind: Deployment\nmetadata:\n  namespace: {{ .Release.Namespace }}\n"
+    )
     stage = staging.build(tmp_path, tmp_path / "stage")
-    report = {"Results": [{"Target": "helm/charts/chat/templates/deployment-chat.yaml", "Misconfigurations": [{"ID": "KSV-0011", "Message": "cpu"}]}]}
+    report = {
+        "Results": [
+            {"Target": "helm/charts/chat/templates/deployment-chat.yaml", "Misconfigurations": [{"ID": "KSV-0011", "Message": "cpu"}]}
+        ]
+    }
     [finding] = parse_trivy(report, stage)
-    assert (finding.subject, finding.where, finding.labels) == ("Deployment/inference/chat", "charts/chat/templates/deployment-chat.yaml", (("app.kubernetes.io/component", "server"),))
+    assert (finding.subject, finding.where, finding.labels) == (
+        "Deployment/inference/chat",
+        "charts/chat/templates/deployment-chat.yaml",
+        (("app.kubernetes.io/component", "server"),),
+    )
     assert stage.objects == {"manifests": 1, "charts": 1}
 
 
@@ -184,7 +228,14 @@ def test_a_finding_the_baseline_names_passes(tmp_path, capsys):
     (folder / "kit-storage.template.json").write_text(json.dumps(bucket, indent=1))
 
     def scanners(root: Path):
-        failed = [{"check_id": "CKV_AWS_18", "resource": "AWS::S3::Bucket.ModelsAccessLogs3743BCAB", "check_name": "logging", "file_path": "/cloudformation/cdk.out__kit-storage.template.json"}]
+        failed = [
+            {
+                "check_id": "CKV_AWS_18",
+                "resource": "AWS::S3::Bucket.ModelsAccessLogs3743BCAB",
+                "check_name": "logging",
+                "file_path": "/cloudformation/cdk.out__kit-storage.template.json",
+            }
+        ]
         return [{"check_type": "cloudformation", "results": {"failed_checks": failed}}], {"Results": []}
 
     assert main([str(folder.parent)], runner=scanners) == 0
@@ -192,8 +243,18 @@ def test_a_finding_the_baseline_names_passes(tmp_path, capsys):
 
 
 def test_an_entry_covers_only_its_scanner_checks_subject_labels_and_images():
-    finding = Finding("trivy", "KSV-0125", "Deployment/inference/chat-epp", "registry", "dist", (("llm-kit/endpoint-picker", "chat"),), ("ghcr.io/llm-d/epp:v1",))
-    picker = Accepted(("CKV_K8S_43", "KSV-0125"), "Deployment/inference/*-epp", "why", (("llm-kit/endpoint-picker", "*"),), ("ghcr.io/llm-d/*",))
+    finding = Finding(
+        "trivy",
+        "KSV-0125",
+        "Deployment/inference/chat-epp",
+        "registry",
+        "dist",
+        (("llm-kit/endpoint-picker", "chat"),),
+        ("ghcr.io/llm-d/epp:v1",),
+    )
+    picker = Accepted(
+        ("CKV_K8S_43", "KSV-0125"), "Deployment/inference/*-epp", "why", (("llm-kit/endpoint-picker", "*"),), ("ghcr.io/llm-d/*",)
+    )
     assert judge([finding], [picker]) == ([], [])
     server_only = Accepted(("KSV-0125",), "Deployment/inference/*", "why", (("app.kubernetes.io/component", "server"),))
     other_registry = Accepted(("KSV-0125",), "Deployment/inference/*-epp", "why", (), ("docker.io/vllm/*",))
@@ -211,7 +272,17 @@ def test_a_wildcard_never_crosses_a_part_of_the_subject():
 @pytest.mark.parametrize("subject", ["*", "Deployment/*/chat", "Deployment/inference/*", "AWS::Logs::LogGroup.*", "*.Queue", "manifest *"])
 def test_a_subject_that_names_no_resource_is_refused(tmp_path, subject):
     path = tmp_path / "baseline.yaml"
-    path.write_text(yaml.safe_dump([{"check": "KSV-0011", "resources": [{"subject": "Deployment/inference/chat"}, {"subject": subject}], "reason": "because " * 10}]))
+    path.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "check": "KSV-0011",
+                    "resources": [{"subject": "Deployment/inference/chat"}, {"subject": subject}],
+                    "reason": "because " * 10,
+                }
+            ]
+        )
+    )
     with pytest.raises(SystemExit, match="name the resources"):
         load_baseline(path)
 

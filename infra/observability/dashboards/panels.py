@@ -43,7 +43,10 @@ class Dashboard:
 
 def _quantiles(metric: str, selector: str) -> tuple[Query, ...]:
     return tuple(
-        Query(f"histogram_quantile({q}, sum by (le, {WORKLOAD}) (rate({metric}_bucket{{{selector}}}[5m])))", f"p{int(q * 100)} {{{{{WORKLOAD}}}}}")
+        Query(
+            f"histogram_quantile({q}, sum by (le, {WORKLOAD}) (rate({metric}_bucket{{{selector}}}[5m])))",
+            f"p{int(q * 100)} {{{{{WORKLOAD}}}}}",
+        )
         for q in (0.5, 0.99)
     )
 
@@ -55,13 +58,26 @@ GPU_FLEET = Dashboard(
     variables=(("workload", f"label_values(DCGM_FI_DEV_GPU_UTIL, {WORKLOAD})"),),
     panels=(
         Panel("GPU utilisation per node", (Query("avg by (node) (DCGM_FI_DEV_GPU_UTIL)", "{{node}}"),), "percent"),
-        Panel("GPU utilisation per workload", (Query(f"avg by ({WORKLOAD}) (DCGM_FI_DEV_GPU_UTIL{{{WORKLOAD_GPUS}}})", f"{{{{{WORKLOAD}}}}}"),), "percent"),
         Panel(
-            "GPU memory used per node",
-            (Query("sum by (node) (DCGM_FI_DEV_FB_USED) / sum by (node) (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE + DCGM_FI_DEV_FB_RESERVED) * 100", "{{node}}"),),
+            "GPU utilisation per workload",
+            (Query(f"avg by ({WORKLOAD}) (DCGM_FI_DEV_GPU_UTIL{{{WORKLOAD_GPUS}}})", f"{{{{{WORKLOAD}}}}}"),),
             "percent",
         ),
-        Panel("GPU memory used per workload", (Query(f"sum by ({WORKLOAD}) (DCGM_FI_DEV_FB_USED{{{WORKLOAD_GPUS}}}) * 1048576", f"{{{{{WORKLOAD}}}}}"),), "bytes"),
+        Panel(
+            "GPU memory used per node",
+            (
+                Query(
+                    "sum by (node) (DCGM_FI_DEV_FB_USED) / sum by (node) (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE + DCGM_FI_DEV_FB_RESERVED) * 100",
+                    "{{node}}",
+                ),
+            ),
+            "percent",
+        ),
+        Panel(
+            "GPU memory used per workload",
+            (Query(f"sum by ({WORKLOAD}) (DCGM_FI_DEV_FB_USED{{{WORKLOAD_GPUS}}}) * 1048576", f"{{{{{WORKLOAD}}}}}"),),
+            "bytes",
+        ),
         Panel(
             "GPUs: allocatable, requested, busy",
             (
@@ -86,7 +102,13 @@ GPU_FLEET = Dashboard(
         ),
         Panel(
             "Requested but idle GPUs (30 min)",
-            (Query(f"count by (namespace, pod) (max_over_time(DCGM_FI_DEV_GPU_UTIL{{pod!=\"\"}}[30m]) < {IDLE_PERCENT})", "{{namespace}}/{{pod}}", instant=True),),
+            (
+                Query(
+                    f'count by (namespace, pod) (max_over_time(DCGM_FI_DEV_GPU_UTIL{{pod!=""}}[30m]) < {IDLE_PERCENT})',
+                    "{{namespace}}/{{pod}}",
+                    instant=True,
+                ),
+            ),
             kind="table",
             description=f"GPUs held by a pod whose utilisation stayed under {IDLE_PERCENT}% for 30 minutes.",
         ),
@@ -97,8 +119,16 @@ GPU_FLEET = Dashboard(
                 Query('count(kube_node_labels{label_eks_amazonaws_com_capacity_type="CAPACITY_BLOCK"})', "capacity block"),
             ),
         ),
-        Panel("GPU Xid errors (last 24 h)", (Query("max by (node, gpu) (max_over_time(DCGM_FI_DEV_XID_ERRORS[24h])) > 0", "{{node}} gpu {{gpu}}", instant=True),), kind="table"),
-        Panel("Nodes not Ready", (Query('sum(kube_node_status_condition{condition="Ready",status="true"} == 0) or vector(0)', "not ready"),), kind="stat"),
+        Panel(
+            "GPU Xid errors (last 24 h)",
+            (Query("max by (node, gpu) (max_over_time(DCGM_FI_DEV_XID_ERRORS[24h])) > 0", "{{node}} gpu {{gpu}}", instant=True),),
+            kind="table",
+        ),
+        Panel(
+            "Nodes not Ready",
+            (Query('sum(kube_node_status_condition{condition="Ready",status="true"} == 0) or vector(0)', "not ready"),),
+            kind="stat",
+        ),
         Panel("GPU power draw per node", (Query("sum by (node) (DCGM_FI_DEV_POWER_USAGE)", "{{node}}"),), "watt"),
     ),
 )
@@ -120,7 +150,16 @@ SERVING = Dashboard(
                 Query(f"sum by ({WORKLOAD}) (rate(vllm:prompt_tokens_total{{{VLLM}}}[5m]))", f"prompt {{{{{WORKLOAD}}}}}"),
             ),
         ),
-        Panel("Finished requests (per s)", (Query(f"sum by ({WORKLOAD}, finished_reason) (rate(vllm:request_success_total{{{VLLM}}}[5m]))", f"{{{{{WORKLOAD}}}}} {{{{finished_reason}}}}"),), "reqps"),
+        Panel(
+            "Finished requests (per s)",
+            (
+                Query(
+                    f"sum by ({WORKLOAD}, finished_reason) (rate(vllm:request_success_total{{{VLLM}}}[5m]))",
+                    f"{{{{{WORKLOAD}}}}} {{{{finished_reason}}}}",
+                ),
+            ),
+            "reqps",
+        ),
         Panel(
             "Queue depth",
             (
@@ -129,10 +168,17 @@ SERVING = Dashboard(
             ),
         ),
         Panel("KV cache usage", (Query(f"max by ({WORKLOAD}, pod) (vllm:kv_cache_usage_perc{{{VLLM}}}) * 100", "{{pod}}"),), "percent"),
-        Panel("Preemptions (per s)", (Query(f"sum by ({WORKLOAD}) (rate(vllm:num_preemptions_total{{{VLLM}}}[5m]))", f"{{{{{WORKLOAD}}}}}"),)),
+        Panel(
+            "Preemptions (per s)", (Query(f"sum by ({WORKLOAD}) (rate(vllm:num_preemptions_total{{{VLLM}}}[5m]))", f"{{{{{WORKLOAD}}}}}"),)
+        ),
         Panel(
             "Prefix cache hit rate",
-            (Query(f"sum by ({WORKLOAD}) (rate(vllm:prefix_cache_hits_total{{{VLLM}}}[5m])) / sum by ({WORKLOAD}) (rate(vllm:prefix_cache_queries_total{{{VLLM}}}[5m])) * 100", f"{{{{{WORKLOAD}}}}}"),),
+            (
+                Query(
+                    f"sum by ({WORKLOAD}) (rate(vllm:prefix_cache_hits_total{{{VLLM}}}[5m])) / sum by ({WORKLOAD}) (rate(vllm:prefix_cache_queries_total{{{VLLM}}}[5m])) * 100",
+                    f"{{{{{WORKLOAD}}}}}",
+                ),
+            ),
             "percent",
         ),
         Panel("Dynamo frontend: time to first token", _quantiles("dynamo_frontend_time_to_first_token_seconds", VLLM), "s"),
@@ -156,20 +202,46 @@ ROUTING = Dashboard(
     "The gateway's requests, errors and latency per route; the endpoint picker's decisions and the pool state it scores; "
     "replicas KEDA asks for against the signal it scales on.",
     panels=(
-        Panel("Gateway requests per route (per s)", (Query(f"sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq_total{{{ROUTE}}}[5m]))", "{{envoy_cluster_name}}"),), "reqps"),
+        Panel(
+            "Gateway requests per route (per s)",
+            (Query(f"sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq_total{{{ROUTE}}}[5m]))", "{{envoy_cluster_name}}"),),
+            "reqps",
+        ),
         Panel(
             "Gateway 5xx per route (per s)",
-            (Query(f'sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq_xx{{{ROUTE},envoy_response_code_class="5"}}[5m]))', "{{envoy_cluster_name}}"),),
+            (
+                Query(
+                    f'sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq_xx{{{ROUTE},envoy_response_code_class="5"}}[5m]))',
+                    "{{envoy_cluster_name}}",
+                ),
+            ),
             "reqps",
         ),
         Panel(
             "Gateway latency per route (p99)",
-            (Query(f"histogram_quantile(0.99, sum by (le, envoy_cluster_name) (rate(envoy_cluster_upstream_rq_time_bucket{{{ROUTE}}}[5m])))", "{{envoy_cluster_name}}"),),
+            (
+                Query(
+                    f"histogram_quantile(0.99, sum by (le, envoy_cluster_name) (rate(envoy_cluster_upstream_rq_time_bucket{{{ROUTE}}}[5m])))",
+                    "{{envoy_cluster_name}}",
+                ),
+            ),
             "ms",
         ),
-        Panel("Picker decisions per replica (per s)", (Query('sum by (pod_name) (rate(inference_extension_scheduler_attempts_total{status="success"}[5m]))', "{{pod_name}}"),), "reqps"),
-        Panel("Picker failures (per s)", (Query('sum by (name) (rate(inference_extension_scheduler_attempts_total{status!="success"}[5m])) or vector(0)', "failed"),), "reqps"),
-        Panel("Picker scheduling time (p99)", (Query("histogram_quantile(0.99, sum by (le) (rate(inference_extension_scheduler_e2e_duration_seconds_bucket[5m])))", "p99"),), "s"),
+        Panel(
+            "Picker decisions per replica (per s)",
+            (Query('sum by (pod_name) (rate(inference_extension_scheduler_attempts_total{status="success"}[5m]))', "{{pod_name}}"),),
+            "reqps",
+        ),
+        Panel(
+            "Picker failures (per s)",
+            (Query('sum by (name) (rate(inference_extension_scheduler_attempts_total{status!="success"}[5m])) or vector(0)', "failed"),),
+            "reqps",
+        ),
+        Panel(
+            "Picker scheduling time (p99)",
+            (Query("histogram_quantile(0.99, sum by (le) (rate(inference_extension_scheduler_e2e_duration_seconds_bucket[5m])))", "p99"),),
+            "s",
+        ),
         Panel(
             "Pool state the picker scores",
             (
@@ -191,7 +263,10 @@ ROUTING = Dashboard(
             (
                 Query(f"sum by ({WORKLOAD}) (vllm:num_requests_waiting)", f"waiting {{{{{WORKLOAD}}}}}"),
                 Query(f"avg by ({WORKLOAD}) (vllm:kv_cache_usage_perc)", f"KV cache share {{{{{WORKLOAD}}}}}"),
-                Query(f"histogram_quantile(0.9, sum by (le, {WORKLOAD}) (rate(vllm:time_to_first_token_seconds_bucket[2m])))", f"TTFT p90 {{{{{WORKLOAD}}}}}"),
+                Query(
+                    f"histogram_quantile(0.9, sum by (le, {WORKLOAD}) (rate(vllm:time_to_first_token_seconds_bucket[2m])))",
+                    f"TTFT p90 {{{{{WORKLOAD}}}}}",
+                ),
             ),
         ),
     ),
@@ -202,14 +277,44 @@ TEAMS = Dashboard(
     "LLM kit / Teams and usage",
     "Tokens and cost per team and model through the gateway (Envoy AI Gateway's usage metrics and the kit's showback rules).",
     panels=(
-        Panel("Tokens per team (per s)", (Query('sum by (team_id) (rate(gen_ai_client_token_usage_sum{gen_ai_token_type=~"input|output"}[5m]))', "{{team_id}}"),)),
-        Panel("Tokens per team and model (per s)", (Query("sum by (team_id, gen_ai_request_model) (rate(gen_ai_client_token_usage_sum[5m]))", "{{team_id}} {{gen_ai_request_model}}"),)),
-        Panel("Tokens per team, last 24 h", (Query('sum by (team_id) (increase(gen_ai_client_token_usage_sum{gen_ai_token_type=~"input|output"}[1d]))', "{{team_id}}", instant=True),), kind="table"),
+        Panel(
+            "Tokens per team (per s)",
+            (Query('sum by (team_id) (rate(gen_ai_client_token_usage_sum{gen_ai_token_type=~"input|output"}[5m]))', "{{team_id}}"),),
+        ),
+        Panel(
+            "Tokens per team and model (per s)",
+            (
+                Query(
+                    "sum by (team_id, gen_ai_request_model) (rate(gen_ai_client_token_usage_sum[5m]))",
+                    "{{team_id}} {{gen_ai_request_model}}",
+                ),
+            ),
+        ),
+        Panel(
+            "Tokens per team, last 24 h",
+            (
+                Query(
+                    'sum by (team_id) (increase(gen_ai_client_token_usage_sum{gen_ai_token_type=~"input|output"}[1d]))',
+                    "{{team_id}}",
+                    instant=True,
+                ),
+            ),
+            kind="table",
+        ),
         Panel("Cost per team (USD per hour)", (Query("sum by (team_id) (llm_kit:team_cost_usd_per_hour)", "{{team_id}}"),), "currencyUSD"),
-        Panel("Cost per team and source", (Query("sum by (team_id, source) (llm_kit:team_cost_usd_per_hour)", "{{team_id}} {{source}}"),), "currencyUSD"),
+        Panel(
+            "Cost per team and source",
+            (Query("sum by (team_id, source) (llm_kit:team_cost_usd_per_hour)", "{{team_id}} {{source}}"),),
+            "currencyUSD",
+        ),
         Panel(
             "Gateway time to first token per model (p90)",
-            (Query("histogram_quantile(0.9, sum by (le, gen_ai_request_model) (rate(gen_ai_server_time_to_first_token_seconds_bucket[5m])))", "{{gen_ai_request_model}}"),),
+            (
+                Query(
+                    "histogram_quantile(0.9, sum by (le, gen_ai_request_model) (rate(gen_ai_server_time_to_first_token_seconds_bucket[5m])))",
+                    "{{gen_ai_request_model}}",
+                ),
+            ),
             "s",
         ),
         Panel(
@@ -228,10 +333,32 @@ CAPACITY = Dashboard(
         Panel("GPUs requested per team", (Query("sum by (team) (llm_kit:team_gpus_requested)", "{{team}}"),)),
         Panel("GPUs used per team (busy share x GPUs)", (Query("sum by (team) (llm_kit:team_gpus_used)", "{{team}}"),)),
         Panel("GPUs requested but idle per team", (Query("sum by (team) (llm_kit:team_gpus_idle)", "{{team}}"),)),
-        Panel("GPU-hours per team and namespace, last 24 h", (Query("sum by (team, namespace) (sum_over_time(llm_kit:team_gpus_requested[1d:5m])) / 12", "{{team}} {{namespace}}", instant=True),), kind="table"),
-        Panel("Idle GPU-hours per team, last 24 h", (Query("sum by (team) (sum_over_time(llm_kit:team_gpus_idle[1d:5m])) / 12", "{{team}}", instant=True),), kind="table"),
-        Panel("GPU cost per team and pool (USD per hour)", (Query("sum by (team, pool) (llm_kit:team_gpu_cost_usd_per_hour)", "{{team}} {{pool}}"),), "currencyUSD"),
-        Panel("Pods holding idle GPUs (max utilisation, last hour)", (Query("max by (namespace, pod) (max_over_time(DCGM_FI_DEV_GPU_UTIL[1h])) < 5", "{{namespace}}/{{pod}}", instant=True),), kind="table"),
+        Panel(
+            "GPU-hours per team and namespace, last 24 h",
+            (
+                Query(
+                    "sum by (team, namespace) (sum_over_time(llm_kit:team_gpus_requested[1d:5m])) / 12",
+                    "{{team}} {{namespace}}",
+                    instant=True,
+                ),
+            ),
+            kind="table",
+        ),
+        Panel(
+            "Idle GPU-hours per team, last 24 h",
+            (Query("sum by (team) (sum_over_time(llm_kit:team_gpus_idle[1d:5m])) / 12", "{{team}}", instant=True),),
+            kind="table",
+        ),
+        Panel(
+            "GPU cost per team and pool (USD per hour)",
+            (Query("sum by (team, pool) (llm_kit:team_gpu_cost_usd_per_hour)", "{{team}} {{pool}}"),),
+            "currencyUSD",
+        ),
+        Panel(
+            "Pods holding idle GPUs (max utilisation, last hour)",
+            (Query("max by (namespace, pod) (max_over_time(DCGM_FI_DEV_GPU_UTIL[1h])) < 5", "{{namespace}}/{{pod}}", instant=True),),
+            kind="table",
+        ),
     ),
 )
 

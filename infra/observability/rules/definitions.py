@@ -41,7 +41,7 @@ class AlertRule:
 
 
 def alert_rules(t: AlertThresholds) -> list[AlertRule]:
-    queue = f'sum by (namespace, {WORKLOAD}, model_name) (vllm:num_requests_waiting)'
+    queue = f"sum by (namespace, {WORKLOAD}, model_name) (vllm:num_requests_waiting)"
     return [
         AlertRule(
             "GpuXidError",

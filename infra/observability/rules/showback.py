@@ -51,7 +51,11 @@ def showback_rules(gateway: Gateway, local: list[LocalModel]) -> list[dict]:
             share = f"sum by (team_id) (rate({tokens}[5m])) / scalar(sum(rate({tokens}[5m])))"
             gpus = f'scalar(count(DCGM_FI_DEV_GPU_UTIL{{llm_kit_workload="{served.workload}"}}))'
             rules.append(
-                {"record": "llm_kit:team_cost_usd_per_hour", "expr": f"{share} * {gpus} * {gateway.gpu_hour_usd}", "labels": {"model": served.model, "source": "gpu"}}
+                {
+                    "record": "llm_kit:team_cost_usd_per_hour",
+                    "expr": f"{share} * {gpus} * {gateway.gpu_hour_usd}",
+                    "labels": {"model": served.model, "source": "gpu"},
+                }
             )
     for team in gateway.teams:
         if team.tokens_per_day is None:
