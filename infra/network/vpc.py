@@ -10,7 +10,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from config.subnet_plan import SubnetPlan, plan_subnets
+from core.subnet_plan import SubnetPlan, plan_subnets
 from infra.network.refs import NetworkRefs
 
 _SUBNET_ROLE_TAGS = {
