@@ -15,7 +15,7 @@ from typing import Any
 from assembly.plan_assembly import Assembly, Template, left_behind
 from assembly.plan_facts import IN_PLACE_KUBECTL, KUBECTL_TYPES, UNKNOWN_CUSTOM, attribute_is_stable, retained, stateful
 from assembly.plan_schema import ResourceSchema, Schemas
-from assembly.plan_tokens import Reference, is_literal, references, render
+from assembly.plan_tokens import CfnReference, is_literal, references, render
 from assembly.plan_values import MISSING, at_path, differences, short
 
 IGNORED_TYPES = ("AWS::CDK::Metadata",)
@@ -271,7 +271,7 @@ def _propagate(changes: dict[tuple[str, str], Change], base: Assembly, new: Asse
             return blocked
 
 
-def _origin(ref: Reference, stack: str, exports: dict[str, tuple[str, Any]]) -> tuple[str, str, str] | None:
+def _origin(ref: CfnReference, stack: str, exports: dict[str, tuple[str, Any]]) -> tuple[str, str, str] | None:
     """The (stack, logical id, attribute) a reference reads, following an import to the exporting stack."""
     if ref.pseudo:
         return None

@@ -22,7 +22,9 @@ class Gate:
 
 
 @dataclass
-class Plan:
+class DeployPlan:
+    """What a deploy of `new` over `base` would do: CloudFormation and Kubernetes changes, version moves, and the gates."""
+
     cfn: plan_diff.CfnPlan
     kube: plan_kubernetes.KubePlan
     versions: list[plan_upgrades.VersionPlan]
@@ -50,7 +52,9 @@ class Plan:
         return 1 if self.refusals else 0
 
 
-def build(base: Assembly, new: Assembly, acks: list[str] | tuple[str, ...] = (), schemas: Schemas | None = None, upgrades=None) -> Plan:
+def build(
+    base: Assembly, new: Assembly, acks: list[str] | tuple[str, ...] = (), schemas: Schemas | None = None, upgrades=None
+) -> DeployPlan:
     schemas = schemas or schemas_for(_region(new))
     cfn = plan_diff.diff(base, new, schemas)
     kube = plan_kubernetes.diff(base, new)
@@ -63,7 +67,7 @@ def build(base: Assembly, new: Assembly, acks: list[str] | tuple[str, ...] = (),
         used.update(hit)
         (done if hit else open_gates).append(gate)
     undocumented, documented = collisions(new, schemas)
-    return Plan(cfn, kube, versions, open_gates, done, [a for a in acks if a not in used], undocumented, documented, schemas)
+    return DeployPlan(cfn, kube, versions, open_gates, done, [a for a in acks if a not in used], undocumented, documented, schemas)
 
 
 def _region(assembly: Assembly) -> str:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from itertools import groupby
 
 from assembly.plan_diff import NONE, Change
-from assembly.plan_engine import Plan
+from assembly.plan_engine import DeployPlan
 from assembly.plan_schema import cfn_lint_version
 from assembly.retained_names import describe
 
 MARKS = {"add": "+", "remove": "-", "modify": "~", "follow": ">", "recreate": "!"}
 
 
-def render(plan: Plan, base_label: str, new_label: str) -> str:
+def render(plan: DeployPlan, base_label: str, new_label: str) -> str:
     lines = [f"plan: {base_label} -> {new_label}"]
     if plan.timings:
         lines.append("  " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in plan.timings.items()))

@@ -10,7 +10,9 @@ from typing import Any
 
 
 @dataclass(frozen=True, order=True)
-class Reference:
+class CfnReference:
+    """What a CloudFormation intrinsic (Ref, Fn::GetAtt, Fn::ImportValue) points at."""
+
     kind: str
     """Ref, GetAtt or Import."""
     target: str
@@ -29,13 +31,13 @@ class Reference:
         return self.kind == "Ref" and self.target.startswith("AWS::")
 
 
-def references(value: Any) -> set[Reference]:
-    found: set[Reference] = set()
+def references(value: Any) -> set[CfnReference]:
+    found: set[CfnReference] = set()
     _collect(value, found)
     return found
 
 
-def _collect(value: Any, found: set[Reference]) -> None:
+def _collect(value: Any, found: set[CfnReference]) -> None:
     if isinstance(value, list):
         for item in value:
             _collect(item, found)
@@ -45,21 +47,21 @@ def _collect(value: Any, found: set[Reference]) -> None:
     if len(value) == 1:
         ((key, arg),) = value.items()
         if key == "Ref" and isinstance(arg, str):
-            found.add(Reference("Ref", arg))
+            found.add(CfnReference("Ref", arg))
             return
         if key == "Fn::GetAtt":
             target, attribute = arg.split(".", 1) if isinstance(arg, str) else (arg[0], ".".join(map(str, arg[1:])))
-            found.add(Reference("GetAtt", target, attribute))
+            found.add(CfnReference("GetAtt", target, attribute))
             return
         if key == "Fn::ImportValue" and isinstance(arg, str):
-            found.add(Reference("Import", arg))
+            found.add(CfnReference("Import", arg))
             return
         if key == "Fn::Sub":
             text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
             for name in _sub_names(text):
                 if name not in variables:
                     target, _, attribute = name.partition(".")
-                    found.add(Reference("GetAtt", target, attribute) if attribute else Reference("Ref", target))
+                    found.add(CfnReference("GetAtt", target, attribute) if attribute else CfnReference("Ref", target))
             _collect(variables, found)
             return
     for item in value.values():

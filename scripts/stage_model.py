@@ -73,7 +73,9 @@ class LocalFile:
 
 
 @dataclass
-class Plan:
+class UploadPlan:
+    """Which local files go to S3 and which are already there (same size and SHA-256), before anything is sent."""
+
     bucket: str
     base_key: str
     upload: list[LocalFile]
@@ -95,7 +97,7 @@ class Plan:
 
 @dataclass
 class Result:
-    plan: Plan
+    plan: UploadPlan
     dry_run: bool
     uploaded: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -254,7 +256,7 @@ def _manifest_matches(s3: Any, bucket: str, key: str, files: Sequence[LocalFile]
     return isinstance(body, dict) and body.get("files") == manifest_files(files)
 
 
-def plan_upload(s3: Any, bucket: str, base_key: str, files: Sequence[LocalFile], workers: int = 16) -> Plan:
+def plan_upload(s3: Any, bucket: str, base_key: str, files: Sequence[LocalFile], workers: int = 16) -> UploadPlan:
     """Split files into those to upload and those already in S3 with the same size and SHA-256."""
     remote = list_remote(s3, bucket, base_key)
     same_size = [f for f in files if remote.get(f"{base_key}/{f.rel}") == f.size]
@@ -267,7 +269,7 @@ def plan_upload(s3: Any, bucket: str, base_key: str, files: Sequence[LocalFile],
     local_keys = {f"{base_key}/{f.rel}" for f in files} | {manifest_key, f"{base_key}/{RECORD}"}
     remote_only = sorted(k[len(base_key) + 1 :] for k in remote if k not in local_keys)
     current = not upload and manifest_key in remote and _manifest_matches(s3, bucket, manifest_key, files)
-    return Plan(bucket, base_key, upload, skip, remote_only, current)
+    return UploadPlan(bucket, base_key, upload, skip, remote_only, current)
 
 
 def abort_stale_uploads(s3: Any, bucket: str, base_key: str) -> int:
@@ -279,7 +281,7 @@ def abort_stale_uploads(s3: Any, bucket: str, base_key: str) -> int:
     return aborted
 
 
-def upload_files(s3: Any, plan: Plan, config: TransferConfig, progress: Progress) -> tuple[list[str], dict[str, str]]:
+def upload_files(s3: Any, plan: UploadPlan, config: TransferConfig, progress: Progress) -> tuple[list[str], dict[str, str]]:
     uploaded: list[str] = []
     failed: dict[str, str] = {}
     with create_transfer_manager(s3, config) as manager:
@@ -302,7 +304,7 @@ def upload_files(s3: Any, plan: Plan, config: TransferConfig, progress: Progress
     return uploaded, failed
 
 
-def write_manifest(s3: Any, plan: Plan, name: str, source_label: str, files: Sequence[LocalFile]) -> None:
+def write_manifest(s3: Any, plan: UploadPlan, name: str, source_label: str, files: Sequence[LocalFile]) -> None:
     manifest = {
         "name": name,
         "source": source_label,

@@ -138,7 +138,9 @@ def read_secret(namespace: str) -> Stored:
 
 
 @dataclass(frozen=True)
-class Plan:
+class KeySyncPlan:
+    """What one key sync writes: the Secret's new contents, and which keys it issues and revokes."""
+
     keys: dict[str, str]
     """The Secret's new contents: client id -> key."""
     expiries: dict[str, datetime]
@@ -149,7 +151,7 @@ class Plan:
     """Client ids whose key stops working with this sync."""
 
 
-def plan(teams: list[str], stored: Stored, rotate: set[str], grace: timedelta, at: datetime) -> Plan:
+def plan(teams: list[str], stored: Stored, rotate: set[str], grace: timedelta, at: datetime) -> KeySyncPlan:
     keys: dict[str, str] = {}
     expiries: dict[str, datetime] = {}
     issued = []
@@ -168,7 +170,7 @@ def plan(teams: list[str], stored: Stored, rotate: set[str], grace: timedelta, a
                 keys[previous], expiries[team] = old, at + grace
     kept = set(keys.values())
     revoked = sorted(client for client, key in stored.keys.items() if key not in kept)
-    return Plan(keys, expiries, issued, revoked)
+    return KeySyncPlan(keys, expiries, issued, revoked)
 
 
 def secret_manifest(
@@ -189,7 +191,7 @@ def secret_manifest(
     }
 
 
-def write_secret(namespace: str, result: Plan, stored: Stored) -> None:
+def write_secret(namespace: str, result: KeySyncPlan, stored: Stored) -> None:
     """Create the Secret, or replace it whole at the version read; never apply (see the module's docstring)."""
     manifest = secret_manifest(namespace, result.keys, result.expiries, stored.resource_version)
     verb = "create" if stored.resource_version is None else "replace"
