@@ -11,20 +11,12 @@ from typing import Any
 import yaml
 
 from config.model import PlatformConfig
+from core.cfn_text import flatten
 from core.derived_images import DERIVED
 from core.registry_cache import UPSTREAMS, images_in, parse
 from infra.images.chart_images import CHART_IMAGES, efa_device_plugin_image
 
 _TOKEN = "<account>"
-
-
-def _flatten(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_flatten(part) for part in parts)
-    return _TOKEN
 
 
 def written_images(outdir: Path, dist: Path) -> list[str]:
@@ -34,10 +26,10 @@ def written_images(outdir: Path, dist: Path) -> list[str]:
         template = json.loads(path.read_text())
         for body in template.get("Resources", {}).values():
             if body["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
-                found += images_in(json.loads(_flatten(body["Properties"]["Manifest"])))
+                found += images_in(json.loads(flatten(body["Properties"]["Manifest"], _TOKEN)))
             elif body["Type"] == "Custom::AWSCDK-EKS-HelmChart":
                 found += chart_images(
-                    body["Properties"].get("Chart", ""), json.loads(_flatten(body["Properties"].get("Values", "{}")) or "{}")
+                    body["Properties"].get("Chart", ""), json.loads(flatten(body["Properties"].get("Values", "{}"), _TOKEN) or "{}")
                 )
     for manifest in sorted(dist.glob("*/manifest.yaml")):
         found += images_in(list(yaml.safe_load_all(manifest.read_text())))

@@ -11,6 +11,8 @@ from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from core.cfn_text import flatten
+
 PACK = "AwsSolutions"
 
 
@@ -37,15 +39,10 @@ def acknowledge_managed_policies(scope: IConstruct, reasons: dict[str, str]) -> 
 
 def finding_text(scope: IConstruct, value: Any) -> str:
     """A value as cdk-nag prints it inside a finding id: Fn::Join parts joined, Ref as <Name>, GetAtt as <Name.Attr>."""
-    return _flatten(cdk.Stack.of(scope).resolve(value))
+    return flatten(cdk.Stack.of(scope).resolve(value), _finding_token)
 
 
-def _flatten(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_flatten(part) for part in parts)
+def _finding_token(value: Any) -> str:
     if "Ref" in value:
         return f"<{value['Ref']}>"
     if "Fn::GetAtt" in value:
@@ -67,7 +64,7 @@ def acknowledge_policy_wildcards(scope: IConstruct, reason: str | Callable[[str]
             for statement in _as_list(document.get("Statement", [])):
                 for key, prefix in (("Resource", "Resource"), ("Action", "Action")):
                     for value in _as_list(statement.get(key, [])):
-                        text = _flatten(value)
+                        text = flatten(value, _finding_token)
                         if "*" in text:
                             finding = f"{prefix}::{text}"
                             acknowledge(construct, "IAM5", reason(finding) if callable(reason) else reason, finding=finding)

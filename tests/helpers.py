@@ -17,6 +17,7 @@ import yaml
 
 from assembly.app import build_app
 from assembly.kit import KIT
+from core.cfn_text import flatten
 from core.issues import ConfigError
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -122,25 +123,16 @@ def subnet_of(templates: dict[str, dict], reference: Any) -> dict:
 TOKEN = "<token>"
 
 
-def _flatten(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_flatten(part) for part in parts)
-    return TOKEN
-
-
 def helm_values(value: Any) -> str:
     """A Helm chart's Values property as JSON text (tokens become '<token>')."""
-    return _flatten(value)
+    return flatten(value, TOKEN)
 
 
 def kubernetes_objects(template: dict) -> dict[str, list[dict]]:
     """Manifests applied through the kubectl provider, by logical id (CloudFormation tokens become '<token>')."""
     out = {}
     for name, body in resources(template, "Custom::AWSCDK-EKS-KubernetesResource").items():
-        out[name] = json.loads(_flatten(body["Properties"]["Manifest"]))
+        out[name] = json.loads(flatten(body["Properties"]["Manifest"], TOKEN))
     return out
 
 

@@ -12,10 +12,11 @@ from assembly.app import build_app, render_workloads
 from assembly.image_summary import chart_images, classify, written_images
 from assembly.kit import KIT
 from blueprints.render import write_dist
+from core.cfn_text import flatten
 from core.derived_images import DERIVED
 from core.registry_cache import UPSTREAMS, images_in, parse
 from infra.images.chart_images import CHART_IMAGES
-from tests.helpers import DEFAULT_CONFIG, REPO, TOKEN, _flatten, nested_templates, read_templates
+from tests.helpers import DEFAULT_CONFIG, REPO, TOKEN, nested_templates, read_templates
 
 pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
 
@@ -47,13 +48,13 @@ def test_every_image_every_output_names_comes_from_ecr_in_the_region(path, tmp_p
     for stack, template in templates.items():
         for name, body in template.get("Resources", {}).items():
             if body["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
-                images = images_in(json.loads(_flatten(body["Properties"]["Manifest"])))
+                images = images_in(json.loads(flatten(body["Properties"]["Manifest"], TOKEN)))
             elif body["Type"] == "Custom::AWSCDK-EKS-HelmChart":
                 chart = body["Properties"].get("Chart") or "redis-auth"
                 assert chart in CHART_IMAGES or chart in NO_IMAGES or chart == "aws-efa-k8s-device-plugin", (
                     f"{stack}/{name}: chart {chart} deploys images the kit does not know"
                 )
-                images = chart_images(chart, json.loads(_flatten(body["Properties"].get("Values", "{}")) or "{}"))
+                images = chart_images(chart, json.loads(flatten(body["Properties"].get("Values", "{}"), TOKEN) or "{}"))
             else:
                 continue
             for image in images:
@@ -106,6 +107,6 @@ def test_with_the_cache_off_public_images_are_pulled_as_written_and_the_kits_own
         for body in templates["llm-kit-cluster"]["Resources"].values()
         if body["Type"] == "Custom::AWSCDK-EKS-HelmChart"
     }
-    assert chart_images("karpenter", json.loads(_flatten(charts["karpenter"]["Properties"]["Values"]))) == [
+    assert chart_images("karpenter", json.loads(flatten(charts["karpenter"]["Properties"]["Values"], TOKEN))) == [
         CHART_IMAGES["karpenter"][0].upstream
     ]
