@@ -18,6 +18,7 @@ from blueprints.benchmark.params import BenchmarkWorkload
 from blueprints.benchmark.target import BenchmarkTarget
 from blueprints.common import objects
 from blueprints.common.identity import server_identity
+from blueprints.common.k8s_types import Container, EnvVar, JobSpec, PodSpec
 from core.labels import ZONE_ID_LABEL
 from core.versions import IMAGES
 
@@ -30,7 +31,7 @@ CONFIG_DIR = "/etc/benchmark"
 RUNNER = Path(__file__).with_name("runner.py")
 
 
-def container(workload: BenchmarkWorkload, target: BenchmarkTarget) -> dict:
+def container(workload: BenchmarkWorkload, target: BenchmarkTarget) -> Container:
     env = {
         "CONFIG_TEMPLATE": f"{CONFIG_DIR}/config.yml",
         "WORK_DIR": WORK_DIR,
@@ -42,7 +43,7 @@ def container(workload: BenchmarkWorkload, target: BenchmarkTarget) -> dict:
         env["DATASET_URI"] = workload.dataset
     if target.tokenizer_uri:
         env["TOKENIZER_URI"] = target.tokenizer_uri
-    variables = [{"name": key, "value": value} for key, value in env.items()]
+    variables: list[EnvVar] = [{"name": key, "value": value} for key, value in env.items()]
     if target.hf_token_secret:
         variables.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": target.hf_token_secret, "key": "HF_TOKEN"}}})
     size = {"cpu": str(workload.cpu), "memory": f"{workload.memory_gib}Gi"}
@@ -71,7 +72,7 @@ def benchmark_chart(scope: Construct, workload: BenchmarkWorkload, target: Bench
     files = {"config.yml": yaml.safe_dump(load_config(workload, target), sort_keys=False), "run.py": RUNNER.read_text()}
     runner = container(workload, target)
     versioned = objects.job_account_and_files(chart, name, BLUEPRINT, labels, files, runner)
-    pod = {
+    pod: PodSpec = {
         "serviceAccountName": name,
         **server_identity("inference-perf").pod_fields(),
         "restartPolicy": "Never",
@@ -79,6 +80,12 @@ def benchmark_chart(scope: Construct, workload: BenchmarkWorkload, target: Bench
         "nodeSelector": {ZONE_ID_LABEL: target.az_id},
         "containers": [runner],
         "volumes": [{"name": "config", "configMap": {"name": versioned}}, {"name": "work", "emptyDir": {}}],
+    }
+    spec: JobSpec = {
+        # A failed run is a result to read, not something to retry against a loaded server.
+        "backoffLimit": 0,
+        "ttlSecondsAfterFinished": workload.keep_finished_hours * 3600,
+        "template": {"metadata": {"labels": labels}, "spec": pod},
     }
     objects.api_object(
         chart,
@@ -88,13 +95,6 @@ def benchmark_chart(scope: Construct, workload: BenchmarkWorkload, target: Bench
         name=versioned,
         labels_=labels,
         annotations={"llm-kit/target": f"{target.service}.{target.namespace}:{target.port}"},
-        body={
-            "spec": {
-                # A failed run is a result to read, not something to retry against a loaded server.
-                "backoffLimit": 0,
-                "ttlSecondsAfterFinished": workload.keep_finished_hours * 3600,
-                "template": {"metadata": {"labels": labels}, "spec": pod},
-            }
-        },
+        body={"spec": spec},
     )
     return chart

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from blueprints.common.k8s_types import EnvVar, PodIdentityFields, PodSecurityContext, SecurityContext, Volume, VolumeMount
 from core.images import IMAGE_FACTS
 
 HOME_VOLUME = "home"
@@ -25,7 +26,7 @@ class ServerIdentity:
     def hf_home(self) -> str:
         return f"{self.home}/.cache/huggingface" if self.home else SHARED_HF_HOME
 
-    def security_context(self) -> dict:
+    def security_context(self) -> SecurityContext:
         return {
             "runAsNonRoot": True,
             "runAsUser": self.user,
@@ -34,21 +35,25 @@ class ServerIdentity:
             "seccompProfile": {"type": "RuntimeDefault"},
         }
 
-    def pod_fields(self, *, api_access: bool = False) -> dict:
+    def pod_security_context(self) -> PodSecurityContext:
+        """Pod-level defaults for every container."""
+        return {"runAsNonRoot": True, "runAsUser": self.user, "seccompProfile": {"type": "RuntimeDefault"}}
+
+    def pod_fields(self, *, api_access: bool = False) -> PodIdentityFields:
         """Pod-level defaults for every container, and no Kubernetes API token unless the server calls the API
         (Pod Identity mounts its own token, so AWS credentials do not need it)."""
-        fields: dict = {"securityContext": {"runAsNonRoot": True, "runAsUser": self.user, "seccompProfile": {"type": "RuntimeDefault"}}}
+        fields: PodIdentityFields = {"securityContext": self.pod_security_context()}
         if not api_access:
             fields["automountServiceAccountToken"] = False
         return fields
 
-    def env(self) -> list[dict]:
+    def env(self) -> list[EnvVar]:
         return [{"name": "HOME", "value": self.home}] if self.home else []
 
-    def volumes(self) -> list[dict]:
+    def volumes(self) -> list[Volume]:
         return [{"name": HOME_VOLUME, "emptyDir": {}}] if self.home else []
 
-    def mounts(self) -> list[dict]:
+    def mounts(self) -> list[VolumeMount]:
         return [{"name": HOME_VOLUME, "mountPath": self.home}] if self.home else []
 
 

@@ -24,6 +24,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from blueprints.common.k8s_types import Container, Probe, SecurityContext, Volume, VolumeMount
 from core.issues import ConfigIssue
 from core.model_sources import FsxSource
 from core.naming import FSX_CLAIM_NAME
@@ -96,12 +97,13 @@ def engine_args(offload: KvOffload | None) -> list[str]:
     return ["--kv-transfer-config", json.dumps(config, separators=(",", ":"))]
 
 
-def volumes(offload: KvOffload | None, fsx_claim: str) -> tuple[list[dict], list[dict]]:
+def volumes(offload: KvOffload | None, fsx_claim: str) -> tuple[list[Volume], list[VolumeMount]]:
     """(volumes, mounts) of the file tiers: the NVMe tier in an emptyDir (on Karpenter's RAID0 of the instance
     store, where the kubelet keeps pod volumes), the FSx tier in the FSx claim's folder."""
     if offload is None:
         return [], []
-    found_volumes, mounts = [], []
+    found_volumes: list[Volume] = []
+    mounts: list[VolumeMount] = []
     if offload.nvme is not None:
         found_volumes.append({"name": "kv-nvme", "emptyDir": {}})
         mounts.append({"name": "kv-nvme", "mountPath": NVME_ROOT})
@@ -126,7 +128,7 @@ def janitor_command(tiers: list[tuple[str, str, FileTier]], period_seconds: int 
     return command
 
 
-def janitor(offload: KvOffload | None, image: str, security_context: dict, mounts: list[dict]) -> list[dict]:
+def janitor(offload: KvOffload | None, image: str, security_context: SecurityContext, mounts: list[VolumeMount]) -> list[Container]:
     """A sidecar that keeps the file tiers within their sizes (vLLM's file tier never evicts). Every pod has one: the
     NVMe tier is the pod's own, and on the shared FSx directory the janitors take turns through its lock."""
     if offload is None or not offload.tiers():
@@ -146,7 +148,7 @@ def janitor(offload: KvOffload | None, image: str, security_context: dict, mount
     ]
 
 
-def heartbeat_probe(period_seconds: int) -> dict:
+def heartbeat_probe(period_seconds: int) -> Probe:
     """Succeeds while the janitor's heartbeat is younger than JANITOR_STALE_MINUTES."""
     check = f"find {JANITOR_HEARTBEAT} -mmin -{JANITOR_STALE_MINUTES} | grep -q ."
     return {"exec": {"command": ["bash", "-c", check]}, "periodSeconds": period_seconds, "failureThreshold": 2}

@@ -26,6 +26,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from blueprints.common.k8s_types import Container, SecurityContext, Volume, VolumeMount
 from core.issues import ConfigIssue
 from core.model_catalog import local_adapters
 from core.model_fit import LoraShape
@@ -142,7 +143,7 @@ def engine_args(lora: Lora | None) -> list[str]:
     ]  # fmt: skip
 
 
-def sync_init_container(lora: Lora, image: str, security_context: dict, region: str) -> dict:
+def sync_init_container(lora: Lora, image: str, security_context: SecurityContext, region: str) -> Container:
     """Copies every adapter folder from S3 into the adapters volume before the server starts (URIs in_bucket)."""
     plan = [{"name": adapter.name, "bucket": adapter.source.bucket, "prefix": adapter.source.key_prefix} for adapter in lora.adapters]
     return {
@@ -160,11 +161,11 @@ def sync_init_container(lora: Lora, image: str, security_context: dict, region: 
     }
 
 
-def volumes(config_map: str) -> list[dict]:
+def volumes(config_map: str) -> list[Volume]:
     return [{"name": VOLUME, "emptyDir": {}}, {"name": PROGRAM_VOLUME, "configMap": {"name": config_map}}]
 
 
-def server_mount() -> dict:
+def server_mount() -> VolumeMount:
     return {"name": VOLUME, "mountPath": ADAPTER_DIR, "readOnly": True}
 
 

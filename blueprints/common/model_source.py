@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from blueprints.common.k8s_types import EnvVar, Volume, VolumeMount
 from core.model_sources import FsxSource, HfSource, S3Source
 
 MODEL_MOUNT = "/models"
@@ -13,9 +14,9 @@ MODEL_MOUNT = "/models"
 class ModelMount:
     location: str
     """What the server is told to load: s3:// URI, a local path, or a Hub repository id."""
-    volumes: list[dict] = field(default_factory=list)
-    mounts: list[dict] = field(default_factory=list)
-    env: list[dict] = field(default_factory=list)
+    volumes: list[Volume] = field(default_factory=list)
+    mounts: list[VolumeMount] = field(default_factory=list)
+    env: list[EnvVar] = field(default_factory=list)
     streamed_from_s3: bool = False
     streamer_concurrency: int = 0
     revision: str | None = None
@@ -34,7 +35,7 @@ def model_mount(source: S3Source | FsxSource | HfSource, hf_home: str) -> ModelM
         )
     # huggingface_hub 1.x (vLLM 0.30 needs >= 1.31) downloads through Xet and ignores HF_HUB_ENABLE_HF_TRANSFER;
     # this is its switch for parallel, high-throughput downloads.
-    env = [{"name": "HF_HOME", "value": hf_home}, {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"}]
+    env: list[EnvVar] = [{"name": "HF_HOME", "value": hf_home}, {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"}]
     if source.token_secret_name:
         env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": source.token_secret_name, "key": "HF_TOKEN"}}})
     return ModelMount(

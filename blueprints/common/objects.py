@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from blueprints.common.k8s_types import Container, DeploymentSpec, PodDisruptionBudgetSpec, PodSpec, ServicePort, ServiceSpec
 from core.labels import BLUEPRINT_LABEL, HEALTH_PATH_ANNOTATION, PART_OF, WORKLOAD_LABEL
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ class _OnFirstUse:
     def __init__(self, name: str) -> None:
         self._name = name
 
-    def __getattr__(self, attribute: str):
+    def __getattr__(self, attribute: str) -> Any:
         return getattr(importlib.import_module(self._name), attribute)
 
 
@@ -40,7 +42,7 @@ def new_chart(scope: Construct, name: str, namespace: str) -> _cdk8s.Chart:
     return cdk8s.Chart(scope, name, namespace=namespace, disable_resource_name_hashes=True)
 
 
-def to_yaml(objects: list[dict]) -> str:
+def to_yaml(objects: list[dict[str, Any]]) -> str:
     return cdk8s.Yaml.stringify(*objects)
 
 
@@ -66,11 +68,12 @@ def api_object(
     api_version: str,
     kind: str,
     name: str,
-    body: dict,
-    labels_: dict,
-    annotations: dict | None = None,
+    body: Mapping[str, object],
+    labels_: dict[str, str],
+    annotations: dict[str, str] | None = None,
 ) -> _cdk8s.ApiObject:
-    """One object from plain dicts; cdk8s stamps the chart's namespace and renders it."""
+    """One object from plain dicts; cdk8s stamps the chart's namespace and renders it. body holds the object's
+    fields besides apiVersion, kind and metadata (its spec, a ConfigMap's data), each typed by its caller."""
     obj = cdk8s.ApiObject(
         scope,
         construct_id,
@@ -84,8 +87,9 @@ def api_object(
 
 
 def service(
-    scope: Construct, name: str, blueprint: str, selector: dict, ports: list[dict], *, health_path: str, suffix: str = ""
+    scope: Construct, name: str, blueprint: str, selector: dict[str, str], ports: list[ServicePort], *, health_path: str, suffix: str = ""
 ) -> _cdk8s.ApiObject:
+    spec: ServiceSpec = {"type": "ClusterIP", "selector": selector, "ports": ports}
     return api_object(
         scope,
         f"service{suffix}",
@@ -94,17 +98,18 @@ def service(
         name=f"{name}{suffix}",
         labels_=labels(name, blueprint),
         annotations={HEALTH_PATH_ANNOTATION: health_path},
-        body={"spec": {"type": "ClusterIP", "selector": selector, "ports": ports}},
+        body={"spec": spec},
     )
 
 
 def disruption_budget(
-    scope: Construct, name: str, blueprint: str, selector: dict, replicas: int, *, suffix: str = ""
+    scope: Construct, name: str, blueprint: str, selector: dict[str, str], replicas: int, *, suffix: str = ""
 ) -> _cdk8s.ApiObject | None:
     """Voluntary disruptions (node drains, Karpenter's consolidation and drift) take one replica at a time, and never the
     only one: a single replica is not evicted at all (scale to two to let a drain or a node replacement through)."""
     if replicas < 1:
         return None
+    spec: PodDisruptionBudgetSpec = {"maxUnavailable": 1 if replicas > 1 else 0, "selector": {"matchLabels": selector}}
     return api_object(
         scope,
         f"pdb{suffix}",
@@ -112,22 +117,23 @@ def disruption_budget(
         kind="PodDisruptionBudget",
         name=f"{name}{suffix}",
         labels_=labels(name, blueprint),
-        body={"spec": {"maxUnavailable": 1 if replicas > 1 else 0, "selector": {"matchLabels": selector}}},
+        body={"spec": spec},
     )
 
 
 def server_deployment(
-    scope: Construct, name: str, blueprint: str, *, replicas: int | None, pod: dict, pod_annotations: dict
+    scope: Construct, name: str, blueprint: str, *, replicas: int | None, pod: PodSpec, pod_annotations: dict[str, str]
 ) -> _cdk8s.ApiObject:
     """A model server Deployment that surges one replica on a new node rather than drop serving capacity in a rollout.
     replicas None leaves the count to an autoscaler: a Deployment that names it would be reset on every apply."""
     pod_labels = labels(name, blueprint, "server")
-    spec: dict = {} if replicas is None else {"replicas": replicas}
-    spec |= {
+    spec: DeploymentSpec = {
         "selector": {"matchLabels": selector_labels(name)},
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
         "template": {"metadata": {"labels": pod_labels, "annotations": pod_annotations}, "spec": pod},
     }
+    if replicas is not None:
+        spec = {"replicas": replicas, **spec}
     return api_object(scope, "deployment", api_version="apps/v1", kind="Deployment", name=name, labels_=pod_labels, body={"spec": spec})
 
 
@@ -137,7 +143,9 @@ def spec_digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:8]
 
 
-def job_account_and_files(chart, name: str, blueprint: str, component_labels: dict, files: dict[str, str], container: dict) -> str:
+def job_account_and_files(
+    chart: Construct, name: str, blueprint: str, component_labels: dict[str, str], files: dict[str, str], container: Container
+) -> str:
     """A Job's own service account (named after its workload, so removing one workload never takes another's away)
     and its files in a ConfigMap named with the digest of the files and the container. Returns that versioned
     name, which the Job takes too."""

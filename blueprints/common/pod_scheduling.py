@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from blueprints.common.k8s_types import PodScheduling, Toleration
 from blueprints.common.placement import Placement
 from core.labels import GPU_TAINT, INSTANCE_TYPE_LABEL, ZONE_ID_LABEL
 
-GPU_TOLERATION = {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
+GPU_TOLERATION: Toleration = {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
 
 
 def node_selector(placement: Placement) -> dict[str, str]:
@@ -17,7 +18,7 @@ def node_selector(placement: Placement) -> dict[str, str]:
     }
 
 
-def gpu_scheduling(placement: Placement, selector: dict[str, str]) -> dict:
+def gpu_scheduling(placement: Placement, selector: dict[str, str]) -> PodScheduling:
     """nodeSelector, tolerations and a soft spread of replicas across nodes (one node failure, one replica)."""
     return {
         "nodeSelector": node_selector(placement),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from blueprints.common.k8s_types import ContainerProbes, Lifecycle, Probe
 
-def http_probes(*, port: int | str, ready_path: str, live_path: str | None = None, startup_minutes: int) -> dict:
+
+def http_probes(*, port: int | str, ready_path: str, live_path: str | None = None, startup_minutes: int) -> ContainerProbes:
     """Startup allows startup_minutes; readiness gates traffic every 10 s; liveness restarts a hung server."""
 
-    def get(path: str) -> dict:
+    def get(path: str) -> Probe:
         return {"httpGet": {"path": path, "port": port}}
 
     return {
@@ -16,6 +18,6 @@ def http_probes(*, port: int | str, ready_path: str, live_path: str | None = Non
     }
 
 
-def graceful_stop(seconds: int = 15) -> dict:
+def graceful_stop(seconds: int = 15) -> Lifecycle:
     """Keep serving while endpoints drop the pod, then let in-flight requests finish."""
     return {"preStop": {"sleep": {"seconds": seconds}}}

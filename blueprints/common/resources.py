@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from blueprints.common.k8s_types import EnvVar, ResourceRequirements, Volume, VolumeMount
 from blueprints.common.placement import Placement
 from core.instances import InstanceFacts
 from core.labels import EFA_RESOURCE, GPU_RESOURCE
@@ -57,7 +58,7 @@ def memory_share_gib(instance: InstanceFacts, gpus: int) -> int:
 
 def container_resources(
     placement: Placement, gpus: int, memory_gib_per_gpu: int, *, shm_size_gib: int | None, efa: bool, extra_shm: int = 0
-) -> dict:
+) -> ResourceRequirements:
     """Requests equal limits for GPUs and EFA (extended resources must); CPU is a share of the node's; memory covers /dev/shm."""
     share = gpus / placement.instance.gpus
     cpu = max(1, int(placement.instance.vcpus * share * 0.8))
@@ -69,7 +70,7 @@ def container_resources(
     return {"requests": requests, "limits": {**limits, "memory": memory}}
 
 
-def efa_env(placement: Placement) -> list[dict]:
+def efa_env(placement: Placement) -> list[EnvVar]:
     if not placement.efa:
         return []
     env = dict(LIBFABRIC_EFA_ENV)
@@ -82,7 +83,7 @@ def efa_env(placement: Placement) -> list[dict]:
     return [{"name": key, "value": value} for key, value in env.items()]
 
 
-def shm(size_gib: int) -> tuple[dict, dict]:
+def shm(size_gib: int) -> tuple[Volume, VolumeMount]:
     """A memory-backed /dev/shm: NCCL and multi-process servers outgrow the runtime's 64 MiB default."""
     return (
         {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{size_gib}Gi"}},

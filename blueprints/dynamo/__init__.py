@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import model_fit
 from blueprints.common.checks import Standing
+from blueprints.common.k8s_types import Affinity, NodeSelectorTerm
 from blueprints.common.placement import Placement, Transport
 from blueprints.contract import GpuBlueprint
 from blueprints.dynamo.chart import dynamo_chart
@@ -25,9 +26,9 @@ if TYPE_CHECKING:
     from constructs import Construct
 
 
-def _on_system_nodes() -> dict:
+def _on_system_nodes() -> Affinity:
     [(key, value)] = SYSTEM_POOL_LABEL.items()
-    term = {"matchExpressions": [{"key": key, "operator": "In", "values": [value]}]}
+    term: NodeSelectorTerm = {"matchExpressions": [{"key": key, "operator": "In", "values": [value]}]}
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
 
 

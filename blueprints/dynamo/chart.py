@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from blueprints.common import objects
+from blueprints.common.k8s_types import DynamoGraphDeploymentSpec
 from blueprints.common.placement import Placement
 from blueprints.dynamo import components
 from blueprints.dynamo.components import BLUEPRINT, FRONTEND_PORT
@@ -24,6 +25,7 @@ def dynamo_chart(scope: Construct, workload: DynamoWorkload, placement: Placemen
     name = workload.name
     graph = [components.frontend(workload, placement)]
     graph += [components.worker(workload, placement, role) for role in workload.role_replicas()]
+    spec: DynamoGraphDeploymentSpec = {"backendFramework": "vllm", "components": graph}
     objects.api_object(
         chart,
         "graph",
@@ -31,7 +33,7 @@ def dynamo_chart(scope: Construct, workload: DynamoWorkload, placement: Placemen
         kind="DynamoGraphDeployment",
         name=name,
         labels_=objects.labels(name, BLUEPRINT),
-        body={"spec": {"backendFramework": "vllm", "components": graph}},
+        body={"spec": spec},
     )
     # The operator creates <name>-frontend too; this Service gives every blueprint the same address: <name>:8000.
     frontend = components.role_selector(name, "frontend")

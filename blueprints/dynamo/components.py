@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from blueprints.common import objects, pod_scheduling, probes, resources
 from blueprints.common.identity import ServerIdentity, server_identity
+from blueprints.common.k8s_types import Container, DynamoComponent, PodAffinityTerm, PodScheduling, PodSecurityContext, PodSpec
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.vllm_args import engine_args
 from blueprints.common.placement import Placement
@@ -27,8 +29,9 @@ NIXL_CONNECTOR = "NixlConnector"
 EFA_NIXL_BACKENDS = ["LIBFABRIC"]
 
 
-def kv_transfer_config(efa: bool) -> dict:
-    config: dict = {"kv_connector": NIXL_CONNECTOR, "kv_role": "kv_both"}
+def kv_transfer_config(efa: bool) -> dict[str, Any]:
+    """vLLM's --kv-transfer-config (KVTransferConfig's fields), as JSON."""
+    config: dict[str, Any] = {"kv_connector": NIXL_CONNECTOR, "kv_role": "kv_both"}
     if efa:
         config["kv_connector_extra_config"] = {"backends": EFA_NIXL_BACKENDS}
     return config
@@ -38,21 +41,21 @@ def role_selector(name: str, role: str) -> dict[str, str]:
     return {**objects.selector_labels(name), "app.kubernetes.io/component": role}
 
 
-def pod_security_context(identity: ServerIdentity) -> dict:
+def pod_security_context(identity: ServerIdentity) -> PodSecurityContext:
     """The pod-level context of a component, matching its container's: the image's non-root user, the runtime's
     seccomp profile. The operator adds its own default (fsGroup 1000) only to a podTemplate without a
     securityContext (ai-dynamo/dynamo deploy/operator/internal/dynamo/graph.go, GenerateBasePodSpec and
     applyDefaultSecurityContext), so the kit sets fsGroup itself, as the image's user: 1000 for NVIDIA's images,
     the same group the operator would have given."""
-    return {**identity.pod_fields(api_access=True)["securityContext"], "fsGroup": identity.user}
+    return {**identity.pod_security_context(), "fsGroup": identity.user}
 
 
-def frontend(workload: DynamoWorkload, placement: Placement) -> dict:
+def frontend(workload: DynamoWorkload, placement: Placement) -> DynamoComponent:
     """CPU only: it carries no GPU toleration, so it lands on the system nodes; the zone selector keeps
     client -> frontend -> worker traffic inside the one zone even if nodes elsewhere join the cluster."""
     args = ["--http-port", str(FRONTEND_PORT), "--router-mode", workload.router_mode]
     identity = server_identity("dynamo-frontend")
-    container = {
+    container: Container = {
         "name": "main",
         "image": IMAGES["dynamo-frontend"],
         "command": ["python3", "-m", "dynamo.frontend"],
@@ -96,7 +99,7 @@ def worker_args(workload: DynamoWorkload, role: str, tensor_parallel: int, model
     return args
 
 
-def worker_scheduling(workload: DynamoWorkload, placement: Placement, role: str, tensor_parallel: int) -> dict:
+def worker_scheduling(workload: DynamoWorkload, placement: Placement, role: str, tensor_parallel: int) -> PodScheduling:
     """nodeSelector, tolerations and affinity of one role's worker pods.
 
     Aggregated workers are alike, so the shared rule spreads them over nodes. A disaggregated graph mixes sizes, and
@@ -111,20 +114,20 @@ def worker_scheduling(workload: DynamoWorkload, placement: Placement, role: str,
         return fields
     del fields["affinity"]
     if tensor_parallel < placement.instance.gpus:
-        same_role = {"labelSelector": {"matchLabels": role_selector(workload.name, role)}, "topologyKey": HOSTNAME_KEY}
+        same_role: PodAffinityTerm = {"labelSelector": {"matchLabels": role_selector(workload.name, role)}, "topologyKey": HOSTNAME_KEY}
         fields["affinity"] = {
             "podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": same_role}]}
         }
     return fields
 
 
-def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
+def worker(workload: DynamoWorkload, placement: Placement, role: str) -> DynamoComponent:
     """A `python3 -m dynamo.vllm` component: prefill, decode, or (aggregated) both."""
     tensor_parallel = workload.role_tensor_parallel()[role]
     efa = placement.efa
     identity = worker_identity(workload, efa)
     model = worker_model(workload, identity)
-    container = {
+    container: Container = {
         "name": "main",
         "image": workload.image or IMAGES["dynamo-vllm-efa" if efa else "dynamo-vllm"],
         "command": ["python3", "-m", "dynamo.vllm"],
@@ -154,7 +157,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> dict:
         container["volumeMounts"] = model.mounts
     # No serviceAccountName: the operator then runs the pods as the graph's discovery account, which may write the
     # DynamoWorkerMetadata through which a worker registers. Under any other account the frontend never sees it.
-    spec = {
+    spec: PodSpec = {
         "securityContext": pod_security_context(identity),
         "terminationGracePeriodSeconds": 120,
         "containers": [container],

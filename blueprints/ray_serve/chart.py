@@ -25,6 +25,18 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import objects, pod_scheduling, resources
 from blueprints.common.identity import SHARED_HF_HOME, ServerIdentity, server_identity
+from blueprints.common.k8s_types import (
+    Container,
+    ContainerPort,
+    EnvVar,
+    HeadGroupSpec,
+    ObjectMeta,
+    PodSpec,
+    RayServiceSpec,
+    Volume,
+    VolumeMount,
+    WorkerGroupSpec,
+)
 from blueprints.common.model_source import model_mount
 from blueprints.common.placement import Placement
 from blueprints.ray_serve.params import RayServeWorkload
@@ -78,7 +90,7 @@ def serve_service(name: str) -> str:
     return f"{name}-serve-svc"
 
 
-def _container_ports(names: tuple[str, ...]) -> list[dict]:
+def _container_ports(names: tuple[str, ...]) -> list[ContainerPort]:
     return [{"name": port, "containerPort": PORTS[port]} for port in names]
 
 
@@ -86,13 +98,13 @@ def _identity(workload: RayServeWorkload) -> ServerIdentity:
     return server_identity(IMAGE_KEY, workload.run_as_user)
 
 
-def head_group(workload: RayServeWorkload) -> dict:
+def head_group(workload: RayServeWorkload) -> HeadGroupSpec:
     identity = _identity(workload)
     head = workload.head
     shm_gib = head.object_store_gib + HEAD_SHM_SLACK_GIB
     shm_volume, shm_mount = resources.shm(shm_gib)
     memory = f"{head.memory_gib + shm_gib}Gi"
-    container = {
+    container: Container = {
         "name": "ray-head",
         "image": workload.image or IMAGES[IMAGE_KEY],
         "ports": _container_ports(("gcs-server", "dashboard", "client", "serve", "metrics")),
@@ -101,7 +113,7 @@ def head_group(workload: RayServeWorkload) -> dict:
         "volumeMounts": [shm_mount, *identity.mounts()],
         "securityContext": identity.security_context(),
     }
-    pod = {
+    pod: PodSpec = {
         "serviceAccountName": head_account(workload.name),
         # The autoscaler sidecar calls the Kubernetes API with this account's token.
         **identity.pod_fields(api_access=True),
@@ -121,17 +133,17 @@ def head_group(workload: RayServeWorkload) -> dict:
     }
 
 
-def _template_metadata(name: str, component: str) -> dict:
+def _template_metadata(name: str, component: str) -> ObjectMeta:
     return {"labels": objects.labels(name, BLUEPRINT, component), "annotations": objects.scrape_annotations(METRICS_PORT)}
 
 
-def _model_volumes(workload: RayServeWorkload) -> tuple[list[dict], list[dict], list[dict]]:
+def _model_volumes(workload: RayServeWorkload) -> tuple[list[Volume], list[VolumeMount], list[EnvVar]]:
     """(volumes, mounts, env) for the model: the Hugging Face cache on the node's disk (Hub downloads and Ray's S3
     download land there), the Hub token where one is named, and the FSx claim for an fsx model."""
     hf_home = SHARED_HF_HOME
-    volumes = [{"name": "hf-cache", "emptyDir": {}}]
-    mounts = [{"name": "hf-cache", "mountPath": hf_home}]
-    env = [{"name": "HF_HOME", "value": hf_home}]
+    volumes: list[Volume] = [{"name": "hf-cache", "emptyDir": {}}]
+    mounts: list[VolumeMount] = [{"name": "hf-cache", "mountPath": hf_home}]
+    env: list[EnvVar] = [{"name": "HF_HOME", "value": hf_home}]
     if isinstance(workload.model, FsxSource):
         mount = model_mount(workload.model, hf_home)
         volumes += mount.volumes
@@ -146,14 +158,14 @@ def model_local_path(workload: RayServeWorkload) -> str:
     return model_mount(workload.model, SHARED_HF_HOME).location if isinstance(workload.model, FsxSource) else ""
 
 
-def worker_group(workload: RayServeWorkload, group: Group, startup_minutes: int) -> dict:
+def worker_group(workload: RayServeWorkload, group: Group, startup_minutes: int) -> WorkerGroupSpec:
     identity = _identity(workload)
     placement = group.placement
     sized = workload.model_copy(update={"gpus_per_worker": group.gpus})
     extra = sized.extra_shm_gib()
     shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, group.gpus, workload.shm_size_gib, extra))
     model_volumes, model_mounts, model_env = _model_volumes(workload)
-    container = {
+    container: Container = {
         "name": "ray-worker",
         "image": workload.image or IMAGES[IMAGE_KEY],
         "ports": _container_ports(("serve", "metrics")),
@@ -165,7 +177,7 @@ def worker_group(workload: RayServeWorkload, group: Group, startup_minutes: int)
         "securityContext": identity.security_context(),
     }
     selector = {WORKLOAD_LABEL: workload.name, "app.kubernetes.io/component": WORKER_COMPONENT}
-    pod = {
+    pod: PodSpec = {
         # The model reader's Pod Identity reads the S3 prefix (Ray's download); nothing here calls the Kubernetes API.
         "serviceAccountName": placement.model_reader_service_account,
         **identity.pod_fields(),
@@ -174,7 +186,7 @@ def worker_group(workload: RayServeWorkload, group: Group, startup_minutes: int)
         "volumes": [shm_volume, *identity.volumes(), *model_volumes],
         **pod_scheduling.gpu_scheduling(placement, selector),
     }
-    spec = {
+    spec: WorkerGroupSpec = {
         "groupName": group.name,
         "replicas": group.min_workers,
         "minReplicas": group.min_workers,
@@ -188,7 +200,7 @@ def worker_group(workload: RayServeWorkload, group: Group, startup_minutes: int)
     return spec
 
 
-def ray_service_spec(workload: RayServeWorkload, groups: list[Group], startup_minutes: int) -> dict:
+def ray_service_spec(workload: RayServeWorkload, groups: list[Group], startup_minutes: int) -> RayServiceSpec:
     identity = _identity(workload)
     return {
         "serveConfigV2": serve_config_yaml(workload, model_local_path(workload)),

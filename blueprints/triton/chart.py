@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import objects, pod_scheduling, probes, resources
 from blueprints.common.identity import ServerIdentity, server_identity
+from blueprints.common.k8s_types import Container, PodSpec, ServicePort, Volume
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.triton.params import TritonWorkload
@@ -39,13 +40,13 @@ def server_command(model_name: str) -> list[str]:
 
 
 def server_pod(
-    workload: TritonWorkload, placement: Placement, model: ModelMount, repository_volume: dict, identity: ServerIdentity
-) -> dict:
+    workload: TritonWorkload, placement: Placement, model: ModelMount, repository_volume: Volume, identity: ServerIdentity
+) -> PodSpec:
     shm_volume, shm_mount = resources.shm(
         resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib())
     )
     efa = placement.efa
-    container = {
+    container: Container = {
         "name": "triton",
         "image": workload.image or IMAGES["triton"],
         # `args` only: NGC's entrypoint sets the environment up (EFA and NCCL plugin detection included), then runs them.
@@ -100,7 +101,7 @@ def triton_chart(scope: Construct, workload: TritonWorkload, placement: Placemen
         labels_=objects.labels(name, BLUEPRINT),
         body={"data": data},
     )
-    repository_volume = {
+    repository_volume: Volume = {
         "name": "model-repository",
         "configMap": {"name": config_map, "items": [{"key": key, "path": path} for key, (path, _) in files.items()]},
     }
@@ -114,7 +115,7 @@ def triton_chart(scope: Construct, workload: TritonWorkload, placement: Placemen
         pod=server_pod(workload, placement, model, repository_volume, identity),
         pod_annotations={**objects.scrape_annotations(PORTS["metrics"]), REPOSITORY_HASH_ANNOTATION: digest},
     )
-    ports = [{"name": port_name, "port": port, "targetPort": port_name} for port_name, port in PORTS.items()]
+    ports: list[ServicePort] = [{"name": port_name, "port": port, "targetPort": port_name} for port_name, port in PORTS.items()]
     objects.service(chart, name, BLUEPRINT, selector, ports, health_path="/v2/health/ready")
     objects.disruption_budget(chart, name, BLUEPRINT, selector, workload.replicas)
     return chart

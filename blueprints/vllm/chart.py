@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import kv_offload, lora, objects, pod_scheduling, probes, resources
 from blueprints.common.identity import server_identity
+from blueprints.common.k8s_types import Container, PodSpec, Volume
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
@@ -28,7 +29,11 @@ def serve_args(workload: VllmWorkload, model: ModelMount) -> list[str]:
     return [model.location, "--port", str(workload.port), *engine, *lora.engine_args(workload.lora), *workload.extra_args]
 
 
-def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict, list[dict]]:
+def server_image(workload: VllmWorkload) -> str:
+    return workload.image or IMAGES["vllm"]
+
+
+def server_container(workload: VllmWorkload, placement: Placement) -> tuple[Container, list[Volume]]:
     """The `vllm serve` container and the volumes it needs."""
     identity = server_identity(IMAGE_KEY, workload.run_as_user)
     model = model_mount(workload.model, identity.hf_home)
@@ -37,9 +42,9 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
         resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib())
     )
     efa = placement.efa
-    container = {
+    container: Container = {
         "name": "vllm",
-        "image": workload.image or IMAGES["vllm"],
+        "image": server_image(workload),
         # `args` only: the image's entrypoint is `vllm serve`.
         "args": serve_args(workload, model),
         "ports": [{"name": "http", "containerPort": workload.port}],
@@ -60,16 +65,16 @@ def server_container(workload: VllmWorkload, placement: Placement) -> tuple[dict
     return container, [shm_volume, *identity.volumes(), *model.volumes, *kv_volumes]
 
 
-def kv_mount_list(container: dict) -> list[dict]:
-    return [mount for mount in container["volumeMounts"] if mount["name"].startswith("kv-")]
-
-
 def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -> cdk8s.Chart:
     chart = objects.new_chart(scope, workload.name, placement.namespace)
     name = workload.name
     selector = objects.selector_labels(name)
     container, volumes = server_container(workload, placement)
-    adapters = {}
+    # What the sidecars share with the server: its image, its user, and (the janitor) the KV-cache tiers' mounts.
+    identity = server_identity(IMAGE_KEY, workload.run_as_user)
+    image, security_context = server_image(workload), identity.security_context()
+    _, kv_mounts = kv_offload.volumes(workload.kv_offload, FSX_CLAIM_NAME)
+    adapters: PodSpec = {}
     if workload.lora is not None:
         # The adapters are copied from S3 before vLLM starts, which loads them all at start (blueprints/common/lora.py).
         objects.api_object(
@@ -81,18 +86,16 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
             labels_=objects.labels(name, BLUEPRINT, "lora"),
             body={"data": lora.sync_files()},
         )
-        adapters = {
-            "initContainers": [lora.sync_init_container(workload.lora, container["image"], container["securityContext"], placement.region)]
-        }
+        adapters = {"initContainers": [lora.sync_init_container(workload.lora, image, security_context, placement.region)]}
         volumes = [*volumes, *lora.volumes(f"{name}-lora-sync")]
-    pod = {
+    pod: PodSpec = {
         "serviceAccountName": placement.model_reader_service_account,
-        **server_identity(IMAGE_KEY, workload.run_as_user).pod_fields(),
+        **identity.pod_fields(),
         "terminationGracePeriodSeconds": 120,
         **adapters,
         "containers": [
             container,
-            *kv_offload.janitor(workload.kv_offload, container["image"], container["securityContext"], kv_mount_list(container)),
+            *kv_offload.janitor(workload.kv_offload, image, security_context, kv_mounts),
         ],
         "volumes": volumes,
         **pod_scheduling.gpu_scheduling(placement, selector),
@@ -103,5 +106,7 @@ def vllm_chart(scope: Construct, workload: VllmWorkload, placement: Placement) -
     objects.service(
         chart, name, BLUEPRINT, selector, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health"
     )
-    objects.disruption_budget(chart, name, BLUEPRINT, selector, workload.autoscaling.min_replicas if scaled else workload.replicas)
+    objects.disruption_budget(
+        chart, name, BLUEPRINT, selector, workload.replicas if workload.autoscaling is None else workload.autoscaling.min_replicas
+    )
     return chart

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import objects, pod_scheduling, resources
 from blueprints.common.identity import server_identity
-from blueprints.common.model_source import model_mount
+from blueprints.common.k8s_types import Container, JobSpec, PodSpec
+from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
 from blueprints.vllm_batch.params import BATCH_PREFIX, VllmBatchWorkload
@@ -41,7 +42,7 @@ def results_prefix(bucket: str, workload: str) -> str:
     return f"s3://{bucket}/{BATCH_PREFIX}{workload}/results/"
 
 
-def run_batch_args(workload: VllmBatchWorkload, location: str, model) -> list[str]:
+def run_batch_args(workload: VllmBatchWorkload, location: str, model: ModelMount) -> list[str]:
     """What follows `vllm run-batch -i ... -o ...`: the model and the engine, as `vllm serve` gets them."""
     return ["--model", location, *engine_args(workload, model, workload.public_model_name)]
 
@@ -55,7 +56,7 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
     shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, 0))
     inputs = list(workload.inputs)
     files = {"batch_io.py": IO.read_text(), "run.sh": RUN.format(program=PROGRAM, fixed=" ".join(FIXED_ARGS))}
-    container = {
+    container: Container = {
         "name": "batch",
         "image": workload.image or IMAGES["vllm"],
         "command": ["bash", f"{PROGRAM}/run.sh"],
@@ -83,7 +84,7 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
     container["resources"]["limits"]["cpu"] = container["resources"]["requests"]["cpu"]
     # Its own service account: read its inputs and the weights, write its results.
     versioned = objects.job_account_and_files(chart, name, BLUEPRINT, labels, files, container)
-    pod = {
+    pod: PodSpec = {
         "serviceAccountName": name,
         **identity.pod_fields(),
         "restartPolicy": "Never",
@@ -97,23 +98,14 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
         ],
         **pod_scheduling.gpu_scheduling(placement, objects.selector_labels(name)),
     }
-    objects.api_object(
-        chart,
-        "job",
-        api_version="batch/v1",
-        kind="Job",
-        name=versioned,
-        labels_=labels,
-        body={
-            "spec": {
-                "completionMode": "Indexed",
-                "completions": len(inputs),
-                "parallelism": min(workload.replicas, len(inputs)),
-                # Each file gets two more tries of its own; one bad file does not stop the others.
-                "backoffLimitPerIndex": 2,
-                "ttlSecondsAfterFinished": workload.keep_finished_hours * 3600,
-                "template": {"metadata": {"labels": labels}, "spec": pod},
-            }
-        },
-    )
+    spec: JobSpec = {
+        "completionMode": "Indexed",
+        "completions": len(inputs),
+        "parallelism": min(workload.replicas, len(inputs)),
+        # Each file gets two more tries of its own; one bad file does not stop the others.
+        "backoffLimitPerIndex": 2,
+        "ttlSecondsAfterFinished": workload.keep_finished_hours * 3600,
+        "template": {"metadata": {"labels": labels}, "spec": pod},
+    }
+    objects.api_object(chart, "job", api_version="batch/v1", kind="Job", name=versioned, labels_=labels, body={"spec": spec})
     return chart

@@ -9,10 +9,11 @@ nodes; tensor parallel spans a node's GPUs and pipeline parallel spans the nodes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from blueprints.common import kv_offload, objects, pod_scheduling, probes, resources
 from blueprints.common.identity import ServerIdentity, server_identity
+from blueprints.common.k8s_types import Container, EnvVar, LeaderWorkerSetSpec, PodSpec, WeightedPodAffinityTerm
 from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
@@ -67,18 +68,21 @@ def serve_args(workload: VllmMultinodeWorkload, model: ModelMount, *, leader: bo
     return args if leader else [*args, "--headless"]
 
 
-def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: ModelMount, container: dict, identity: ServerIdentity) -> dict:
+def pod_spec(
+    workload: VllmMultinodeWorkload, placement: Placement, model: ModelMount, role: Container, identity: ServerIdentity
+) -> PodSpec:
     """Leader and workers alike: the same instance type, the whole node's GPUs and EFA, the model source."""
     kv_volumes, kv_mounts = kv_offload.volumes(workload.kv_offload, FSX_CLAIM_NAME)
     shm_volume, shm_mount = resources.shm(
         resources.shm_gib(placement.instance, workload.gpus_per_pod(), workload.shm_size_gib, workload.extra_shm_gib())
     )
     # Engine processes on every node listen on ports they pick at start, on this address: the pod's own.
-    host_ip = {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
+    host_ip: EnvVar = {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
     # Over EFA the nodes of a group share the S3 reading too, not only the GPUs of one node (core/streamer.py).
-    shared_reading = streamer.env(workload.nodes, placement.efa) if model.streamed_from_s3 else []
-    container = {
-        **container,
+    # core.streamer.env writes {name, value} pairs: EnvVars, in a module that knows nothing of Kubernetes types.
+    shared_reading = cast(list[EnvVar], streamer.env(workload.nodes, placement.efa)) if model.streamed_from_s3 else []
+    container: Container = {
+        **role,
         # Over EFA the pinned image with the EFA installer (aws-ofi-nccl, libfabric), built by the kit.
         "image": workload.image or (DERIVED["vllm-efa"].reference() if placement.efa else IMAGES["vllm"]),
         "env": [host_ip, *identity.env(), *model.env, *shared_reading, *resources.efa_env(placement)],
@@ -93,7 +97,7 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
         "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts, *kv_mounts],
         "securityContext": identity.security_context(),
     }
-    return {
+    pod: PodSpec = {
         "serviceAccountName": placement.model_reader_service_account,
         **identity.pod_fields(),
         "terminationGracePeriodSeconds": 120,
@@ -117,19 +121,22 @@ def pod_spec(workload: VllmMultinodeWorkload, placement: Placement, model: Model
             },
         },
     }
+    return pod
 
 
 NEAR_LEVELS = (("network-node-layer-3", 100), ("network-node-layer-2", 50))
 
 
-def group_near(workload: VllmMultinodeWorkload, level: str, weight: int) -> dict:
+def group_near(workload: VllmMultinodeWorkload, level: str, weight: int) -> WeightedPodAffinityTerm:
     """Prefer the nodes of this group's other pods (same group-key, filled in per group by the scheduler)."""
-    term = {
-        "labelSelector": {"matchLabels": objects.selector_labels(workload.name)},
-        "matchLabelKeys": [GROUP_KEY],
-        "topologyKey": TOPOLOGY_LABEL_PREFIX + level,
+    return {
+        "weight": weight,
+        "podAffinityTerm": {
+            "labelSelector": {"matchLabels": objects.selector_labels(workload.name)},
+            "matchLabelKeys": [GROUP_KEY],
+            "topologyKey": TOPOLOGY_LABEL_PREFIX + level,
+        },
     }
-    return {"weight": weight, "podAffinityTerm": term}
 
 
 def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, placement: Placement) -> cdk8s.Chart:
@@ -138,7 +145,7 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
     identity = server_identity("vllm", workload.run_as_user)
     model = model_mount(workload.model, identity.hf_home)
     # `args` only: the image's entrypoint is `vllm serve`.
-    leader = {
+    leader: Container = {
         "name": "leader",
         "args": serve_args(workload, model, leader=True),
         "ports": [{"name": "http", "containerPort": workload.port}, {"name": "master", "containerPort": MASTER_PORT}],
@@ -147,7 +154,31 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
         **probes.http_probes(port="http", ready_path="/health", startup_minutes=placement.startup_minutes),
     }
     # Headless workers serve no HTTP: nothing to probe. A worker that dies fails its group (RecreateGroupOnPodRestart).
-    worker = {"name": "worker", "args": serve_args(workload, model, leader=False)}
+    worker: Container = {"name": "worker", "args": serve_args(workload, model, leader=False)}
+    spec: LeaderWorkerSetSpec = {
+        # LeaderReady would hold the workers back until the leader is Ready, and the leader cannot serve
+        # (so cannot pass /health) before its workers have joined.
+        "startupPolicy": "LeaderCreated",
+        "leaderWorkerTemplate": {
+            "size": workload.nodes,
+            # A lost pod takes its pipeline stage with it; only a fresh group can serve again.
+            "restartPolicy": "RecreateGroupOnPodRestart",
+            "leaderTemplate": {
+                "metadata": {
+                    "labels": objects.labels(name, BLUEPRINT, "leader"),
+                    "annotations": objects.scrape_annotations(workload.port),
+                },
+                "spec": pod_spec(workload, placement, model, leader, identity),
+            },
+            "workerTemplate": {
+                "metadata": {"labels": objects.labels(name, BLUEPRINT, "worker")},
+                "spec": pod_spec(workload, placement, model, worker, identity),
+            },
+        },
+    }
+    if not workload.autoscaling:
+        # Under KEDA the autoscaler owns the count (the set's scale subresource counts groups).
+        spec = {"replicas": workload.replicas, **spec}
     objects.api_object(
         chart,
         "leader-worker-set",
@@ -155,31 +186,7 @@ def vllm_multinode_chart(scope: Construct, workload: VllmMultinodeWorkload, plac
         kind="LeaderWorkerSet",
         name=group_set_name(name),
         labels_=objects.labels(name, BLUEPRINT),
-        body={
-            "spec": {
-                # Under KEDA the autoscaler owns the count (the set's scale subresource counts groups).
-                **({} if workload.autoscaling else {"replicas": workload.replicas}),
-                # LeaderReady would hold the workers back until the leader is Ready, and the leader cannot serve
-                # (so cannot pass /health) before its workers have joined.
-                "startupPolicy": "LeaderCreated",
-                "leaderWorkerTemplate": {
-                    "size": workload.nodes,
-                    # A lost pod takes its pipeline stage with it; only a fresh group can serve again.
-                    "restartPolicy": "RecreateGroupOnPodRestart",
-                    "leaderTemplate": {
-                        "metadata": {
-                            "labels": objects.labels(name, BLUEPRINT, "leader"),
-                            "annotations": objects.scrape_annotations(workload.port),
-                        },
-                        "spec": pod_spec(workload, placement, model, leader, identity),
-                    },
-                    "workerTemplate": {
-                        "metadata": {"labels": objects.labels(name, BLUEPRINT, "worker")},
-                        "spec": pod_spec(workload, placement, model, worker, identity),
-                    },
-                },
-            }
-        },
+        body={"spec": spec},
     )
     leaders = {LWS_NAME_LABEL: group_set_name(name), WORKER_INDEX_LABEL: "0"}
     objects.service(chart, name, BLUEPRINT, leaders, [{"name": "http", "port": workload.port, "targetPort": "http"}], health_path="/health")
