@@ -5,6 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import celpy
+from celpy.adapter import json_to_cel
 import kubernetes_validate
 import pytest
 
@@ -152,7 +153,7 @@ ENV = celpy.Environment()
 
 def _admitted(kind: str, namespace: str, obj: dict, user: str = "system:serviceaccount:ops:deployer") -> bool:
     request = {"kind": {"kind": kind}, "namespace": namespace, "userInfo": {"username": user}}
-    activation = {"object": celpy.json_to_cel(obj), "request": celpy.json_to_cel(request)}
+    activation = {"object": json_to_cel(obj), "request": json_to_cel(request)}
     run = lambda expression: bool(ENV.program(ENV.compile(expression)).evaluate(activation))  # noqa: E731
     if not all(run(condition["expression"]) for condition in POLICY["spec"]["matchConditions"]):
         return True

@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assembly.kit import KIT
 from blueprints.common import pod_scheduling
+from blueprints.common.k8s_types import Affinity
+from blueprints.contract import GpuBlueprint
 from blueprints.dynamo import components
+from blueprints.dynamo.params import DynamoWorkload
 from tests.helpers import write_config
 
 EXAMPLE = Path(__file__).parents[2] / "config" / "examples" / "dynamo-disaggregated-p5.yaml"
 GPU = "nvidia.com/gpu"
 
 
-def pods_of(graph: list[dict]) -> list[tuple[str, int, dict, dict]]:
+def pods_of(graph: Sequence[Mapping[str, Any]]) -> list[tuple[str, int, dict, dict]]:
     """(role, GPUs, labels, affinity) of every GPU worker pod of a graph's components."""
     pods = []
     for component in graph:
@@ -39,7 +44,7 @@ def pods_of(graph: list[dict]) -> list[tuple[str, int, dict, dict]]:
     return pods
 
 
-def _terms(affinity: dict, kind: str, when: str) -> list[tuple[int, dict]]:
+def _terms(affinity: Mapping[str, Any], kind: str, when: str) -> list[tuple[int, dict]]:
     found = []
     for term in affinity.get(kind, {}).get(f"{when}DuringSchedulingIgnoredDuringExecution", []):
         weight, term = (term["weight"], term["podAffinityTerm"]) if when == "preferred" else (0, term)
@@ -48,7 +53,7 @@ def _terms(affinity: dict, kind: str, when: str) -> list[tuple[int, dict]]:
     return found
 
 
-def always_fits(pods: list[tuple[str, int, dict, dict]], nodes: int, node_gpus: int) -> bool:
+def always_fits(pods: Sequence[tuple[str, int, Mapping[str, Any], Mapping[str, Any]]], nodes: int, node_gpus: int) -> bool:
     """Whether every order of the pods, with every tie broken every way, places them all on `nodes` nodes."""
     kinds = {role: (gpus, labels, affinity) for role, gpus, labels, affinity in pods}
 
@@ -104,13 +109,22 @@ def example():
     config = KIT.load(EXAMPLE)
     [workload] = config.workloads
     blueprint = KIT.by_name["dynamo"]
+    assert isinstance(blueprint, GpuBlueprint) and isinstance(workload, DynamoWorkload)
     placement = blueprint.placement(workload, KIT.platform(config))
     pool = next(p for p in config.node_pools if p.name == workload.node_pool)
     return workload, placement, pool.gpu_limit // placement.instance.gpus
 
 
-def _graph(workload, placement) -> list[dict]:
+def _graph(workload, placement) -> list[Mapping[str, Any]]:
+    """The worker components, read as the scheduler reads their templates: plain data."""
     return [components.worker(workload, placement, role) for role in workload.role_replicas()]
+
+
+def _spread_rule(placement, name: str, role: str) -> Affinity:
+    """The shared rule's affinity, which spreads a role's pods over nodes."""
+    scheduling = pod_scheduling.gpu_scheduling(placement, components.role_selector(name, role))
+    assert "affinity" in scheduling
+    return scheduling["affinity"]
 
 
 def test_the_example_graph_fits_its_two_nodes_in_any_order(example):
@@ -126,9 +140,7 @@ def test_spreading_each_role_over_nodes_could_strand_the_decode_worker(example):
     workload, placement, nodes = example
     spread = []
     for role, gpus, labels, _ in pods_of(_graph(workload, placement)):
-        spread.append(
-            (role, gpus, labels, pod_scheduling.gpu_scheduling(placement, components.role_selector(workload.name, role))["affinity"])
-        )
+        spread.append((role, gpus, labels, _spread_rule(placement, workload.name, role)))
     assert not always_fits(spread, nodes, placement.instance.gpus)
 
 
@@ -169,10 +181,7 @@ def test_any_disaggregated_layout_fits_the_fewest_nodes_that_can_hold_it(example
         assert packable([gpus for _, gpus, *_ in pods], nodes, node_gpus)
         if not always_fits(pods, nodes, node_gpus):
             stranded.append((prefill, prefill_gpus, decode, decode_gpus))
-        spread = [
-            (role, gpus, labels, pod_scheduling.gpu_scheduling(placement, components.role_selector(layout.name, role))["affinity"])
-            for role, gpus, labels, _ in pods
-        ]
+        spread = [(role, gpus, labels, _spread_rule(placement, layout.name, role)) for role, gpus, labels, _ in pods]
         if not always_fits(spread, nodes, node_gpus):
             stranded_when_spread.append((prefill, prefill_gpus, decode, decode_gpus))
     assert len(LAYOUTS) > 150 and stranded == []
@@ -198,7 +207,9 @@ def test_aggregated_workers_still_spread(tmp_path):
         )
     )
     [workload] = config.workloads
-    placement = KIT.by_name["dynamo"].placement(workload, KIT.platform(config))
+    blueprint = KIT.by_name["dynamo"]
+    assert isinstance(blueprint, GpuBlueprint) and isinstance(workload, DynamoWorkload)
+    placement = blueprint.placement(workload, KIT.platform(config))
     [worker] = _graph(workload, placement)
     [term] = worker["podTemplate"]["spec"]["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     assert term["podAffinityTerm"]["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "worker"

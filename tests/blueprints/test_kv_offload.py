@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from blueprints.common import kv_janitor
-from blueprints.common.kv_offload import JANITOR_HEARTBEAT, KvOffload, engine_args
+from blueprints.common.kv_offload import JANITOR_HEARTBEAT, FileTier, FsxTier, KvOffload, engine_args
 from tests.blueprints.conftest import by_kind
 from tests.helpers import assert_rejected
 
@@ -28,7 +28,7 @@ def test_cpu_only_is_vllms_own_flag():
 
 
 def test_file_tiers_go_through_one_tiering_connector_and_never_beside_the_size_flag():
-    args = engine_args(KvOffload(cpu_gib=64, nvme={"size_gib": 1000}, fsx={"size_gib": 500}))
+    args = engine_args(KvOffload(cpu_gib=64, nvme=FileTier(size_gib=1000), fsx=FsxTier(size_gib=500)))
     assert args[0] == "--kv-transfer-config" and "--kv-offloading-size" not in args
     config = json.loads(args[1])
     assert (config["kv_connector"], config["kv_role"]) == ("OffloadingConnector", "kv_both")
@@ -128,7 +128,8 @@ def test_the_janitor_removes_temporary_files_a_crash_left_and_not_those_being_wr
     stale, fresh = block.with_name("aaa00.bin_123.tmp"), block.with_name("aaa00.bin_456.tmp")
     stale.write_bytes(b"x")
     fresh.write_bytes(b"x")
-    os.utime(stale, (time.time() - 7200,) * 2)
+    an_hour_ago = time.time() - 7200
+    os.utime(stale, (an_hour_ago, an_hour_ago))
     _run(command, root, limit=100 * MIB)
     assert not stale.exists() and fresh.exists() and block.exists()
 
@@ -137,6 +138,7 @@ def test_one_janitor_walks_a_shared_directory_and_another_takes_over_when_it_goe
     command, root = _janitor_command(render, tmp_path), tmp_path / "shared"
     root.mkdir()
     holder = subprocess.Popen([*command, "--tier", f"{root}={2 * MIB + 64 * 1024}", "--period", "0.2"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None  # stdout=PIPE
     try:
         assert "holding the lock" in holder.stdout.readline()
         for index, name in enumerate(["aaa00", "bbb01", "ccc02", "ddd03"]):
@@ -164,7 +166,8 @@ def test_the_janitor_is_restarted_when_its_rounds_stall(render, tmp_path):
     (tmp_path / "tier").mkdir()
     _run(_janitor_command(render, tmp_path), tmp_path / "tier", limit=MIB)
     assert subprocess.run(["bash", "-c", probe]).returncode == 0
-    os.utime(heartbeat, (time.time() - 600,) * 2)  # ten minutes without a round
+    ten_minutes_ago = time.time() - 600  # ten minutes without a round
+    os.utime(heartbeat, (ten_minutes_ago, ten_minutes_ago))
     assert subprocess.run(["bash", "-c", probe]).returncode != 0
 
 

@@ -331,7 +331,7 @@ REFUSALS = [
 @pytest.mark.parametrize("fields,expected", REFUSALS, ids=lambda v: str(v)[:60] if isinstance(v, dict) else None)
 def test_impossible_settings_are_refused(tmp_path, fields, expected):
     workload = {key: value for key, value in _workload(**fields).items() if value is not None}
-    overrides = {"workloads": [workload]}
+    overrides: dict[str, object] = {"workloads": [workload]}
     if "queue" in fields:
         overrides["scheduling"] = {"teams": [{"name": "research", "gpus": {"gpu-l40s": 4}}]}
     assert_rejected(tmp_path, overrides, expected)

@@ -168,6 +168,7 @@ def test_config_json_is_read_as_vllm_reads_it():
 def test_model_facts_keys_override_a_known_model():
     keys = ModelFactsKeys(same_as="meta-llama/Llama-3.1-8B-Instruct", max_position_embeddings=32768, weight_gib=16.5)
     facts = keys.facts("acme/ft", L8)
+    assert facts is not None
     assert facts.max_position_embeddings == 32768 and facts.weight_bytes == int(16.5 * GIB) and facts.layers == 32
     assert ModelFactsKeys(hidden_size=4096).facts("x", None) is None
     assert ModelFactsKeys(hidden_size=4096).missing == ["num_hidden_layers", "num_attention_heads", "vocab_size", "max_position_embeddings"]
