@@ -5,7 +5,7 @@
 The startup probe starts with the container, so its window covers the weights and the warm-up (with margin);
 node launch and the image pull come before and only add to the time a scale-out takes. In a group of several
 nodes the leader's probe also covers its last worker arriving. The figures are a model (docs/performance.md states
-it and what it is calibrated on): sizes of the pinned images as published, rates that are assumptions for the
+it and what it is calibrated on): the image sizes in their records (core/images.py), rates that are assumptions for the
 instance sizes the kit targets. Checked on CHECKED_ON.
 
 Weights are counted as the bytes each pod (one node of a group) really reads: vLLM 0.30.0 loads every file of the
@@ -19,26 +19,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from core.derived_images import image_gb as derived_image_gb
+from core.images import image
 from core.streamer import StreamerLoad
 
 CHECKED_ON = "2026-11-29"
-
-# Compressed size of each pinned image (core.versions.IMAGES), GB: estimates from the sizes published for nearby tags
-# (no registry is reachable where the kit is built, so the pinned tags were not weighed). Refresh with
-# `crane manifest <image> | jq '[.layers[].size] | add'` and date the change.
-IMAGE_GB = {
-    "vllm": 10.5,
-    "triton": 13.0,
-    "dynamo-vllm": 12.0,
-    "dynamo-vllm-efa": 12.5,
-    "dynamo-frontend": 1.2,
-    "inference-perf": 0.3,
-    # CUDA 13, torch, vLLM with DeepEP and DeepGEMM, Ray: an estimate (a public deployment guide puts ray-llm at about 11 GB).
-    "ray-llm": 13.0,
-}
-# The images the kit builds, from their recorded layers (core/derived_images.py).
-IMAGE_GB |= derived_image_gb()
 
 # Effective pull rates, MB/s, into one node: containerd's default (three layers at a time, serial unpack) and the
 # SOCI snapshotter's parallel pull and unpack (Bottlerocket) / nodeadm's FastImagePull (AL2023).
@@ -61,6 +45,14 @@ PROBE_SLACK_MINUTES = 5
 # Bytes per parameter by dtype or quantization, to size weights from a name such as Llama-3.1-8B.
 BYTES_PER_PARAM = {"fp8": 1.0, "awq": 0.55, "gptq": 0.55, "compressed-tensors": 1.0}
 _PARAMS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)[bB](?![a-zA-Z])")
+
+
+def image_gb(key: str) -> float:
+    """The compressed size of an image, from its record; registration gives every GPU blueprint's images one."""
+    size = image(key).size_gb
+    if size is None:
+        raise ValueError(f"image {key!r}: its record has no size_gb; the cold-start model needs one; record its compressed size")
+    return size
 
 
 def weights_gb_from_name(name: str, quantization: str | None) -> float | None:

@@ -1,4 +1,5 @@
-"""Every external version the kit depends on, in one place.
+"""Every external version the kit depends on, in one place, but the images': each image's pin sits in its record
+(core/pinned_images.py), under the same convention and CHECKED_ON.
 
 Checked on 2026-11-23 (the program packages on 2026-11-29); every pin's newest patch checked on 2026-12-05. Bump here, run the
 tests, and note the date. Each pin carries one line: "newest patch of X.Y as of <CHECKED_ON>: <version>; notes read
@@ -47,62 +48,8 @@ AMI_VERSIONS = {
     "al2023": "v20260724",
 }
 
-# Serving images. vLLM: OpenAI-compatible server; Triton: with the vLLM backend; Dynamo: vLLM runtime.
-IMAGES = {
-    # Benchmark load generator (kubernetes-sigs/inference-perf release v0.6.1, 2026-07-23); it also fetches the dataset (boto3).
-    # newest patch of 0.6 as of 2026-12-05: v0.6.1 (kubernetes-sigs/inference-perf tags); notes read v0.6.1..v0.6.1: already the newest patch
-    "inference-perf": "quay.io/inference-perf/inference-perf:v0.6.1",
-    # newest patch of 0.30 as of 2026-12-05: v0.30.0 (PyPI vllm: 0.30.0, then 0.31.0); notes read v0.30.0..v0.30.0: already the newest patch
-    "vllm": "vllm/vllm-openai:v0.30.0",
-    # newest patch of 26.08 as of 2026-12-05: 26.08 (NGC containers are monthly YY.MM releases, never patched in place); notes read
-    # 26.08..26.08: already the newest patch
-    "triton": "nvcr.io/nvidia/tritonserver:26.08-vllm-python-py3",
-    # newest patch of 1.4 as of 2026-12-05: 1.4.2 (PyPI ai-dynamo: 1.4.2, then 1.5.0; images release with it); notes read 1.4.2..1.4.2:
-    # already the newest patch
-    "dynamo-vllm": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2",
-    # The same runtime with AWS's libfabric and EFA provider inside, which NIXL's LIBFABRIC backend needs (NGC: experimental).
-    # newest patch of 1.4 as of 2026-12-05: 1.4.2 (as dynamo-vllm); notes read 1.4.2..1.4.2: already the newest patch
-    "dynamo-vllm-efa": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.4.2-efa",
-    # Dynamo's HTTP frontend alone: a small image for the CPU-only frontend pods.
-    # newest patch of 1.4 as of 2026-12-05: 1.4.2 (as dynamo-vllm); notes read 1.4.2..1.4.2: already the newest patch
-    "dynamo-frontend": "nvcr.io/nvidia/ai-dynamo/dynamo-frontend:1.4.2",
-    # The endpoint picker (prefix-cache, KV-cache and queue scorers). Gateway API Inference Extension v1.6.0 moved it to
-    # llm-d/llm-d-router; v0.10.0 (2026-08-17) is the first release after it, built on the extension's v1 API.
-    # newest patch of 0.10 as of 2026-12-05: v0.10.0 (llm-d/llm-d-router tags); notes read v0.10.0..v0.10.0: already the newest patch
-    "endpoint-picker": "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0",
-    # kubectl alone (no shell), for the Job that applies CRDs published only as a release file (infra/cluster/crd_bundles.py).
-    # newest patch of 1.35 as of 2026-12-05: v1.35.7 (kubernetes/kubectl tag kubernetes-1.35.7, 2026-07-23; every release builds this
-    # image: kubernetes build/common.sh get_docker_wrapped_binaries); notes read v1.35.1..v1.35.7: kubectl itself only fixed `cp`
-    # path escaping and an exec terminal-size panic, nothing in `apply --server-side`
-    "kubectl": "registry.k8s.io/kubectl:v1.35.7",
-    # GPU burn-in (infra/gpu/burn_in.py). DCGM's full image (nv-hostengine, dcgmi and the CUDA diagnostic plugins;
-    # the exporter's image lacks the plugins). The tag NVIDIA's GPU Operator v26.3.3 deploys beside dcgm-exporter
-    # 4.5.3-4.8.2 (deployments/gpu-operator/values.yaml; its bundle pins the ubi9 twin, 4.5.2-1-ubi9@sha256:d7558fa7...).
-    # No 4.5.3 DCGM image appears in NVIDIA's sources; the DCGM repo's docker/Makefile still names 4.4.1-2.
-    # newest patch of 4.5 as of 2026-12-05: 4.5.2-1 (the newest DCGM image NVIDIA's GPU Operator v26.3.3 deploys); notes
-    # read 4.5.2..4.5.2: kept at the tag an NVIDIA release ships, since no later 4.5 image is shown to exist
-    "dcgm": "nvcr.io/nvidia/cloud-native/dcgm:4.5.2-1-ubuntu22.04",
-    # The burn-in's nccl-tests are no longer AWS's public image (CUDA 12.8, NCCL 2.27.7): the kit builds them on the
-    # serving image itself (EFA_INSTALLER and NCCL_TESTS below, core/derived_images.py), so burn-in tests its stack.
-    # The capacity-block reconciler (infra/gpu/capacity_block_reconciler.py): a Python standard library, nothing else.
-    # newest patch of 3.12 as of 2026-12-05: 3.12.14 (docker-library/official-images library/python: 3.12.14-slim-bookworm, 2026-08-13);
-    # notes read 3.12.13..3.12.14 (Misc/NEWS.d): security only; http.client now stops after 100 trailer or 1xx lines
-    "python": "docker.io/library/python:3.12.14-slim-bookworm",
-    # The gateway's rate-limit counters (Envoy AI Gateway v1.1.0's token rate-limit example runs 8.2.4-alpine3.22, this minor).
-    # newest patch of 8.2 as of 2026-12-05: 8.2.9 (official-images library/redis: 8.2.9-alpine3.22, 2026-08-18); notes read
-    # 8.2.5..8.2.9: security fixes (CVE-2026-23479 unblock-client use-after-free, 8.2.8 and 8.2.9 security releases); nothing in INCRBY/EXPIRE,
-    # which the rate limiter sends
-    "redis": "docker.io/library/redis:8.2.9-alpine3.22",
-    # The gateway's audit log shipper (infra/routing/audit.py): the aws-for-fluent-bit release that aws/eks-charts'
-    # chart 0.2.0 (AUDIT_LOG_SHIPPER) runs, Fluent Bit v4.2.2, which takes EKS Pod Identity credentials.
-    # newest patch of 3.2 as of 2026-12-05: 3.2.1 (aws/aws-for-fluent-bit release 20260127, PR 1069; no later 3.2 release
-    # found); notes read 3.2.0..3.2.1: publishing fixes only (the "3" tag, SSM parameters)
-    "fluent-bit": "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.2.1",
-    # Ray Serve LLM with its vLLM (blueprints/ray_serve): ray-project/ray builds ray-llm for Python 3.12 and CUDA 13.0
-    # only since 2026 (docker/ray-llm/Dockerfile refuses any other Python; PRs 61496, 61497), so no py311-cu12x tag.
-    # newest patch of 2.60 as of 2026-12-05: 2.60.0 (PyPI ray); notes read 2.60.0..2.60.0: already the newest patch
-    "ray-llm": "docker.io/rayproject/ray-llm:2.60.0-py312-cu130",
-}
+# Images: one record each, the pin with its dated note beside what the image carries, its size and its user, in
+# core/pinned_images.py (public images) and core/derived_images.py (the kit's builds); core.images.IMAGES holds both.
 
 # What the kit builds into its own images (images/, core/derived_images.py, docs/images.md), fetched by the build in
 # the account, never where the kit is synthesized. Checked 2026-12-05.
@@ -120,25 +67,25 @@ NCCL_TESTS = ("v2.18.3", "f727aa2a540fef911de9d7bfd8852bc5d2c69815")
 # The programs whose inputs the kit writes, as Python packages at the versions inside the pinned images. The contract
 # checks (contracts/, docs/contracts.md) install exactly these and let each program judge what the kit emits.
 PROGRAMS = {
-    # vllm serve in IMAGES["vllm"] (the image's tag is the vLLM release).
+    # vllm serve in the vllm image (core/pinned_images.py; the image's tag is the vLLM release).
     # newest patch of 0.30 as of 2026-12-05: 0.30.0 (PyPI); notes read 0.30.0..0.30.0: already the newest patch
     "vllm": "0.30.0",
-    # dynamo.vllm and dynamo.frontend in IMAGES["dynamo-vllm"], ["dynamo-vllm-efa"] and ["dynamo-frontend"].
+    # dynamo.vllm and dynamo.frontend in the dynamo-vllm, dynamo-vllm-efa and dynamo-frontend images.
     # newest patch of 1.4 as of 2026-12-05: 1.4.2 (PyPI); notes read 1.4.2..1.4.2: already the newest patch
     "ai-dynamo": "1.4.2",
     # The vLLM inside the Dynamo runtime images: ai-dynamo 1.4.2's vllm extra pins it, and dynamo.vllm's parser is vLLM's.
     # newest patch of 0.26 as of 2026-12-05: 0.26.0 (PyPI); notes read 0.26.0..0.26.0: already the newest patch (and the image decides)
     "vllm-in-dynamo": "0.26.0",
-    # The load generator in IMAGES["inference-perf"]: its config model.
+    # The load generator in the inference-perf image: its config model.
     # newest patch of 0.6 as of 2026-12-05: 0.6.1 (kubernetes-sigs/inference-perf tags); notes read 0.6.1..0.6.1: already the newest patch
     "inference-perf": "0.6.1",
     # Triton's model-config protobuf (model_config.proto); Triton 26.08 is server 2.72, and 2.73's proto reads every 2.72 field.
     # newest patch of 2.73 as of 2026-12-05: 2.73.0 (PyPI); notes read 2.73.0..2.73.0: already the newest patch
     "tritonclient": "2.73.0",
-    # Ray Serve (serveConfigV2's schema, Ray Serve LLM's LLMConfig) in IMAGES["ray-llm"] (the image's tag is the Ray release).
+    # Ray Serve (serveConfigV2's schema, Ray Serve LLM's LLMConfig) in the ray-llm image (the image's tag is the Ray release).
     # newest patch of 2.60 as of 2026-12-05: 2.60.0 (PyPI); notes read 2.60.0..2.60.0: already the newest patch
     "ray": "2.60.0",
-    # The vLLM inside IMAGES["ray-llm"]: the ray 2.60.0 wheel's llm extra pins vllm[audio]==0.29.0, and the image installs
+    # The vLLM inside the ray-llm image: the ray 2.60.0 wheel's llm extra pins vllm[audio]==0.29.0, and the image installs
     # the llm lock compiled from it. newest patch of 0.29 as of 2026-12-05: 0.29.0 (PyPI); notes read 0.29.0..0.29.0:
     # already the newest patch (and the image decides)
     "vllm-in-ray-llm": "0.29.0",
@@ -179,7 +126,8 @@ KUBERAY = HelmPin("https://ray-project.github.io/kuberay-helm", "1.7.1")
 # newest patch of 1.8 as of 2026-12-05: v1.8.3 (envoyproxy/gateway tags); notes read v1.8.1..v1.8.3: v1.8.2 "Fixed shared
 # global rate limit rules with a `cost` field not working as expected"
 ENVOY_GATEWAY = HelmPin("oci://docker.io/envoyproxy/gateway-helm", "v1.8.3")
-# newest patch of 1.1 as of 2026-12-05: v1.1.0 (envoyproxy/ai-gateway tags; both charts); notes read v1.1.0..v1.1.0: already the newest patch
+# newest patch of 1.1 as of 2026-12-05: v1.1.0 (envoyproxy/ai-gateway tags; both charts); notes read v1.1.0..v1.1.0: already
+# the newest patch
 AI_GATEWAY_CRDS = HelmPin("oci://docker.io/envoyproxy/ai-gateway-crds-helm", "v1.1.0")
 # newest patch of 1.1 as of 2026-12-05: v1.1.0 (as AI_GATEWAY_CRDS); notes read v1.1.0..v1.1.0: already the newest patch
 AI_GATEWAY = HelmPin("oci://docker.io/envoyproxy/ai-gateway-helm", "v1.1.0")
@@ -191,14 +139,15 @@ INFERENCE_EXTENSION = "v1.6.0"
 # (shared/crds) are this release's. The chart installs the CRDs itself (templates, so an uninstall removes them).
 # newest patch of 0.19 as of 2026-12-05: 0.19.2 (kubernetes-sigs/kueue tags); notes read 0.19.2..0.19.2: already the newest patch
 KUEUE = HelmPin("oci://registry.k8s.io/kueue/charts/kueue", "0.19.2")
-# The chart release whose image (appVersion 3.2.1, IMAGES["fluent-bit"]) ships the gateway's audit log: aws/eks-charts
+# The chart release whose image (appVersion 3.2.1, the fluent-bit image) ships the gateway's audit log: aws/eks-charts
 # aws-for-fluent-bit 0.2.0 (2026-02-03). The kit writes the DaemonSet itself and no longer installs the chart, whose
 # ClusterRole grants nodes/proxy cluster-wide with no value to turn it off (infra/routing/audit.py); a bump of the image
 # follows this chart's appVersion.
 # newest patch of 0.2 as of 2026-12-05: 0.2.0 (aws/eks-charts gh-pages index.yaml); notes read 0.2.0..0.2.0: already the newest patch
 AUDIT_LOG_SHIPPER = HelmPin("https://aws.github.io/eks-charts", "0.2.0")
 # KEDA 2.20.2 (chart 2.20.2): ScaledObjects on PromQL from AMP (SigV4 through Pod Identity) or in-cluster Prometheus.
-# newest patch of 2.20 as of 2026-12-05: 2.20.2 (kedacore/charts and kedacore/keda tags); notes read 2.20.2..2.20.2: already the newest patch
+# newest patch of 2.20 as of 2026-12-05: 2.20.2 (kedacore/charts and kedacore/keda tags); notes read 2.20.2..2.20.2: already
+# the newest patch
 KEDA = HelmPin("https://kedacore.github.io/charts", "2.20.2")
 
 # Observability (checked 2026-11-23 against the charts' Chart.yaml).
@@ -258,17 +207,20 @@ CHART_CRDS = {
     # charts/karpenter/crds/ at v1.14.1; upgrade-guide.md "CRD Upgrades" recommends the karpenter-crd chart.
     "karpenter": ChartCrds(
         True,
-        "apply the new version's CRDs first: helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd --version <new> --namespace kube-system",
+        "apply the new version's CRDs first: helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd "
+        "--version <new> --namespace kube-system",
     ),
     # charts/gateway-helm/charts/crds/crds/ at v1.8.3; install-helm.md applies the gateway-crds-helm chart server-side.
     "gateway-helm": ChartCrds(
         True,
-        "apply the new version's CRDs first: helm template eg oci://docker.io/envoyproxy/gateway-crds-helm --version <new> --set crds.gatewayAPI.enabled=true --set crds.envoyGateway.enabled=true | kubectl apply --server-side -f -",
+        "apply the new version's CRDs first: helm template eg oci://docker.io/envoyproxy/gateway-crds-helm --version <new> "
+        "--set crds.gatewayAPI.enabled=true --set crds.envoyGateway.enabled=true | kubectl apply --server-side -f -",
     ),
     # charts/lws/crds/ at v0.10.0.
     "lws": ChartCrds(
         True,
-        "apply the new version's CRDs first: helm show crds oci://registry.k8s.io/lws/charts/lws --version <new> | kubectl apply --server-side -f -",
+        "apply the new version's CRDs first: helm show crds oci://registry.k8s.io/lws/charts/lws --version <new> "
+        "| kubectl apply --server-side -f -",
     ),
     # charts/kube-prometheus-stack/charts/crds/crds/ (a subchart's crds/: prometheus-operator's CRDs).
     "kube-prometheus-stack": ChartCrds(

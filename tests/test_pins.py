@@ -1,4 +1,5 @@
-"""The pins in core/versions.py are exact, carry their dated 'newest patch' note, and agree with package.json."""
+"""The pins in core/versions.py and the image records' (core/pinned_images.py) are exact, carry their dated 'newest
+patch' note, and agree with package.json."""
 
 import json
 import re
@@ -6,11 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from core import versions
-from core.versions import AMI_VERSIONS, AWS_CDK_CLI, CHECKED_ON, IMAGES, PROGRAMS, HelmPin
+from core import pinned_images, versions
+from core.images import IMAGES
+from core.pinned_images import PINNED
+from core.versions import AMI_VERSIONS, AWS_CDK_CLI, CHECKED_ON, PROGRAMS, HelmPin
 from tests.helpers import REPO
 
-SOURCE = Path(versions.__file__).read_text().splitlines()
+SOURCES = {
+    "core/versions.py": Path(versions.__file__).read_text().splitlines(),
+    "core/pinned_images.py": Path(pinned_images.__file__).read_text().splitlines(),
+}
 HELM_PINS = {name: pin for name, pin in vars(versions).items() if isinstance(pin, HelmPin)}
 # Pins whose notes live with the people who keep them (their comments carry the upstream evidence instead).
 SETTLED_ELSEWHERE: set[str] = set()
@@ -20,24 +26,26 @@ NOTE = re.compile(
 SEMVER = re.compile(r"v?\d+\.\d+\.\d+")
 
 
-def _pin_line(pattern: str) -> int:
-    found = [i for i, line in enumerate(SOURCE) if re.match(pattern, line)]
-    assert len(found) == 1, f"{pattern!r} matches lines {found} of core/versions.py"
-    return found[0]
+def _pin_line(pattern: str, file: str = "core/versions.py") -> tuple[str, int]:
+    found = [i for i, line in enumerate(SOURCES[file]) if re.match(pattern, line)]
+    assert len(found) == 1, f"{pattern!r} matches lines {found} of {file}"
+    return file, found[0]
 
 
-def _comments_above(index: int) -> str:
+def _comments_above(pin: tuple[str, int]) -> str:
     """The comment block right above a pin line, joined into one string (a note may wrap over lines)."""
+    file, index = pin
+    source = SOURCES[file]
     lines = []
     i = index - 1
-    while i >= 0 and SOURCE[i].strip().startswith("#"):
-        lines.insert(0, SOURCE[i].strip().lstrip("#").strip())
+    while i >= 0 and source[i].strip().startswith("#"):
+        lines.insert(0, source[i].strip().lstrip("#").strip())
         i -= 1
     return " ".join(lines)
 
 
 def _every_pin():
-    """(name, pinned version, the pin's line in core/versions.py) for each external pin."""
+    """(name, pinned version, the pin's line: core/versions.py, or the record's reference in core/pinned_images.py)."""
     yield "AWS_CDK_CLI", AWS_CDK_CLI, _pin_line(r"AWS_CDK_CLI = ")
     yield "INFERENCE_EXTENSION", versions.INFERENCE_EXTENSION, _pin_line(r"INFERENCE_EXTENSION = ")
     yield "PROMTOOL_DEBIAN_PACKAGE", versions.PROMTOOL_DEBIAN_PACKAGE[1], _pin_line(r"PROMTOOL_DEBIAN_PACKAGE = ")
@@ -45,8 +53,12 @@ def _every_pin():
         yield name, pin.version, _pin_line(rf"{name} = HelmPin\(")
     for key, version in AMI_VERSIONS.items():
         yield f"AMI_VERSIONS[{key}]", version, _pin_line(rf'    "{key}": "{re.escape(version)}",')
-    for key, reference in IMAGES.items():
-        yield f"IMAGES[{key}]", reference.rsplit(":", 1)[1], _pin_line(rf'    "{key}": "{re.escape(reference)}",')
+    for key, record in PINNED.items():
+        yield (
+            f"IMAGES[{key}]",
+            record.reference.rsplit(":", 1)[1],
+            _pin_line(rf'\s+reference="{re.escape(record.reference)}",$', "core/pinned_images.py"),
+        )
     for key, version in PROGRAMS.items():
         yield f"PROGRAMS[{key}]", version, _pin_line(rf'    "{key}": "{re.escape(version)}",')
 
@@ -62,7 +74,8 @@ def test_every_helm_chart_is_pinned_to_one_exact_version():
 
 
 def test_every_image_names_a_release_tag_or_a_digest():
-    for key, reference in IMAGES.items():
+    for key, record in PINNED.items():
+        reference = record.reference
         name, _, digest = reference.partition("@")
         if digest:
             assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), f"{key}: {reference}"
@@ -84,10 +97,14 @@ def test_programs_and_amis_are_exact():
 
 
 def test_program_versions_match_the_images_they_stand_for():
-    assert IMAGES["vllm"].endswith(f":v{PROGRAMS['vllm']}")
-    assert IMAGES["inference-perf"].endswith(f":v{PROGRAMS['inference-perf']}")
+    assert IMAGES["vllm"].reference.endswith(f":v{PROGRAMS['vllm']}")
+    assert IMAGES["inference-perf"].reference.endswith(f":v{PROGRAMS['inference-perf']}")
     for key in ("dynamo-vllm", "dynamo-vllm-efa", "dynamo-frontend"):
-        assert IMAGES[key].rsplit(":", 1)[1].split("-")[0] == PROGRAMS["ai-dynamo"], key
+        assert IMAGES[key].reference.rsplit(":", 1)[1].split("-")[0] == PROGRAMS["ai-dynamo"], key
+    # The vLLM a record says an image carries is the one the contract checks install.
+    assert IMAGES["vllm"].vllm == IMAGES["vllm-efa"].vllm == PROGRAMS["vllm"]
+    assert IMAGES["dynamo-vllm"].vllm == IMAGES["dynamo-vllm-efa"].vllm == PROGRAMS["vllm-in-dynamo"]
+    assert IMAGES["ray-llm"].vllm == PROGRAMS["vllm-in-ray-llm"]
     assert versions.DYNAMO_PLATFORM.version == PROGRAMS["ai-dynamo"]
     assert versions.AI_GATEWAY.version == versions.AI_GATEWAY_CRDS.version
 
@@ -95,7 +112,7 @@ def test_program_versions_match_the_images_they_stand_for():
 @pytest.mark.parametrize("name,pinned,line", [pin for pin in PINS if pin[0] not in SETTLED_ELSEWHERE], ids=lambda v: str(v))
 def test_every_pin_carries_a_dated_newest_patch_note(name, pinned, line):
     note = NOTE.search(_comments_above(line))
-    assert note, f"{name} (core/versions.py line {line + 1}) has no 'newest patch of X.Y as of DATE: V; notes read A..B' line"
+    assert note, f"{name} ({line[0]} line {line[1] + 1}) has no 'newest patch of X.Y as of DATE: V; notes read A..B' line"
     assert note["date"] == CHECKED_ON, f"{name}: note dated {note['date']}, CHECKED_ON is {CHECKED_ON}"
     assert ".." in note["span"], f"{name}: 'notes read' names no range: {note['span']!r}"
     # A newer patch left behind must say so, and why.

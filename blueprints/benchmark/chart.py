@@ -20,7 +20,7 @@ from blueprints.common import objects
 from blueprints.common.identity import server_identity
 from blueprints.common.k8s_types import Container, EnvVar, JobSpec, PodSpec
 from core.labels import ZONE_ID_LABEL
-from core.versions import IMAGES
+from core.images import IMAGES
 
 if TYPE_CHECKING:
     import cdk8s
@@ -49,7 +49,7 @@ def container(workload: BenchmarkWorkload, target: BenchmarkTarget) -> Container
     size = {"cpu": str(workload.cpu), "memory": f"{workload.memory_gib}Gi"}
     return {
         "name": "inference-perf",
-        "image": workload.image or IMAGES["inference-perf"],
+        "image": workload.image or IMAGES["inference-perf"].reference,
         "command": ["python3", f"{CONFIG_DIR}/run.py"],
         "env": variables,
         "resources": {"requests": size, "limits": size},

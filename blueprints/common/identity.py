@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from blueprints.common.k8s_types import EnvVar, PodIdentityFields, PodSecurityContext, SecurityContext, Volume, VolumeMount
-from core.images import IMAGE_FACTS
+from core.images import image
 
 HOME_VOLUME = "home"
 # The Hub cache for images whose HOME the kit does not provide (their own HOME holds files of theirs).
@@ -59,5 +59,5 @@ class ServerIdentity:
 
 def server_identity(image_key: str, run_as_user: int | None = None) -> ServerIdentity:
     """The pinned image's user and HOME; run_as_user replaces the user (a custom image's own)."""
-    facts = IMAGE_FACTS[image_key]
+    facts = image(image_key)
     return ServerIdentity(user=run_as_user or facts.run_as, home=facts.home)

@@ -13,7 +13,7 @@ from blueprints.common.vllm_args import engine_args
 from blueprints.common.placement import Placement
 from blueprints.dynamo.params import DynamoWorkload
 from core.labels import ZONE_ID_LABEL
-from core.versions import IMAGES
+from core.images import IMAGES
 
 BLUEPRINT = "dynamo"
 FRONTEND_PORT = 8000
@@ -57,7 +57,7 @@ def frontend(workload: DynamoWorkload, placement: Placement) -> DynamoComponent:
     identity = server_identity("dynamo-frontend")
     container: Container = {
         "name": "main",
-        "image": IMAGES["dynamo-frontend"],
+        "image": IMAGES["dynamo-frontend"].reference,
         "command": ["python3", "-m", "dynamo.frontend"],
         "args": args,
         "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
@@ -129,7 +129,7 @@ def worker(workload: DynamoWorkload, placement: Placement, role: str) -> DynamoC
     model = worker_model(workload, identity)
     container: Container = {
         "name": "main",
-        "image": workload.image or IMAGES["dynamo-vllm-efa" if efa else "dynamo-vllm"],
+        "image": workload.image or IMAGES["dynamo-vllm-efa" if efa else "dynamo-vllm"].reference,
         "command": ["python3", "-m", "dynamo.vllm"],
         "args": worker_args(workload, role, tensor_parallel, model, efa),
         "env": [*model.env, *resources.efa_env(placement)],

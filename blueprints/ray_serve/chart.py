@@ -43,7 +43,8 @@ from blueprints.ray_serve.params import RayServeWorkload
 from blueprints.ray_serve.serve_config import SERVE_PORT, serve_config_yaml
 from core.labels import SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.model_sources import FsxSource, HfSource
-from core.versions import IMAGES, PROGRAMS
+from core.images import IMAGES
+from core.versions import PROGRAMS
 
 if TYPE_CHECKING:
     import cdk8s
@@ -106,7 +107,7 @@ def head_group(workload: RayServeWorkload) -> HeadGroupSpec:
     memory = f"{head.memory_gib + shm_gib}Gi"
     container: Container = {
         "name": "ray-head",
-        "image": workload.image or IMAGES[IMAGE_KEY],
+        "image": workload.image or IMAGES[IMAGE_KEY].reference,
         "ports": _container_ports(("gcs-server", "dashboard", "client", "serve", "metrics")),
         "env": identity.env(),
         "resources": {"requests": {"cpu": f"{head.cpu:g}", "memory": memory}, "limits": {"memory": memory}},
@@ -167,7 +168,7 @@ def worker_group(workload: RayServeWorkload, group: Group, startup_minutes: int)
     model_volumes, model_mounts, model_env = _model_volumes(workload)
     container: Container = {
         "name": "ray-worker",
-        "image": workload.image or IMAGES[IMAGE_KEY],
+        "image": workload.image or IMAGES[IMAGE_KEY].reference,
         "ports": _container_ports(("serve", "metrics")),
         "env": [*identity.env(), *model_env, {"name": ENGINE_START_TIMEOUT_ENV, "value": str(startup_minutes * 60)}],
         "resources": resources.container_resources(

@@ -13,7 +13,7 @@ from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.triton.params import TritonWorkload
 from blueprints.triton.repository import repository_files
-from core.versions import IMAGES
+from core.images import IMAGES
 
 if TYPE_CHECKING:
     import cdk8s
@@ -48,7 +48,7 @@ def server_pod(
     efa = placement.efa
     container: Container = {
         "name": "triton",
-        "image": workload.image or IMAGES["triton"],
+        "image": workload.image or IMAGES["triton"].reference,
         # `args` only: NGC's entrypoint sets the environment up (EFA and NCCL plugin detection included), then runs them.
         "args": server_command(workload.repository_model_name),
         "ports": [{"name": port_name, "containerPort": port} for port_name, port in PORTS.items()],

@@ -12,7 +12,7 @@ from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
 from blueprints.vllm.params import VllmWorkload
 from core.naming import FSX_CLAIM_NAME
-from core.versions import IMAGES
+from core.images import IMAGES
 
 if TYPE_CHECKING:
     import cdk8s
@@ -30,7 +30,7 @@ def serve_args(workload: VllmWorkload, model: ModelMount) -> list[str]:
 
 
 def server_image(workload: VllmWorkload) -> str:
-    return workload.image or IMAGES["vllm"]
+    return workload.image or IMAGES["vllm"].reference
 
 
 def server_container(workload: VllmWorkload, placement: Placement) -> tuple[Container, list[Volume]]:

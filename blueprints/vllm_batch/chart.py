@@ -18,7 +18,7 @@ from blueprints.common.model_source import ModelMount, model_mount
 from blueprints.common.placement import Placement
 from blueprints.common.vllm_args import engine_args
 from blueprints.vllm_batch.params import BATCH_PREFIX, VllmBatchWorkload
-from core.versions import IMAGES
+from core.images import IMAGES
 
 if TYPE_CHECKING:
     import cdk8s
@@ -58,7 +58,7 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
     files = {"batch_io.py": IO.read_text(), "run.sh": RUN.format(program=PROGRAM, fixed=" ".join(FIXED_ARGS))}
     container: Container = {
         "name": "batch",
-        "image": workload.image or IMAGES["vllm"],
+        "image": workload.image or IMAGES["vllm"].reference,
         "command": ["bash", f"{PROGRAM}/run.sh"],
         "args": run_batch_args(workload, model.location, model),
         "env": [

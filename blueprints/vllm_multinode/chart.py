@@ -21,8 +21,7 @@ from blueprints.vllm_multinode.params import VllmMultinodeWorkload
 from core import streamer
 from core.naming import FSX_CLAIM_NAME
 from core.kueue_facts import TOPOLOGY_LABEL_PREFIX
-from core.derived_images import DERIVED
-from core.versions import IMAGES
+from core.images import IMAGES
 
 # LeaderWorkerSet v0.10 labels every pod of a group with the group's hash.
 GROUP_KEY = "leaderworkerset.sigs.k8s.io/group-key"
@@ -84,7 +83,7 @@ def pod_spec(
     container: Container = {
         **role,
         # Over EFA the pinned image with the EFA installer (aws-ofi-nccl, libfabric), built by the kit.
-        "image": workload.image or (DERIVED["vllm-efa"].reference() if placement.efa else IMAGES["vllm"]),
+        "image": workload.image or IMAGES["vllm-efa" if placement.efa else "vllm"].reference,
         "env": [host_ip, *identity.env(), *model.env, *shared_reading, *resources.efa_env(placement)],
         "resources": resources.container_resources(
             placement,

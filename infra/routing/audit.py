@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import get_args
 
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
@@ -35,7 +36,8 @@ from constructs import Construct, IDependable
 
 from core.labels import PART_OF, SYSTEM_POOL_LABEL
 from core.routing import GATEWAY_NAME, PROXY_NAMESPACE
-from core.versions import IMAGES
+from core.schema import LogRetentionDays
+from core.images import IMAGES
 from infra.cluster.helm import chart_namespace
 from infra.cluster.platform_policies import Component, PlatformIsolation, aws_apis, component_policies
 from infra.cluster.pod_identity import pod_identity_role
@@ -55,6 +57,7 @@ STATE = "/var/fluent-bit/state"
 HEALTH_PORT = 2020
 # Kubernetes names a generated pod after at most 58 characters of its ReplicaSet's name (names.SimpleNameGenerator).
 GENERATED_NAME_BASE = 58
+RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
 
 
 def proxy_deployment(gateway_namespace: str, gateway_name: str = GATEWAY_NAME) -> str:
@@ -154,7 +157,7 @@ def shipper_objects(gateway_namespace: str, log_group_name: str, region: str) ->
         "containers": [
             {
                 "name": "fluent-bit",
-                "image": IMAGES["fluent-bit"],
+                "image": IMAGES["fluent-bit"].reference,
                 "securityContext": {
                     "runAsUser": 0,
                     "runAsNonRoot": False,
@@ -205,18 +208,33 @@ def shipper_objects(gateway_namespace: str, log_group_name: str, region: str) ->
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GatewayAuditProps:
+    """The audit log group, and the Fluent Bit DaemonSet that ships the Gateway proxies' access log into it."""
+
     cluster: eks.Cluster
+    """The cluster the shipper runs in."""
     cluster_name: str
+    """The kit's name, in the log group's name."""
     retention_days: int
+    """Days CloudWatch keeps the audit log (gateway.audit.log_retention_days)."""
     after: IDependable
     """The system nodes the shipper runs on."""
     gateway_namespace: str = "inference"
-    """The namespace of the kit's Gateway object (the workloads namespace): its proxies' pod names derive from it."""
+    """The namespace of the kit's Gateway object (the workloads namespace): its proxies' pod names derive from it.
+    Default: "inference", as storage.workloads_namespace has it."""
+
+    def __post_init__(self) -> None:
+        if self.retention_days not in RETENTION_DAYS:
+            raise ValueError(
+                f"GatewayAuditProps.retention_days: got {self.retention_days}; a CloudWatch Logs retention"
+                f" ({', '.join(map(str, RETENTION_DAYS))}) is allowed; pick one of them"
+            )
 
 
 class GatewayAudit(Construct):
+    """The retained audit log group, the shipper's Pod Identity role, and the shipper in its own namespace."""
+
     def __init__(self, scope: Construct, construct_id: str, props: GatewayAuditProps) -> None:
         super().__init__(scope, construct_id)
         cluster = props.cluster
@@ -233,7 +251,9 @@ class GatewayAudit(Construct):
             self,
             "ShipperRole",
             description="Gateway audit log shipper: write streams of the audit log group",
-            cluster=cluster,
+            # aws-cdk-lib 2.275's Python bindings leave kubectl_provider_options off eks.Cluster, which implements
+            # eks.ICluster (@jsii.implements): the stubs, not the value, fail the protocol.
+            cluster=cluster,  # pyright: ignore[reportArgumentType]
             namespace=NAMESPACE,
             service_accounts=(SERVICE_ACCOUNT,),
         )

@@ -14,7 +14,7 @@ from blueprints.helm import image_tag, semver, write_charts
 from blueprints.dist import write_dist
 from assembly import synth as synth_command
 from assembly.kit import KIT
-from core.versions import IMAGES
+from core.images import IMAGES
 from tests.helpers import DEFAULT_CONFIG, write_config
 
 DYNAMO = {
@@ -51,7 +51,7 @@ def test_chart_yaml_names_the_workload_and_versions_it(built, name):
     assert chart["apiVersion"] == "v2" and chart["name"] == name and HELM_NAME.match(name)
     assert chart["type"] == "application"
     assert CHART_VERSION.match(chart["version"]) and chart["version"].startswith(semver(kit_version()) + "+")
-    expected_app = {"llama-8b": image_tag(IMAGES["vllm"]), "chat": image_tag(IMAGES["dynamo-vllm-efa"])}[name]
+    expected_app = {"llama-8b": image_tag(IMAGES["vllm"].reference), "chat": image_tag(IMAGES["dynamo-vllm-efa"].reference)}[name]
     assert chart["appVersion"] == expected_app
     assert (folder / "charts" / name / "README.md").read_text().startswith(f"# {name}\n")
 

@@ -8,7 +8,8 @@ import pytest
 
 from contracts.collect import collect, configs
 from contracts.environments import ENVIRONMENTS, PROMTOOL_PACKAGE, PROMTOOL_VERSION
-from core.versions import IMAGES, PROGRAMS, PROMTOOL_DEBIAN_PACKAGE
+from core.images import IMAGES
+from core.versions import PROGRAMS, PROMTOOL_DEBIAN_PACKAGE
 
 
 def _pins(lock: str) -> dict[str, str]:
@@ -27,11 +28,11 @@ def test_the_locks_install_the_programs_at_the_versions_core_pins():
 
 
 def test_the_images_are_the_programs_versions():
-    assert IMAGES["vllm"].endswith(f":v{PROGRAMS['vllm']}")
+    assert IMAGES["vllm"].reference.endswith(f":v{PROGRAMS['vllm']}")
     for key in ("dynamo-vllm", "dynamo-vllm-efa", "dynamo-frontend"):
-        assert f":{PROGRAMS['ai-dynamo']}" in IMAGES[key], key
-    assert IMAGES["inference-perf"].endswith(f":v{PROGRAMS['inference-perf']}")
-    assert IMAGES["ray-llm"].rsplit(":", 1)[1].startswith(f"{PROGRAMS['ray']}-")
+        assert f":{PROGRAMS['ai-dynamo']}" in IMAGES[key].reference, key
+    assert IMAGES["inference-perf"].reference.endswith(f":v{PROGRAMS['inference-perf']}")
+    assert IMAGES["ray-llm"].reference.rsplit(":", 1)[1].startswith(f"{PROGRAMS['ray']}-")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from dockerfile_parse import DockerfileParser
 
 from core import derived_images
 from core.derived_images import DERIVED, NVCC_GENCODE, build_order
-from core.versions import EFA_INSTALLER, IMAGES, NCCL_TESTS
+from core.images import IMAGES
+from core.versions import EFA_INSTALLER, NCCL_TESTS
 from infra.gpu.burn_in import ALL_REDUCE, MPIRUN
 
 # What the base image sets itself (vllm sdist docker/Dockerfile at v0.30.0: ENV CUDA_VERSION, LD_LIBRARY_PATH, PATH).
@@ -60,7 +61,7 @@ def test_the_serving_image_starts_from_the_pinned_vllm_image_and_checks_what_it_
     image = DERIVED["vllm-efa"]
     parser = _parsed("vllm-efa")
     assert [i["value"] for i in parser.structure if i["instruction"] == "FROM"] == ["${BASE_IMAGE}"]
-    assert image.base_reference() == IMAGES["vllm"]
+    assert image.base_reference() == IMAGES["vllm"].reference
     runs = [i["value"] for i in parser.structure if i["instruction"] == "RUN"]
     # The installer is fetched by its pinned version and refused unless its SHA-256 is the pinned one.
     fetch = next(run for run in runs if "efa-installer.amazonaws.com" in run)
