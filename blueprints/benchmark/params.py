@@ -39,7 +39,7 @@ class BenchmarkWorkload(WorkloadParams):
     api: Literal["chat", "completion"] = "completion"
     """OpenAI endpoint to call: /v1/completions or /v1/chat/completions."""
     image: ImageRef | None = None
-    """Load-generator image (default: the inference-perf pin in core/versions.py)."""
+    """Load-generator image (default: the inference-perf image record in core/pinned_images.py)."""
     cpu: Annotated[int, Field(ge=1, le=64)] = 2
     """CPU cores of the load-generator pod (requests = limits)."""
     memory_gib: Annotated[int, Field(ge=1, le=256)] = 4
