@@ -55,7 +55,8 @@ class FsxTier(FileTier):
         # The API server refuses a volumeMount subPath with a '..' element; '.' elements would name one folder twice.
         if any(part in (".", "..") for part in directory.split("/")):
             raise ValueError(
-                "must be a plain relative path: the API server refuses a subPath with a '..' element, and '.' elements name one folder twice"
+                "must be a plain relative path: the API server refuses a subPath with a '..' element, "
+                "and '.' elements name one folder twice"
             )
         return directory
 
