@@ -11,15 +11,17 @@ from __future__ import annotations
 import math
 import typing
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from blueprints.common import checks, kv_offload, model_fit, queueing, vllm_flags
-from blueprints.common.params import GpuWorkloadParams, WorkloadParams
+from blueprints.common.params import Autoscalable, GpuWorkloadParams, KvOffloadable, OwnPort, Routable, WorkloadParams
 from blueprints.common.placement import Placement, Transport, placement_for
 from blueprints.common.image_checks import driver_issues
 from blueprints.common.routing import serving_clients
-from core.cold_start import IMAGE_GB, Budget, WeightSource, budget, weights_gb_from_name
+from blueprints.common.vllm_args import VllmEngine
+from core.cold_start import Budget, WeightSource, budget, image_gb, weights_gb_from_name
 from core.images import provided_by
 from core.instances import known
 from core.isolation import PodSecurityLevel, WorkloadTraffic
@@ -51,10 +53,27 @@ class Blueprint(ABC, Generic[P]):
     pod_security: ClassVar[PodSecurityLevel] = "restricted"
     """The strictest Pod Security Standard its pods meet; the workloads namespace enforces the least strict level
     among the enabled workloads."""
+    images: ClassVar[tuple[str, ...]] = ()
+    """Every image (a core.images.IMAGES key) its workloads may run when they set no `image`: registration
+    (blueprints/registry.py) refuses a key without a record. Default: none, for a blueprint that runs no image of
+    the kit's."""
 
     @property
     def name(self) -> str:
         return tag_of(self.params)
+
+    example_platform: ClassVar[Mapping[str, object]] = {}
+    """Top-level config keys its example needs that config/default.yaml lacks (a team of scheduling.teams for a
+    workload that must queue); they replace the default's keys of the same name."""
+
+    @property
+    @abstractmethod
+    def example(self) -> P:
+        """The smallest realistic workload of this blueprint (an 8B model on one g6e GPU where one GPU is enough).
+        It runs in config/default.yaml beside that file's own workload: it names one of its node pools (gpu-l40s:
+        g6e; gpu-h100-efa: p5 with EFA) and, where it needs another workload, the default's llama-8b.
+        tests/blueprints/test_examples.py renders it through the kit and validates what it writes; `./kit contracts`
+        hands its command lines to the programs that read them (contracts/collect.py)."""
 
     def checks(self, workload: P, platform: Platform) -> list[ConfigIssue]:
         """Problems that need the platform (pools, storage, other workloads); paths relative to the workload."""
@@ -93,11 +112,15 @@ class GpuBlueprint(Blueprint[G]):
 
     port: ClassVar[int] = 8000
     image_key: ClassVar[str]
-    """The pinned image (core.versions.IMAGES key, core.images.IMAGE_FACTS record) a workload runs without `image`."""
+    """The image (a core.images.IMAGES key, one of `images`) a workload runs without `image`."""
 
     def transport(self, workload: G) -> Transport | None:
         """What the workload sends between nodes; EFA is attached only for that. None: every pod is self-contained."""
         return None
+
+    def port_of(self, workload: G) -> int:
+        """The serving port: the workload's own where its blueprint lets the config set one, else the class's."""
+        return workload.port if isinstance(workload, OwnPort) else self.port
 
     def image_key_for(self, workload: G, efa: bool) -> str:
         return self.image_key
@@ -112,7 +135,8 @@ class GpuBlueprint(Blueprint[G]):
         placement = placement or placement_for(platform, workload, self.transport(workload))
         model = workload.model
         name = {S3Source: lambda m: m.uri, HfSource: lambda m: m.repo_id}.get(type(model), lambda m: m.sub_path)(model)
-        weights = workload.model_size_gib or weights_gb_from_name(name, getattr(workload, "quantization", None))
+        quantization = workload.quantization if isinstance(workload, VllmEngine) else None
+        weights = workload.model_size_gib or weights_gb_from_name(name, quantization)
         if isinstance(model, S3Source):
             source = WeightSource("s3", streams=model.streamer_concurrency, label="S3 (Run:ai streamer)")
         elif isinstance(model, HfSource):
@@ -121,7 +145,7 @@ class GpuBlueprint(Blueprint[G]):
             source = WeightSource("fsx", fsx_mb_s=platform.storage.fsx_throughput_mb_s, label="FSx for Lustre")
         image_key = self.image_key_for(workload, placement.efa)
         return budget(
-            image_gb=IMAGE_GB.get(image_key, max(IMAGE_GB.values())),
+            image_gb=image_gb(image_key),
             parallel_pull=placement.capacity.parallel_pull,
             weights_gb=weights,
             source=source,
@@ -145,7 +169,12 @@ class GpuBlueprint(Blueprint[G]):
             return issues  # reported on the pool
         placement = self.placement(workload, platform)
         offload = kv_offload.issues(
-            getattr(workload, "kv_offload", None), placement.capacity, placement.instance, workload.gpus_per_pod(), platform, workload.name
+            workload.kv_offload if isinstance(workload, KvOffloadable) else None,
+            placement.capacity,
+            placement.instance,
+            workload.gpus_per_pod(),
+            platform,
+            workload.name,
         )
         queued = self.queue_checks(workload, placement, platform)
         fit = checks.capacity_fit_issues(
@@ -181,7 +210,8 @@ class GpuBlueprint(Blueprint[G]):
 
     def flag_checks(self, workload: G, placement: Placement) -> list[ConfigIssue]:
         """extra_args must not repeat a flag of the kit's own argument lists, built here without them."""
-        extra = getattr(workload, "extra_args", None)
+        # Engine flags only: triton's extra_args are vLLM engine keys (a mapping), which repeat no flag.
+        extra = workload.extra_args if isinstance(workload, VllmEngine) else None
         if not isinstance(extra, list) or not extra:
             return []
         lines = self.engine_command_lines(workload.model_copy(update={"extra_args": []}), placement)
@@ -199,7 +229,7 @@ class GpuBlueprint(Blueprint[G]):
 
     def standing(self, workload: G) -> checks.Standing:
         """What must run at all times: the copies the workload keeps (KEDA's floor when it scales them), each a gang."""
-        autoscaling = getattr(workload, "autoscaling", None)
+        autoscaling = workload.autoscaling if isinstance(workload, Autoscalable) else None
         key, copies = ("autoscaling.min_replicas", autoscaling.min_replicas) if autoscaling is not None else ("replicas", workload.replicas)
         gang = self.gang_gpus(workload)
         return checks.Standing(key, copies, f"{copies} copies of {gang} GPU{'s' if gang > 1 else ''}", copies * gang, gpus_per_copy=gang)
@@ -255,7 +285,8 @@ class GpuBlueprint(Blueprint[G]):
         image_key = self.image_key_for(workload, placement.efa)
         provided = provided_by(image_key, workload.image, workload.image_provides)
         shown = workload.image or f"the pinned {image_key} image"
-        if placement.efa and TRANSPORT_NEEDS[transport] not in provided:
+        # placement_for attaches EFA only for a transport, so efa implies one here.
+        if placement.efa and transport is not None and TRANSPORT_NEEDS[transport] not in provided:
             need, program = TRANSPORT_NEEDS[transport], TRANSPORT_NAMES[transport]
             where = "efa" if workload.efa else ""
             issues.append(
@@ -300,21 +331,21 @@ class GpuBlueprint(Blueprint[G]):
             enabled=workload.enabled,
             serves_openai=self.serves_openai,
             service=workload.name,
-            port=getattr(workload, "port", self.port),
+            port=self.port_of(workload),
             model_name=workload.public_model_name,
             model=workload.model,
-            fsx_kv_directory=kv_offload.fsx_directory(getattr(workload, "kv_offload", None)),
+            fsx_kv_directory=kv_offload.fsx_directory(workload.kv_offload if isinstance(workload, KvOffloadable) else None),
         )
 
     def traffic(self, workload: G, platform: Platform) -> WorkloadTraffic:
         """The gateway's proxies and the endpoint picker (when routed) and the scraper on the serving port; HTTPS out
         only to fetch the model (Hub or S3)."""
-        port = getattr(workload, "port", self.port)
+        port = self.port_of(workload)
         return WorkloadTraffic(
             serving_ports=(port,),
             metrics_ports=(port,),
             https_out=isinstance(workload.model, HfSource | S3Source),
-            clients=serving_clients(workload.name, getattr(workload, "routing", None), platform.namespace),
+            clients=serving_clients(workload.name, workload.routing if isinstance(workload, Routable) else None, platform.namespace),
         )
 
     def summary(self, workload: G) -> str:

@@ -9,7 +9,7 @@ every pod of a Job), at one of three priorities; higher ones preempt batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
@@ -26,6 +26,18 @@ PRIORITIES: dict[str, int] = {"realtime": 1000, "near-realtime": 500, "batch": 1
 """WorkloadPriorityClass values: real-time serving over near-real-time over batch."""
 
 TopologyLevel = Literal["network-node-layer-1", "network-node-layer-2", "network-node-layer-3"]
+
+@runtime_checkable
+class Queueable(Protocol):
+    """A workload that may name a team's queue (every GPU workload: blueprints.common.params.GpuWorkloadParams). A
+    Protocol here so that the cluster stack, which never imports a blueprint, reads the key typed."""
+
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def queue(self) -> str | None: ...
+
+
 TOPOLOGY_LABEL_PREFIX = "topology.k8s.aws/"
 TOPOLOGY_LEVELS = ("network-node-layer-1", "network-node-layer-2", "network-node-layer-3")
 """EC2 instance topology as node labels (set by EKS's cloud controller manager from DescribeInstanceTopology): layer 1

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 class Benchmark(Blueprint[BenchmarkWorkload]):
     params = BenchmarkWorkload
+    images = ("inference-perf",)
+
+    @property
+    def example(self) -> BenchmarkWorkload:
+        # Three concurrency stages against the default config's Llama 3.1 8B server.
+        return BenchmarkWorkload.model_validate({"name": "example-benchmark", "blueprint": "benchmark", "target": "llama-8b"})
 
     def checks(self, workload: BenchmarkWorkload, platform: Platform) -> list[ConfigIssue]:
         issues = []

@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from blueprints.common.k8s_types import Container, SecurityContext, Volume, VolumeMount
+from blueprints.common.params import HasLora, WorkloadParams
 from core.issues import ConfigIssue
 from core.model_catalog import local_adapters
 from core.model_fit import LoraShape
@@ -124,9 +125,14 @@ class Lora(StrictModel):
         return self.model_copy(update={"adapters": adapters})
 
 
-def served_adapters(workload) -> list[str]:
+def lora_of(workload: WorkloadParams) -> Lora | None:
+    """The workload's adapters; None for blueprints without LoRA too."""
+    return workload.lora if isinstance(workload, HasLora) else None
+
+
+def served_adapters(workload: WorkloadParams) -> list[str]:
     """The adapter names a workload serves besides its model name (none for blueprints without LoRA)."""
-    lora = getattr(workload, "lora", None)
+    lora = lora_of(workload)
     return lora.names if lora is not None else []
 
 

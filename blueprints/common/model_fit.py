@@ -11,10 +11,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from blueprints.common import vllm_flags
+from blueprints.common.params import GpuWorkloadParams, HasLora
 from blueprints.common.placement import Placement
+from blueprints.common.vllm_args import VllmEngine
 from core.instances import INSTANCE_TYPES, InstanceFacts
 from core.issues import ConfigIssue
-from core.model_catalog import ModelFactsKeys, facts_for, lookup, lookup_name, source_path
+from core.model_catalog import facts_for, lookup, lookup_name, source_path
 from core.model_fit import Fit, Gpu, ModelFacts, Serving, fit, parallel_problem
 
 FEW_SEQUENCES = 4
@@ -70,11 +72,11 @@ def _number(flags: dict[str, str], name: str) -> float | None:
         return None
 
 
-def serving(workload: Any, shape: Shape) -> Serving:
+def serving(workload: VllmEngine, shape: Shape) -> Serving:
     """The engine settings the fit depends on, from the workload's keys and its extra_args."""
-    flags = _flags(getattr(workload, "extra_args", None))
+    flags = _flags(workload.extra_args)
     seqs, tokens, offload = _number(flags, "--max-num-seqs"), _number(flags, "--max-num-batched-tokens"), _number(flags, "--cpu-offload-gb")
-    lora = getattr(workload, "lora", None)
+    lora = workload.lora if isinstance(workload, HasLora) else None
     return Serving(
         tensor_parallel=shape.tensor_parallel,
         pipeline_parallel=shape.pipeline_parallel,
@@ -94,9 +96,8 @@ def gpu_of(instance: InstanceFacts) -> Gpu:
     return Gpu(instance.gpu, instance.gpu_memory_mib)
 
 
-def role_fits(workload: Any, placement: Placement, shapes: list[Shape]) -> list[RoleFit]:
-    keys: ModelFactsKeys | None = getattr(workload, "model_facts", None)
-    facts = facts_for(workload.model, keys)
+def role_fits(workload: GpuWorkloadParams, placement: Placement, shapes: list[Shape]) -> list[RoleFit]:
+    facts = facts_for(workload.model, workload.model_facts)
     if facts is None:
         where = source_path(workload.model)
         return [
@@ -108,7 +109,10 @@ def role_fits(workload: Any, placement: Placement, shapes: list[Shape]) -> list[
             )
             for shape in shapes
         ]
-    flags = _flags(getattr(workload, "extra_args", None))
+    if not isinstance(workload, VllmEngine):
+        # The fit is vLLM's accounting of GPU memory (core/model_fit.py); another engine's is not modelled.
+        return [RoleFit(shape, facts, None, "the memory fit is modelled for vLLM engines only") for shape in shapes]
+    flags = _flags(workload.extra_args)
     if "--kv-cache-memory-bytes" in flags:
         return [RoleFit(shape, facts, None, "--kv-cache-memory-bytes sets the KV cache itself") for shape in shapes]
     return [RoleFit(shape, facts, fit(facts, gpu_of(placement.instance), serving(workload, shape))) for shape in shapes]
@@ -176,9 +180,9 @@ def _alternatives(facts: ModelFacts, result: Fit, placement: Placement, shape: S
     return options
 
 
-def facts_issues(workload: Any) -> list[ConfigIssue]:
+def facts_issues(workload: GpuWorkloadParams) -> list[ConfigIssue]:
     """model_facts that size nothing: a same_as the kit does not know, or too few keys of the model's own."""
-    keys: ModelFactsKeys | None = getattr(workload, "model_facts", None)
+    keys = workload.model_facts
     if keys is None:
         return []
     if keys.same_as is not None and lookup_name(keys.same_as) is None:
@@ -203,7 +207,7 @@ def facts_issues(workload: Any) -> list[ConfigIssue]:
     return []
 
 
-def issues(fits: list[RoleFit], placement: Placement, workload: Any) -> list[ConfigIssue]:
+def issues(fits: list[RoleFit], placement: Placement, workload: GpuWorkloadParams) -> list[ConfigIssue]:
     found = facts_issues(workload)
     if found:
         return found
@@ -225,7 +229,7 @@ def issues(fits: list[RoleFit], placement: Placement, workload: Any) -> list[Con
         where = f"{who}{facts.name} on {placement.instance_type} at TP {shape.tensor_parallel}" + (
             f" x PP {shape.pipeline_parallel}" if shape.pipeline_parallel > 1 else ""
         )
-        keys = getattr(workload, "model_facts", None)
+        keys = workload.model_facts
         ways = "; ".join(_alternatives(facts, result, placement, shape, keys.same_as if keys is not None and keys.same_as else facts.name))
         lora_part = f" (LoRA slots {_gib(result.lora_gib)}: lora.max_loras x max_lora_rank)" if result.lora_gib >= 0.05 else ""
         if not result.fits_weights:
@@ -241,7 +245,7 @@ def issues(fits: list[RoleFit], placement: Placement, workload: Any) -> list[Con
                 )
             )
             continue
-        length_set = workload.max_model_len is not None
+        length_set = result.serving.max_model_len is not None
         found.append(
             ConfigIssue(
                 "max_model_len",
@@ -249,7 +253,7 @@ def issues(fits: list[RoleFit], placement: Placement, workload: Any) -> list[Con
                 f"({result.kv_bytes_per_token / 1024:g} KiB a token), but {where} leaves {result.kv_gib:.2f} GiB: weights {_gib(result.weights_gib)} and "
                 f"overhead {_gib(result.overhead_gib)}{lora_part} of the {_gib(result.requested_gib)} vLLM may use per GPU; vLLM refuses to start "
                 f"({_gib(result.needed_gib)} per GPU needed)",
-                **({"value": workload.max_model_len} if length_set else {}),
+                **({"value": result.serving.max_model_len} if length_set else {}),
                 allowed=f"at most {result.longest_fitting:,} tokens on this shape",
                 fix=ways,
             )

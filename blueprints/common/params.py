@@ -1,8 +1,14 @@
-"""What every `workloads:` entry has, whatever its blueprint."""
+"""What every `workloads:` entry has, whatever its blueprint, and the capabilities some blueprints' entries add.
+
+A capability is a Protocol over the keys that give it (`routing`, `lora`, ...): the kit asks
+`isinstance(workload, Routable)` and then reads `workload.routing` typed, instead of probing for an attribute by name.
+A params class lists the capabilities it has in `capabilities`; tests/blueprints/test_examples.py holds each
+registered blueprint's list to what its example workload actually satisfies, so neither drifts from the other.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar, Protocol, runtime_checkable
 
 from pydantic import Field
 
@@ -11,6 +17,12 @@ from core.model_catalog import ModelFactsKeys
 from core.model_sources import ModelSource
 from core.kueue_facts import Priority
 from core.schema import ImageRef, InstanceType, KubeName, StrictModel
+
+if TYPE_CHECKING:
+    from blueprints.common.kv_offload import KvOffload
+    from blueprints.common.lora import Lora
+    from blueprints.common.rollout import Rollout
+    from blueprints.common.routing_params import EndpointPicker
 
 
 class WorkloadParams(StrictModel):
@@ -21,6 +33,9 @@ class WorkloadParams(StrictModel):
     """Workload name: the Kubernetes objects, the dist/ folder and the Helm chart are named after it."""
     enabled: bool = True
     """Switch the workload (and any controller only it needs) on or off."""
+
+    capabilities: ClassVar[tuple[type, ...]] = ()
+    """The capability Protocols below that this entry has (its keys give them); checked against its example."""
 
 
 class GpuWorkloadParams(WorkloadParams):
@@ -35,7 +50,7 @@ class GpuWorkloadParams(WorkloadParams):
     served_model_name: Annotated[str | None, Field(min_length=1, max_length=128)] = None
     """Name clients send in the OpenAI 'model' field (default: the workload name)."""
     image: ImageRef | None = None
-    """Container image (default: the blueprint's pin in core/versions.py, whose contents core/images.py records)."""
+    """Container image (default: the blueprint's image record in core/pinned_images.py)."""
     image_provides: list[Capability] | None = None
     """With a custom image only: what it carries that the kit relies on (aws-ofi-nccl for NCCL over EFA, efa-libfabric
     for NIXL over EFA, runai-model-streamer for s3 models, ray). Nothing else is assumed of a custom image."""
@@ -74,9 +89,97 @@ class GpuWorkloadParams(WorkloadParams):
 
     def extra_shm_gib(self) -> int:
         """/dev/shm that something besides the server's worker processes takes: the KV-cache CPU tier."""
-        offload = getattr(self, "kv_offload", None)
-        return offload.cpu_gib if offload is not None else 0
+        return self.kv_offload.cpu_gib if isinstance(self, KvOffloadable) and self.kv_offload is not None else 0
 
     @property
     def public_model_name(self) -> str:
         return self.served_model_name or self.name
+
+
+# --- capabilities ----------------------------------------------------------------------------------------------------
+# Each is runtime-checkable: isinstance() looks for the keys by name, and pyright narrows the workload to have them,
+# typed as below (a blueprint's own type of the key must be assignable to the one here).
+
+
+class Named(Protocol):
+    """What every capability carries besides its keys: the workload's name and switch (WorkloadParams)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
+
+
+class RouteSettings(Protocol):
+    """What the kit reads of any workload's `routing`, whichever blueprint's model it is."""
+
+    @property
+    def gateway(self) -> bool: ...
+    @property
+    def fallback(self) -> str | None: ...
+    @property
+    def endpoint_picker(self) -> EndpointPicker | None: ...
+
+
+class ReplicaFloor(Protocol):
+    """What the kit reads of any workload's `autoscaling`: the copies it keeps however idle."""
+
+    @property
+    def min_replicas(self) -> int: ...
+
+
+@runtime_checkable
+class Routable(Named, Protocol):
+    """Served through the kit's gateway by its model name (`routing`); rollouts and teams' model lists need it."""
+
+    @property
+    def routing(self) -> RouteSettings | None: ...
+
+
+def gateway_routed(workload: WorkloadParams) -> bool:
+    """Served through the gateway: routable, and its routing sends it there (routing: {gateway: false} does not)."""
+    return isinstance(workload, Routable) and workload.routing is not None and workload.routing.gateway
+
+
+@runtime_checkable
+class OwnPort(Named, Protocol):
+    """Serves on a port the config sets (`port`); other blueprints serve on their class's `port`."""
+
+    @property
+    def port(self) -> int: ...
+
+
+@runtime_checkable
+class Autoscalable(Named, Protocol):
+    """Scales its copies with load (`autoscaling`): its floor, not `replicas`, is what must always run."""
+
+    @property
+    def autoscaling(self) -> ReplicaFloor | None: ...
+
+
+@runtime_checkable
+class HasLora(Named, Protocol):
+    """Serves LoRA adapters beside its model (`lora`): each adapter is a model name of its own."""
+
+    @property
+    def lora(self) -> Lora | None: ...
+
+
+@runtime_checkable
+class HasRollout(Named, Protocol):
+    """Can split its model name with a next version at the gateway (`rollout`)."""
+
+    @property
+    def rollout(self) -> Rollout | None: ...
+
+
+@runtime_checkable
+class KvOffloadable(Named, Protocol):
+    """Keeps KV-cache tiers below GPU memory (`kv_offload`): host memory, node NVMe, FSx."""
+
+    @property
+    def kv_offload(self) -> KvOffload | None: ...
+
+
+CAPABILITIES: tuple[type, ...] = (Routable, OwnPort, Autoscalable, HasLora, HasRollout, KvOffloadable)
+"""Every capability a params class may list."""

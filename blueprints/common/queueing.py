@@ -10,8 +10,7 @@ integration reads them).
 
 from __future__ import annotations
 
-from typing import Any
-
+from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from core.issues import ConfigIssue
 from core.labels import GPU_RESOURCE
 from core.platform import Platform
@@ -20,7 +19,7 @@ from core.kueue_facts import PODSET_GROUP, PRIORITY_LABEL, QUEUE_LABEL, REQUIRED
 QUEUED_KINDS = ("Deployment", "LeaderWorkerSet", "Job")
 
 
-def issues(workload: Any, platform: Platform, *, startup_minutes: int) -> list[ConfigIssue]:
+def issues(workload: GpuWorkloadParams, platform: Platform, *, startup_minutes: int) -> list[ConfigIssue]:
     """The queue is a team with quota on the workload's capacity, and pods get ready in time. (Whether a gang fits its
     capacity at all is checked for every workload, queued or not: blueprints/common/checks.py capacity_fit_issues.)"""
     if workload.queue is None:
@@ -62,9 +61,9 @@ def issues(workload: Any, platform: Platform, *, startup_minutes: int) -> list[C
     return found
 
 
-def apply(objects: list[dict], workload: Any, platform: Platform) -> None:
+def apply(objects: list[dict], workload: WorkloadParams, platform: Platform) -> None:
     """Label the workload's GPU objects with its queue and priority, and add topology requests to its groups."""
-    if getattr(workload, "queue", None) is None:
+    if not isinstance(workload, GpuWorkloadParams) or workload.queue is None:
         return
     labels = {QUEUE_LABEL: workload.queue, PRIORITY_LABEL: workload.priority}
     topology = workload.node_pool in platform.scheduling.topology_capacities

@@ -23,11 +23,12 @@ the user's edit of the config.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from blueprints.common import objects
+from blueprints.common.params import HasLora, HasRollout, OwnPort, WorkloadParams, gateway_routed
 from core.issues import ConfigIssue
 from core.platform import Platform
 from core.schema import KubeName, StrictModel
@@ -59,18 +60,17 @@ class Rollout(StrictModel):
     thresholds: RolloutThresholds = RolloutThresholds()
 
 
-def issues(workloads: list[Any]) -> list[ConfigIssue]:
+def issues(workloads: list[WorkloadParams]) -> list[ConfigIssue]:
     """The rollouts of a config's workloads, checked against the workloads they name."""
     by_name = {w.name: w for w in workloads}
     found = []
     for index, workload in enumerate(workloads):
-        rollout = getattr(workload, "rollout", None)
+        rollout = workload.rollout if isinstance(workload, HasRollout) else None
         if rollout is None or not workload.enabled:
             continue
         path = f"workloads[{index}].rollout"
         target = by_name.get(rollout.next)
-        routed = lambda w: getattr(w, "routing", None) is not None and w.routing.gateway  # noqa: E731
-        if not routed(workload):
+        if not gateway_routed(workload):
             found.append(
                 ConfigIssue(
                     path,
@@ -103,7 +103,7 @@ def issues(workloads: list[Any]) -> list[ConfigIssue]:
                     fix=f"enable '{rollout.next}', or set weight: 0",
                 )
             )
-        elif not routed(target):
+        elif not gateway_routed(target):
             found.append(
                 ConfigIssue(
                     f"{path}.next",
@@ -112,7 +112,7 @@ def issues(workloads: list[Any]) -> list[ConfigIssue]:
                     fix=f"add routing: {{}} to '{rollout.next}' (it then also serves its own name, for direct tests)",
                 )
             )
-        elif getattr(target, "rollout", None) is not None:
+        elif isinstance(target, HasRollout) and target.rollout is not None:
             found.append(
                 ConfigIssue(
                     f"{path}.next",
@@ -121,7 +121,7 @@ def issues(workloads: list[Any]) -> list[ConfigIssue]:
                     fix=f"finish this rollout first, then move rollout to '{rollout.next}'",
                 )
             )
-        if getattr(workload, "lora", None) is not None:
+        if isinstance(workload, HasLora) and workload.lora is not None:
             found.append(
                 ConfigIssue(
                     path,
@@ -157,9 +157,11 @@ def service_backend(chart: cdk8s.Chart, construct_id: str, name: str, labels: di
     return name
 
 
-def split_backends(chart: cdk8s.Chart, workload: Any, labels: dict, platform: Platform) -> list[dict]:
+def split_backends(chart: cdk8s.Chart, workload: WorkloadParams, labels: dict, platform: Platform) -> list[dict]:
     """The backendRefs of a split route (both versions at priority 0, by weight); [] when nothing is split."""
-    rollout = getattr(workload, "rollout", None)
+    if not isinstance(workload, HasRollout) or not isinstance(workload, OwnPort):
+        return []  # only a workload serving on a port of its own is split (every blueprint with rollout has one)
+    rollout = workload.rollout
     target = platform.endpoints.get(rollout.next) if rollout is not None else None
     if rollout is None or rollout.weight == 0 or target is None:
         return []
@@ -171,8 +173,8 @@ def split_backends(chart: cdk8s.Chart, workload: Any, labels: dict, platform: Pl
     ]
 
 
-def describe(workload: Any) -> str:
-    rollout = getattr(workload, "rollout", None)
+def describe(workload: WorkloadParams) -> str:
+    rollout = workload.rollout if isinstance(workload, HasRollout) else None
     if rollout is None:
         return ""
     if rollout.weight == 0:

@@ -14,6 +14,8 @@ import yaml
 
 from blueprints.common import autoscaling as keda
 from blueprints.common import objects, rollout
+from blueprints.common.lora import lora_of
+from blueprints.common.params import RouteSettings
 from blueprints.common.routing_params import Autoscaling, EndpointPicker, Routing
 from core.isolation import NetworkFacts, cidr_peer, gateway_proxy_peer
 from core.issues import ConfigIssue
@@ -32,7 +34,8 @@ from core.routing import (
     rule_groups,
     team_policy,
 )
-from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, IMAGES, INFERENCE_EXTENSION
+from core.images import IMAGES
+from core.versions import AI_GATEWAY, AI_GATEWAY_CRDS, ENVOY_GATEWAY, INFERENCE_EXTENSION
 
 if TYPE_CHECKING:
     import cdk8s
@@ -229,7 +232,7 @@ def describe(workload: Any, copies: str) -> tuple[str, str]:
     return copies, path
 
 
-def serving_clients(name: str, routing: Routing | None, gateway_namespace: str) -> tuple[dict[str, Any], ...]:
+def serving_clients(name: str, routing: RouteSettings | None, gateway_namespace: str) -> tuple[dict[str, Any], ...]:
     """Who calls a workload's serving port on its request path: the gateway's proxies when it is routed, and its
     endpoint picker, which reads each pod's metrics on that port (picker_config), when it has one."""
     if routing is None or not routing.gateway:
@@ -348,7 +351,7 @@ def add_gateway_route(
     )
     container = {
         "name": "epp",
-        "image": IMAGES["endpoint-picker"],
+        "image": IMAGES["endpoint-picker"].reference,
         "args": picker_args(name, platform.namespace),
         "env": [
             {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
@@ -507,7 +510,7 @@ def add_request_path(
     """A workload's route, pool and picker (routing.gateway) and its autoscaler (autoscaling), then a check that the
     pool reaches the pods it must: its selector picks the serving pods and they expose its target port."""
     routing, autoscaling = workload.routing, workload.autoscaling
-    lora = getattr(workload, "lora", None)
+    lora = lora_of(workload)
     adapters = tuple(lora.names) if lora is not None else ()
     # A rollout's weighted split replaces the route's backends with both versions' Services (blueprints/common/rollout.py).
     split = (

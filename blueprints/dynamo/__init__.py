@@ -64,9 +64,24 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
     serves_openai = True
     port = FRONTEND_PORT
     image_key = "dynamo-vllm"
+    images = ("dynamo-vllm", "dynamo-vllm-efa", "dynamo-frontend")
     # The operator builds the pods and may add containers of its own (multi-node start-up, for one) whose security
     # context the kit does not set; baseline admits them and still refuses host access and privilege.
     pod_security = "baseline"
+
+    @property
+    def example(self) -> DynamoWorkload:
+        # Llama 3.1 8B from the Hub, one aggregated worker on one L40S (g6e.2xlarge) behind the KV-aware frontend.
+        return DynamoWorkload.model_validate(
+            {
+                "name": "example-dynamo",
+                "blueprint": "dynamo",
+                "node_pool": "gpu-l40s",
+                "instance_type": "g6e.2xlarge",
+                "model": {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"},
+                "max_model_len": 16384,
+            }
+        )
 
     def transport(self, workload: DynamoWorkload) -> Transport | None:
         # Disaggregated: NIXL moves each prompt's KV cache from a prefill worker to a decode worker, across nodes.
@@ -128,7 +143,8 @@ class Dynamo(GpuBlueprint[DynamoWorkload]):
             issues.append(
                 ConfigIssue(
                     "kv_offload",
-                    "disaggregated workers already hand their KV cache to NIXL through --kv-transfer-config; vLLM takes one connector there",
+                    "disaggregated workers already hand their KV cache to NIXL through --kv-transfer-config; "
+                    "vLLM takes one connector there",
                     fix="remove kv_offload, or use mode: aggregated",
                 )
             )

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from blueprints.common.params import GpuWorkloadParams
+from blueprints.common.params import GpuWorkloadParams, KvOffloadable
 from blueprints.common.vllm_args import VllmEngine
 from core.schema import ImageRef
 
@@ -19,8 +19,9 @@ DISAGGREGATED_ONLY = ("prefill_workers", "decode_workers", "prefill_tensor_paral
 
 class DynamoWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["dynamo"]
+    capabilities = (KvOffloadable,)
     image: ImageRef | None = None
-    """Worker image (default: the Dynamo vLLM runtime pinned in core/versions.py, its -efa build on EFA); the frontend keeps its own pin."""
+    """Worker image (default: the dynamo-vllm record in core/pinned_images.py, dynamo-vllm-efa on EFA); the frontend keeps its own pin."""
     replicas: Annotated[int, Field(ge=0, le=100)] = 1
     """Not used: count worker pods with workers, or prefill_workers and decode_workers."""
     mode: Literal["aggregated", "disaggregated"] = "aggregated"

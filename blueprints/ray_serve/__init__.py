@@ -19,7 +19,7 @@ from blueprints.ray_serve.checks import group_issues, placement_issues, replica_
 from blueprints.ray_serve.operator import DASHBOARD_PORT, kuberay_controller, operator_peer
 from blueprints.ray_serve.params import RayServeWorkload
 from blueprints.ray_serve.serve_config import SERVE_PORT
-from core.cold_start import IMAGE_GB, WARMUP_SECONDS, WARMUP_SECONDS_PER_GB_PER_GPU, Budget, WeightSource, budget, weights_gb_from_name
+from core.cold_start import WARMUP_SECONDS, WARMUP_SECONDS_PER_GB_PER_GPU, Budget, WeightSource, budget, image_gb, weights_gb_from_name
 from core.images import provided_by
 from core.instances import known
 from core.isolation import WorkloadTraffic, cidr_peer
@@ -43,6 +43,21 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
     serves_openai = True
     port = SERVE_PORT
     image_key = "ray-llm"
+    images = ("ray-llm",)
+
+    @property
+    def example(self) -> RayServeWorkload:
+        # Llama 3.1 8B from the Hub, Ray Serve LLM on one L40S worker (g6e.2xlarge), served through the gateway.
+        return RayServeWorkload.model_validate(
+            {
+                "name": "example-ray-serve",
+                "blueprint": "ray-serve",
+                "node_pool": "gpu-l40s",
+                "instance_type": "g6e.2xlarge",
+                "model": {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"},
+                "max_model_len": 16384,
+            }
+        )
 
     def groups(self, workload: RayServeWorkload, platform: Platform) -> list[Group]:
         """The worker groups as rendered: the workload's own pool first, then worker_groups, in the order Ray's
@@ -159,7 +174,7 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
             return replace(base, warmup_seconds=self._warmup(workload, weights))
         weights = workload.model_size_gib or weights_gb_from_name(model.uri, workload.quantization)
         estimate = budget(
-            image_gb=IMAGE_GB[self.image_key],
+            image_gb=image_gb(self.image_key),
             parallel_pull=placement.capacity.parallel_pull,
             weights_gb=weights,
             source=WeightSource("s3", streams=S3_DOWNLOAD_STREAMS, label="S3 (Ray's download to the node's disk)"),

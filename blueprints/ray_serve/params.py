@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from blueprints.common.params import GpuWorkloadParams
+from blueprints.common.params import Autoscalable, GpuWorkloadParams, KvOffloadable, OwnPort, Routable
 from blueprints.common.vllm_args import VllmEngine
 from core.schema import InstanceType, KubeName, StrictModel
 
@@ -92,6 +92,7 @@ class WorkerGroup(StrictModel):
 
 class RayServeWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["ray-serve"]
+    capabilities = (Routable, OwnPort, Autoscalable, KvOffloadable)
     pipeline_parallel_size: Annotated[int, Field(ge=1, le=8)] = 1
     """Pipeline stages of one replica; a replica's GPUs (tensor x pipeline) sit in one worker pod."""
     gpus_per_worker: GpusPerWorker = None

@@ -24,6 +24,21 @@ class Triton(GpuBlueprint[TritonWorkload]):
     # Triton's HTTP port speaks KServe v2, not the OpenAI API.
     serves_openai = False
     image_key = "triton"
+    images = ("triton",)
+
+    @property
+    def example(self) -> TritonWorkload:
+        # Llama 3.1 8B from the Hub on one L40S (g6e.2xlarge), behind Triton's vLLM backend.
+        return TritonWorkload.model_validate(
+            {
+                "name": "example-triton",
+                "blueprint": "triton",
+                "node_pool": "gpu-l40s",
+                "instance_type": "g6e.2xlarge",
+                "model": {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct", "token_secret_name": "hf-token"},
+                "max_model_len": 16384,
+            }
+        )
 
     def placement_checks(self, workload: TritonWorkload, placement: Placement, platform: Platform) -> list[ConfigIssue]:
         issues = []

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from blueprints.common.kv_offload import KvOffload
-from blueprints.common.params import GpuWorkloadParams
+from blueprints.common.params import GpuWorkloadParams, KvOffloadable
 from blueprints.common.vllm_args import VllmEngine
 
 # A directory in the model repository, a key in the ConfigMap, a path segment of /v2/models/<name>.
@@ -18,6 +18,7 @@ EngineValue = str | int | float | bool | list | dict
 
 class TritonWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["triton"]
+    capabilities = (KvOffloadable,)
     triton_model_name: Annotated[str | None, Field(pattern=MODEL_NAME)] = None
     """The model's name in Triton's repository and URLs (/v2/models/<name>/generate); default: served_model_name, else the workload name."""
     extra_args: dict[EngineKey, EngineValue] = {}

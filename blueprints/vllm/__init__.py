@@ -28,6 +28,21 @@ class Vllm(GpuBlueprint[VllmWorkload]):
     params = VllmWorkload
     serves_openai = True
     image_key = "vllm"
+    images = ("vllm",)
+
+    @property
+    def example(self) -> VllmWorkload:
+        # Llama 3.1 8B on one L40S (g6e.2xlarge), streamed from the kit's bucket: the default config's shape.
+        return VllmWorkload.model_validate(
+            {
+                "name": "example-vllm",
+                "blueprint": "vllm",
+                "node_pool": "gpu-l40s",
+                "instance_type": "g6e.2xlarge",
+                "model": {"type": "s3", "uri": "s3://{bucket}/models/meta-llama/Llama-3.1-8B-Instruct/"},
+                "max_model_len": 16384,
+            }
+        )
 
     def checks(self, workload: VllmWorkload, platform: Platform) -> list[ConfigIssue]:
         replicas_set = "replicas" in workload.model_fields_set

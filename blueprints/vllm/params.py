@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from blueprints.common.lora import Lora
-from blueprints.common.params import GpuWorkloadParams
+from blueprints.common.params import Autoscalable, GpuWorkloadParams, HasLora, HasRollout, KvOffloadable, OwnPort, Routable
 from blueprints.common.rollout import Rollout
 from blueprints.common.routing_params import Autoscaling, Routing
 from blueprints.common.vllm_args import VllmEngine
@@ -15,6 +15,7 @@ from blueprints.common.vllm_args import VllmEngine
 
 class VllmWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["vllm"]
+    capabilities = (Routable, OwnPort, Autoscalable, HasLora, HasRollout, KvOffloadable)
     port: Annotated[int, Field(ge=1024, le=65535)] = 8000
     routing: Routing | None = None
     """Serve the model through the kit's Gateway by its name, with KV- and prefix-aware replica choice

@@ -25,6 +25,26 @@ if TYPE_CHECKING:
 class VllmBatch(GpuBlueprint[VllmBatchWorkload]):
     params = VllmBatchWorkload
     image_key = "vllm"
+    images = ("vllm",)
+
+    # A batch workload runs in a team's queue (so real-time serving can preempt it): one team with room on the pool.
+    example_platform = {"scheduling": {"teams": [{"name": "research", "gpus": {"gpu-l40s": 4}}]}}
+
+    @property
+    def example(self) -> VllmBatchWorkload:
+        # One request file through Llama 3.1 8B on one L40S (g6e.2xlarge), model and file in the kit's bucket.
+        return VllmBatchWorkload.model_validate(
+            {
+                "name": "example-vllm-batch",
+                "blueprint": "vllm-batch",
+                "node_pool": "gpu-l40s",
+                "instance_type": "g6e.2xlarge",
+                "model": {"type": "s3", "uri": "s3://{bucket}/models/meta-llama/Llama-3.1-8B-Instruct/"},
+                "queue": "research",
+                "inputs": [f"s3://{{bucket}}/{BATCH_PREFIX}example/requests-000.jsonl"],
+                "max_model_len": 16384,
+            }
+        )
 
     def checks(self, workload: VllmBatchWorkload, platform: Platform) -> list[ConfigIssue]:
         issues = super().checks(workload, platform) + input_issues(workload.inputs, workload.name)

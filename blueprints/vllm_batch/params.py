@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from blueprints.common.params import GpuWorkloadParams
+from blueprints.common.params import GpuWorkloadParams, KvOffloadable
 from blueprints.common.vllm_args import VllmEngine
 from core.kueue_facts import Priority
 
@@ -18,6 +18,7 @@ InputUri = Annotated[str, Field(pattern=r"^s3://[^/]+/batch/.+\.jsonl$", example
 
 class VllmBatchWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["vllm-batch"]
+    capabilities = (KvOffloadable,)
     inputs: Annotated[list[InputUri], Field(min_length=1, max_length=1000)]
     """Request files in OpenAI batch format (one JSON request per line), in the model bucket under batch/ ({bucket}
     stands for the kit's bucket). Each is one index of the Job: its results land in

@@ -59,6 +59,25 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     params = VllmMultinodeWorkload
     serves_openai = True
     image_key = "vllm"
+    images = ("vllm", "vllm-efa")
+
+    @property
+    def example(self) -> VllmMultinodeWorkload:
+        # Llama 3.1 405B over two p5.48xlarge (TP 8 x PP 2, EFA between them): the smallest model that needs two nodes.
+        return VllmMultinodeWorkload.model_validate(
+            {
+                "name": "example-vllm-multinode",
+                "blueprint": "vllm-multinode",
+                "node_pool": "gpu-h100-efa",
+                "model": {"type": "s3", "uri": "s3://{bucket}/models/meta-llama/Llama-3.1-405B-Instruct/", "streamer_concurrency": 64},
+                "nodes": 2,
+                "tensor_parallel_size": 8,
+                "max_model_len": 32768,
+                "gpu_memory_utilization": 0.92,
+                "memory_gib_per_gpu": 160,
+                "shm_size_gib": 64,
+            }
+        )
 
     def gang_gpus(self, workload: VllmMultinodeWorkload) -> int:
         return workload.nodes * workload.gpus_per_pod()

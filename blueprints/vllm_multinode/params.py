@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from blueprints.common.params import GpuWorkloadParams
+from blueprints.common.params import Autoscalable, GpuWorkloadParams, HasRollout, KvOffloadable, OwnPort, Routable
 from blueprints.common.rollout import Rollout
 from blueprints.common.routing_params import Autoscaling, Routing
 from blueprints.common.vllm_args import VllmEngine
@@ -14,6 +14,7 @@ from blueprints.common.vllm_args import VllmEngine
 
 class VllmMultinodeWorkload(VllmEngine, GpuWorkloadParams):
     blueprint: Literal["vllm-multinode"]
+    capabilities = (Routable, OwnPort, Autoscalable, HasRollout, KvOffloadable)
     nodes: Annotated[int, Field(ge=1, le=64)] = 2
     """Nodes per model copy: the LeaderWorkerSet group size and vLLM's --pipeline-parallel-size. Each pod takes a whole node."""
     replicas: Annotated[int, Field(ge=0, le=100)] = 1
