@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from assembly.app import render_workloads
+from assembly.examples import write_example
 from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
 from blueprints.common import vllm_flags
@@ -34,6 +36,12 @@ CONTRACT_CONFIGS = Path(__file__).resolve().parent / "configs"
 def configs() -> list[Path]:
     """The default, every example, and the contract configs (variants no shipped config exercises)."""
     return [DEFAULT_CONFIG, *sorted((REPO / "config" / "examples").glob("*.yaml")), *sorted(CONTRACT_CONFIGS.glob("*.yaml"))]
+
+
+def example_configs(folder: Path) -> list[tuple[str, Path]]:
+    """Each registered blueprint's example workload in the default config, written into folder: a blueprint added to
+    the registry has its command lines read by the programs without a config of its own (assembly/examples.py)."""
+    return [(f"example {blueprint.name}", write_example(blueprint, folder)) for blueprint in KIT.blueprints]
 
 
 def _pod_templates(obj: dict) -> list[tuple[str, dict]]:
@@ -153,24 +161,36 @@ def collect() -> dict[str, list]:
                 expr = query.expr.replace("$workload", ".*").replace("$__range", "1h")
                 out["promql"].append({"where": f"dashboard {dashboard.uid}: {panel.title}", "expr": expr})
     for path in configs():
-        config = KIT.load(path)
-        source = str(path.relative_to(REPO))
-        for workload, objects in render_workloads(config).items():
-            before = {kind: len(items) for kind, items in out.items()}
-            _entries(f"{source} {workload}", objects, out)
-            share = _pod_read_share(config, workload)
-            for kind in ("vllm_serve", "vllm_run_batch"):
-                for entry in out[kind][before[kind] :]:
-                    entry["kit_pod_read_share"] = share
-        if config.observability.loads_alerts:
-            out["prometheus_rules"].append({"where": f"{source} alert rules", "yaml": rules_yaml(config.observability.thresholds)})
-        if config.gateway.teams or config.gateway.bedrock:
-            served = [Served(model=w.public_model_name, workload=w.name, gpus=w.replicas * w.gpus_per_pod()) for w in KIT.routed(config)]
-            out["rule_tests"].append({"where": f"{source} showback rules", **rule_test(config.gateway, served)})
-        if config.scheduling.teams:
-            out["rule_tests"].append({"where": f"{source} GPU showback rules", **gpu_rule_test(config)})
+        _collect_config(str(path.relative_to(REPO)), KIT.load(path), out)
+    with tempfile.TemporaryDirectory() as folder:
+        for (source, path), blueprint in zip(example_configs(Path(folder)), KIT.blueprints, strict=True):
+            # Only the example's own objects: the rest of the default config is read above.
+            _collect_config(source, KIT.load(path), out, only=blueprint.example.name)
     out["vllm_flag_names"] = _flag_names(out)
     return out
+
+
+def _collect_config(source: str, config, out: dict[str, list], only: str | None = None) -> None:
+    """One config's workloads and rules, each entry named after where it came from (source); only: that workload's
+    objects and nothing else."""
+    for workload, objects in render_workloads(config).items():
+        if only is not None and workload != only:
+            continue
+        before = {kind: len(items) for kind, items in out.items()}
+        _entries(f"{source} {workload}", objects, out)
+        share = _pod_read_share(config, workload)
+        for kind in ("vllm_serve", "vllm_run_batch"):
+            for entry in out[kind][before[kind] :]:
+                entry["kit_pod_read_share"] = share
+    if only is not None:
+        return
+    if config.observability.loads_alerts:
+        out["prometheus_rules"].append({"where": f"{source} alert rules", "yaml": rules_yaml(config.observability.thresholds)})
+    if config.gateway.teams or config.gateway.bedrock:
+        served = [Served(model=w.public_model_name, workload=w.name, gpus=w.replicas * w.gpus_per_pod()) for w in KIT.routed(config)]
+        out["rule_tests"].append({"where": f"{source} showback rules", **rule_test(config.gateway, served)})
+    if config.scheduling.teams:
+        out["rule_tests"].append({"where": f"{source} GPU showback rules", **gpu_rule_test(config)})
 
 
 def main(argv: list[str]) -> int:
