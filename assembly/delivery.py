@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from assembly.kit import KIT
 from blueprints.chart_values import ChartHints, Unknown
+from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from config.model import PlatformConfig
 from core.model_sources import ACCOUNT_FIELD, FsxSource, HfSource, S3Source
 from core.placeholders import fill
@@ -69,8 +70,10 @@ def prepare(config: PlatformConfig, objects: dict[str, list[dict]], account: str
     return Delivery(filled, hints, unknowns, account)
 
 
-def _hints(workload, bucket: str, known_bucket: str, account: str | None, items: list[dict], left: tuple[Unknown, ...]) -> ChartHints:
-    source = getattr(workload, "model", None)
+def _hints(
+    workload: WorkloadParams, bucket: str, known_bucket: str, account: str | None, items: list[dict], left: tuple[Unknown, ...]
+) -> ChartHints:
+    source = workload.model if isinstance(workload, GpuWorkloadParams) else None
     location = kind = None
     if isinstance(source, S3Source):
         location = source.in_bucket(bucket).uri

@@ -14,6 +14,7 @@ from pydantic import Field, create_model
 
 from blueprints.common import rollout
 from blueprints.common.lora import served_adapters
+from blueprints.common.params import GpuWorkloadParams, gateway_routed
 from blueprints.common.routing import GATEWAY_REQUIREMENTS
 from blueprints.contract import Blueprint
 from blueprints.registry import BLUEPRINTS
@@ -67,7 +68,7 @@ class Kit:
 
     def routed(self, config: PlatformConfig) -> list:
         """The enabled workloads served through the gateway."""
-        return [w for w in self.enabled(config) if getattr(w, "routing", None) is not None and w.routing.gateway]
+        return [w for w in self.enabled(config) if gateway_routed(w)]
 
     def shared_model_names(self, config: PlatformConfig) -> list[ConfigIssue]:
         """Two routed workloads under one model name: both routes match the same x-ai-eg-model value, and Envoy sends
@@ -75,8 +76,7 @@ class Kit:
         issues = []
         owners: dict[str, str] = {}
         for index, workload in enumerate(config.workloads):
-            routing = getattr(workload, "routing", None)
-            if not workload.enabled or routing is None or not routing.gateway:
+            if not workload.enabled or not gateway_routed(workload):
                 continue
             for adapter_index, adapter in enumerate(served_adapters(workload)):
                 # A LoRA adapter is a model name at the gateway like any other (blueprints/common/lora.py).
@@ -91,7 +91,7 @@ class Kit:
                     )
             name = workload.public_model_name
             if name in owners and owners[name] != workload.name:  # a repeated workload name is refused on its own
-                key = "served_model_name" if getattr(workload, "served_model_name", None) else "name"
+                key = "served_model_name" if isinstance(workload, GpuWorkloadParams) and workload.served_model_name else "name"
                 issues.append(
                     ConfigIssue(
                         f"workloads[{index}].{key}",

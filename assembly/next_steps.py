@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from assembly.kit import KIT
+from blueprints.common.params import GpuWorkloadParams, KvOffloadable
 from blueprints.contract import GpuBlueprint
 from config.model import PlatformConfig
 from config.platform import capacities
@@ -233,13 +234,13 @@ def _tokens(count: int | None, per: str) -> str:
 def kv_lines(config: PlatformConfig) -> list[str]:
     lines = []
     for workload in KIT.enabled(config):
-        offload = getattr(workload, "kv_offload", None)
+        offload = workload.kv_offload if isinstance(workload, KvOffloadable) else None
         if offload is None:
             continue
         tiers = ["GPU memory", f"{offload.cpu_gib} GiB host memory"]
-        if getattr(offload, "nvme", None) is not None:
+        if offload.nvme is not None:
             tiers.append(f"{offload.nvme.size_gib} GiB node NVMe")
-        if getattr(offload, "fsx", None) is not None:
+        if offload.fsx is not None:
             tiers.append(f"{offload.fsx.size_gib} GiB on FSx ({offload.fsx.directory}, shared by its replicas)")
         lines.append(f"{workload.name}: {' -> '.join(tiers)}")
     return lines
@@ -276,7 +277,7 @@ def next_commands(config: PlatformConfig, config_path: Path, account: str | None
     bucket = _bucket(config, account)
     platform = KIT.platform(config)
     for workload in KIT.enabled(config):
-        source = getattr(workload, "model", None)
+        source = workload.model if isinstance(workload, GpuWorkloadParams) else None
         if isinstance(source, S3Source):
             uri = source.in_bucket(platform.storage.bucket_name).uri.replace(ACCOUNT_FIELD, account or "<account>")
             target_bucket, _, key = uri.removeprefix("s3://").partition("/")

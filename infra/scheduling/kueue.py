@@ -9,6 +9,7 @@ on (workload_teams), written with that namespace in the workloads stack.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from core.kueue_facts import (
     TOPOLOGY_LABEL_PREFIX,
     TOPOLOGY_LEVELS,
     TOPOLOGY_NAME,
+    Queueable,
 )
 from core.versions import KUEUE
 from infra.cluster.helm import install_chart
@@ -81,10 +83,10 @@ def flavor_names(teams: list[QueueTeam]) -> list[str]:
     return list(dict.fromkeys(capacity for team in teams for capacity in team.gpus))
 
 
-def workload_teams(workloads) -> tuple[str, ...]:
+def workload_teams(workloads: Iterable[object]) -> tuple[str, ...]:
     """The teams whose queue an enabled workload of the kit names, in order: only these get a LocalQueue (and their
     ClusterQueue a selector) in the workloads namespace."""
-    return tuple(dict.fromkeys(w.queue for w in workloads if w.enabled and getattr(w, "queue", None)))
+    return tuple(dict.fromkeys(w.queue for w in workloads if isinstance(w, Queueable) and w.enabled and w.queue))
 
 
 def cluster_objects(
