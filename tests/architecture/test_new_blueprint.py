@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import sys
 import pytest
 import yaml
 
+from tests.blueprints import test_examples as EXAMPLE_TESTS
 from tests.helpers import REPO, default_config_data, kubernetes_objects
 
 ECHO = '''"""A throwaway blueprint: one ConfigMap that says hello, and a controller it asks the cluster for."""
@@ -38,19 +40,110 @@ class EchoWorkload(WorkloadParams):
 class Echo(Blueprint[EchoWorkload]):
     params = EchoWorkload
 
+    @property
+    def example(self):
+        return EchoWorkload(name="example-echo", blueprint="echo")
+
     def checks(self, workload, platform):
         return [ConfigIssue("greeting", "must not shout", value=workload.greeting)] if workload.greeting.isupper() else []
 
     def requirements(self, workload, platform):
-        return Requirements(controllers=(ControllerChart("echo-operator", "echo", HelmPin("https://charts.example.com", "1.0.0"), "echo", "echo-system", flows=(OPERATOR_FLOWS,)),))
+        pin = HelmPin("https://charts.example.com", "1.0.0")
+        return Requirements(controllers=(ControllerChart("echo-operator", "echo", pin, "echo", "echo-system", flows=(OPERATOR_FLOWS,)),))
 
     def render(self, scope, workload, platform):
         chart = objects.new_chart(scope, workload.name, platform.namespace)
-        objects.api_object(chart, "greeting", api_version="v1", kind="ConfigMap", name=workload.name, labels_=objects.labels(workload.name, self.name), body={"data": {"say": workload.greeting}})
+        labels = objects.labels(workload.name, self.name)
+        body = {"data": {"say": workload.greeting}}
+        objects.api_object(chart, "greeting", api_version="v1", kind="ConfigMap", name=workload.name, labels_=labels, body=body)
         return chart
 
 
 BLUEPRINT = Echo()
+'''
+
+
+GPU_SERVER = '''"""A throwaway GPU blueprint: one `vllm serve` pod on the pinned vLLM image, with the kit's engine arguments."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from blueprints.common import objects, pod_scheduling, probes, resources
+from blueprints.common.identity import server_identity
+from blueprints.common.model_source import model_mount
+from blueprints.common.params import GpuWorkloadParams, KvOffloadable
+from blueprints.common.vllm_args import VllmEngine, engine_args
+from blueprints.contract import GpuBlueprint
+from core.images import IMAGES
+
+
+class TinyServerWorkload(VllmEngine, GpuWorkloadParams):
+    blueprint: Literal["tiny-server"]
+    capabilities = (KvOffloadable,)
+
+    def gpus_per_pod(self) -> int:
+        return self.tensor_parallel_size
+
+
+class TinyServer(GpuBlueprint[TinyServerWorkload]):
+    params = TinyServerWorkload
+    serves_openai = True
+    image_key = "vllm"
+    images = ("vllm",)
+
+    @property
+    def example(self):
+        return TinyServerWorkload.model_validate(
+            {
+                "name": "example-tiny-server",
+                "blueprint": "tiny-server",
+                "node_pool": "gpu-l40s",
+                "instance_type": "g6e.2xlarge",
+                "model": {"type": "s3", "uri": "s3://{bucket}/models/meta-llama/Llama-3.1-8B-Instruct/"},
+                "max_model_len": 8192,
+            }
+        )
+
+    def engine_command_lines(self, workload, placement):
+        model = model_mount(workload.model, server_identity(self.image_key).hf_home)
+        return [[model.location, "--port", str(self.port), *engine_args(workload, model, workload.public_model_name)]]
+
+    def chart(self, scope, workload, placement):
+        chart = objects.new_chart(scope, workload.name, placement.namespace)
+        identity = server_identity(self.image_key, workload.run_as_user)
+        model = model_mount(workload.model, identity.hf_home)
+        gpus = workload.gpus_per_pod()
+        shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, gpus, workload.shm_size_gib))
+        [args] = self.engine_command_lines(workload, placement)
+        container = {
+            "name": "server",
+            "image": workload.image or IMAGES[self.image_key].reference,
+            "args": args,
+            "ports": [{"name": "http", "containerPort": self.port}],
+            "env": [*identity.env(), *model.env],
+            "resources": resources.container_resources(
+                placement, gpus, workload.memory_gib_per_gpu, shm_size_gib=workload.shm_size_gib, efa=False
+            ),
+            "volumeMounts": [shm_mount, *identity.mounts(), *model.mounts],
+            "securityContext": identity.security_context(),
+            **probes.http_probes(port="http", ready_path="/health", startup_minutes=placement.startup_minutes),
+        }
+        selector = objects.selector_labels(workload.name)
+        pod = {
+            "serviceAccountName": placement.model_reader_service_account,
+            **identity.pod_fields(),
+            "containers": [container],
+            "volumes": [shm_volume, *identity.volumes(), *model.volumes],
+            **pod_scheduling.gpu_scheduling(placement, selector),
+        }
+        objects.server_deployment(chart, workload.name, self.name, replicas=workload.replicas, pod=pod, pod_annotations={})
+        ports = [{"name": "http", "port": self.port, "targetPort": "http"}]
+        objects.service(chart, workload.name, self.name, selector, ports, health_path="/health")
+        return chart
+
+
+BLUEPRINT = TinyServer()
 '''
 
 
@@ -142,3 +235,79 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
         text=True,
     )
     assert refused.returncode == 2 and "workloads[1].greeting" in refused.stderr and "must not shout" in refused.stderr
+
+
+def _added(tmp_path, package: str, source: str, constant: str):
+    """A copy of the kit with one new blueprint folder and one registry line, and proof that nothing else changed."""
+    kit = tmp_path / "kit"
+    _tracked_copy(kit)
+    before = _digests(kit)
+    (kit / "blueprints" / package).mkdir()
+    (kit / "blueprints" / package / "__init__.py").write_text(source)
+    registry = kit / "blueprints" / "registry.py"
+    lines = registry.read_text().splitlines(keepends=True)
+    last = max(i for i, line in enumerate(lines) if line.startswith("from blueprints.") and "import BLUEPRINT as" in line)
+    lines.insert(last + 1, f"from blueprints.{package} import BLUEPRINT as {constant}\n")
+    registry.write_text("".join(lines))
+    changed = {name for name, digest in _digests(kit).items() if before.get(name) != digest}
+    assert changed == {"blueprints/registry.py", f"blueprints/{package}/__init__.py"}
+    return kit
+
+
+@pytest.mark.e2e
+def test_a_gpu_blueprint_added_with_one_folder_and_one_line_is_checked_synthesized_and_covered_by_the_example_test(tmp_path):
+    kit = _added(tmp_path, "tiny_server", GPU_SERVER, "TINY_SERVER")
+    env = {**os.environ, "KIT_MANIFEST_VALIDATOR": str(EXAMPLE_TESTS.VALIDATOR)}  # the copy has no ../shared beside it
+    run = lambda *args: subprocess.run([sys.executable, *args], cwd=kit, capture_output=True, text=True, env=env)  # noqa: E731
+
+    # The shared example test covers it with no test of its own: checks, strict validation, pod security, capabilities.
+    tested = run(
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "0",
+        "tests/blueprints/test_examples.py",
+        "-k",
+        "tiny-server or contract_checks",
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    assert "5 passed" in tested.stdout  # the four per-blueprint tests for tiny-server, and the contract sources' test
+
+    written = run(
+        "-c",
+        "from pathlib import Path; from assembly.examples import write_example; from blueprints.tiny_server import BLUEPRINT; "
+        "print(write_example(BLUEPRINT, Path('.')))",
+    )
+    assert written.returncode == 0, written.stderr
+    config = kit / written.stdout.strip()
+    checked = run("-m", "assembly.check", "--config", str(config))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    out = tmp_path / "out"
+    synth = run(
+        "-m",
+        "assembly.synth",
+        "--config",
+        str(config),
+        "--outdir",
+        str(out / "cdk.out"),
+        "--dist",
+        str(out / "dist"),
+        "--charts",
+        str(out / "charts"),
+    )
+    assert synth.returncode == 0, synth.stderr
+    [deployment, service, policy] = [o for o in yaml.safe_load_all((out / "dist" / "example-tiny-server" / "manifest.yaml").read_text())]
+    assert (deployment["kind"], service["kind"], policy["kind"]) == ("Deployment", "Service", "NetworkPolicy")
+    [server] = deployment["spec"]["template"]["spec"]["containers"]
+    assert server["resources"]["limits"]["nvidia.com/gpu"] == "1" and "--max-model-len" in server["args"]
+
+    # A wrong engine setting is refused like any vLLM workload's, before anything is written.
+    data = yaml.safe_load(config.read_text())
+    data["workloads"][-1]["tensor_parallel_size"] = 2
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    refused = run("-m", "assembly.check", "--config", str(config))
+    assert refused.returncode != 0 and "workloads[1]" in refused.stdout + refused.stderr
