@@ -17,12 +17,13 @@ from core.requirements import Requirements
 from infra import nag
 from infra.observability.rules.showback import LocalModel
 from infra.stacks.cluster import ClusterStack
+from infra.stacks.images import ImagesStack, RegistryStack
+from infra.stacks.images_props import image_needs
 from infra.stacks.network import NetworkStack
 from infra.stacks.pipeline import PipelineStack
 from infra.stacks.storage import StorageStack
 from infra.stacks.workloads import WorkloadsStack
 from infra.images.needs import build_plan
-from infra.images.stack import ImagesStack, RegistryStack
 from infra.storage.refs import StorageRefs
 
 
@@ -106,7 +107,7 @@ def add_kit_stacks(
         storage = StorageStack(scope, f"{config.name}-storage", config=config, network=network, **stack_args("storage")).refs
     # Images (docs/images.md): the registry's rules and repositories before the cluster pulls anything; the build runs
     # beside the cluster stack, and the workloads wait for it.
-    build = build_plan(config, workload_objects, requirements)
+    build = build_plan(image_needs(config), workload_objects, requirements)
     registry_stack = images_stack = None
     if config.images.pull_through_cache.enabled or build.derived:
         registry_stack = RegistryStack(scope, f"{config.name}-registry", config=config, build=build, **stack_args("registry"))

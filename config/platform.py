@@ -8,7 +8,7 @@ from core.burn_in import TAINT as BURN_IN_TAINT
 from core.capacity import GpuCapacity, NodeTaint
 from core.instances import known
 from core.naming import kit_bucket_name
-from core.isolation import NetworkFacts, cidr_peer, namespace_peer
+from core.isolation import SCRAPER_NAMESPACES, SCRAPER_PODS, NetworkFacts, cidr_peer, namespace_peer
 from core.routing import RoutingFacts
 from core.kueue_facts import SchedulingFacts, has_topology_labels
 from core.platform import ACCOUNT_PLACEHOLDER, Platform, StorageFacts
@@ -17,12 +17,6 @@ from config.node_pools import CapacityBlockNodeGroup, NodePool
 from config.subnet_plan import LayoutError, plan_subnets
 from config.images import registry_cache
 from core.versions import AMI_VERSIONS
-
-# Namespaces whose pods scrape the workloads' metrics, by metrics backend (the AMP scraper is outside the cluster).
-SCRAPER_NAMESPACES = {"in-cluster": "monitoring", "cloudwatch": "amazon-cloudwatch"}
-# The Prometheus pods prometheus-operator runs (its StatefulSet's pod selector labels, pkg/prometheus/server/statefulset.go):
-# in the monitoring namespace Grafana, Alertmanager and the exporters match none of these.
-SCRAPER_PODS = {"in-cluster": {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator"}}
 
 
 def instance_store_raid(pool: NodePool) -> bool:

@@ -16,6 +16,12 @@ _STRICTEST_FIRST: tuple[PodSecurityLevel, ...] = ("restricted", "baseline", "pri
 POD_IDENTITY_AGENT = "169.254.170.23/32"
 POD_IDENTITY_PORT = 80
 
+# Namespaces whose pods scrape the workloads' metrics, by metrics backend (the AMP scraper is outside the cluster).
+SCRAPER_NAMESPACES = {"in-cluster": "monitoring", "cloudwatch": "amazon-cloudwatch"}
+# The Prometheus pods prometheus-operator runs (its StatefulSet's pod selector labels, pkg/prometheus/server/statefulset.go):
+# in the monitoring namespace Grafana, Alertmanager and the exporters match none of these.
+SCRAPER_PODS = {"in-cluster": {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator"}}
+
 
 def least_strict(levels: Iterable[PodSecurityLevel]) -> PodSecurityLevel:
     """The level a namespace must enforce for every one of these pods to be admitted."""

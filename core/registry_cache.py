@@ -1,6 +1,6 @@
 """Where every image the kit emits is pulled from: the account's ECR, in the cluster's region.
 
-Public registries reach ECR through pull-through cache rules (infra/images/stack.py creates one per registry): an
+Public registries reach ECR through pull-through cache rules (infra/stacks/images.py creates one per registry): an
 image `quay.io/prometheus/prometheus:v3.5.0` is pulled as
 `<account>.dkr.ecr.<region>.amazonaws.com/<kit>/quay/prometheus/prometheus:v3.5.0`; ECR fetches it from the upstream
 on the first pull and serves it from the region after that. ECR supports a fixed set of upstreams (ECR user guide,

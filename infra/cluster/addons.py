@@ -34,16 +34,31 @@ _POD_IDENTITY = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ManagedAddonsProps:
+    """The EKS managed add-ons every node needs, their versions, and whether the VPC CNI enforces NetworkPolicies."""
+
     cluster: eks.Cluster
+    """The cluster the add-ons are installed on."""
     addon_versions: Mapping[str, str] = field(default_factory=dict)
-    """Pinned add-on versions by add-on name; others get EKS's default for the Kubernetes version."""
+    """Pinned add-on versions by add-on name (names the construct does not install are ignored: the same mapping pins
+    the storage add-ons). Default: {} gives every add-on EKS's default for the Kubernetes version."""
     network_policies: bool = True
-    """The VPC CNI's node agent enforces Kubernetes NetworkPolicies (without it they are stored and ignored)."""
+    """The VPC CNI's node agent enforces Kubernetes NetworkPolicies (without it they are stored and ignored).
+    Default: True, so the kit's default-deny policies hold."""
+
+    def __post_init__(self) -> None:
+        blank = sorted(name for name, version in self.addon_versions.items() if not version)
+        if blank:
+            raise ValueError(
+                f"ManagedAddonsProps.addon_versions: got an empty version for {blank}; a version such as"
+                " 'v1.20.4-eksbuild.1'; leave an add-on out for EKS's default"
+            )
 
 
 class ManagedAddons(Construct):
+    """The add-ons (NODE_BOOTSTRAP_ADDONS, POD_ADDONS), with a Pod Identity role for each that calls AWS APIs."""
+
     def __init__(self, scope: Construct, construct_id: str, props: ManagedAddonsProps) -> None:
         super().__init__(scope, construct_id)
         cluster = props.cluster

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import get_args
 
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
@@ -12,6 +14,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
+from core.schema import LogRetentionDays
+from core.versions import SUPPORTED_KUBERNETES_VERSIONS
 from infra import nag
 from infra.cluster.kubectl_logs import kubectl_provider_logs
 from infra.network.refs import NetworkRefs
@@ -26,23 +30,58 @@ _LOG_TYPES = {
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ControlPlaneProps:
+    """The EKS cluster itself: its name, version and subnets, who reaches its API, and where its logs go."""
+
     cluster_name: str
+    """The EKS cluster's name; also names the secrets key's description and the control-plane log group."""
     network: NetworkRefs
+    """The VPC: the control plane's interfaces go in its control-plane subnets, the kubectl provider in its node subnets."""
     kubernetes_version: str = "1.35"
+    """EKS Kubernetes version, one of core.versions.SUPPORTED_KUBERNETES_VERSIONS. Default: "1.35", the newest the
+    kit's kubectl layer (lambda-layer-kubectl-v35) and pinned charts are checked against."""
     public_access_cidrs: tuple[str, ...] = ()
-    """CIDRs allowed to the public endpoint; empty keeps the endpoint private."""
+    """CIDRs allowed to the public endpoint. Default: () keeps the endpoint private, reached from the VPC only."""
     admin_principal_arns: tuple[str, ...] = ()
-    """IAM principals given cluster admin through access entries."""
+    """IAM principals given cluster admin through access entries. Default: () admits only the stack's deployer (the
+    cluster creator's bootstrap admin permissions)."""
     logging: tuple[str, ...] = tuple(_LOG_TYPES)
-    """Control-plane log types sent to CloudWatch Logs."""
+    """Control-plane log types sent to CloudWatch Logs. Default: all five, so the audit trail is complete (cdk-nag
+    EKS2 asks for it)."""
     log_retention_days: int = 365
     """Retention of the control-plane log group, which the kit creates before the cluster (EKS would otherwise
-    create it itself, kept forever and outside any stack), and of the kubectl provider's log groups."""
+    create it itself, kept forever and outside any stack), and of the kubectl provider's log groups. Default: 365,
+    a year of the audit trail; one of CloudWatch's retention values (core.schema.LogRetentionDays)."""
+
+    def __post_init__(self) -> None:
+        if not self.cluster_name:
+            raise ValueError("ControlPlaneProps.cluster_name: got ''; a non-empty EKS cluster name; pass the kit's name")
+        if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"ControlPlaneProps.kubernetes_version: got {self.kubernetes_version!r}; one of {list(SUPPORTED_KUBERNETES_VERSIONS)};"
+                " pick a supported version"
+            )
+        unknown = [name for name in self.logging if name not in _LOG_TYPES]
+        if unknown:
+            raise ValueError(f"ControlPlaneProps.logging: got {unknown}; log types among {list(_LOG_TYPES)}; drop the others")
+        if self.log_retention_days not in get_args(LogRetentionDays):
+            raise ValueError(
+                f"ControlPlaneProps.log_retention_days: got {self.log_retention_days}; one of CloudWatch's retention values"
+                f" {list(get_args(LogRetentionDays))}; pick the nearest"
+            )
+        for cidr in self.public_access_cidrs:
+            try:
+                IPv4Network(cidr)
+            except ValueError:
+                raise ValueError(
+                    f"ControlPlaneProps.public_access_cidrs: got {cidr!r}; IPv4 networks such as '203.0.113.0/24'; write it as a network"
+                ) from None
 
 
 class ControlPlane(Construct):
+    """The EKS cluster (aws-eks-v2), its secrets key, its control-plane log group and its admin access entries."""
+
     def __init__(self, scope: Construct, construct_id: str, props: ControlPlaneProps) -> None:
         super().__init__(scope, construct_id)
         network = props.network

@@ -124,15 +124,27 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CrdBundlesProps:
+    """The CRD bundles the enabled workloads require, applied by a Job each, and what the Jobs wait for."""
+
     cluster: eks.Cluster
+    """The cluster the CRDs are applied to."""
     bundles: tuple[CrdBundle, ...]
+    """The bundles (core.requirements), each once by name; none: the construct adds nothing."""
     after: IDependable
     """Nodes to run the Job on."""
 
+    def __post_init__(self) -> None:
+        names = [bundle.name for bundle in self.bundles]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"CrdBundlesProps.bundles: got {twice} more than once; each bundle once; merge the requirements")
+
 
 class CrdBundles(Construct):
+    """A Job per bundle that fetches its pinned CRD files and applies them, and a wait on each CRD it holds."""
+
     def __init__(self, scope: Construct, construct_id: str, props: CrdBundlesProps) -> None:
         super().__init__(scope, construct_id)
         self.ready: list[IDependable] = []

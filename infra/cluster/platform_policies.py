@@ -28,10 +28,16 @@ from typing import Any
 
 from constructs import Construct
 
-from config.model import PlatformConfig
-from config.platform import SCRAPER_NAMESPACES, SCRAPER_PODS, control_plane_cidrs, network_facts
-from config.subnet_plan import LayoutError, plan_subnets
-from core.isolation import POD_IDENTITY_AGENT, POD_IDENTITY_PORT, PROXY_APP_LABELS, cidr_peer, gateway_proxy_peer, namespace_peer
+from core.isolation import (
+    POD_IDENTITY_AGENT,
+    POD_IDENTITY_PORT,
+    PROXY_APP_LABELS,
+    SCRAPER_NAMESPACES,
+    SCRAPER_PODS,
+    cidr_peer,
+    gateway_proxy_peer,
+    namespace_peer,
+)
 from core.requirements import ControllerFlows
 from core.routing import PROXY_NAMESPACE, RATE_LIMIT_REDIS
 from infra.cluster.namespace import default_deny_and_dns
@@ -49,52 +55,26 @@ EVERY_POD: dict[str, Any] = {}
 
 @dataclass(frozen=True)
 class PlatformNetwork:
-    """The config's network, as the platform namespaces' policies need it."""
+    """The config's network, as the platform namespaces' policies need it (infra/stacks/cluster_props.py maps it)."""
 
     api_server: tuple[str, ...]
     """The `kubernetes` Service address and the ranges of the API endpoint's interfaces."""
     control_plane: tuple[str, ...]
     """Where the API server's calls to webhooks and aggregated APIs come from."""
     vpc_cidr: str
+    """The VPC's range: traffic to it is not "outside the VPC" (outside_vpc_https)."""
     aws_endpoints: tuple[str, ...] = ()
     """Subnets of the VPC's interface endpoints (network.interface_endpoints), reached on HTTPS."""
     scrapers: tuple[Mapping[str, Any], ...] = ()
     """Peers that scrape metrics (core.isolation.NetworkFacts.metrics_from)."""
     metrics_backend: str = "amp"
+    """observability.metrics: which scraper's namespace the policies admit."""
     workloads_namespace: str = "inference"
     """Where the model servers, their endpoint pickers and the Gateway object live."""
     gateway_port: int = 80
     """The Gateway listener's port (443 with a certificate); Envoy listens on it shifted above 1023."""
     bedrock: bool = False
     """The proxies call Bedrock (gateway.bedrock) with the proxies' Pod Identity role."""
-
-    @staticmethod
-    def from_config(config: PlatformConfig) -> PlatformNetwork | None:
-        facts = network_facts(config)
-        if not facts.enforced:
-            return None
-        network = config.network
-        endpoints: tuple[str, ...] = ()
-        if network.interface_endpoints:
-            endpoints = (facts.vpc_cidr,)
-            if network.existing_vpc is None:
-                try:
-                    endpoints = tuple(
-                        str(plan.cidr) for plan in plan_subnets(network.vpc_cidr, network.node_subnet_prefix) if plan.role == "nodes"
-                    )
-                except LayoutError:
-                    pass  # the config checks report the layout; nothing is synthesized
-        return PlatformNetwork(
-            api_server=facts.api_server,
-            control_plane=tuple(control_plane_cidrs(config)),
-            vpc_cidr=facts.vpc_cidr,
-            aws_endpoints=endpoints,
-            scrapers=facts.metrics_from,
-            metrics_backend=config.observability.metrics,
-            workloads_namespace=config.storage.workloads_namespace,
-            gateway_port=443 if config.gateway.certificate_arn else 80,
-            bedrock=bool(config.gateway.bedrock),
-        )
 
     @property
     def service_cidr(self) -> str:
@@ -108,15 +88,29 @@ class PlatformNetwork:
         return self.gateway_port + 10000 if self.gateway_port < 1024 else self.gateway_port
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlatformIsolationProps:
+    """The network facts the platform namespaces' NetworkPolicies are written from."""
+
+    network: PlatformNetwork
+    """The cluster's network as the policies need it; the stack leaves PlatformIsolation out where the config turns
+    network policies off."""
+
+
 class PlatformIsolation(Construct):
     """The cluster's PlatformNetwork, kept as a child of the cluster construct so every piece that creates a namespace
-    finds it (PlatformIsolation.of); attach it before any chart or namespace."""
+    finds it (PlatformIsolation.of); attach it before any chart or namespace, as
+    `PlatformIsolation(cluster, PlatformIsolation.ID, props)`."""
 
     ID = "PlatformIsolation"
 
-    def __init__(self, cluster: Construct, network: PlatformNetwork) -> None:
-        super().__init__(cluster, self.ID)
-        self.network = network
+    def __init__(self, scope: Construct, construct_id: str, props: PlatformIsolationProps) -> None:
+        if construct_id != self.ID:
+            raise ValueError(
+                f"PlatformIsolation: got construct_id {construct_id!r}; PlatformIsolation.of finds only {self.ID!r}; pass PlatformIsolation.ID"
+            )
+        super().__init__(scope, construct_id)
+        self.network = props.network
 
     @classmethod
     def of(cls, cluster: Construct) -> PlatformNetwork | None:
@@ -338,7 +332,7 @@ def _kueue(net: PlatformNetwork, release: str, values: Mapping[str, Any]) -> lis
 def _kube_prometheus_stack(net: PlatformNetwork, release: str, values: Mapping[str, Any]) -> list[Component]:
     # prometheus-community/helm-charts kube-prometheus-stack-88.5.3: the operator's pods (app: <name>-operator,
     # prometheus-operator/deployment.yaml) serve its admission webhook and metrics on tls.internalPort 10250; Prometheus
-    # (operator-built StatefulSet, config.platform.SCRAPER_PODS) on 9090 and its config reloader on 8080; Alertmanager
+    # (operator-built StatefulSet, core.isolation.SCRAPER_PODS) on 9090 and its config reloader on 8080; Alertmanager
     # (app.kubernetes.io/name: alertmanager) on 9093 and 8080; Grafana (grafana 12.11.1 subchart) on 3000;
     # kube-state-metrics (8.4.0 subchart) on 8080. The node exporter runs on the host network: no policy selects it.
     prometheus = SCRAPER_PODS["in-cluster"]

@@ -31,19 +31,46 @@ def node_role(scope: Construct, construct_id: str) -> iam.Role:
     return role
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SystemNodesProps:
+    """The managed node group the controllers run on: its name, instance types, sizes and root disk."""
+
     cluster: eks.Cluster
+    """The cluster the node group joins."""
     network: NetworkRefs
+    """The VPC whose node subnets (the GPU zone) the nodes go in."""
     nodegroup_name: str
+    """The EKS node group's name."""
     instance_types: tuple[str, ...] = ("m7i.xlarge",)
+    """CPU instance types. Default: ("m7i.xlarge",), 4 vCPUs and 16 GiB, room for the controllers of every feature."""
     min_size: int = 2
+    """Fewest nodes. Default: 2, so controllers stay up while one node is replaced."""
     desired_size: int = 2
+    """Nodes at creation. Default: 2, the minimum."""
     max_size: int = 4
+    """Most nodes. Default: 4, room for a rolling update (max_unavailable 1) of a grown group."""
     disk_size_gib: int = 100
+    """Encrypted gp3 root volume of each node, GiB. Default: 100, for the controllers' images and logs."""
+
+    def __post_init__(self) -> None:
+        if not self.nodegroup_name:
+            raise ValueError("SystemNodesProps.nodegroup_name: got ''; a non-empty node group name; pass '<kit name>-system'")
+        if not self.instance_types:
+            raise ValueError("SystemNodesProps.instance_types: got (); at least one instance type; pass ('m7i.xlarge',)")
+        if not 1 <= self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"SystemNodesProps: got min_size {self.min_size}, desired_size {self.desired_size}, max_size {self.max_size};"
+                " 1 <= min_size <= desired_size <= max_size; adjust the three sizes"
+            )
+        if self.disk_size_gib < 20:
+            raise ValueError(
+                f"SystemNodesProps.disk_size_gib: got {self.disk_size_gib}; at least 20 (the AL2023 AMI's own root volume); raise it"
+            )
 
 
 class SystemNodes(Construct):
+    """An on-demand AL2023 managed node group with its own node role, IMDSv2 with one hop, and auto repair."""
+
     def __init__(self, scope: Construct, construct_id: str, props: SystemNodesProps) -> None:
         super().__init__(scope, construct_id)
         settings = props

@@ -34,16 +34,34 @@ def s3_statements(bucket_arn: str, read_prefixes: tuple[str, ...], write_prefixe
     return statements
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorkloadAccessProps:
+    """The S3 access the enabled workloads require, granted to their service accounts through Pod Identity."""
+
     cluster: eks.ICluster
+    """The cluster whose Pod Identity associations are made."""
     storage: StorageRefs
+    """The model bucket the prefixes are in."""
     namespace: str
     """The workloads namespace, where every service account lives."""
     accesses: tuple[S3Access, ...]
+    """The accesses (core.requirements); those that name one role share it."""
+
+    def __post_init__(self) -> None:
+        if not self.namespace:
+            raise ValueError("WorkloadAccessProps.namespace: got ''; the workloads namespace; pass storage.workloads_namespace")
+        accounts = [access.service_account for access in self.accesses]
+        twice = sorted({account for account in accounts if accounts.count(account) > 1})
+        if twice:
+            raise ValueError(
+                f"WorkloadAccessProps.accesses: got service accounts {twice} more than once; one access per service account"
+                " (EKS takes one Pod Identity association each); merge their prefixes"
+            )
 
 
 class WorkloadAccess(Construct):
+    """One IAM role per named role (read and write under its prefixes only), one association per service account."""
+
     def __init__(self, scope: Construct, construct_id: str, props: WorkloadAccessProps) -> None:
         super().__init__(scope, construct_id)
         self.roles: dict[str, iam.Role] = {}

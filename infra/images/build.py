@@ -3,7 +3,7 @@ specification reference"): copy the NGC images the config uses into the kit's re
 images whose tag is not there yet, print what was pushed, and signal the deploy that waits for it.
 
 Everything the build needs is in the spec, so the spec's hash is the build's key: a changed Dockerfile, pin or NGC
-image changes a tag, the spec, the key, and the trigger's parameters (infra/images/stack.py), and the build runs again.
+image changes a tag, the spec, the key, and the trigger's parameters (infra/stacks/images.py), and the build runs again.
 Tags already in a repository are skipped (the repositories' tags are immutable), so an unchanged image is never
 rebuilt.
 

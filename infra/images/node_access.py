@@ -8,16 +8,14 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from config.model import PlatformConfig
 from core.registry_cache import UPSTREAMS, pull_through_prefix
 from infra import nag
 
 
-def pull_through_policy(scope: Construct, config: PlatformConfig, roles: list[iam.IRole]) -> iam.Policy | None:
-    if not config.images.pull_through_cache.enabled:
-        return None
+def pull_through_policy(scope: Construct, kit_name: str, roles: list[iam.IRole]) -> iam.Policy:
+    """The policy, attached to the node roles; the caller adds it only while the config's pull-through cache is on."""
     stack = cdk.Stack.of(scope)
-    prefixes = [pull_through_prefix(config.name, upstream) for upstream in UPSTREAMS.values() if upstream.via == "pull-through"]
+    prefixes = [pull_through_prefix(kit_name, upstream) for upstream in UPSTREAMS.values() if upstream.via == "pull-through"]
     policy = iam.Policy(
         scope,
         "ImagePullThrough",

@@ -29,6 +29,7 @@ from infra.cluster.platform_policies import CHARTS, PlatformNetwork, chart_polic
 from infra.routing.audit import LABELS as SHIPPER_LABELS
 from infra.routing.audit import proxy_deployment, proxy_log_glob
 from infra.routing.redis_auth import RATE_LIMITER_LABELS
+from infra.stacks.cluster_props import platform_network
 from tests.helpers import DEFAULT_CONFIG, REPO, kubernetes_objects, nested_templates, read_templates, synth
 from tests.infra.netpol import Endpoint, Policies
 
@@ -395,7 +396,7 @@ def test_gateway_flows(gateway_objects):
 
 @pytest.fixture(scope="module")
 def chart_network():
-    return PlatformNetwork.from_config(KIT.load(DEFAULT_CONFIG))
+    return platform_network(KIT.load(DEFAULT_CONFIG))
 
 
 def _required_controllers() -> dict[str, ControllerChart]:

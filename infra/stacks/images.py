@@ -13,7 +13,6 @@ images of each repository. They go with the stack (emptied first): a later deplo
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudformation as cfn
@@ -214,7 +213,3 @@ class ImagesStack(cdk.Stack):
             },
         )
         nag.acknowledge(self, "L1", "AwsCustomResource's runtime is chosen by aws-cdk-lib and moves with its upgrades.")
-
-
-def images_dir() -> Path:
-    return IMAGES_DIR

@@ -1,0 +1,219 @@
+"""The config mapped to the props of each construct in the cluster stack: one function per construct.
+
+A function returns None where the config leaves its construct out (no gateway, no teams, no S3 access), so the
+stack only wires what these return. Nothing here builds a resource.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from constructs import IDependable
+
+from config.model import PlatformConfig
+from config.platform import capacities, control_plane_cidrs, network_facts
+from config.platform import platform as platform_facts
+from core.subnet_plan import LayoutError, plan_subnets
+from core.capacity import extra_taint_keys
+from core.requirements import Requirements
+from infra.cluster.addons import ManagedAddonsProps
+from infra.cluster.control_plane import ControlPlaneProps
+from infra.cluster.controllers import ControllersProps
+from infra.cluster.crd_bundles import CrdBundlesProps
+from infra.cluster.efa import EfaSecurityGroupProps
+from infra.cluster.platform_policies import PlatformIsolationProps, PlatformNetwork
+from infra.cluster.system_nodes import SystemNodesProps
+from infra.cluster.workload_access import WorkloadAccessProps
+from infra.gpu.data_plane import GpuDataPlaneProps
+from infra.network.refs import NetworkRefs
+from infra.observability import ObservabilityProps
+from infra.observability.rules.gpu_showback import gpu_showback_groups
+from infra.observability.rules.showback import LocalModel, showback_groups
+from infra.routing.audit import GatewayAuditProps
+from infra.routing.bedrock import BedrockAccessProps
+from infra.scheduling.kueue import KueueProps, workload_teams
+from infra.storage.in_cluster import StorageInClusterProps
+from infra.storage.refs import StorageRefs
+
+
+def cluster_description(config: PlatformConfig) -> str:
+    return f"{config.name}: EKS {config.cluster.kubernetes_version} with its data plane in {config.placement.az_id}"
+
+
+def control_plane_props(config: PlatformConfig, network: NetworkRefs) -> ControlPlaneProps:
+    settings = config.cluster
+    return ControlPlaneProps(
+        cluster_name=config.name,
+        network=network,
+        kubernetes_version=settings.kubernetes_version,
+        public_access_cidrs=tuple(str(cidr) for cidr in settings.public_access_cidrs),
+        admin_principal_arns=tuple(settings.admin_principal_arns),
+        logging=tuple(settings.logging),
+        log_retention_days=settings.log_retention_days,
+    )
+
+
+def platform_network(config: PlatformConfig) -> PlatformNetwork | None:
+    """The network facts the platform namespaces' policies need; None where network policies are not enforced."""
+    facts = network_facts(config)
+    if not facts.enforced:
+        return None
+    network = config.network
+    endpoints: tuple[str, ...] = ()
+    if network.interface_endpoints:
+        endpoints = (facts.vpc_cidr,)
+        if network.existing_vpc is None:
+            try:
+                endpoints = tuple(
+                    str(plan.cidr) for plan in plan_subnets(network.vpc_cidr, network.node_subnet_prefix) if plan.role == "nodes"
+                )
+            except LayoutError:
+                pass  # the config checks report the layout; nothing is synthesized
+    return PlatformNetwork(
+        api_server=facts.api_server,
+        control_plane=tuple(control_plane_cidrs(config)),
+        vpc_cidr=facts.vpc_cidr,
+        aws_endpoints=endpoints,
+        scrapers=facts.metrics_from,
+        metrics_backend=config.observability.metrics,
+        workloads_namespace=config.storage.workloads_namespace,
+        gateway_port=443 if config.gateway.certificate_arn else 80,
+        bedrock=bool(config.gateway.bedrock),
+    )
+
+
+def platform_isolation_props(config: PlatformConfig) -> PlatformIsolationProps | None:
+    network = platform_network(config)
+    return PlatformIsolationProps(network=network) if network is not None else None
+
+
+def efa_security_group_props(config: PlatformConfig, network: NetworkRefs) -> EfaSecurityGroupProps:
+    return EfaSecurityGroupProps(vpc=network.vpc, cluster_name=config.name)
+
+
+def managed_addons_props(config: PlatformConfig, cluster: eks.Cluster) -> ManagedAddonsProps:
+    settings = config.cluster
+    return ManagedAddonsProps(
+        cluster=cluster, addon_versions=dict(settings.addon_versions), network_policies=settings.network_policies.enabled
+    )
+
+
+def system_nodes_props(config: PlatformConfig, cluster: eks.Cluster, network: NetworkRefs) -> SystemNodesProps:
+    nodes = config.cluster.system_nodes
+    return SystemNodesProps(
+        cluster=cluster,
+        network=network,
+        nodegroup_name=f"{config.name}-system",
+        instance_types=tuple(nodes.instance_types),
+        min_size=nodes.min_size,
+        desired_size=nodes.desired_size,
+        max_size=nodes.max_size,
+        disk_size_gib=nodes.disk_size_gib,
+    )
+
+
+def storage_in_cluster_props(config: PlatformConfig, cluster: eks.Cluster, storage: StorageRefs) -> StorageInClusterProps:
+    return StorageInClusterProps(
+        name=config.name,
+        cluster=cluster,
+        storage=storage,
+        namespace=config.storage.workloads_namespace,
+        fsx=config.storage.fsx.enabled,
+        addon_versions=dict(config.cluster.addon_versions),
+    )
+
+
+def gpu_data_plane_props(
+    config: PlatformConfig,
+    cluster: eks.Cluster,
+    network: NetworkRefs,
+    efa_security_group: ec2.ISecurityGroup,
+    system_nodegroup: eks.Nodegroup,
+) -> GpuDataPlaneProps:
+    return GpuDataPlaneProps(
+        cluster=cluster,
+        cluster_name=config.name,
+        network=network,
+        efa_security_group=efa_security_group,
+        system_nodegroup=system_nodegroup,
+        node_pools=tuple(config.node_pools),
+        capacity_block_node_groups=tuple(config.capacity_block_node_groups),
+        karpenter_replicas=config.karpenter.replicas,
+        node_repair=config.karpenter.node_repair,
+    )
+
+
+def controllers_props(requirements: Requirements, cluster: eks.Cluster, after: IDependable) -> ControllersProps:
+    return ControllersProps(cluster=cluster, charts=requirements.controllers, after=after)
+
+
+def observability_props(
+    config: PlatformConfig,
+    requirements: Requirements,
+    routed_models: tuple[LocalModel, ...],
+    cluster: eks.Cluster,
+    network: NetworkRefs,
+    after: IDependable,
+) -> ObservabilityProps:
+    """routed_models: the enabled workloads served through the gateway, for the showback rules."""
+    return ObservabilityProps(
+        name=config.name,
+        cluster=cluster,
+        network=network,
+        after=after,
+        settings=config.observability,
+        gpu_taint_keys=tuple(extra_taint_keys(capacities(config))),
+        extra_rule_groups=tuple(
+            (showback_groups(config.gateway, list(routed_models)) if requirements.gateway else [])
+            + (gpu_showback_groups(list(config.node_pools)) if config.scheduling.teams else [])
+        ),
+    )
+
+
+def crd_bundles_props(requirements: Requirements, cluster: eks.Cluster, after: IDependable) -> CrdBundlesProps:
+    return CrdBundlesProps(cluster=cluster, bundles=requirements.crd_bundles, after=after)
+
+
+def bedrock_access_props(config: PlatformConfig, requirements: Requirements, cluster: eks.Cluster) -> BedrockAccessProps | None:
+    if not (requirements.gateway and config.gateway.bedrock):
+        return None
+    return BedrockAccessProps(cluster=cluster, models=tuple(config.gateway.bedrock))
+
+
+def kueue_props(config: PlatformConfig, cluster: eks.Cluster, after: IDependable) -> KueueProps | None:
+    if not config.scheduling.teams:
+        return None
+    facts = platform_facts(config)
+    return KueueProps(
+        cluster=cluster,
+        settings=config.scheduling,
+        capacities=dict(facts.capacities),
+        topology_capacities=facts.scheduling.topology_capacities,
+        workloads_namespace=config.storage.workloads_namespace,
+        queued_teams=workload_teams(config.workloads),
+        after=after,
+    )
+
+
+def gateway_audit_props(
+    config: PlatformConfig, requirements: Requirements, cluster: eks.Cluster, after: IDependable
+) -> GatewayAuditProps | None:
+    if not (requirements.gateway and config.gateway.teams):
+        return None
+    return GatewayAuditProps(
+        cluster=cluster,
+        cluster_name=config.name,
+        retention_days=config.gateway.audit.log_retention_days,
+        after=after,
+        gateway_namespace=config.storage.workloads_namespace,
+    )
+
+
+def workload_access_props(
+    config: PlatformConfig, requirements: Requirements, cluster: eks.Cluster, storage: StorageRefs
+) -> WorkloadAccessProps | None:
+    if not requirements.s3_access:
+        return None
+    return WorkloadAccessProps(
+        cluster=cluster, storage=storage, namespace=config.storage.workloads_namespace, accesses=requirements.s3_access
+    )
