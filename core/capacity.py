@@ -116,7 +116,8 @@ class GpuCapacity:
         if self.block_window is not None:
             start, end, drain = self.block_window
             when = f"{start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC, drained {drain} min before the end"
-            return f"{self.max_gpus // max(self.instance.gpus if self.instance else 1, 1)} x {self.instance_types[0]} in {', '.join(self.reservation_ids)}, {when}"
+            nodes = self.max_gpus // max(self.instance.gpus if self.instance else 1, 1)
+            return f"{nodes} x {self.instance_types[0]} in {', '.join(self.reservation_ids)}, {when}"
         if self.fixed_nodes is not None:
             return f"{self.fixed_nodes} x {'/'.join(self.instance_types)} in {', '.join(self.reservation_ids)}"
         extras = (", EFA" if self.efa else "") + (", burn-in" if self.startup_taints else "")

@@ -91,7 +91,10 @@ class ImageStack:
 
 def _image_stacks() -> dict[str, ImageStack]:
     vllm = "vllm sdist docker/Dockerfile at v0.30.0: ARG CUDA_VERSION=13.0.3, ARG NCCL_VERSION=2.30.7 (nvidia-nccl-cu13)"
-    derived = f"images/vllm-efa/Dockerfile FROM vllm, EFA installer {EFA_INSTALLER[0]} (AWS EFA release notes: aws-ofi-nccl {AWS_OFI_NCCL}, libfabric {LIBFABRIC})"
+    derived = (
+        f"images/vllm-efa/Dockerfile FROM vllm, EFA installer {EFA_INSTALLER[0]} "
+        f"(AWS EFA release notes: aws-ofi-nccl {AWS_OFI_NCCL}, libfabric {LIBFABRIC})"
+    )
     efa = {"efa_installer": EFA_INSTALLER[0], "aws_ofi_nccl": AWS_OFI_NCCL, "libfabric": LIBFABRIC}
     return {
         "vllm": ImageStack(VLLM_BASE_CUDA, VLLM_BASE_NCCL, source=vllm),
@@ -162,7 +165,8 @@ class Mismatch:
     def describe(self) -> str:
         return (
             f"the {self.image} image is built on CUDA {self.cuda}, which needs NVIDIA driver {self.needed} or later "
-            f"(NVIDIA's minor version compatibility), but {self.family}@{self.release} carries driver {self.driver.version} ({self.driver.source})"
+            f"(NVIDIA's minor version compatibility), but {self.family}@{self.release} carries driver {self.driver.version} "
+            f"({self.driver.source})"
         )
 
 

@@ -104,7 +104,8 @@ def _deepseek(name: str) -> ModelFacts:
     # and 64 rope dimensions; 671B parameters (model card), an FP8 checkpoint with 16-bit embeddings and head.
     return ModelFacts(
         name, 61, 7168, 128, 128, 129280, 18432, 163840, head_dim=128, experts=256, moe_intermediate_size=2048, shared_experts=1,
-        kv_lora_rank=512, qk_rope_head_dim=64, params_b=671.0, quantization="fp8", source=f"huggingface.co/{name} config.json and model card",
+        kv_lora_rank=512, qk_rope_head_dim=64, params_b=671.0, quantization="fp8",
+        source=f"huggingface.co/{name} config.json and model card",
     )  # fmt: skip
 
 

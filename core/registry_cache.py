@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 DERIVED_HOST = "kit.invalid"
 """The host of the kit's own images before they are resolved to its repositories."""
@@ -150,7 +150,8 @@ def rewrite_objects(objects: Iterable[dict], cache: RegistryCache) -> list[dict]
     return [_rewrite(obj, cache) for obj in objects]
 
 
-def _rewrite(node, cache: RegistryCache):
+def _rewrite(node: Any, cache: RegistryCache) -> Any:
+    """A JSON value with its images rewritten: a dict stays a dict, a list a list."""
     if isinstance(node, dict):
         return {
             key: cache.rewrite(value) if key == "image" and isinstance(value, str) else _rewrite(value, cache)
@@ -165,7 +166,7 @@ def images_in(objects: Iterable[dict]) -> list[str]:
     """Every string under an `image` key, in document order."""
     found: list[str] = []
 
-    def walk(node) -> None:
+    def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
                 if key == "image" and isinstance(value, str):
