@@ -9,23 +9,22 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from assembly.kit import KIT, Kit
+from assembly.kit import KIT, Kit, KitConfig
 from blueprints.render import render_objects
 from config.model import PlatformConfig
 from core.labels import KIT_NAME_TAG
 from core.requirements import Requirements
 from infra import nag
-from infra.observability.rules.showback import LocalModel
-from infra.stacks.cluster import ClusterStack
+from infra.images.needs import build_plan
 from infra.stacks.images import ImagesStack, RegistryStack
 from infra.stacks.images_props import image_needs
+from infra.observability.rules.showback import LocalModel
+from infra.stacks.cluster import ClusterStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.pipeline import PipelineStack
 from infra.stacks.storage import StorageStack
 from infra.stacks.workloads import WorkloadsStack
-from infra.images.needs import build_plan
-from infra.storage.refs import StorageRefs
-
+from infra.stacks.storage_props import storage_refs
 
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 
@@ -35,13 +34,13 @@ def cdk_json_context() -> dict:
     return json.loads(CDK_JSON.read_text()).get("context", {})
 
 
-def render_workloads(config: PlatformConfig, kit: Kit = KIT) -> dict[str, list[dict]]:
+def render_workloads(config: KitConfig, kit: Kit = KIT) -> dict[str, list[dict]]:
     """{workload name: its Kubernetes objects} for every enabled workload."""
     return render_objects(config.workloads, kit.platform(config), kit.by_name)
 
 
 def build_app(
-    config: PlatformConfig,
+    config: KitConfig,
     *,
     outdir: str | None = None,
     context: dict | None = None,
@@ -102,7 +101,7 @@ def add_kit_stacks(
     network = None
     if config.network.existing_vpc is None:
         network = NetworkStack(scope, f"{config.name}-network", config=config, **stack_args("network")).refs
-    storage = StorageRefs.from_config(config)
+    storage = storage_refs(config)
     if config.storage.owns_resources:
         storage = StorageStack(scope, f"{config.name}-storage", config=config, network=network, **stack_args("storage")).refs
     # Images (docs/images.md): the registry's rules and repositories before the cluster pulls anything; the build runs

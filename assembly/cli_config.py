@@ -7,14 +7,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from assembly.kit import KIT, resolve_config_path
-from config.model import PlatformConfig
+from assembly.kit import KIT, KitConfig, resolve_config_path
 from core.issues import ConfigError
 
 CONFIG_HELP = "config file (default: $KIT_CONFIG, else config/default.yaml)"
 
 
-def load_or_report(given: str | Path | None, now: datetime | None = None) -> PlatformConfig | None:
+def load_or_report(given: str | Path | None, now: datetime | None = None) -> KitConfig | None:
     """The checked config, or None once its issues are on stderr (the caller then returns 2)."""
     try:
         return KIT.load(resolve_config_path(given), now=now)

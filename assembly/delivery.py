@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assembly.kit import KIT
+from assembly.kit import KIT, KitConfig
 from blueprints.chart_values import ChartHints, Unknown
 from blueprints.common.params import GpuWorkloadParams, WorkloadParams
 from config.model import PlatformConfig
@@ -50,7 +50,7 @@ def unknown_facts(config: PlatformConfig) -> dict[str, Unknown]:
     }
 
 
-def prepare(config: PlatformConfig, objects: dict[str, list[dict]], account: str | None = None) -> Delivery:
+def prepare(config: KitConfig, objects: dict[str, list[dict]], account: str | None = None) -> Delivery:
     """The objects for dist/ and charts/. account: the caller's (from --resolve-account), else the config's."""
     account = account or config.account
     facts = unknown_facts(config)

@@ -14,9 +14,9 @@ from pydantic import Field, create_model
 
 from blueprints.common import rollout
 from blueprints.common.lora import served_adapters
-from blueprints.common.params import GpuWorkloadParams, gateway_routed
+from blueprints.common.params import GpuWorkloadParams, WorkloadParams, gateway_routed
 from blueprints.common.routing import GATEWAY_REQUIREMENTS
-from blueprints.contract import Blueprint
+from blueprints.contract import Blueprint, tag_of
 from blueprints.registry import BLUEPRINTS
 from config.capacity_checks import dated_issues
 from config.checks import cross_checks
@@ -37,6 +37,14 @@ def resolve_config_path(given: str | Path | None = None) -> Path:
     return Path(chosen).expanduser()
 
 
+class KitConfig(PlatformConfig):
+    """The whole config file: PlatformConfig and `workloads:`. Kit.config_model narrows each item to the union of its
+    blueprints' parameters, told apart by their `blueprint` key; the type here is what every item has."""
+
+    workloads: list[WorkloadParams] = Field(default=[])
+    """The workloads, each typed by its blueprint's parameters."""
+
+
 @dataclass(frozen=True)
 class Kit:
     blueprints: tuple[Blueprint, ...] = field(default=BLUEPRINTS)
@@ -49,28 +57,34 @@ class Kit:
         return found
 
     @cached_property
-    def config_model(self) -> type[PlatformConfig]:
+    def config_model(self) -> type[KitConfig]:
         """PlatformConfig plus `workloads:`, a list of the blueprints' parameters told apart by their `blueprint` key."""
         params = tuple(blueprint.params for blueprint in self.blueprints)
-        item: Any = Annotated[Union[params], Field(discriminator="blueprint")] if len(params) > 1 else params[0]  # noqa: UP007
+        item: Any = params[0] if len(params) == 1 else Annotated[Union[params], Field(discriminator="blueprint")]  # noqa: UP007
+        # Built at run time from the registered blueprints, so a value here, not an annotation the checker could read.
+        workloads: Any = list[item]
         description = WORKLOADS_DOC.format(names=", ".join(self.by_name))
-        return create_model("KitConfig", __base__=PlatformConfig, workloads=(list[item], Field(default=[], description=description)))
+        return create_model("KitConfig", __base__=KitConfig, workloads=(workloads, Field(default=[], description=description)))
 
-    def load(self, path: Path | str, now: datetime | None = None) -> PlatformConfig:
+    def blueprint_of(self, workload: WorkloadParams) -> Blueprint:
+        """The blueprint a workload names with its `blueprint` key (its parameters' class carries the one value)."""
+        return self.by_name[tag_of(type(workload))]
+
+    def load(self, path: Path | str, now: datetime | None = None) -> KitConfig:
         """Parse and check a config file; raise core.issues.ConfigError with every problem found. Given `now`, also
         refuse what is over by then (capacity blocks that have ended); without it nothing depends on the clock."""
         if now is None:
             return load_config(path, self.config_model, self.checks)
         return load_config(path, self.config_model, lambda config: self.checks(config) + dated_issues(config, now))
 
-    def checks(self, config: PlatformConfig) -> list[ConfigIssue]:
+    def checks(self, config: KitConfig) -> list[ConfigIssue]:
         return cross_checks(config) + self.workload_issues(config) + self.team_issues(config) + rollout.issues(list(config.workloads))
 
-    def routed(self, config: PlatformConfig) -> list:
+    def routed(self, config: KitConfig) -> list:
         """The enabled workloads served through the gateway."""
         return [w for w in self.enabled(config) if gateway_routed(w)]
 
-    def shared_model_names(self, config: PlatformConfig) -> list[ConfigIssue]:
+    def shared_model_names(self, config: KitConfig) -> list[ConfigIssue]:
         """Two routed workloads under one model name: both routes match the same x-ai-eg-model value, and Envoy sends
         every request to whichever route it sorts first; the other workload's GPUs would serve nothing."""
         issues = []
@@ -89,7 +103,8 @@ class Kit:
                             fix="give the adapter a name no other model has",
                         )
                     )
-            name = workload.public_model_name
+            # Every routable blueprint serves a model (GpuWorkloadParams); the name is the one clients send.
+            name = workload.public_model_name if isinstance(workload, GpuWorkloadParams) else workload.name
             if name in owners and owners[name] != workload.name:  # a repeated workload name is refused on its own
                 key = "served_model_name" if isinstance(workload, GpuWorkloadParams) and workload.served_model_name else "name"
                 issues.append(
@@ -106,7 +121,7 @@ class Kit:
                 owners.setdefault(adapter, workload.name)
         return issues
 
-    def team_issues(self, config: PlatformConfig) -> list[ConfigIssue]:
+    def team_issues(self, config: KitConfig) -> list[ConfigIssue]:
         """Every model a team lists is served through the gateway: a routed workload's model name or a Bedrock model."""
         routed = {name for w in self.routed(config) for name in (w.public_model_name, *served_adapters(w))}
         bedrock = [model.name for model in config.gateway.bedrock]
@@ -141,18 +156,18 @@ class Kit:
                     )
         return issues
 
-    def platform(self, config: PlatformConfig) -> Platform:
+    def platform(self, config: KitConfig) -> Platform:
         """The platform facts, with every workload's endpoint (what other workloads may call)."""
         base = platform(config)
         endpoints = {}
         for workload in config.workloads:
-            endpoint = self.by_name[workload.blueprint].endpoint(workload, base)
+            endpoint = self.blueprint_of(workload).endpoint(workload, base)
             if endpoint is not None:
                 endpoints[workload.name] = endpoint
         openai = tuple(blueprint.name for blueprint in self.blueprints if blueprint.serves_openai)
         return replace(base, endpoints=endpoints, openai_blueprints=openai)
 
-    def workload_issues(self, config: PlatformConfig) -> list[ConfigIssue]:
+    def workload_issues(self, config: KitConfig) -> list[ConfigIssue]:
         issues = [
             ConfigIssue(
                 "workloads", f"the workload name '{name}' is used more than once", value=name, fix="give each workload its own name"
@@ -163,26 +178,26 @@ class Kit:
         facts = self.platform(config)
         for index, workload in enumerate(config.workloads):
             path = f"workloads[{index}]"
-            for issue in self.by_name[workload.blueprint].checks(workload, facts):
+            for issue in self.blueprint_of(workload).checks(workload, facts):
                 issues.append(replace(issue, path=f"{path}.{issue.path}" if issue.path else path))
         return issues
 
-    def enabled(self, config: PlatformConfig) -> list:
+    def enabled(self, config: KitConfig) -> list:
         return [workload for workload in config.workloads if workload.enabled]
 
-    def requirements(self, config: PlatformConfig) -> Requirements:
+    def requirements(self, config: KitConfig) -> Requirements:
         facts = self.platform(config)
         parts = []
         for workload in self.enabled(config):
-            blueprint = self.by_name[workload.blueprint]
+            blueprint = self.blueprint_of(workload)
             parts += [blueprint.requirements(workload, facts), Requirements(pod_security=blueprint.pod_security)]
         if config.gateway.bedrock:
             # Bedrock models are served through the gateway even when no local workload routes there.
             parts.append(GATEWAY_REQUIREMENTS)
         return Requirements.union(parts)
 
-    def summary(self, workload) -> str:
-        return self.by_name[workload.blueprint].summary(workload)
+    def summary(self, workload: WorkloadParams) -> str:
+        return self.blueprint_of(workload).summary(workload)
 
 
 KIT = Kit()

@@ -30,17 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [
         w
         for w in config.workloads
-        if (args.blueprint is None or w.blueprint == args.blueprint) and (w.name == args.workload if args.workload else w.enabled)
+        if (args.blueprint is None or KIT.blueprint_of(w).name == args.blueprint)
+        and (w.name == args.workload if args.workload else w.enabled)
     ]
     if not chosen:
-        names = [w.name for w in config.workloads if args.blueprint is None or w.blueprint == args.blueprint]
+        names = [w.name for w in config.workloads if args.blueprint is None or KIT.blueprint_of(w).name == args.blueprint]
         kind = f"{args.blueprint} workload" if args.blueprint else "workload"
         what = f"no {kind} named '{args.workload}'" if args.workload else f"no enabled {kind}"
         print(f"{what} in the config (its {kind}s: {', '.join(names) or 'none'})", file=sys.stderr)
         return 2
     app = new_app()
     platform = KIT.platform(config)
-    documents = [obj for workload in chosen for obj in KIT.by_name[workload.blueprint].render(app, workload, platform).to_json()]
+    documents = [obj for workload in chosen for obj in KIT.blueprint_of(workload).render(app, workload, platform).to_json()]
     sys.stdout.write(to_yaml(documents))
     return 0
 

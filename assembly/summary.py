@@ -9,7 +9,7 @@ from pathlib import Path
 from assembly.deploy_time import describe as describe_deploy
 from assembly.deploy_time import plan_assembly
 from assembly.image_summary import image_lines
-from assembly.kit import KIT
+from assembly.kit import KIT, KitConfig
 from assembly.next_steps import what_next
 from assembly.size import fit_report
 from blueprints.contract import GpuBlueprint
@@ -17,7 +17,7 @@ from config.model import PlatformConfig
 from config.platform import capacities, chain_capacities
 
 
-def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float, delivery=None) -> str:
+def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float, delivery=None) -> str:
     manifest = json.loads((outdir / "manifest.json").read_text())
     lines = [f"Synthesized {config.name} from {config_path} in {seconds:.1f}s"]
     lines.append(
@@ -53,12 +53,12 @@ def render_summary(config: PlatformConfig, config_path: Path, outdir: Path, dist
         )
     enabled = [w for w in config.workloads if w.enabled]
     lines.append("  workloads" + ("  none enabled" if not enabled else ""))
-    platform = KIT.platform(config) if enabled else None
     memory, fit_warnings = fit_report(config)
+    platform = KIT.platform(config) if enabled else None
     for workload in enabled:
         lines.append(f"    {workload.name:<28} {KIT.summary(workload)} -> {dist}/{workload.name}/")
-        blueprint = KIT.by_name[workload.blueprint]
-        if isinstance(blueprint, GpuBlueprint):
+        blueprint = KIT.blueprint_of(workload)
+        if platform is not None and isinstance(blueprint, GpuBlueprint):
             placement = blueprint.placement(workload, platform)
             budget = blueprint.cold_start(workload, platform, placement)
             lines.append(f"    {'':<28} cold start {budget.describe()}; startup probe allows {placement.startup_minutes} min")

@@ -1,7 +1,7 @@
 """The root of the config model, every key but the workloads.
 
 The workloads are typed by the blueprints, which this layer does not know: the assembly extends
-PlatformConfig with a `workloads` list of the registered blueprints' parameters (assembly.config.KitConfig).
+PlatformConfig with a `workloads` list of the registered blueprints' parameters (assembly.kit.KitConfig).
 """
 
 from __future__ import annotations

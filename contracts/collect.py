@@ -28,6 +28,7 @@ from core.labels import BLUEPRINT_LABEL
 from infra.observability.dashboards.panels import DASHBOARDS
 from infra.observability.metrics_catalog import VLLM
 from infra.observability.rules import rules_yaml
+from infra.stacks.observability_props import alert_rule_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -103,7 +104,7 @@ def _container(where: str, blueprint: str | None, container: dict[str, Any], out
 def _pod_read_share(config, name: str) -> float | None:
     """Copies of the checkpoint the kit's cold-start model (core/cold_start.py) says one pod of the workload reads."""
     [workload] = [w for w in config.workloads if w.name == name]
-    blueprint = KIT.by_name[workload.blueprint]
+    blueprint = KIT.blueprint_of(workload)
     if not isinstance(blueprint, GpuBlueprint):
         return None
     return blueprint.cold_start(workload, KIT.platform(config)).read_share
@@ -185,7 +186,9 @@ def _collect_config(source: str, config, out: dict[str, list], only: str | None 
     if only is not None:
         return
     if config.observability.loads_alerts:
-        out["prometheus_rules"].append({"where": f"{source} alert rules", "yaml": rules_yaml(config.observability.thresholds)})
+        out["prometheus_rules"].append(
+            {"where": f"{source} alert rules", "yaml": rules_yaml(alert_rule_thresholds(config.observability.thresholds))}
+        )
     if config.gateway.teams or config.gateway.bedrock:
         served = [Served(model=w.public_model_name, workload=w.name, gpus=w.replicas * w.gpus_per_pod()) for w in KIT.routed(config)]
         out["rule_tests"].append({"where": f"{source} showback rules", **rule_test(config.gateway, served)})
