@@ -6,7 +6,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from assembly.kit import KIT
+from assembly.kit import KIT, KitConfig
+from blueprints.chart_values import UNKNOWN_VALUES
 from blueprints.common.params import GpuWorkloadParams, KvOffloadable
 from blueprints.contract import GpuBlueprint
 from config.model import PlatformConfig
@@ -15,7 +16,6 @@ from core import prices
 from core.instances import known
 from core.model_sources import ACCOUNT_FIELD, FsxSource, HfSource, S3Source
 from core.naming import kit_bucket_name
-from blueprints.chart_values import UNKNOWN_VALUES
 
 INDENT = " " * 13
 GATEWAY_NAMESPACE, GATEWAY_NAME = "envoy-gateway-system", "llm-gateway"
@@ -29,7 +29,7 @@ def money(value: float) -> str:
     return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
 
 
-def what_next(config: PlatformConfig, config_path: Path, delivery=None) -> list[str]:
+def what_next(config: KitConfig, config_path: Path, delivery=None) -> list[str]:
     """delivery: assembly.delivery.Delivery of the synth (the account it resolved, what dist/ still needs)."""
     account = getattr(delivery, "account", None)
     lines = []
@@ -63,7 +63,7 @@ def what_next(config: PlatformConfig, config_path: Path, delivery=None) -> list[
 # --- cost ----------------------------------------------------------------------------------------------------------
 
 
-def always_on(config: PlatformConfig) -> list[tuple[str, float | None]]:
+def always_on(config: KitConfig) -> list[tuple[str, float | None]]:
     """(item, USD per month; None where the table has no price for the region) of what runs with no workload at all."""
     hour, region = prices.HOURS_PER_MONTH, config.region
     nodes = config.cluster.system_nodes
@@ -119,7 +119,7 @@ def _node_hour(config: PlatformConfig, capacity, instance_type: str) -> float | 
     return prices.instance_hour_usd(instance_type, config.region)
 
 
-def cost_lines(config: PlatformConfig) -> list[str]:
+def cost_lines(config: KitConfig) -> list[str]:
     items = always_on(config)
     known = sum(value for _, value in items if value is not None)
     unpriced = [name for name, value in items if value is None]
@@ -185,11 +185,11 @@ def _gpu_hour_usd(config: PlatformConfig, pool: str) -> float | None:
     return None
 
 
-def _standing_gpus(config: PlatformConfig) -> list[tuple[str, int, str, str]]:
+def _standing_gpus(config: KitConfig) -> list[tuple[str, int, str, str]]:
     found = []
     platform = KIT.platform(config)
     for workload in KIT.enabled(config):
-        blueprint = KIT.by_name[workload.blueprint]
+        blueprint = KIT.blueprint_of(workload)
         if not isinstance(blueprint, GpuBlueprint):
             continue
         standing = blueprint.standing(workload)
@@ -202,7 +202,7 @@ def _standing_gpus(config: PlatformConfig) -> list[tuple[str, int, str, str]]:
 # --- gateway, KV cache, destroy --------------------------------------------------------------------------------------
 
 
-def gateway_lines(config: PlatformConfig) -> list[str]:
+def gateway_lines(config: KitConfig) -> list[str]:
     gateway = config.gateway
     routed = KIT.routed(config)
     if not routed and not gateway.bedrock:
@@ -231,7 +231,7 @@ def _tokens(count: int | None, per: str) -> str:
     return f"{shown} tokens/{per}"
 
 
-def kv_lines(config: PlatformConfig) -> list[str]:
+def kv_lines(config: KitConfig) -> list[str]:
     lines = []
     for workload in KIT.enabled(config):
         offload = workload.kv_offload if isinstance(workload, KvOffloadable) else None
@@ -267,7 +267,7 @@ def _bucket(config: PlatformConfig, account: str | None) -> str:
     return existing or kit_bucket_name(config.name, account or config.account or "<account>", config.region)
 
 
-def next_commands(config: PlatformConfig, config_path: Path, account: str | None) -> list[str]:
+def next_commands(config: KitConfig, config_path: Path, account: str | None) -> list[str]:
     path = shlex.quote(_shown(config_path))
     account = account or config.account
     steps = [
@@ -296,9 +296,9 @@ def next_commands(config: PlatformConfig, config_path: Path, account: str | None
                 f"   # {workload.name}'s Hub token, after the deploy"
             )
     steps.append(f"KIT_CONFIG={path} ./kit deploy")
-    steps.append(
-        f"aws eks update-kubeconfig --region {config.region} --name {config.name}   # kubectl; the endpoint is {'public to ' + ', '.join(config.cluster.public_access_cidrs) if config.cluster.public_access_cidrs else 'private: run it inside the VPC'}"
-    )
+    public = ", ".join(str(cidr) for cidr in config.cluster.public_access_cidrs)
+    endpoint = f"public to {public}" if public else "private: run it inside the VPC"
+    steps.append(f"aws eks update-kubeconfig --region {config.region} --name {config.name}   # kubectl; the endpoint is {endpoint}")
     if config.gateway.teams:
         steps.append(f".venv/bin/python -m scripts.team_keys sync --config {path}   # one API key per team, shown once")
     steps += _calls(config, platform)
@@ -314,7 +314,7 @@ def next_commands(config: PlatformConfig, config_path: Path, account: str | None
     return numbered
 
 
-def _calls(config: PlatformConfig, platform) -> list[str]:
+def _calls(config: KitConfig, platform) -> list[str]:
     found = []
     routed = {w.name for w in KIT.routed(config)}
     namespace = config.storage.workloads_namespace

@@ -47,6 +47,12 @@ def test_default_config_costs_and_next_commands(tmp_path):
     assert numbers == list(range(1, len(numbers) + 1))
 
 
+def test_a_public_api_endpoint_is_named_with_its_cidrs(tmp_path):
+    path = write_config(tmp_path, {"cluster": {"public_access_cidrs": ["203.0.113.0/24", "198.51.100.0/24"]}})
+    assert "# kubectl; the endpoint is public to 203.0.113.0/24, 198.51.100.0/24" in summary(path)
+    assert "the endpoint is private: run it inside the VPC" in summary(write_config(tmp_path))
+
+
 def test_an_unknown_account_is_said_where_it_matters(tmp_path):
     from assembly.delivery import unknown_facts
 
