@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from assembly.cli_config import CONFIG_HELP, load_or_report
 from assembly.kit import resolve_config_path
 from assembly.size import fit_report
+from core.docstrings import first_line
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.check"), description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.check"), description=first_line(__doc__))
     parser.add_argument("--config", help=CONFIG_HELP)
     parser.add_argument("--at", type=_moment, help="judge capacity block windows at this ISO 8601 time with its offset (default: now)")
     parser.add_argument("--undated", action="store_true", help="leave out the checks that depend on the date (ended capacity blocks)")

@@ -22,10 +22,11 @@ from assembly.plan_engine import build
 from assembly.plan_report import render
 from assembly.plan_schema import SchemasMissing
 from assembly.plan_sides import RevisionSynth, SideFailed, synth_here
+from core.docstrings import first_line
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="./kit plan", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="./kit plan", description=first_line(__doc__))
     base = p.add_mutually_exclusive_group()
     base.add_argument("--base", metavar="REV", help="compare against this git revision, synthesized from its own source")
     base.add_argument("--base-out", metavar="DIR", help="compare against a saved cdk.out (no synth of the base side)")
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.base and not args.base_out and not args.base_config:
         print("./kit plan: name the base side: --base REV, --base-out DIR, or --base-config FILE", file=sys.stderr)
         return 2
-    config = _config_path(args.config) if not args.out or args.base else None
+    config = _config_path(args.config)  # read only by a side synthesized from the working tree or from --base
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="kit-plan-") as scratch:
         work = Path(scratch)

@@ -22,6 +22,7 @@ from pathlib import Path
 from assembly.kit import KIT
 from blueprints.common import model_fit
 from blueprints.contract import GpuBlueprint
+from core.docstrings import first_line
 from core.instances import INSTANCE_TYPES
 from core.model_catalog import KNOWN, local_models, lookup_name
 from core.model_fit import Fit, Gpu, ModelFacts, Serving, fit, from_config_json, parallel_problem
@@ -161,7 +162,7 @@ def fit_report(config) -> tuple[dict[str, str], list[str]]:
     lines: dict[str, str] = {}
     warnings: list[str] = []
     for workload in config.workloads:
-        blueprint = KIT.by_name[workload.blueprint]
+        blueprint = KIT.blueprint_of(workload)
         if not workload.enabled or not isinstance(blueprint, GpuBlueprint):
             continue
         fits = blueprint.model_fits(workload, blueprint.placement(workload, platform))
@@ -171,7 +172,7 @@ def fit_report(config) -> tuple[dict[str, str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="./kit size", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="./kit size", description=first_line(__doc__))
     parser.add_argument("model", nargs="?", help="a model name the kit knows, or the path of a config.json")
     parser.add_argument("--max-model-len", type=int, help="tokens of one request (default: the model's own)")
     parser.add_argument("--concurrency", type=int, default=1, help="requests of max_model_len that must fit at once (default 1)")

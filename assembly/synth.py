@@ -25,12 +25,13 @@ from assembly.account import AccountError, caller_account  # noqa: E402
 from assembly.app import build_app, render_workloads  # noqa: E402
 from assembly.cli_config import CONFIG_HELP  # noqa: E402
 from assembly.delivery import Delivery, prepare  # noqa: E402
-from assembly.kit import KIT, resolve_config_path  # noqa: E402
+from assembly.kit import KIT, KitConfig, resolve_config_path  # noqa: E402
 from assembly.summary import render_summary  # noqa: E402
 from assembly.version import kit_version  # noqa: E402
-from blueprints.helm import semver, write_charts  # noqa: E402
 from blueprints.dist import write_dist  # noqa: E402
+from blueprints.helm import semver, write_charts  # noqa: E402
 from config.model import PlatformConfig  # noqa: E402
+from core.docstrings import first_line  # noqa: E402
 from core.issues import ConfigError  # noqa: E402
 
 
@@ -38,9 +39,7 @@ class NagFailure(Exception):
     pass
 
 
-def synthesize(
-    config: PlatformConfig, outdir: Path, dist: Path, charts: Path, account: str | None = None, validate: bool = False
-) -> Delivery:
+def synthesize(config: KitConfig, outdir: Path, dist: Path, charts: Path, account: str | None = None, validate: bool = False) -> Delivery:
     """Synthesize the stacks into outdir, the blueprints' manifests into dist and their Helm charts into
     charts, replacing them only when everything succeeded; raise NagFailure with the findings otherwise.
     account: the caller's, resolved for dist/ and charts/ (the stacks keep the config's own).
@@ -99,7 +98,7 @@ def _nag_findings(report: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.synth"), description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=os.environ.get("KIT_PROG", "python -m assembly.synth"), description=first_line(__doc__))
     parser.add_argument("--config", help=CONFIG_HELP)
     parser.add_argument("--outdir", default="cdk.out", help="where the cloud assembly goes (default: cdk.out)")
     parser.add_argument("--dist", default="dist", help="where the blueprints' manifests go, one folder per workload (default: dist)")

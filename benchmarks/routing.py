@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from blueprints.common.routing_params import EndpointPicker
+from core.docstrings import first_paragraph
 
 BLOCK = 16
 PREFILL_TOKENS_PER_SECOND = 12_000.0
@@ -137,7 +138,7 @@ def replay(requests: list[Request], replicas: int, policy: Policy) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.routing", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.routing", description=first_paragraph(__doc__))
     parser.add_argument("--replicas", type=int, default=4)
     parser.add_argument("--conversations", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)

@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.scale import scale_config
+from core.docstrings import first_line
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.2
@@ -112,7 +113,7 @@ def _tool_version(command: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=first_line(__doc__))
     parser.add_argument("--rounds", type=int, default=5, help="runs of each (at least 3)")
     parser.add_argument("--config", default=str(REPO / "config" / "default.yaml"))
     parser.add_argument("--no-scale", action="store_true", help=f"skip the {SCALE[0]}-workload, {SCALE[1]}-pool config")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from assembly.kit import KIT
+from core.docstrings import first_paragraph
 from core.instances import known
 from core.issues import ConfigError
 from scripts._config_edit import ConfigDocument
@@ -267,7 +268,7 @@ def cmd_purchase(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=first_paragraph(__doc__))
     commands = parser.add_subparsers(dest="command", required=True)
     search = commands.add_parser("search", help="list capacity block offerings")
     buy = commands.add_parser("purchase", help="buy an offering and write it into a config")

@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from assembly.kit import KIT, resolve_config_path
+from core.docstrings import first_paragraph
 from core.issues import ConfigError
 from scripts import _preflight_account as account_checks
 from scripts import _preflight_capacity as capacity_checks
@@ -103,7 +104,7 @@ def connect(path: Path, profile: str | None, window_hours: int) -> Context:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=first_paragraph(__doc__))
     parser.add_argument("--config", type=Path, help="kit config (default: $KIT_CONFIG, else config/default.yaml)")
     parser.add_argument("--profile", help="AWS profile (default: the usual AWS credential chain)")
     parser.add_argument("--window-hours", type=int, default=24, help="reservations must last at least this long from now (default 24)")

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from assembly.cli_config import load_or_report
+from core.docstrings import first_line
 from scripts.aws_session import NO_CREDENTIALS, ToolError, new_session
 
 STEPS = (1, 10, 25, 50, 100)
@@ -93,6 +94,14 @@ def next_step(weight: int) -> int:
     return next((step for step in STEPS if step > weight), 100)
 
 
+def _measured(current: Version, following: Version) -> tuple[float, float, float, float] | None:
+    """p90 TTFT and speed of the current version, then of the next; None while any has no value."""
+    ttft, next_ttft, speed, next_speed = current.ttft_p90_seconds, following.ttft_p90_seconds, current.speed, following.speed
+    if ttft is None or next_ttft is None or speed is None or next_speed is None:
+        return None
+    return ttft, next_ttft, speed, next_speed
+
+
 def judge(name: str, index: int, rollout: Any, current: Version, following: Version) -> Verdict:
     """The decision for one rollout, from the two versions' readings and the rollout's thresholds."""
     limits = rollout.thresholds
@@ -118,23 +127,27 @@ def judge(name: str, index: int, rollout: Any, current: Version, following: Vers
         failures.append(
             f"'{rollout.next}' ended {following.error_rate:.2%} of its requests in an engine error, above {limits.max_error_rate:.2%}"
         )
-    if not missing and following.ttft_p90_seconds > limits.max_ttft_p90_ratio * current.ttft_p90_seconds:
-        failures.append(
-            f"'{rollout.next}' p90 time to first token {following.ttft_p90_seconds:.3f} s is {following.ttft_p90_seconds / current.ttft_p90_seconds:.2f} x "
-            f"{name}'s {current.ttft_p90_seconds:.3f} s, above {limits.max_ttft_p90_ratio:g} x"
-        )
-    if not missing and following.speed < limits.min_speed_ratio * current.speed:
-        failures.append(
-            f"'{rollout.next}' generates {following.speed:.1f} tokens/s per running request, {following.speed / current.speed:.2f} x "
-            f"{name}'s {current.speed:.1f}, below {limits.min_speed_ratio:g} x"
-        )
+    measured = _measured(current, following)
+    if measured is not None:
+        ttft, next_ttft, speed, next_speed = measured
+        if next_ttft > limits.max_ttft_p90_ratio * ttft:
+            failures.append(
+                f"'{rollout.next}' p90 time to first token {next_ttft:.3f} s is {next_ttft / ttft:.2f} x "
+                f"{name}'s {ttft:.3f} s, above {limits.max_ttft_p90_ratio:g} x"
+            )
+        if next_speed < limits.min_speed_ratio * speed:
+            failures.append(
+                f"'{rollout.next}' generates {next_speed:.1f} tokens/s per running request, {next_speed / speed:.2f} x "
+                f"{name}'s {speed:.1f}, below {limits.min_speed_ratio:g} x"
+            )
     if failures:
         return Verdict(name, ROLL_BACK, tuple(failures), back, current, following)
-    if missing:
+    if measured is None:
         return Verdict(name, HOLD, (f"no value yet for {', '.join(missing)} (an idle window has none)",), "none yet", current, following)
+    ttft, next_ttft, speed, next_speed = measured
     passed = (
-        f"errors {following.error_rate or 0:.2%} (at most {limits.max_error_rate:.2%}), p90 TTFT {following.ttft_p90_seconds / current.ttft_p90_seconds:.2f} x "
-        f"(at most {limits.max_ttft_p90_ratio:g} x), speed {following.speed / current.speed:.2f} x (at least {limits.min_speed_ratio:g} x)"
+        f"errors {following.error_rate or 0:.2%} (at most {limits.max_error_rate:.2%}), p90 TTFT {next_ttft / ttft:.2f} x "
+        f"(at most {limits.max_ttft_p90_ratio:g} x), speed {next_speed / speed:.2f} x (at least {limits.min_speed_ratio:g} x)"
     )
     if rollout.weight >= 100:
         change = f"every request for '{current.model}' goes to '{rollout.next}': retire '{name}' (remove it and its rollout, and set served_model_name: {current.model} on '{rollout.next}'), then deploy"
@@ -238,7 +251,7 @@ def report(verdicts: list[Verdict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.rollout", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.rollout", description=first_line(__doc__))
     parser.add_argument("--config", help="the kit config with the rollout (default: $KIT_CONFIG, else config/default.yaml)")
     parser.add_argument("--workload", help="judge this workload's rollout only")
     store = parser.add_mutually_exclusive_group(required=True)

@@ -46,6 +46,7 @@ from boto3.s3.transfer import ProgressCallbackInvoker, TransferConfig, create_tr
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
+from core.docstrings import first_paragraph
 from core.model_catalog import catalog_path
 from scripts._model_record import RECORD, RecordError, adapter_record, model_record, update_catalog
 from scripts._progress import Progress, human
@@ -378,7 +379,7 @@ def fetch_hf_snapshot(model_id: str, revision: str | None, excludes: Sequence[st
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="stage_model", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="stage_model", description=first_paragraph(__doc__))
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--name", help="destination name (letters, digits, . _ - and /); defaults to --hf-model")
     src = parser.add_mutually_exclusive_group(required=True)

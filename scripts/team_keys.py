@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from assembly.cli_config import CONFIG_HELP, load_or_report
+from core.docstrings import first_paragraph
 from core.routing import API_KEYS_SECRET, team_client_ids
 
 KEY_PREFIX = "lk_"
@@ -206,7 +207,7 @@ def write_secret(namespace: str, result: KeySyncPlan, stored: Stored) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.team_keys", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.team_keys", description=first_paragraph(__doc__))
     sub = parser.add_subparsers(dest="command", required=True)
     sync = sub.add_parser("sync", help="make the Secret hold exactly the config's teams")
     sync.add_argument("--config", help=CONFIG_HELP)

@@ -31,6 +31,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from core.docstrings import first_paragraph
 from core.labels import HEALTH_PATH_ANNOTATION, WORKLOAD_LABEL
 from scripts import _cluster_checks as checks
 from scripts._checks import Check, CheckFn, fail, ok, report, run_checks, skip, warn
@@ -186,7 +187,7 @@ def default_kubeconfig() -> Path:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=first_paragraph(__doc__))
     parser.add_argument(
         "--kubeconfig", type=Path, default=default_kubeconfig(), help="default: the first file in $KUBECONFIG, else ~/.kube/config"
     )

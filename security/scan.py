@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from contracts.environments import Environment, ensure
+from core.docstrings import first_paragraph
 from security import stage as staging
 from security.embedded import Unrenderable
 from security.findings import BASELINE, Accepted, Finding, judge, load_baseline
@@ -135,7 +136,7 @@ def installed_scanners() -> Runner:
 
 
 def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m security.scan", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m security.scan", description=first_paragraph(__doc__))
     parser.add_argument("outputs", nargs="+", type=Path, help="folders the synth wrote")
     args = parser.parse_args(argv)
     baseline = load_baseline()
