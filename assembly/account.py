@@ -25,7 +25,7 @@ def caller_account(region: str) -> str:
     # No credentials must fail within seconds, not after the instance metadata service's retries.
     os.environ.setdefault("AWS_METADATA_SERVICE_TIMEOUT", "1")
     os.environ.setdefault("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
-    import boto3  # noqa: PLC0415 - only this flag needs it; a plain synth never imports boto3
+    import boto3.session  # noqa: PLC0415 - only this flag needs it; a plain synth never imports boto3
     from botocore.config import Config  # noqa: PLC0415
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 

@@ -66,17 +66,17 @@ def diff(base: Assembly, new: Assembly, schemas: Schemas) -> CfnPlan:
         old_r = _resources(old_t)
         new_r = _resources(new_t)
         for logical_id in sorted(set(old_r) | set(new_r)):
-            before, after = old_r.get(logical_id), new_r.get(logical_id)
-            if before is not None and after is not None and before.get("Type") != after.get("Type"):
-                # The same logical id with another type: CloudFormation refuses; show it as a removal and an addition.
-                changes[(name, logical_id + " (old)")] = _whole(name, logical_id, before, old_t, "remove")
-                changes[(name, logical_id)] = _whole(name, logical_id, after, new_t, "add")
-            elif after is None:
-                changes[(name, logical_id)] = _whole(name, logical_id, before, old_t, "remove")
-            elif before is None:
-                changes[(name, logical_id)] = _whole(name, logical_id, after, new_t, "add")
-            elif before.get("Properties") != after.get("Properties") or _policies(before) != _policies(after):
-                changes[(name, logical_id)] = _modified(name, logical_id, before, after, new_t, schemas)
+            match old_r.get(logical_id), new_r.get(logical_id):
+                case dict() as before, dict() as after if before.get("Type") != after.get("Type"):
+                    # The same logical id with another type: CloudFormation refuses; show it as a removal and an addition.
+                    changes[(name, logical_id + " (old)")] = _whole(name, logical_id, before, old_t, "remove")
+                    changes[(name, logical_id)] = _whole(name, logical_id, after, new_t, "add")
+                case dict() as before, None:
+                    changes[(name, logical_id)] = _whole(name, logical_id, before, old_t, "remove")
+                case None, dict() as after:
+                    changes[(name, logical_id)] = _whole(name, logical_id, after, new_t, "add")
+                case dict() as before, dict() as after if _differs(before, after):
+                    changes[(name, logical_id)] = _modified(name, logical_id, before, after, new_t, schemas)
     blocked = _renames(list(changes.values()), base, new, schemas)
     blocked += _propagate(changes, base, new, schemas)
     blocked += _named_replacements(changes, base, new, schemas)
@@ -93,19 +93,26 @@ def _policies(body: dict) -> tuple:
     return (body.get("DeletionPolicy"), body.get("UpdateReplacePolicy"))
 
 
+def _differs(before: dict, after: dict) -> bool:
+    return before.get("Properties") != after.get("Properties") or _policies(before) != _policies(after)
+
+
+def _path(stack: str, logical_id: str, template: Template | None) -> str:
+    return template.path_of(logical_id) if template else f"{stack}/{logical_id}"
+
+
 def _whole(stack: str, logical_id: str, body: dict, template: Template | None, action: str) -> Change:
-    path = template.path_of(logical_id) if template else f"{stack}/{logical_id}"
+    path = _path(stack, logical_id, template)
     change = Change(stack, logical_id, body["Type"], path, action, stateful=stateful(body["Type"], body), retained=retained(body))
     if action == "remove" and change.retained:
         change.notes.append(f"DeletionPolicy {body['DeletionPolicy']}: CloudFormation leaves it behind instead of deleting it")
     return change
 
 
-def _modified(stack: str, logical_id: str, before: dict, after: dict, template: Template, schemas: Schemas) -> Change:
+def _modified(stack: str, logical_id: str, before: dict, after: dict, template: Template | None, schemas: Schemas) -> Change:
     kind = after["Type"]
-    change = Change(
-        stack, logical_id, kind, template.path_of(logical_id), "modify", stateful=stateful(kind, after), retained=retained(after)
-    )
+    path = _path(stack, logical_id, template)
+    change = Change(stack, logical_id, kind, path, "modify", stateful=stateful(kind, after), retained=retained(after))
     old_props, new_props = before.get("Properties", {}), after.get("Properties", {})
     change.changed = differences(old_props, new_props)
     for label, a, b in (
@@ -227,13 +234,12 @@ def _propagate(changes: dict[tuple[str, str], Change], base: Assembly, new: Asse
                         origin = _origin(ref, name, exports)
                         if origin is None:
                             continue
-                        verdict = None
                         if origin[:2] in replaced:
                             verdict = REPLACE if forced else NONE
                             why = f"{prop} refers to {origin[1]}, which is replaced"
                         elif origin[:2] in in_place and origin[2] and not attribute_is_stable(origin[2]) and forced:
                             verdict, why = MAY, f"{prop}: may replace: depends on {origin[1]}.{origin[2]}, which changes in place"
-                        if verdict is None:
+                        else:
                             continue
                         if current is None:
                             current = changes[key] = Change(
@@ -303,11 +309,8 @@ def _named_replacements(changes: dict[tuple[str, str], Change], base: Assembly, 
         if change.replacement != REPLACE or change.action not in ("modify", "follow"):
             continue
         schema = schemas.get(change.type)
-        old_props = (
-            base.templates.get(change.stack).resources.get(change.logical_id, {}).get("Properties", {})
-            if change.stack in base.templates
-            else {}
-        )
+        old_template = base.templates.get(change.stack)
+        old_props = old_template.resources.get(change.logical_id, {}).get("Properties", {}) if old_template is not None else {}
         new_props = new.templates[change.stack].resources[change.logical_id].get("Properties", {})
         for prop in schema.name_properties if schema else ():
             # A name that refers to another resource follows it; only literals and pseudo parameters fix a name.

@@ -100,8 +100,10 @@ def diff(base: Assembly, new: Assembly) -> KubePlan:
         new_r = new_t.resources if new_t else {}
         for logical_id in sorted(set(old_r) | set(new_r)):
             before, after = old_r.get(logical_id), new_r.get(logical_id)
-            kind = (after or before)["Type"]
-            owner = _owner((new_t if after else old_t).path_of(logical_id))
+            body, template = (after, new_t) if after else (before, old_t)
+            assert body is not None and template is not None, "the logical id comes from one side's resources"
+            kind = body["Type"]
+            owner = _owner(template.path_of(logical_id))
             if kind == KUBECTL_MANIFEST:
                 objects += _manifest_changes(owner, before, after)
             elif kind == KUBECTL_HELM:
@@ -181,7 +183,8 @@ def _judge(change: ObjectChange, old: dict, new: dict) -> None:
         if any(p == path or p.startswith(path + ".") or p.startswith(path + "[") for p in touched):
             change.refused = f"{path} is immutable on a {kind}: kubectl apply fails and CloudFormation rolls the update back; delete the object first or give it a new name"
     if kind in POD_OWNERS and any("template" in p for p in touched):
-        images = sorted({c.get("image") for c in _containers(new)} - {c.get("image") for c in _containers(old)} - {None})
+        added = {image for c in _containers(new) if (image := c.get("image")) is not None} - {c.get("image") for c in _containers(old)}
+        images = sorted(added)
         change.notes.append("its pods are replaced by the controller's rollout" + (f" (new image {', '.join(images)})" if images else ""))
     if kind == "DynamoGraphDeployment" and any(p.startswith("spec") for p in touched):
         change.notes.append("the Dynamo operator rolls the graph's pods")

@@ -45,12 +45,14 @@ def main(outdir: str) -> None:
     handler = cluster.node.find_child("KubectlProvider").node.find_child("Handler")
     condition = next(child for child in handler.node.children if isinstance(child, cdk.CfnCondition))
     public_ecr = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]}
+    function = handler.node.default_child
+    assert isinstance(function, cdk.CfnElement), "the kubectl handler is a Lambda function construct with its CfnFunction"
     findings = [f"IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]" for name in MANAGED_POLICIES]
     findings += [
         "IAM4[Policy::"
         + json.dumps({"Fn::If": [stack.get_logical_id(condition), public_ecr, {"Ref": "AWS::NoValue"}]}, separators=(",", ":"))
         + "]",
-        f"IAM5[Resource::<{stack.get_logical_id(handler.node.default_child)}.Arn>:*]",
+        f"IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",
         "L1",
         "EKS1",
         "EKS2",

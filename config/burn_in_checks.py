@@ -57,7 +57,7 @@ def burn_in_issues(path: str, pool) -> list[ConfigIssue]:
     nvlink = settings.min_bus_bandwidth_gb_s
     gpu = known[0].gpu if known else None
     ceiling = nvlink_ceiling(gpu) if gpu else None
-    if nvlink is not None and ceiling is not None and nvlink > ceiling:
+    if nvlink is not None and gpu and ceiling is not None and nvlink > ceiling:
         published = NVLINK_BUS_BANDWIDTH_MAX_GB_S[gpu]
         issues.append(
             ConfigIssue(

@@ -7,9 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.schema import InstanceType, Ipv4Cidr, KubernetesName, LogRetentionDays, StrictModel
-from core.versions import SUPPORTED_KUBERNETES_VERSIONS
+from core.versions import KubernetesVersion
 
-KubernetesVersion = Literal[SUPPORTED_KUBERNETES_VERSIONS]  # type: ignore[valid-type]
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 ManagedAddon = Literal[
     "vpc-cni",

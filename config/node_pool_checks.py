@@ -8,7 +8,7 @@ from datetime import UTC, timedelta
 
 from config.burn_in_checks import burn_in_issues
 from config.model import PlatformConfig
-from config.node_pools import AL2023_FIXED_PULL
+from config.node_pools import AL2023_FIXED_PULL, NodePool
 from core.instances import INSTANCE_TYPES
 from core.issues import ConfigIssue
 from core.naming import SYSTEM_POOL
@@ -45,7 +45,7 @@ def node_pool_issues(config: PlatformConfig) -> list[ConfigIssue]:
 
 def _chains(config: PlatformConfig, pool_names: set[str]) -> list[ConfigIssue]:
     """A chain is one logical capacity: its pools must be interchangeable for a pod, and their order unambiguous."""
-    chains: dict[str, list[tuple[int, object]]] = {}
+    chains: dict[str, list[tuple[int, NodePool]]] = {}
     for index, pool in enumerate(config.node_pools):
         if pool.chain:
             chains.setdefault(pool.chain, []).append((index, pool))

@@ -8,10 +8,12 @@ import re
 import types
 import typing
 import unicodedata
+from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from pydantic.fields import FieldInfo
 
 from core.issues import ConfigIssue
@@ -30,7 +32,7 @@ def issues_from_validation_error(error: ValidationError, root: type[BaseModel], 
     return issues
 
 
-def _issue(item: dict[str, Any], loc: Loc, root: type[BaseModel], source: Source) -> ConfigIssue:
+def _issue(item: ErrorDetails, loc: Loc, root: type[BaseModel], source: Source) -> ConfigIssue:
     kind = item["type"]
     shown = _without_union_tags(root, loc)
     path = dotted(shown)
@@ -91,7 +93,7 @@ def _as_read(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else repr(value)
 
 
-def _unknown_key(path: str, key: str, allowed: list[str], line: int | None, present: set = frozenset()) -> ConfigIssue:
+def _unknown_key(path: str, key: str, allowed: list[str], line: int | None, present: AbstractSet[str | int] = frozenset()) -> ConfigIssue:
     readable = "".join(c for c in key if c.isprintable() and unicodedata.category(c) not in ("Cf", "Zs") or c == " ").strip()
     hidden = readable != key or not key.isascii()
     close = difflib.get_close_matches(readable if hidden else key, allowed, n=1, cutoff=0.6)
@@ -257,11 +259,12 @@ def _annotated_metadata(annotation: Any) -> list[Any]:
 def _field_at(root: type[BaseModel], loc: Loc) -> FieldInfo | None:
     """The model field that owns the value at loc (list indices and dict keys belong to their field)."""
     for end in range(len(loc), 0, -1):
-        if not isinstance(loc[end - 1], str):
+        key = loc[end - 1]
+        if not isinstance(key, str):
             continue
         model = _model_at(root, loc[: end - 1])
-        if model is not None and loc[end - 1] in model.model_fields:
-            return model.model_fields[loc[end - 1]]
+        if model is not None and key in model.model_fields:
+            return model.model_fields[key]
     return None
 
 

@@ -55,12 +55,13 @@ def read_yaml(path: Path) -> Source:
     text = _decode(source, raw)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        try:
+            data = yaml.safe_load(text)
+        except ValueError:
+            # PyYAML builds every unquoted YYYY-MM-DD... as a date and raises a bare ValueError for an impossible one.
+            raise ConfigError(source, _impossible_dates(root)) from None
     except yaml.YAMLError as err:
         raise ConfigError(source, [_syntax_issue(err, text)]) from None
-    except ValueError:
-        # PyYAML builds every unquoted YYYY-MM-DD... as a date and raises a bare ValueError for an impossible one.
-        raise ConfigError(source, _impossible_dates(root)) from None
     if data is None:
         raise ConfigError(source, [ConfigIssue("", "the config file is empty", fix="start from config/default.yaml: copy it and edit it")])
     if not isinstance(data, dict):
@@ -105,7 +106,7 @@ def _impossible_dates(root: yaml.Node) -> list[ConfigIssue]:
             stack += [(value, (*loc, key.value)) for key, value in reversed(node.value)]
         elif isinstance(node, yaml.SequenceNode):
             stack += [(item, (*loc, index)) for index, item in reversed(list(enumerate(node.value)))]
-        elif node.tag == "tag:yaml.org,2002:timestamp" and node.style is None:
+        elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp" and node.style is None:
             try:
                 yaml.SafeLoader(node.value).construct_yaml_timestamp(node)
             except ValueError as err:

@@ -16,6 +16,7 @@ import yaml
 
 from config.gateway import Gateway
 from infra.observability.rules.showback import BUDGET_WARNING, GROUP, TOKENS, LocalModel, showback_rules
+from infra.stacks.routing_props import gateway_settings
 
 EVAL = "10m"
 ALERT_MINUTES = 40
@@ -40,7 +41,7 @@ def pace(gateway: Gateway) -> dict[tuple[str, str], tuple[int, int]]:
     out = {}
     for index, team in enumerate(gateway.teams):
         for model in team.models:
-            if team is fast:
+            if team is fast and team.tokens_per_day:
                 # Input and output alike, over all its models together: the whole budget in 20 minutes.
                 each = -(-team.tokens_per_day // (20 * 2 * len(team.models)) // 120) * 120
                 out[(team.name, model)] = (each, each)
@@ -49,7 +50,7 @@ def pace(gateway: Gateway) -> dict[tuple[str, str], tuple[int, int]]:
     return out
 
 
-def rule_test(gateway: Gateway, served: list[Served]) -> dict[str, str]:
+def rule_test(gateway: Gateway, served: list[Served]) -> dict[str, str | int]:
     """{"rules": the rules file, "tests": a unit-test file that loads it as rules.yaml}."""
     bedrock = {model.name: model for model in gateway.bedrock}
     paces = pace(gateway)
@@ -101,7 +102,7 @@ def rule_test(gateway: Gateway, served: list[Served]) -> dict[str, str]:
             ]
             checks.append({"eval_time": EVAL, "expr": f'llm_kit:team_cost_usd_per_hour{{model="{model.model}"}}', "exp_samples": costs})
 
-    rules = showback_rules(gateway, [LocalModel(model=model.model, workload=model.workload) for model in served])
+    rules = showback_rules(gateway_settings(gateway), [LocalModel(model=model.model, workload=model.workload) for model in served])
     firing = []
     for rule in rules:
         if "alert" not in rule:
@@ -109,7 +110,7 @@ def rule_test(gateway: Gateway, served: list[Served]) -> dict[str, str]:
         team = next(t for t in gateway.teams if t.name == rule["labels"]["team_id"])
         per_minute = sum(inputs + outputs for (caller, _), (inputs, outputs) in paces.items() if caller == team.name)
         # Pending from when the day's tokens pass the mark, firing 5 minutes later.
-        if per_minute * (ALERT_MINUTES - 5) > BUDGET_WARNING * team.tokens_per_day:
+        if team.tokens_per_day and per_minute * (ALERT_MINUTES - 5) > BUDGET_WARNING * team.tokens_per_day:
             firing.append({"exp_labels": rule["labels"], "exp_annotations": rule["annotations"]})
     tests = [{"interval": "1m", "input_series": series, "promql_expr_test": checks}]
     if any("alert" in rule for rule in rules):

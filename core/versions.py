@@ -7,6 +7,7 @@ tests, and note the date. Each pin carries one line: "newest patch of X.Y as of 
 """
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 CHECKED_ON = "2026-12-05"
 
@@ -16,7 +17,8 @@ CHECKED_ON = "2026-12-05"
 AWS_CDK_CLI = "2.1148.1"
 
 # The kubectl Lambda layer (aws-cdk.lambda-layer-kubectl-v35) serves both versions within kubectl's +-1 skew.
-SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35")
+KubernetesVersion = Literal["1.34", "1.35"]
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = get_args(KubernetesVersion)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
+import boto3.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,

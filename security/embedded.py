@@ -89,7 +89,7 @@ def render(value: Any) -> str:
             separator, parts = argument
             return render(separator).join(render(part) for part in parts)
         if function == "Ref":
-            return PSEUDO_PARAMETERS.get(argument, argument)
+            return PSEUDO_PARAMETERS[argument] if argument in PSEUDO_PARAMETERS else argument
         if function == "Fn::GetAtt":
             return ".".join(argument) if isinstance(argument, list) else str(argument)
         if function == "Fn::ImportValue":

@@ -36,6 +36,10 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+Context = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
+"""An object's labels and its containers' images, which baseline entries may narrow on."""
+
+
 @dataclass
 class Stage:
     root: Path
@@ -47,7 +51,7 @@ class Stage:
     """Staged template -> (first line, last line, 'Type.LogicalId') of each resource, to name trivy's findings."""
     releases: list[embedded.Release] = field(default_factory=list)
     patches: list[embedded.Patch] = field(default_factory=list)
-    context: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = field(default_factory=dict)
+    context: dict[str, Context] = field(default_factory=dict)
     """Staged object -> (its labels, its containers' images), which baseline entries may narrow on."""
     objects: Counter = field(default_factory=Counter)
     """Objects staged by origin: manifests, templates (inside the CloudFormation templates), charts (templates of
@@ -191,7 +195,7 @@ def build(output: Path, root: Path) -> Stage:
     manifests, charts = _manifest_files(output)
     # blueprints/helm.py names each chart template <kind>-<name>.yaml after the object it renders to without values,
     # which is the object in dist/.
-    by_template: dict[str, tuple[str, tuple, tuple]] = {}
+    by_template: dict[str, tuple[str, Context]] = {}
     for path in manifests:
         where = str(path.relative_to(output))
         for document in yaml.load_all(path.read_text(), Loader=_LOADER):
@@ -199,7 +203,7 @@ def build(output: Path, root: Path) -> Stage:
                 staged = stage.add_object(document, f"manifests/{where}", where)
                 by_template[f"{document['kind'].lower()}-{(document.get('metadata') or {}).get('name')}.yaml"] = (
                     stage.subjects[staged],
-                    *stage.context[staged],
+                    stage.context[staged],
                 )
     for chart in charts:
         folder = f"helm/charts/{chart.name}"
@@ -209,8 +213,7 @@ def build(output: Path, root: Path) -> Stage:
             staged = f"{folder}/templates/{template.name}"
             stage.where[staged] = str(template.relative_to(output))
             if template.name in by_template:
-                stage.subjects[staged], *context = by_template[template.name]
-                stage.context[staged] = tuple(context)
+                stage.subjects[staged], stage.context[staged] = by_template[template.name]
                 stage.objects["charts"] += 1
     for release in stage.releases:
         if release.local and release.chart:

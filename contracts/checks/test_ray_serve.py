@@ -10,6 +10,10 @@ The engine_kwargs are vLLM 0.29.0's AsyncEngineArgs names (the vLLM inside the i
 that vLLM, so they are checked only against what Ray itself refuses.
 """
 
+# pyright: reportMissingImports=false, reportMissingModuleSource=false
+# This module runs in its contract environment (contracts/environments.py, from contracts/locks), which holds
+# the program it imports; the kit's own .venv, where the checker runs, does not.
+
 from __future__ import annotations
 
 import ast
@@ -32,6 +36,7 @@ RAY_OWNED_ENGINE_KWARGS = {"model", "served_model_name", "distributed_executor_b
 def _fields_of_class_in_source(module: str, cls: str) -> set[str]:
     """Annotated field names of a pydantic class, read from the module's source without importing it."""
     spec = importlib.util.find_spec(module.rsplit(".", 1)[0])
+    assert spec is not None and spec.submodule_search_locations, f"{module} is not an installed package's module"
     path = Path(spec.submodule_search_locations[0]) / (module.rsplit(".", 1)[1] + ".py")
     tree = ast.parse(path.read_text())
     [node] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls]

@@ -4,6 +4,10 @@ The pinned Triton image carries vLLM 0.27.1; this runs in both contract environm
 key passes only if the versions on either side of 0.27.1 both have it.
 """
 
+# pyright: reportMissingImports=false, reportMissingModuleSource=false
+# This module runs in its contract environment (contracts/environments.py, from contracts/locks), which holds
+# the program it imports; the kit's own .venv, where the checker runs, does not.
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,10 +1,15 @@
 """The kit reads the flag names of extra_args as vLLM 0.30.0 reads them (blueprints/common/vllm_flags.py): every
 spelling of every flag the kit writes resolves to the same option in `vllm serve` / `vllm run-batch`'s own parser."""
 
+# pyright: reportMissingImports=false, reportMissingModuleSource=false
+# This module runs in its contract environment (contracts/environments.py, from contracts/locks), which holds
+# the program it imports; the kit's own .venv, where the checker runs, does not.
+
 from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")  # build the parser on a machine without a GPU
 
@@ -38,7 +43,8 @@ def preprocessed(parser: argparse.ArgumentParser, token: str) -> str:
 def vllm_action(parser: argparse.ArgumentParser, token: str) -> argparse.Action | None:
     """The option argparse picks for a token: exact, or by unique prefix (allow_abbrev); None for none or ambiguity."""
     try:
-        found = parser._parse_optional(preprocessed(parser, token))
+        # Private argparse API whose result changed shape in Python 3.12 (a list of every match); typeshed has one shape.
+        found: Any = parser._parse_optional(preprocessed(parser, token))
     except SystemExit:  # an ambiguous abbreviation: vLLM refuses to start, which the kit's refusal also prevents
         return None
     if isinstance(found, list):  # Python 3.12+: every match
