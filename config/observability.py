@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from core.metrics import MetricsBackend
 from core.schema import StrictModel
 
-MetricsBackend = Literal["amp", "in-cluster", "cloudwatch", "none"]
 TopicArn = Annotated[
     str,
     Field(

@@ -6,14 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from core.lustre import FSX_SMALLEST_GIB, ImportEvent
 from core.schema import KubernetesName, StrictModel
 
-# PERSISTENT_2 SSD: 1200 GiB, 2400 GiB, then steps of 2400 GiB (FSx CreateFileSystem API reference).
-FSX_SMALLEST_GIB = 1200
-FSX_STEP_GIB = 2400
-
 BucketName = Annotated[str, Field(min_length=3, max_length=63, examples=["acme-llm-models"])]
-ImportEvent = Literal["NEW", "CHANGED", "DELETED"]
 
 
 class ModelBucketSettings(StrictModel):

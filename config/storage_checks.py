@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.issues import ConfigIssue
-from config.storage import FSX_SMALLEST_GIB, FSX_STEP_GIB, Fsx, Storage
+from config.storage import Fsx, Storage
+from core.lustre import FSX_SMALLEST_GIB, FSX_STEP_GIB
 from core.naming import BUCKET_NAME_RULES, bucket_name_problems
 
 

@@ -32,7 +32,7 @@ class SubnetPlan:
 
 def plan_subnets(vpc_cidr: IPv4Network, node_prefix: int) -> list[SubnetPlan]:
     """Largest blocks first, each aligned to its size, so the plan never overlaps."""
-    wanted = [
+    wanted: list[tuple[str, Role, Zone, int]] = [
         ("Nodes", "nodes", "primary", node_prefix),
         ("PublicPrimary", "public", "primary", PUBLIC_PREFIX),
         ("PublicControlPlane", "public", "control_plane", PUBLIC_PREFIX),
