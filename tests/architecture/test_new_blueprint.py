@@ -257,8 +257,11 @@ def _added(tmp_path, package: str, source: str, constant: str):
 @pytest.mark.e2e
 def test_a_gpu_blueprint_added_with_one_folder_and_one_line_is_checked_synthesized_and_covered_by_the_example_test(tmp_path):
     kit = _added(tmp_path, "tiny_server", GPU_SERVER, "TINY_SERVER")
-    env = {**os.environ, "KIT_MANIFEST_VALIDATOR": str(EXAMPLE_TESTS.VALIDATOR)}  # the copy has no ../shared beside it
-    run = lambda *args: subprocess.run([sys.executable, *args], cwd=kit, capture_output=True, text=True, env=env)  # noqa: E731
+    # The copy has no ../shared beside it: it is told where the CRD schemas are, where this clone has them.
+    env = {**os.environ, **({"KIT_MANIFEST_VALIDATOR": str(EXAMPLE_TESTS.VALIDATOR)} if EXAMPLE_TESTS.VALIDATOR.is_file() else {})}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, *args], cwd=kit, capture_output=True, text=True, env=env)
 
     # The shared example test covers it with no test of its own: checks, strict validation, pod security, capabilities.
     tested = run(
