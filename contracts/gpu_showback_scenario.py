@@ -66,7 +66,7 @@ def rule_test(config: PlatformConfig) -> dict:
     costs = [sample("llm_kit:team_gpu_cost_usd_per_hour", pod, pod[5] * price[pod[4]], pool=pod[4]) for pod in pods if price.get(pod[4])]
     if costs:
         checks.append({"eval_time": EVAL, "expr": "llm_kit:team_gpu_cost_usd_per_hour", "exp_samples": _merged(costs)})
-    rules = gpu_showback_rules(list(pools))
+    rules = gpu_showback_rules(price)
     alert = next(rule for rule in rules if rule.get("alert"))
     firing = [
         {

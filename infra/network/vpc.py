@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast, get_args
 from ipaddress import IPv4Network
 
 import aws_cdk as cdk
@@ -10,7 +11,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from core.subnet_plan import SubnetPlan, plan_subnets
+from core.schema import LogRetentionDays
+from core.subnet_plan import LayoutError, SubnetPlan, plan_subnets
 from infra.network.refs import NetworkRefs
 
 _SUBNET_ROLE_TAGS = {
@@ -19,21 +21,46 @@ _SUBNET_ROLE_TAGS = {
     "control_plane": {},
 }
 SUBNET_ROLE_TAG = "llm-kit/subnet-role"
+RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SingleZoneVpcProps:
+    """A VPC with its nodes in one zone and the control plane's interfaces in two (subnets by AZ ID)."""
+
     az_id: str
     """The zone of every node, the NAT gateway and the public subnet for load balancers."""
     control_plane_az_id: str
     """A second zone, for the EKS control plane's interfaces (and a public subnet) only."""
     vpc_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    """The VPC's IPv4 range. Default: 10.0.0.0/16, the largest range a VPC takes, so the node subnet can be large."""
     node_subnet_prefix: int = 17
-    """Prefix length of the one node subnet."""
+    """Prefix length of the one node subnet. Default: 17, half the default VPC: every pod takes a VPC address."""
     nat_gateways: int = 1
-    """0 or 1, in az_id."""
+    """0 or 1, in az_id. Default: 1, so nodes reach the registries and AWS APIs without endpoints for each."""
     flow_logs_retention_days: int | None = 90
-    """Days CloudWatch keeps the VPC's flow logs; None turns flow logs off."""
+    """Days CloudWatch keeps the VPC's flow logs; None turns flow logs off. Default: 90, as network.flow_logs has it."""
+
+    def __post_init__(self) -> None:
+        if self.az_id == self.control_plane_az_id:
+            raise ValueError(
+                f"SingleZoneVpcProps.control_plane_az_id: got {self.control_plane_az_id!r}, the same as az_id; a second zone is"
+                " allowed (EKS needs two); name another AZ ID"
+            )
+        if self.nat_gateways not in (0, 1):
+            raise ValueError(f"SingleZoneVpcProps.nat_gateways: got {self.nat_gateways}; 0 or 1 is allowed; set one of them")
+        if self.flow_logs_retention_days is not None and self.flow_logs_retention_days not in RETENTION_DAYS:
+            raise ValueError(
+                f"SingleZoneVpcProps.flow_logs_retention_days: got {self.flow_logs_retention_days}; a CloudWatch Logs retention"
+                f" ({', '.join(map(str, RETENTION_DAYS))}) or None is allowed; pick one of them"
+            )
+        try:
+            plan_subnets(self.vpc_cidr, self.node_subnet_prefix)
+        except LayoutError as error:
+            raise ValueError(
+                f"SingleZoneVpcProps.node_subnet_prefix: got /{self.node_subnet_prefix} in {self.vpc_cidr}; {error}; a prefix that"
+                " leaves room for the public and control-plane subnets is allowed; raise the prefix or widen vpc_cidr"
+            ) from None
 
 
 class SingleZoneVpc(Construct):
@@ -74,7 +101,8 @@ class SingleZoneVpc(Construct):
                 "FlowLogs",
                 removal_policy=cdk.RemovalPolicy.RETAIN,
             )
-            log_group.node.default_child.retention_in_days = props.flow_logs_retention_days
+            # The L1 property takes the number of days as it is.
+            cast(logs.CfnLogGroup, log_group.node.default_child).retention_in_days = props.flow_logs_retention_days
             self.vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(log_group))
 
     def _subnet(self, plan: SubnetPlan, az_id: str) -> ec2.Subnet:
@@ -87,7 +115,7 @@ class SingleZoneVpc(Construct):
             cidr_block=str(plan.cidr),
             map_public_ip_on_launch=False,
         )
-        cfn: ec2.CfnSubnet = subnet.node.default_child
+        cfn = cast(ec2.CfnSubnet, subnet.node.default_child)
         cfn.add_property_deletion_override("AvailabilityZone")
         cfn.add_property_override("AvailabilityZoneId", az_id)
         cdk.Tags.of(subnet).add(SUBNET_ROLE_TAG, plan.role)
@@ -97,10 +125,13 @@ class SingleZoneVpc(Construct):
 
     @property
     def refs(self) -> NetworkRefs:
+        primary, secondary = self.subnets["ControlPlanePrimary"], self.subnets["ControlPlaneSecondary"]
         return NetworkRefs(
             vpc=self.vpc,
             vpc_cidr=str(self.props.vpc_cidr),
-            node_subnets=[self.subnets["Nodes"]],
-            control_plane_subnets=[self.subnets["ControlPlanePrimary"], self.subnets["ControlPlaneSecondary"]],
+            # aws-cdk-lib 2.275's Python bindings name ec2.Subnet.associate_network_acl's parameter network_acl and
+            # ec2.ISubnet's acl: the stubs, not the value, fail the protocol (Subnet implements ISubnet).
+            node_subnets=(self.subnets["Nodes"],),  # pyright: ignore[reportArgumentType]
+            control_plane_subnets=(primary, secondary),  # pyright: ignore[reportArgumentType]
             az_id=self.props.az_id,
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+
 import aws_cdk as cdk
 import yaml
 from aws_cdk import aws_aps as aps
@@ -19,11 +21,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from config.observability import ObservabilitySettings
 from infra.cluster.pod_identity import pod_identity_role
 from infra.logs import per_deployment_name
 from infra.network.refs import NetworkRefs
-from infra.observability.rules import rules_yaml
+from infra.observability.rules import AlertRuleThresholds, rules_yaml
 from infra.observability.scrape import scrape_config_blob
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
@@ -46,22 +47,58 @@ def alert_manager_definition(topic_arn: str, region: str) -> str:
     )
 
 
-@dataclass(frozen=True)
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+
+
+@dataclass(frozen=True, kw_only=True)
 class ManagedPrometheusProps:
+    """An AMP workspace, the AWS managed scraper that feeds it from the cluster, and its rules and alert routing."""
+
     name: str
     """Workspace alias, scraper alias and the `cluster` label of every series."""
     cluster: eks.ICluster
+    """The cluster the scraper reads (through its security group) and whose pods may be granted queries."""
     network: NetworkRefs
-    settings: ObservabilitySettings = ObservabilitySettings()
-    """Retention, scrape interval, alert rules and their SNS topic, the workspace key (config.observability.ObservabilitySettings)."""
+    """Its control-plane subnets (two zones, no pods) hold the scraper's interfaces."""
+    scrape_interval_seconds: int = 30
+    """How often the scraper collects. Default: 30, the shortest interval AWS managed scrapers take."""
+    retention_days: int = 150
+    """Days the workspace keeps samples. Default: 150, AMP's own default retention."""
+    alert_topic_arn: str | None = None
+    """An SNS topic every firing alert goes to, through the workspace's alert manager. Default: None, alerts stay
+    in the workspace (no alert manager definition)."""
+    customer_managed_key: bool = False
+    """Encrypt the workspace with a kit-created KMS key (with rotation). Default: False, an AWS owned key, which
+    costs nothing; the choice is fixed when the workspace is created."""
+    alert_thresholds: AlertRuleThresholds | None = None
+    """Load the kit's alert rules with these thresholds. Default: None, no kit alert rules."""
     extra_rule_groups: tuple[dict, ...] = ()
-    """Rule groups beside the kit's alerts (the gateway's showback), loaded in a namespace of their own."""
+    """Rule groups beside the kit's alerts (the gateway's showback), loaded in a namespace of their own. Default: ()."""
+
+    def __post_init__(self) -> None:
+        if not 30 <= self.scrape_interval_seconds <= 300:
+            raise ValueError(
+                f"ManagedPrometheusProps.scrape_interval_seconds: got {self.scrape_interval_seconds}; 30 to 300 is allowed"
+                " (AWS managed scrapers take 30 s at the shortest); pick one in that range"
+            )
+        if not 1 <= self.retention_days <= 1095:
+            raise ValueError(
+                f"ManagedPrometheusProps.retention_days: got {self.retention_days}; 1 to 1095 days is allowed (AMP's range);"
+                " pick one in that range"
+            )
+        if self.alert_topic_arn is not None and not _TOPIC_ARN.match(self.alert_topic_arn):
+            raise ValueError(
+                f"ManagedPrometheusProps.alert_topic_arn: got {self.alert_topic_arn!r}; an SNS topic ARN"
+                " (arn:aws:sns:<region>:<account>:<name>) or None is allowed; copy the topic's ARN"
+            )
 
 
 class ManagedPrometheus(Construct):
+    """metrics: amp. The workspace, its retained log group, the scraper, and the rule groups namespaces."""
+
     def __init__(self, scope: Construct, construct_id: str, props: ManagedPrometheusProps) -> None:
         super().__init__(scope, construct_id)
-        name, settings, cluster, network = props.name, props.settings, props.cluster, props.network
+        name, cluster, network = props.name, props.cluster, props.network
         region = cdk.Stack.of(self).region
         self.log_group = logs.LogGroup(
             self,
@@ -72,7 +109,7 @@ class ManagedPrometheus(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         key = None
-        if settings.amp_customer_managed_key:
+        if props.customer_managed_key:
             key = kms.Key(self, "WorkspaceKey", description=f"Encryption of the {name} Prometheus workspace", enable_key_rotation=True)
         self.workspace = aps.CfnWorkspace(
             self,
@@ -80,8 +117,8 @@ class ManagedPrometheus(Construct):
             alias=name,
             kms_key_arn=key.key_arn if key else None,
             logging_configuration=aps.CfnWorkspace.LoggingConfigurationProperty(log_group_arn=self.log_group.log_group_arn),
-            workspace_configuration=aps.CfnWorkspace.WorkspaceConfigurationProperty(retention_period_in_days=settings.retention_days),
-            alert_manager_definition=alert_manager_definition(settings.alert_topic_arn, region) if settings.alert_topic_arn else None,
+            workspace_configuration=aps.CfnWorkspace.WorkspaceConfigurationProperty(retention_period_in_days=props.retention_days),
+            alert_manager_definition=alert_manager_definition(props.alert_topic_arn, region) if props.alert_topic_arn else None,
         )
         self.scraper = aps.CfnScraper(
             self,
@@ -99,7 +136,7 @@ class ManagedPrometheus(Construct):
                 amp_configuration=aps.CfnScraper.AmpConfigurationProperty(workspace_arn=self.workspace.attr_arn)
             ),
             scrape_configuration=aps.CfnScraper.ScrapeConfigurationProperty(
-                configuration_blob=scrape_config_blob(settings.scrape_interval_seconds, cluster_name=name)
+                configuration_blob=scrape_config_blob(props.scrape_interval_seconds, cluster_name=name)
             ),
             scraper_logging_configuration=aps.CfnScraper.ScraperLoggingConfigurationProperty(
                 logging_destination=aps.CfnScraper.ScraperLoggingDestinationProperty(
@@ -109,9 +146,9 @@ class ManagedPrometheus(Construct):
             ),
         )
         self.rules = None
-        if settings.loads_alerts:
+        if props.alert_thresholds is not None:
             self.rules = aps.CfnRuleGroupsNamespace(
-                self, "Rules", name=name, workspace=self.workspace.attr_arn, data=rules_yaml(settings.thresholds)
+                self, "Rules", name=name, workspace=self.workspace.attr_arn, data=rules_yaml(props.alert_thresholds)
             )
         if props.extra_rule_groups:
             data = yaml.safe_dump({"groups": list(props.extra_rule_groups)}, sort_keys=False, width=1000)

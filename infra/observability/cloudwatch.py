@@ -4,6 +4,9 @@ GPU metrics), its CloudWatch agent authorised through Pod Identity."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
+
+import aws_cdk as cdk
 
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -19,14 +22,19 @@ SERVICE_ACCOUNT = "cloudwatch-agent"
 POLICY = "CloudWatchAgentServerPolicy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CloudWatchObservabilityProps:
+    """The Amazon CloudWatch Observability add-on and its agent's Pod Identity role."""
+
     cluster: eks.ICluster
+    """The cluster the add-on is installed in."""
     after: IDependable
     """The add-on's pods wait for it (the system nodes)."""
 
 
 class CloudWatchObservability(Construct):
+    """metrics: cloudwatch. Container Insights with the add-on's own DCGM exporter."""
+
     def __init__(self, scope: Construct, construct_id: str, props: CloudWatchObservabilityProps) -> None:
         super().__init__(scope, construct_id)
         cluster, after = props.cluster, props.after
@@ -46,7 +54,8 @@ class CloudWatchObservability(Construct):
             },
         )
         self.addon = eks.Addon(self, "Addon", cluster=cluster, addon_name=ADDON, preserve_on_delete=False)
-        cfn = self.addon.node.default_child
+        # eks.Addon's default child is its AWS::EKS::Addon resource.
+        cfn = cast(cdk.CfnResource, self.addon.node.default_child)
         cfn.add_property_override("PodIdentityAssociations", [{"RoleArn": self.role.role_arn, "ServiceAccount": SERVICE_ACCOUNT}])
         cfn.add_property_override("ResolveConflicts", "OVERWRITE")
         self.addon.node.add_dependency(after)

@@ -18,7 +18,7 @@ from core.labels import (
     SYSTEM_POOL_LABEL,
     WORKLOAD_LABEL,
 )
-from core.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
+from core.versions import DCGM_EXPORTER, KUBE_STATE_METRICS, HelmPin
 from infra.cluster.helm import install_chart
 from infra.gpu.device_plugins import gpu_node_tolerations
 from infra.observability.scrape import DCGM_NAME, KSM_NAME
@@ -62,21 +62,28 @@ def dcgm_values(extra_taint_keys: tuple[str, ...], *, service_monitor: bool) -> 
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExportersProps:
+    """The exporters a Prometheus backend scrapes: NVIDIA's DCGM exporter and kube-state-metrics."""
+
     cluster: eks.Cluster
+    """The cluster the exporters' charts are installed in."""
     after: IDependable
+    """What the charts wait for (the system nodes; with in-cluster Prometheus, its chart and CRDs)."""
     dcgm: bool = True
-    """NVIDIA's DCGM exporter on every GPU node."""
+    """NVIDIA's DCGM exporter on every GPU node. Default: True, GPU utilisation feeds the alerts and showback."""
     state_metrics: bool = True
-    """kube-state-metrics (kube-prometheus-stack brings its own)."""
+    """kube-state-metrics. Default: True; set False where kube-prometheus-stack brings its own."""
     service_monitors: bool = False
-    """Let the exporters' charts create ServiceMonitors (when a prometheus-operator runs)."""
+    """Let the exporters' charts create ServiceMonitors. Default: False, the CRD exists only where a
+    prometheus-operator runs."""
     gpu_taint_keys: tuple[str, ...] = ()
-    """Taint keys GPU nodes carry beyond the GPU taint; the DCGM exporter tolerates them."""
+    """Taint keys GPU nodes carry beyond the GPU taint; the DCGM exporter tolerates them. Default: (), none."""
 
 
 class Exporters(Construct):
+    """The exporters' Helm charts, in the monitoring namespace."""
+
     def __init__(self, scope: Construct, construct_id: str, props: ExportersProps) -> None:
         super().__init__(scope, construct_id)
         cluster = props.cluster
@@ -90,6 +97,6 @@ class Exporters(Construct):
         for chart in self.charts.values():
             chart.node.add_dependency(props.after)
 
-    def _chart(self, cluster: eks.Cluster, name: str, pin, values: dict) -> eks.HelmChart:
+    def _chart(self, cluster: eks.Cluster, name: str, pin: HelmPin, values: dict) -> eks.HelmChart:
         # Privileged: the DCGM exporter reads the kubelet's pod-resources socket from the host and profiles the GPUs.
         return install_chart(cluster, name, chart=name, pin=pin, namespace=NAMESPACE, values=values, pod_security="privileged")

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct, IDependable
 
-from config.observability import ObservabilitySettings
 from core.labels import SYSTEM_POOL_LABEL, WORKLOAD_LABEL
 from core.naming import DEFAULT_STORAGE_CLASS
 from core.versions import KUBE_PROMETHEUS_STACK
 from infra.cluster.helm import install_chart
 from infra.observability.dashboards import rendered
 from infra.observability.exporters import KSM_VALUES, NAMESPACE
-from infra.observability.rules import rule_groups
+from infra.observability.rules import AlertRuleThresholds, rule_groups
 from core.routing import PROXY_NAMESPACE
 from infra.observability.scrape import AI_GATEWAY_JOB, KARPENTER_NAME, KARPENTER_NAMESPACE, annotated_pod_relabelings
 
@@ -46,8 +45,8 @@ def pod_monitors(interval: str) -> list[dict]:
     ]
 
 
-def stack_values(cluster_name: str, settings: ObservabilitySettings) -> dict:
-    interval = f"{settings.scrape_interval_seconds}s"
+def stack_values(props: InClusterPrometheusProps) -> dict:
+    interval = f"{props.scrape_interval_seconds}s"
     system = {"nodeSelector": SYSTEM_POOL_LABEL}
     values = {
         # EKS runs these control-plane parts itself; Prometheus cannot reach them.
@@ -62,8 +61,8 @@ def stack_values(cluster_name: str, settings: ObservabilitySettings) -> dict:
             "prometheusSpec": {
                 **system,
                 "scrapeInterval": interval,
-                "retention": f"{settings.in_cluster.retention_days}d",
-                "externalLabels": {"cluster": cluster_name},
+                "retention": f"{props.retention_days}d",
+                "externalLabels": {"cluster": props.cluster_name},
                 # Select monitors and rules from every release (the DCGM chart's ServiceMonitor too), not only this one.
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
@@ -73,7 +72,7 @@ def stack_values(cluster_name: str, settings: ObservabilitySettings) -> dict:
                         "spec": {
                             "storageClassName": DEFAULT_STORAGE_CLASS,
                             "accessModes": ["ReadWriteOnce"],
-                            "resources": {"requests": {"storage": f"{settings.in_cluster.storage_gib}Gi"}},
+                            "resources": {"requests": {"storage": f"{props.storage_gib}Gi"}},
                         }
                     }
                 },
@@ -82,10 +81,12 @@ def stack_values(cluster_name: str, settings: ObservabilitySettings) -> dict:
         },
         # Empty: the Grafana chart then generates a random admin password into its Secret instead of the
         # kube-prometheus-stack default that every reader of its values.yaml knows.
-        "grafana": {"enabled": settings.in_cluster.grafana, "adminPassword": "", **system},
+        "grafana": {"enabled": props.grafana, "adminPassword": "", **system},
     }
-    if settings.loads_alerts:
-        values["additionalPrometheusRulesMap"] = {"llm-kit": rule_groups(settings.thresholds)}
+    if props.alert_thresholds is not None:
+        values["additionalPrometheusRulesMap"] = {"llm-kit": rule_groups(props.alert_thresholds)}
+    if props.extra_rule_groups:
+        values.setdefault("additionalPrometheusRulesMap", {})["llm-kit-showback"] = {"groups": list(props.extra_rule_groups)}
     return values
 
 
@@ -102,24 +103,50 @@ def dashboard_config_maps() -> list[dict]:
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InClusterPrometheusProps:
+    """kube-prometheus-stack on the system nodes: Prometheus and its volume, Alertmanager, and Grafana."""
+
     cluster: eks.Cluster
+    """The cluster the chart is installed in."""
     cluster_name: str
+    """The `cluster` external label of every series."""
     after: IDependable
-    settings: ObservabilitySettings = ObservabilitySettings(metrics="in-cluster")
-    """Scrape interval, thresholds of the alert rules, Prometheus storage and Grafana (config.observability.ObservabilitySettings)."""
+    """What the chart waits for: the system nodes and the default StorageClass of Prometheus' volume."""
+    scrape_interval_seconds: int = 30
+    """How often Prometheus scrapes. Default: 30, as the AMP scraper does, so dashboards read alike on both."""
+    retention_days: int = 15
+    """Days Prometheus keeps samples (bounded by storage_gib too). Default: 15, as observability.in_cluster has it."""
+    storage_gib: int = 100
+    """Size of Prometheus' encrypted gp3 volume. Default: 100, as observability.in_cluster has it."""
+    grafana: bool = True
+    """Run Grafana with the kit's dashboards loaded. Default: True, the dashboards are how the metrics are read."""
+    alert_thresholds: AlertRuleThresholds | None = None
+    """Load the kit's alert rules with these thresholds. Default: None, no kit alert rules."""
     extra_rule_groups: tuple[dict, ...] = ()
-    """Rule groups beside the kit's alerts (the gateway's showback)."""
+    """Rule groups beside the kit's alerts (the gateway's showback). Default: ()."""
+
+    def __post_init__(self) -> None:
+        if self.scrape_interval_seconds < 1:
+            raise ValueError(
+                f"InClusterPrometheusProps.scrape_interval_seconds: got {self.scrape_interval_seconds}; 1 or more is allowed;"
+                " give a positive number of seconds"
+            )
+        for field, value, low, high in (
+            ("retention_days", self.retention_days, 1, 365),
+            ("storage_gib", self.storage_gib, 10, 4096),
+        ):
+            if not low <= value <= high:
+                raise ValueError(f"InClusterPrometheusProps.{field}: got {value}; {low} to {high} is allowed; pick one in that range")
 
 
 class InClusterPrometheus(Construct):
+    """metrics: in-cluster. kube-prometheus-stack, and the dashboards' ConfigMaps when Grafana runs."""
+
     def __init__(self, scope: Construct, construct_id: str, props: InClusterPrometheusProps) -> None:
         super().__init__(scope, construct_id)
         cluster = props.cluster
-        values = stack_values(props.cluster_name, props.settings)
-        if props.extra_rule_groups:
-            values.setdefault("additionalPrometheusRulesMap", {})["llm-kit-showback"] = {"groups": list(props.extra_rule_groups)}
+        values = stack_values(props)
         # Privileged: the stack's node exporter reads the host's /proc and /sys in its network and PID namespaces.
         self.chart = install_chart(
             cluster,
@@ -133,6 +160,6 @@ class InClusterPrometheus(Construct):
         )
         self.chart.node.add_dependency(props.after)
         self.dashboards = None
-        if props.settings.in_cluster.grafana:
+        if props.grafana:
             self.dashboards = cluster.add_manifest("GrafanaDashboards", *dashboard_config_maps())
             self.dashboards.node.add_dependency(self.chart)

@@ -21,7 +21,6 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from config.gateway import BedrockModel
 from core.bedrock import inference_profile
 from core.routing import PROXY_NAMESPACE, PROXY_SERVICE_ACCOUNT
 from infra import nag
@@ -32,13 +31,13 @@ PROFILE_ARN = "bedrock:InferenceProfileArn"
 REQUESTED_REGION = "aws:RequestedRegion"
 
 
-def model_statements(model: BedrockModel, scope: Construct) -> list[iam.PolicyStatement]:
+def model_statements(model_id: str, scope: Construct) -> list[iam.PolicyStatement]:
     stack = cdk.Stack.of(scope)
     bedrock = f"arn:{stack.partition}:bedrock"
-    profile = inference_profile(model.model_id)
+    profile = inference_profile(model_id)
     if profile is None:
-        return [iam.PolicyStatement(actions=INVOKE, resources=[f"{bedrock}:{stack.region}::foundation-model/{model.model_id}"])]
-    profile_arn = f"{bedrock}:{stack.region}:{stack.account}:inference-profile/{model.model_id}"
+        return [iam.PolicyStatement(actions=INVOKE, resources=[f"{bedrock}:{stack.region}::foundation-model/{model_id}"])]
+    profile_arn = f"{bedrock}:{stack.region}:{stack.account}:inference-profile/{model_id}"
     if not profile.is_global:
         return [
             iam.PolicyStatement(actions=INVOKE, resources=[profile_arn]),
@@ -65,10 +64,25 @@ def model_statements(model: BedrockModel, scope: Construct) -> list[iam.PolicySt
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BedrockAccessProps:
+    """The Pod Identity role of the Gateway's proxies, allowed to invoke exactly these Bedrock models."""
+
     cluster: eks.ICluster
-    models: tuple[BedrockModel, ...]
+    """The cluster whose proxies' service account (core.routing.PROXY_SERVICE_ACCOUNT) gets the role."""
+    model_ids: tuple[str, ...]
+    """Bedrock model ids or cross-Region inference profile ids (gateway.bedrock[].model_id), each once."""
+
+    def __post_init__(self) -> None:
+        if not self.model_ids:
+            raise ValueError(
+                "BedrockAccessProps.model_ids: got (); at least one model id is allowed; create no BedrockAccess without models"
+            )
+        twice = sorted({model_id for model_id in self.model_ids if self.model_ids.count(model_id) > 1})
+        if twice:
+            raise ValueError(
+                f"BedrockAccessProps.model_ids: got {', '.join(twice)} more than once; each id once is allowed; remove the repeats"
+            )
 
 
 class BedrockAccess(Construct):
@@ -82,7 +96,7 @@ class BedrockAccess(Construct):
             namespace=PROXY_NAMESPACE,
             service_accounts=(PROXY_SERVICE_ACCOUNT,),
         )
-        statements = [statement for model in props.models for statement in model_statements(model, self)]
+        statements = [statement for model_id in props.model_ids for statement in model_statements(model_id, self)]
         for statement in statements:
             self.role.add_to_policy(statement)
         eks.CfnPodIdentityAssociation(

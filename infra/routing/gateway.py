@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.gateway import Gateway
 from core.routing import GATEWAY_CLASS, GATEWAY_NAME, RATE_LIMIT_REDIS
 from infra.routing.redis_auth import redis_policy
-from infra.routing.teams import ENVOY_PROXY, team_objects
+from infra.routing.settings import GatewaySettings
+from infra.routing.teams import ENVOY_PROXY, TeamsFor, team_objects
 
 CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 ANNOTATION = "service.beta.kubernetes.io/"
 
 
-def load_balancer_annotations(settings: Gateway, vpc_cidr: str) -> dict[str, str]:
-    sources = [str(cidr) for cidr in settings.source_cidrs] or [vpc_cidr]
+def load_balancer_annotations(settings: GatewaySettings, vpc_cidr: str) -> dict[str, str]:
+    sources = list(settings.source_cidrs) or [vpc_cidr]
     annotations = {
         f"{ANNOTATION}aws-load-balancer-type": "nlb",
         f"{ANNOTATION}load-balancer-source-ranges": ",".join(sources),
@@ -35,11 +35,18 @@ def load_balancer_annotations(settings: Gateway, vpc_cidr: str) -> dict[str, str
 
 
 def gateway_objects(
-    namespace: str, labels: dict[str, str], settings: Gateway, *, vpc_cidr: str, region: str, teams_for, isolate: bool = True
+    namespace: str,
+    labels: dict[str, str],
+    settings: GatewaySettings,
+    *,
+    vpc_cidr: str,
+    region: str,
+    teams_for: TeamsFor,
+    isolate: bool = True,
 ) -> list[dict[str, Any]]:
     """isolate: cluster.network_policies.enabled; the Redis then admits the rate limiter alone."""
     # TLS ends at the load balancer: Envoy's listener is plain HTTP on the port the load balancer forwards.
-    port = 443 if settings.certificate_arn else 80
+    port = settings.listener_port
     return [
         {
             "apiVersion": "gateway.networking.k8s.io/v1",

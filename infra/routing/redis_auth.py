@@ -17,8 +17,10 @@ resource.ExpectedContainerEnv), and envoyproxy/ratelimit reads REDIS_AUTH (src/s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
@@ -44,7 +46,10 @@ def add_redis_password(scope: Construct, cluster: eks.ICluster, part_of: str) ->
     )
     # aws-eks-v2 lets the kubectl provider's handler read the asset: read on the CDK assets bucket, whose object
     # names are content hashes the synth picks (helm-chart.js chartAsset.bucket.grantRead).
-    handler = cluster.node.find_child("KubectlProvider").node.find_child("Handler")
+    # aws-eks-v2's KubectlProvider holds its handler as a lambda.Function with a role of its own.
+    handler = cast(lambda_.Function, cluster.node.find_child("KubectlProvider").node.find_child("Handler"))
+    if handler.role is None:
+        raise ValueError(f"{cluster.node.path}: the kubectl provider's handler has no role to acknowledge the asset read on")
     nag.acknowledge_policy_wildcards(
         handler.role.node.find_child("DefaultPolicy"),
         "aws-eks-v2 grants the kubectl handler read on the CDK assets bucket (its objects are named by content hash) to fetch a local Helm chart: the Redis password's",

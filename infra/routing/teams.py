@@ -17,9 +17,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from config.gateway import Gateway
 from core.routing import (
     GATEWAY_NAME,
     LLM_REQUEST_COSTS,
@@ -37,20 +37,23 @@ from core.routing import (
     team_policy,
 )
 from core.labels import SYSTEM_POOL_LABEL
-from core.versions import IMAGES
+from core.images import IMAGES
 from infra.images.chart_images import ENVOY_PROXY_IMAGE
+from infra.routing.settings import GatewaySettings
 
 ENVOY_PROXY = "llm-gateway"
 REDIS = RATE_LIMIT_REDIS
 GATEWAY_REF = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}
 TOTAL_TOKENS = LLM_REQUEST_COSTS[-1][0]
+TeamsFor = Callable[[str], tuple[str, ...]]
+"""The teams that may call a model, by the model's name (core.routing.RoutingFacts.teams_for)."""
 
 
 def _object(api_version: str, kind: str, name: str, namespace: str, labels: dict, spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec}
 
 
-def rate_limit_rules(settings: Gateway) -> list[dict[str, Any]]:
+def rate_limit_rules(settings: GatewaySettings) -> list[dict[str, Any]]:
     rules = []
     for team in settings.teams:
         for limit, unit in ((team.tokens_per_minute, "Minute"), (team.tokens_per_day, "Day")):
@@ -74,7 +77,7 @@ def rate_limit_rules(settings: Gateway) -> list[dict[str, Any]]:
     return rules
 
 
-def traffic_policy(namespace: str, labels: dict, settings: Gateway) -> list[dict[str, Any]]:
+def traffic_policy(namespace: str, labels: dict, settings: GatewaySettings) -> list[dict[str, Any]]:
     """The teams' token budgets on every route; none without a budget (a fallback route's retries merge into it)."""
     rules = rate_limit_rules(settings)
     if not rules:
@@ -115,7 +118,7 @@ def access_log_format(log_paths: bool) -> dict[str, str]:
     return fields
 
 
-def envoy_proxy(namespace: str, labels: dict, settings: Gateway) -> dict[str, Any]:
+def envoy_proxy(namespace: str, labels: dict, settings: GatewaySettings) -> dict[str, Any]:
     spec = {
         "provider": {
             "type": "Kubernetes",
@@ -135,7 +138,7 @@ def envoy_proxy(namespace: str, labels: dict, settings: Gateway) -> dict[str, An
                 "settings": [
                     {
                         "sinks": [{"type": "File", "file": {"path": "/dev/stdout"}}],
-                        "format": {"type": "JSON", "json": access_log_format(settings.audit.log_paths)},
+                        "format": {"type": "JSON", "json": access_log_format(settings.log_paths)},
                     }
                 ]
             }
@@ -144,7 +147,7 @@ def envoy_proxy(namespace: str, labels: dict, settings: Gateway) -> dict[str, An
     return _object("gateway.envoyproxy.io/v1alpha1", "EnvoyProxy", ENVOY_PROXY, namespace, labels, spec)
 
 
-def bedrock_objects(namespace: str, labels: dict, settings: Gateway, region: str, teams_for) -> list[dict[str, Any]]:
+def bedrock_objects(namespace: str, labels: dict, settings: GatewaySettings, region: str, teams_for: TeamsFor) -> list[dict[str, Any]]:
     objects = []
     host = f"bedrock-runtime.{region}.amazonaws.com"
     if settings.bedrock:
@@ -182,7 +185,7 @@ def redis_objects(labels: dict) -> list[dict[str, Any]]:
     selector = {"app.kubernetes.io/name": REDIS}
     container = {
         "name": "redis",
-        "image": IMAGES["redis"],
+        "image": IMAGES["redis"].reference,
         "args": ["--save", "", "--appendonly", "no", "--requirepass", "$(REDIS_PASSWORD)"],
         # redis-cli (the readiness probe) authenticates with REDISCLI_AUTH.
         "env": [redis_auth_env("REDIS_PASSWORD"), redis_auth_env("REDISCLI_AUTH")],
@@ -209,7 +212,7 @@ def redis_objects(labels: dict) -> list[dict[str, Any]]:
     ]
 
 
-def team_objects(namespace: str, labels: dict, settings: Gateway, *, region: str, teams_for) -> list[dict[str, Any]]:
+def team_objects(namespace: str, labels: dict, settings: GatewaySettings, *, region: str, teams_for: TeamsFor) -> list[dict[str, Any]]:
     keys = (
         [_object("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", GATEWAY_NAME, namespace, labels, gateway_key_policy())]
         if settings.teams

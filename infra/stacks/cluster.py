@@ -31,11 +31,14 @@ from infra.observability.amp import ManagedPrometheus
 from infra.observability.rules.showback import LocalModel
 from infra.routing.audit import GatewayAudit
 from infra.routing.bedrock import BedrockAccess
-from infra.scheduling.kueue import Kueue
+from infra.scheduling.kueue import Kueue, workload_teams
 from infra.stacks import cluster_props as props
+from infra.stacks import storage_props
 from infra.stacks.network import existing_vpc_props
+from infra.stacks.observability_props import observability_props
+from infra.stacks.routing_props import bedrock_access_props
+from infra.stacks.scheduling_props import kueue_props
 from infra.storage.in_cluster import StorageInCluster
-from infra.storage.refs import StorageRefs
 
 
 class ClusterStack(cdk.Stack):
@@ -68,7 +71,7 @@ class ClusterStack(cdk.Stack):
         addons.order_around(system_nodegroup)
         storage_class = cluster.add_manifest("DefaultStorageClass", default_storage_class())
         storage_class.node.add_dependency(addons.addons["aws-ebs-csi-driver"])
-        storage_refs = StorageRefs.from_config(config)
+        storage_refs = storage_props.storage_refs(config)
         storage = StorageInCluster(self, "Storage", props.storage_in_cluster_props(config, cluster, storage_refs))
         for addon in storage.addons.values():
             addon.node.add_dependency(system_nodegroup)
@@ -77,14 +80,15 @@ class ClusterStack(cdk.Stack):
         # Charts that run pods and may ask for volumes (NATS in the Dynamo platform, Prometheus) wait for both.
         nodes_and_volumes = DependencyGroup(system_nodegroup, storage_class)
         self.controllers = Controllers(self, "Controllers", props.controllers_props(requirements, cluster, nodes_and_volumes))
-        observability = props.observability_props(config, requirements, routed_models, cluster, network, nodes_and_volumes)
+        observability = observability_props(config, requirements, routed_models, cluster, network, nodes_and_volumes)
         self.observability = Observability(self, "Observability", observability)
         self.crd_bundles = CrdBundles(self, "CrdBundles", props.crd_bundles_props(requirements, cluster, system_nodegroup))
         self.metrics_query_url = self._metrics_readers(requirements)
-        bedrock = props.bedrock_access_props(config, requirements, cluster)
+        bedrock = bedrock_access_props(config, requirements, cluster)
         self.bedrock = BedrockAccess(self, "GatewayBedrock", bedrock) if bedrock else None
         # LeaderWorkerSet's CRD first: Kueue enables its integration only for kinds the API server knows.
-        queues = props.kueue_props(config, cluster, after=DependencyGroup(nodes_and_volumes, self.controllers))
+        queue_after = DependencyGroup(nodes_and_volumes, self.controllers)
+        queues = kueue_props(config, cluster, queue_after, queued_teams=workload_teams(config.workloads))
         self.kueue = Kueue(self, "Kueue", queues) if queues else None
         audit = props.gateway_audit_props(config, requirements, cluster, after=system_nodegroup)
         self.audit = GatewayAudit(self, "GatewayAudit", audit) if audit else None

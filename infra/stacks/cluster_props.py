@@ -11,10 +11,8 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import IDependable
 
 from config.model import PlatformConfig
-from config.platform import capacities, control_plane_cidrs, network_facts
-from config.platform import platform as platform_facts
+from config.platform import control_plane_cidrs, network_facts
 from core.subnet_plan import LayoutError, plan_subnets
-from core.capacity import extra_taint_keys
 from core.requirements import Requirements
 from infra.cluster.addons import ManagedAddonsProps
 from infra.cluster.control_plane import ControlPlaneProps
@@ -26,12 +24,7 @@ from infra.cluster.system_nodes import SystemNodesProps
 from infra.cluster.workload_access import WorkloadAccessProps
 from infra.gpu.data_plane import GpuDataPlaneProps
 from infra.network.refs import NetworkRefs
-from infra.observability import ObservabilityProps
-from infra.observability.rules.gpu_showback import gpu_showback_groups
-from infra.observability.rules.showback import LocalModel, showback_groups
 from infra.routing.audit import GatewayAuditProps
-from infra.routing.bedrock import BedrockAccessProps
-from infra.scheduling.kueue import KueueProps, workload_teams
 from infra.storage.in_cluster import StorageInClusterProps
 from infra.storage.refs import StorageRefs
 
@@ -147,52 +140,8 @@ def controllers_props(requirements: Requirements, cluster: eks.Cluster, after: I
     return ControllersProps(cluster=cluster, charts=requirements.controllers, after=after)
 
 
-def observability_props(
-    config: PlatformConfig,
-    requirements: Requirements,
-    routed_models: tuple[LocalModel, ...],
-    cluster: eks.Cluster,
-    network: NetworkRefs,
-    after: IDependable,
-) -> ObservabilityProps:
-    """routed_models: the enabled workloads served through the gateway, for the showback rules."""
-    return ObservabilityProps(
-        name=config.name,
-        cluster=cluster,
-        network=network,
-        after=after,
-        settings=config.observability,
-        gpu_taint_keys=tuple(extra_taint_keys(capacities(config))),
-        extra_rule_groups=tuple(
-            (showback_groups(config.gateway, list(routed_models)) if requirements.gateway else [])
-            + (gpu_showback_groups(list(config.node_pools)) if config.scheduling.teams else [])
-        ),
-    )
-
-
 def crd_bundles_props(requirements: Requirements, cluster: eks.Cluster, after: IDependable) -> CrdBundlesProps:
     return CrdBundlesProps(cluster=cluster, bundles=requirements.crd_bundles, after=after)
-
-
-def bedrock_access_props(config: PlatformConfig, requirements: Requirements, cluster: eks.Cluster) -> BedrockAccessProps | None:
-    if not (requirements.gateway and config.gateway.bedrock):
-        return None
-    return BedrockAccessProps(cluster=cluster, models=tuple(config.gateway.bedrock))
-
-
-def kueue_props(config: PlatformConfig, cluster: eks.Cluster, after: IDependable) -> KueueProps | None:
-    if not config.scheduling.teams:
-        return None
-    facts = platform_facts(config)
-    return KueueProps(
-        cluster=cluster,
-        settings=config.scheduling,
-        capacities=dict(facts.capacities),
-        topology_capacities=facts.scheduling.topology_capacities,
-        workloads_namespace=config.storage.workloads_namespace,
-        queued_teams=workload_teams(config.workloads),
-        after=after,
-    )
 
 
 def gateway_audit_props(

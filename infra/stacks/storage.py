@@ -9,9 +9,9 @@ from constructs import Construct
 from config.model import PlatformConfig
 from infra.network.refs import NetworkRefs, import_existing
 from infra.stacks.network import existing_vpc_props
-from infra.storage.bucket import ModelBucket, ModelBucketProps
-from infra.storage.fsx import LustreFileSystem, LustreFileSystemProps
-from infra.storage.refs import StorageRefs, model_bucket_name
+from infra.stacks import storage_props
+from infra.storage.bucket import ModelBucket
+from infra.storage.fsx import LustreFileSystem
 
 
 class StorageStack(cdk.Stack):
@@ -19,21 +19,15 @@ class StorageStack(cdk.Stack):
         settings = config.storage
         where = f" and FSx for Lustre in {config.placement.az_id}" if settings.fsx.enabled else ""
         super().__init__(scope, construct_id, description=f"{config.name}: model bucket{where}", **kwargs)
-        bucket_props = ModelBucketProps(
-            bucket_name=model_bucket_name(config), create=settings.model_bucket.creates_bucket, access_logs=settings.access_logs
-        )
-        model_bucket = ModelBucket(self, "Models", bucket_props)
+        model_bucket = ModelBucket(self, "Models", storage_props.model_bucket_props(config))
         file_system = None
         if settings.fsx.enabled:
             if network is None:
                 network = import_existing(self, existing_vpc_props(config))
-            lustre = LustreFileSystemProps(
-                name=config.name, network=network, bucket=model_bucket.bucket, models_prefix=settings.models_prefix, settings=settings.fsx
-            )
-            file_system = LustreFileSystem(self, "Lustre", lustre)
+            file_system = LustreFileSystem(self, "Lustre", storage_props.lustre_file_system_props(config, network, model_bucket.bucket))
         self.bucket = model_bucket.bucket
         self.file_system = file_system
-        self.refs = StorageRefs.from_config(config, file_system.refs if file_system else None)
+        self.refs = storage_props.storage_refs(config, file_system.refs if file_system else None)
         cdk.CfnOutput(self, "ModelsUri", value=self.refs.models_uri, description="Upload model weights under this S3 prefix")
         if file_system is not None:
             cdk.CfnOutput(self, "FileSystemId", value=file_system.refs.file_system_id)

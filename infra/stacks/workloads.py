@@ -21,6 +21,7 @@ from core.routing import AMP_QUERY_URL
 from infra.cluster.namespace import workloads_namespace
 from infra.scheduling.kueue import local_queue, workload_teams
 from infra.routing.gateway import gateway_objects
+from infra.stacks.routing_props import gateway_settings
 from infra.routing.redis_auth import add_redis_password
 from infra.storage.manifests import storage_manifests
 from infra.storage.refs import StorageRefs
@@ -75,7 +76,7 @@ class WorkloadsStack(cdk.Stack):
             base_objects += gateway_objects(
                 namespace,
                 labels,
-                config.gateway,
+                gateway_settings(config.gateway),
                 vpc_cidr=network_facts(config).vpc_cidr,
                 region=config.region,
                 teams_for=routing.teams_for,

@@ -4,29 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aws_cdk as cdk
 
-from config.model import PlatformConfig
-from core.naming import kit_bucket_name
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FileSystemRefs:
+    """The FSx for Lustre file system as its clients mount it (tokens until deploy time)."""
+
     file_system_id: str
+    """The file system's id: the static volume's handle."""
     dns_name: str
+    """The DNS name clients mount."""
     mount_name: str
+    """The Lustre mount name."""
     file_system_path: str
     """Directory on the file system that mirrors the bucket's model prefix."""
     capacity_gib: int
+    """Storage capacity, the static volume's size."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StorageRefs:
+    """Where model weights live: named from the config alone, so other stacks need no cross-stack reference."""
+
     bucket_name: str
+    """The model bucket's name."""
     bucket_arn: str
+    """The model bucket's ARN."""
     models_prefix: str
+    """Key prefix of the model weights, ending in '/': pods read this prefix only."""
     region: str
+    """The bucket's Region (Mountpoint's mount option)."""
     file_system: FileSystemRefs | None = None
+    """The FSx for Lustre file system. Default: None, no file system."""
 
     @property
     def models_uri(self) -> str:
@@ -35,25 +43,3 @@ class StorageRefs:
     @property
     def models_objects_arn(self) -> str:
         return f"{self.bucket_arn}/{self.models_prefix}*"
-
-    @classmethod
-    def from_config(cls, config: PlatformConfig, file_system: FileSystemRefs | None = None) -> StorageRefs:
-        """The bucket is named from the config and pseudo parameters only, so other stacks can use these
-        values without a cross-stack reference (and without waiting for the storage stack)."""
-        name = model_bucket_name(config)
-        return cls(
-            bucket_name=name,
-            bucket_arn=f"arn:{cdk.Aws.PARTITION}:s3:::{name}",
-            models_prefix=config.storage.models_prefix,
-            region=config.region,
-            file_system=file_system,
-        )
-
-
-def model_bucket_name(config: PlatformConfig) -> str:
-    """<name>-models-<account>-<region> for a bucket the kit creates (at most 59 characters), else the existing one."""
-    existing = config.storage.model_bucket.existing_bucket_name
-    if existing is not None:
-        return existing
-    account = config.account or cdk.Aws.ACCOUNT_ID
-    return kit_bucket_name(config.name, account, config.region)

@@ -11,6 +11,7 @@ from assembly.kit import KIT
 from core.routing import RATE_LIMIT_REDIS_AUTH_KEY, RATE_LIMIT_REDIS_AUTH_SECRET
 from infra.routing.gateway import gateway_objects
 from infra.routing.redis_auth import CHART
+from infra.stacks.routing_props import gateway_settings
 from tests.helpers import helm_values, kubernetes_objects, resources, synth
 
 EXAMPLE = Path("config/examples/gateway-teams-bedrock.yaml")
@@ -99,6 +100,12 @@ def test_only_the_rate_limiter_reaches_the_redis(templates):
 def test_without_enforcement_no_redis_policy_is_written():
     config = KIT.load(EXAMPLE)
     objects = gateway_objects(
-        "inference", {}, config.gateway, vpc_cidr="10.0.0.0/16", region="us-west-2", teams_for=lambda model: (), isolate=False
+        "inference",
+        {},
+        gateway_settings(config.gateway),
+        vpc_cidr="10.0.0.0/16",
+        region="us-west-2",
+        teams_for=lambda model: (),
+        isolate=False,
     )
     assert not [o for o in objects if o["kind"] == "NetworkPolicy"]

@@ -12,11 +12,11 @@ import pytest
 from assembly.app import render_workloads
 from assembly.kit import KIT
 from blueprints.common.routing import PICKER_RULES
-from config.gateway import BedrockModel
 from core.routing import MODEL_HEADER, MODEL_RULE, TEAM_HEADER, TOKEN_METADATA
 from core.versions import ENVOY_GATEWAY
 from infra.routing.bedrock import model_statements
 from infra.routing.gateway import gateway_objects
+from infra.stacks.routing_props import gateway_settings
 
 TEAMS = Path("config/examples/gateway-teams-bedrock.yaml")
 POOLS = Path("config/examples/gateway-two-models.yaml")
@@ -31,7 +31,9 @@ AI_GATEWAY_METADATA = "io.envoy.ai_gateway"
 def _objects(path: Path) -> list[dict]:
     config = KIT.load(path)
     routing = KIT.platform(config).routing
-    gateway = gateway_objects("inference", {}, config.gateway, vpc_cidr="10.0.0.0/16", region=config.region, teams_for=routing.teams_for)
+    gateway = gateway_objects(
+        "inference", {}, gateway_settings(config.gateway), vpc_cidr="10.0.0.0/16", region=config.region, teams_for=routing.teams_for
+    )
     return gateway + [obj for objects in render_workloads(config).values() for obj in objects]
 
 
@@ -162,8 +164,7 @@ def test_the_picker_gets_exactly_its_charts_rights(pools):
 
 def _statements(model_id: str) -> list[dict]:
     stack = cdk.Stack(cdk.App(), "s", env=cdk.Environment(account="111122223333", region="us-west-2"))
-    model = BedrockModel(name="m", model_id=model_id, input_usd_per_million=3, output_usd_per_million=15)
-    return [stack.resolve(statement.to_statement_json()) for statement in model_statements(model, stack)]
+    return [stack.resolve(statement.to_statement_json()) for statement in model_statements(model_id, stack)]
 
 
 def _arn(value) -> str:

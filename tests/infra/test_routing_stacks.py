@@ -116,11 +116,11 @@ def test_autoscalers_get_the_workspace_address_at_deploy(stacks):
 
 
 def test_a_tls_gateway_listens_where_the_nlb_terminates(tmp_path):
-    from config.gateway import Gateway
     from infra.routing.gateway import gateway_objects
+    from infra.routing.settings import GatewaySettings
 
     cert = "arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-    settings = Gateway(scheme="internet-facing", source_cidrs=["198.51.100.0/24"], certificate_arn=cert)
+    settings = GatewaySettings(scheme="internet-facing", source_cidrs=("198.51.100.0/24",), certificate_arn=cert)
     gateway = next(
         o
         for o in gateway_objects("inference", {}, settings, vpc_cidr="10.0.0.0/16", region="us-west-2", teams_for=lambda m: ())

@@ -6,8 +6,7 @@ from pathlib import Path
 import yaml
 
 from assembly.kit import KIT
-from config.gpu_queues import QueueTeam, Scheduling
-from infra.scheduling.kueue import cluster_objects, workload_teams
+from infra.scheduling.kueue import TeamQueue, cluster_objects, workload_teams
 from tests.helpers import assert_rejected, write_config
 
 EXAMPLE = Path("config/examples/capacity-platform.yaml")
@@ -33,11 +32,9 @@ def test_only_teams_the_kits_workloads_join_get_a_queue_in_the_workloads_namespa
     # research's batch workload is dropped: research keeps its own namespace's queue, not one beside the servers.
     config = KIT.load(_example(tmp_path, lambda d: d.update(workloads=[w for w in d["workloads"] if w.get("queue") != "research"])))
     assert workload_teams(config.workloads) == ("search",)
-    teams = Scheduling(
-        teams=[
-            QueueTeam(name="search", gpus={"h100": 1}, namespaces=["search-jobs"]),
-            QueueTeam(name="research", gpus={"h100": 1}, namespaces=["research-jobs"]),
-        ]
+    teams = (
+        TeamQueue(name="search", gpus={"h100": 1}, namespaces=("search-jobs",)),
+        TeamQueue(name="research", gpus={"h100": 1}, namespaces=("research-jobs",)),
     )
     objects = cluster_objects(teams, {"h100": _Capacity()}, frozenset(), "inference", ("search",))
     queues = _queues(objects)
@@ -54,7 +51,7 @@ def test_only_teams_the_kits_workloads_join_get_a_queue_in_the_workloads_namespa
 
 def test_a_team_with_no_namespace_and_no_workload_selects_no_namespace_at_all():
     """An In with no values is invalid; DoesNotExist on the name every namespace carries matches none."""
-    teams = Scheduling(teams=[QueueTeam(name="lender", gpus={"h100": 1})])
+    teams = (TeamQueue(name="lender", gpus={"h100": 1}),)
     [queue] = [o for o in cluster_objects(teams, {"h100": _Capacity()}, frozenset(), "inference") if o["kind"] == "ClusterQueue"]
     assert queue["spec"]["namespaceSelector"] == {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}
 

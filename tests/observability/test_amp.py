@@ -8,6 +8,7 @@ import yaml
 
 from config.observability import AlertThresholds
 from infra.observability.rules import rules_yaml
+from infra.stacks.observability_props import alert_rule_thresholds
 from core.versions import DCGM_EXPORTER, KUBE_STATE_METRICS
 from tests.helpers import helm_charts, helm_values, only, resources
 from tests.observability.conftest import TOPIC
@@ -59,7 +60,7 @@ def test_scrape_config_is_base64_yaml_with_the_kit_jobs(amp_cluster):
 
 def test_alert_rules_are_loaded_into_the_workspace(amp_cluster):
     rules = only(amp_cluster, "AWS::APS::RuleGroupsNamespace")["Properties"]
-    assert rules["Data"] == rules_yaml(AlertThresholds())
+    assert rules["Data"] == rules_yaml(alert_rule_thresholds(AlertThresholds()))
     assert rules["Workspace"]["Fn::GetAtt"][1] == "Arn"
 
 

@@ -9,6 +9,7 @@ from config.observability import AlertThresholds
 from infra.observability import dashboards
 from infra.observability.metrics_catalog import FAMILIES, known_metric_names
 from infra.observability.rules import alert_rules, rules_yaml
+from infra.stacks.observability_props import alert_rule_thresholds
 from tests.helpers import REPO
 from tests.observability.promql import balanced, metric_names
 
@@ -61,7 +62,7 @@ def test_every_catalogued_family_names_its_source():
 
 
 def test_alert_rules_parse_and_use_known_metrics_only():
-    thresholds = AlertThresholds(queue_waiting_requests=12, idle_reserved_minutes=45)
+    thresholds = alert_rule_thresholds(AlertThresholds(queue_waiting_requests=12, idle_reserved_minutes=45))
     groups = yaml.safe_load(rules_yaml(thresholds))["groups"]
     rules = {rule["alert"]: rule for rule in groups[0]["rules"]}
     assert set(rules) == {"GpuXidError", "NodeNotReady", "VllmQueueBacklog", "VllmQueueGrowing", "ReservedGpusIdle"}
@@ -80,5 +81,5 @@ def test_alert_rules_parse_and_use_known_metrics_only():
 
 def test_every_alert_has_a_runbook_section():
     text = (REPO / "docs" / "observability.md").read_text().lower()
-    for rule in alert_rules(AlertThresholds()):
+    for rule in alert_rules(alert_rule_thresholds(AlertThresholds())):
         assert f"### {rule.name.lower()}" in text, f"docs/observability.md has no '### {rule.name}' section"

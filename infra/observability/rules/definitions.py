@@ -1,15 +1,15 @@
-"""Alert rules over the metrics in metrics_catalog, with thresholds from the config.
+"""Alert rules over the metrics in metrics_catalog, with the thresholds of observability.thresholds.
 
 Each rule names the runbook section of docs/observability.md that says what to do.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import yaml
 
-from config.observability import AlertThresholds
 from infra.observability.scrape import WORKLOAD
 
 GROUP = "llm-kit"
@@ -19,6 +19,39 @@ RESERVED_NODES = (
     'kube_node_labels{label_karpenter_sh_capacity_type="reserved"}'
     ' or kube_node_labels{label_eks_amazonaws_com_capacity_type="CAPACITY_BLOCK"}'
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertRuleThresholds:
+    """When the kit's alert rules fire (observability.thresholds; the config holds the defaults and their reasons)."""
+
+    queue_waiting_requests: int
+    """A vLLM server keeping more requests than this waiting (vllm:num_requests_waiting) is backlogged."""
+    queue_minutes: int
+    """How long the backlog, or a growing queue, must last before its alert fires."""
+    idle_gpu_utilization_percent: int
+    """A GPU below this utilisation (DCGM_FI_DEV_GPU_UTIL) counts as idle."""
+    idle_reserved_minutes: int
+    """Every GPU of a reserved or capacity-block node idle this long fires ReservedGpusIdle."""
+    node_not_ready_minutes: int
+    """A node NotReady (or Unknown) this long fires NodeNotReady."""
+
+    def __post_init__(self) -> None:
+        # The ranges the config allows (config/observability.py AlertThresholds).
+        bounds = {
+            "queue_waiting_requests": (1, 10000),
+            "queue_minutes": (1, 120),
+            "idle_gpu_utilization_percent": (0, 50),
+            "idle_reserved_minutes": (10, 1440),
+            "node_not_ready_minutes": (1, 60),
+        }
+        for field in fields(self):
+            value, (low, high) = getattr(self, field.name), bounds[field.name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(
+                    f"AlertRuleThresholds.{field.name}: got {value!r}; a whole number from {low} to {high} is allowed;"
+                    " pick one in that range"
+                )
 
 
 @dataclass(frozen=True)
@@ -31,8 +64,8 @@ class AlertRule:
     description: str
     runbook: str
 
-    def as_prometheus(self) -> dict:
-        rule = {"alert": self.name, "expr": self.expr}
+    def as_prometheus(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {"alert": self.name, "expr": self.expr}
         if self.for_minutes:
             rule["for"] = f"{self.for_minutes}m"
         rule["labels"] = {"severity": self.severity}
@@ -40,7 +73,7 @@ class AlertRule:
         return rule
 
 
-def alert_rules(t: AlertThresholds) -> list[AlertRule]:
+def alert_rules(t: AlertRuleThresholds) -> list[AlertRule]:
     queue = f"sum by (namespace, {WORKLOAD}, model_name) (vllm:num_requests_waiting)"
     return [
         AlertRule(
@@ -95,10 +128,10 @@ def alert_rules(t: AlertThresholds) -> list[AlertRule]:
     ]
 
 
-def rule_groups(t: AlertThresholds) -> dict:
+def rule_groups(t: AlertRuleThresholds) -> dict:
     return {"groups": [{"name": GROUP, "rules": [rule.as_prometheus() for rule in alert_rules(t)]}]}
 
 
-def rules_yaml(t: AlertThresholds) -> str:
+def rules_yaml(t: AlertRuleThresholds) -> str:
     """The rules file AMP's rule groups namespace takes (Prometheus rules format)."""
     return yaml.safe_dump(rule_groups(t), sort_keys=False, width=1000)

@@ -3,13 +3,14 @@
 Sources: kube-state-metrics (each running pod's nvidia.com/gpu request, its node, its queue label, each node's pool)
 and DCGM (each GPU's utilisation, labelled with the pod holding it). The team of a pod is its Kueue queue; pods
 outside any queue count under team "none". Recording rules per 5-minute evaluation give GPUs (a gauge); GPU-hours
-are their sums over time (the dashboard's and the docs' queries). Cost per hour uses each pool's gpu_hour_usd.
+are their sums over time (the dashboard's and the docs' queries). Cost per hour uses each pool's gpu_hour_usd
+(node_pools[].gpu_hour_usd, by pool name; a pool without a price has no cost series).
 The alert: a pod has held GPUs for an hour without using them.
 """
 
 from __future__ import annotations
 
-from config.node_pools import NodePool
+from collections.abc import Mapping
 
 GROUP = "llm-kit-gpu-showback"
 QUEUE = "label_kueue_x_k8s_io_queue_name"
@@ -28,7 +29,8 @@ def pod_team() -> str:
     return f"max by (namespace, pod, team) ({queued} or {unqueued})"
 
 
-def gpu_showback_rules(pools: list[NodePool]) -> list[dict]:
+def gpu_showback_rules(pool_prices: Mapping[str, float | None]) -> list[dict]:
+    """pool_prices: each GPU node pool's price of one GPU-hour by pool name, None where the config gives none."""
     requested_by_pod = f"sum by (namespace, pod, node) ({REQUESTED} * on (namespace, pod) group_left () ({RUNNING}))"
     rules: list[dict] = [
         {"record": "llm_kit:pod_team", "expr": pod_team()},
@@ -46,9 +48,9 @@ def gpu_showback_rules(pools: list[NodePool]) -> list[dict]:
             "expr": "clamp_min(llm_kit:team_gpus_requested - on (namespace, team) (llm_kit:team_gpus_used or llm_kit:team_gpus_requested * 0), 0)",
         },
     ]
-    priced = [pool for pool in pools if pool.gpu_hour_usd]
+    priced = {pool: price for pool, price in pool_prices.items() if price}
     if priced:
-        prices = " or ".join(f'label_replace(vector({pool.gpu_hour_usd}), "pool", "{pool.name}", "", "")' for pool in priced)
+        prices = " or ".join(f'label_replace(vector({price}), "pool", "{pool}", "", "")' for pool, price in priced.items())
         rules.append({"record": "llm_kit:pool_gpu_hour_usd", "expr": prices})
         node_pool = f'max by (node, pool) (label_replace(kube_node_labels{{{POOL}!=""}}, "pool", "$1", "{POOL}", "(.+)"))'
         on_pool = f"llm_kit:pod_gpus_requested * on (node) group_left (pool) {node_pool}"
@@ -69,5 +71,5 @@ def gpu_showback_rules(pools: list[NodePool]) -> list[dict]:
     return rules
 
 
-def gpu_showback_groups(pools: list[NodePool]) -> list[dict]:
-    return [{"name": GROUP, "rules": gpu_showback_rules(pools)}]
+def gpu_showback_groups(pool_prices: Mapping[str, float | None]) -> list[dict]:
+    return [{"name": GROUP, "rules": gpu_showback_rules(pool_prices)}]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from config.gateway import Gateway
+from infra.routing.settings import GatewaySettings
 
 GROUP = "llm-kit-showback"
 TOKENS = "gen_ai_client_token_usage_sum"
@@ -24,14 +24,17 @@ BILLED = 'gen_ai_token_type=~"input|output"'
 BUDGET_WARNING = 0.8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LocalModel:
+    """A workload served through the Gateway, whose GPUs' cost its callers share."""
+
     model: str
     """The name clients send (the workload's served model name)."""
     workload: str
+    """The workload's name: its GPUs carry it as llm_kit_workload in DCGM's series."""
 
 
-def showback_rules(gateway: Gateway, local: list[LocalModel]) -> list[dict]:
+def showback_rules(gateway: GatewaySettings, local: list[LocalModel]) -> list[dict]:
     rules: list[dict] = [
         {
             "record": "llm_kit:team_tokens:rate5m",
@@ -75,11 +78,11 @@ def showback_rules(gateway: Gateway, local: list[LocalModel]) -> list[dict]:
     return rules
 
 
-def showback_groups(gateway: Gateway, local: list[LocalModel]) -> list[dict]:
+def showback_groups(gateway: GatewaySettings, local: list[LocalModel]) -> list[dict]:
     if not (gateway.teams or gateway.bedrock):
         return []
     return [{"name": GROUP, "rules": showback_rules(gateway, local)}]
 
 
-def showback_yaml(gateway: Gateway, local: list[LocalModel]) -> str:
+def showback_yaml(gateway: GatewaySettings, local: list[LocalModel]) -> str:
     return yaml.safe_dump({"groups": showback_groups(gateway, local)}, sort_keys=False, width=1000)
