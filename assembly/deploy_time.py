@@ -112,7 +112,9 @@ def plan_stack(name: str, template: dict, nested: dict[str, StackPlan]) -> Stack
             else resources[logical_id].get("Metadata", {}).get(EXPECTED_SECONDS, DURATIONS.get(kind, DEFAULT_SECONDS))
         )
         step = Step(name, logical_id, kind, own)
-        before = max((finish(dep) for dep in graph[logical_id]), key=lambda item: item[0], default=(0, ()))
+        # Sorted: among dependencies that finish together the first by name wins, the same in every process (a set
+        # iterates in an order that follows the per-process string hash).
+        before = max((finish(dep) for dep in sorted(graph[logical_id])), key=lambda item: item[0], default=(0, ()))
         inner = nested[logical_id].path if logical_id in nested else ()
         return before[0] + own, before[1] + (inner or (step,))
 

@@ -1,6 +1,9 @@
 """The deploy-time model: longest chains inside stacks, independent stacks side by side."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -21,6 +24,19 @@ def test_a_stack_takes_its_longest_dependency_chain():
     expected = DURATIONS["AWS::IAM::Role"] + DURATIONS["AWS::EKS::Cluster"] + DURATIONS["AWS::EKS::Nodegroup"]
     assert plan.seconds == expected
     assert [step.logical_id for step in plan.path] == ["Role", "Cluster", "Nodes"]
+
+
+def test_ties_on_the_path_are_broken_by_name_in_every_process():
+    probe = (
+        "from assembly.deploy_time import plan_stack; roles = {n: {'Type': 'AWS::IAM::Role'} for n in 'QWERTY'};"
+        "policy = {'Type': 'AWS::IAM::Policy', 'DependsOn': sorted(roles)};"
+        "print([s.logical_id for s in plan_stack('s', {'Resources': {**roles, 'Policy': policy}}, {}).path])"
+    )
+    paths = {
+        subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert paths == {"['E', 'Policy']\n"}
 
 
 @pytest.mark.e2e
