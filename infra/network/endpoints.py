@@ -31,7 +31,8 @@ class VpcEndpointsProps:
         twice = sorted({name for name in self.interface_endpoints if self.interface_endpoints.count(name) > 1})
         if twice:
             raise ValueError(
-                f"VpcEndpointsProps.interface_endpoints: got {', '.join(twice)} more than once; each service once is allowed; remove the repeats"
+                f"VpcEndpointsProps.interface_endpoints: got {', '.join(twice)} more than once; each service once is allowed;"
+                " remove the repeats"
             )
         malformed = [name for name in self.interface_endpoints if not _SERVICE.match(name) or name.startswith("com.amazonaws.")]
         if malformed:

@@ -50,7 +50,8 @@ class CloudWatchObservability(Construct):
         nag.acknowledge_managed_policies(
             self.role,
             {
-                POLICY: "The CloudWatch agent writes Container Insights metrics and logs; AWS maintains the exact CloudWatch, Logs and EC2 describe actions it needs."
+                POLICY: "The CloudWatch agent writes Container Insights metrics and logs; AWS maintains the exact CloudWatch, Logs"
+                " and EC2 describe actions it needs."
             },
         )
         self.addon = eks.Addon(self, "Addon", cluster=cluster, addon_name=ADDON, preserve_on_delete=False)

@@ -45,7 +45,8 @@ DCGM = Family(
 )
 
 KUBE_STATE_METRICS = Family(
-    "kubernetes/kube-state-metrics docs/metrics (v2.20.0, chart 8.4.0); extended resources are sanitized (nvidia.com/gpu -> nvidia_com_gpu), "
+    "kubernetes/kube-state-metrics docs/metrics (v2.20.0, chart 8.4.0); extended resources are sanitized"
+    " (nvidia.com/gpu -> nvidia_com_gpu), "
     "allow-listed labels become label_<snake_case>",
     gauges=(
         "kube_node_status_condition",

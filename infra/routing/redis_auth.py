@@ -52,7 +52,8 @@ def add_redis_password(scope: Construct, cluster: eks.ICluster, part_of: str) ->
         raise ValueError(f"{cluster.node.path}: the kubectl provider's handler has no role to acknowledge the asset read on")
     nag.acknowledge_policy_wildcards(
         handler.role.node.find_child("DefaultPolicy"),
-        "aws-eks-v2 grants the kubectl handler read on the CDK assets bucket (its objects are named by content hash) to fetch a local Helm chart: the Redis password's",
+        "aws-eks-v2 grants the kubectl handler read on the CDK assets bucket (its objects are named by content hash)"
+        " to fetch a local Helm chart: the Redis password's",
     )
     return chart
 

@@ -94,9 +94,10 @@ class LustreFileSystemProps:
     def __post_init__(self) -> None:
         capacity = self.storage_capacity_gib
         if capacity != FSX_SMALLEST_GIB and (capacity < FSX_STEP_GIB or capacity % FSX_STEP_GIB):
+            rounded = max(FSX_STEP_GIB, -(-capacity // FSX_STEP_GIB) * FSX_STEP_GIB)
             raise ValueError(
                 f"LustreFileSystemProps.storage_capacity_gib: got {capacity}; {FSX_SMALLEST_GIB}, {FSX_STEP_GIB} or a multiple of"
-                f" {FSX_STEP_GIB} is allowed (PERSISTENT_2 SSD); round it to {max(FSX_STEP_GIB, -(-capacity // FSX_STEP_GIB) * FSX_STEP_GIB)}"
+                f" {FSX_STEP_GIB} is allowed (PERSISTENT_2 SSD); round it to {rounded}"
             )
         if self.throughput_per_unit_storage not in THROUGHPUTS:
             raise ValueError(

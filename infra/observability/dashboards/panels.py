@@ -67,7 +67,8 @@ GPU_FLEET = Dashboard(
             "GPU memory used per node",
             (
                 Query(
-                    "sum by (node) (DCGM_FI_DEV_FB_USED) / sum by (node) (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE + DCGM_FI_DEV_FB_RESERVED) * 100",
+                    "sum by (node) (DCGM_FI_DEV_FB_USED)"
+                    " / sum by (node) (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE + DCGM_FI_DEV_FB_RESERVED) * 100",
                     "{{node}}",
                 ),
             ),
@@ -175,7 +176,8 @@ SERVING = Dashboard(
             "Prefix cache hit rate",
             (
                 Query(
-                    f"sum by ({WORKLOAD}) (rate(vllm:prefix_cache_hits_total{{{VLLM}}}[5m])) / sum by ({WORKLOAD}) (rate(vllm:prefix_cache_queries_total{{{VLLM}}}[5m])) * 100",
+                    f"sum by ({WORKLOAD}) (rate(vllm:prefix_cache_hits_total{{{VLLM}}}[5m]))"
+                    f" / sum by ({WORKLOAD}) (rate(vllm:prefix_cache_queries_total{{{VLLM}}}[5m])) * 100",
                     f"{{{{{WORKLOAD}}}}}",
                 ),
             ),
@@ -221,7 +223,8 @@ ROUTING = Dashboard(
             "Gateway latency per route (p99)",
             (
                 Query(
-                    f"histogram_quantile(0.99, sum by (le, envoy_cluster_name) (rate(envoy_cluster_upstream_rq_time_bucket{{{ROUTE}}}[5m])))",
+                    "histogram_quantile(0.99, sum by (le, envoy_cluster_name)"
+                    f" (rate(envoy_cluster_upstream_rq_time_bucket{{{ROUTE}}}[5m])))",
                     "{{envoy_cluster_name}}",
                 ),
             ),
@@ -311,7 +314,8 @@ TEAMS = Dashboard(
             "Gateway time to first token per model (p90)",
             (
                 Query(
-                    "histogram_quantile(0.9, sum by (le, gen_ai_request_model) (rate(gen_ai_server_time_to_first_token_seconds_bucket[5m])))",
+                    "histogram_quantile(0.9, sum by (le, gen_ai_request_model)"
+                    " (rate(gen_ai_server_time_to_first_token_seconds_bucket[5m])))",
                     "{{gen_ai_request_model}}",
                 ),
             ),

@@ -45,7 +45,8 @@ def gpu_showback_rules(pool_prices: Mapping[str, float | None]) -> list[dict]:
         },
         {
             "record": "llm_kit:team_gpus_idle",
-            "expr": "clamp_min(llm_kit:team_gpus_requested - on (namespace, team) (llm_kit:team_gpus_used or llm_kit:team_gpus_requested * 0), 0)",
+            "expr": "clamp_min(llm_kit:team_gpus_requested"
+            " - on (namespace, team) (llm_kit:team_gpus_used or llm_kit:team_gpus_requested * 0), 0)",
         },
     ]
     priced = {pool: price for pool, price in pool_prices.items() if price}
@@ -54,7 +55,10 @@ def gpu_showback_rules(pool_prices: Mapping[str, float | None]) -> list[dict]:
         rules.append({"record": "llm_kit:pool_gpu_hour_usd", "expr": prices})
         node_pool = f'max by (node, pool) (label_replace(kube_node_labels{{{POOL}!=""}}, "pool", "$1", "{POOL}", "(.+)"))'
         on_pool = f"llm_kit:pod_gpus_requested * on (node) group_left (pool) {node_pool}"
-        cost = f"sum by (namespace, team, pool) (({on_pool}) * on (pool) group_left () llm_kit:pool_gpu_hour_usd * on (namespace, pod) group_left (team) llm_kit:pod_team)"
+        cost = (
+            f"sum by (namespace, team, pool) (({on_pool}) * on (pool) group_left () llm_kit:pool_gpu_hour_usd"
+            " * on (namespace, pod) group_left (team) llm_kit:pod_team)"
+        )
         rules.append({"record": "llm_kit:team_gpu_cost_usd_per_hour", "expr": cost})
     rules.append(
         {
@@ -64,7 +68,8 @@ def gpu_showback_rules(pool_prices: Mapping[str, float | None]) -> list[dict]:
             "labels": {"severity": "warning"},
             "annotations": {
                 "summary": "{{ $labels.namespace }}/{{ $labels.pod }} has held GPUs for over an hour without using them",
-                "description": f"Every GPU of the pod stayed below {IDLE_UTIL_PERCENT}% utilisation for the last hour: scale it down, or give the GPUs back.",
+                "description": f"Every GPU of the pod stayed below {IDLE_UTIL_PERCENT}% utilisation for the last hour:"
+                " scale it down, or give the GPUs back.",
             },
         }
     )

@@ -45,7 +45,8 @@ def showback_rules(gateway: GatewaySettings, local: list[LocalModel]) -> list[di
         selector = f'gen_ai_request_model="{model.model_id}"'
         cost = (
             f'sum by (team_id) (rate({TOKENS}{{{selector},gen_ai_token_type="input"}}[5m])) * 3600 * {model.input_usd_per_million} / 1e6'
-            f' + sum by (team_id) (rate({TOKENS}{{{selector},gen_ai_token_type="output"}}[5m])) * 3600 * {model.output_usd_per_million} / 1e6'
+            f' + sum by (team_id) (rate({TOKENS}{{{selector},gen_ai_token_type="output"}}[5m]))'
+            f" * 3600 * {model.output_usd_per_million} / 1e6"
         )
         rules.append({"record": "llm_kit:team_cost_usd_per_hour", "expr": cost, "labels": {"model": model.name, "source": "bedrock"}})
     if gateway.gpu_hour_usd:
