@@ -33,7 +33,8 @@ def test_no_placeholder_reaches_a_delivered_file(path, tmp_path):
         write_charts(delivery.objects, out / "charts", version=semver(kit_version()), hints=delivery.hints)
         for file in sorted((out / "charts").rglob("*")):
             if file.is_file():
-                assert not TOKENS.search(file.read_text()), f"{file.relative_to(out)} holds {TOKENS.search(file.read_text()).group()}"
+                token = TOKENS.search(file.read_text())
+                assert token is None, f"{file.relative_to(out)} holds {token.group()}"
         for folder in sorted((out / "dist").iterdir()) if delivery.objects else []:
             manifest = (folder / "manifest.yaml").read_text()
             left = sorted(set(TOKENS.findall(manifest)))

@@ -28,7 +28,8 @@ def test_default_config_costs_and_next_commands(tmp_path):
     path = write_config(tmp_path)
     text = summary(path, account="123456789012")
     items = always_on(KIT.load(path))
-    total = sum(value for _, value in items)
+    assert all(value is not None for _, value in items), items
+    total = sum(value for _, value in items if value is not None)
     assert f"always on ~${total:,.0f}/month" in text
     assert "2 x m7i.xlarge system nodes $294" in text  # 2 x $0.2016 x 730 h
     assert f"g6e.2xlarge ${prices.INSTANCE_HOUR_USD['g6e.2xlarge']:.2f}/h" in text

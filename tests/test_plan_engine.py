@@ -205,7 +205,7 @@ def test_an_immutable_field_change_is_refused_before_kubectl_fails(tmp_path, sch
         schemas=schemas,
     )
     [obj] = result.kube.objects
-    assert "spec.selector is immutable on a Deployment" in obj.refused
+    assert obj.refused is not None and "spec.selector is immutable on a Deployment" in obj.refused
     assert result.exit_code == 1
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
@@ -53,7 +54,9 @@ def test_cloudformation_validation_finds_nothing_in_a_shipped_config(shipped):
 def test_the_validation_the_shipped_configs_pass_does_refuse_a_template_cloudformation_would(tmp_path):
     """Not vacuous: the same validation, on the default config with one property CloudFormation has never heard of."""
     app = build_app(KIT.load(DEFAULT_CONFIG), outdir=str(tmp_path), validate=True, context=VALIDATION_AS_ERRORS)
-    s3.CfnBucket(app.node.children[0], "Misspelt").add_property_override("VersioningConfigurations", {"Status": "Enabled"})
+    stack = app.node.children[0]
+    assert isinstance(stack, cdk.Stack)
+    s3.CfnBucket(stack, "Misspelt").add_property_override("VersioningConfigurations", {"Status": "Enabled"})
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
@@ -71,6 +74,7 @@ def test_no_retained_resource_has_an_undocumented_fixed_name(shipped, schemas):
     undocumented, documented = collisions(assembly, schemas)
     assert undocumented == [], [f"{n.path} {n.prop}={n.name}" for n in undocumented]
     for item in documented:
+        assert item.documented is not None
         doc, phrase = item.documented
         assert phrase in (REPO / doc).read_text(), f"{doc} must say how to re-create {item.path}: {phrase}"
 

@@ -2,6 +2,7 @@
 
 import json
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
@@ -57,7 +58,9 @@ def test_nag_failure_exits_1_with_findings_and_no_output(tmp_path, capsys, monke
 
     def build_with_an_unchecked_bucket(config, **kwargs):
         app = real_build(config, **kwargs)
-        s3.Bucket(app.node.children[0], "Unchecked")
+        stack = app.node.children[0]
+        assert isinstance(stack, cdk.Stack)
+        s3.Bucket(stack, "Unchecked")
         return app
 
     monkeypatch.setattr(synth_command, "build_app", build_with_an_unchecked_bucket)

@@ -3,6 +3,7 @@
 import pytest
 
 from assembly.kit import KIT
+from blueprints.vllm.params import VllmWorkload
 from tests.helpers import assert_rejected, write_config
 
 HF = {"type": "hf", "repo_id": "meta-llama/Llama-3.1-8B-Instruct"}
@@ -65,4 +66,6 @@ def test_bad_autoscaling_is_explained(tmp_path, autoscaling, expected):
 @pytest.mark.parametrize("target", [0.01, 0.5, 30])
 def test_time_to_first_token_targets_in_seconds_are_accepted(tmp_path, target):
     config = KIT.load(write_config(tmp_path, _scaled(signal="time_to_first_token", target=target)))
-    assert config.workloads[0].autoscaling.target == target
+    workload = config.workloads[0]
+    assert isinstance(workload, VllmWorkload) and workload.autoscaling is not None
+    assert workload.autoscaling.target == target

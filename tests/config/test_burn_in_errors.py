@@ -64,4 +64,5 @@ def test_bad_burn_in_is_explained(tmp_path, pool, expected):
 def test_reachable_thresholds_are_accepted(tmp_path):
     pool = _pool({"min_bus_bandwidth_gb_s": 450, "min_efa_bus_bandwidth_gb_s": 40})
     config = KIT.load(write_config(tmp_path, {"node_pools": [*default_config_data()["node_pools"], pool]}))
-    assert config.node_pools[-1].burn_in.min_efa_bus_bandwidth_gb_s == 40
+    burn_in = config.node_pools[-1].burn_in
+    assert burn_in is not None and burn_in.min_efa_bus_bandwidth_gb_s == 40

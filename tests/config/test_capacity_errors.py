@@ -331,7 +331,8 @@ def test_an_ended_block_is_refused_by_the_check_at_that_time_and_never_by_the_sy
     assert "node_pools[0]" not in err, "the h100 block runs until 2027-06-15"
     # A teardown is never held up by a block that has ended.
     assert check_command.main(["--config", str(path), "--at", "2027-01-01T00:00:00Z", "--undated"]) == 0
-    assert KIT.load(path).node_pools[3].capacity_block.end.year == 2027
+    block = KIT.load(path).node_pools[3].capacity_block
+    assert block is not None and block.end.year == 2027
 
 
 def test_the_check_reads_the_clock_when_not_told_the_time(tmp_path, capsys, monkeypatch):

@@ -6,6 +6,7 @@ the kit."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import jsonschema
 import pytest
@@ -19,7 +20,7 @@ SCHEMA = json.loads((REPO / "docs" / "config.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
-def _bad_configs() -> list[tuple[str, object]]:
+def _bad_configs() -> list[tuple[str, Any]]:
     """(case id, parsed config) of every bad config in the config tests."""
     found = []
     for module in (test_errors, test_node_pool_errors, test_workload_errors):
@@ -37,7 +38,9 @@ def _bad_configs() -> list[tuple[str, object]]:
                     found.append((f"{module.__name__.rsplit('.', 1)[1]}:{case.id}", data))
     for case in test_mistakes.MISTAKES:
         try:
-            data = yaml.safe_load(case.values[0])
+            text = case.values[0]
+            assert isinstance(text, str), case.id
+            data = yaml.safe_load(text)
         except yaml.YAMLError:
             continue  # not YAML at all: no schema can judge it
         found.append((f"test_mistakes:{case.id}", data))

@@ -4,6 +4,7 @@ the value, what is allowed and the fix."""
 import pytest
 
 from assembly.kit import KIT
+from blueprints.common.params import GpuWorkloadParams
 from core.bedrock import geographies_of, inference_profile, serves
 from tests.helpers import assert_rejected, write_config
 
@@ -111,7 +112,7 @@ def test_two_routed_workloads_with_one_model_name_are_refused(tmp_path):
 def test_one_model_name_is_fine_when_only_one_workload_routes_it(tmp_path):
     canary = _workload("llama-8b-canary", served_model_name="llama-8b", routing={"gateway": False, "endpoint_picker": None})
     config = KIT.load(write_config(tmp_path, {"workloads": [_workload(routing={}), canary]}))
-    assert [w.public_model_name for w in config.workloads] == ["llama-8b", "llama-8b"]
+    assert [w.public_model_name for w in config.workloads if isinstance(w, GpuWorkloadParams)] == ["llama-8b", "llama-8b"]
 
 
 @pytest.mark.parametrize("model_id", [SONNET, f"us.{SONNET}", f"global.{SONNET}", "meta.llama3-1-70b-instruct-v1:0"])
@@ -145,8 +146,9 @@ def test_a_profile_serves_the_source_regions_of_its_geography(geography, region,
 
 
 def test_model_ids_are_told_apart_by_their_geography_not_their_length():
-    assert inference_profile(f"global.{SONNET}").model == SONNET
-    assert inference_profile(f"us-gov.{SONNET}").geography == "us-gov"
+    global_profile, us_gov_profile = inference_profile(f"global.{SONNET}"), inference_profile(f"us-gov.{SONNET}")
+    assert global_profile is not None and global_profile.model == SONNET
+    assert us_gov_profile is not None and us_gov_profile.geography == "us-gov"
     # A provider of two to four letters is not a geography: meta., zai., qwen. name foundation models.
     for foundation in ("meta.llama3-1-70b-instruct-v1:0", "zai.glm-4.6", "qwen.qwen3-32b-v1:0", SONNET):
         assert inference_profile(foundation) is None

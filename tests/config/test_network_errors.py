@@ -30,7 +30,7 @@ def test_the_control_plane_ranges_are_the_api_servers_and_the_scrapers_peers(tmp
 
 def test_without_network_policies_the_ranges_are_not_needed(tmp_path):
     config = KIT.load(write_config(tmp_path, {"network": {"existing_vpc": SUBNETS}, "cluster": {"network_policies": {"enabled": False}}}))
-    assert config.network.existing_vpc.control_plane_subnet_cidrs is None
+    assert config.network.existing_vpc is not None and config.network.existing_vpc.control_plane_subnet_cidrs is None
     assert not network_facts(config).enforced
 
 

@@ -1,9 +1,12 @@
 """Workload entries are checked against the pools and storage they use."""
 
+from typing import Any
+
 import pytest
 import yaml
 
 from assembly.kit import KIT
+from blueprints.vllm.params import VllmWorkload
 from core.issues import ConfigError
 from tests.helpers import REPO, assert_rejected, assert_synth_refuses, write_config
 
@@ -199,7 +202,7 @@ NEVER_RUNS = [
 
 @pytest.mark.parametrize(("workload", "expected"), NEVER_RUNS)
 def test_a_workload_that_would_not_run_is_refused_before_anything_is_written(tmp_path, workload, expected):
-    overrides = {"workloads": [workload]}
+    overrides: dict[str, Any] = {"workloads": [workload]}
     if workload.get("kv_offload", {}).get("fsx"):
         overrides["storage"] = {"fsx": {"enabled": True}}
     assert_synth_refuses(tmp_path, write_config(tmp_path, overrides), expected)
@@ -216,7 +219,8 @@ def test_extra_args_the_kit_does_not_write_are_kept(tmp_path):
         '{"kv_connector":"LMCacheConnectorV1","kv_role":"kv_both"}',
     ]
     config = KIT.load(write_config(tmp_path, {"workloads": [_vllm(extra_args=extra)]}))
-    assert config.workloads[0].extra_args == extra
+    workload = config.workloads[0]
+    assert isinstance(workload, VllmWorkload) and workload.extra_args == extra
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ class Store:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args):
+            def log_message(self, *args, **kwargs):
                 pass
 
         return Handler

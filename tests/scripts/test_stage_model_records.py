@@ -124,7 +124,7 @@ def test_an_adapter_is_staged_under_adapters_and_its_rank_recorded(s3, tmp_path,
         "uri": f"s3://{BUCKET}/models/adapters/support-bot/",
     }
     # The workload's LoRA block sizes its slots from the recorded rank when it gives none.
-    lora = Lora(adapters=[{"name": "support-bot", "uri": f"s3://{BUCKET}/models/adapters/support-bot/"}])
+    lora = Lora.model_validate({"adapters": [{"name": "support-bot", "uri": f"s3://{BUCKET}/models/adapters/support-bot/"}]})
     assert lora.ranks() == {"support-bot": 32} and lora.rank == 32
 
 

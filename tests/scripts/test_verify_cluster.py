@@ -15,6 +15,9 @@ from kubernetes.client.exceptions import ApiException
 from scripts import verify_cluster as vc
 from tests.helpers import REPO
 
+# The pool an urllib3 error names; making one opens no connection.
+POOL = urllib3.HTTPConnectionPool("kube-api.invalid")
+
 HOST = "https://0123ABCD.gr7.us-west-2.eks.amazonaws.com"
 
 
@@ -29,12 +32,16 @@ def node(
     efa_label=False,
     unschedulable=False,
     pressure=(),
+    taints=(),
+    created=None,
+    extra_labels=None,
 ):
     labels = {
         "node.kubernetes.io/instance-type": itype,
         "llm-kit/pool": pool or "system",
         "llm-kit/ami-family": ami,
         "llm-kit/efa": str(efa_label).lower(),
+        **(extra_labels or {}),
     }
     allocatable = {"cpu": "3920m"}
     if gpus is not None:
@@ -49,8 +56,8 @@ def node(
     )
     conditions = [ready_condition] + [m.V1NodeCondition(type=kind, status="True") for kind in pressure]
     return m.V1Node(
-        metadata=m.V1ObjectMeta(name=name, labels=labels),
-        spec=m.V1NodeSpec(unschedulable=unschedulable or None),
+        metadata=m.V1ObjectMeta(name=name, labels=labels, creation_timestamp=created),
+        spec=m.V1NodeSpec(unschedulable=unschedulable or None, taints=list(taints) or None),
         status=m.V1NodeStatus(allocatable=allocatable, conditions=conditions),
     )
 
@@ -79,7 +86,7 @@ def nodepool(name, ready="True", ami="bottlerocket", efa=False, reason="Ready", 
     }
 
 
-def service(name, path="/health", port_name="http", port=8000, namespace="inference"):
+def service(name, path: str | None = "/health", port_name: str | None = "http", port=8000, namespace="inference"):
     annotations = {"llm-kit/health-path": path} if path else {}
     metadata = m.V1ObjectMeta(name=name, namespace=namespace, labels={"llm-kit/workload": name}, annotations=annotations)
     return m.V1Service(metadata=metadata, spec=m.V1ServiceSpec(ports=[m.V1ServicePort(name=port_name, port=port)]))
@@ -363,7 +370,7 @@ def test_other_api_errors_are_warnings(state, capsys):
 
 
 def test_request_timeout_is_a_warning(state, capsys):
-    state.errors["list_namespaced_daemon_set"] = urllib3.exceptions.ReadTimeoutError(None, "/apis/apps/v1", "read timed out")
+    state.errors["list_namespaced_daemon_set"] = urllib3.exceptions.ReadTimeoutError(POOL, "/apis/apps/v1", "read timed out")
     assert verify() == 0
     assert_row(results(capsys)[1], "device-plugins", "WARN", "not checked: request failed", fix="--timeout")
 
@@ -376,7 +383,7 @@ def http_server():
             self.end_headers()
             self.wfile.write(b"ok")
 
-        def log_message(self, *args):
+        def log_message(self, *args, **kwargs):
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
@@ -449,7 +456,7 @@ def assert_exit_2(code, capsys, *fragments):
 
 
 def test_api_server_unreachable(state, capsys):
-    state.errors["get_code"] = urllib3.exceptions.MaxRetryError(None, "/version", "connection refused")
+    state.errors["get_code"] = urllib3.exceptions.MaxRetryError(POOL, "/version", ConnectionRefusedError("connection refused"))
     assert_exit_2(verify(), capsys, f"cannot reach the Kubernetes API at {HOST} (MaxRetryError)", "cluster.public_access_cidrs")
 
 
@@ -514,13 +521,10 @@ def test_burn_in_failed_stuck_and_running_nodes(state, capsys):
 
     now = datetime.now(UTC)
     taint = m.V1Taint(key="llm-kit/burn-in", value="pending", effect="NoSchedule")
-    failed = node("ip-10-0-2-2", pool="gpu-h100-efa", itype="p5.48xlarge", gpus=8, efa=32, efa_label=True, unschedulable=True)
-    failed.metadata.labels["llm-kit/burn-in"] = "failed"
-    failed.spec.taints = [taint]
-    stuck = node("ip-10-0-2-3", pool="gpu-h100-efa", itype="p5.48xlarge", gpus=8, efa=32, efa_label=True)
-    stuck.spec.taints, stuck.metadata.creation_timestamp = [taint], now - timedelta(hours=2)
-    running = node("ip-10-0-2-4", pool="gpu-h100-efa", itype="p5.48xlarge", gpus=8, efa=32, efa_label=True)
-    running.spec.taints, running.metadata.creation_timestamp = [taint], now - timedelta(minutes=5)
+    p5 = {"pool": "gpu-h100-efa", "itype": "p5.48xlarge", "gpus": 8, "efa": 32, "efa_label": True, "taints": [taint]}
+    failed = node("ip-10-0-2-2", **p5, unschedulable=True, extra_labels={"llm-kit/burn-in": "failed"})
+    stuck = node("ip-10-0-2-3", **p5, created=now - timedelta(hours=2))
+    running = node("ip-10-0-2-4", **p5, created=now - timedelta(minutes=5))
     state.nodes += [failed, stuck, running]
     assert verify() == 1
     rows = [row for row in results(capsys)[0]["checks"] if row["name"] == "burn-in"]
