@@ -16,19 +16,18 @@ the GPUs.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 
-from config.node_pools import NodePool
 from core import burn_in
 from core.burn_in import FAILED, PASSED, RESULT_LABEL
 from core.burn_in_thresholds import min_bus_bandwidth, min_efa_bus_bandwidth
-from core.capacity import GpuCapacity
 from core.instances import InstanceFacts, known
 from core.isolation import pod_security_labels
 from core.labels import EFA_RESOURCE, GPU_RESOURCE, GPU_TAINT, PART_OF, POOL_LABEL
-from core.derived_images import DERIVED
-from core.versions import IMAGES
+from core.images import IMAGES
 from infra.cluster.rbac import account_with_cluster_role
 from infra.gpu import burn_in_verdict, kube_api
+from infra.gpu.pool_props import BurnInProps, NodePoolProps
 
 NAMESPACE = "gpu-burn-in"
 NAME = "gpu-burn-in"
@@ -93,8 +92,7 @@ def _all_reduce(name: str, gpus: int, env: dict[str, str] | None = None) -> str:
 ROOT_WITHOUT_CAPABILITIES = {"runAsUser": 0, "runAsNonRoot": False, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 
-def check_containers(pool: NodePool, instance: InstanceFacts, efa: bool) -> list[dict]:
-    settings = pool.burn_in
+def check_containers(settings: BurnInProps, instance: InstanceFacts, efa: bool) -> list[dict]:
     gpus = instance.gpus
     limits = {GPU_RESOURCE: str(gpus)}
     if efa:
@@ -111,7 +109,7 @@ def check_containers(pool: NodePool, instance: InstanceFacts, efa: bool) -> list
     containers = [
         {
             "name": "dcgm",
-            "image": IMAGES["dcgm"],
+            "image": IMAGES["dcgm"].reference,
             "command": ["bash", "-c", dcgm_command],
             "resources": dcgm_resources,
             "volumeMounts": mounts,
@@ -123,7 +121,7 @@ def check_containers(pool: NodePool, instance: InstanceFacts, efa: bool) -> list
         containers += [
             {
                 "name": name,
-                "image": DERIVED["nccl-tests-efa"].reference(),
+                "image": IMAGES["nccl-tests-efa"].reference,
                 "command": ["bash", "-c", _all_reduce(result, gpus, env)],
                 "resources": nccl_resources,
                 "volumeMounts": mounts,
@@ -148,8 +146,8 @@ def _token_volume() -> dict:
     }
 
 
-def daemon_set(pool: NodePool, capacity: GpuCapacity, instance_type: str, name: str) -> dict:
-    settings = pool.burn_in
+def daemon_set(pool: NodePoolProps, settings: BurnInProps, instance_type: str, name: str) -> dict:
+    capacity = pool.capacity
     instance = known(instance_type)
     if instance is None:  # the config checks refuse unknown types
         raise ValueError(f"no facts for {instance_type} in core/instances.py")
@@ -165,7 +163,7 @@ def daemon_set(pool: NodePool, capacity: GpuCapacity, instance_type: str, name: 
         # Once judged, the node leaves the DaemonSet and the pod (with its GPUs) goes.
         {"key": RESULT_LABEL, "operator": "NotIn", "values": [PASSED, FAILED]},
     ]
-    if len(pool.instance_types) > 1:  # each type gets the GPUs and EFA interfaces it has
+    if len(capacity.instance_types) > 1:  # each type gets the GPUs and EFA interfaces it has
         match.append({"key": INSTANCE_TYPE_LABEL, "operator": "In", "values": [instance_type]})
         selector["llm-kit/instance-type"] = instance_type
     pod = {
@@ -178,11 +176,11 @@ def daemon_set(pool: NodePool, capacity: GpuCapacity, instance_type: str, name: 
         "affinity": {
             "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": match}]}}
         },
-        "initContainers": check_containers(pool, instance, efa),
+        "initContainers": check_containers(settings, instance, efa),
         "containers": [
             {
                 "name": "verdict",
-                "image": IMAGES["python"],
+                "image": IMAGES["python"].reference,
                 "command": ["python", "/program/burn_in_verdict.py"],
                 "env": [
                     {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
@@ -221,16 +219,18 @@ def daemon_set(pool: NodePool, capacity: GpuCapacity, instance_type: str, name: 
     }
 
 
-def daemon_sets(pool: NodePool, capacity: GpuCapacity) -> list[dict]:
+def daemon_sets(pool: NodePoolProps, settings: BurnInProps) -> list[dict]:
     """One DaemonSet for a pool of one instance type; one per type where a pool has several (p5e and p5en differ
     in EFA interfaces, p5.4xlarge and p5.48xlarge in GPUs)."""
-    if len(pool.instance_types) == 1:
-        return [daemon_set(pool, capacity, pool.instance_types[0], f"{NAME}-{pool.name}")]
-    return [daemon_set(pool, capacity, kind, f"{NAME}-{pool.name}-{kind.replace('.', '-')}") for kind in pool.instance_types]
+    types = pool.capacity.instance_types
+    if len(types) == 1:
+        return [daemon_set(pool, settings, types[0], f"{NAME}-{pool.name}")]
+    return [daemon_set(pool, settings, kind, f"{NAME}-{pool.name}-{kind.replace('.', '-')}") for kind in types]
 
 
-def burn_in_objects(pools: list[tuple[NodePool, GpuCapacity]]) -> list[dict]:
-    chosen = [(pool, capacity) for pool, capacity in pools if pool.burn_in is not None]
+def burn_in_objects(pools: Sequence[NodePoolProps]) -> list[dict]:
+    """The burn-in of every pool with burn_in: its namespace, account, verdict program and DaemonSets; none without."""
+    chosen = [(pool, pool.burn_in) for pool in pools if pool.burn_in is not None]
     if not chosen:
         return []
     # Nodes are cluster-scoped and cannot be named ahead: the verdict may read and patch any node; Events only in the
@@ -262,5 +262,5 @@ def burn_in_objects(pools: list[tuple[NodePool, GpuCapacity]]) -> list[dict]:
         *account_with_cluster_role(NAME, NAMESPACE, LABELS, rules),
         *events,
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": LABELS}, "data": program},
-        *(ds for pool, capacity in chosen for ds in daemon_sets(pool, capacity)),
+        *(ds for pool, settings in chosen for ds in daemon_sets(pool, settings)),
     ]

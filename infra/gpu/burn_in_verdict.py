@@ -129,7 +129,9 @@ def fail_patch() -> dict:
 def apply_verdict(api: Api, node_name: str, failures: list[str], now: datetime) -> list[dict] | dict:
     """Patch the node (and record an Event when it failed); returns the node patch last sent."""
     path = f"/api/v1/nodes/{node_name}"
-    for attempt in range(1, ATTEMPTS + 1):
+    attempt = 0
+    while True:  # left by a break or by raising: each attempt reads the node afresh
+        attempt += 1
         node = api.call("GET", path)
         if failures:
             patch: list[dict] | dict = fail_patch()

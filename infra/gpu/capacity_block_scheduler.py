@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Sequence
 
-from config.node_pools import NodePool
 from core import capacity_block_schedule
 from core.labels import PART_OF, SYSTEM_POOL_LABEL
-from core.versions import IMAGES
+from core.images import IMAGES
 from infra.cluster.rbac import account_with_cluster_role
 from infra.gpu import capacity_block_reconciler, kube_api
+from infra.gpu.pool_props import NodePoolProps
 
 NAMESPACE = "capacity-blocks"
 NAME = "capacity-block-reconciler"
@@ -23,21 +24,23 @@ SCHEDULE = "*/5 * * * *"
 """Every 5 minutes: a block's edge is met within 5 minutes (the drain point leaves 20 minutes of slack by default)."""
 
 
-def blocks_env(pools: list[NodePool]) -> list[dict]:
+def blocks_env(pools: Sequence[NodePoolProps]) -> list[dict]:
+    """The reconciler's BLOCKS: each capacity-block pool's name and window (capacity_block_reconciler.py reads it)."""
     return [
         {
             "pool": pool.name,
-            "start": pool.capacity_block.start.isoformat(),
-            "end": pool.capacity_block.end.isoformat(),
-            "instances": pool.capacity_block.instances,
-            "drain_minutes_before_end": pool.capacity_block.drain_minutes_before_end,
+            "start": block.start.isoformat(),
+            "end": block.end.isoformat(),
+            "instances": block.instances,
+            "drain_minutes_before_end": block.drain_minutes_before_end,
         }
         for pool in pools
-        if pool.capacity_block is not None
+        if (block := pool.capacity_block) is not None
     ]
 
 
-def scheduler_objects(pools: list[NodePool]) -> list[dict]:
+def scheduler_objects(pools: Sequence[NodePoolProps]) -> list[dict]:
+    """The reconciler's account, program and CronJob; nothing where no pool follows a block."""
     blocks = blocks_env(pools)
     if not blocks:
         return []
@@ -51,7 +54,7 @@ def scheduler_objects(pools: list[NodePool]) -> list[dict]:
         "containers": [
             {
                 "name": "reconciler",
-                "image": IMAGES["python"],
+                "image": IMAGES["python"].reference,
                 "command": ["python", "/program/capacity_block_reconciler.py"],
                 "env": [{"name": "BLOCKS", "value": json.dumps(blocks)}, {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},

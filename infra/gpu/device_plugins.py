@@ -40,18 +40,31 @@ def _only_on(label: str, value: str) -> dict:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DevicePluginsProps:
+    """Which device plugins the GPU nodes need, and the taints they must tolerate."""
+
     cluster: eks.Cluster
+    """The cluster: eks.Cluster, not ICluster, because the charts go through infra/cluster/helm.py, which needs it."""
     nvidia: bool = False
-    """Install NVIDIA's device plugin (for AL2023 GPU nodes)."""
+    """Install NVIDIA's device plugin (for AL2023 GPU nodes). Default: off, as Bottlerocket runs its own."""
     efa: bool = False
-    """Install the EFA device plugin (for EFA nodes)."""
+    """Install the EFA device plugin (for EFA nodes). Default: off, as nodes without EFA need none."""
     gpu_taint_keys: tuple[str, ...] = ()
-    """Taint keys GPU nodes carry beyond the GPU taint; the plugins tolerate them."""
+    """Taint keys GPU nodes carry beyond the GPU taint; the plugins tolerate them. Default: none beyond the GPU taint."""
+
+    def __post_init__(self) -> None:
+        keys = self.gpu_taint_keys
+        if GPU_TAINT["key"] in keys or len(set(keys)) != len(keys) or not all(keys):
+            raise ValueError(
+                f"DevicePluginsProps.gpu_taint_keys: got {list(keys)}; distinct, non-empty keys other than {GPU_TAINT['key']}"
+                " (always tolerated); pass core.capacity.extra_taint_keys of the capacities"
+            )
 
 
 class DevicePlugins(Construct):
+    """The Helm charts of NVIDIA's and the EFA device plugin, each only on the nodes that need it."""
+
     def __init__(self, scope: Construct, construct_id: str, props: DevicePluginsProps) -> None:
         super().__init__(scope, construct_id)
         cluster = props.cluster

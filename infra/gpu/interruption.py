@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -20,13 +23,34 @@ INTERRUPTION_EVENTS = (
 )
 
 
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+"""An SQS standard queue's name (CreateQueue: up to 80 letters, digits, hyphens and underscores)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterruptionQueueProps:
+    """The queue Karpenter reads interruption notices from."""
+
+    queue_name: str
+    """The SQS queue's name; Karpenter's settings.interruptionQueue names it."""
+
+    def __post_init__(self) -> None:
+        if not cdk.Token.is_unresolved(self.queue_name) and not QUEUE_NAME.match(self.queue_name):
+            raise ValueError(
+                f"InterruptionQueueProps.queue_name: got {self.queue_name!r} ({len(self.queue_name)} characters); up to 80"
+                " letters, digits, - and _; shorten the cluster name it is built from"
+            )
+
+
 class InterruptionQueue(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, queue_name: str) -> None:
+    """An SQS queue and the EventBridge rules that feed it every interruption Karpenter acts on."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: InterruptionQueueProps) -> None:
         super().__init__(scope, construct_id)
         self.queue = sqs.Queue(
             self,
             "Queue",
-            queue_name=queue_name,
+            queue_name=props.queue_name,
             retention_period=cdk.Duration.minutes(5),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
@@ -34,7 +58,8 @@ class InterruptionQueue(Construct):
         nag.acknowledge(
             self.queue,
             "SQS3",
-            "An interruption notice is useless minutes after it is sent (5-minute retention); a dead-letter queue would only hold stale events.",
+            "An interruption notice is useless minutes after it is sent (5-minute retention);"
+            " a dead-letter queue would only hold stale events.",
         )
         # No statement of our own: each rule's SqsQueue target grants events.amazonaws.com SendMessage with
         # aws:SourceArn set to that rule, so no EventBridge rule elsewhere (another account's) can drain our nodes.
@@ -43,5 +68,7 @@ class InterruptionQueue(Construct):
                 self,
                 rule_id,
                 event_pattern=events.EventPattern(source=[source], detail_type=[detail_type]),
-                targets=[targets.SqsQueue(self.queue)],
+                # jsii's stubs: SqsQueue implements IRuleTarget, but its bind() names a parameter `_id` where the
+                # interface says `id`, and pyright checks the generated Protocol by parameter name.
+                targets=[targets.SqsQueue(self.queue)],  # pyright: ignore[reportArgumentType]
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -15,27 +16,45 @@ from infra import nag
 from infra.cluster.helm import install_chart
 from infra.cluster.pod_identity import pod_identity_role
 from infra.cluster.system_nodes import node_role
-from infra.gpu.interruption import InterruptionQueue
+from infra.gpu.interruption import InterruptionQueue, InterruptionQueueProps
 from infra.gpu.karpenter_policy import Scope, controller_statements
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
+CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+"""An EKS cluster name (CreateCluster: 1-100 characters, starting alphanumeric)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KarpenterProps:
+    """Karpenter's controller and what it needs in AWS: node role, interruption queue, controller policy."""
+
     cluster: eks.Cluster
+    """The cluster: eks.Cluster, not ICluster, because the chart goes through infra/cluster/helm.py, which needs it."""
     cluster_name: str
-    """The EKS cluster's name: Karpenter's settings and the tag scope of its IAM policy."""
+    """The EKS cluster's name as written (not a token): Karpenter's settings and the tag scope of its IAM policy."""
     replicas: int = 2
-    """Controller replicas, on the system nodes."""
+    """Controller pods, on the system nodes. Default: 2, so one survives a system node's drain (one leads, one waits)."""
     node_repair: bool = True
+    """Replace nodes whose health conditions turn bad (the nodeRepair feature gate). Default: on, so a GPU that
+    fails its health checks is replaced instead of failing pods."""
     static_capacity: bool = False
-    """Turn on Karpenter's static NodePools (alpha, off by default in v1.14): capacity-block pools are static."""
-    """Replace nodes whose health conditions turn bad (the nodeRepair feature gate)."""
+    """Turn on static NodePools (the staticCapacity gate), which capacity-block pools are. Default: off, as in
+    Karpenter v1.14, where it is alpha."""
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1:
+            raise ValueError(f"KarpenterProps.replicas: got {self.replicas}; at least 1; use 2")
+        if cdk.Token.is_unresolved(self.cluster_name) or not CLUSTER_NAME.match(self.cluster_name):
+            raise ValueError(
+                f"KarpenterProps.cluster_name: got {self.cluster_name!r}; the cluster's name as written, letters, digits, - and _"
+                " (a token cannot scope the IAM policy's tags); pass the name the cluster is created with"
+            )
 
 
 class Karpenter(Construct):
+    """Karpenter's controller (the pinned chart) with a Pod Identity role, its node role and interruption queue."""
+
     def __init__(self, scope: Construct, construct_id: str, props: KarpenterProps) -> None:
         super().__init__(scope, construct_id)
         cluster = props.cluster
@@ -48,13 +67,15 @@ class Karpenter(Construct):
             principal_arn=self.node_role.role_arn,
             type="EC2_LINUX",
         )
-        self.interruption = InterruptionQueue(self, "Interruption", queue_name=f"{props.cluster_name}-karpenter")
+        self.interruption = InterruptionQueue(self, "Interruption", InterruptionQueueProps(queue_name=f"{props.cluster_name}-karpenter"))
 
         controller = pod_identity_role(
             self,
             "ControllerRole",
             description=f"Karpenter controller of {props.cluster_name}",
-            cluster=cluster,
+            # jsii's stubs: eks.Cluster implements ICluster, but pyright reads the generated Protocol structurally and
+            # finds the class's kubectl_provider_options property typed apart from the interface's.
+            cluster=cluster,  # pyright: ignore[reportArgumentType]
             namespace=NAMESPACE,
             service_accounts=(SERVICE_ACCOUNT,),
         )
@@ -113,19 +134,28 @@ class Karpenter(Construct):
 _WILDCARD_REASONS = {
     "image/*": "Karpenter launches from the AMI its EC2NodeClass alias resolves to at run time (public AMIs have no account).",
     "snapshot/*": "The AMI's root snapshots are chosen with the AMI at launch.",
-    "security-group/*": "RunInstances needs the security groups the EC2NodeClass selects; launches stay gated by the tag conditions on the instance.",
+    "security-group/*": (
+        "RunInstances needs the security groups the EC2NodeClass selects; launches stay gated by the tag conditions on the instance."
+    ),
     "subnet/*": "RunInstances needs the subnets the EC2NodeClass selects; launches stay gated by the tag conditions on the instance.",
     "capacity-reservation/*": "Reserved pools launch into whichever capacity reservation or block their selector terms resolve to.",
     "placement-group/*": "EFA pools launch into their cluster placement group.",
-    "launch-template/*": "Karpenter creates one launch template per EC2NodeClass at run time; only templates tagged for this cluster and a NodePool.",
+    "launch-template/*": (
+        "Karpenter creates one launch template per EC2NodeClass at run time; only templates tagged for this cluster and a NodePool."
+    ),
     "fleet/*": "CreateFleet names fleets at run time; only with the cluster-owned and NodePool request tags.",
     "instance/*": "Instances are named at launch; create, tag and terminate only those tagged owned by this cluster and a NodePool.",
     "volume/*": "Root and data volumes are created with the instance under the same tag conditions.",
     "network-interface/*": "Interfaces (EFA included) are created with the instance under the same tag conditions.",
     "spot-instances-request/*": "Spot requests are created with the instance under the same tag conditions.",
     "parameter/aws/service/*": "Read-only: the public SSM parameters that map AMI aliases to AMI IDs.",
-    "instance-profile/*": "Karpenter creates one instance profile per EC2NodeClass, tagged for this cluster and region, and manages only those.",
-    "*": "Describe calls, pricing and ListInstanceProfiles have no resource-level permissions; the Describe calls are limited to this region.",
+    "instance-profile/*": (
+        "Karpenter creates one instance profile per EC2NodeClass, tagged for this cluster and region, and manages only those."
+    ),
+    "*": (
+        "Describe calls, pricing and ListInstanceProfiles have no resource-level permissions; the Describe calls are limited to"
+        " this region."
+    ),
 }
 
 

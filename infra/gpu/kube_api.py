@@ -20,7 +20,10 @@ class Api:
             context = ssl.create_default_context(cafile=f"{SERVICE_ACCOUNT}/ca.crt")
             return cls("https://kubernetes.default.svc", token.read().strip(), context)
 
-    def call(self, method: str, path: str, body: dict | None = None, content_type: str = "application/merge-patch+json") -> dict:
+    def call(
+        self, method: str, path: str, body: dict | list[dict] | None = None, content_type: str = "application/merge-patch+json"
+    ) -> dict:
+        """body: an object, or a JSON patch (a list of operations, content_type application/json-patch+json)."""
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         data = None
         if body is not None:

@@ -1,21 +1,19 @@
 """Render one Karpenter NodePool (karpenter.sh/v1) and EC2NodeClass (karpenter.k8s.aws/v1) per configured pool.
 
-Pure functions over the config: the cluster stack applies the result, tests and the CRD validator read it.
+Pure functions over the pool's props (infra/gpu/pool_props.py): the data plane applies the result, tests and the CRD
+validator read it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.node_pools import NodePool
-from config.platform import pool_capacity
 from core.capacity_block_schedule import EC2_TERMINATES_MINUTES_BEFORE_END, KARPENTER_EXPIRES_MINUTES_BEFORE_END, termination_grace_minutes
 from core.instances import facts
 from core.labels import GPU_RESOURCE, INSTANCE_TYPE_LABEL, KARPENTER_CAPACITY_TYPE_LABEL, POOL_LABEL, ZONE_ID_LABEL
-from core.versions import AMI_VERSIONS
 from infra.gpu import efa
-from config.platform import instance_store_raid
 from infra.gpu.block_devices import karpenter_block_devices, node_volumes
+from infra.gpu.pool_props import NodePoolProps
 from infra.gpu.user_data import al2023_node_config, bottlerocket_settings
 
 ALL_REASONS = ["Empty", "Underutilized", "Drifted"]
@@ -32,33 +30,28 @@ STATIC_REPLICAS_AT_CREATION = 0
 """A static (capacity-block) pool is created with no nodes; from then on only the reconciler sets its count."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeClassContext:
-    """Cluster facts the manifests point at (CloudFormation tokens are fine)."""
+    """Cluster facts the manifests point at (CloudFormation tokens are fine). The zone is the pool's own
+    (capacity.zone_id)."""
 
-    cluster_name: str
-    az_id: str
     node_role_name: str
-    subnet_ids: list[str]
-    security_group_ids: list[str]
+    """The role Karpenter's nodes run as (EC2NodeClass spec.role)."""
+    subnet_ids: tuple[str, ...]
+    """The node subnets, all in the pool's zone."""
+    security_group_ids: tuple[str, ...]
     """Cluster security group first; the EFA group is added for EFA pools."""
     efa_security_group_id: str
+    """The group that lets EFA traffic flow between the nodes."""
     placement_group_name: str | None = None
+    """The pool's cluster placement group. Default: none; only on-demand/spot EFA pools get one."""
 
 
-def is_reserved(pool: NodePool) -> bool:
-    return "reserved" in pool.capacity_types
-
-
-def wants_placement_group(pool: NodePool) -> bool:
-    """A cluster placement group packs EFA nodes closely, but never with reservations (InsufficientInstanceCapacity)."""
-    return pool.efa and not is_reserved(pool)
-
-
-def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
+def node_pool(pool: NodePoolProps) -> dict:
     """The NodePool as the kit wants it. A capacity-block pool's is what it is created with (no nodes); the data
     plane creates it with static_node_pool_creation and keeps the rest up to date with static_node_pool_patch."""
-    capacity = pool_capacity(pool, context.az_id)
+    capacity = pool.capacity
+    reserved = capacity.reserved
     labels = capacity.node_labels()
     taints = [taint.as_kubernetes() for taint in capacity.taints()]
     spec = {
@@ -67,20 +60,20 @@ def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
             "spec": {
                 "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": pool.name},
                 "requirements": [
-                    {"key": INSTANCE_TYPE_LABEL, "operator": "In", "values": list(pool.instance_types)},
-                    {"key": KARPENTER_CAPACITY_TYPE_LABEL, "operator": "In", "values": list(pool.capacity_types)},
-                    {"key": ZONE_ID_LABEL, "operator": "In", "values": [context.az_id]},
+                    {"key": INSTANCE_TYPE_LABEL, "operator": "In", "values": list(capacity.instance_types)},
+                    {"key": KARPENTER_CAPACITY_TYPE_LABEL, "operator": "In", "values": list(capacity.capacity_types)},
+                    {"key": ZONE_ID_LABEL, "operator": "In", "values": [capacity.zone_id]},
                 ],
                 "taints": taints,
                 **({"startupTaints": [taint.as_kubernetes() for taint in capacity.startup_taints]} if capacity.startup_taints else {}),
-                "expireAfter": "Never" if is_reserved(pool) else pool.disruption.effective_expire_after,
+                "expireAfter": "Never" if reserved else pool.disruption.expire_after,
             },
         },
-        "limits": {GPU_RESOURCE: str(pool.gpu_limit)},
+        "limits": {GPU_RESOURCE: str(capacity.max_gpus)},
         "disruption": _disruption(pool),
     }
-    if pool.weight is not None:
-        spec["weight"] = pool.weight
+    if capacity.weight is not None:
+        spec["weight"] = capacity.weight
     block = pool.capacity_block
     if block is not None:
         # Static: a fixed node count (Karpenter's StaticCapacity), moved by the reconciler as the block opens and closes.
@@ -89,12 +82,12 @@ def node_pool(pool: NodePool, context: NodeClassContext) -> dict:
         spec["limits"] = {"nodes": str(block.instances)}
         spec.pop("weight", None)
         spec["template"]["spec"]["terminationGracePeriod"] = f"{termination_grace_minutes(block.drain_minutes_before_end)}m"
-    elif is_reserved(pool):
+    elif reserved:
         spec["template"]["spec"]["terminationGracePeriod"] = f"{RESERVED_TERMINATION_GRACE_MINUTES}m"
     return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": pool.name}, "spec": spec}
 
 
-def static_node_pool_creation(pool: NodePool) -> dict:
+def static_node_pool_creation(pool: NodePoolProps) -> dict:
     """What CloudFormation applies (kubectl create, then kubectl apply on every change) for a capacity-block pool:
     the name, no nodes, and nothing that a config or a clock can change. The manifest never changes, so no deploy
     ever applies it again, and a client-side apply, which resets every field it names, never resets the count the
@@ -106,31 +99,31 @@ def static_node_pool_creation(pool: NodePool) -> dict:
     return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": pool.name}, "spec": spec}
 
 
-def static_node_pool_patch(pool: NodePool, context: NodeClassContext) -> list[dict]:
+def static_node_pool_patch(pool: NodePoolProps) -> list[dict]:
     """JSON patch (RFC 6902) that sets every part of a capacity-block pool's spec but its node count: each `add`
     replaces the whole member, as an apply would, and spec.replicas stays the reconciler's."""
-    spec = node_pool(pool, context)["spec"]
+    spec = node_pool(pool)["spec"]
     return [{"op": "add", "path": f"/spec/{key}", "value": value} for key, value in spec.items() if key != "replicas"]
 
 
-def _disruption(pool: NodePool) -> dict:
+def _disruption(pool: NodePoolProps) -> dict:
     settings = pool.disruption
-    if is_reserved(pool):
+    if pool.capacity.reserved:
         # Reserved capacity is paid for the whole block: never give a node back or roll it mid-block.
         return {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "Never", "budgets": [{"nodes": "0"}]}
-    budgets = [{"nodes": settings.max_disrupted}]
+    budgets: list[dict[str, object]] = [{"nodes": settings.max_disrupted}]
     for window in settings.protected_windows:
         budgets.append({"nodes": "0", "schedule": window.schedule, "duration": window.duration, "reasons": ALL_REASONS})
     return {"consolidationPolicy": settings.consolidation_policy, "consolidateAfter": settings.consolidate_after, "budgets": budgets}
 
 
-def node_class(pool: NodePool, context: NodeClassContext) -> dict:
-    family = pool.ami_family
-    version = pool.ami_version or AMI_VERSIONS[family]
-    security_groups = list(context.security_group_ids) + ([context.efa_security_group_id] if pool.efa else [])
+def node_class(pool: NodePoolProps, context: NodeClassContext) -> dict:
+    capacity = pool.capacity
+    family = capacity.ami_family
+    security_groups = list(context.security_group_ids) + ([context.efa_security_group_id] if capacity.efa else [])
     spec: dict = {
         "role": context.node_role_name,
-        "amiSelectorTerms": [{"alias": f"{family}@{version}"}],
+        "amiSelectorTerms": [{"alias": f"{family}@{capacity.ami_version}"}],
         "subnetSelectorTerms": [{"id": subnet} for subnet in context.subnet_ids],
         "securityGroupSelectorTerms": [{"id": group} for group in security_groups],
         "metadataOptions": {
@@ -145,19 +138,19 @@ def node_class(pool: NodePool, context: NodeClassContext) -> dict:
         "tags": {POOL_LABEL: pool.name},
     }
     spec["userData"] = (
-        bottlerocket_settings(pool.image_pull) if family == "bottlerocket" else al2023_node_config(pool.image_pull, efa=pool.efa)
+        bottlerocket_settings(pool.image_pull) if family == "bottlerocket" else al2023_node_config(pool.image_pull, efa=capacity.efa)
     )
     # RAID0: Karpenter stripes the NVMe disks and binds the runtime's directories to them (containerd, kubelet,
     # pod logs and, on Bottlerocket 1.46+, SOCI's store), and counts them as the node's ephemeral storage.
     # Not under a pre-pulled image snapshot: the bind would hide the snapshot's images on the data volume.
-    if instance_store_raid(pool):
+    if capacity.instance_store:
         spec["instanceStorePolicy"] = "RAID0"
-    if pool.efa:
-        spec["networkInterfaces"] = efa.karpenter_interfaces(facts(pool.instance_types[0]))
-    if pool.capacity_reservations is not None:
-        reservations = pool.capacity_reservations
-        terms = [{"id": rid} for rid in reservations.ids] if reservations.ids else [{"tags": dict(reservations.tags)}]
-        spec["capacityReservationSelectorTerms"] = terms
-    if wants_placement_group(pool) and context.placement_group_name:
+    if capacity.efa:
+        spec["networkInterfaces"] = efa.karpenter_interfaces(facts(capacity.instance_types[0]))
+    if capacity.reservation_ids:
+        spec["capacityReservationSelectorTerms"] = [{"id": rid} for rid in capacity.reservation_ids]
+    elif pool.reservation_tags:
+        spec["capacityReservationSelectorTerms"] = [{"tags": dict(pool.reservation_tags)}]
+    if pool.wants_placement_group and context.placement_group_name:
         spec["placementGroupSelector"] = {"name": context.placement_group_name}
     return {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": pool.name}, "spec": spec}

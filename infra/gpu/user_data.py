@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from config.node_pools import ImagePull
+from infra.gpu.pool_props import ImagePullProps
 
 _TEMPLATES = Path(__file__).parent / "templates"
 MIME_BOUNDARY = "LLMKIT"
@@ -40,11 +40,11 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def bottlerocket_settings(pull: ImagePull) -> str:
+def bottlerocket_settings(pull: ImagePullProps) -> str:
     return _environment().get_template("bottlerocket.toml.j2").render(pull=pull)
 
 
-def al2023_node_config(pull: ImagePull | None, *, efa: bool) -> str:
+def al2023_node_config(pull: ImagePullProps | None, *, efa: bool) -> str:
     """pull None: leave image pulls to the AMI's defaults (managed node groups)."""
     return (
         _environment()

@@ -11,12 +11,12 @@ from urllib.error import HTTPError
 import pytest
 
 from assembly.kit import KIT
-from config.platform import pool_capacity
 from core.burn_in_thresholds import efa_ceiling, min_bus_bandwidth, min_efa_bus_bandwidth, nvlink_ceiling
 from infra.gpu import burn_in_verdict
 from infra.gpu.burn_in import _all_reduce, burn_in_objects
 from infra.gpu.burn_in_verdict import apply_verdict, dcgm_failures, judge, pass_patch
-from infra.gpu.node_pool_manifests import NodeClassContext, node_pool
+from infra.gpu.node_pool_manifests import node_pool
+from infra.stacks.gpu_props import node_pool_props
 from tests.infra.fake_kube_api import FakeKubeApi
 
 EXAMPLE = Path("config/examples/capacity-platform.yaml")
@@ -34,15 +34,18 @@ def _pool(config, name):
     return next(pool for pool in config.node_pools if pool.name == name)
 
 
+def _props(pools):
+    return [node_pool_props(pool, "use2-az2") for pool in pools]
+
+
 def test_new_nodes_of_a_burn_in_pool_start_tainted(config):
-    context = NodeClassContext("c", "use2-az2", "role", ["subnet-1"], ["sg-1"], "sg-efa")
-    spec = node_pool(_pool(config, "h100-spot"), context)["spec"]["template"]["spec"]
+    spec = node_pool(node_pool_props(_pool(config, "h100-spot"), "use2-az2"))["spec"]["template"]["spec"]
     assert spec["startupTaints"] == [BURN_IN_TAINT]
     assert BURN_IN_TAINT not in spec["taints"]
 
 
 def _objects(config):
-    return burn_in_objects([(pool, pool_capacity(pool, "use2-az2")) for pool in config.node_pools])
+    return burn_in_objects(_props(config.node_pools))
 
 
 def test_one_daemon_set_per_pool_holds_every_gpu_and_efa_interface_while_it_tests(config):
@@ -112,7 +115,7 @@ def test_only_the_verdict_holds_an_api_token_and_no_container_holds_a_capability
 
 def test_a_pool_of_several_types_gets_a_daemon_set_per_type_with_that_types_devices(config, tmp_path):
     pool = _pool(config, "h100-spot").model_copy(update={"instance_types": ["p5e.48xlarge", "p5en.48xlarge"], "chain": None})
-    sets = [o for o in burn_in_objects([(pool, pool_capacity(pool, "use2-az2"))]) if o["kind"] == "DaemonSet"]
+    sets = [o for o in burn_in_objects(_props([pool])) if o["kind"] == "DaemonSet"]
     efa = {}
     for daemon_set in sets:
         spec = daemon_set["spec"]["template"]["spec"]
@@ -307,8 +310,7 @@ def test_a_node_that_fails_stays_tainted_is_cordoned_and_the_event_says_why(kube
 
 
 def test_the_shipped_verdict_runs_without_the_kit(config, tmp_path):
-    pools = [(pool, pool_capacity(pool, "use2-az2")) for pool in config.node_pools]
-    [config_map] = [o for o in burn_in_objects(pools) if o["kind"] == "ConfigMap"]
+    [config_map] = [o for o in burn_in_objects(_props(config.node_pools)) if o["kind"] == "ConfigMap"]
     for name, text in config_map["data"].items():
         (tmp_path / name).write_text(text)
     (tmp_path / "probe.py").write_text(

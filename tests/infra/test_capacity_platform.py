@@ -13,6 +13,7 @@ from assembly.kit import KIT
 from core.capacity_block_schedule import desired_nodes, termination_grace_minutes
 from infra.gpu import capacity_block_reconciler as reconciler
 from infra.gpu.node_pool_manifests import static_node_pool_creation
+from infra.stacks.gpu_props import node_pool_props
 from tests.infra.fake_kube_api import FakeKubeApi
 from tests.helpers import helm_charts, helm_values, kubernetes_objects, nested_templates, resources, synth
 from tests.infra.kube_patches import patched_kubernetes_objects
@@ -93,7 +94,8 @@ def test_the_shipped_program_runs_without_the_kit(out, tmp_path):
         "import sys, datetime as d\n"
         "import capacity_block_reconciler as r\n"
         "assert 'core' not in sys.modules\n"
-        "print(r.desired_nodes(d.datetime(2026,12,1,11,30,tzinfo=d.UTC), d.datetime(2026,12,15,11,30,tzinfo=d.UTC), 2, 60, d.datetime(2026,12,2,tzinfo=d.UTC)))\n"
+        "print(r.desired_nodes(d.datetime(2026,12,1,11,30,tzinfo=d.UTC), d.datetime(2026,12,15,11,30,tzinfo=d.UTC),"
+        " 2, 60, d.datetime(2026,12,2,tzinfo=d.UTC)))\n"
     )
     result = subprocess.run([sys.executable, "-E", "-S", "probe.py"], cwd=tmp_path, capture_output=True, text=True)
     assert result.stdout.strip() == "2", result.stderr
@@ -127,7 +129,8 @@ def test_no_deploy_applies_a_block_pools_node_count(out):
     """Created once from a manifest no config or clock changes; the rest of the spec follows by a JSON patch."""
     cluster = out["templates"]["llm-capacity-cluster"]
     manifests = kubernetes_objects(cluster)
-    pools = {pool.name: pool for pool in KIT.load(EXAMPLE).node_pools}
+    config = KIT.load(EXAMPLE)
+    pools = {pool.name: node_pool_props(pool, config.placement.az_id) for pool in config.node_pools}
     patches = resources(cluster, "Custom::AWSCDK-EKS-KubernetesPatch")
     assert sorted(body["Properties"]["ResourceName"] for body in patches.values()) == [
         "nodepools.karpenter.sh/h100-block",

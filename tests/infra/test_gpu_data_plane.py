@@ -8,6 +8,7 @@ from config.node_pools import CapacityBlockNodeGroup
 from infra.gpu.capacity_blocks import node_group_user_data
 from infra.gpu.interruption import INTERRUPTION_EVENTS
 from infra.gpu.user_data import EFA_LOCKED_MEMORY_BYTES
+from infra.stacks.gpu_props import capacity_block_node_group_props
 from tests.helpers import REPO, helm_charts, helm_values, kubernetes_objects, only, resources, synth
 
 pytestmark = pytest.mark.e2e  # every test here reads whole synthesized apps
@@ -212,5 +213,5 @@ def test_capacity_block_node_group_launch_template(block_node_group):
     ]
     user_data = data["UserData"]["Fn::Base64"]
     config = CapacityBlockNodeGroup(name="p5-block", instance_type="p5.48xlarge", reservation_id="cr-0123456789abcdef0", size=2)
-    assert user_data == node_group_user_data(config, "al2023")
+    assert user_data == node_group_user_data(capacity_block_node_group_props(config, "use2-az2"))
     assert f"soft: {EFA_LOCKED_MEMORY_BYTES}" in user_data and "18446744073709551615" not in user_data

@@ -1,15 +1,14 @@
 """EFA layouts per instance type and the node user data, parsed the way the nodes parse them."""
 
-import email
 import tomllib
 
 import pytest
-import yaml
 
-from config.node_pools import ImagePull
-from infra.gpu import efa
 from core.instances import INSTANCE_TYPES, facts
+from infra.gpu import efa
+from infra.gpu.pool_props import ImagePullProps
 from infra.gpu.user_data import EFA_LOCKED_MEMORY_BYTES, al2023_node_config, bottlerocket_settings
+from tests.infra.mime_user_data import NODE_CONFIG_TYPE, node_configs, parts
 
 # type -> (network cards carrying EFA)
 EXPECTED_EFA_CARDS = {
@@ -62,7 +61,7 @@ def test_instance_table_is_consistent():
 
 
 def test_bottlerocket_settings_enable_soci_parallel_pull():
-    settings = tomllib.loads(bottlerocket_settings(ImagePull(max_concurrent_downloads_per_image=32, discard_unpacked_layers=False)))[
+    settings = tomllib.loads(bottlerocket_settings(ImagePullProps(max_concurrent_downloads_per_image=32, discard_unpacked_layers=False)))[
         "settings"
     ]
     assert settings["container-runtime"] == {"snapshotter": "soci"}
@@ -79,32 +78,31 @@ def test_bottlerocket_settings_enable_soci_parallel_pull():
 
 
 def test_bottlerocket_settings_without_soci_are_empty():
-    assert tomllib.loads(bottlerocket_settings(ImagePull(soci_parallel_pull=False))) == {}
+    assert tomllib.loads(bottlerocket_settings(ImagePullProps(soci_parallel_pull=False))) == {}
 
 
 def test_al2023_user_data_is_a_mime_nodeconfig_with_fast_image_pull():
-    message = email.message_from_string(al2023_node_config(ImagePull(), efa=False))
-    assert message.is_multipart()
-    [part] = message.get_payload()
-    assert part.get_content_type() == "application/node.eks.aws"
-    config = yaml.safe_load(part.get_payload())
+    text = al2023_node_config(ImagePullProps(), efa=False)
+    [(kind, _)] = parts(text)
+    assert kind == NODE_CONFIG_TYPE
+    [config] = node_configs(text)
     assert config["kind"] == "NodeConfig" and config["apiVersion"] == "node.eks.aws/v1alpha1"
     assert config["spec"]["featureGates"] == {"FastImagePull": True}
 
 
 def _node_config(text: str) -> dict:
-    [part] = email.message_from_string(text).get_payload()
-    return yaml.safe_load(part.get_payload())
+    [config] = node_configs(text)
+    return config
 
 
 def test_al2023_efa_nodes_lift_the_locked_memory_limit_and_keep_the_open_files_limit():
-    limits = _node_config(al2023_node_config(ImagePull(), efa=True))["spec"]["containerd"]["baseRuntimeSpec"]["process"]["rlimits"]
+    limits = _node_config(al2023_node_config(ImagePullProps(), efa=True))["spec"]["containerd"]["baseRuntimeSpec"]["process"]["rlimits"]
     # Not RLIM_INFINITY: nodeadm's float64 merge would turn it into a number containerd cannot read
     # (tests/infra/test_nodeadm_merge.py).
     assert EFA_LOCKED_MEMORY_BYTES == 2**53
     assert {"type": "RLIMIT_MEMLOCK", "soft": EFA_LOCKED_MEMORY_BYTES, "hard": EFA_LOCKED_MEMORY_BYTES} in limits
     # nodeadm replaces its default list with this one: the default's open-files limit must be repeated.
     assert {"type": "RLIMIT_NOFILE", "soft": 65536, "hard": 1048576} in limits
-    assert "containerd" not in _node_config(al2023_node_config(ImagePull(), efa=False))["spec"]
+    assert "containerd" not in _node_config(al2023_node_config(ImagePullProps(), efa=False))["spec"]
     capacity_block_only = _node_config(al2023_node_config(None, efa=True))["spec"]
     assert set(capacity_block_only) == {"containerd"}

@@ -8,15 +8,15 @@ nodeadm/api/v1alpha1).
 
 from __future__ import annotations
 
-import email
 import tomllib
 
 import pytest
-import yaml
 
 from assembly.kit import KIT
 from contracts.collect import configs
 from infra.gpu.node_pool_manifests import NodeClassContext, node_class
+from infra.stacks.gpu_props import node_pool_props
+from tests.infra.mime_user_data import NODE_CONFIG_TYPE, node_configs, parts
 
 BOTTLEROCKET_SETTINGS = {
     "settings.container-runtime.snapshotter",
@@ -29,7 +29,9 @@ BOTTLEROCKET_SETTINGS = {
     "settings.container-runtime-plugins.soci-snapshotter.parallel-pull-unpack.discard-unpacked-layers",
 }
 NODEADM_FEATURE_GATES = {"FastImagePull", "InstanceIdNodeName"}
-CONTEXT = NodeClassContext("kit", "usw2-az2", "nodes", ["subnet-0aaaaaaaaaaaaaaa1"], ["sg-0a"], "sg-0efa")
+CONTEXT = NodeClassContext(
+    node_role_name="nodes", subnet_ids=("subnet-0aaaaaaaaaaaaaaa1",), security_group_ids=("sg-0a",), efa_security_group_id="sg-0efa"
+)
 
 
 def _leaves(table: dict, prefix: str = "") -> list[str]:
@@ -41,21 +43,21 @@ def _leaves(table: dict, prefix: str = "") -> list[str]:
 
 def _pools():
     for path in configs():
-        for pool in KIT.load(path).node_pools:
-            yield pytest.param(pool, id=f"{path.name}:{pool.name}")
+        config = KIT.load(path)
+        for pool in config.node_pools:
+            yield pytest.param(node_pool_props(pool, config.placement.az_id), id=f"{path.name}:{pool.name}")
 
 
 @pytest.mark.parametrize("pool", list(_pools()))
 def test_user_data_is_what_the_node_reads(pool):
     spec = node_class(pool, CONTEXT)["spec"]
-    if pool.ami_family == "bottlerocket":
+    if pool.capacity.ami_family == "bottlerocket":
         settings = _leaves(tomllib.loads(spec["userData"]))
         assert set(settings) <= BOTTLEROCKET_SETTINGS, set(settings) - BOTTLEROCKET_SETTINGS
         assert ("settings.container-runtime.snapshotter" in settings) == pool.image_pull.soci_parallel_pull
     else:
-        message = email.message_from_string(spec["userData"])
-        [part] = message.get_payload()
-        assert part.get_content_type() == "application/node.eks.aws"
-        config = yaml.safe_load(part.get_payload())
+        [(kind, _)] = parts(spec["userData"])
+        assert kind == NODE_CONFIG_TYPE
+        [config] = node_configs(spec["userData"])
         assert (config["apiVersion"], config["kind"]) == ("node.eks.aws/v1alpha1", "NodeConfig")
         assert set(config["spec"]) == {"featureGates"} and set(config["spec"]["featureGates"]) <= NODEADM_FEATURE_GATES

@@ -12,16 +12,43 @@ from __future__ import annotations
 import typing
 
 import pytest
+from aws_cdk import aws_ec2 as ec2
 
 from config.node_pools import CapacityBlockNodeGroup, NodePool
-from config.platform import node_group_capacity
 from infra.gpu.capacity_blocks import DATA_VOLUME_GIB, capacity_block_launch_data
 from infra.gpu.node_pool_manifests import NodeClassContext, node_class
+from infra.gpu.pool_props import CapacityBlockNodeGroupProps, NodePoolProps
+from infra.stacks.gpu_props import capacity_block_node_group_props, node_pool_props
 
 IMAGES_ON = {"al2023": "/dev/xvda", "bottlerocket": "/dev/xvdb"}
 OS_VOLUME = {"al2023": None, "bottlerocket": ("/dev/xvda", 4)}
-CONTEXT = NodeClassContext("kit", "usw2-az2", "nodes", ["subnet-0aaaaaaaaaaaaaaa1"], ["sg-0a"], "sg-0efa")
+CONTEXT = NodeClassContext(
+    node_role_name="nodes", subnet_ids=("subnet-0aaaaaaaaaaaaaaa1",), security_group_ids=("sg-0a",), efa_security_group_id="sg-0efa"
+)
 AMI_TYPES = typing.get_args(CapacityBlockNodeGroup.model_fields["ami_type"].annotation)
+
+
+def _pool(**fields) -> NodePoolProps:
+    return node_pool_props(NodePool.model_validate({"instance_types": ["p5.48xlarge"], "gpu_limit": 8, **fields}), "usw2-az2")
+
+
+def _group(ami_type: str) -> CapacityBlockNodeGroupProps:
+    group = CapacityBlockNodeGroup.model_validate(
+        {"name": "g", "instance_type": "p5.48xlarge", "reservation_id": "cr-0123456789abcdef0", "size": 1, "ami_type": ami_type}
+    )
+    return capacity_block_node_group_props(group, "usw2-az2")
+
+
+def _launch_template_volumes(group: CapacityBlockNodeGroupProps) -> dict[str | None, ec2.CfnLaunchTemplate.EbsProperty]:
+    """device -> EBS settings, in the launch template's order."""
+    mappings = capacity_block_launch_data(group, ["sg-1", "sg-2"]).block_device_mappings
+    assert isinstance(mappings, list)
+    volumes = {}
+    for mapping in mappings:
+        assert isinstance(mapping, ec2.CfnLaunchTemplate.BlockDeviceMappingProperty)
+        assert isinstance(mapping.ebs, ec2.CfnLaunchTemplate.EbsProperty)
+        volumes[mapping.device_name] = mapping.ebs
+    return volumes
 
 
 def _expected(family: str, data_gib: int) -> dict[str, int]:
@@ -33,9 +60,7 @@ def _expected(family: str, data_gib: int) -> dict[str, int]:
 @pytest.mark.parametrize("family", ["al2023", "bottlerocket"])
 @pytest.mark.parametrize("instance_type", ["g6e.12xlarge", "p5.48xlarge"])
 def test_karpenter_sizes_the_volume_the_family_keeps_images_on(family, instance_type):
-    pool = NodePool.model_validate(
-        {"name": "p", "instance_types": [instance_type], "gpu_limit": 8, "ami_family": family, "data_volume_gib": 500}
-    )
+    pool = _pool(name="p", instance_types=[instance_type], ami_family=family, data_volume_gib=500)
     mappings = node_class(pool, CONTEXT)["spec"]["blockDeviceMappings"]
     assert {m["deviceName"]: int(m["ebs"]["volumeSize"].removesuffix("Gi")) for m in mappings} == _expected(family, 500)
     # rootVolume marks what Karpenter counts as ephemeral storage: where the kubelet's root lives.
@@ -46,23 +71,17 @@ def test_karpenter_sizes_the_volume_the_family_keeps_images_on(family, instance_
 @pytest.mark.parametrize("ami_type", AMI_TYPES)
 def test_node_group_launch_template_sizes_the_volume_the_family_keeps_images_on(ami_type):
     assert "_x86_64_" in ami_type, "an Arm node group needs its own layout check"
-    group = CapacityBlockNodeGroup(name="g", instance_type="p5.48xlarge", reservation_id="cr-0123456789abcdef0", size=1, ami_type=ami_type)
-    family = node_group_capacity(group, "use2-az2").ami_family
-    data = capacity_block_launch_data(group, family, ["sg-1", "sg-2"])
-    mappings = {m.device_name: m.ebs for m in data.block_device_mappings}
+    group = _group(ami_type)
+    family = group.capacity.ami_family
+    mappings = _launch_template_volumes(group)
     assert {device: ebs.volume_size for device, ebs in mappings.items()} == _expected(family, DATA_VOLUME_GIB)
     assert all(ebs.encrypted and ebs.volume_type == "gp3" and ebs.delete_on_termination for ebs in mappings.values())
 
 
 @pytest.mark.parametrize("ami_type", AMI_TYPES)
 def test_both_paths_lay_out_the_same_family_alike(ami_type):
-    group = CapacityBlockNodeGroup(name="g", instance_type="p5.48xlarge", reservation_id="cr-0123456789abcdef0", size=1, ami_type=ami_type)
-    family = node_group_capacity(group, "use2-az2").ami_family
-    pool = NodePool.model_validate(
-        {"name": "g", "instance_types": ["p5.48xlarge"], "gpu_limit": 8, "ami_family": family, "data_volume_gib": DATA_VOLUME_GIB}
-    )
+    group = _group(ami_type)
+    pool = _pool(name="g", ami_family=group.capacity.ami_family, data_volume_gib=DATA_VOLUME_GIB)
     karpenter = [(m["deviceName"], m["ebs"]["volumeSize"]) for m in node_class(pool, CONTEXT)["spec"]["blockDeviceMappings"]]
-    node_group = [
-        (m.device_name, f"{m.ebs.volume_size}Gi") for m in capacity_block_launch_data(group, family, ["sg-1"]).block_device_mappings
-    ]
+    node_group = [(device, f"{ebs.volume_size}Gi") for device, ebs in _launch_template_volumes(group).items()]
     assert karpenter == node_group

@@ -10,23 +10,26 @@ NotReady. tests/infra/go_json.py emulates the Go side; it was checked against Go
 
 from __future__ import annotations
 
-import email
 import json
 
 import pytest
-import yaml
 
 from assembly.kit import KIT
 from config.node_pools import CapacityBlockNodeGroup, NodePool
-from config.platform import node_group_capacity
 from core.instances import INSTANCE_TYPES
 from infra.gpu.capacity_blocks import node_group_user_data
 from infra.gpu.node_pool_manifests import NodeClassContext, node_class
+from infra.gpu.pool_props import CapacityBlockNodeGroupProps, NodePoolProps
 from infra.gpu.user_data import AL2023_DEFAULT_NOFILE
+from infra.stacks.gpu_props import capacity_block_node_group_props, node_pool_props
 from tests.helpers import DEFAULT_CONFIG, REPO
 from tests.infra import go_json
+from tests.infra.mime_user_data import node_configs
 
-CONTEXT = NodeClassContext("kit", "usw2-az2", "nodes", ["subnet-0aaaaaaaaaaaaaaa1"], ["sg-0a"], "sg-0efa")
+CONTEXT = NodeClassContext(
+    node_role_name="nodes", subnet_ids=("subnet-0aaaaaaaaaaaaaaa1",), security_group_ids=("sg-0a",), efa_security_group_id="sg-0efa"
+)
+ZONE = "usw2-az2"
 
 # The parts of nodeadm's default base runtime spec a merge meets (v20260724, internal/containerd/base-runtime-spec.json).
 NODEADM_DEFAULT_SPEC = {
@@ -53,38 +56,38 @@ def _variants():
     efa_pool = NodePool.model_validate(
         {"name": "al2023-efa", "instance_types": ["p5.48xlarge"], "gpu_limit": 8, "ami_family": "al2023", "efa": True}
     )
-    yield pytest.param("karpenter", efa_pool, id="variant:karpenter:al2023-efa")
+    yield pytest.param(node_pool_props(efa_pool, ZONE), id="variant:karpenter:al2023-efa")
     for efa in (True, False):
         group = CapacityBlockNodeGroup(name="g", instance_type="p5.48xlarge", reservation_id="cr-0123456789abcdef0", size=1, efa=efa)
-        yield pytest.param("node-group", group, id=f"variant:node-group:efa-{efa}")
+        yield pytest.param(capacity_block_node_group_props(group, ZONE), id=f"variant:node-group:efa-{efa}")
 
 
 def _shipped():
     for path in [DEFAULT_CONFIG, *sorted((REPO / "config" / "examples").glob("*.yaml"))]:
         config = KIT.load(path)
-        for pool in config.node_pools:
-            if pool.ami_family == "al2023":
-                yield pytest.param("karpenter", pool, id=f"{path.name}:karpenter:{pool.name}")
+        for pool in map(node_pool_props, config.node_pools, [ZONE] * len(config.node_pools)):
+            if pool.capacity.ami_family == "al2023":
+                yield pytest.param(pool, id=f"{path.name}:karpenter:{pool.name}")
         for group in config.capacity_block_node_groups:
-            if node_group_capacity(group, "").ami_family == "al2023":
-                yield pytest.param("node-group", group, id=f"{path.name}:node-group:{group.name}")
+            props = capacity_block_node_group_props(group, ZONE)
+            if props.capacity.ami_family == "al2023":
+                yield pytest.param(props, id=f"{path.name}:node-group:{group.name}")
 
 
 CASES = list(_shipped()) + list(_variants())
 
 
-def _user_data(path: str, source) -> str | None:
-    if path == "karpenter":
+Source = NodePoolProps | CapacityBlockNodeGroupProps
+
+
+def _user_data(source: Source) -> str | None:
+    if isinstance(source, NodePoolProps):
         return node_class(source, CONTEXT)["spec"]["userData"]
-    return node_group_user_data(source, "al2023")
+    return node_group_user_data(source)
 
 
-def _node_configs(user_data: str) -> list[dict]:
-    message = email.message_from_string(user_data)
-    parts = [part for part in message.walk() if part.get_content_type() == "application/node.eks.aws"]
-    assert parts, "AL2023 user data without a NodeConfig part"
-    # nodeadm reads the YAML into JSON (sigs.k8s.io/yaml): integers stay exact up to there.
-    return [yaml.safe_load(part.get_payload()) for part in parts]
+def _path(source: Source) -> str:
+    return "karpenter" if isinstance(source, NodePoolProps) else "node-group"
 
 
 def _numbers(value, path=()):
@@ -128,18 +131,23 @@ def _at(document, path):
     return _at(document[head], rest) if isinstance(document, dict) and head in document else []
 
 
+def _source(case) -> Source:
+    [source] = case.values
+    return source
+
+
 def test_the_cases_cover_both_paths_and_the_locked_memory_limit():
-    kinds = {(case.values[0], "RLIMIT_MEMLOCK" in (_user_data(*case.values) or "")) for case in CASES}
+    kinds = {(_path(_source(case)), "RLIMIT_MEMLOCK" in (_user_data(_source(case)) or "")) for case in CASES}
     assert {("karpenter", True), ("node-group", True), ("karpenter", False)} <= kinds
 
 
-@pytest.mark.parametrize(("path", "source"), CASES)
-def test_every_number_survives_nodeadms_float_merge_exactly(path, source):
-    user_data = _user_data(path, source)
+@pytest.mark.parametrize("source", CASES)
+def test_every_number_survives_nodeadms_float_merge_exactly(source: Source):
+    user_data = _user_data(source)
     if user_data is None:  # no NodeConfig of the kit's (an AL2023 node group without EFA)
-        assert path == "node-group" and not source.efa
+        assert _path(source) == "node-group" and not source.capacity.efa
         return
-    for config in _node_configs(user_data):
+    for config in node_configs(user_data):
         spec = config["spec"]
         # Every inline document is merged through interface{} when two NodeConfigs both carry it (internal/api/merge.go):
         # the whole spec must survive the round trip, number for number.
@@ -157,9 +165,11 @@ def test_every_number_survives_nodeadms_float_merge_exactly(path, source):
             assert number in [decode(text) for text in texts], f"{where}: {number} not among {texts} after the merge"
 
 
-@pytest.mark.parametrize(("path", "source"), [case for case in CASES if case.values[1].efa])
-def test_efa_nodes_lock_more_memory_than_any_instance_has_and_keep_the_open_files_limit(path, source):
-    [config] = _node_configs(_user_data(path, source))
+@pytest.mark.parametrize("source", [case for case in CASES if _source(case).capacity.efa])
+def test_efa_nodes_lock_more_memory_than_any_instance_has_and_keep_the_open_files_limit(source: Source):
+    user_data = _user_data(source)
+    assert user_data is not None
+    [config] = node_configs(user_data)
     merged = _raw(go_json.nodeadm_merge(NODEADM_DEFAULT_SPEC, config["spec"]["containerd"]["baseRuntimeSpec"]))
     limits = {
         limit["type"]: (go_json.decode_uint64(limit["soft"]), go_json.decode_uint64(limit["hard"]))

@@ -15,13 +15,14 @@ import pytest
 
 from config.node_pools import NodePool
 from core.capacity_block_schedule import desired_nodes
-from infra.gpu.node_pool_manifests import NodeClassContext, node_pool, static_node_pool_creation, static_node_pool_patch
+from infra.gpu.node_pool_manifests import node_pool, static_node_pool_creation, static_node_pool_patch
+from infra.gpu.pool_props import NodePoolProps
+from infra.stacks.gpu_props import node_pool_props
 
-CONTEXT = NodeClassContext("kit", "use2-az2", "nodes", ["subnet-0aaaaaaaaaaaaaaa1"], ["sg-0cluster"], "sg-0efa")
 START = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
 
 
-def _block(**fields):
+def _block(**fields) -> NodePoolProps:
     window = {"start": START, "end": START + timedelta(days=14), "instances": 2, **fields.pop("window", {})}
     base = {
         "name": "h100-block",
@@ -31,7 +32,7 @@ def _block(**fields):
         "capacity_block": window,
         "gpu_limit": 8 * window["instances"],
     }
-    return NodePool.model_validate({**base, **fields})
+    return node_pool_props(NodePool.model_validate({**base, **fields}), "use2-az2")
 
 
 def _apply(patch: list[dict], live: dict) -> dict:
@@ -75,15 +76,15 @@ def test_the_creation_manifest_is_a_static_pool_without_nodes():
 
 def test_a_deploy_mid_block_keeps_the_reconcilers_count_and_brings_the_rest_up_to_date():
     old, new = _block(labels={"team": "search"}), _block(window={"instances": 4}, efa=True)
-    live = _apply(static_node_pool_patch(old, CONTEXT), static_node_pool_creation(old))
+    live = _apply(static_node_pool_patch(old), static_node_pool_creation(old))
     # The reconciler scales the pool when the block opens (through the scale subresource: spec.replicas).
     live["spec"]["replicas"] = desired_nodes(START, START + timedelta(days=14), 2, 60, START + timedelta(days=1))
     assert live["spec"]["replicas"] == 2
     # A later deploy: CloudFormation updates only the patch (the creation manifest is unchanged, see above).
-    assert all(not operation["path"].startswith("/spec/replicas") for operation in static_node_pool_patch(new, CONTEXT))
-    deployed = _apply(static_node_pool_patch(new, CONTEXT), live)
+    assert all(not operation["path"].startswith("/spec/replicas") for operation in static_node_pool_patch(new))
+    deployed = _apply(static_node_pool_patch(new), live)
     assert deployed["spec"]["replicas"] == 2
-    wanted = node_pool(new, CONTEXT)["spec"]
+    wanted = node_pool(new)["spec"]
     assert {key: value for key, value in deployed["spec"].items() if key != "replicas"} == {
         key: wanted[key] for key in wanted if key != "replicas"
     }
@@ -94,5 +95,5 @@ def test_a_deploy_mid_block_keeps_the_reconcilers_count_and_brings_the_rest_up_t
 
 def test_creation_and_patch_together_are_the_pool_the_kit_wants():
     pool = _block(efa=True, window={"drain_minutes_before_end": 90})
-    assert _apply(static_node_pool_patch(pool, CONTEXT), static_node_pool_creation(pool)) == node_pool(pool, CONTEXT)
-    assert node_pool(pool, CONTEXT)["spec"]["template"]["spec"]["terminationGracePeriod"] == "50m"
+    assert _apply(static_node_pool_patch(pool), static_node_pool_creation(pool)) == node_pool(pool)
+    assert node_pool(pool)["spec"]["template"]["spec"]["terminationGracePeriod"] == "50m"
