@@ -34,6 +34,7 @@ from infra.routing.bedrock import BedrockAccess
 from infra.scheduling.kueue import Kueue, workload_teams
 from infra.stacks import cluster_props as props
 from infra.stacks import storage_props
+from infra.stacks.gpu_props import gpu_data_plane_props
 from infra.stacks.network import existing_vpc_props
 from infra.stacks.observability_props import observability_props
 from infra.stacks.routing_props import bedrock_access_props
@@ -75,7 +76,7 @@ class ClusterStack(cdk.Stack):
         storage = StorageInCluster(self, "Storage", props.storage_in_cluster_props(config, cluster, storage_refs))
         for addon in storage.addons.values():
             addon.node.add_dependency(system_nodegroup)
-        gpu = props.gpu_data_plane_props(config, cluster, network, self.efa.security_group, system_nodegroup)
+        gpu = gpu_data_plane_props(config, cluster, network, self.efa.security_group, system_nodegroup)
         self.gpu = GpuDataPlane(self, "Gpu", gpu)
         # Charts that run pods and may ask for volumes (NATS in the Dynamo platform, Prometheus) wait for both.
         nodes_and_volumes = DependencyGroup(system_nodegroup, storage_class)

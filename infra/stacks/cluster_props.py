@@ -6,7 +6,6 @@ stack only wires what these return. Nothing here builds a resource.
 
 from __future__ import annotations
 
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from constructs import IDependable
 
@@ -22,7 +21,6 @@ from infra.cluster.efa import EfaSecurityGroupProps
 from infra.cluster.platform_policies import PlatformIsolationProps, PlatformNetwork
 from infra.cluster.system_nodes import SystemNodesProps
 from infra.cluster.workload_access import WorkloadAccessProps
-from infra.gpu.data_plane import GpuDataPlaneProps
 from infra.network.refs import NetworkRefs
 from infra.routing.audit import GatewayAuditProps
 from infra.storage.in_cluster import StorageInClusterProps
@@ -113,26 +111,6 @@ def storage_in_cluster_props(config: PlatformConfig, cluster: eks.Cluster, stora
         namespace=config.storage.workloads_namespace,
         fsx=config.storage.fsx.enabled,
         addon_versions=dict(config.cluster.addon_versions),
-    )
-
-
-def gpu_data_plane_props(
-    config: PlatformConfig,
-    cluster: eks.Cluster,
-    network: NetworkRefs,
-    efa_security_group: ec2.ISecurityGroup,
-    system_nodegroup: eks.Nodegroup,
-) -> GpuDataPlaneProps:
-    return GpuDataPlaneProps(
-        cluster=cluster,
-        cluster_name=config.name,
-        network=network,
-        efa_security_group=efa_security_group,
-        system_nodegroup=system_nodegroup,
-        node_pools=tuple(config.node_pools),
-        capacity_block_node_groups=tuple(config.capacity_block_node_groups),
-        karpenter_replicas=config.karpenter.replicas,
-        node_repair=config.karpenter.node_repair,
     )
 
 
