@@ -19,6 +19,7 @@ from infra.images.needs import build_plan
 from infra.stacks.images import ImagesStack, RegistryStack
 from infra.stacks.images_props import image_needs
 from infra.observability.rules.showback import LocalModel
+from infra.scheduling.kueue import workload_teams
 from infra.stacks.cluster import ClusterStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.pipeline import PipelineStack
@@ -113,6 +114,9 @@ def add_kit_stacks(
     if build.derived or build.copies:
         images_stack = ImagesStack(scope, f"{config.name}-images", config=config, build=build, **stack_args("images"))
         images_stack.node.add_dependency(registry_stack)
+    # The teams whose queues the kit's own workloads name: the cluster stack's ClusterQueues admit the workloads
+    # namespace for them, and the workloads stack writes their LocalQueues.
+    queued_teams = workload_teams(config.workloads)
     cluster_stack = ClusterStack(
         scope,
         f"{config.name}-cluster",
@@ -120,6 +124,7 @@ def add_kit_stacks(
         network=network,
         requirements=requirements,
         routed_models=routed_models,
+        queued_teams=queued_teams,
         **stack_args("cluster"),
     )
     if registry_stack is not None:
@@ -134,6 +139,7 @@ def add_kit_stacks(
         pod_security=requirements.pod_security,
         gateway=requirements.gateway,
         metrics_query_url=cluster_stack.metrics_query_url,
+        queued_teams=queued_teams,
         **stack_args("workloads"),
     )
     if images_stack is not None:

@@ -14,6 +14,8 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import nag
+from infra.cfn import cfn_resource
+from infra.interfaces import cluster_interface
 from infra.cluster.pod_identity import pod_identity_role
 
 NODE_BOOTSTRAP_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
@@ -68,14 +70,14 @@ class ManagedAddons(Construct):
             addon = eks.Addon(
                 self,
                 name,
-                cluster=cluster,
+                cluster=cluster_interface(cluster),
                 addon_name=name,
                 addon_version=versions.get(name),
                 configuration_values=self._configuration(name, props),
                 preserve_on_delete=False,
             )
             if name in _POD_IDENTITY:
-                self._attach_role(name, addon, cluster)
+                self._attach_role(name, addon, cluster_interface(cluster))
             self.addons[name] = addon
 
     @staticmethod
@@ -98,7 +100,7 @@ class ManagedAddons(Construct):
         )
         role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(policy))
         nag.acknowledge_managed_policies(role, {policy: reason})
-        cfn = addon.node.default_child
+        cfn = cfn_resource(addon)
         cfn.add_property_override("PodIdentityAssociations", [{"RoleArn": role.role_arn, "ServiceAccount": account}])
         cfn.add_property_override("ResolveConflicts", "OVERWRITE")
 

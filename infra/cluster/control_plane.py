@@ -9,7 +9,9 @@ from typing import get_args
 
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
@@ -17,6 +19,7 @@ from constructs import Construct
 from core.schema import LogRetentionDays
 from core.versions import SUPPORTED_KUBERNETES_VERSIONS
 from infra import nag
+from infra.cfn import cfn_resource, child
 from infra.cluster.kubectl_logs import kubectl_provider_logs
 from infra.network.refs import NetworkRefs
 
@@ -130,7 +133,7 @@ class ControlPlane(Construct):
             self, "ControlPlaneLogs", log_group_name=f"/aws/eks/{props.cluster_name}/cluster", retention_in_days=props.log_retention_days
         )
         group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
-        self.cluster.node.default_child.node.add_dependency(group)
+        cfn_resource(self.cluster).node.add_dependency(group)
 
     def _kubectl_in_node_subnets(self, network: NetworkRefs) -> None:
         """aws-eks-v2 puts the kubectl provider in the cluster's own subnets whenever the endpoint is private, whatever
@@ -139,13 +142,16 @@ class ControlPlane(Construct):
         provider = self.cluster.node.find_child("KubectlProvider")
         functions = [provider.node.find_child("Handler"), provider.node.find_child("Provider").node.find_child("framework-onEvent")]
         for function in functions:
-            function.node.default_child.add_property_override("VpcConfig.SubnetIds", [subnet.subnet_id for subnet in network.node_subnets])
+            cfn_resource(function).add_property_override("VpcConfig.SubnetIds", [subnet.subnet_id for subnet in network.node_subnets])
 
     def _kubectl_without_private_ecr(self) -> None:
         """aws-eks-v2 gives the kubectl handler AmazonEC2ContainerRegistryReadOnly for charts kept in private ECR. The kit's
         charts come from public repositories (Karpenter's from ECR Public, which keeps its own conditional policy), so
         the handler's role loses that policy: a compromised handler could otherwise read every image in the account."""
-        role = self.cluster.node.find_child("KubectlProvider").node.find_child("Handler").role.node.default_child
+        handler = child(self.cluster.node.find_child("KubectlProvider"), "Handler", lambda_.Function)
+        role = cfn_resource(handler.role) if handler.role is not None else None
+        if not isinstance(role, iam.CfnRole):
+            raise TypeError(f"{handler.node.path}: aws-eks-v2's kubectl handler has no role of its own to trim")
         arns = cdk.Stack.of(self).resolve(role.managed_policy_arns)
         kept = [arn for arn in arns if "AmazonEC2ContainerRegistryReadOnly" not in str(arn)]
         role.managed_policy_arns = [arn if isinstance(arn, str) else cdk.Token.as_string(arn) for arn in kept]
@@ -154,7 +160,8 @@ class ControlPlane(Construct):
         nag.acknowledge_managed_policies(
             self.cluster.role,
             {
-                "AmazonEKSClusterPolicy": "The EKS service role must carry AmazonEKSClusterPolicy; AWS maintains it with the permissions the control plane needs."
+                "AmazonEKSClusterPolicy": "The EKS service role must carry AmazonEKSClusterPolicy; AWS maintains it with the permissions "
+                "the control plane needs."
             },
         )
         provider = self.cluster.node.find_child("KubectlProvider")
@@ -162,7 +169,8 @@ class ControlPlane(Construct):
             provider,
             {
                 "service-role/AWSLambdaBasicExecutionRole": "Created by aws-eks-v2's kubectl provider: write its own CloudWatch logs.",
-                "service-role/AWSLambdaVPCAccessExecutionRole": "The kubectl provider runs in the node subnets to reach the private API endpoint; it needs to manage its ENIs.",
+                "service-role/AWSLambdaVPCAccessExecutionRole": "The kubectl provider runs in the node subnets to reach the private API "
+                "endpoint; it needs to manage its ENIs.",
             },
         )
         handler = provider.node.find_child("Handler")
@@ -182,14 +190,16 @@ class ControlPlane(Construct):
         nag.acknowledge(
             provider,
             "IAM5",
-            "The provider framework may invoke any version of its own kubectl handler function (the wildcard is a version suffix of one ARN).",
-            finding=f"Resource::<{stack.get_logical_id(handler.node.default_child)}.Arn>:*",
+            "The provider framework may invoke any version of its own kubectl handler function (the wildcard is a version suffix of one "
+            "ARN).",
+            finding=f"Resource::<{stack.get_logical_id(cfn_resource(handler))}.Arn>:*",
         )
         if public_cidrs:
             nag.acknowledge(
                 self.cluster,
                 "EKS1",
-                f"The public endpoint is restricted to cluster.public_access_cidrs ({', '.join(public_cidrs)}); the private endpoint serves the VPC.",
+                f"The public endpoint is restricted to cluster.public_access_cidrs ({', '.join(public_cidrs)}); the private endpoint "
+                "serves the VPC.",
             )
         if len(logging) < len(_LOG_TYPES):
             nag.acknowledge(self.cluster, "EKS2", f"Control-plane log types reduced to {logging} by cluster.logging in the config.")

@@ -28,6 +28,7 @@ from infra.cluster.helm import chart_namespace
 from infra.cluster.platform_policies import Component, PlatformIsolation, PlatformNetwork, component_policies, outside_vpc_https
 from infra.cluster.rbac import account_with_cluster_role
 from infra.images import wiring as image_wiring
+from infra.interfaces import cluster_interface
 
 NAMESPACE = "crd-bundles"
 BUNDLE = "/bundle"
@@ -156,7 +157,7 @@ class CrdBundles(Construct):
             job = eks.KubernetesManifest(
                 self,
                 f"Apply-{bundle.name}",
-                cluster=props.cluster,
+                cluster=cluster_interface(props.cluster),
                 manifest=image_wiring.objects(props.cluster, bundle_objects(bundle, network)),
                 overwrite=True,
             )
@@ -166,7 +167,7 @@ class CrdBundles(Construct):
                 value = eks.KubernetesObjectValue(
                     self,
                     f"Wait-{crd}",
-                    cluster=props.cluster,
+                    cluster=cluster_interface(props.cluster),
                     object_type="customresourcedefinition",
                     object_name=crd,
                     json_path=".metadata.name",

@@ -68,13 +68,15 @@ def chart_namespace(
     whether every pod may call the API. Where the cluster isolates namespaces, the namespace's baseline policies
     (default deny, DNS, the API) come in the same manifest."""
     construct_id = f"Namespace-{namespace}"
+    # Cluster.add_manifest names its KubernetesManifest "manifest-<id>" (aws-eks-v2 cluster.ts).
     existing = cluster.node.try_find_child(f"manifest-{construct_id}")
     labels = pod_security_labels(pod_security)
     wanted = (pod_security, api_for_every_pod)
-    if existing is not None:
+    if isinstance(existing, eks.KubernetesManifest):
         if _LEVELS.get((cluster.node.path, namespace)) != wanted:
             raise ValueError(
-                f"charts in namespace {namespace} ask for (Pod Security level, API for every pod) {_LEVELS.get((cluster.node.path, namespace))} and {wanted}"
+                f"charts in namespace {namespace} ask for (Pod Security level, API for every pod)"
+                f" {_LEVELS.get((cluster.node.path, namespace))} and {wanted}"
             )
         return existing
     _LEVELS[(cluster.node.path, namespace)] = wanted

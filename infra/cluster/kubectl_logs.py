@@ -13,6 +13,9 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
+
+from infra.cfn import cfn_resource, child
 
 # The functions inside aws-eks-v2's KubectlProvider construct (aws-cdk-lib 2.275): the kubectl handler, and the
 # custom resource provider framework's entry point.
@@ -20,10 +23,10 @@ FUNCTIONS = {"handler": ("Handler",), "provider": ("Provider", "framework-onEven
 
 
 def kubectl_provider_logs(cluster: eks.Cluster, cluster_name: str, retention_days: int) -> dict[str, logs.CfnLogGroup]:
-    provider = cluster.node.find_child("KubectlProvider")
+    provider = child(cluster, "KubectlProvider", Construct)
     groups = {}
     for kind, path in FUNCTIONS.items():
-        function = provider
+        function: IConstruct = provider
         for step in path:
             function = function.node.find_child(step)
         group = logs.CfnLogGroup(
@@ -33,7 +36,7 @@ def kubectl_provider_logs(cluster: eks.Cluster, cluster_name: str, retention_day
             retention_in_days=retention_days,
         )
         group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
-        cfn = function.node.default_child
+        cfn = cfn_resource(function)
         cfn.add_property_override("LoggingConfig.LogGroup", group.ref)
         cfn.node.add_dependency(group)
         groups[kind] = group

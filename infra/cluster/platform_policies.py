@@ -107,7 +107,8 @@ class PlatformIsolation(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: PlatformIsolationProps) -> None:
         if construct_id != self.ID:
             raise ValueError(
-                f"PlatformIsolation: got construct_id {construct_id!r}; PlatformIsolation.of finds only {self.ID!r}; pass PlatformIsolation.ID"
+                f"PlatformIsolation: got construct_id {construct_id!r}; PlatformIsolation.of finds only {self.ID!r}; pass "
+                "PlatformIsolation.ID"
             )
         super().__init__(scope, construct_id)
         self.network = props.network
@@ -203,7 +204,7 @@ def namespace_baseline(namespace: str, net: PlatformNetwork, *, api_for_every_po
     controller or a hook Job that talks to it."""
     objects = default_deny_and_dns(namespace, dict(LABELS))
     if api_for_every_pod:
-        objects.append(Component("allow-api-server", EVERY_POD, egress=(api_server(net),)).policy(namespace))
+        objects += component_policies(namespace, [Component("allow-api-server", EVERY_POD, egress=(api_server(net),))])
     return objects
 
 
@@ -453,7 +454,7 @@ def team_namespace_policies(namespace: str, net: PlatformNetwork) -> list[dict[s
         ingress=(rule([own]),),
         egress=(rule([own]), outside_vpc_https(net), rule([cidr_peer(POD_IDENTITY_AGENT)], (POD_IDENTITY_PORT,))),
     )
-    return [*namespace_baseline(namespace, net, api_for_every_pod=False), team.policy(namespace)]
+    return [*namespace_baseline(namespace, net, api_for_every_pod=False), *component_policies(namespace, [team])]
 
 
 def component_policies(namespace: str, components: Iterable[Component]) -> list[dict[str, Any]]:

@@ -17,6 +17,8 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from infra.interfaces import principal_interface
+
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 CLUSTER_ARN_TAG = "aws:RequestTag/eks-cluster-arn"
 NAMESPACE_TAG = "aws:RequestTag/kubernetes-namespace"
@@ -39,4 +41,4 @@ def pod_identity_role(
     principal = iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL).with_conditions(
         trust_conditions(cluster.cluster_arn, namespace, service_accounts)
     )
-    return iam.Role(scope, construct_id, assumed_by=principal.with_session_tags(), description=description)
+    return iam.Role(scope, construct_id, assumed_by=principal_interface(principal.with_session_tags()), description=description)

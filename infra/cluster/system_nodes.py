@@ -11,11 +11,13 @@ from constructs import Construct
 
 from core.labels import SYSTEM_POOL_LABEL
 from infra import nag
+from infra.interfaces import principal_interface, role_interface
 from infra.network.refs import NetworkRefs
 
 WORKER_POLICIES = {
     "AmazonEKSWorkerNodePolicy": "EKS worker nodes need this AWS-maintained policy to join the cluster and describe their instance.",
-    "AmazonEC2ContainerRegistryPullOnly": "Nodes pull controller and workload images from ECR; the pull-only policy is the narrowest AWS-maintained one.",
+    "AmazonEC2ContainerRegistryPullOnly": "Nodes pull controller and workload images from ECR; the pull-only policy is the narrowest "
+    "AWS-maintained one.",
 }
 
 
@@ -24,7 +26,7 @@ def node_role(scope: Construct, construct_id: str) -> iam.Role:
     role = iam.Role(
         scope,
         construct_id,
-        assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+        assumed_by=principal_interface(iam.ServicePrincipal("ec2.amazonaws.com")),
         managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in WORKER_POLICIES],
     )
     nag.acknowledge_managed_policies(role, WORKER_POLICIES)
@@ -112,7 +114,7 @@ class SystemNodes(Construct):
             desired_size=settings.desired_size,
             max_size=settings.max_size,
             subnets=network.node_selection(),
-            node_role=self.role,
+            node_role=role_interface(self.role),
             labels=SYSTEM_POOL_LABEL,
             launch_template_spec=eks.LaunchTemplateSpec(id=launch_template.ref, version=launch_template.attr_latest_version_number),
             enable_node_auto_repair=True,

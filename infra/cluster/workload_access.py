@@ -14,6 +14,7 @@ from constructs import Construct
 
 from core.requirements import S3Access
 from infra import nag
+from infra.cfn import child
 from infra.cluster.pod_identity import pod_identity_role
 from infra.storage.refs import StorageRefs
 
@@ -68,7 +69,7 @@ class WorkloadAccess(Construct):
         for access in props.accesses:
             role = self.roles.get(access.role) or self._role(access, props)
             eks.CfnPodIdentityAssociation(
-                self.node.find_child(access.role),
+                child(self, access.role, Construct),
                 f"Association-{access.service_account}",
                 cluster_name=props.cluster.cluster_name,
                 namespace=props.namespace,

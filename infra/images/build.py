@@ -81,7 +81,8 @@ def buildspec(build: BuildPlan) -> dict:
         target = f"$REGISTRY/{copy.repository}:{copy.tag}"
         # The nodes are x86_64: one platform is copied, pulled, tagged and pushed, then dropped to keep the disk free.
         commands.append(
-            f"if ! {_exists(copy.repository, copy.tag)}; then docker pull --platform linux/amd64 {copy.source} && docker tag {copy.source} {target} "
+            f"if ! {_exists(copy.repository, copy.tag)}; then docker pull --platform linux/amd64 {copy.source} "
+            f"&& docker tag {copy.source} {target} "
             f"&& docker push {target} && docker image rm {copy.source} {target}; fi"
         )
     for image in build.derived:
@@ -100,7 +101,8 @@ def buildspec(build: BuildPlan) -> dict:
         'if [ -n "${WAIT_HANDLE_URL:-}" ]; then '
         'if [ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]; then STATUS=SUCCESS; else STATUS=FAILURE; fi; '
         'curl -sS -X PUT -H "Content-Type:" --data-binary '
-        '"{\\"Status\\":\\"$STATUS\\",\\"Reason\\":\\"image build $CODEBUILD_BUILD_ID\\",\\"UniqueId\\":\\"$CODEBUILD_BUILD_ID\\",\\"Data\\":\\"$STATUS\\"}" '
+        '"{\\"Status\\":\\"$STATUS\\",\\"Reason\\":\\"image build $CODEBUILD_BUILD_ID\\",'
+        '\\"UniqueId\\":\\"$CODEBUILD_BUILD_ID\\",\\"Data\\":\\"$STATUS\\"}" '
         '"$WAIT_HANDLE_URL"; fi'
     )
     return {

@@ -25,13 +25,14 @@ from infra.cluster.workload_access import WorkloadAccess
 from infra.gpu.data_plane import GpuDataPlane
 from infra.images import wiring as image_wiring
 from infra.images.node_access import pull_through_policy
+from infra.interfaces import cluster_interface
 from infra.network.refs import NetworkRefs, import_existing
 from infra.observability import Observability
 from infra.observability.amp import ManagedPrometheus
 from infra.observability.rules.showback import LocalModel
 from infra.routing.audit import GatewayAudit
 from infra.routing.bedrock import BedrockAccess
-from infra.scheduling.kueue import Kueue, workload_teams
+from infra.scheduling.kueue import Kueue
 from infra.stacks import cluster_props as props
 from infra.stacks import storage_props
 from infra.stacks.gpu_props import gpu_data_plane_props
@@ -52,9 +53,11 @@ class ClusterStack(cdk.Stack):
         network: NetworkRefs | None,
         requirements: Requirements = Requirements(),
         routed_models: tuple[LocalModel, ...] = (),
+        queued_teams: tuple[str, ...],
         **kwargs,
     ) -> None:
-        """routed_models: the enabled workloads served through the gateway, for the showback rules."""
+        """routed_models: the enabled workloads served through the gateway, for the showback rules; queued_teams: the
+        teams whose queues the kit's own workloads name (infra.scheduling.kueue.workload_teams)."""
         super().__init__(scope, construct_id, description=props.cluster_description(config), **kwargs)
         if network is None:
             network = import_existing(self, existing_vpc_props(config))
@@ -85,11 +88,11 @@ class ClusterStack(cdk.Stack):
         self.observability = Observability(self, "Observability", observability)
         self.crd_bundles = CrdBundles(self, "CrdBundles", props.crd_bundles_props(requirements, cluster, system_nodegroup))
         self.metrics_query_url = self._metrics_readers(requirements)
-        bedrock = bedrock_access_props(config, requirements, cluster)
+        bedrock = bedrock_access_props(config, requirements, cluster_interface(cluster))
         self.bedrock = BedrockAccess(self, "GatewayBedrock", bedrock) if bedrock else None
         # LeaderWorkerSet's CRD first: Kueue enables its integration only for kinds the API server knows.
         queue_after = DependencyGroup(nodes_and_volumes, self.controllers)
-        queues = kueue_props(config, cluster, queue_after, queued_teams=workload_teams(config.workloads))
+        queues = kueue_props(config, cluster, queue_after, queued_teams=queued_teams)
         self.kueue = Kueue(self, "Kueue", queues) if queues else None
         audit = props.gateway_audit_props(config, requirements, cluster, after=system_nodegroup)
         self.audit = GatewayAudit(self, "GatewayAudit", audit) if audit else None
@@ -109,7 +112,7 @@ class ClusterStack(cdk.Stack):
         if not isinstance(amp, ManagedPrometheus):
             return None
         for reader in requirements.metrics_readers:
-            association = amp.grant_query(self.cluster, reader.namespace, reader.service_account)
+            association = amp.grant_query(cluster_interface(self.cluster), reader.namespace, reader.service_account)
             if reader.controller is not None:
                 # Pod Identity credentials reach only pods started after the association exists.
                 self.controllers.charts[reader.controller].node.add_dependency(association)

@@ -21,6 +21,7 @@ from infra.cluster.efa import EfaSecurityGroupProps
 from infra.cluster.platform_policies import PlatformIsolationProps, PlatformNetwork
 from infra.cluster.system_nodes import SystemNodesProps
 from infra.cluster.workload_access import WorkloadAccessProps
+from infra.interfaces import cluster_interface
 from infra.network.refs import NetworkRefs
 from infra.routing.audit import GatewayAuditProps
 from infra.storage.in_cluster import StorageInClusterProps
@@ -84,9 +85,7 @@ def efa_security_group_props(config: PlatformConfig, network: NetworkRefs) -> Ef
 
 def managed_addons_props(config: PlatformConfig, cluster: eks.Cluster) -> ManagedAddonsProps:
     settings = config.cluster
-    return ManagedAddonsProps(
-        cluster=cluster, addon_versions=dict(settings.addon_versions), network_policies=settings.network_policies.enabled
-    )
+    return ManagedAddonsProps(cluster=cluster, addon_versions=_addon_versions(config), network_policies=settings.network_policies.enabled)
 
 
 def system_nodes_props(config: PlatformConfig, cluster: eks.Cluster, network: NetworkRefs) -> SystemNodesProps:
@@ -106,12 +105,17 @@ def system_nodes_props(config: PlatformConfig, cluster: eks.Cluster, network: Ne
 def storage_in_cluster_props(config: PlatformConfig, cluster: eks.Cluster, storage: StorageRefs) -> StorageInClusterProps:
     return StorageInClusterProps(
         name=config.name,
-        cluster=cluster,
+        cluster=cluster_interface(cluster),
         storage=storage,
         namespace=config.storage.workloads_namespace,
         fsx=config.storage.fsx.enabled,
-        addon_versions=dict(config.cluster.addon_versions),
+        addon_versions=_addon_versions(config),
     )
+
+
+def _addon_versions(config: PlatformConfig) -> dict[str, str]:
+    """cluster.addon_versions by add-on name, as the add-on constructs take it."""
+    return {str(name): version for name, version in config.cluster.addon_versions.items()}
 
 
 def controllers_props(requirements: Requirements, cluster: eks.Cluster, after: IDependable) -> ControllersProps:
@@ -142,5 +146,8 @@ def workload_access_props(
     if not requirements.s3_access:
         return None
     return WorkloadAccessProps(
-        cluster=cluster, storage=storage, namespace=config.storage.workloads_namespace, accesses=requirements.s3_access
+        cluster=cluster_interface(cluster),
+        storage=storage,
+        namespace=config.storage.workloads_namespace,
+        accesses=requirements.s3_access,
     )

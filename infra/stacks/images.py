@@ -189,7 +189,8 @@ class ImagesStack(cdk.Stack):
         nag.acknowledge(
             project,
             "CB3",
-            "Privileged mode runs the Docker daemon that builds the kit's images; the project builds only the Dockerfiles of this stack's asset.",
+            "Privileged mode runs the Docker daemon that builds the kit's images; the project builds only the Dockerfiles of this "
+            "stack's asset.",
         )
         nag.acknowledge(
             project, "CB4", "The project stores no artifacts; its output are images in ECR (encrypted at rest) and logs in CloudWatch."
@@ -209,7 +210,8 @@ class ImagesStack(cdk.Stack):
         nag.acknowledge_managed_policies(
             self,
             {
-                "service-role/AWSLambdaBasicExecutionRole": "AwsCustomResource's function (CDK's singleton) writes its own CloudWatch logs only."
+                "service-role/AWSLambdaBasicExecutionRole": "AwsCustomResource's function (CDK's singleton) writes its own CloudWatch "
+                "logs only."
             },
         )
         nag.acknowledge(self, "L1", "AwsCustomResource's runtime is chosen by aws-cdk-lib and moves with its upgrades.")

@@ -25,6 +25,8 @@ def vpc_props(config: PlatformConfig) -> SingleZoneVpcProps:
 
 def existing_vpc_props(config: PlatformConfig) -> ExistingVpcProps:
     existing = config.network.existing_vpc
+    if existing is None:
+        raise ValueError("existing_vpc_props: network.existing_vpc is not set; call it only for a config that names a VPC")
     return ExistingVpcProps(
         vpc_id=existing.vpc_id,
         cidr=str(existing.cidr),

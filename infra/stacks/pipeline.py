@@ -13,9 +13,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from infra import nag
+from infra.cfn import child
 from config.model import PlatformConfig
 from core.versions import AWS_CDK_CLI
 
@@ -34,6 +35,10 @@ class PipelineStack(cdk.Stack):
             scope, construct_id, description=f"{config.name}: CodePipeline that tests, synthesizes and deploys the kit", **kwargs
         )
         settings = config.pipeline
+        if settings.repository is None or settings.connection_arn is None:
+            # The config checks refuse an enabled pipeline without both (config/checks.py); a caller that skipped them
+            # gets the same fix here.
+            raise ValueError("PipelineStack: pipeline.repository and pipeline.connection_arn are required; set both to deploy a pipeline")
         source = pipelines.CodePipelineSource.connection(settings.repository, settings.branch, connection_arn=settings.connection_arn)
         synth = pipelines.ShellStep(
             "Synth",
@@ -77,11 +82,11 @@ class PipelineStack(cdk.Stack):
         )
 
 
-def _policy(scope: Construct, *path: str) -> iam.CfnPolicy:
+def _policy(scope: IConstruct, *path: str) -> iam.CfnPolicy:
     node = scope
-    for name in (*path, "DefaultPolicy", "Resource"):
+    for name in path:
         node = node.node.find_child(name)
-    return node
+    return child(node.node.find_child("DefaultPolicy"), "Resource", iam.CfnPolicy)
 
 
 def _rewrite(policy: iam.CfnPolicy, rewrite: Callable[[dict], dict | None]) -> None:
@@ -160,15 +165,18 @@ _WILDCARDS = (
     ),
     (
         r"^Resource::arn:\*:iam::\d+:role/\*$",
-        "Self-mutation assumes only roles tagged aws-cdk:bootstrap-role (deploy, file and image publishing) in this account: the policy's condition.",
+        "Self-mutation assumes only roles tagged aws-cdk:bootstrap-role (deploy, file and image publishing) in this account: the "
+        "policy's condition.",
     ),
     (
         r"^Resource::arn:<AWS::Partition>:cloudformation:[\w-]+:\d+:stack/\*$",
-        "Self-mutation reads stacks (its own and the CDK bootstrap stack) of this account and region only; names are known only at run time.",
+        "Self-mutation reads stacks (its own and the CDK bootstrap stack) of this account and region only; names are known only at run "
+        "time.",
     ),
     (
         r"^Resource::\*$",
-        "s3:ListBucket for the CDK CLI in self-mutation: it finds the bootstrap assets bucket, whose name depends on the bootstrap qualifier; ListBucket reads key names, no object.",
+        "s3:ListBucket for the CDK CLI in self-mutation: it finds the bootstrap assets bucket, whose name depends on the bootstrap "
+        "qualifier; ListBucket reads key names, no object.",
     ),
 )
 

@@ -19,7 +19,7 @@ from core.registry_cache import rewrite_objects
 from config.images import registry_cache
 from core.routing import AMP_QUERY_URL
 from infra.cluster.namespace import workloads_namespace
-from infra.scheduling.kueue import local_queue, workload_teams
+from infra.scheduling.kueue import local_queue
 from infra.routing.gateway import gateway_objects
 from infra.stacks.routing_props import gateway_settings
 from infra.routing.redis_auth import add_redis_password
@@ -57,17 +57,19 @@ class WorkloadsStack(cdk.Stack):
         pod_security: PodSecurityLevel = "restricted",
         gateway: bool = False,
         metrics_query_url: str | None = None,
+        queued_teams: tuple[str, ...],
         **kwargs,
     ) -> None:
         """workloads: {workload name: its rendered Kubernetes objects}; pod_security: the level the namespace enforces;
-        gateway: write the kit's Gateway; metrics_query_url: the AMP workspace, filled into the autoscalers' queries."""
+        gateway: write the kit's Gateway; metrics_query_url: the AMP workspace, filled into the autoscalers' queries;
+        queued_teams: the teams whose queues the kit's own workloads name, each a LocalQueue here."""
         super().__init__(scope, construct_id, description=describe(config.name, list(workloads)), **kwargs)
         namespace = config.storage.workloads_namespace
         labels = {"app.kubernetes.io/part-of": config.name}
         isolate = config.cluster.network_policies.enabled
         # Only the queues the kit's own workloads join: a team's people submit in the team's namespaces, whose pods
         # the model servers do not admit (Kueue and its ClusterQueues come with the cluster stack).
-        teams = workload_teams(config.workloads)
+        teams = queued_teams
         base_objects = workloads_namespace(namespace, labels, pod_security=pod_security, isolate=isolate, queued=bool(teams))
         base_objects += [local_queue(team, namespace) for team in teams]
         base_objects += storage_manifests(config.name, namespace, storage)

@@ -25,6 +25,7 @@ from infra.storage.refs import StorageRefs
 
 # Validation reads none of the CDK objects a props record carries: stand-ins keep these tests off the jsii runtime.
 CLUSTER = cast(eks.Cluster, object())
+ICLUSTER = cast(eks.ICluster, object())
 NETWORK = cast(NetworkRefs, object())
 AFTER = cast(IDependable, object())
 STORAGE = cast(StorageRefs, object())
@@ -106,11 +107,11 @@ def test_crd_bundles_props_refuse_a_repeat():
 
 def test_workload_access_props_refuse_a_blank_namespace_and_a_service_account_twice():
     shared_role = (_access("reader", "vllm"), _access("reader", "benchmark"))
-    WorkloadAccessProps(cluster=CLUSTER, storage=STORAGE, namespace="inference", accesses=shared_role)
+    WorkloadAccessProps(cluster=ICLUSTER, storage=STORAGE, namespace="inference", accesses=shared_role)
     with pytest.raises(ValueError, match=r"WorkloadAccessProps\.namespace: got ''"):
-        WorkloadAccessProps(cluster=CLUSTER, storage=STORAGE, namespace="", accesses=shared_role)
+        WorkloadAccessProps(cluster=ICLUSTER, storage=STORAGE, namespace="", accesses=shared_role)
     with pytest.raises(ValueError, match=r"WorkloadAccessProps\.accesses: got service accounts \['vllm'\] more than once"):
-        WorkloadAccessProps(cluster=CLUSTER, storage=STORAGE, namespace="inference", accesses=(_access("a", "vllm"), _access("b", "vllm")))
+        WorkloadAccessProps(cluster=ICLUSTER, storage=STORAGE, namespace="inference", accesses=(_access("a", "vllm"), _access("b", "vllm")))
 
 
 def test_efa_props_refuse_a_blank_cluster_name():

@@ -182,7 +182,7 @@ def test_kubectl_provider_functions_log_to_groups_with_the_clusters_retention(cl
 
 def _fluent_bit_sections(conf: str) -> dict[str, dict[str, str]]:
     sections: dict[str, dict[str, str]] = {}
-    current = None
+    current: dict[str, str] = {}
     for line in conf.splitlines():
         if line.startswith("["):
             current = sections.setdefault(line.strip("[]"), {})
@@ -213,6 +213,7 @@ def test_the_audit_shippers_kubernetes_filter_reads_the_pod_from_its_own_tag():
     tag = _tail_tag(tail["Tag"], path)
     assert kube["Match"] == tail["Tag"] and tag.startswith(kube["Kube_Tag_Prefix"])
     found = KUBE_TAG.search(tag[len(kube["Kube_Tag_Prefix"]) :])
+    assert found is not None, tag
     assert (found["pod_name"], found["namespace_name"], found["container_name"]) == (
         f"{proxy_deployment('inference')}-5d8f7c9b4-x2k9q",
         "envoy-gateway-system",

@@ -78,7 +78,8 @@ def _check(policies: Policies, network: Network, flows: list[Flow]) -> None:
         egress, ingress = policies.allows(network.endpoints[flow.source], network.endpoints[flow.destination], flow.port, flow.protocol)
         if (egress and ingress) != flow.allowed:
             wrong.append(
-                f"{flow.source} -> {flow.destination}:{flow.port} expected {'allowed' if flow.allowed else 'denied'}; egress {egress}, ingress {ingress}"
+                f"{flow.source} -> {flow.destination}:{flow.port} expected {'allowed' if flow.allowed else 'denied'}; egress {egress}, "
+                f"ingress {ingress}"
             )
     assert not wrong, "\n".join(wrong)
 
