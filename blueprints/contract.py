@@ -20,7 +20,7 @@ from blueprints.common.params import Autoscalable, GpuWorkloadParams, KvOffloada
 from blueprints.common.placement import Placement, Transport, placement_for
 from blueprints.common.image_checks import driver_issues
 from blueprints.common.routing import serving_clients
-from blueprints.common.vllm_args import VllmEngine
+from blueprints.common.vllm_args import VllmEngine, VllmEngineKeys
 from core.cold_start import Budget, WeightSource, budget, image_gb, weights_gb_from_name
 from core.images import provided_by
 from core.instances import known
@@ -135,7 +135,7 @@ class GpuBlueprint(Blueprint[G]):
         placement = placement or placement_for(platform, workload, self.transport(workload))
         model = workload.model
         name = {S3Source: lambda m: m.uri, HfSource: lambda m: m.repo_id}.get(type(model), lambda m: m.sub_path)(model)
-        quantization = workload.quantization if isinstance(workload, VllmEngine) else None
+        quantization = workload.quantization if isinstance(workload, VllmEngineKeys) else None
         weights = workload.model_size_gib or weights_gb_from_name(name, quantization)
         if isinstance(model, S3Source):
             source = WeightSource("s3", streams=model.streamer_concurrency, label="S3 (Run:ai streamer)")
@@ -210,9 +210,9 @@ class GpuBlueprint(Blueprint[G]):
 
     def flag_checks(self, workload: G, placement: Placement) -> list[ConfigIssue]:
         """extra_args must not repeat a flag of the kit's own argument lists, built here without them."""
-        # Engine flags only: triton's extra_args are vLLM engine keys (a mapping), which repeat no flag.
-        extra = workload.extra_args if isinstance(workload, VllmEngine) else None
-        if not isinstance(extra, list) or not extra:
+        # Command-line flags only: Triton's extra_args are engine argument names (a mapping), checked by name instead.
+        extra = workload.extra_args if isinstance(workload, VllmEngine) else []
+        if not extra:
             return []
         lines = self.engine_command_lines(workload.model_copy(update={"extra_args": []}), placement)
         return vllm_flags.repeated_flag_issues(lines, extra, type(workload).model_fields)

@@ -8,12 +8,10 @@ facts for (core/model_catalog.py) is not checked, and the summary says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
-from blueprints.common import vllm_flags
 from blueprints.common.params import GpuWorkloadParams, HasLora
 from blueprints.common.placement import Placement
-from blueprints.common.vllm_args import VllmEngine
+from blueprints.common.vllm_args import VllmEngineKeys
 from core.instances import INSTANCE_TYPES, InstanceFacts
 from core.issues import ConfigIssue
 from core.model_catalog import facts_for, lookup, lookup_name, source_path
@@ -46,25 +44,6 @@ class RoleFit:
     """Why the fit was not checked, when it was not."""
 
 
-def _flags(extra: Any) -> dict[str, str]:
-    """extra_args as {long flag: value}: vLLM's spellings (a list, vllm_flags.flag_name) or engine argument names (Triton's dict)."""
-    if isinstance(extra, dict):
-        return {"--" + key.replace("_", "-"): str(value) for key, value in extra.items()}
-    found: dict[str, str] = {}
-    tokens = list(extra or [])
-    for index, token in enumerate(tokens):
-        name = vllm_flags.flag_name(token)
-        if name is None:
-            continue
-        following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        found[name] = (
-            token.split("=", 1)[1] if "=" in token else following if following and vllm_flags.flag_name(following) is None else "true"
-        )
-        if token.startswith("--no-"):
-            found[name] = "false"
-    return found
-
-
 def _number(flags: dict[str, str], name: str) -> float | None:
     try:
         return float(flags[name]) if name in flags else None
@@ -72,9 +51,9 @@ def _number(flags: dict[str, str], name: str) -> float | None:
         return None
 
 
-def serving(workload: VllmEngine, shape: Shape) -> Serving:
+def serving(workload: VllmEngineKeys, shape: Shape) -> Serving:
     """The engine settings the fit depends on, from the workload's keys and its extra_args."""
-    flags = _flags(workload.extra_args)
+    flags = workload.engine_flags()
     seqs, tokens, offload = _number(flags, "--max-num-seqs"), _number(flags, "--max-num-batched-tokens"), _number(flags, "--cpu-offload-gb")
     lora = workload.lora if isinstance(workload, HasLora) else None
     return Serving(
@@ -109,10 +88,10 @@ def role_fits(workload: GpuWorkloadParams, placement: Placement, shapes: list[Sh
             )
             for shape in shapes
         ]
-    if not isinstance(workload, VllmEngine):
+    if not isinstance(workload, VllmEngineKeys):
         # The fit is vLLM's accounting of GPU memory (core/model_fit.py); another engine's is not modelled.
         return [RoleFit(shape, facts, None, "the memory fit is modelled for vLLM engines only") for shape in shapes]
-    flags = _flags(workload.extra_args)
+    flags = workload.engine_flags()
     if "--kv-cache-memory-bytes" in flags:
         return [RoleFit(shape, facts, None, "--kv-cache-memory-bytes sets the KV cache itself") for shape in shapes]
     return [RoleFit(shape, facts, fit(facts, gpu_of(placement.instance), serving(workload, shape))) for shape in shapes]
