@@ -12,10 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from assembly.kit import KIT, Kit
+from assembly.kit import KIT, Kit, KitConfig
 from blueprints.contract import Blueprint
 from config.loader import DEFAULT_CONFIG
-from config.model import PlatformConfig
 
 
 def example_data(blueprint: Blueprint, base: Path = DEFAULT_CONFIG) -> dict:
@@ -33,6 +32,6 @@ def write_example(blueprint: Blueprint, folder: Path, base: Path = DEFAULT_CONFI
     return path
 
 
-def load_example(blueprint: Blueprint, folder: Path, kit: Kit = KIT) -> PlatformConfig:
+def load_example(blueprint: Blueprint, folder: Path, kit: Kit = KIT) -> KitConfig:
     """The example's config through the kit's own loading: parsed, typed and checked (ConfigError on a problem)."""
     return kit.load(write_example(blueprint, folder))

@@ -328,13 +328,13 @@ def _replicas(chart: ChartTemplate, properties: dict) -> None:
     # (an endpoint picker's Deployment).
     server = {id(pod.holder) for pod in _server_pods(chart.items)}
     serving = [obj for obj in chart.items if any(id(pod.holder) in server for pod in _pods(obj))]
-    counted = [pod for obj in serving for pod in _pods(obj) if pod.replicas is not None]
+    counted = [(pod.component, pod.replicas) for obj in serving for pod in _pods(obj) if pod.replicas is not None]
     if not counted:
         return
     # A Dynamo graph counts each component; anything else has one count (an LWS's leader and workers share it).
     by_component: dict[str, tuple[dict, str]] = {}
-    for pod in counted:
-        by_component.setdefault(pod.component, pod.replicas)
+    for component, count in counted:
+        by_component.setdefault(component, count)
     if len(by_component) == 1:
         [(holder, key)] = by_component.values()
         chart.values["replicaCount"] = holder[key]
@@ -592,7 +592,11 @@ def _files_as_defines(chart: ChartTemplate, originals: dict[int, dict]) -> None:
     for obj in chart.items:
         before = originals.get(id(obj))
         data = obj.get("data")
-        if before is None or not any(_SITE.search(v) or any(t in v for t in chart.texts) for v in data.values() if isinstance(v, str)):
+        if (
+            before is None
+            or not isinstance(data, dict)
+            or not any(_SITE.search(v) or any(t in v for t in chart.texts) for v in data.values() if isinstance(v, str))
+        ):
             continue
         names = {}
         for key, value in data.items():

@@ -9,24 +9,25 @@ from pathlib import Path
 from blueprints.common import objects, queueing
 from blueprints.common.network_policy import add_network_policies
 from blueprints.common.params import WorkloadParams
-from blueprints.contract import Blueprint
+from blueprints.contract import Blueprint, tag_of
 from core.registry_cache import rewrite_objects
 from core.platform import Platform
 
 
 def render_objects(workloads: Iterable[WorkloadParams], platform: Platform, blueprints: Mapping[str, Blueprint]) -> dict[str, list[dict]]:
-    """{workload name: its Kubernetes objects} for the enabled workloads, in one fresh cdk8s app: the blueprint's
-    chart, plus the NetworkPolicies of the traffic it declares when the platform enforces them."""
+    """{workload name: its Kubernetes objects} for the enabled workloads, in one fresh cdk8s app: the chart of the
+    blueprint its parameters' class names (tag_of), plus the NetworkPolicies of the traffic it declares when the
+    platform enforces them."""
     app = objects.new_app()
     rendered = {}
     enabled = [workload for workload in workloads if workload.enabled]
     traffic = (
-        {workload.name: blueprints[workload.blueprint].traffic(workload, platform) for workload in enabled}
+        {workload.name: blueprints[tag_of(type(workload))].traffic(workload, platform) for workload in enabled}
         if platform.network.enforced
         else {}
     )
     for workload in enabled:
-        blueprint = blueprints[workload.blueprint]
+        blueprint = blueprints[tag_of(type(workload))]
         chart = blueprint.render(app, workload, platform)
         if platform.network.enforced:
             # A workload's serving ports admit the workloads that declare calls to it (a benchmark), and no other.

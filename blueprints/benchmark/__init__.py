@@ -10,6 +10,7 @@ from blueprints.benchmark.target import resolve_target
 from blueprints.contract import Blueprint
 from core.isolation import WorkloadTraffic
 from core.issues import ConfigIssue
+from core.model_sources import FsxSource
 from core.platform import Platform
 from core.requirements import Requirements, S3Access
 
@@ -51,7 +52,7 @@ class Benchmark(Blueprint[BenchmarkWorkload]):
                     fix="name one of them, or enable the workload you mean",
                 )
             )
-        if target is not None and workload.tokenizer is None and getattr(target.model, "type", None) == "fsx":
+        if target is not None and workload.tokenizer is None and isinstance(target.model, FsxSource):
             issues.append(
                 ConfigIssue(
                     "tokenizer",

@@ -39,10 +39,16 @@ def resolve_target(platform: Platform, benchmark: BenchmarkWorkload) -> Benchmar
     if isinstance(source, S3Source):
         source = source.in_bucket(platform.storage.bucket_name)
     tokenizer, tokenizer_uri, secret = benchmark.tokenizer, None, None
-    if tokenizer is None and isinstance(source, HfSource):
-        tokenizer, secret = source.repo_id, source.token_secret_name
-    elif tokenizer is None and isinstance(source, S3Source):
-        tokenizer, tokenizer_uri = TOKENIZER_DIR, source.uri
+    if tokenizer is None:
+        if isinstance(source, HfSource):
+            tokenizer, secret = source.repo_id, source.token_secret_name
+        elif isinstance(source, S3Source):
+            tokenizer, tokenizer_uri = TOKENIZER_DIR, source.uri
+        else:
+            # Benchmark.checks refuses this first: the pod mounts no FSx volume to read the tokenizer from.
+            raise ValueError(
+                f"benchmark {benchmark.name}: its target {benchmark.target} loads no tokenizer the pod can read; set tokenizer"
+            )
     return BenchmarkTarget(
         namespace=platform.namespace,
         az_id=platform.az_id,

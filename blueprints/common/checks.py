@@ -13,7 +13,7 @@ from blueprints.common.resources import memory_share_gib, pod_memory_gib, shm_gi
 from core.capacity import GpuCapacity
 from core.instances import InstanceFacts, known
 from core.issues import ConfigIssue
-from core.model_sources import FsxSource, S3Source
+from core.model_sources import FsxSource, ModelSource, S3Source
 from core.platform import Platform
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def gpu_workload_issues(workload: GpuWorkloadParams, platform: Platform) -> list
                 fix="set efa: true on the pool (an EFA-capable type), or drop efa here",
             )
         )
-    issues += model_source_issues(workload, platform)
+    issues += model_source_issues(workload.model, platform)
     return issues
 
 
@@ -108,8 +108,9 @@ WEIGHT_FILE_SUFFIXES = frozenset({"safetensors", "bin", "pt", "pth", "gguf", "js
 """What a model folder's files end in: weights, configs, a SentencePiece tokenizer."""
 
 
-def model_source_issues(workload: GpuWorkloadParams, platform: Platform) -> list[ConfigIssue]:
-    source = workload.model
+def model_source_issues(source: ModelSource, platform: Platform) -> list[ConfigIssue]:
+    """Where a model (or a LoRA adapter) may be read from: FSx only when it is on, S3 only where the model-reader role
+    may read; issues at `model`."""
     storage = platform.storage
     if isinstance(source, FsxSource) and not storage.fsx_enabled:
         return [

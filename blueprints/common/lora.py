@@ -20,6 +20,7 @@ from vLLM's vllm:lora_requests_info.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
@@ -179,7 +180,9 @@ def sync_files() -> dict[str, str]:
     return {"lora_sync.py": SYNC_PROGRAM.read_text()}
 
 
-def issues(lora: Lora | None, platform: Platform, *, model_name: str, check_source) -> list[ConfigIssue]:
+def issues(
+    lora: Lora | None, platform: Platform, *, model_name: str, check_source: Callable[[S3Source], list[ConfigIssue]]
+) -> list[ConfigIssue]:
     """check_source(S3Source) -> issues at model.uri, the kit's check of where the model-reader role may read."""
     if lora is None:
         return []

@@ -150,7 +150,8 @@ GATEWAY_REQUIREMENTS = Requirements(
 """The gateway itself: what a routed workload needs, and what gateway.bedrock needs with no routed workload."""
 
 
-def requirements(routing: Routing | None, autoscaling: Autoscaling | None, platform: Platform) -> Requirements:
+def requirements(routing: RouteSettings | None, autoscaling: Autoscaling | None, platform: Platform) -> Requirements:
+    """The gateway when the workload is routed through it (any blueprint's routing), KEDA when it autoscales."""
     parts = []
     if routing is not None and routing.gateway:
         parts.append(GATEWAY_REQUIREMENTS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from blueprints.common import checks, lora, rollout, routing
@@ -47,8 +46,12 @@ class Vllm(GpuBlueprint[VllmWorkload]):
     def checks(self, workload: VllmWorkload, platform: Platform) -> list[ConfigIssue]:
         replicas_set = "replicas" in workload.model_fields_set
         # An adapter's folder must be where the model-reader role may read, as the model's (checks.model_source_issues).
-        where = lambda source: checks.model_source_issues(SimpleNamespace(model=source), platform)  # noqa: E731
-        adapters = lora.issues(workload.lora, platform, model_name=workload.public_model_name, check_source=where)
+        adapters = lora.issues(
+            workload.lora,
+            platform,
+            model_name=workload.public_model_name,
+            check_source=lambda source: checks.model_source_issues(source, platform),
+        )
         return (
             super().checks(workload, platform)
             + routing.issues(workload.routing, workload.autoscaling, replicas_set, workload.enable_prefix_caching, platform)
