@@ -22,7 +22,7 @@ from constructs import Construct, IDependable
 
 from core.labels import PART_OF
 from core.requirements import CrdBundle
-from core.versions import IMAGES
+from core.images import IMAGES
 from infra.cluster import crd_fetch
 from infra.cluster.helm import chart_namespace
 from infra.cluster.platform_policies import Component, PlatformIsolation, PlatformNetwork, component_policies, outside_vpc_https
@@ -88,7 +88,7 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
                         "initContainers": [
                             {
                                 "name": "fetch",
-                                "image": IMAGES["python"],
+                                "image": IMAGES["python"].reference,
                                 "command": ["python", "/program/crd_fetch.py"],
                                 "env": [
                                     {"name": "FILES", "value": json.dumps(files)},
@@ -106,7 +106,7 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
                         "containers": [
                             {
                                 "name": "apply",
-                                "image": IMAGES["kubectl"],
+                                "image": IMAGES["kubectl"].reference,
                                 "args": ["apply", "--server-side", "--force-conflicts", "-f", BUNDLE],
                                 # kubectl keeps its discovery cache under HOME.
                                 "env": [{"name": "HOME", "value": "/tmp"}],
