@@ -2,8 +2,9 @@
 
 Each team of `scheduling.teams` gets a ClusterQueue with its nominal GPU quota per GPU capacity (a ResourceFlavor
 each), all in one cohort so idle quota is lent; a LocalQueue named after the team in each of the team's namespaces,
-and in the workloads namespace only for the teams the kit's own workloads queue on. Workloads that name a queue are admitted by Kueue whole (a LeaderWorkerSet group,
-every pod of a Job), at one of three priorities; higher ones preempt batch.
+and in the workloads namespace only for the teams the kit's own workloads queue on. Workloads that name a queue are
+admitted by Kueue whole (a LeaderWorkerSet group, every pod of a Job), at one of three priorities; higher ones
+preempt batch.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ Priority = Literal["realtime", "near-realtime", "batch"]
 PRIORITIES: dict[str, int] = {"realtime": 1000, "near-realtime": 500, "batch": 100}
 """WorkloadPriorityClass values: real-time serving over near-real-time over batch."""
 
-TopologyLevel = Literal["network-node-layer-1", "network-node-layer-2", "network-node-layer-3"]
 
 @runtime_checkable
 class Queueable(Protocol):
@@ -38,6 +38,7 @@ class Queueable(Protocol):
     def queue(self) -> str | None: ...
 
 
+TopologyLevel = Literal["network-node-layer-1", "network-node-layer-2", "network-node-layer-3"]
 TOPOLOGY_LABEL_PREFIX = "topology.k8s.aws/"
 TOPOLOGY_LEVELS = ("network-node-layer-1", "network-node-layer-2", "network-node-layer-3")
 """EC2 instance topology as node labels (set by EKS's cloud controller manager from DescribeInstanceTopology): layer 1
