@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if config.account and config.account != account:
         print(
-            f"kit: the credentials are for account {account}, but the config sets account: {config.account}; use credentials for that account",
+            f"kit: the credentials are for account {account}, but the config "
+            f"sets account: {config.account}; use credentials for that account",
             file=sys.stderr,
         )
         return 2

@@ -3,7 +3,8 @@
 Within a stack, CloudFormation starts a resource once everything it depends on (DependsOn, Ref, Fn::GetAtt, Fn::Sub)
 is complete, so the stack takes as long as its longest dependency chain. `./kit deploy` runs `cdk deploy --all
 --concurrency 4`, so a stack starts once the stacks it depends on are done: the storage stack (FSx for Lustre's
-quarter hour) runs beside the cluster stack, off the critical path. Nested stacks count as their own longest chain. Durations are typical creation times per resource type (DURATIONS, the kit's estimates
+quarter hour) runs beside the cluster stack, off the critical path. Nested stacks count as their own longest chain.
+Durations are typical creation times per resource type (DURATIONS, the kit's estimates
 from CloudFormation events of its own deploys and AWS's documented figures, dated below); the result is a model to
 compare configs and find what to move off the path, not a promise.
 """

@@ -98,7 +98,8 @@ class Kit:
                     issues.append(
                         ConfigIssue(
                             f"workloads[{index}].lora.adapters[{adapter_index}].name",
-                            f"serves the model name '{adapter}' through the gateway, as workload '{owners.get(adapter, workload.name)}' does",
+                            f"serves the model name '{adapter}' through the gateway, "
+                            f"as workload '{owners.get(adapter, workload.name)}' does",
                             value=adapter,
                             fix="give the adapter a name no other model has",
                         )
@@ -110,7 +111,8 @@ class Kit:
                 issues.append(
                     ConfigIssue(
                         f"workloads[{index}].{key}",
-                        f"serves the model name '{name}' through the gateway, as workload '{owners[name]}' does: the gateway would send every request for it to one of them",
+                        f"serves the model name '{name}' through the gateway, as workload "
+                        f"'{owners[name]}' does: the gateway would send every request for it to one of them",
                         value=name,
                         allowed=f"a model name no other routed workload serves (taken: {', '.join(sorted(owners))})",
                         fix=f"set served_model_name on '{workload.name}' to a name of its own, or routing.gateway: false on one of the two",
@@ -151,7 +153,9 @@ class Kit:
                             f"'{model}' is not served through the gateway",
                             value=model,
                             allowed=", ".join(servable) or "none: no enabled workload sets routing, and gateway.bedrock is empty",
-                            fix="list the model name of an enabled workload with routing (or add routing to it), or a gateway.bedrock model",
+                            fix=(
+                                "list the model name of an enabled workload with routing (or add routing to it), or a gateway.bedrock model"
+                            ),
                         )
                     )
         return issues

@@ -45,7 +45,8 @@ def what_next(config: KitConfig, config_path: Path, delivery=None) -> list[str]:
                     if ACCOUNT_FIELD in tokens
                     else []
                 ),
-                f"the charts take them as values ({', '.join(UNKNOWN_VALUES[token] for token in tokens)}) and refuse to render without them",
+                f"the charts take them as values ({', '.join(UNKNOWN_VALUES[token] for token in tokens)}) "
+                "and refuse to render without them",
             ],
         )
     lines += section("cost", cost_lines(config))
@@ -134,12 +135,14 @@ def cost_lines(config: KitConfig) -> list[str]:
         own = _gpu_hour_usd(config, capacity.name)
         if own:
             lines.append(
-                f"{capacity.name}: ${own:g} per GPU-hour (your gpu_hour_usd); up to {capacity.max_gpus} GPUs = {money(own * capacity.max_gpus)}/h"
+                f"{capacity.name}: ${own:g} per GPU-hour (your gpu_hour_usd); up "
+                f"to {capacity.max_gpus} GPUs = {money(own * capacity.max_gpus)}/h"
             )
             continue
         if capacity.block_window is not None or "reserved" in capacity.capacity_types:
             lines.append(
-                f"{capacity.name}: capacity bought ahead ({'/'.join(capacity.capacity_types)}), paid whether used or not; set gpu_hour_usd to price it"
+                f"{capacity.name}: capacity bought ahead ({'/'.join(capacity.capacity_types)}), "
+                "paid whether used or not; set gpu_hour_usd to price it"
             )
             continue
         priced = [(t, p, f.gpus) for t, f in gpus.items() if (p := prices.instance_hour_usd(t, config.region)) is not None]
@@ -154,7 +157,8 @@ def cost_lines(config: KitConfig) -> list[str]:
         low, high = min(per_gpu), max(per_gpu)
         gpu_range = f"${low:.2f}" if abs(high - low) < 0.005 else f"${low:.2f}-${high:.2f}"
         lines.append(
-            f"{capacity.name}: {gpu_range} per GPU-hour{spot} ({shown}); nothing while idle, up to {capacity.max_gpus} GPUs = {money(high * capacity.max_gpus)}/h"
+            f"{capacity.name}: {gpu_range} per GPU-hour{spot} ({shown}); nothing while "
+            f"idle, up to {capacity.max_gpus} GPUs = {money(high * capacity.max_gpus)}/h"
         )
     for workload, gpus, pool, instance_type in _standing_gpus(config):
         # The pool's own price, else the gateway's blended one for the models it routes, else the list price.
@@ -211,7 +215,8 @@ def gateway_lines(config: KitConfig) -> list[str]:
     lines = [f"{GATEWAY_NAME} ({scheme}): models {', '.join([w.public_model_name for w in routed] + [m.name for m in gateway.bedrock])}"]
     for model in gateway.bedrock:
         lines.append(
-            f"Bedrock {model.name} -> {model.model_id} (${model.input_usd_per_million:g}/${model.output_usd_per_million:g} per million tokens in/out)"
+            f"Bedrock {model.name} -> {model.model_id} "
+            f"(${model.input_usd_per_million:g}/${model.output_usd_per_million:g} per million tokens in/out)"
         )
     if not gateway.teams:
         lines.append("no teams: every caller reaches every routed model without a key; add gateway.teams for keys and budgets")
@@ -283,16 +288,19 @@ def next_commands(config: KitConfig, config_path: Path, account: str | None) -> 
             target_bucket, _, key = uri.removeprefix("s3://").partition("/")
             prefix, _, name = key.rstrip("/").partition("/")
             steps.append(
-                f".venv/bin/python -m scripts.stage_model --bucket {target_bucket} --prefix {prefix} --name {name} --source <folder with the weights>"
+                f".venv/bin/python -m scripts.stage_model --bucket {target_bucket} "
+                f"--prefix {prefix} --name {name} --source <folder with the weights>"
                 f"   # {workload.name}'s weights (or --hf-model <repo id> to download it from the Hub first)"
             )
         elif isinstance(source, FsxSource):
             steps.append(
-                f"# {workload.name} reads {source.sub_path} on FSx: stage it into s3://{bucket}/{config.storage.models_prefix.strip('/')}/ (the file system's data repository)"
+                f"# {workload.name} reads {source.sub_path} on FSx: stage it into "
+                f"s3://{bucket}/{config.storage.models_prefix.strip('/')}/ (the file system's data repository)"
             )
         elif isinstance(source, HfSource) and source.token_secret_name:
             steps.append(
-                f"kubectl -n {config.storage.workloads_namespace} create secret generic {source.token_secret_name} --from-literal=HF_TOKEN=<token>"
+                f"kubectl -n {config.storage.workloads_namespace} create secret "
+                f"generic {source.token_secret_name} --from-literal=HF_TOKEN=<token>"
                 f"   # {workload.name}'s Hub token, after the deploy"
             )
     steps.append(f"KIT_CONFIG={path} ./kit deploy")

@@ -39,7 +39,10 @@ def parser() -> argparse.ArgumentParser:
         nargs="+",
         default=[],
         metavar="RESOURCE",
-        help="acknowledge the replacement or deletion of a stateful resource: its logical id, construct path (or its tail, e.g. Models/Bucket) or Kubernetes Kind/namespace/name",
+        help=(
+            "acknowledge the replacement or deletion of a stateful resource: its logical id, construct path (or its tail, e.g. "
+            "Models/Bucket) or Kubernetes Kind/namespace/name"
+        ),
     )
     return p
 

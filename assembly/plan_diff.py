@@ -196,7 +196,8 @@ def _renames(changes: list[Change], base: Assembly, new: Assembly, schemas: Sche
                 if name is not None and render(name) == render(new_body.get("Properties", {}).get(prop)):
                     blocked.append(
                         f"{fresh.stack}: {fresh.path} ({fresh.type}) takes the {prop} {short(name)} that {old.path} holds; CloudFormation "
-                        "creates the new resource before it deletes the old one, so the create fails. Give it another name, or deploy the removal first"
+                        "creates the new resource before it deletes the old one, so the "
+                        "create fails. Give it another name, or deploy the removal first"
                     )
     return blocked
 
@@ -271,7 +272,8 @@ def _propagate(changes: dict[tuple[str, str], Change], base: Assembly, new: Asse
                 importers = ", ".join(sorted(base_imports[export]))
                 cause = f"{', '.join(hit)} is replaced" if hit else "its value changes"
                 blocked.append(
-                    f"{stack}: the export {export} changes ({cause}) while {importers} imports it; CloudFormation refuses to update an export in use"
+                    f"{stack}: the export {export} changes ({cause}) while {importers} "
+                    "imports it; CloudFormation refuses to update an export in use"
                 )
         if not grew:
             return blocked

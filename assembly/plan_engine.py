@@ -101,7 +101,8 @@ def _kube_gate(obj: ObjectChange) -> Gate:
     what = "is deleted" if obj.action == "remove" else "is deleted and created again"
     return Gate(
         (obj.ident, f"{obj.kind}/{obj.name}"),
-        f"{obj.owner}: {obj.ident} {what} ({'; '.join(obj.notes)}); that removes {obj.stateful}. If this is intended, acknowledge it: --ack {obj.ident}",
+        f"{obj.owner}: {obj.ident} {what} ({'; '.join(obj.notes)}); that removes "
+        f"{obj.stateful}. If this is intended, acknowledge it: --ack {obj.ident}",
     )
 
 

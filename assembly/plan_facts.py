@@ -45,7 +45,9 @@ KUBECTL_HELM = "Custom::AWSCDK-EKS-HelmChart"
 KUBECTL_TYPES = (KUBECTL_MANIFEST, KUBECTL_HELM, "Custom::AWSCDK-EKS-KubernetesPatch", "Custom::AWSCDK-EKS-KubernetesObjectValue")
 HANDLER_SOURCE = "aws-cdk-lib 2.275 aws-eks-v2 kubectl-handler"
 IN_PLACE_KUBECTL = {
-    KUBECTL_MANIFEST: "updated in place: the kubectl handler runs `kubectl apply` with the new manifest (with --prune on the resource's own label)",
+    KUBECTL_MANIFEST: (
+        "updated in place: the kubectl handler runs `kubectl apply` with the new manifest (with --prune on the resource's own label)"
+    ),
     KUBECTL_HELM: "updated in place: the kubectl handler runs `helm upgrade --install` of the release",
     "Custom::AWSCDK-EKS-KubernetesPatch": "updated in place: the kubectl handler applies the new patch",
     "Custom::AWSCDK-EKS-KubernetesObjectValue": "updated in place: the kubectl handler reads the object again",

@@ -144,7 +144,8 @@ def _manifest_changes(owner: str, before: dict | None, after: dict | None) -> li
             was = f"{key[0]}/{key[1] + '/' if key[1] else ''}{key[2]}"
             if prune:
                 change.notes.append(
-                    f"was {was}: kubectl apply creates the new object and --prune deletes the old one (a delete and a create, not an update)"
+                    f"was {was}: kubectl apply creates the new object and --prune "
+                    "deletes the old one (a delete and a create, not an update)"
                 )
             else:
                 change.notes.append(
@@ -181,7 +182,10 @@ def _judge(change: ObjectChange, old: dict, new: dict) -> None:
             change.refused = f"{', '.join(bad)}: a StatefulSet allows changes only to {', '.join(STATEFULSET_MUTABLE)}"
     for path in IMMUTABLE.get(kind, ()):
         if any(p == path or p.startswith(path + ".") or p.startswith(path + "[") for p in touched):
-            change.refused = f"{path} is immutable on a {kind}: kubectl apply fails and CloudFormation rolls the update back; delete the object first or give it a new name"
+            change.refused = (
+                f"{path} is immutable on a {kind}: kubectl apply fails and CloudFormation rolls the update back; "
+                "delete the object first or give it a new name"
+            )
     if kind in POD_OWNERS and any("template" in p for p in touched):
         added = {image for c in _containers(new) if (image := c.get("image")) is not None} - {c.get("image") for c in _containers(old)}
         images = sorted(added)
@@ -275,7 +279,8 @@ def _chart_change(owner: str, before: dict | None, after: dict | None) -> ChartC
     change = ChartChange(owner, release, chart, "modify", old.get("Version"), new.get("Version"))
     if render(old.get("Release")) != render(new.get("Release")) or render(old.get("Namespace")) != render(new.get("Namespace")):
         change.notes.append(
-            f"release {render(old.get('Release'))} in {render(old.get('Namespace'))} becomes {release} in {render(new.get('Namespace'))}: the handler "
+            f"release {render(old.get('Release'))} in {render(old.get('Namespace'))} becomes {release} in "
+            f"{render(new.get('Namespace'))}: the handler "
             "installs the new release and never uninstalls the old one on an update; remove it by hand with helm uninstall"
         )
     if old.get("Version") != new.get("Version"):

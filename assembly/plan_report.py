@@ -18,7 +18,8 @@ def render(plan: DeployPlan, base_label: str, new_label: str) -> str:
     if plan.timings:
         lines.append("  " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in plan.timings.items()))
     lines.append(
-        f"  replacement from cfn-lint {cfn_lint_version()} resource schemas ({plan.schemas.region}, schemas of {plan.schemas.schema_date[:10] or 'unknown date'})"
+        f"  replacement from cfn-lint {cfn_lint_version()} resource schemas ({plan.schemas.region}, schemas of "
+        f"{plan.schemas.schema_date[:10] or 'unknown date'})"
     )
     changes = plan.cfn.changes
     if not changes and not plan.kube.objects and not plan.kube.charts:

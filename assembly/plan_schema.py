@@ -51,7 +51,8 @@ def schemas_root() -> Path:
     spec = importlib.util.find_spec("cfnlint")
     if spec is None or not spec.submodule_search_locations:
         raise SchemasMissing(
-            "cfn-lint is not installed: the plan reads CloudFormation's resource schemas from its package (./kit plan installs the dev requirements)"
+            "cfn-lint is not installed: the plan reads CloudFormation's resource "
+            "schemas from its package (./kit plan installs the dev requirements)"
         )
     root = Path(next(iter(spec.submodule_search_locations))) / "data" / "schemas"
     if not (root / "providers" / "us-east-1.json").exists():

@@ -60,19 +60,22 @@ def check(base: Assembly, new: Assembly, upgrades=None) -> list[VersionPlan]:
             continue
         if new_minor < old_minor:
             plan.refused.append(
-                f"cluster version {before} -> {version}: EKS cannot downgrade a cluster; create a new cluster on {version} and move the workloads"
+                f"cluster version {before} -> {version}: EKS cannot downgrade a "
+                f"cluster; create a new cluster on {version} and move the workloads"
             )
             continue
         if new_minor[0] != old_minor[0] or new_minor[1] - old_minor[1] > 1:
             step = f"{old_minor[0]}.{old_minor[1] + 1}"
             plan.refused.append(
-                f"cluster version {before} -> {version} skips a minor: EKS updates the control plane one minor at a time; deploy {step} first, then {version}"
+                f"cluster version {before} -> {version} skips a minor: EKS updates the "
+                f"control plane one minor at a time; deploy {step} first, then {version}"
             )
             continue
         entry = upgrades.get(version)
         if entry is None:
             plan.refused.append(
-                f"cluster version {version} has no entry in core/versions.py UPGRADES (entries: {', '.join(sorted(upgrades))}): its controllers' and add-ons' needs are not recorded"
+                f"cluster version {version} has no entry in core/versions.py UPGRADES (entries: {', '.join(sorted(upgrades))}): its "
+                "controllers' and add-ons' needs are not recorded"
             )
             continue
         plan.refused += _below(new, entry)
@@ -90,14 +93,16 @@ def _below(new: Assembly, entry) -> list[str]:
                 least = entry.charts.get(chart)
                 if least and version and _release(version) < _release(least):
                     refused.append(
-                        f"chart {chart} {version} is older than {least}, the least its project supports on this Kubernetes minor (core/versions.py UPGRADES): bump its pin first"
+                        f"chart {chart} {version} is older than {least}, the least its project supports on this Kubernetes minor "
+                        "(core/versions.py UPGRADES): bump its pin first"
                     )
             if body.get("Type") == "AWS::EKS::Addon" and "AddonVersion" in props:
                 name, version = render(props["AddonName"]), render(props["AddonVersion"])
                 least = entry.addons.get(name)
                 if least and _release(version) < _release(least):
                     refused.append(
-                        f"add-on {name} is pinned at {version}, older than {least} for this Kubernetes minor: set cluster.addon_versions.{name} to a build of the new minor"
+                        f"add-on {name} is pinned at {version}, older than {least} for this Kubernetes minor: set "
+                        f"cluster.addon_versions.{name} to a build of the new minor"
                     )
     return refused
 
@@ -114,7 +119,8 @@ def _after_the_control_plane(new: Assembly, version: str) -> list[str]:
             if body.get("Type") == "AWS::EKS::Nodegroup" and "Version" not in props and "ReleaseVersion" not in props:
                 notes.append(
                     f"managed node group {render(props.get('NodegroupName', '?'))} names no version: its nodes keep their kubelet; "
-                    f"after the deploy run aws eks update-nodegroup-version --cluster-name <cluster> --nodegroup-name {render(props.get('NodegroupName', '?'))}"
+                    "after the deploy run aws eks update-nodegroup-version --cluster-name <cluster> --nodegroup-name "
+                    f"{render(props.get('NodegroupName', '?'))}"
                 )
     if unpinned:
         notes.append(

@@ -134,7 +134,8 @@ def render(facts: ModelFacts, serving: Serving, concurrency: int, rows: list[Opt
     quant = serving.quantization or facts.quantization or facts.dtype
     attention = f"MLA latent {facts.kv_lora_rank}+{facts.qk_rope_head_dim}" if facts.mla else f"{facts.kv_heads} KV heads"
     lines = [
-        f"{facts.name}: {facts.parameters() / 1e9:.1f}B parameters, {quant}, {facts.layers} layers, {attention} ({facts.source or 'given'}); "
+        f"{facts.name}: {facts.parameters() / 1e9:.1f}B parameters, {quant}, "
+        f"{facts.layers} layers, {attention} ({facts.source or 'given'}); "
         f"max_model_len {length:,}, at least {concurrency} request{'s' if concurrency > 1 else ''} of it at once, "
         f"gpu_memory_utilization {serving.gpu_memory_utilization:g}"
     ]
@@ -147,7 +148,8 @@ def render(facts: ModelFacts, serving: Serving, concurrency: int, rows: list[Opt
         price = f"{row.usd_per_hour:8.2f}" if row.usd_per_hour is not None else f"{'?':>8}"
         gpus = f"{row.gpus} x {row.gpu}"
         lines.append(
-            f"  {names:<34} {gpus:<10} {row.shape:<22} {row.fit.weights_gib:9.1f} G {row.fit.kv_gib:6.1f} G {row.fit.sequences:10.1f}x {price}"
+            f"  {names:<34} {gpus:<10} {row.shape:<22} {row.fit.weights_gib:9.1f} "
+            f"G {row.fit.kv_gib:6.1f} G {row.fit.sequences:10.1f}x {price}"
         )
     if all(row.usd_per_hour is None for row in rows):
         lines.append("  no prices for this region: pass --config with node pools that set gpu_hour_usd to order by cost")
@@ -192,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     facts = resolve(args.model)
     if facts is None:
         print(
-            f"size: no facts for '{args.model}': name one of `./kit size --list`, stage it with scripts/stage_model.py, or pass the path of its config.json",
+            f"size: no facts for '{args.model}': name one of `./kit size --list`, "
+            "stage it with scripts/stage_model.py, or pass the path of its config.json",
             file=sys.stderr,
         )
         return 2

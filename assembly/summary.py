@@ -15,6 +15,7 @@ from assembly.size import fit_report
 from blueprints.contract import GpuBlueprint
 from config.model import PlatformConfig
 from config.platform import capacities, chain_capacities
+from core.capacity import GpuCapacity
 
 
 def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Path, charts: Path, seconds: float, delivery=None) -> str:
@@ -39,8 +40,7 @@ def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Pat
         lines.append(f"    {capacity.title:<28} {capacity.describe()}")
     for chain in chain_capacities(config, pools).values():
         steps = [
-            f"{name} ({'block window' if pools[name].block_window else '+'.join(pools[name].capacity_types)}{f', weight {pools[name].weight}' if pools[name].weight else ''})"
-            for name in chain.members
+            f"{name} ({_capacity(pools[name])}{f', weight {pools[name].weight}' if pools[name].weight else ''})" for name in chain.members
         ]
         lines.append(f"    {chain.title:<28} {' -> '.join(steps)}; up to {chain.max_gpus} GPUs")
     if config.scheduling.teams:
@@ -69,7 +69,8 @@ def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Pat
     observability = config.observability
     lines += image_lines(config, outdir, dist)
     lines.append(
-        f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts {'on' if observability.loads_alerts else 'off'}"
+        f"  metrics    {observability.metrics}; DCGM exporter {'on' if observability.runs_dcgm_exporter else 'off'}; alerts "
+        f"{'on' if observability.loads_alerts else 'off'}"
     )
     lines.append(f"  cdk-nag    {_nag_status(outdir)}")
     deploy = describe_deploy(plan_assembly(outdir))
@@ -79,6 +80,11 @@ def render_summary(config: KitConfig, config_path: Path, outdir: Path, dist: Pat
     lines += what_next(config, config_path, delivery)
     lines += [f"  warning    {warning}" for warning in warnings(config) + fit_warnings]
     return "\n".join(lines)
+
+
+def _capacity(pool: GpuCapacity) -> str:
+    """How a pool of a chain is bought: a capacity block's window, or its capacity types."""
+    return "block window" if pool.block_window else "+".join(pool.capacity_types)
 
 
 def warnings(config: PlatformConfig) -> list[str]:

@@ -62,7 +62,8 @@ def burn_in_issues(path: str, pool) -> list[ConfigIssue]:
         issues.append(
             ConfigIssue(
                 f"{key}.min_bus_bandwidth_gb_s",
-                f"is above the all-reduce bus bandwidth {gpu} nodes are published to reach ({published:g} GB/s), so every new node would fail",
+                f"is above the all-reduce bus bandwidth {gpu} nodes are published "
+                f"to reach ({published:g} GB/s), so every new node would fail",
                 value=nvlink,
                 allowed=f"more than 0, up to {ceiling:g} GB/s ({published:g} plus {round((CEILING_MARGIN - 1) * 100)}%)",
                 fix=(

@@ -42,7 +42,8 @@ def _whole_nodes(config: PlatformConfig) -> list[ConfigIssue]:
             issues.append(
                 ConfigIssue(
                     f"node_pools[{index}].gpu_limit",
-                    f"is not a whole number of nodes: the pool's types have {' or '.join(map(str, sizes))} GPUs, so at most {lower} of the {pool.gpu_limit} GPUs can ever run",
+                    f"is not a whole number of nodes: the pool's types have {' or '.join(map(str, sizes))} "
+                    f"GPUs, so at most {lower} of the {pool.gpu_limit} GPUs can ever run",
                     value=pool.gpu_limit,
                     allowed=f"a multiple of {step}",
                     fix=f"set gpu_limit to {lower} or {higher}",
@@ -61,7 +62,8 @@ def _controller_room(config: PlatformConfig) -> list[ConfigIssue]:
     return [
         ConfigIssue(
             "karpenter.replicas",
-            f"is more than the {nodes.min_size} system node{'s' if nodes.min_size > 1 else ''} the group may shrink to (cluster.system_nodes.min_size): "
+            f"is more than the {nodes.min_size} system node{'s' if nodes.min_size > 1 else ''} "
+            "the group may shrink to (cluster.system_nodes.min_size): "
             "each Karpenter replica needs a node of its own, so one would stay Pending and block node drains",
             value=replicas,
             allowed=f"at most {nodes.min_size}",
@@ -97,7 +99,10 @@ def _shared_reservations(config: PlatformConfig) -> list[ConfigIssue]:
                 f"names the capacity reservation {rid}, which {keys[0]} names too: both would count its instances as their own",
                 value=rid,
                 allowed="each reservation or capacity block (cr-...) in one pool or node group",
-                fix=f"keep {rid} in one place; to use a block's nodes from several workloads, point the workloads at that one pool (or its chain)",
+                fix=(
+                    f"keep {rid} in one place; to use a block's nodes from several "
+                    "workloads, point the workloads at that one pool (or its chain)"
+                ),
             )
         )
     return issues
@@ -133,7 +138,8 @@ def dated_issues(config: PlatformConfig, now: datetime) -> list[ConfigIssue]:
         issues.append(
             ConfigIssue(
                 f"node_pools[{index}].capacity_block.end",
-                f"the block is over (checked at {now.isoformat(timespec='minutes')}): EC2 has taken its instances back, and pool '{pool.name}' would never get a node",
+                f"the block is over (checked at {now.isoformat(timespec='minutes')}): EC2 "
+                f"has taken its instances back, and pool '{pool.name}' would never get a node",
                 value=block.end.isoformat(),
                 allowed="a block whose end is still ahead",
                 fix="remove the pool (and move its workloads, or its chain's, to other capacity), or buy a new block and "

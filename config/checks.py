@@ -24,7 +24,10 @@ from core.regions import AZ_IDS_CHECKED_ON, az_id_prefix, known_az_ids
 PUBLIC_API_ENDPOINT = PublicEndpoint(
     key="cluster.public_access_cidrs",
     opens="the Kubernetes API",
-    allowed=f"the CIDRs of your offices, VPNs or CI runners, each /{WIDEST_PUBLIC_PREFIX} or narrower, or an empty list for a private-only endpoint",
+    allowed=(
+        f"the CIDRs of your offices, VPNs or CI runners, each /{WIDEST_PUBLIC_PREFIX} "
+        "or narrower, or an empty list for a private-only endpoint"
+    ),
     narrow_fix="replace it with the narrow CIDRs that need kubectl access, or reach the private endpoint through a VPN",
     total_fix="keep only the networks that run kubectl, or reach the private endpoint through a VPN",
 )
@@ -144,7 +147,10 @@ def _network(config: PlatformConfig) -> list[ConfigIssue]:
                     "network.node_subnet_prefix",
                     str(err),
                     value=network.node_subnet_prefix,
-                    allowed=f"a prefix longer than the VPC's /{network.vpc_cidr.prefixlen} that leaves room for the public and control-plane subnets",
+                    allowed=(
+                        f"a prefix longer than the VPC's /{network.vpc_cidr.prefixlen} "
+                        "that leaves room for the public and control-plane subnets"
+                    ),
                     fix="raise node_subnet_prefix or widen network.vpc_cidr",
                 )
             )
@@ -227,7 +233,10 @@ def _gateway(config: PlatformConfig) -> list[ConfigIssue]:
                     f"gateway.source_cidrs[{index}]",
                     "admits every address on the internet to the model endpoints",
                     value=str(cidr),
-                    fix="name the networks that call the models; to serve the public, put CloudFront or a WAF-protected ALB in front and admit only that",
+                    fix=(
+                        "name the networks that call the models; to serve the public, put "
+                        "CloudFront or a WAF-protected ALB in front and admit only that"
+                    ),
                 )
             )
     arn = gateway.certificate_arn

@@ -57,7 +57,8 @@ class ClusterSettings(StrictModel):
     kubernetes_version: KubernetesVersion = "1.35"
     """EKS Kubernetes version."""
     public_access_cidrs: list[Ipv4Cidr] = []
-    """CIDRs allowed to reach the public API endpoint, each /16 or narrower and at most sixteen /16s in all. Empty (the default) keeps the endpoint private to the VPC."""
+    """CIDRs allowed to reach the public API endpoint, each /16 or narrower and at most sixteen /16s in all. Empty (the
+    default) keeps the endpoint private to the VPC."""
     admin_principal_arns: list[PrincipalArn] = []
     """IAM roles or users granted cluster admin through EKS access entries."""
     logging: list[LogType] = ["api", "audit", "authenticator", "controllerManager", "scheduler"]

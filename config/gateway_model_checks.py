@@ -46,10 +46,14 @@ def _profiles(config: PlatformConfig) -> list[ConfigIssue]:
         issues.append(
             ConfigIssue(
                 f"gateway.bedrock[{index}].model_id",
-                f"is a cross-Region inference profile of the '{profile.geography}' geography, which Bedrock serves only to callers in its Regions; "
+                f"is a cross-Region inference profile of the '{profile.geography}' "
+                "geography, which Bedrock serves only to callers in its Regions; "
                 f"the gateway calls from {region}",
                 value=model.model_id,
-                allowed=f"in {region}: {choices or 'no cross-Region profile'}, or the foundation model id {profile.model} where {region} serves it",
+                allowed=(
+                    f"in {region}: {choices or 'no cross-Region profile'}, or the "
+                    f"foundation model id {profile.model} where {region} serves it"
+                ),
                 fix=f"use the profile of {region}'s geography, or deploy the kit in a Region of the '{profile.geography}' geography",
             )
         )

@@ -104,7 +104,10 @@ def scheduling_issues(config: PlatformConfig) -> list[ConfigIssue]:
                     f"the teams' quotas on '{capacity}' add up to {total} GPUs ({shares}), but it can run {known[capacity].max_gpus}",
                     value=total,
                     allowed=f"at most {known[capacity].max_gpus} in all",
-                    fix=f"lower the quotas, or raise the capacity of '{capacity}' (gpu_limit, or the block's instances); teams borrow idle quota from each other anyway",
+                    fix=(
+                        f"lower the quotas, or raise the capacity of '{capacity}' (gpu_limit, or "
+                        "the block's instances); teams borrow idle quota from each other anyway"
+                    ),
                 )
             )
     return issues

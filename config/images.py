@@ -75,7 +75,8 @@ def image_issues(config) -> list[ConfigIssue]:
             issues.append(
                 ConfigIssue(
                     f"images.pull_through_cache.{field}",
-                    f"names a secret in account {account}, region {region}; ECR reads pull-through credentials only from the registry's own account and region",
+                    f"names a secret in account {account}, region {region}; ECR reads "
+                    "pull-through credentials only from the registry's own account and region",
                     value=reference,
                     allowed=f"a secret in {where}",
                     fix=f"create the secret in {config.region} of that account and name it here (its name alone will do)",

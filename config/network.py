@@ -31,7 +31,8 @@ def _id_form(region: str) -> str:
 
 class PlacementSettings(StrictModel):
     az_id: AzId
-    """AZ ID (e.g. usw2-az2; the same zone in every account, unlike AZ names) of the one zone for every node, the GPU capacity (capacity blocks are sold per AZ ID) and FSx for Lustre."""
+    """AZ ID (e.g. usw2-az2; the same zone in every account, unlike AZ names) of the one zone for every node, the GPU
+    capacity (capacity blocks are sold per AZ ID) and FSx for Lustre."""
     control_plane_az_id: AzId
     """AZ ID of a second zone of the same region, used only for the EKS control plane's network interfaces: EKS requires two."""
 
@@ -66,7 +67,10 @@ class ExistingVpc(StrictModel):
     control_plane_subnet_ids: Annotated[list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=2)]
     """Private subnets in placement.az_id and placement.control_plane_az_id for the EKS control plane."""
     control_plane_subnet_cidrs: list[Ipv4Cidr] | None = Field(default=None, examples=[["10.20.240.0/28", "10.20.240.16/28"]])
-    """The IPv4 ranges of control_plane_subnet_ids, one per subnet (aws ec2 describe-subnets --subnet-ids ... --query 'Subnets[].CidrBlock'). The EKS endpoint's and the AMP scraper's interfaces live there, so the NetworkPolicies admit these ranges (not the whole VPC) to webhooks and metrics ports; no node may use these subnets. Required while cluster.network_policies.enabled."""
+    """The IPv4 ranges of control_plane_subnet_ids, one per subnet (aws ec2 describe-subnets --subnet-ids ... --query
+    'Subnets[].CidrBlock'). The EKS endpoint's and the AMP scraper's interfaces live there, so the NetworkPolicies admit
+    these ranges (not the whole VPC) to webhooks and metrics ports; no node may use these subnets. Required while
+    cluster.network_policies.enabled."""
 
 
 class Network(StrictModel):

@@ -81,8 +81,12 @@ def _chains(config: PlatformConfig, pool_names: set[str]) -> list[ConfigIssue]:
                 issues.append(
                     ConfigIssue(
                         f"node_pools[{index}]",
-                        f"differs from node_pools[{first_index}] in its chain '{name}' ({', '.join(differs)}): a pod must fit every pool of its chain",
-                        fix="give the pools of a chain the same instance_types, efa, ami_family and taints; vary capacity_types, weight and gpu_limit",
+                        f"differs from node_pools[{first_index}] in its chain '{name}' "
+                        f"({', '.join(differs)}): a pod must fit every pool of its chain",
+                        fix=(
+                            "give the pools of a chain the same instance_types, efa, "
+                            "ami_family and taints; vary capacity_types, weight and gpu_limit"
+                        ),
                     )
                 )
         dynamic = [(index, pool) for index, pool in members if pool.capacity_block is None]
@@ -109,7 +113,8 @@ def _pool(path: str, pool) -> list[ConfigIssue]:
             issues.append(
                 ConfigIssue(
                     f"{path}.gpu_limit",
-                    f"is below one node: the smallest of the pool's types, {smallest}, has {node_gpus} GPUs, so Karpenter could never launch a node",
+                    f"is below one node: the smallest of the pool's types, {smallest}, "
+                    f"has {node_gpus} GPUs, so Karpenter could never launch a node",
                     value=pool.gpu_limit,
                     allowed=f"at least {node_gpus}",
                     fix=f"set gpu_limit to {node_gpus} or more (a multiple of {node_gpus} for whole {smallest} nodes)",
@@ -187,7 +192,8 @@ def _pool(path: str, pool) -> list[ConfigIssue]:
             issues.append(
                 ConfigIssue(
                     f"{path}.ami_version",
-                    "is older than Bottlerocket v1.46.0: Karpenter would bind only containerd, kubelet and pod logs to NVMe and leave SOCI's image store on the EBS volume",
+                    "is older than Bottlerocket v1.46.0: Karpenter would bind only containerd, "
+                    "kubelet and pod logs to NVMe and leave SOCI's image store on the EBS volume",
                     value=pool.ami_version,
                     allowed="v1.46.0 or later",
                     fix="use a newer release, or leave ami_version empty for the kit's pin",
@@ -234,7 +240,8 @@ def _image_pull(path: str, pool) -> list[ConfigIssue]:
             issues.append(
                 ConfigIssue(
                     f"{path}.image_pull",
-                    f"sets {', '.join(sorted(tuned))}, which never reach an AL2023 node: nodeadm's FastImagePull writes a fixed SOCI configuration",
+                    f"sets {', '.join(sorted(tuned))}, which never reach an AL2023 "
+                    "node: nodeadm's FastImagePull writes a fixed SOCI configuration",
                     value=tuned,
                     allowed=", ".join(f"{k}: {v}" for k, v in AL2023_FIXED_PULL.items())
                     + " (nodeadm's values), or ami_family: bottlerocket",
@@ -299,7 +306,9 @@ def _capacity_block(path: str, pool) -> list[ConfigIssue]:
                 "a capacity-block pool launches only into its block",
                 value=list(pool.capacity_types),
                 allowed="[reserved]",
-                fix="set capacity_types: [reserved] and put spot or on-demand capacity in pools of their own (a capacity chain orders them)",
+                fix=(
+                    "set capacity_types: [reserved] and put spot or on-demand capacity in pools of their own (a capacity chain orders them)"
+                ),
             )
         )
     ids = pool.capacity_reservations.ids if pool.capacity_reservations else []

@@ -49,17 +49,20 @@ class ObservabilitySettings(StrictModel):
     """Run NVIDIA's DCGM exporter on every GPU node (utilisation, memory, Xid errors per GPU and per pod). With metrics: cloudwatch
     the add-on runs its own DCGM exporter, so leave this unset there."""
     alerts: bool = True
-    """Load the kit's alert rules (GPU Xid errors, node not ready, vLLM queue growing, reserved GPUs idle) into AMP or the in-cluster Prometheus."""
+    """Load the kit's alert rules (GPU Xid errors, node not ready, vLLM queue growing, reserved GPUs idle) into AMP or
+    the in-cluster Prometheus."""
     thresholds: AlertThresholds = AlertThresholds()
     """Thresholds of the alert rules."""
     alert_topic_arn: TopicArn | None = None
-    """amp only: send firing alerts to this SNS topic through the workspace's alert manager. The topic policy must let aps.amazonaws.com publish."""
+    """amp only: send firing alerts to this SNS topic through the workspace's alert manager. The topic policy must let
+    aps.amazonaws.com publish."""
     retention_days: Annotated[int, Field(ge=1, le=1095)] = 150
     """amp only: days the workspace keeps samples."""
     scrape_interval_seconds: Annotated[int, Field(ge=30, le=300)] = 30
     """How often metrics are collected; AWS managed scrapers take 30 s at the shortest."""
     amp_customer_managed_key: bool = False
-    """amp only: encrypt the workspace with a kit-created KMS key (with rotation) instead of an AWS owned key. The choice is fixed when the workspace is created."""
+    """amp only: encrypt the workspace with a kit-created KMS key (with rotation) instead of an AWS owned key. The
+    choice is fixed when the workspace is created."""
     in_cluster: InCluster = InCluster()
     """in-cluster only: Prometheus storage and Grafana."""
 
@@ -67,7 +70,8 @@ class ObservabilitySettings(StrictModel):
     def _settings_fit_the_backend(self) -> ObservabilitySettings:
         if self.metrics == "cloudwatch" and self.dcgm_exporter and "dcgm_exporter" in self.model_fields_set:
             raise ValueError(
-                "metrics: cloudwatch runs the add-on's own DCGM exporter; a second one would collect every GPU twice. Remove dcgm_exporter (or set it to false)"
+                "metrics: cloudwatch runs the add-on's own DCGM exporter; a second one "
+                "would collect every GPU twice. Remove dcgm_exporter (or set it to false)"
             )
         if self.alert_topic_arn and self.metrics != "amp":
             raise ValueError(

@@ -54,7 +54,8 @@ def public_cidr_issues(cidrs: list[IPv4Network], endpoint: PublicEndpoint) -> li
         issues.append(
             ConfigIssue(
                 endpoint.key,
-                f"together these entries open {endpoint.opens} to {total:,} addresses; the kit allows at most {MOST_PUBLIC_ADDRESSES:,} (sixteen /{WIDEST_PUBLIC_PREFIX}s)",
+                f"together these entries open {endpoint.opens} to {total:,} addresses; the kit "
+                f"allows at most {MOST_PUBLIC_ADDRESSES:,} (sixteen /{WIDEST_PUBLIC_PREFIX}s)",
                 value=[str(c) for c in cidrs],
                 allowed=endpoint.allowed,
                 fix=endpoint.total_fix,

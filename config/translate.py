@@ -269,7 +269,8 @@ def _field_at(root: type[BaseModel], loc: Loc) -> FieldInfo | None:
 
 
 def _without_union_tags(root: type[BaseModel], loc: Loc) -> Loc:
-    """Drop the discriminator values pydantic puts in a location ('workloads', 0, 'vllm', 'model', 's3', 'uri'): the file has no such keys."""
+    """Drop the discriminator values pydantic puts in a location ('workloads', 0, 'vllm', 'model', 's3', 'uri'): the file
+    has no such keys."""
     shown: list[str | int] = []
     for index, part in enumerate(loc):
         parent_models = _models_in(_annotation_at(root, loc[:index]))

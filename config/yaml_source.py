@@ -88,7 +88,8 @@ def _decode(source: str, raw: bytes) -> str:
             [
                 ConfigIssue(
                     "",
-                    f"the file is not UTF-8: byte 0x{raw[err.start]:02x} at line {line}, column {column} is not valid UTF-8 (it was probably saved as Latin-1 or Windows-1252)",
+                    f"the file is not UTF-8: byte 0x{raw[err.start]:02x} at line {line}, column {column} is not valid UTF-8 (it was "
+                    "probably saved as Latin-1 or Windows-1252)",
                     line=line,
                     fix="save the file as UTF-8 (in most editors: Save with Encoding > UTF-8), or retype the character on that line",
                 )

@@ -37,7 +37,10 @@ def rule_test(config: PlatformConfig) -> dict:
         series.append({"series": f'kube_pod_status_phase{{namespace="{namespace}",pod="{pod}",phase="Running"}}', "values": f"1x{SAMPLES}"})
         series.append(
             {
-                "series": f'kube_pod_container_resource_requests{{namespace="{namespace}",pod="{pod}",container="server",node="{node}",resource="nvidia_com_gpu",unit="integer"}}',
+                "series": (
+                    f'kube_pod_container_resource_requests{{namespace="{namespace}",pod="{pod}",container="server",'
+                    f'node="{node}",resource="nvidia_com_gpu",unit="integer"}}'
+                ),
                 "values": f"{gpus}x{SAMPLES}",
             }
         )

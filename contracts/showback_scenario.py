@@ -72,7 +72,9 @@ def rule_test(gateway: Gateway, served: list[Served]) -> dict[str, str | int]:
 
     rates = [
         {
-            "labels": f'llm_kit:team_tokens:rate5m{{team_id="{team}",gen_ai_request_model="{request_model(model)}",gen_ai_token_type="{kind}"}}',
+            "labels": (
+                f'llm_kit:team_tokens:rate5m{{team_id="{team}",gen_ai_request_model="{request_model(model)}",gen_ai_token_type="{kind}"}}'
+            ),
             "value": per_minute / 60,
         }
         for (team, model), (inputs, outputs) in paces.items()

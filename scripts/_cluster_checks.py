@@ -92,7 +92,8 @@ def burn_in(cluster: Cluster, now: datetime | None = None) -> list[Check]:
             fail(
                 "burn-in",
                 f"failed on {', '.join(failed)}: cordoned, no workload runs there",
-                "read why: kubectl get events -A --field-selector reason=GpuBurnInFailed; then replace the node: kubectl delete nodeclaim CLAIM "
+                "read why: kubectl get events -A --field-selector reason=GpuBurnInFailed; "
+                "then replace the node: kubectl delete nodeclaim CLAIM "
                 "(the NodeClaim whose NODE is the node: kubectl get nodeclaims)",
             )
         )
@@ -143,7 +144,8 @@ def gpu_pools(cluster: Cluster) -> list[Check]:
                 fail(
                     name,
                     "; ".join(gpu_problems),
-                    "check the NVIDIA device plugin and driver on those nodes: kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=NODE",
+                    "check the NVIDIA device plugin and driver on those nodes: kubectl "
+                    "-n kube-system get pods -o wide --field-selector spec.nodeName=NODE",
                 )
             )
         if efa_problems:
@@ -151,7 +153,8 @@ def gpu_pools(cluster: Cluster) -> list[Check]:
                 fail(
                     name,
                     "; ".join(efa_problems),
-                    "check aws-efa-k8s-device-plugin on those nodes and that their launch template attaches EFA interfaces on every network card",
+                    "check aws-efa-k8s-device-plugin on those nodes and that their "
+                    "launch template attaches EFA interfaces on every network card",
                 )
             )
         if unknown:

@@ -123,7 +123,8 @@ class ConfigDocument:
             del pool["weight"]  # a static pool takes no weight; its standing nodes are used first
             self.changes.append(f"node_pools[{name}].weight: removed (a pool that follows a block is static)")
         self.changes.append(
-            f"node_pools[{name}]: follows {reservation_id} from {start} to {end} with {instances} nodes ({instances * gpus_per_instance} GPUs)"
+            f"node_pools[{name}]: follows {reservation_id} from {start} to "
+            f"{end} with {instances} nodes ({instances * gpus_per_instance} GPUs)"
         )
 
     def pool_selection_tags(self, name: str) -> dict[str, str]:

@@ -61,7 +61,8 @@ def reservations(ctx: Context) -> list[Check]:
             rows.append(
                 warn(
                     f"reservations[{want.label}]",
-                    f"the reservations hold {reserved_gpus} GPUs but gpu_limit is {pool.gpu_limit}: pods beyond {reserved_gpus} GPUs stay pending",
+                    f"the reservations hold {reserved_gpus} GPUs but gpu_limit is "
+                    f"{pool.gpu_limit}: pods beyond {reserved_gpus} GPUs stay pending",
                     "lower gpu_limit, reserve more, or add on-demand to capacity_types",
                 )
             )
@@ -82,7 +83,8 @@ def _describe(ctx: Context, reservation_id: str, want: Want, rows: list[Check]) 
             fail(
                 f"reservation[{reservation_id}]",
                 f"{want.label} names {reservation_id}, which account {ctx.account} does not have in {ctx.region}",
-                f"check the ID with `aws ec2 describe-capacity-reservations --region {ctx.region}`: reservations belong to one account and region",
+                "check the ID with `aws ec2 describe-capacity-reservations --region "
+                f"{ctx.region}`: reservations belong to one account and region",
             )
         )
         return None
@@ -163,7 +165,8 @@ def _dates(ctx: Context, name: str, reservation: dict[str, Any]) -> list[Check]:
             fail(
                 name,
                 f"ends {_when(end)}, within the next {ctx.window_hours} h",
-                f"extend it (aws ec2 describe-capacity-block-extension-offerings --capacity-reservation-id {reservation['CapacityReservationId']}), "
+                "extend it (aws ec2 describe-capacity-block-extension-offerings --capacity-reservation-id "
+                f"{reservation['CapacityReservationId']}), "
                 "buy a new block, or shorten --window-hours if the work ends sooner",
             )
         ]

@@ -120,11 +120,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     elif rows:
         print(table(rows))
         print(
-            f"\nto buy one: python -m scripts.capacity_blocks purchase --offering-id ID --config CONFIG --pool NAME (or --node-group NAME) {_search_flags(args)}"
+            "\nto buy one: python -m scripts.capacity_blocks purchase --offering-id ID "
+            f"--config CONFIG --pool NAME (or --node-group NAME) {_search_flags(args)}"
         )
     if not rows:
         print(
-            f"{PROG}: no capacity block offerings for {args.count} x {args.instance_type} for {args.duration_hours} h in {ec2.meta.region_name}"
+            f"{PROG}: no capacity block offerings for {args.count} x "
+            f"{args.instance_type} for {args.duration_hours} h in {ec2.meta.region_name}"
             f"{_window(args)}; try another duration, count, window or region",
             file=sys.stderr,
         )
@@ -198,7 +200,8 @@ def find_offering(ec2: Any, args: argparse.Namespace, instance_type: str, count:
         if offering["CapacityBlockOfferingId"] == args.offering_id:
             return offering
     raise ToolError(
-        f"offering {args.offering_id} is not among the {len(offerings)} offerings for {count} x {instance_type} for {args.duration_hours} h "
+        f"offering {args.offering_id} is not among the {len(offerings)} "
+        f"offerings for {count} x {instance_type} for {args.duration_hours} h "
         f"in {ec2.meta.region_name}{_window(args)}; offerings change quickly: run search again and pass the same flags to purchase"
     )
 
@@ -222,7 +225,8 @@ def cmd_purchase(args: argparse.Namespace) -> int:
         raise ToolError(f"{missing} is needed to find the offering ({label} does not fix it); pass the flags the search used")
     if instance_type not in types:
         raise ToolError(
-            f"the offering's instance type {instance_type} is not one {label} runs ({', '.join(types)}); pick another --pool/--node-group or offering"
+            f"the offering's instance type {instance_type} is not one {label} runs "
+            f"({', '.join(types)}); pick another --pool/--node-group or offering"
         )
     ec2 = client(new_session(args.profile, config.region), "ec2")
     offering = find_offering(ec2, args, instance_type, count)
@@ -236,7 +240,8 @@ def cmd_purchase(args: argparse.Namespace) -> int:
         print(f"  {change.replace(PLACEHOLDER_ID, '<new reservation id>')}")
     if config.placement.az_id != az_id:
         print(
-            f"\nnote: the block is in {az_id}, not in placement.az_id {config.placement.az_id}; the whole data plane (node subnets, FSx, every pool) moves to {az_id}"
+            f"\nnote: the block is in {az_id}, not in placement.az_id {config.placement.az_id}; "
+            f"the whole data plane (node subnets, FSx, every pool) moves to {az_id}"
         )
     print(f"\nbuying commits you to {row['upfront_fee']} {row['currency']}, paid up front and not refundable")
     if not confirm(args.offering_id, args.yes):
@@ -290,7 +295,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     buy.add_argument(
         "--follow-window",
         action="store_true",
-        help="with --pool: make the pool follow the block (reserved only, this block alone, its window and size): nodes while it runs, none outside",
+        help=(
+            "with --pool: make the pool follow the block (reserved only, this "
+            "block alone, its window and size): nodes while it runs, none outside"
+        ),
     )
     buy.add_argument("--instance-platform", default="Linux/UNIX", help="default Linux/UNIX")
     buy.add_argument("--yes", action="store_true", help="buy without asking (for scripts); the fee is not refundable")

@@ -81,7 +81,10 @@ def queries(model: str, window_minutes: int) -> dict[str, str]:
         "errors": f'sum(increase(vllm:request_success_total{{{selector},finished_reason="error"}}[{window}])) or vector(0)',
         "ttft_p90_seconds": f"histogram_quantile(0.9, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{{{selector}}}[{window}])))",
         "tokens_per_second": f"sum(rate(vllm:generation_tokens_total{{{selector}}}[{window}]))",
-        "speed": f"sum(rate(vllm:generation_tokens_total{{{selector}}}[{window}])) / sum(avg_over_time(vllm:num_requests_running{{{selector}}}[{window}]))",
+        "speed": (
+            f"sum(rate(vllm:generation_tokens_total{{{selector}}}[{window}])) "
+            f"/ sum(avg_over_time(vllm:num_requests_running{{{selector}}}[{window}]))"
+        ),
     }
 
 
@@ -150,7 +153,10 @@ def judge(name: str, index: int, rollout: Any, current: Version, following: Vers
         f"(at most {limits.max_ttft_p90_ratio:g} x), speed {next_speed / speed:.2f} x (at least {limits.min_speed_ratio:g} x)"
     )
     if rollout.weight >= 100:
-        change = f"every request for '{current.model}' goes to '{rollout.next}': retire '{name}' (remove it and its rollout, and set served_model_name: {current.model} on '{rollout.next}'), then deploy"
+        change = (
+            f"every request for '{current.model}' goes to '{rollout.next}': retire '{name}' (remove it and its rollout, and set "
+            f"served_model_name: {current.model} on '{rollout.next}'), then deploy"
+        )
     else:
         change = f"set {key}: {next_step(rollout.weight)}, then deploy"
     return Verdict(name, PROMOTE, (passed,), change, current, following)
@@ -204,7 +210,8 @@ def http_query(base_url: str, sign: Callable[[str], dict[str, str]] | None = Non
             raise ToolError(f"{root} answered HTTP {err.code} to a query: {body}") from err
         except (urllib.error.URLError, TimeoutError) as err:
             raise ToolError(
-                f"cannot reach the metrics store at {root} ({getattr(err, 'reason', err)}); check the URL (a port-forward for in-cluster Prometheus)"
+                f"cannot reach the metrics store at {root} ({getattr(err, 'reason', err)}); "
+                "check the URL (a port-forward for in-cluster Prometheus)"
             ) from err
 
     return query
@@ -243,7 +250,8 @@ def report(verdicts: list[Verdict]) -> str:
             speed = "?" if version.speed is None else f"{version.speed:.1f}"
             tps = "?" if version.tokens_per_second is None else f"{version.tokens_per_second:.1f}"
             lines.append(
-                f"  {version.workload:<24} {version.model:<24} requests {int(version.requests or 0):>7}  errors {rate:>6}  p90 TTFT {ttft:>9}  tokens/s {tps:>8}  per running request {speed:>6}"
+                f"  {version.workload:<24} {version.model:<24} requests {int(version.requests or 0):>7}  errors {rate:>6}  p90 TTFT "
+                f"{ttft:>9}  tokens/s {tps:>8}  per running request {speed:>6}"
             )
         lines += [f"  because {reason}" for reason in verdict.reasons]
         lines.append(f"  change: {verdict.change}")

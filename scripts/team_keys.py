@@ -239,7 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stored = read_secret(namespace)
         result = plan(teams, stored, set(args.rotate), grace, at)
         print(
-            f"team_keys: {len(teams)} teams; new keys for {', '.join(result.issued) or 'none'}; revoked {', '.join(result.revoked) or 'none'}"
+            f"team_keys: {len(teams)} teams; new keys for {', '.join(result.issued) or 'none'}; "
+            f"revoked {', '.join(result.revoked) or 'none'}"
         )
         for team, until in sorted(result.expiries.items()):
             stamp = until.astimezone(UTC).isoformat(timespec="seconds")

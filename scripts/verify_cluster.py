@@ -111,7 +111,8 @@ def probed_services(cluster: Cluster) -> list[Check]:
                 fail(
                     row,
                     f"GET {path} through the API server proxy answered {exc.status} {exc.reason}",
-                    f"kubectl -n {namespace} get endpoints {name} (are any pods ready?); kubectl -n {namespace} logs -l {WORKLOAD_LABEL}={name}",
+                    f"kubectl -n {namespace} get endpoints {name} (are any pods "
+                    f"ready?); kubectl -n {namespace} logs -l {WORKLOAD_LABEL}={name}",
                 )
             )
             continue

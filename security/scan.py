@@ -158,15 +158,18 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
     entries = {accepted.entry for accepted in baseline}
     used = {accepted.entry for accepted in baseline if accepted not in unused}
     print(
-        f"scan: {len(findings)} findings in {len(args.outputs)} outputs, {len(findings) - len(new)} accepted by {len(used)} of {len(entries)} baseline entries"
+        f"scan: {len(findings)} findings in {len(args.outputs)} outputs, "
+        f"{len(findings) - len(new)} accepted by {len(used)} of {len(entries)} baseline entries"
     )
     if unrendered:
         print(
-            f"scan: charts not rendered, their Values checked only (third-party charts cannot be fetched here): {', '.join(sorted(unrendered))}"
+            "scan: charts not rendered, their Values checked only (third-party "
+            f"charts cannot be fetched here): {', '.join(sorted(unrendered))}"
         )
     if failed:
         print(
-            f"scan: trivy could not render these charts with their default values, so only their objects in dist/ were scanned: {', '.join(sorted(failed))}"
+            "scan: trivy could not render these charts with their default values, "
+            f"so only their objects in dist/ were scanned: {', '.join(sorted(failed))}"
         )
     if patches:
         print(f"scan: patched in the cluster, result not scanned: {', '.join(sorted(patches))}")

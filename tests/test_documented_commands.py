@@ -234,7 +234,8 @@ def _kubectl_without_config(folder: Path) -> str:
     fake = bin_dir / "kubectl"
     fake.write_text(
         f"#!{sys.executable}\nimport sys\n"
-        "sys.stderr.write('E1205 memcache.go:265] couldn\\'t get current server API group list: Get \"http://localhost:8080/api\": connection refused\\n' * 5)\n"
+        "sys.stderr.write('E1205 memcache.go:265] couldn\\'t get current server API "
+        'group list: Get "http://localhost:8080/api": connection refused\\n\' * 5)\n'
         "sys.stderr.write('The connection to the server localhost:8080 was refused - did you specify the right host or port?\\n')\n"
         "sys.exit(1)\n"
     )

@@ -88,8 +88,11 @@ def test_a_revision_is_synthesized_from_its_own_source_and_its_own_config(tmp_pa
             a = p.parse_args()
             cidr = open(a.config).read().strip()
             out = pathlib.Path(a.outdir); out.mkdir(parents=True)
-            (out / "net.template.json").write_text(json.dumps({"Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": cidr}}}}))
-            (out / "manifest.json").write_text(json.dumps({"artifacts": {"net": {"type": "aws:cloudformation:stack", "environment": "aws://x/us-west-2", "properties": {"templateFile": "net.template.json"}}}}))
+            vpc = {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": cidr}}
+            (out / "net.template.json").write_text(json.dumps({"Resources": {"Vpc": vpc}}))
+            net = {"type": "aws:cloudformation:stack", "environment": "aws://x/us-west-2"}
+            net["properties"] = {"templateFile": "net.template.json"}
+            (out / "manifest.json").write_text(json.dumps({"artifacts": {"net": net}}))
             """
         )
     )

@@ -234,8 +234,8 @@ def test_an_ec2_node_class_change_drifts_its_pools_nodes_under_their_budgets(tmp
     [obj] = result.kube.objects
     assert obj.kind == "EC2NodeClass"
     assert (
-        "Karpenter drifts every node of this class: NodePool gpu: at most 10% node(s) at a time, at most 0 node(s) at a time for Drifted during '0 8 * * mon-fri' for 10h"
-        in obj.notes
+        "Karpenter drifts every node of this class: NodePool gpu: at most 10% node(s) at a time, at most 0 node(s) at a time for Drifted "
+        "during '0 8 * * mon-fri' for 10h" in obj.notes
     )
     assert result.exit_code == 0
 

@@ -165,7 +165,8 @@ def test_a_chart_below_the_minors_least_version_is_refused(base, sides):
     new = _with_version(base, sides / "old-chart", "1.35")
     [version] = check(read_assembly(base), read_assembly(new), table)
     assert version.refused == [
-        f"chart karpenter {KARPENTER.version} is older than 99.0.0, the least its project supports on this Kubernetes minor (core/versions.py UPGRADES): bump its pin first"
+        f"chart karpenter {KARPENTER.version} is older than 99.0.0, the least its project supports on this Kubernetes minor "
+        "(core/versions.py UPGRADES): bump its pin first"
     ]
 
 

@@ -84,7 +84,8 @@ CASES = [
         lambda d: _workload(d, "llama-405b").update(nodes=3),
         [
             "workloads[1].nodes",
-            "one gang needs 24 GPUs, more than 'p5-group-block' can ever hold (16 GPUs: 2 x p5.48xlarge): it would wait in the queue forever",
+            "one gang needs 24 GPUs, more than 'p5-group-block' can ever hold "
+            "(16 GPUs: 2 x p5.48xlarge): it would wait in the queue forever",
             "got: 3",
         ],
     ),

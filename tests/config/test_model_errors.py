@@ -48,7 +48,8 @@ REFUSED = [
         {"workloads": [_vllm(model=L70, instance_type="g6e.12xlarge", tensor_parallel_size=4, max_model_len=None)]},
         [
             "workloads[0].max_model_len",
-            "one request of 131,072 tokens (unset: the model length of its config.json) needs 10.00 GiB of KV cache per GPU (80 KiB a token)",
+            "one request of 131,072 tokens (unset: the model length of its "
+            "config.json) needs 10.00 GiB of KV cache per GPU (80 KiB a token)",
             "leaves 4.15 GiB",
             "vLLM refuses to start",
             "allowed: at most 54,416 tokens on this shape",

@@ -171,7 +171,8 @@ NEVER_RUNS = [
         _multinode(nodes=3),
         [
             "workloads[0].nodes",
-            "one gang needs 24 GPUs, more than 'gpu-h100-efa' can ever hold (16 GPUs: 2 x p5.48xlarge): its pods would stay Pending forever",
+            "one gang needs 24 GPUs, more than 'gpu-h100-efa' can ever hold "
+            "(16 GPUs: 2 x p5.48xlarge): its pods would stay Pending forever",
             "got: 3",
             "or shrink the group",
         ],
@@ -181,7 +182,8 @@ NEVER_RUNS = [
         _vllm(replicas=20),
         [
             "workloads[0].replicas",
-            "20 copies of 1 GPU need 20 GPUs at once, more than 'gpu-l40s' can ever hold (16 GPUs: 16 x g6e.2xlarge): the pods beyond it would stay Pending forever",
+            "20 copies of 1 GPU need 20 GPUs at once, more than 'gpu-l40s' can ever hold "
+            "(16 GPUs: 16 x g6e.2xlarge): the pods beyond it would stay Pending forever",
             "got: 20",
             "fix: lower replicas to 16 or fewer",
         ],
@@ -240,7 +242,8 @@ def test_extra_args_the_kit_does_not_write_are_kept(tmp_path):
             {"prefill_workers": 4},
             [
                 "workloads[0].prefill_workers",
-                "4 prefill workers of 4 GPUs and 1 decode worker of 8 GPUs need 24 GPUs at once, more than 'p5-efa' can ever hold (16 GPUs: 2 x p5.48xlarge)",
+                "4 prefill workers of 4 GPUs and 1 decode worker of 8 GPUs need 24 GPUs "
+                "at once, more than 'p5-efa' can ever hold (16 GPUs: 2 x p5.48xlarge)",
                 "got: 4",
                 "fix: lower prefill_workers",
             ],

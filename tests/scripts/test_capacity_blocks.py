@@ -135,8 +135,8 @@ def test_search_lists_offerings_with_az_name_and_id_sorted_by_start(ec2, capsys)
     ]
     assert lines[2].split()[:2] == ["us-east-2a", "use2-az1"]
     assert (
-        "purchase --offering-id ID --config CONFIG --pool NAME (or --node-group NAME) --instance-type p5.48xlarge --count 2 --duration-hours 48"
-        in out
+        "purchase --offering-id ID --config CONFIG --pool NAME (or --node-group NAME) --instance-type p5.48xlarge --count 2 "
+        "--duration-hours 48" in out
     )
 
 

@@ -36,8 +36,11 @@ elif args == ["create", "-f", "-"]:
     json.dump(sent, open(state, "w"))
 elif args == ["replace", "-f", "-"]:
     sent = json.loads(sys.stdin.read())
-    if stored is None or sent["metadata"].get("resourceVersion") != stored["metadata"]["resourceVersion"] or os.environ.get("FAKE_KUBECTL_RACE"):
-        sys.stderr.write('Error from server (Conflict): the object has been modified; please apply your changes to the latest version\\n')
+    race = os.environ.get("FAKE_KUBECTL_RACE")
+    if stored is None or sent["metadata"].get("resourceVersion") != stored["metadata"]["resourceVersion"] or race:
+        sys.stderr.write(
+            'Error from server (Conflict): the object has been modified; please apply your changes to the latest version\\n'
+        )
         sys.exit(1)
     sent["metadata"]["resourceVersion"] = str(int(stored["metadata"]["resourceVersion"]) + 1)
     json.dump(sent, open(state, "w"))
@@ -221,8 +224,12 @@ def test_without_kubectl_it_says_what_to_install(tmp_path, monkeypatch, capsys):
 # What kubectl prints with no kubeconfig: five retries to the default server, then a summary.
 NO_KUBECONFIG = """#!{python}
 import sys
-line = 'E1205 memcache.go:265] couldn\\'t get current server API group list: Get "http://localhost:8080/api?timeout=32s": dial tcp [::1]:8080: connect: connection refused'
-sys.stderr.write((line + "\\n") * 5 + "The connection to the server localhost:8080 was refused - did you specify the right host or port?\\n")
+line = (
+    'E1205 memcache.go:265] couldn\\'t get current server API group list: '
+    'Get "http://localhost:8080/api?timeout=32s": dial tcp [::1]:8080: connect: connection refused'
+)
+summary = "The connection to the server localhost:8080 was refused - did you specify the right host or port?\\n"
+sys.stderr.write((line + "\\n") * 5 + summary)
 sys.exit(1)
 """
 
