@@ -253,10 +253,11 @@ class GpuBlueprint(Blueprint[G]):
         return [
             ConfigIssue(
                 "startup_timeout_minutes",
-                f"is shorter than {waits} is estimated to take ({inside // 60}m{inside % 60:02d}s, {budget.pod_read_gb:g} GB read by each pod): "
-                "Kubernetes would restart the server while it loads, again and again",
+                f"is shorter than {waits} is estimated to take ({inside // 60}m{inside % 60:02d}s, {budget.pod_read_gb:g} GB read by each "
+                "pod): Kubernetes would restart the server while it loads, again and again",
                 value=given,
-                fix=f"remove it (the kit then allows {needed} minutes), or raise it; if the model is smaller than its name says, set model_size_gib",
+                fix=f"remove it (the kit then allows {needed} minutes), or raise it; if the model is smaller than its name says, set "
+                "model_size_gib",
             )
         ]
 
@@ -277,7 +278,8 @@ class GpuBlueprint(Blueprint[G]):
             issues.append(
                 ConfigIssue(
                     "efa",
-                    f"this {self.name} workload sends nothing between nodes: its GPUs talk over NVLink inside one node, and EFA would carry nothing",
+                    f"this {self.name} workload sends nothing between nodes: its GPUs talk over NVLink inside one node, and EFA would "
+                    "carry nothing",
                     value=True,
                     fix="remove efa",
                 )
@@ -306,7 +308,8 @@ class GpuBlueprint(Blueprint[G]):
                     f"an s3 model is streamed by the Run:ai model streamer, and {shown} is not known to carry it",
                     value=workload.model.uri,
                     allowed="an fsx or hf model source, or an image with runai-model-streamer",
-                    fix="stage the model on FSx (model: {type: fsx, ...}), or set image to one with the streamer and declare image_provides: [runai-model-streamer]",
+                    fix="stage the model on FSx (model: {type: fsx, ...}), or set image to one with the streamer and declare "
+                    "image_provides: [runai-model-streamer]",
                 )
             )
         return issues

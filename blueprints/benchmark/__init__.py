@@ -87,7 +87,8 @@ class Benchmark(Blueprint[BenchmarkWorkload]):
             reasons={
                 DATASETS_PREFIX: "Read-only: datasets uploaded under the datasets/ prefix at any time.",
                 models: "Read-only: tokenizer files next to model weights under the model prefix.",
-                RESULTS_PREFIX: "Each run writes new report objects under benchmarks/<workload>/<timestamp>/ (and checks whether they exist).",
+                RESULTS_PREFIX: "Each run writes new report objects under benchmarks/<workload>/<timestamp>/ (and checks whether they "
+                "exist).",
             },
         )
         return Requirements(s3_access=(access,))

@@ -35,7 +35,8 @@ class BenchmarkWorkload(WorkloadParams):
     tokenizer: Annotated[
         str | None, Field(pattern=r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$", examples=["meta-llama/Llama-3.1-8B-Instruct"])
     ] = None
-    """Hugging Face repository of the tokenizer that counts tokens (default: the target's hf model, or the tokenizer files beside its s3 model)."""
+    """Hugging Face repository of the tokenizer that counts tokens (default: the target's hf model, or the tokenizer
+    files beside its s3 model)."""
     api: Literal["chat", "completion"] = "completion"
     """OpenAI endpoint to call: /v1/completions or /v1/chat/completions."""
     image: ImageRef | None = None

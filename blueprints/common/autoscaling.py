@@ -242,16 +242,19 @@ def identity_policy(namespace: str) -> list[dict[str, Any]]:
     inside = f"request.namespace == '{namespace}'"
     rules = [
         (
-            f"request.kind.kind != 'ClusterTriggerAuthentication' || !has(object.spec.podIdentity) || !(object.spec.podIdentity.provider in {aws})",
+            "request.kind.kind != 'ClusterTriggerAuthentication' || !has(object.spec.podIdentity) || "
+            f"!(object.spec.podIdentity.provider in {aws})",
             "a ClusterTriggerAuthentication may not use KEDA's AWS identity: any namespace could borrow it",
         ),
         (
-            f"{inside} || request.kind.kind != 'TriggerAuthentication' || !has(object.spec.podIdentity) || !(object.spec.podIdentity.provider in {aws})",
+            f"{inside} || request.kind.kind != 'TriggerAuthentication' || !has(object.spec.podIdentity) || "
+            f"!(object.spec.podIdentity.provider in {aws})",
             f"KEDA's AWS identity is for the workloads namespace ({namespace}) only",
         ),
         (
             f"{inside} || !(request.kind.kind in ['ScaledObject', 'ScaledJob']) || !has(object.spec.triggers) || "
-            "!object.spec.triggers.exists(t, has(t.metadata) && 'identityOwner' in t.metadata && t.metadata['identityOwner'] == 'operator')",
+            "!object.spec.triggers.exists(t, has(t.metadata) && 'identityOwner' in t.metadata && "
+            "t.metadata['identityOwner'] == 'operator')",
             f"identityOwner: operator signs with KEDA's AWS identity, which is for the workloads namespace ({namespace}) only",
         ),
     ]

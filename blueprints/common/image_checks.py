@@ -28,8 +28,8 @@ def driver_issues(
                 f"{found.describe()}; pool '{pool.name}' would start the server and fail with 'CUDA driver version is insufficient'",
                 value=f"{pool.ami_family}@{found.release}",
                 allowed=f"an AMI release with NVIDIA driver {found.needed} or later",
-                fix=f"remove ami_version from {pool.config_key or pool.name} (the kit pins {pool.ami_family}@{AMI_VERSIONS[pool.ami_family]}, "
-                "which carries R580), or pin a newer release",
+                fix=f"remove ami_version from {pool.config_key or pool.name} (the kit pins "
+                f"{pool.ami_family}@{AMI_VERSIONS[pool.ami_family]}, which carries R580), or pin a newer release",
             )
         )
     return issues

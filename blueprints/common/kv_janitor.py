@@ -165,7 +165,10 @@ def round_once(root: str, limit: int, heartbeat: Heartbeat) -> str:
     minute, budget = cutoff(by_minute, over)
     deleted, freed = evict(root, minute, budget, heartbeat)
     until = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime((minute + 1) * GRAIN_NS // NS))
-    return f"{root}: {used / 2**30:.1f} of {limit / 2**30:.0f} GiB; evicted {deleted} blocks ({freed / 2**30:.2f} GiB) last used before {until}"
+    return (
+        f"{root}: {used / 2**30:.1f} of {limit / 2**30:.0f} GiB; "
+        f"evicted {deleted} blocks ({freed / 2**30:.2f} GiB) last used before {until}"
+    )
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -202,10 +202,12 @@ def issues(
             found.append(
                 ConfigIssue(
                     f"lora.adapters[{index}]",
-                    f"adapter '{name}' has rank {rank}, above max_lora_rank {lora.rank}: vLLM fails to load it and the server does not start",
+                    f"adapter '{name}' has rank {rank}, above max_lora_rank {lora.rank}: vLLM fails to load it and the server does not "
+                    "start",
                     value=rank,
                     allowed=f"adapters of rank at most max_lora_rank ({lora.rank})",
-                    fix=f"set lora.max_lora_rank: {next(r for r in RANKS if r >= rank)}, or leave max_lora_rank out to size it from the adapters",
+                    fix=f"set lora.max_lora_rank: {next(r for r in RANKS if r >= rank)}, or leave max_lora_rank out to size it from the "
+                    "adapters",
                 )
             )
         if name == model_name:
@@ -222,7 +224,8 @@ def issues(
         found.append(
             ConfigIssue(
                 "lora.adapters",
-                f"the base model and its adapters fall into {len(groups)} sets of teams, and the gateway route holds at most {MAX_RULES} rules (one per set, for each set's team policy)",
+                f"the base model and its adapters fall into {len(groups)} sets of teams, and the gateway route holds at most {MAX_RULES} "
+                "rules (one per set, for each set's team policy)",
                 value=len(lora.adapters),
                 allowed=f"adapters whose teams (gateway.teams[].models) form at most {MAX_RULES} distinct sets, the base model's included",
                 fix="give teams the same adapters in larger groups, or split the adapters over two workloads",

@@ -179,7 +179,8 @@ def facts_issues(workload: GpuWorkloadParams) -> list[ConfigIssue]:
             ConfigIssue(
                 "model_facts",
                 f"does not say enough to size the model: {', '.join(keys.missing)} missing",
-                allowed="same_as a known model, or its config.json's num_hidden_layers, hidden_size, num_attention_heads, vocab_size and max_position_embeddings",
+                allowed="same_as a known model, or its config.json's num_hidden_layers, hidden_size, num_attention_heads, vocab_size and "
+                "max_position_embeddings",
                 fix=f"add {', '.join(keys.missing)} from the model's config.json",
             )
         ]
@@ -215,11 +216,13 @@ def issues(fits: list[RoleFit], placement: Placement, workload: GpuWorkloadParam
             found.append(
                 ConfigIssue(
                     shape.key,
-                    f"the weights do not fit: {where} takes {_gib(result.weights_gib)} of weights per GPU and {_gib(result.overhead_gib)} of activations, "
-                    f"CUDA graphs and buffers{lora_part}, more than the {_gib(result.requested_gib)} vLLM may use ({result.serving.gpu_memory_utilization:g} x "
+                    f"the weights do not fit: {where} takes {_gib(result.weights_gib)} of weights per GPU and "
+                    f"{_gib(result.overhead_gib)} of activations, CUDA graphs and buffers{lora_part}, more than the "
+                    f"{_gib(result.requested_gib)} vLLM may use ({result.serving.gpu_memory_utilization:g} x "
                     f"{_gib(result.gpu.visible_gib)}); vLLM would stop with 'No available memory for the cache blocks'",
                     value=shape.value or shape.tensor_parallel,
-                    allowed=f"a shape whose weights and one {result.max_model_len:,}-token request fit ({_gib(result.needed_gib)} per GPU needed)",
+                    allowed=f"a shape whose weights and one {result.max_model_len:,}-token request fit "
+                    f"({_gib(result.needed_gib)} per GPU needed)",
                     fix=ways,
                 )
             )
@@ -228,9 +231,10 @@ def issues(fits: list[RoleFit], placement: Placement, workload: GpuWorkloadParam
         found.append(
             ConfigIssue(
                 "max_model_len",
-                f"one request of {result.max_model_len:,} tokens{'' if length_set else ' (unset: the model length of its config.json)'} needs {result.sequence_gib:.2f} GiB of KV cache per GPU "
-                f"({result.kv_bytes_per_token / 1024:g} KiB a token), but {where} leaves {result.kv_gib:.2f} GiB: weights {_gib(result.weights_gib)} and "
-                f"overhead {_gib(result.overhead_gib)}{lora_part} of the {_gib(result.requested_gib)} vLLM may use per GPU; vLLM refuses to start "
+                f"one request of {result.max_model_len:,} tokens{'' if length_set else ' (unset: the model length of its config.json)'} "
+                f"needs {result.sequence_gib:.2f} GiB of KV cache per GPU ({result.kv_bytes_per_token / 1024:g} KiB a token), but "
+                f"{where} leaves {result.kv_gib:.2f} GiB: weights {_gib(result.weights_gib)} and overhead {_gib(result.overhead_gib)}"
+                f"{lora_part} of the {_gib(result.requested_gib)} vLLM may use per GPU; vLLM refuses to start "
                 f"({_gib(result.needed_gib)} per GPU needed)",
                 **({"value": result.serving.max_model_len} if length_set else {}),
                 allowed=f"at most {result.longest_fitting:,} tokens on this shape",
@@ -250,8 +254,9 @@ def warnings(name: str, fits: list[RoleFit]) -> list[str]:
         elif role.fit.fits_sequence and role.fit.sequences < FEW_SEQUENCES:
             result = role.fit
             found.append(
-                f"{who}: the KV cache ({result.kv_gib:.1f} GiB per GPU, {result.cache_tokens:,} tokens) holds {result.sequences:.1f} requests of "
-                f"max_model_len {result.max_model_len:,} at once; longer requests beyond that wait or preempt each other "
+                f"{who}: the KV cache ({result.kv_gib:.1f} GiB per GPU, {result.cache_tokens:,} tokens) holds "
+                f"{result.sequences:.1f} requests of max_model_len {result.max_model_len:,} at once; longer requests beyond that "
+                "wait or preempt each other "
                 f"(lower max_model_len, or more GPUs per replica)"
             )
     return found
@@ -266,7 +271,7 @@ def describe(fits: list[RoleFit]) -> str:
             continue
         result = role.fit
         parts.append(
-            f"{role.shape.role + ': ' if role.shape.role else ''}weights {result.weights_gib:.1f} GiB/GPU, KV cache {result.kv_gib:.1f} GiB/GPU "
-            f"({result.cache_tokens:,} tokens, {result.sequences:.1f} x {result.max_model_len:,})"
+            f"{role.shape.role + ': ' if role.shape.role else ''}weights {result.weights_gib:.1f} GiB/GPU, "
+            f"KV cache {result.kv_gib:.1f} GiB/GPU ({result.cache_tokens:,} tokens, {result.sequences:.1f} x {result.max_model_len:,})"
         )
     return "; ".join(parts)

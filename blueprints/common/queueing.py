@@ -45,7 +45,8 @@ def issues(workload: GpuWorkloadParams, platform: Platform, *, startup_minutes: 
                 f"team '{workload.queue}' has no quota on '{workload.node_pool}': Kueue would never admit the workload",
                 value=workload.queue,
                 allowed=", ".join(capacities),
-                fix=f"add '{workload.node_pool}' to scheduling.teams[{workload.queue}].gpus (0 lets the team borrow only), or move the workload",
+                fix=f"add '{workload.node_pool}' to scheduling.teams[{workload.queue}].gpus (0 lets the team borrow only), or move the "
+                "workload",
             )
         )
     if startup_minutes > facts.pods_ready_timeout_minutes:

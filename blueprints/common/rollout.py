@@ -125,7 +125,8 @@ def issues(workloads: list[WorkloadParams]) -> list[ConfigIssue]:
             found.append(
                 ConfigIssue(
                     path,
-                    "cannot split a workload that serves LoRA adapters: the adapters' names stay on this version, and a weighted split needs Service backends where the adapters' rules use the endpoint picker",
+                    "cannot split a workload that serves LoRA adapters: the adapters' names stay on this version, and a weighted split "
+                    "needs Service backends where the adapters' rules use the endpoint picker",
                     fix="move the adapters to the next version in a later step, or remove rollout",
                 )
             )

@@ -168,7 +168,8 @@ def issues(
         found.append(
             ConfigIssue(
                 "routing.fallback",
-                "fails over to Bedrock inside the gateway, but routing.gateway is false: the workload gets no route, so no request would ever fall back",
+                "fails over to Bedrock inside the gateway, but routing.gateway is false: the workload gets no route, so no request would "
+                "ever fall back",
                 value=routing.fallback,
                 allowed="a fallback only beside routing.gateway: true",
                 fix="set routing.gateway: true with endpoint_picker: null, or remove fallback",
@@ -190,7 +191,8 @@ def issues(
             found.append(
                 ConfigIssue(
                     "routing.endpoint_picker",
-                    "a route cannot fail over from an InferencePool (Envoy AI Gateway takes a pool alone in a rule), so with a fallback the picker is not used",
+                    "a route cannot fail over from an InferencePool (Envoy AI Gateway takes a pool alone in a rule), so with a fallback "
+                    "the picker is not used",
                     fix="set endpoint_picker: null to keep the fallback, or remove fallback to keep KV-aware routing",
                 )
             )
@@ -199,7 +201,8 @@ def issues(
             ConfigIssue(
                 "routing.endpoint_picker",
                 "the gateway routes a model to its InferencePool, and a pool needs its endpoint picker",
-                fix="keep endpoint_picker (its defaults weigh prefix cache 3, KV cache 2, queue 2), or set routing.gateway: false and call the workload's Service",
+                fix="keep endpoint_picker (its defaults weigh prefix cache 3, KV cache 2, queue 2), or set routing.gateway: false and call "
+                "the workload's Service",
             )
         )
     picker = routing.endpoint_picker if routing is not None else None
@@ -571,6 +574,7 @@ def pool_reaches(pool: dict, pods: list[dict]) -> list[str]:
         exposed = {port["containerPort"] for container in pod["spec"]["containers"] for port in container.get("ports", [])}
         if not ports <= exposed:
             problems.append(
-                f"InferencePool {pool['metadata']['name']}: target ports {sorted(ports)} not all served by the picked pods (they expose {sorted(exposed)})"
+                f"InferencePool {pool['metadata']['name']}: target ports {sorted(ports)} not all served by the picked pods (they expose "
+                f"{sorted(exposed)})"
             )
     return problems

@@ -70,8 +70,8 @@ class Autoscaling(StrictModel):
             )
         if self.fallback_replicas is not None and not self.min_replicas <= self.fallback_replicas <= self.max_replicas:
             raise ValueError(
-                f"fallback_replicas ({self.fallback_replicas}) is outside min_replicas..max_replicas ({self.min_replicas}..{self.max_replicas}); "
-                "pick a count between them, or leave it out to hold the current count"
+                f"fallback_replicas ({self.fallback_replicas}) is outside min_replicas..max_replicas "
+                f"({self.min_replicas}..{self.max_replicas}); pick a count between them, or leave it out to hold the current count"
             )
         if self.signal == "kv_cache_usage" and self.target >= 1:
             raise ValueError(f"kv_cache_usage is a share of the cache: target must be below 1 (e.g. 0.7), not {self.target}")

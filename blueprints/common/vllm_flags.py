@@ -113,7 +113,10 @@ def repeated_flag_issues(command_lines: Iterable[list[str]], extra_args: list[st
         written = f"{clash} {kit[clash]}".strip() if clash != MODEL else f"the model ({kit[clash]})"
         given = token.split("=", 1)[0]
         if name != clash:
-            message = f"sets the KV connector, as the kit's {written} does: vLLM keeps one (--kv-offloading-size replaces the connector a --kv-transfer-config names)"
+            message = (
+                f"sets the KV connector, as the kit's {written} does: "
+                "vLLM keeps one (--kv-offloading-size replaces the connector a --kv-transfer-config names)"
+            )
         else:
             spelt = (
                 ""

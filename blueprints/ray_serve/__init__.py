@@ -157,7 +157,8 @@ class RayServe(GpuBlueprint[RayServeWorkload]):
                 f"is shorter than downloading, loading and warming up the model is estimated to take ({inside // 60}m{inside % 60:02d}s): "
                 "Ray Serve LLM would give up on each replica (RAYLLM_ENGINE_START_TIMEOUT_S) and start it again, forever",
                 value=given,
-                fix=f"remove it (the kit then allows {budget_.probe_minutes()} minutes), or raise it; if the model is smaller than its name says, set model_size_gib",
+                fix=f"remove it (the kit then allows {budget_.probe_minutes()} minutes), or raise it; if the model is smaller than its "
+                "name says, set model_size_gib",
             )
         ]
 

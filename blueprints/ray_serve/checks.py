@@ -37,8 +37,8 @@ def replica_fit_issues(tensor: int, pipeline: int, gpus: int, where: str) -> lis
         return [
             ConfigIssue(
                 key,
-                f"a replica needs {need} GPUs (tensor_parallel_size {tensor} x pipeline_parallel_size {pipeline}) but a worker pod has {gpus}: "
-                "its placement group (STRICT_PACK) would never be placed",
+                f"a replica needs {need} GPUs (tensor_parallel_size {tensor} x pipeline_parallel_size {pipeline}) but a worker pod has "
+                f"{gpus}: its placement group (STRICT_PACK) would never be placed",
                 value=gpus,
                 allowed=f"a multiple of {need}",
                 fix=f"set {key} to {need} (or a multiple), or lower the parallel sizes",
@@ -65,7 +65,8 @@ def placement_issues(workload: RayServeWorkload, placement: Placement, platform:
         found.append(
             ConfigIssue(
                 "name",
-                "KubeRay v1.7 refuses a RayService name that does not start with a letter (a DNS-1035 label) or is longer than 47 characters",
+                "KubeRay v1.7 refuses a RayService name that does not start with a letter (a DNS-1035 label) or is longer than 47 "
+                "characters",
                 value=name,
                 allowed="a lowercase letter first, then letters, digits and '-', at most 47 characters",
                 fix="rename the workload, e.g. with a letter in front",
@@ -134,7 +135,8 @@ def pod_issues(workload: RayServeWorkload, placement: Placement, where: str) -> 
         found.append(
             ConfigIssue(
                 f"{where}gpus_per_worker" if where else "tensor_parallel_size",
-                f"a worker pod on {placement.instance_type} gets {cpus} CPUs for its {replicas} replicas and the ingress replica (1 CPU each)",
+                f"a worker pod on {placement.instance_type} gets {cpus} CPUs for its {replicas} replicas and the ingress replica (1 CPU "
+                "each)",
                 value=gpus,
                 fix="give each worker pod more GPUs of the node (and so more CPUs), or pick an instance type with more vCPUs per GPU",
             )

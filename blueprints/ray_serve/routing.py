@@ -29,7 +29,8 @@ def issues(routing: RayRouting | None, platform: Platform) -> list[ConfigIssue]:
         return [
             ConfigIssue(
                 "routing.fallback",
-                "fails over to Bedrock inside the gateway, but routing.gateway is false: the workload gets no route, so no request would ever fall back",
+                "fails over to Bedrock inside the gateway, but routing.gateway is false: the workload gets no route, so no request would "
+                "ever fall back",
                 value=routing.fallback,
                 allowed="a fallback only beside routing.gateway: true",
                 fix="set routing.gateway: true, or remove fallback",

@@ -20,13 +20,15 @@ class TritonWorkload(VllmEngineKeys, GpuWorkloadParams):
     # First, so that it stands where the other vLLM blueprints' extra_args stand: after the engine keys, in the config
     # reference and the editor schema (assembly/docs.py), which list the fields in declaration order.
     extra_args: dict[EngineKey, EngineValue] = {}
-    """Further vLLM engine arguments written into model.json by their AsyncEngineArgs names, e.g. {max_num_seqs: 256, enforce_eager: true}."""
+    """Further vLLM engine arguments written into model.json by their AsyncEngineArgs names, e.g. {max_num_seqs: 256,
+    enforce_eager: true}."""
     blueprint: Literal["triton"]
     capabilities = (KvOffloadable,)
     triton_model_name: Annotated[str | None, Field(pattern=MODEL_NAME)] = None
     """The model's name in Triton's repository and URLs (/v2/models/<name>/generate); default: served_model_name, else the workload name."""
     kv_offload: KvOffload | None = None
-    """Not with Triton: refused (Triton 26.08's vLLM backend, vLLM 0.27.1, is not checked by the kit for KV offloading); serve the model with blueprint: vllm for KV-cache tiers (docs/kv-cache.md)."""
+    """Not with Triton: refused (Triton 26.08's vLLM backend, vLLM 0.27.1, is not checked by the kit for KV
+    offloading); serve the model with blueprint: vllm for KV-cache tiers (docs/kv-cache.md)."""
 
     def engine_flags(self) -> dict[str, str]:
         """extra_args by vLLM's flag spelling of each engine argument name (max_num_seqs is --max-num-seqs)."""

@@ -124,7 +124,10 @@ class VllmBatch(GpuBlueprint[VllmBatchWorkload]):
         return WorkloadTraffic(https_out=True)
 
     def summary(self, workload: VllmBatchWorkload) -> str:
-        return f"{self.name} on {workload.node_pool}, {len(workload.inputs)} files, {workload.replicas} at once x {workload.gpus_per_pod()} GPUs, {workload.priority} priority"
+        return (
+            f"{self.name} on {workload.node_pool}, {len(workload.inputs)} files, "
+            f"{workload.replicas} at once x {workload.gpus_per_pod()} GPUs, {workload.priority} priority"
+        )
 
     def render(self, scope: Construct, workload: VllmBatchWorkload, platform: Platform) -> cdk8s.Chart:
         # {bucket} in the inputs is the kit's model bucket, as in model URIs.

@@ -50,7 +50,10 @@ def input_issues(inputs: list[str], workload: str) -> list[ConfigIssue]:
                 f"inputs[{index}]",
                 f"is inputs[{earlier}] again: the file would be run twice and its results written twice"
                 if same
-                else f"has the file name {name}, as inputs[{earlier}] has: results go to batch/{workload}/results/{name}, so one file's results would overwrite the other's",
+                else (
+                    f"has the file name {name}, as inputs[{earlier}] has: results go to batch/{workload}/results/{name}, "
+                    "so one file's results would overwrite the other's"
+                ),
                 value=uri,
                 allowed="inputs with distinct file names",
                 fix="remove the repeat"

@@ -131,7 +131,8 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
             issues.append(
                 ConfigIssue(
                     "port",
-                    f"is the port the leader's torch.distributed store listens on (--master-port {MASTER_PORT}): the API server and the store cannot share it",
+                    f"is the port the leader's torch.distributed store listens on (--master-port {MASTER_PORT}): the API server and the "
+                    "store cannot share it",
                     value=workload.port,
                     allowed=f"any port from 1024 to 65535 but {MASTER_PORT}",
                     fix="keep the default 8000, or pick another port",
@@ -141,7 +142,8 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
             issues.append(
                 ConfigIssue(
                     "tensor_parallel_size",
-                    f"is {workload.tensor_parallel_size}, but each pod takes a whole node and shards the model over all of its {instance.gpus} GPUs",
+                    f"is {workload.tensor_parallel_size}, but each pod takes a whole node and shards the model over all of its "
+                    f"{instance.gpus} GPUs",
                     fix=f"set tensor_parallel_size: {instance.gpus} and split the model across nodes with nodes",
                 )
             )
@@ -181,7 +183,8 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
 
     def summary(self, workload: VllmMultinodeWorkload) -> str:
         copies, path = routing.describe(workload, str(workload.replicas))
-        return f"vllm-multinode on {workload.node_pool}, {copies} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs{path}{rollout.describe(workload)}"
+        shape = f"{copies} x {workload.nodes} nodes x {workload.tensor_parallel_size} GPUs"
+        return f"vllm-multinode on {workload.node_pool}, {shape}{path}{rollout.describe(workload)}"
 
 
 BLUEPRINT = VllmMultinode()
