@@ -30,13 +30,9 @@ def test_no_function_level_imports_of_the_kits_own_modules():
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for node in ast.walk(function):
-                names = (
-                    [alias.name for alias in node.names]
-                    if isinstance(node, ast.Import)
-                    else [node.module or ""]
-                    if isinstance(node, ast.ImportFrom)
-                    else []
-                )
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 found += [f"{path.relative_to(REPO)}:{node.lineno} {name}" for name in names if _is_kit_module(name)]
     assert not found, found
 

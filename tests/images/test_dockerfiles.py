@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from dockerfile_parse import DockerfileParser
@@ -24,9 +26,9 @@ def _parsed(name: str) -> DockerfileParser:
     return DockerfileParser(path=str(DERIVED[name].dockerfile))
 
 
-def _stages(parser: DockerfileParser) -> list[list[dict]]:
+def _stages(parser: DockerfileParser) -> list[list[Mapping[str, Any]]]:
     """Instructions per stage; the first list holds what comes before the first FROM."""
-    stages: list[list[dict]] = [[]]
+    stages: list[list[Mapping[str, Any]]] = [[]]
     for instruction in parser.structure:
         if instruction["instruction"] == "FROM":
             stages.append([])

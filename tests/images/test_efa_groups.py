@@ -88,8 +88,8 @@ def test_the_kits_pinned_amis_carry_a_driver_every_recorded_image_accepts():
 
 
 def test_a_release_between_two_recorded_ones_of_one_branch_is_on_that_branch_and_others_are_not_guessed():
-    assert driver_for("al2023", "v20260301").version == "580"
-    assert driver_for("al2023", "v20251001").version == "570"
+    assert (driver := driver_for("al2023", "v20260301")) is not None and driver.version == "580"
+    assert (driver := driver_for("al2023", "v20251001")) is not None and driver.version == "570"
     # Between R575 (v20250715) and R570 (v20250807) nothing is assumed; nor past the newest recorded release.
     assert driver_for("al2023", "v20250801") is None and driver_for("al2023", "v20270101") is None
 

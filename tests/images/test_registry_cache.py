@@ -95,7 +95,7 @@ def test_every_chart_image_the_kit_knows_points_at_the_cache(chart):
         for key in image.path:
             node = node[key]
         named = node if isinstance(node, str) else node.get("repository") or node.get("registry")
-        assert named.startswith(f"{HOST}/llm-kit/"), (chart, image.path, named)
+        assert isinstance(named, str) and named.startswith(f"{HOST}/llm-kit/"), (chart, image.path, named)
         assert parse(image.upstream).host in UPSTREAMS
 
 

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 from infra.gpu.kube_api import Api
 
@@ -26,7 +27,7 @@ class PatchRejected(Exception):
     answers 422 and writes nothing."""
 
 
-def _walk(document, pointer: str) -> tuple[object, str]:
+def _walk(document: Any, pointer: str) -> tuple[dict[str, Any] | list[Any], str]:
     """The container a JSON pointer (RFC 6901) ends in, and its last token."""
     tokens = [token.replace("~1", "/").replace("~0", "~") for token in pointer.split("/")[1:]]
     for token in tokens[:-1]:
@@ -85,14 +86,17 @@ class FakeKubeApi:
                 body = self._body()
                 fake.calls.append((method, self.path, body))
                 status = 200
+                data = b""
                 if method == "PATCH" and self.headers["Content-Type"] == "application/json-patch+json":
                     try:
+                        assert isinstance(body, list), body
                         fake.objects[self.path] = json_patched(fake.objects[self.path], body)
                     except PatchRejected as failed:
                         status = 422
                         data = json.dumps({"kind": "Status", "code": 422, "message": f"the patch does not apply at {failed}"}).encode()
                 elif method == "PATCH":
                     assert self.headers["Content-Type"] == "application/merge-patch+json"
+                    assert isinstance(body, dict), body
                     fake.objects[self.path] = merged(fake.objects[self.path], body)
                 if method == "POST":
                     fake.objects.setdefault(self.path, {"items": []})["items"].append(body)
@@ -114,7 +118,7 @@ class FakeKubeApi:
             def do_POST(self):  # noqa: N802
                 self._handle("POST")
 
-            def log_message(self, *args):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's parameter name)
                 pass
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)

@@ -22,6 +22,7 @@ def go_float(value: float) -> str:
     if 1e-6 <= abs(value) < 1e21:
         return format(digits, "f")
     sign, mantissa, exponent = digits.as_tuple()
+    assert isinstance(exponent, int)  # a finite float: never NaN's 'n' or infinity's 'F'
     text = "".join(map(str, mantissa)).rstrip("0") or "0"
     power = exponent + len(mantissa) - 1
     head = text[0] + ("." + text[1:] if len(text) > 1 else "")
