@@ -11,8 +11,8 @@ T = TypeVar("T")
 
 
 def cfn_resource(construct: IConstruct) -> cdk.CfnResource:
-    """The first CfnResource down the construct's default children (an L2's own at once); a TypeError where none is,
-    for the overrides an L2 has no property for."""
+    """The first CfnResource down the construct's default children (an L2's own at once, a KubernetesPatch's through
+    its CustomResource); a TypeError where none is. For the overrides an L2 has no property for."""
     current = construct
     while (child := current.node.default_child) is not None:
         if isinstance(child, cdk.CfnResource):

@@ -13,7 +13,7 @@ from constructs import Construct
 from core.instances import facts
 from infra.gpu import efa
 from infra.gpu.block_devices import Volume, node_volumes
-from infra.gpu.cfn import cfn_resource
+from infra.cfn import cfn_resource
 from infra.gpu.pool_props import CapacityBlockNodeGroupProps
 from infra.gpu.user_data import al2023_node_config
 from infra.network.refs import NetworkRefs

@@ -24,7 +24,7 @@ from infra.gpu.burn_in import burn_in_objects
 from infra.gpu.capacity_block_scheduler import NAMESPACE as SCHEDULER_NAMESPACE
 from infra.gpu.capacity_block_scheduler import scheduler_objects
 from infra.gpu.capacity_blocks import CapacityBlockNodeGroups, CapacityBlockNodeGroupsProps
-from infra.gpu.cfn import cfn_resource
+from infra.cfn import cfn_resource
 from infra.images import wiring as image_wiring
 from infra.gpu.device_plugins import DevicePlugins, DevicePluginsProps
 from infra.gpu.karpenter import Karpenter, KarpenterProps

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from config.node_pools import CapacityBlockNodeGroup, NodePool
 from core.capacity import GpuCapacity, NodeTaint
-from infra.gpu.cfn import cfn_resource
+from infra.cfn import cfn_resource
 from infra.gpu.data_plane import GpuDataPlaneProps
 from infra.gpu.device_plugins import DevicePluginsProps
 from infra.gpu.interruption import InterruptionQueueProps
