@@ -11,7 +11,6 @@ from constructs import Construct
 
 from assembly.kit import KIT, Kit, KitConfig
 from blueprints.render import render_objects
-from config.model import PlatformConfig
 from core.labels import KIT_NAME_TAG
 from core.requirements import Requirements
 from infra import nag
@@ -87,7 +86,7 @@ def build_app(
 def add_kit_stacks(
     scope: Construct,
     *,
-    config: PlatformConfig,
+    config: KitConfig,
     env: cdk.Environment,
     workload_objects: dict[str, list[dict]],
     requirements: Requirements,
@@ -133,7 +132,9 @@ def add_kit_stacks(
         scope,
         f"{config.name}-workloads",
         config=config,
-        cluster=cluster_stack.cluster,
+        # aws-cdk-lib 2.275.0's Python binding of aws_eks_v2.Cluster lacks the kubectl_provider_options property its
+        # ICluster interface declares (jsii emits it on the interface only), so the checker cannot match the two.
+        cluster=cluster_stack.cluster,  # pyright: ignore[reportArgumentType]
         storage=storage,
         workloads=workload_objects,
         pod_security=requirements.pod_security,
