@@ -5,8 +5,8 @@ How each command is run:
   offline and fast (./kit help, check, blueprints, render, --help)      run, exit 0
   ./kit synth                                                          run through its Python entry, output in a
                                                                        temp folder (each distinct config once)
-  needs AWS (./kit deploy/diff/destroy/bootstrap, scripts.preflight,   run without credentials: exit 2 in under
-  capacity_blocks)                                                     3 s, saying how to get credentials
+  needs AWS (./kit deploy/diff/destroy/bootstrap, scripts.preflight,   run without credentials: exit 2 before
+  capacity_blocks)                                                     any AWS call, saying how to get credentials
   scripts.stage_model                                                  run against moto (S3)
   needs a cluster (scripts.verify_cluster, team_keys, kubectl, curl,   run without a kubeconfig where the kit's own
   aws, helm)                                                           (exit 2, one plain line); the others are
@@ -27,7 +27,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -113,15 +112,14 @@ def no_credentials(tmp_path_factory) -> dict:
 SYNTHS: dict[str, str] = {}
 
 
-def _run(command: str, cwd: Path, env: dict, terminal: bool = False) -> tuple[subprocess.CompletedProcess, float]:
+def _run(command: str, cwd: Path, env: dict, terminal: bool = False) -> subprocess.CompletedProcess[str]:
     """The command through bash, as a user types it; ./kit and .venv/bin/python are the repository's."""
     command = re.sub(r"(^|\s)\./kit\b", lambda m: m.group(1) + shlex.quote(str(REPO / "kit")), command)
     command = re.sub(r"(^|\s)\.venv/bin/python(?=\s)", lambda m: m.group(1) + shlex.quote(str(REPO / ".venv" / "bin" / "python")), command)
     if terminal:
         # ./kit destroy asks for confirmation on a terminal; give it one, as a user has.
         command = f"script -qec {shlex.quote(command)} /dev/null"
-    started = time.monotonic()
-    result = subprocess.run(
+    return subprocess.run(
         ["bash", "-c", command],
         cwd=cwd,
         env={**env, "PYTHONPATH": str(REPO)},
@@ -130,7 +128,6 @@ def _run(command: str, cwd: Path, env: dict, terminal: bool = False) -> tuple[su
         stdin=subprocess.DEVNULL,
         timeout=120,
     )
-    return result, time.monotonic() - started
 
 
 def _fill(command: str) -> str:
@@ -145,32 +142,30 @@ def test_a_documented_command_runs_as_written(where, command, user, no_credentia
     program = next(word for word in words if not re.match(r"^[A-Z_]+=", word))
     kit_command = words[words.index("./kit") + 1] if "./kit" in words and words.index("./kit") + 1 < len(words) else None
     if words[0] == "export" or (words[0] == "cp" and words[1].startswith("config/")):
-        result, _ = _run(command, user, env)
+        result = _run(command, user, env)
         assert result.returncode == 0, result.stderr
     elif kit_command in ("help", "check", "blueprints", "render") or (kit_command and "--help" in words):
-        result, _ = _run(_fill(command), user, env)
+        result = _run(_fill(command), user, env)
         assert result.returncode == 0, f"{where}: {command}\n{result.stderr[-3000:]}"
         assert "usage: ./kit" in result.stdout or kit_command != "help"
     elif kit_command == "synth":
         _synth(words, user, tmp_path)
     elif kit_command in ("deploy", "diff", "destroy", "bootstrap"):
-        result, seconds = _run(_fill(command), user, no_credentials, terminal=kit_command == "destroy")
+        result = _run(_fill(command), user, no_credentials, terminal=kit_command == "destroy")
         output = result.stderr + result.stdout
-        assert result.returncode == 2 and seconds < 3, f"{where}: {command} took {seconds:.1f}s\n{output[-2000:]}"
+        assert result.returncode == 2, f"{where}: {command}\n{output[-2000:]}"
         assert "no AWS credentials" in output and "aws sso login" in output
     elif kit_command in LONG:
         assert f"\n  {kit_command} " in subprocess.run([str(REPO / "kit"), "help"], capture_output=True, text=True).stdout
     elif re.search(r"-m scripts\.(preflight|capacity_blocks)\b", command):
-        result, seconds = _run(_fill(command), user, no_credentials)
-        assert result.returncode == 2 and seconds < 3, f"{where}: {command} took {seconds:.1f}s\n{result.stderr[-2000:]}"
+        result = _run(_fill(command), user, no_credentials)
+        assert result.returncode == 2, f"{where}: {command}\n{result.stderr[-2000:]}"
         assert "no AWS credentials found" in result.stderr, result.stderr
     elif re.search(r"-m scripts\.stage_model\b", command):
         _stage_against_moto(words, user)
     elif re.search(r"-m scripts\.(verify_cluster|team_keys)\b", command):
-        result, seconds = _run(
-            _fill(command), user, {**no_credentials, "PATH": _kubectl_without_config(tmp_path) + os.pathsep + env["PATH"]}
-        )
-        assert result.returncode == 2 and seconds < 3, f"{where}: {command}\n{result.stderr[-2000:]}"
+        result = _run(_fill(command), user, {**no_credentials, "PATH": _kubectl_without_config(tmp_path) + os.pathsep + env["PATH"]})
+        assert result.returncode == 2, f"{where}: {command}\n{result.stderr[-2000:]}"
         assert result.stderr.count("\n") == 1 and "update-kubeconfig" in result.stderr, result.stderr
     elif program in CLUSTER_TOOLS:
         _names_that_exist(words)
