@@ -31,6 +31,7 @@ from infra.gpu.karpenter import Karpenter, KarpenterProps
 from infra.gpu.node_pool_manifests import NodeClassContext, node_class, node_pool, static_node_pool_creation, static_node_pool_patch
 from infra.gpu.pool_props import CapacityBlockNodeGroupProps, NodePoolProps
 from infra.network.refs import NetworkRefs
+from infra.interfaces import cluster_interface, role_interface
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,9 +133,7 @@ class GpuDataPlane(Construct):
                 groups=groups,
                 cluster=cluster,
                 network=network,
-                # jsii's stubs: iam.Role implements IRole, but its grant methods name their parameter `identity`
-                # where the interface says `grantee`, and pyright checks the generated Protocol by parameter name.
-                node_role=node_role(self, "CapacityBlockNodeRole"),  # pyright: ignore[reportArgumentType]
+                node_role=role_interface(node_role(self, "CapacityBlockNodeRole")),
                 efa_security_group_id=props.efa_security_group.security_group_id,
             )
             self.capacity_blocks = CapacityBlockNodeGroups(self, "CapacityBlocks", block_groups)
@@ -167,9 +166,7 @@ class GpuDataPlane(Construct):
         patch = eks.KubernetesPatch(
             self,
             f"StaticNodePoolSpec-{pool.name}",
-            # jsii's stubs: eks.Cluster implements ICluster, but pyright reads the generated Protocol structurally and
-            # finds the class's kubectl_provider_options property typed apart from the interface's.
-            cluster=cluster,  # pyright: ignore[reportArgumentType]
+            cluster=cluster_interface(cluster),
             resource_name=f"nodepools.karpenter.sh/{pool.name}",
             apply_patch={},
             restore_patch={},

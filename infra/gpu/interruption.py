@@ -12,6 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import nag
+from infra.interfaces import rule_target_interface
 
 # (rule id, source, detail-type). The strings must match EventBridge's exactly or the rule never fires.
 INTERRUPTION_EVENTS = (
@@ -68,7 +69,5 @@ class InterruptionQueue(Construct):
                 self,
                 rule_id,
                 event_pattern=events.EventPattern(source=[source], detail_type=[detail_type]),
-                # jsii's stubs: SqsQueue implements IRuleTarget, but its bind() names a parameter `_id` where the
-                # interface says `id`, and pyright checks the generated Protocol by parameter name.
-                targets=[targets.SqsQueue(self.queue)],  # pyright: ignore[reportArgumentType]
+                targets=[rule_target_interface(targets.SqsQueue(self.queue))],
             )

@@ -18,6 +18,7 @@ from infra.cluster.pod_identity import pod_identity_role
 from infra.cluster.system_nodes import node_role
 from infra.gpu.interruption import InterruptionQueue, InterruptionQueueProps
 from infra.gpu.karpenter_policy import Scope, controller_statements
+from infra.interfaces import cluster_interface
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
@@ -73,9 +74,7 @@ class Karpenter(Construct):
             self,
             "ControllerRole",
             description=f"Karpenter controller of {props.cluster_name}",
-            # jsii's stubs: eks.Cluster implements ICluster, but pyright reads the generated Protocol structurally and
-            # finds the class's kubectl_provider_options property typed apart from the interface's.
-            cluster=cluster,  # pyright: ignore[reportArgumentType]
+            cluster=cluster_interface(cluster),
             namespace=NAMESPACE,
             service_accounts=(SERVICE_ACCOUNT,),
         )

@@ -14,6 +14,7 @@ from constructs import Construct
 from core.schema import LogRetentionDays
 from core.subnet_plan import LayoutError, SubnetPlan, plan_subnets
 from infra.network.refs import NetworkRefs
+from infra.interfaces import subnet_interface
 
 _SUBNET_ROLE_TAGS = {
     "public": {"kubernetes.io/role/elb": "1"},
@@ -129,9 +130,7 @@ class SingleZoneVpc(Construct):
         return NetworkRefs(
             vpc=self.vpc,
             vpc_cidr=str(self.props.vpc_cidr),
-            # aws-cdk-lib 2.275's Python bindings name ec2.Subnet.associate_network_acl's parameter network_acl and
-            # ec2.ISubnet's acl: the stubs, not the value, fail the protocol (Subnet implements ISubnet).
-            node_subnets=(self.subnets["Nodes"],),  # pyright: ignore[reportArgumentType]
-            control_plane_subnets=(primary, secondary),  # pyright: ignore[reportArgumentType]
+            node_subnets=(subnet_interface(self.subnets["Nodes"]),),
+            control_plane_subnets=(subnet_interface(primary), subnet_interface(secondary)),
             az_id=self.props.az_id,
         )

@@ -15,6 +15,7 @@ from infra.observability.cloudwatch import CloudWatchObservability, CloudWatchOb
 from infra.observability.exporters import Exporters, ExportersProps
 from infra.observability.in_cluster import InClusterPrometheus, InClusterPrometheusProps
 from infra.observability.rules import AlertRuleThresholds
+from infra.interfaces import cluster_interface
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,9 +89,7 @@ class Observability(Construct):
                 "Amp",
                 ManagedPrometheusProps(
                     name=props.name,
-                    # aws-cdk-lib 2.275's Python bindings leave kubectl_provider_options off eks.Cluster, which implements
-                    # eks.ICluster (@jsii.implements): the stubs, not the value, fail the protocol.
-                    cluster=cluster,  # pyright: ignore[reportArgumentType]
+                    cluster=cluster_interface(cluster),
                     network=props.network,
                     scrape_interval_seconds=props.scrape_interval_seconds,
                     retention_days=props.workspace_retention_days,
@@ -122,8 +121,7 @@ class Observability(Construct):
             self.backend = CloudWatchObservability(
                 self,
                 "CloudWatch",
-                # The same stub gap as above: eks.Cluster is an eks.ICluster.
-                CloudWatchObservabilityProps(cluster=cluster, after=after),  # pyright: ignore[reportArgumentType]
+                CloudWatchObservabilityProps(cluster=cluster_interface(cluster), after=after),
             )
         # kube-prometheus-stack brings its own kube-state-metrics; the AWS managed scraper needs one installed.
         exporters = ExportersProps(

@@ -43,6 +43,7 @@ from infra.cluster.platform_policies import Component, PlatformIsolation, aws_ap
 from infra.cluster.pod_identity import pod_identity_role
 from infra.images import wiring as image_wiring
 from infra.logs import per_deployment_name
+from infra.interfaces import cluster_interface
 
 NAMESPACE = "gateway-audit"
 NAME = "gateway-audit-shipper"
@@ -251,9 +252,7 @@ class GatewayAudit(Construct):
             self,
             "ShipperRole",
             description="Gateway audit log shipper: write streams of the audit log group",
-            # aws-cdk-lib 2.275's Python bindings leave kubectl_provider_options off eks.Cluster, which implements
-            # eks.ICluster (@jsii.implements): the stubs, not the value, fail the protocol.
-            cluster=cluster,  # pyright: ignore[reportArgumentType]
+            cluster=cluster_interface(cluster),
             namespace=NAMESPACE,
             service_accounts=(SERVICE_ACCOUNT,),
         )
