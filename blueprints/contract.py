@@ -12,8 +12,8 @@ import math
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
 
 from blueprints.common import checks, kv_offload, model_fit, queueing, vllm_flags
 from blueprints.common.params import Autoscalable, GpuWorkloadParams, KvOffloadable, OwnPort, Routable, WorkloadParams
@@ -45,6 +45,26 @@ def tag_of(params: type[WorkloadParams]) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class EngineCommand:
+    """How a blueprint's server containers start vLLM: a container whose `command` is `container_command` runs
+    `vllm <subcommand> <leading_args> <its args>`. contracts/collect.py hands those arguments, from the rendered
+    example, to that subcommand's own parser (`./kit contracts`), so a blueprint that declares this is checked there
+    without a line in contracts/."""
+
+    subcommand: Literal["serve", "run-batch"]
+    """The vLLM command whose argument parser reads the arguments."""
+    container_command: tuple[str, ...] = ()
+    """The container `command` that leads to it. Default: none, so the image's own entrypoint runs: `vllm serve` in
+    the pinned vLLM images (core/pinned_images.py; vllm 0.30.0 docker/Dockerfile), the container giving arguments."""
+    leading_args: tuple[str, ...] = ()
+    """What the container's command passes before the container's args. Default: nothing."""
+
+
+VLLM_SERVE = EngineCommand("serve")
+"""Containers that give `vllm serve`, the pinned vLLM images' entrypoint, its arguments and set no command."""
+
+
 class Blueprint(ABC, Generic[P]):
     params: ClassVar[type[WorkloadParams]]
     """The typed `workloads:` entry of this blueprint."""
@@ -57,6 +77,10 @@ class Blueprint(ABC, Generic[P]):
     """Every image (a core.images.IMAGES key) its workloads may run when they set no `image`: registration
     (blueprints/registry.py) refuses a key without a record. Default: none, for a blueprint that runs no image of
     the kit's."""
+    engine_command: ClassVar[EngineCommand | None] = None
+    """How its server containers start vLLM (EngineCommand), so that the engine's own parser reads its example's
+    arguments. Default: none, for a blueprint whose containers run another program (Triton and Ray Serve start vLLM
+    from their own files, which the contracts read as files; Dynamo's workers are found by their command)."""
 
     @property
     def name(self) -> str:

@@ -11,6 +11,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from assembly.app import render_workloads
@@ -19,8 +20,7 @@ from assembly.kit import KIT
 from config.loader import DEFAULT_CONFIG
 from blueprints.common import vllm_flags
 from blueprints.common.routing import PICKER_LABEL
-from blueprints.contract import GpuBlueprint
-from blueprints.vllm_batch.chart import FIXED_ARGS as BATCH_FIXED_ARGS
+from blueprints.contract import Blueprint, EngineCommand, GpuBlueprint
 from contracts.gpu_showback_scenario import rule_test as gpu_rule_test
 from contracts.scaler_scenario import rule_test as scaler_rule_test
 from contracts.showback_scenario import Served, rule_test
@@ -32,6 +32,14 @@ from infra.stacks.observability_props import alert_rule_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_CONFIGS = Path(__file__).resolve().parent / "configs"
+VLLM_PARSERS = {"serve": "vllm_serve", "run-batch": "vllm_run_batch"}
+"""The entries each vLLM command's parser reads (contracts/checks/test_vllm_serve.py, test_vllm_flags.py)."""
+
+
+def engine_commands(blueprints: Iterable[Blueprint]) -> dict[str, EngineCommand]:
+    """{blueprint name: how its containers start vLLM} for the blueprints that declare it (Blueprint.engine_command):
+    their containers' arguments go to that command's parser, whatever the blueprint is called."""
+    return {blueprint.name: blueprint.engine_command for blueprint in blueprints if blueprint.engine_command is not None}
 
 
 def configs() -> list[Path]:
@@ -58,7 +66,9 @@ def _pod_templates(obj: dict) -> list[tuple[str, dict]]:
     return []
 
 
-def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
+def _entries(source: str, objects: list[dict], out: dict[str, list], engines: Mapping[str, EngineCommand] | None = None) -> None:
+    """Each object's entries, named after source; engines: engine_commands of the blueprints (default: the kit's)."""
+    engines = engine_commands(KIT.blueprints) if engines is None else engines
     for obj in objects:
         blueprint = obj["metadata"].get("labels", {}).get(BLUEPRINT_LABEL)
         where = f"{source}: {obj['kind']}/{obj['metadata']['name']}"
@@ -82,19 +92,18 @@ def _entries(source: str, objects: list[dict], out: dict[str, list]) -> None:
             continue  # the endpoint picker (a Go program, its flags are its chart's), not a model server
         for role, pod in _pod_templates(obj):
             for container in pod["containers"]:
-                _container(f"{where} {role}/{container['name']}", blueprint, container, out)
+                _container(f"{where} {role}/{container['name']}", engines.get(blueprint or ""), container, out)
 
 
-def _container(where: str, blueprint: str | None, container: dict[str, Any], out: dict[str, list]) -> None:
+def _container(where: str, engine: EngineCommand | None, container: dict[str, Any], out: dict[str, list]) -> None:
+    """engine: how the containers of the object's blueprint start vLLM, if they do."""
     command, args = container.get("command", []), container.get("args", [])
     # The variables the streamer reads from the process environment (runai-model-streamer's RUNAI_STREAMER_*).
     streamer_env = {e["name"]: e["value"] for e in container.get("env", []) if e["name"].startswith("RUNAI_STREAMER") and "value" in e}
-    if blueprint == "vllm-batch":
-        # run.sh runs `vllm run-batch <its own arguments> "$@"` with the container's args.
-        out["vllm_run_batch"].append({"where": where, "image": container["image"], "args": [*BATCH_FIXED_ARGS, *args], "env": streamer_env})
-    elif blueprint in ("vllm", "vllm-multinode") and not command:
-        # The pinned image's entrypoint is `vllm serve`; the containers pass arguments only.
-        out["vllm_serve"].append({"where": where, "image": container["image"], "args": args, "env": streamer_env})
+    if engine is not None and command == list(engine.container_command):
+        # `vllm <subcommand>` gets what the command puts first (vllm-batch's run.sh: its files), then the container's args.
+        entry = {"where": where, "image": container["image"], "args": [*engine.leading_args, *args], "env": streamer_env}
+        out[VLLM_PARSERS[engine.subcommand]].append(entry)
     elif command == ["python3", "-m", "dynamo.vllm"]:
         out["dynamo_worker"].append({"where": where, "image": container["image"], "args": args})
     elif command == ["python3", "-m", "dynamo.frontend"]:
@@ -114,7 +123,7 @@ def _flag_names(out: dict[str, list]) -> list[dict]:
     """How the kit's extra_args check reads flag names (blueprints/common/vllm_flags.py), for every flag of every vLLM
     command line it writes, in each spelling vLLM accepts: the vLLM environment checks that vLLM reads them alike."""
     found = []
-    for command, kind in (("serve", "vllm_serve"), ("run-batch", "vllm_run_batch")):
+    for command, kind in VLLM_PARSERS.items():
         for entry in out[kind]:
             kit = vllm_flags.kit_flags([entry["args"]])
             spellings = {}

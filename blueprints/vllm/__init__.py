@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import checks, lora, rollout, routing
 from blueprints.common.placement import Placement
-from blueprints.contract import GpuBlueprint
+from blueprints.contract import VLLM_SERVE, GpuBlueprint
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
 from blueprints.vllm.chart import IMAGE_KEY, serve_args, vllm_chart
@@ -28,6 +28,7 @@ class Vllm(GpuBlueprint[VllmWorkload]):
     serves_openai = True
     image_key = "vllm"
     images = ("vllm",)
+    engine_command = VLLM_SERVE
 
     @property
     def example(self) -> VllmWorkload:

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from blueprints.common.checks import Standing
 from blueprints.common.placement import Placement
-from blueprints.contract import GpuBlueprint
+from blueprints.contract import EngineCommand, GpuBlueprint
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
-from blueprints.vllm_batch.chart import FIXED_ARGS, IMAGE_KEY, run_batch_args, vllm_batch_chart
+from blueprints.vllm_batch.chart import COMMAND, FIXED_ARGS, IMAGE_KEY, run_batch_args, vllm_batch_chart
 from blueprints.vllm_batch.inputs import input_issues
 from blueprints.vllm_batch.params import BATCH_PREFIX, VllmBatchWorkload
 from core.isolation import WorkloadTraffic
@@ -26,6 +26,7 @@ class VllmBatch(GpuBlueprint[VllmBatchWorkload]):
     params = VllmBatchWorkload
     image_key = "vllm"
     images = ("vllm",)
+    engine_command = EngineCommand("run-batch", container_command=COMMAND, leading_args=FIXED_ARGS)
 
     # A batch workload runs in a team's queue (so real-time serving can preempt it): one team with room on the pool.
     example_platform = {"scheduling": {"teams": [{"name": "research", "gpus": {"gpu-l40s": 4}}]}}

@@ -30,6 +30,8 @@ PROGRAM = "/program"
 IO = Path(__file__).with_name("batch_io.py")
 FIXED_ARGS = ("-i", "/work/input.jsonl", "-o", "/work/output.jsonl", "--output-tmp-dir", "/work/tmp")
 """`vllm run-batch`'s own arguments in run.sh; the container's args follow them."""
+COMMAND = ("bash", f"{PROGRAM}/run.sh")
+"""The container's command: run.sh fetches the inputs, runs `vllm run-batch` and puts the results."""
 RUN = """set -euo pipefail
 mkdir -p /work/tmp
 python3 {program}/batch_io.py fetch
@@ -59,7 +61,7 @@ def vllm_batch_chart(scope: Construct, workload: VllmBatchWorkload, placement: P
     container: Container = {
         "name": "batch",
         "image": workload.image or IMAGES["vllm"].reference,
-        "command": ["bash", f"{PROGRAM}/run.sh"],
+        "command": list(COMMAND),
         "args": run_batch_args(workload, model.location, model),
         "env": [
             {"name": "INPUTS", "value": json.dumps(inputs)},

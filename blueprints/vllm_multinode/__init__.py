@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from blueprints.common import model_fit, rollout, routing
 from blueprints.common.placement import Placement, Transport
-from blueprints.contract import GpuBlueprint
+from blueprints.contract import VLLM_SERVE, GpuBlueprint
 from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
 from blueprints.vllm_multinode.chart import (
@@ -60,6 +60,8 @@ class VllmMultinode(GpuBlueprint[VllmMultinodeWorkload]):
     serves_openai = True
     image_key = "vllm"
     images = ("vllm", "vllm-efa")
+    engine_command = VLLM_SERVE
+    """Leader and workers alike: a worker's `vllm serve --headless` takes the same parser."""
 
     @property
     def example(self) -> VllmMultinodeWorkload:
