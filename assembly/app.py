@@ -25,6 +25,7 @@ from infra.stacks.pipeline import PipelineStack
 from infra.stacks.storage import StorageStack
 from infra.stacks.workloads import WorkloadsStack
 from infra.stacks.storage_props import storage_refs
+from infra.interfaces import cluster_interface
 
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 
@@ -132,9 +133,7 @@ def add_kit_stacks(
         scope,
         f"{config.name}-workloads",
         config=config,
-        # aws-cdk-lib 2.275.0's Python binding of aws_eks_v2.Cluster lacks the kubectl_provider_options property its
-        # ICluster interface declares (jsii emits it on the interface only), so the checker cannot match the two.
-        cluster=cluster_stack.cluster,  # pyright: ignore[reportArgumentType]
+        cluster=cluster_interface(cluster_stack.cluster),
         storage=storage,
         workloads=workload_objects,
         pod_security=requirements.pod_security,

@@ -154,7 +154,7 @@ def satisfies(driver: Driver, needed: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Mismatch:
+class DriverMismatch:
     image: str
     cuda: str
     needed: str
@@ -170,7 +170,7 @@ class Mismatch:
         )
 
 
-def mismatch(image_key: str, family: str, release: str | None) -> Mismatch | None:
+def mismatch(image_key: str, family: str, release: str | None) -> DriverMismatch | None:
     """The refusal for one image on one AMI release, or None when it fits or either side is not recorded."""
     stack = image_stack(image_key)
     release = release or AMI_VERSIONS[family]
@@ -178,4 +178,4 @@ def mismatch(image_key: str, family: str, release: str | None) -> Mismatch | Non
     if stack is None or stack.cuda is None or driver is None:
         return None
     needed = required_driver(stack.cuda)
-    return None if satisfies(driver, needed) else Mismatch(image_key, stack.cuda, needed, family, release, driver)
+    return None if satisfies(driver, needed) else DriverMismatch(image_key, stack.cuda, needed, family, release, driver)

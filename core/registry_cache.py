@@ -58,7 +58,7 @@ ACCOUNT_FIELD = "{account}"
 
 
 @dataclass(frozen=True)
-class Reference:
+class ImageReference:
     host: str
     path: str
     tag: str | None
@@ -68,7 +68,7 @@ class Reference:
         return f"{self.host}/{self.path}" + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
 
 
-def parse(reference: str) -> Reference:
+def parse(reference: str) -> ImageReference:
     """An image reference as Docker reads it: a first segment with a dot, a colon or 'localhost' is a registry host,
     anything else is on Docker Hub, where a one-segment name lives under library/."""
     name, _, digest = reference.partition("@")
@@ -83,7 +83,7 @@ def parse(reference: str) -> Reference:
         path, tag = remainder, ""
     if host == "docker.io" and "/" not in path:
         path = f"library/{path}"
-    return Reference(host, path, tag or None, digest or None)
+    return ImageReference(host, path, tag or None, digest or None)
 
 
 def ecr_host(account: str, region: str) -> str:
@@ -133,7 +133,7 @@ class RegistryCache:
     def rewrite(self, reference: str) -> str:
         return self.source(reference)[0]
 
-    def _resolve(self, ref: Reference, path: str) -> str:
+    def _resolve(self, ref: ImageReference, path: str) -> str:
         return f"{self.host}/{path}" + (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
 
     def is_regional(self, reference: str) -> bool:

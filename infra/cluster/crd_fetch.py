@@ -19,8 +19,8 @@ LIMIT = 8 * 1024 * 1024
 """No CRD file comes near this; a response larger than it is refused rather than read whole."""
 
 
-class Mismatch(Exception):
-    pass
+class RefusedSource(Exception):
+    """A CRD file larger than the limit or not the pinned SHA-256: the bundle is not applied."""
 
 
 def fetch(files: list[dict], out: Path, opener=urllib.request.urlopen) -> list[Path]:
@@ -29,10 +29,10 @@ def fetch(files: list[dict], out: Path, opener=urllib.request.urlopen) -> list[P
         with opener(item["url"], timeout=60) as response:
             body = response.read(LIMIT + 1)
         if len(body) > LIMIT:
-            raise Mismatch(f"{item['url']}: larger than {LIMIT} bytes")
+            raise RefusedSource(f"{item['url']}: larger than {LIMIT} bytes")
         digest = hashlib.sha256(body).hexdigest()
         if digest != item["sha256"]:
-            raise Mismatch(f"{item['url']}: SHA-256 {digest}, pinned {item['sha256']}")
+            raise RefusedSource(f"{item['url']}: SHA-256 {digest}, pinned {item['sha256']}")
         bodies.append(body)
     written = []
     for index, body in enumerate(bodies):
@@ -45,7 +45,7 @@ def fetch(files: list[dict], out: Path, opener=urllib.request.urlopen) -> list[P
 def main() -> int:
     try:
         written = fetch(json.loads(os.environ["FILES"]), Path(os.environ.get("OUT", "/bundle")))
-    except Mismatch as refused:
+    except RefusedSource as refused:
         print(f"refused: {refused}", file=sys.stderr)
         return 1
     for path in written:

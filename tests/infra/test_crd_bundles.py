@@ -37,7 +37,7 @@ def test_one_file_that_differs_leaves_nothing_to_apply(tmp_path):
         [b"kind: A\n", b"kind: B, changed\n"],
         digests=[hashlib.sha256(b"kind: A\n").hexdigest(), hashlib.sha256(b"kind: B\n").hexdigest()],
     )
-    with pytest.raises(crd_fetch.Mismatch, match="source-1.yaml: SHA-256"):
+    with pytest.raises(crd_fetch.RefusedSource, match="source-1.yaml: SHA-256"):
         crd_fetch.fetch(files, out)
     assert list(out.iterdir()) == []
 
@@ -53,7 +53,7 @@ def test_the_program_exits_non_zero_on_a_mismatch(tmp_path, monkeypatch, capsys)
 
 def test_an_oversized_response_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(crd_fetch, "LIMIT", 4)
-    with pytest.raises(crd_fetch.Mismatch, match="larger than"):
+    with pytest.raises(crd_fetch.RefusedSource, match="larger than"):
         crd_fetch.fetch(_files(tmp_path, [b"kind: A\n"]), tmp_path)
 
 
