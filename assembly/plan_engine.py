@@ -10,7 +10,7 @@ from assembly.plan_assembly import Assembly
 from assembly.plan_diff import Change
 from assembly.plan_kubernetes import ObjectChange
 from assembly.plan_schema import Schemas, schemas_for
-from assembly.retained_names import Named, collisions
+from assembly.retained_names import NamedResource, collisions
 
 
 @dataclass
@@ -31,8 +31,8 @@ class DeployPlan:
     gates: list[Gate]
     acknowledged: list[Gate]
     unused_acks: list[str]
-    teardown: list[Named]
-    teardown_documented: list[Named]
+    teardown: list[NamedResource]
+    teardown_documented: list[NamedResource]
     schemas: Schemas
     timings: dict[str, float] = field(default_factory=dict)
 

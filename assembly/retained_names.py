@@ -24,7 +24,9 @@ DOCUMENTED = {
 
 
 @dataclass(frozen=True)
-class Named:
+class NamedResource:
+    """A resource whose physical name the template sets (a bucket name, a log group name), and where it is."""
+
     stack: str
     logical_id: str
     path: str
@@ -47,7 +49,7 @@ class Named:
         return self.retained and not self.unique
 
 
-def named_resources(assembly: Assembly, schemas: Schemas) -> list[Named]:
+def named_resources(assembly: Assembly, schemas: Schemas) -> list[NamedResource]:
     found = []
     for template in assembly.templates.values():
         for logical_id, body in template.resources.items():
@@ -58,7 +60,7 @@ def named_resources(assembly: Assembly, schemas: Schemas) -> list[Named]:
             for prop in schema.name_properties:
                 if prop in props:
                     found.append(
-                        Named(
+                        NamedResource(
                             template.name,
                             logical_id,
                             template.path_of(logical_id),
@@ -82,13 +84,13 @@ def retained_resources(assembly: Assembly) -> list[tuple[str, str, str]]:
     ]
 
 
-def collisions(assembly: Assembly, schemas: Schemas) -> tuple[list[Named], list[Named]]:
+def collisions(assembly: Assembly, schemas: Schemas) -> tuple[list[NamedResource], list[NamedResource]]:
     """(undocumented, documented): retained resources with a fixed name."""
     hits = [named for named in named_resources(assembly, schemas) if named.collides]
     return [n for n in hits if n.documented is None], [n for n in hits if n.documented is not None]
 
 
-def describe(named: Named) -> str:
+def describe(named: NamedResource) -> str:
     where = named.documented
     step = (
         f"documented: {where[0]} ({where[1]})"

@@ -17,7 +17,9 @@ BOTTLEROCKET_OS_VOLUME_GIB = 4
 
 
 @dataclass(frozen=True)
-class Volume:
+class NodeVolume:
+    """One EBS volume of a GPU node: gp3, encrypted, deleted with the instance."""
+
     device_name: str
     size_gib: int
     kubelet_root: bool
@@ -25,17 +27,17 @@ class Volume:
     snapshot_id: str | None = None
 
 
-def node_volumes(family: AmiFamily, data_gib: int, snapshot_id: str | None = None) -> tuple[Volume, ...]:
+def node_volumes(family: AmiFamily, data_gib: int, snapshot_id: str | None = None) -> tuple[NodeVolume, ...]:
     """Every volume encrypted gp3, deleted with the instance; snapshot_id (Bottlerocket) restores the data volume."""
     if family == "al2023":
-        return (Volume("/dev/xvda", data_gib, kubelet_root=True),)
+        return (NodeVolume("/dev/xvda", data_gib, kubelet_root=True),)
     return (
-        Volume("/dev/xvda", BOTTLEROCKET_OS_VOLUME_GIB, kubelet_root=False),
-        Volume("/dev/xvdb", data_gib, kubelet_root=True, snapshot_id=snapshot_id),
+        NodeVolume("/dev/xvda", BOTTLEROCKET_OS_VOLUME_GIB, kubelet_root=False),
+        NodeVolume("/dev/xvdb", data_gib, kubelet_root=True, snapshot_id=snapshot_id),
     )
 
 
-def karpenter_block_devices(volumes: tuple[Volume, ...]) -> list[dict]:
+def karpenter_block_devices(volumes: tuple[NodeVolume, ...]) -> list[dict]:
     """EC2NodeClass spec.blockDeviceMappings."""
     out = []
     for volume in volumes:

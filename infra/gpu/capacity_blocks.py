@@ -12,7 +12,7 @@ from constructs import Construct
 
 from core.instances import facts
 from infra.gpu import efa
-from infra.gpu.block_devices import Volume, node_volumes
+from infra.gpu.block_devices import NodeVolume, node_volumes
 from infra.cfn import cfn_resource
 from infra.gpu.pool_props import CapacityBlockNodeGroupProps
 from infra.gpu.user_data import al2023_node_config
@@ -34,7 +34,7 @@ def node_group_user_data(group: CapacityBlockNodeGroupProps) -> str | None:
     return al2023_node_config(None, efa=True) if capacity.efa and capacity.ami_family == "al2023" else None
 
 
-def launch_template_block_devices(volumes: tuple[Volume, ...]) -> list[ec2.CfnLaunchTemplate.BlockDeviceMappingProperty]:
+def launch_template_block_devices(volumes: tuple[NodeVolume, ...]) -> list[ec2.CfnLaunchTemplate.BlockDeviceMappingProperty]:
     """The layout of infra/gpu/block_devices.py as launch template mappings (the kubelet root needs no mark here)."""
     return [
         ec2.CfnLaunchTemplate.BlockDeviceMappingProperty(
