@@ -32,8 +32,13 @@ from infra.interfaces import cluster_interface
 
 NAMESPACE = "crd-bundles"
 BUNDLE = "/bundle"
-NON_ROOT = 65534
 _CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
+
+
+def _runs_as(image_key: str) -> dict:
+    """A container's security context: the user its image record says the kit runs it as, and nothing more."""
+    user = IMAGES[image_key].run_as
+    return {**_CONTAINER_SECURITY, "runAsUser": user, "runAsGroup": user}
 
 
 def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) -> list[dict]:
@@ -74,12 +79,7 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
                     "spec": {
                         "serviceAccountName": name,
                         "restartPolicy": "OnFailure",
-                        "securityContext": {
-                            "runAsNonRoot": True,
-                            "runAsUser": NON_ROOT,
-                            "runAsGroup": NON_ROOT,
-                            "seccompProfile": {"type": "RuntimeDefault"},
-                        },
+                        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
                         "volumes": [
                             {"name": "program", "configMap": {"name": name}},
                             {"name": "bundle", "emptyDir": {}},
@@ -100,7 +100,7 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
                                     {"name": "bundle", "mountPath": BUNDLE},
                                 ],
                                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
-                                "securityContext": _CONTAINER_SECURITY,
+                                "securityContext": _runs_as("python"),
                             }
                         ],
                         "containers": [
@@ -115,7 +115,7 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
                                     {"name": "tmp", "mountPath": "/tmp"},
                                 ],
                                 "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-                                "securityContext": _CONTAINER_SECURITY,
+                                "securityContext": _runs_as("kubectl"),
                             }
                         ],
                     },

@@ -197,7 +197,7 @@ def daemon_set(pool: NodePoolProps, settings: BurnInProps, instance_type: str, n
                 ],
                 "securityContext": {
                     "runAsNonRoot": True,
-                    "runAsUser": 65534,
+                    "runAsUser": IMAGES["python"].run_as,
                     "allowPrivilegeEscalation": False,
                     "capabilities": {"drop": ["ALL"]},
                     "readOnlyRootFilesystem": True,

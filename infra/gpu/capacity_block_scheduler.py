@@ -50,7 +50,12 @@ def scheduler_objects(pools: Sequence[NodePoolProps]) -> list[dict]:
         "serviceAccountName": NAME,
         "restartPolicy": "OnFailure",
         "nodeSelector": SYSTEM_POOL_LABEL,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": IMAGES["python"].run_as,
+            "runAsGroup": IMAGES["python"].run_as,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": [
             {
                 "name": "reconciler",

@@ -160,7 +160,7 @@ def shipper_objects(gateway_namespace: str, log_group_name: str, region: str) ->
                 "name": "fluent-bit",
                 "image": IMAGES["fluent-bit"].reference,
                 "securityContext": {
-                    "runAsUser": 0,
+                    "runAsUser": IMAGES["fluent-bit"].run_as,
                     "runAsNonRoot": False,
                     "privileged": False,
                     "allowPrivilegeEscalation": False,

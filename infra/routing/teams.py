@@ -198,7 +198,7 @@ def redis_objects(labels: dict) -> list[dict[str, Any]]:
     }
     pod = {
         "automountServiceAccountToken": False,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 999, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {"runAsNonRoot": True, "runAsUser": IMAGES["redis"].run_as, "seccompProfile": {"type": "RuntimeDefault"}},
         "nodeSelector": SYSTEM_POOL_LABEL,
         "containers": [container],
         "volumes": [{"name": "data", "emptyDir": {}}],

@@ -14,6 +14,7 @@ from assembly.kit import KIT
 from blueprints.render import write_dist
 from core.cfn_text import flatten
 from core.derived_images import DERIVED
+from core.images import IMAGES, ImageRecord
 from core.registry_cache import UPSTREAMS, images_in, parse
 from infra.images.chart_images import CHART_IMAGES
 from tests.helpers import DEFAULT_CONFIG, REPO, TOKEN, nested_templates, read_templates
@@ -24,6 +25,47 @@ CONFIGS = [DEFAULT_CONFIG, *sorted((REPO / "config" / "examples").glob("*.yaml")
 # Charts that deploy no image of their own: CRDs only, and the kit's own chart that writes one Secret.
 NO_IMAGES = {"ai-gateway-crds-helm", "redis-auth"}
 SHORTS = {upstream.short for upstream in UPSTREAMS.values()}
+
+
+def _record_key(reference: str) -> tuple[str, str | None]:
+    """An image's name and tag, which survive the pull-through cache's and the kit's repositories' renaming."""
+    ref = parse(reference)
+    return ref.path.rsplit("/", 1)[-1], ref.tag or ref.digest
+
+
+RECORDS_BY_NAME: dict[tuple[str, str | None], ImageRecord] = {_record_key(record.reference): record for record in IMAGES.values()}
+
+
+def users_off_their_records(objects: object) -> list[str]:
+    """Containers of a known image whose user (theirs, else the pod's) is not the run_as of the image's record."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("containers"), list):
+                pod_user = (node.get("securityContext") or {}).get("runAsUser")
+                for container in [*node["containers"], *node.get("initContainers", [])]:
+                    record = RECORDS_BY_NAME.get(_record_key(container["image"]))
+                    user = (container.get("securityContext") or {}).get("runAsUser", pod_user)
+                    if record is not None and user is not None and user != record.run_as:
+                        found.append(f"{container['name']} ({record.key}) runs as {user}, its record says {record.run_as}")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(objects)
+    return found
+
+
+def test_each_record_is_found_by_its_name_and_tag_and_a_user_off_the_record_is_caught():
+    assert len(RECORDS_BY_NAME) == len(IMAGES)  # no two records share a name and tag
+    redis = IMAGES["redis"]
+    pod = {"securityContext": {"runAsUser": redis.run_as}, "containers": [{"name": "redis", "image": redis.reference}]}
+    assert users_off_their_records([pod]) == []
+    pod["containers"][0]["securityContext"] = {"runAsUser": redis.run_as + 1}
+    assert users_off_their_records([pod]) == [f"redis (redis) runs as {redis.run_as + 1}, its record says {redis.run_as}"]
 
 
 def _regional(reference: str, kit: str, region: str, account: str) -> bool:
@@ -48,7 +90,9 @@ def test_every_image_every_output_names_comes_from_ecr_in_the_region(path, tmp_p
     for stack, template in templates.items():
         for name, body in template.get("Resources", {}).items():
             if body["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
-                images = images_in(json.loads(flatten(body["Properties"]["Manifest"], TOKEN)))
+                manifest = json.loads(flatten(body["Properties"]["Manifest"], TOKEN))
+                images = images_in(manifest)
+                assert users_off_their_records(manifest) == [], f"{path.name}: {stack}/{name}"
             elif body["Type"] == "Custom::AWSCDK-EKS-HelmChart":
                 chart = body["Properties"].get("Chart") or "redis-auth"
                 assert chart in CHART_IMAGES or chart in NO_IMAGES or chart == "aws-efa-k8s-device-plugin", (
@@ -60,6 +104,7 @@ def test_every_image_every_output_names_comes_from_ecr_in_the_region(path, tmp_p
             for image in images:
                 seen += 1
                 assert _regional(image, config.name, config.region, account), f"{path.name}: {stack}/{name} pulls {image}"
+    assert users_off_their_records(list(objects.values())) == [], f"{path.name}: dist/"
     for manifest in sorted((tmp_path / "dist").glob("*/manifest.yaml")):
         for image in images_in([json.loads(json.dumps(o)) for o in objects[manifest.parent.name]]):
             seen += 1

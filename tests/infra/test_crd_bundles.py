@@ -6,6 +6,7 @@ import json
 import pytest
 
 from blueprints.common.routing import INFERENCE_POOL_CRDS
+from core.images import IMAGES
 from core.versions import INFERENCE_EXTENSION
 from infra.cluster import crd_fetch
 from infra.cluster.crd_bundles import NAMESPACE, bundle_objects
@@ -76,14 +77,17 @@ def test_the_job_runs_in_its_own_namespace_without_root_or_capabilities(job_obje
     assert {o["metadata"].get("namespace") for o in job_objects if o["kind"] not in ("ClusterRole", "ClusterRoleBinding")} == {NAMESPACE}
     [job] = [o for o in job_objects if o["kind"] == "Job"]
     pod = job["spec"]["template"]["spec"]
-    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
+    assert pod["securityContext"]["runAsNonRoot"] is True
     containers = pod["initContainers"] + pod["containers"]
     assert [c["name"] for c in containers] == ["fetch", "apply"]
-    for container in containers:
-        assert container["securityContext"] == {
+    for container, image in zip(containers, ("python", "kubectl"), strict=True):
+        user = IMAGES[image].run_as
+        assert user != 0 and container["securityContext"] == {
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
             "readOnlyRootFilesystem": True,
+            "runAsUser": user,
+            "runAsGroup": user,
         }
     fetch, apply = containers
     files = json.loads(next(e["value"] for e in fetch["env"] if e["name"] == "FILES"))
