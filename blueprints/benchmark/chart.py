@@ -56,7 +56,7 @@ def container(workload: BenchmarkWorkload, target: BenchmarkTarget) -> Container
         "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}, {"name": "work", "mountPath": WORK_DIR}],
         "securityContext": {
             "runAsNonRoot": True,
-            "runAsUser": 65534,
+            "runAsUser": IMAGES["inference-perf"].run_as,
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},

@@ -45,7 +45,7 @@ PICKER_LABEL = "llm-kit/endpoint-picker"
 EXT_PROC_PORT = 9002
 HEALTH_PORT = 9003
 PICKER_METRICS_PORT = 9090
-PICKER_USER = 65532  # the picker image's USER (llm-d-router Dockerfile.epp)
+PICKER_USER = IMAGES["endpoint-picker"].run_as  # the picker image's USER (its record: llm-d-router Dockerfile.epp)
 _READ = ("get", "watch", "list")
 # The picker's rights, exactly what its own chart grants at llm-d/llm-d-router v0.10.0 with the values the kit's
 # objects match (one replica, metrics without token review): config/charts/llm-d-router-gateway/templates/rbac.yaml
