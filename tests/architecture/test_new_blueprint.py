@@ -74,7 +74,7 @@ from blueprints.common.identity import server_identity
 from blueprints.common.model_source import model_mount
 from blueprints.common.params import GpuWorkloadParams, KvOffloadable
 from blueprints.common.vllm_args import VllmEngine, engine_args
-from blueprints.contract import GpuBlueprint
+from blueprints.contract import VLLM_SERVE, GpuBlueprint
 from core.images import IMAGES
 
 
@@ -89,6 +89,7 @@ class TinyServerWorkload(VllmEngine, GpuWorkloadParams):
 class TinyServer(GpuBlueprint[TinyServerWorkload]):
     params = TinyServerWorkload
     serves_openai = True
+    engine_command = VLLM_SERVE  # its server's args go to vLLM's own parser in ./kit contracts
     image_key = "vllm"
     images = ("vllm",)
 
@@ -307,6 +308,18 @@ def test_a_gpu_blueprint_added_with_one_folder_and_one_line_is_checked_synthesiz
     assert (deployment["kind"], service["kind"], policy["kind"]) == ("Deployment", "Service", "NetworkPolicy")
     [server] = deployment["spec"]["template"]["spec"]["containers"]
     assert server["resources"]["limits"]["nvidia.com/gpu"] == "1" and "--max-model-len" in server["args"]
+
+    # The contract checks give its server's arguments, as rendered, to vLLM's own parser.
+    collected = run(
+        "-c",
+        "import json, sys; from contracts.collect import _entries, engine_commands; from assembly.kit import KIT; "
+        "import yaml; objects = list(yaml.safe_load_all(open(sys.argv[1]))); out = {'vllm_serve': []}; "
+        "_entries('copy', objects, out, engine_commands(KIT.blueprints)); print(json.dumps(out['vllm_serve']))",
+        str(out / "dist" / "example-tiny-server" / "manifest.yaml"),
+    )
+    assert collected.returncode == 0, collected.stderr
+    [entry] = json.loads(collected.stdout)
+    assert entry["args"] == server["args"]
 
     # A wrong engine setting is refused like any vLLM workload's, before anything is written.
     data = yaml.safe_load(config.read_text())
