@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from assembly.delivery import Delivery
 from assembly.kit import KIT, KitConfig
 from blueprints.chart_values import UNKNOWN_VALUES
 from blueprints.common.params import GpuWorkloadParams, KvOffloadable
@@ -29,11 +30,11 @@ def money(value: float) -> str:
     return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
 
 
-def what_next(config: KitConfig, config_path: Path, delivery=None) -> list[str]:
-    """delivery: assembly.delivery.Delivery of the synth (the account it resolved, what dist/ still needs)."""
-    account = getattr(delivery, "account", None)
+def what_next(config: KitConfig, config_path: Path, delivery: Delivery | None = None) -> list[str]:
+    """delivery: the synth's (the account it resolved, what dist/ still needs); None where nothing was delivered."""
+    account = delivery.account if delivery is not None else None
     lines = []
-    waiting = {name: missing for name, missing in (getattr(delivery, "unknowns", None) or {}).items() if missing}
+    waiting = {name: missing for name, missing in (delivery.unknowns if delivery is not None else {}).items() if missing}
     if waiting:
         tokens = sorted({fact.token for missing in waiting.values() for fact in missing})
         lines += section(
@@ -183,10 +184,8 @@ def _facts(instance_type: str):
 
 
 def _gpu_hour_usd(config: PlatformConfig, pool: str) -> float | None:
-    for source in (*config.node_pools, *config.capacity_block_node_groups):
-        if source.name == pool:
-            return getattr(source, "gpu_hour_usd", None)
-    return None
+    """The GPU-hour price the pool's owner set; a capacity-block node group has none to set."""
+    return next((source.gpu_hour_usd for source in config.node_pools if source.name == pool), None)
 
 
 def _standing_gpus(config: KitConfig) -> list[tuple[str, int, str, str]]:

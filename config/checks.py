@@ -16,7 +16,7 @@ from config.node_pool_checks import node_pool_issues
 from config.public_cidrs import WIDEST_PUBLIC_PREFIX, PublicEndpoint, public_cidr_issues
 from config.storage_checks import storage_issues
 from config.images import image_issues
-from config.subnet_plan import LayoutError, plan_subnets
+from core.subnet_plan import LayoutError, plan_subnets
 from core.issues import ConfigIssue
 from core.regions import AZ_IDS_CHECKED_ON, az_id_prefix, known_az_ids
 

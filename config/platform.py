@@ -14,7 +14,7 @@ from core.kueue_facts import SchedulingFacts, has_topology_labels
 from core.platform import ACCOUNT_PLACEHOLDER, Platform, StorageFacts
 from config.model import PlatformConfig
 from config.node_pools import CapacityBlockNodeGroup, NodePool
-from config.subnet_plan import LayoutError, plan_subnets
+from core.subnet_plan import LayoutError, plan_subnets
 from config.images import registry_cache
 from core.versions import AMI_VERSIONS
 

@@ -2,7 +2,7 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from config.subnet_plan import LayoutError, plan_subnets
+from core.subnet_plan import LayoutError, plan_subnets
 
 
 @pytest.mark.parametrize(("vpc", "prefix"), [("10.0.0.0/16", 17), ("10.0.0.0/16", 24), ("172.16.0.0/20", 21), ("10.8.0.0/22", 24)])

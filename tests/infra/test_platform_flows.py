@@ -20,7 +20,7 @@ import pytest
 from assembly.app import render_workloads
 from assembly.kit import KIT
 from config.platform import control_plane_cidrs
-from config.subnet_plan import plan_subnets
+from core.subnet_plan import plan_subnets
 from core.isolation import PROXY_APP_LABELS
 from core.labels import WORKLOAD_LABEL
 from core.routing import RATE_LIMIT_REDIS
