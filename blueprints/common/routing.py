@@ -472,13 +472,19 @@ def add_fallback_route(
     local: the priority-0 backends where a rollout splits them (blueprints/common/rollout.py)."""
     labels = objects.labels(name, blueprint, "routing")
     local = local or [{"name": rollout.service_backend(chart, "local", f"{name}-local", labels, name, port, platform), "priority": 0}]
-    backends = [
-        *local,
-        {"name": bedrock_backend_name(fallback), "priority": 1, "modelNameOverride": platform.routing.bedrock_id(fallback)},
-    ]
+    backends = [*local, bedrock_fallback(fallback, platform)]
     add_route(chart, name, labels, served_name, backends, platform, adapters)
-    # Retries on this route only, merged into the Gateway's rate limits (core/routing.py fallback_retry_policy).
-    retry = {"spec": fallback_retry_policy(name)}
+    add_fallback_retries(chart, name, labels)
+
+
+def bedrock_fallback(fallback: str, platform: Platform) -> dict:
+    """The backend a route falls back to when its own fails: the gateway's Bedrock backend, at priority 1."""
+    return {"name": bedrock_backend_name(fallback), "priority": 1, "modelNameOverride": platform.routing.bedrock_id(fallback)}
+
+
+def add_fallback_retries(chart: cdk8s.Chart, name: str, labels: dict[str, str]) -> None:
+    """Retries on this route only, merged into the Gateway's rate limits (core/routing.py fallback_retry_policy): what
+    moves a failed request on to the fallback backend."""
     objects.api_object(
         chart,
         "route-retry",
@@ -486,7 +492,7 @@ def add_fallback_route(
         kind="BackendTrafficPolicy",
         name=name,
         labels_=labels,
-        body=retry,
+        body={"spec": fallback_retry_policy(name)},
     )
 
 

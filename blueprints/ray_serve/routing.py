@@ -16,7 +16,6 @@ from blueprints.common import routing as request_path
 from blueprints.ray_serve.params import RayRouting
 from core.issues import ConfigIssue
 from core.platform import Platform
-from core.routing import bedrock_backend_name, fallback_retry_policy
 
 if TYPE_CHECKING:
     import cdk8s
@@ -81,21 +80,7 @@ def add_route(
     )
     backends = [{"name": local, "priority": 0}]
     if routing.fallback is not None:
-        backends.append(
-            {
-                "name": bedrock_backend_name(routing.fallback),
-                "priority": 1,
-                "modelNameOverride": platform.routing.bedrock_id(routing.fallback),
-            }
-        )
+        backends.append(request_path.bedrock_fallback(routing.fallback, platform))
     request_path.add_route(chart, name, labels, served_name, backends, platform)
     if routing.fallback is not None:
-        objects.api_object(
-            chart,
-            "route-retry",
-            api_version="gateway.envoyproxy.io/v1alpha1",
-            kind="BackendTrafficPolicy",
-            name=name,
-            labels_=labels,
-            body={"spec": fallback_retry_policy(name)},
-        )
+        request_path.add_fallback_retries(chart, name, labels)
