@@ -4,8 +4,7 @@ the gateway's teams and budgets, KV tiers, what a destroy keeps, and the command
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
+from assembly.delivery import Delivery
 from assembly.kit import KIT
 from assembly.next_steps import always_on, what_next
 from core import prices
@@ -14,14 +13,9 @@ from tests.helpers import REPO, default_config_data, write_config
 EXAMPLES = REPO / "config" / "examples"
 
 
-@dataclass
-class Delivered:
-    account: str | None = None
-    unknowns: dict = field(default_factory=dict)
-
-
 def summary(path, account=None, unknowns=None) -> str:
-    return "\n".join(what_next(KIT.load(path), path, Delivered(account, unknowns or {})))
+    delivered = Delivery(objects={}, hints={}, unknowns=unknowns or {}, account=account)
+    return "\n".join(what_next(KIT.load(path), path, delivered))
 
 
 def test_default_config_costs_and_next_commands(tmp_path):
