@@ -71,6 +71,7 @@ from typing import Literal
 
 from blueprints.common import objects, pod_scheduling, probes, resources
 from blueprints.common.identity import server_identity
+from blueprints.common.k8s_types import Container, PodSpec, ServicePort
 from blueprints.common.model_source import model_mount
 from blueprints.common.params import GpuWorkloadParams, KvOffloadable
 from blueprints.common.vllm_args import VllmEngine, engine_args
@@ -117,7 +118,7 @@ class TinyServer(GpuBlueprint[TinyServerWorkload]):
         gpus = workload.gpus_per_pod()
         shm_volume, shm_mount = resources.shm(resources.shm_gib(placement.instance, gpus, workload.shm_size_gib))
         [args] = self.engine_command_lines(workload, placement)
-        container = {
+        container: Container = {
             "name": "server",
             "image": workload.image or IMAGES[self.image_key].reference,
             "args": args,
@@ -131,7 +132,7 @@ class TinyServer(GpuBlueprint[TinyServerWorkload]):
             **probes.http_probes(port="http", ready_path="/health", startup_minutes=placement.startup_minutes),
         }
         selector = objects.selector_labels(workload.name)
-        pod = {
+        pod: PodSpec = {
             "serviceAccountName": placement.model_reader_service_account,
             **identity.pod_fields(),
             "containers": [container],
@@ -139,7 +140,7 @@ class TinyServer(GpuBlueprint[TinyServerWorkload]):
             **pod_scheduling.gpu_scheduling(placement, selector),
         }
         objects.server_deployment(chart, workload.name, self.name, replicas=workload.replicas, pod=pod, pod_annotations={})
-        ports = [{"name": "http", "port": self.port, "targetPort": "http"}]
+        ports: list[ServicePort] = [{"name": "http", "port": self.port, "targetPort": "http"}]
         objects.service(chart, workload.name, self.name, selector, ports, health_path="/health")
         return chart
 
@@ -263,6 +264,17 @@ def test_a_gpu_blueprint_added_with_one_folder_and_one_line_is_checked_synthesiz
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, *args], cwd=kit, capture_output=True, text=True, env=env)
+
+    # The type checker ./kit test runs accepts it, as it would in the kit's own tree.
+    pyright = REPO / "node_modules" / ".bin" / "pyright"
+    assert pyright.is_file(), f"{pyright} is missing: ./kit test installs it (package.json)"
+    typed = subprocess.run(
+        [str(pyright), "--pythonpath", sys.executable, "blueprints/tiny_server", "blueprints/registry.py"],
+        cwd=kit,
+        capture_output=True,
+        text=True,
+    )
+    assert typed.returncode == 0, typed.stdout[-3000:]
 
     # The shared example test covers it with no test of its own: checks, strict validation, pod security, capabilities.
     tested = run(
