@@ -118,11 +118,20 @@ def _type_of(root: dict, prop: dict) -> str:
     return " or ".join(kinds)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Write the schema and the reference; --changed-only names only the files whose text changed (./kit test)."""
+    changed_only = "--changed-only" in (sys.argv[1:] if argv is None else argv)
     DOCS.mkdir(exist_ok=True)
-    SCHEMA_FILE.write_text(render_schema())
-    REFERENCE_FILE.write_text(render_reference())
-    print(f"wrote {SCHEMA_FILE.relative_to(DOCS.parent)} and {REFERENCE_FILE.relative_to(DOCS.parent)}")
+    written = []
+    for path, text in ((SCHEMA_FILE, render_schema()), (REFERENCE_FILE, render_reference())):
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            written.append(str(path.relative_to(DOCS.parent)))
+    if changed_only:
+        if written:
+            print(f"kit: regenerated {' and '.join(written)} from the config model and the blueprints; commit them")
+    else:
+        print(f"wrote {SCHEMA_FILE.relative_to(DOCS.parent)} and {REFERENCE_FILE.relative_to(DOCS.parent)}")
     return 0
 
 

@@ -29,6 +29,10 @@ KINDS = (
 )
 
 
+# A blueprint name no registered blueprint has (a blueprint added under any name leaves these tests meaningful).
+UNREGISTERED = next(f"unregistered-{n}" for n in range(100) if f"unregistered-{n}" not in KIT.by_name)
+
+
 def _collected(objects: list[dict], engines: dict[str, EngineCommand]) -> dict[str, list]:
     out: dict[str, list] = {kind: [] for kind in KINDS}
     _entries("test", objects, out, engines)
@@ -53,22 +57,22 @@ def _relabelled(objects: list[dict], blueprint: str) -> list[dict]:
 def test_a_new_blueprint_that_declares_vllm_serve_has_its_example_args_collected_for_the_vllm_parser(tmp_path):
     objects = _example_objects("vllm", tmp_path)
     [server] = [c for obj in objects if obj["kind"] == "Deployment" for c in obj["spec"]["template"]["spec"]["containers"]]
-    renamed = _relabelled(objects, "tiny-server")
+    renamed = _relabelled(objects, UNREGISTERED)
 
-    declared = _collected(renamed, {"tiny-server": VLLM_SERVE})
+    declared = _collected(renamed, {UNREGISTERED: VLLM_SERVE})
     [entry] = declared["vllm_serve"]
     assert entry["args"] == server["args"] and entry["image"] == server["image"]
-    assert "tiny-server" not in engine_commands(KIT.blueprints)  # the routing came from the declaration alone
+    assert UNREGISTERED not in engine_commands(KIT.blueprints)  # the routing came from the declaration alone
 
     undeclared = _collected(renamed, {})
     assert undeclared["vllm_serve"] == [] and undeclared["vllm_run_batch"] == []
 
 
 def test_a_declared_command_routes_only_the_containers_that_run_it(tmp_path):
-    objects = _relabelled(_example_objects("vllm", tmp_path), "tiny-batch")
+    objects = _relabelled(_example_objects("vllm", tmp_path), UNREGISTERED)
     # The server sets no command (the image's entrypoint): a declaration naming a command of its own does not match it.
     other = EngineCommand("run-batch", container_command=("bash", "/program/run.sh"), leading_args=("-i", "in.jsonl"))
-    assert _collected(objects, {"tiny-batch": other})["vllm_run_batch"] == []
+    assert _collected(objects, {UNREGISTERED: other})["vllm_run_batch"] == []
 
 
 @pytest.mark.parametrize("blueprint", KIT.blueprints, ids=lambda b: b.name)
