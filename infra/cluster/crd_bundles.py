@@ -5,13 +5,16 @@ The Job runs in a namespace of its own (crd-bundles), which denies everything bu
 the Job's pods, HTTPS out of the VPC to fetch the files. Its first container (the pinned Python image, the standard
 library program crd_fetch.py) downloads each file and keeps it only if its digest is the pinned one; the second runs
 the kubectl image's own binary, with no shell, on those files alone. Both run as a non-root user without
-capabilities on read-only root filesystems; the pod is deleted an hour after it finishes. The account may create
+capabilities on read-only root filesystems; the pod is deleted an hour after it finishes. The Job's name ends in a
+digest of its spec: a Job's pod template is immutable, so new pins or images make a new Job, and the old one is
+pruned with the manifest, where an apply over it would be refused. The account may create
 CustomResourceDefinitions and update only the ones the bundle names. The cluster stack finishes only once every
 named CRD exists, so the workloads stack never applies an object of a kind the API server does not know yet.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 from dataclasses import dataclass
@@ -31,6 +34,9 @@ from infra.images import wiring as image_wiring
 from infra.interfaces import cluster_interface
 
 NAMESPACE = "crd-bundles"
+JOB_PREFIX = "crd-bundle-"
+DIGEST_CHARS = 10
+"""Hex digits of the Job spec's SHA-256 in the Job's name: a changed Job is a new one (its pod template is immutable)."""
 BUNDLE = "/bundle"
 _CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
 
@@ -41,14 +47,78 @@ def _runs_as(image_key: str) -> dict:
     return {**_CONTAINER_SECURITY, "runAsUser": user, "runAsGroup": user}
 
 
+def _job_template(name: str, labels: dict[str, str], files: list[dict[str, str]]) -> dict:
+    """The Job's pod: fetch and check the pinned files (Python), then apply them (kubectl), each as its image's user."""
+    return {
+        "metadata": {"labels": labels},
+        "spec": {
+            "serviceAccountName": name,
+            "restartPolicy": "OnFailure",
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "volumes": [
+                {"name": "program", "configMap": {"name": name}},
+                {"name": "bundle", "emptyDir": {}},
+                {"name": "tmp", "emptyDir": {}},
+            ],
+            "initContainers": [
+                {
+                    "name": "fetch",
+                    "image": IMAGES["python"].reference,
+                    "command": ["python", "/program/crd_fetch.py"],
+                    "env": [
+                        {"name": "FILES", "value": json.dumps(files)},
+                        {"name": "OUT", "value": BUNDLE},
+                        {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+                    ],
+                    "volumeMounts": [
+                        {"name": "program", "mountPath": "/program", "readOnly": True},
+                        {"name": "bundle", "mountPath": BUNDLE},
+                    ],
+                    "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+                    "securityContext": _runs_as("python"),
+                }
+            ],
+            "containers": [
+                {
+                    "name": "apply",
+                    "image": IMAGES["kubectl"].reference,
+                    "args": ["apply", "--server-side", "--force-conflicts", "-f", BUNDLE],
+                    # kubectl keeps its discovery cache under HOME.
+                    "env": [{"name": "HOME", "value": "/tmp"}],
+                    "volumeMounts": [
+                        {"name": "bundle", "mountPath": BUNDLE, "readOnly": True},
+                        {"name": "tmp", "mountPath": "/tmp"},
+                    ],
+                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                    "securityContext": _runs_as("kubectl"),
+                }
+            ],
+        },
+    }
+
+
 def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) -> list[dict]:
     """network: the cluster's PlatformNetwork; with it, the NetworkPolicy that lets the Job's pods fetch the files."""
-    name = f"crd-bundle-{bundle.name}"
+    name = f"{JOB_PREFIX}{bundle.name}"
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF}
     crds = "customresourcedefinitions"
     group = "apiextensions.k8s.io"
     files = [{"url": file.url, "sha256": file.sha256} for file in bundle.files]
     policies = component_policies(NAMESPACE, [Component(name, labels, egress=(outside_vpc_https(network),))]) if network else []
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
+        "spec": {
+            "backoffLimit": 6,
+            "ttlSecondsAfterFinished": 3600,
+            "template": _job_template(name, labels, files),
+        },
+    }
+    # A Job's pod template is immutable: a changed one (new pins, images, users) is a new Job under a new name, and
+    # the manifest's prune deletes the old one, instead of a kubectl apply the API server refuses.
+    spec_digest = hashlib.sha256(json.dumps(job["spec"], sort_keys=True).encode()).hexdigest()[:DIGEST_CHARS]
+    job["metadata"]["name"] = f"{name}-{spec_digest}"
     return [
         *policies,
         # create cannot be limited by name (the object does not exist yet); everything else can.
@@ -67,61 +137,7 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
             "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
             "data": {"crd_fetch.py": inspect.getsource(crd_fetch)},
         },
-        {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
-            "spec": {
-                "backoffLimit": 6,
-                "ttlSecondsAfterFinished": 3600,
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "serviceAccountName": name,
-                        "restartPolicy": "OnFailure",
-                        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-                        "volumes": [
-                            {"name": "program", "configMap": {"name": name}},
-                            {"name": "bundle", "emptyDir": {}},
-                            {"name": "tmp", "emptyDir": {}},
-                        ],
-                        "initContainers": [
-                            {
-                                "name": "fetch",
-                                "image": IMAGES["python"].reference,
-                                "command": ["python", "/program/crd_fetch.py"],
-                                "env": [
-                                    {"name": "FILES", "value": json.dumps(files)},
-                                    {"name": "OUT", "value": BUNDLE},
-                                    {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
-                                ],
-                                "volumeMounts": [
-                                    {"name": "program", "mountPath": "/program", "readOnly": True},
-                                    {"name": "bundle", "mountPath": BUNDLE},
-                                ],
-                                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
-                                "securityContext": _runs_as("python"),
-                            }
-                        ],
-                        "containers": [
-                            {
-                                "name": "apply",
-                                "image": IMAGES["kubectl"].reference,
-                                "args": ["apply", "--server-side", "--force-conflicts", "-f", BUNDLE],
-                                # kubectl keeps its discovery cache under HOME.
-                                "env": [{"name": "HOME", "value": "/tmp"}],
-                                "volumeMounts": [
-                                    {"name": "bundle", "mountPath": BUNDLE, "readOnly": True},
-                                    {"name": "tmp", "mountPath": "/tmp"},
-                                ],
-                                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-                                "securityContext": _runs_as("kubectl"),
-                            }
-                        ],
-                    },
-                },
-            },
-        },
+        job,
     ]
 
 
@@ -141,6 +157,12 @@ class CrdBundlesProps:
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise ValueError(f"CrdBundlesProps.bundles: got {twice} more than once; each bundle once; merge the requirements")
+        too_long = [name for name in names if len(f"{JOB_PREFIX}{name}-") + DIGEST_CHARS > 63]
+        if too_long:
+            raise ValueError(
+                f"CrdBundlesProps.bundles: got names {too_long}; at most {63 - len(JOB_PREFIX) - 1 - DIGEST_CHARS} characters, "
+                "since the Job's name (crd-bundle-<name>-<digest>) is a label value of its pods; shorten the bundle's name"
+            )
 
 
 class CrdBundles(Construct):

@@ -127,3 +127,11 @@ def test_platform_isolation_is_found_only_under_its_own_id():
         PlatformIsolation(cluster, "Isolation", PlatformIsolationProps(network=network))
     PlatformIsolation(cluster, PlatformIsolation.ID, PlatformIsolationProps(network=network))
     assert PlatformIsolation.of(cluster) == network
+
+
+def test_crd_bundles_props_refuse_a_name_too_long_for_its_jobs_pods():
+    files = (PinnedFile(url="https://example.com/crds.yaml", sha256="0" * 64),)
+    longest = "x" * 41  # crd-bundle- (11) + 41 + "-" + 10 digest characters = 63, a label value's limit
+    CrdBundlesProps(cluster=CLUSTER, bundles=(CrdBundle(name=longest, files=files, crds=("x.y",)),), after=AFTER)
+    with pytest.raises(ValueError, match=r"CrdBundlesProps\.bundles: got names \['x{42}'\]; at most 41 characters"):
+        CrdBundlesProps(cluster=CLUSTER, bundles=(CrdBundle(name=longest + "x", files=files, crds=("x.y",)),), after=AFTER)

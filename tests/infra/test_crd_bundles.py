@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -112,3 +113,21 @@ def test_the_jobs_pods_may_fetch_over_https_out_of_the_vpc_and_nothing_more(job_
         }
     ]
     assert [o for o in bundle_objects(INFERENCE_POOL_CRDS) if o["kind"] == "NetworkPolicy"] == []
+
+
+def _named(objects: list[dict]) -> dict[str, str]:
+    return {obj["kind"]: obj["metadata"]["name"] for obj in objects}
+
+
+def test_a_changed_job_is_a_new_job_and_an_unchanged_one_keeps_its_name():
+    """A Job's pod template is immutable: kubectl apply of a changed one is refused, so a change gets a new name (the
+    manifest's prune removes the old Job) and everything else keeps its own."""
+    names = _named(bundle_objects(INFERENCE_POOL_CRDS))
+    assert names == _named(bundle_objects(INFERENCE_POOL_CRDS))
+    assert names["Job"].startswith("crd-bundle-inference-extension-") and names["ConfigMap"] == "crd-bundle-inference-extension"
+    [first, *rest] = INFERENCE_POOL_CRDS.files
+    bumped = replace(INFERENCE_POOL_CRDS, files=(replace(first, sha256="0" * 64), *rest))
+    changed = _named(bundle_objects(bumped))
+    assert changed["Job"] != names["Job"] and {k: v for k, v in changed.items() if k != "Job"} == {
+        k: v for k, v in names.items() if k != "Job"
+    }
