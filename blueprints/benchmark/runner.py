@@ -26,9 +26,8 @@ TOKENIZER_FILES = (
 
 
 # The kit's stand-in for the account in a bucket name, spelt in two pieces so that a fill-in of the account (which
-# `cdk deploy` and `./kit synth` make in the objects that carry this file) leaves this code as it is. An explicit
-# `+`: the formatter joins two adjacent literals into one, which the fill-in would then replace.
-ACCOUNT_FIELD = "{" + "account}"
+# `cdk deploy` and `./kit synth` make in the objects that carry this file) leaves this code as it is.
+ACCOUNT_FIELD = "{" "account}"
 
 
 def split(uri: str) -> tuple[str, str]:

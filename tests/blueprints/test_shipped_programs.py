@@ -39,4 +39,4 @@ def test_the_benchmark_ships_its_runner_and_the_scan_sees_a_placeholder_in_one(t
     programs = shipped_programs(render_workloads(load_example(benchmark, tmp_path))[benchmark.example.name])
     [runner] = [text for where, text in programs.items() if where.endswith("/run.py")]
     assert "ACCOUNT_FIELD" in runner and ACCOUNT_FIELD not in runner
-    assert ACCOUNT_FIELD in runner.replace('"{" + "account}"', '"{account}"')  # the spelling the formatter once made
+    assert ACCOUNT_FIELD in runner.replace('"{" "account}"', '"{account}"')  # the spelling a formatter makes
