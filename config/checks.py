@@ -14,7 +14,7 @@ from config.gateway_model_checks import gateway_model_issues
 from config.gateway_exposure_checks import gateway_exposure_issues
 from config.node_pool_checks import node_pool_issues
 from config.public_cidrs import WIDEST_PUBLIC_PREFIX, PublicEndpoint, public_cidr_issues
-from config.storage_checks import storage_issues
+from config.storage_checks import kit_bucket_issues, storage_issues
 from config.images import image_issues
 from core.subnet_plan import LayoutError, plan_subnets
 from core.issues import ConfigIssue
@@ -203,7 +203,7 @@ def _public_endpoint(cidrs: list[IPv4Network]) -> list[ConfigIssue]:
 
 
 def _storage(config: PlatformConfig) -> list[ConfigIssue]:
-    return storage_issues(config.storage)
+    return storage_issues(config.storage) + kit_bucket_issues(config)
 
 
 def _gateway(config: PlatformConfig) -> list[ConfigIssue]:

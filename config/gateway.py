@@ -37,9 +37,9 @@ class BedrockModel(StrictModel):
     """The name clients send as "model"."""
     model_id: Annotated[str, Field(pattern=r"^([a-z]{2,4}\.)?[a-z0-9-]+\.[\w.:-]+$", examples=["anthropic.claude-3-5-haiku-20241022-v1:0"])]
     """The Bedrock model id (a foundation model), or a cross-region inference profile id (us., eu., apac. ...)."""
-    input_usd_per_million: Annotated[float, Field(ge=0)]
+    input_usd_per_million: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     """Price per million input tokens, for the showback rules (copy it from the Bedrock pricing page and date it)."""
-    output_usd_per_million: Annotated[float, Field(ge=0)]
+    output_usd_per_million: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class Audit(StrictModel):
@@ -74,7 +74,7 @@ class Gateway(StrictModel):
     test: anyone on the network path can read the keys. Without it, teams need certificate_arn."""
     bedrock: list[BedrockModel] = []
     """Models served by Amazon Bedrock through the gateway: for teams that list them, and as workloads' fallback."""
-    gpu_hour_usd: Annotated[float | None, Field(gt=0)] = None
+    gpu_hour_usd: Annotated[float | None, Field(gt=0, allow_inf_nan=False)] = None
     """What one GPU-hour costs you (your blended price), to share local models' cost between teams by their tokens.
     Without it, usage is reported in tokens only."""
     audit: Audit = Audit()

@@ -4,6 +4,8 @@
 - A geographic inference profile (us., eu., apac., jp., au., ca., us-gov.) is callable only from a source Region of
   its geography, and a global one only from a commercial Region: anything else fails at the first call, after the
   deploy (core/bedrock.py has the geographies).
+- Two Bedrock models with one model id: the showback prices each entry's tokens by model id (the only name the
+  gateway's token metric carries), so the id's tokens would be billed once per entry.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from core.issues import ConfigIssue
 
 
 def gateway_model_issues(config: PlatformConfig) -> list[ConfigIssue]:
-    return _budgets(config) + _profiles(config)
+    return _budgets(config) + _profiles(config) + _repeated_ids(config)
 
 
 def _budgets(config: PlatformConfig) -> list[ConfigIssue]:
@@ -57,4 +59,22 @@ def _profiles(config: PlatformConfig) -> list[ConfigIssue]:
                 fix=f"use the profile of {region}'s geography, or deploy the kit in a Region of the '{profile.geography}' geography",
             )
         )
+    return issues
+
+
+def _repeated_ids(config: PlatformConfig) -> list[ConfigIssue]:
+    first: dict[str, str] = {}
+    issues = []
+    for index, model in enumerate(config.gateway.bedrock):
+        earlier = first.setdefault(model.model_id, model.name)
+        if earlier != model.name:
+            issues.append(
+                ConfigIssue(
+                    f"gateway.bedrock[{index}].model_id",
+                    f"is also the model id of '{earlier}': the showback would bill the id's tokens once per entry",
+                    value=model.model_id,
+                    allowed="each model id once",
+                    fix=f"remove '{model.name}' and let teams call '{earlier}'",
+                )
+            )
     return issues

@@ -9,7 +9,9 @@ from pydantic import AwareDatetime, Field
 from core.capacity import AmiFamily, CapacityType
 from core.schema import InstanceType, KubeName, LabelKey, LabelValue, StrictModel
 
-Duration = Annotated[str, Field(pattern=r"^(\d+h)?(\d+m)?(\d+s)?$", min_length=2, examples=["10m", "720h"])]
+# Patterns spell digits [0-9]: \d would also take other scripts' digits, which Karpenter's CRD patterns (and the
+# props of infra/gpu/pool_props.py, which copy them) refuse.
+Duration = Annotated[str, Field(pattern=r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$", min_length=2, examples=["10m", "720h"])]
 ReservationId = Annotated[str, Field(pattern=r"^cr-[0-9a-f]{17}$", examples=["cr-0123456789abcdef0"])]
 
 
@@ -42,8 +44,9 @@ class Disruption(StrictModel):
     """Maximum node lifetime; replaced nodes pick up new AMIs. Expiry is forceful: it ignores budgets and
     protected windows, so pools with protected_windows (and reserved pools) default to Never, and a new
     AMI pin rolls their nodes by drift, which the budgets and windows do govern."""
-    max_disrupted: Annotated[str, Field(pattern=r"^(\d+|\d+%)$")] = "10%"
-    """Most nodes of the pool disrupted at once (count or percentage)."""
+    # karpenter.sh_nodepools.yaml (Karpenter v1.14.1) spec.disruption.budgets[].nodes: a count, or 0% to 100%.
+    max_disrupted: Annotated[str, Field(pattern=r"^((100|[0-9]{1,2})%|[0-9]+)$")] = "10%"
+    """Most nodes of the pool disrupted at once: a node count, or a percentage from 0% to 100%."""
     protected_windows: list[ProtectedWindow] = []
     """Windows (e.g. business hours) in which Karpenter disrupts no node of the pool: no consolidation, no
     drift replacement, no expiry (expire_after then defaults to Never and may not be set)."""
@@ -70,7 +73,8 @@ class ImagePull(StrictModel):
     """Bottlerocket: SOCI snapshotter in parallel-pull-unpack mode. AL2023: nodeadm FastImagePull (with nodeadm's
     fixed tuning; the four tuning keys below apply to Bottlerocket only)."""
     max_concurrent_downloads_per_image: Annotated[int, Field(ge=1, le=64)] = 20
-    concurrent_download_chunk_size: Annotated[str, Field(pattern=r"^\d+(kb|mb)$")] = "16mb"
+    concurrent_download_chunk_size: Annotated[str, Field(pattern=r"^[1-9][0-9]*(kb|mb)$")] = "16mb"
+    """Bottlerocket only: the size of the ranged requests a layer is fetched in, from 1kb (e.g. 16mb)."""
     max_concurrent_unpacks_per_image: Annotated[int, Field(ge=1, le=64)] = 12
     discard_unpacked_layers: bool = True
     """Drop compressed layers once unpacked, halving the disk a multi-gigabyte image needs."""
@@ -102,11 +106,11 @@ class BurnIn(StrictModel):
     all_reduce: bool = True
     """NCCL all-reduce over the node's GPUs (NVLink or PCIe) on multi-GPU nodes; on EFA pools a second one forced
     over EFA."""
-    min_bus_bandwidth_gb_s: Annotated[float | None, Field(gt=0)] = None
+    min_bus_bandwidth_gb_s: Annotated[float | None, Field(gt=0, allow_inf_nan=False)] = None
     """The all-reduce's bus bandwidth (nccl-tests busbw, GB/s) a node must reach (default: 80% of the published figure
     for its GPU model, core/burn_in_thresholds.py; no threshold where none is published). At most the published
     maximum plus 10%."""
-    min_efa_bus_bandwidth_gb_s: Annotated[float | None, Field(gt=0)] = None
+    min_efa_bus_bandwidth_gb_s: Annotated[float | None, Field(gt=0, allow_inf_nan=False)] = None
     """The same for the all-reduce over EFA, in GB/s (default: half of one GPU's share of the instance's EFA bandwidth
     for p4d, p4de, p5, p5e, p5en and p6-b200, e.g. 25 GB/s on p5.48xlarge; elsewhere the run must succeed). At most
     that share plus 10%."""
@@ -121,7 +125,7 @@ class NodePool(StrictModel):
     """on-demand, spot, and reserved (capacity reservations and capacity blocks)."""
     ami_family: AmiFamily = "bottlerocket"
     """Bottlerocket (NVIDIA variant) or Amazon Linux 2023 (NVIDIA)."""
-    ami_version: Annotated[str | None, Field(pattern=r"^(v\d+\.\d+\.\d+|v\d{8})$")] = None
+    ami_version: Annotated[str | None, Field(pattern=r"^(v[0-9]+\.[0-9]+\.[0-9]+|v[0-9]{8})$")] = None
     """Pinned AMI release (Bottlerocket v1.x.y, AL2023 vYYYYMMDD); empty takes the kit's pin in core/versions.py."""
     gpu_limit: Annotated[int, Field(ge=1, le=10000)]
     """Most GPUs (nvidia.com/gpu) the pool may run at once: the spend ceiling."""
@@ -140,7 +144,7 @@ class NodePool(StrictModel):
     """Karpenter tries pools with a higher weight first (e.g. reserved before on-demand)."""
     capacity_block: CapacityBlockWindow | None = None
     """A capacity block's window: the pool becomes a fixed-size (static) pool whose node count follows it."""
-    gpu_hour_usd: Annotated[float | None, Field(gt=0)] = None
+    gpu_hour_usd: Annotated[float | None, Field(gt=0, allow_inf_nan=False)] = None
     """What one GPU-hour on this pool costs you (the on-demand list price, your spot average, a block's price over its
     GPU-hours), for the GPU showback per team; date it where you keep it. Unset: the pool's GPU-hours are reported,
     not priced."""

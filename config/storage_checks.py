@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from core.issues import ConfigIssue
+from config.model import PlatformConfig
 from config.storage import Fsx, Storage
 from core.lustre import FSX_SMALLEST_GIB, FSX_STEP_GIB
-from core.naming import BUCKET_NAME_RULES, bucket_name_problems
+from core.naming import BUCKET_NAME_RULES, bucket_name_problems, kit_bucket_name
 
 
 def storage_issues(storage: Storage) -> list[ConfigIssue]:
@@ -13,6 +14,28 @@ def storage_issues(storage: Storage) -> list[ConfigIssue]:
     if storage.fsx.enabled:
         issues += _fsx(storage.fsx)
     return issues
+
+
+def kit_bucket_issues(config: PlatformConfig) -> list[ConfigIssue]:
+    """The bucket the kit creates is named after the kit (core.naming.kit_bucket_name), so the kit's name must make a
+    valid bucket name: 'xn--kit' passes the name's own pattern, and S3 refuses 'xn--kit-models-...'. Checked with any
+    twelve digits where the account is left to the credentials: every account id has twelve, and none changes the
+    reserved prefixes or suffixes."""
+    if not config.storage.model_bucket.creates_bucket:
+        return []
+    bucket = kit_bucket_name(config.name, config.account or "0" * 12, config.region)
+    problems = bucket_name_problems(bucket)
+    if not problems:
+        return []
+    return [
+        ConfigIssue(
+            "name",
+            f"names the model bucket the kit creates, {bucket}, which S3 refuses: it " + "; it ".join(problems),
+            value=config.name,
+            allowed=f"a name that makes a valid bucket name ({BUCKET_NAME_RULES})",
+            fix="rename the kit, or set storage.model_bucket.existing_bucket_name to a bucket of your own",
+        )
+    ]
 
 
 def _bucket(storage: Storage) -> list[ConfigIssue]:
