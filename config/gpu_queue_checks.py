@@ -7,9 +7,9 @@ from collections import Counter
 from config.model import PlatformConfig
 from config.platform import all_capacities
 from core.issues import ConfigIssue
+from core.namespaces import RESERVED as RESERVED_NAMESPACES
 
 # Namespaces the kit or EKS own: a team's Jobs have no business there, and Kueue never manages kube-system.
-RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "kueue-system"})
 
 
 def scheduling_issues(config: PlatformConfig) -> list[ConfigIssue]:

@@ -6,14 +6,31 @@ from core.issues import ConfigIssue
 from config.model import PlatformConfig
 from config.storage import Fsx, Storage
 from core.lustre import FSX_SMALLEST_GIB, FSX_STEP_GIB
+from core.namespaces import RESERVED as RESERVED_NAMESPACES
 from core.naming import BUCKET_NAME_RULES, bucket_name_problems, kit_bucket_name
 
 
 def storage_issues(storage: Storage) -> list[ConfigIssue]:
-    issues = _bucket(storage)
+    issues = _bucket(storage) + _workloads_namespace(storage.workloads_namespace)
     if storage.fsx.enabled:
         issues += _fsx(storage.fsx)
     return issues
+
+
+def _workloads_namespace(namespace: str) -> list[ConfigIssue]:
+    """The kit labels the workloads namespace for Pod Security and puts default-deny NetworkPolicies in it: in a
+    namespace Kubernetes or the platform owns, they would loosen or cut off the controllers that live there."""
+    if namespace not in RESERVED_NAMESPACES:
+        return []
+    return [
+        ConfigIssue(
+            "storage.workloads_namespace",
+            "is a namespace Kubernetes or the kit's platform owns; the kit's policies for its workloads would apply to what runs there",
+            value=namespace,
+            allowed="a namespace of the workloads' own",
+            fix="keep the default 'inference', or name another namespace (the kit creates it)",
+        )
+    ]
 
 
 def kit_bucket_issues(config: PlatformConfig) -> list[ConfigIssue]:
