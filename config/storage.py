@@ -56,7 +56,8 @@ class Storage(StrictModel):
     fsx: Fsx = Fsx()
     """FSx for Lustre in placement.az_id: a fast shared cache of the model prefix for many GPU nodes."""
     workloads_namespace: KubernetesName = "inference"
-    """Kubernetes namespace of the model volume claims and the model-reader service account."""
+    """Kubernetes namespace of the model volume claims and the model-reader service account. Not one Kubernetes or
+    the kit's platform owns (core/namespaces.py): the kit's policies for its workloads would apply there."""
 
     @property
     def owns_resources(self) -> bool:
