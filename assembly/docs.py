@@ -18,10 +18,22 @@ REFERENCE_FILE = DOCS / "config-reference.md"
 
 
 def json_schema() -> dict[str, Any]:
-    schema = KIT.config_model.model_json_schema(mode="validation")
+    schema = _one_line_descriptions(KIT.config_model.model_json_schema(mode="validation"))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "LLM serving kit config"
     return schema
+
+
+def _one_line_descriptions(node: Any) -> Any:
+    """Descriptions as editors show them: a docstring's line breaks (where the source wraps) become spaces."""
+    if isinstance(node, dict):
+        return {
+            key: " ".join(value.split()) if key == "description" and isinstance(value, str) else _one_line_descriptions(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_one_line_descriptions(item) for item in node]
+    return node
 
 
 def render_schema() -> str:
