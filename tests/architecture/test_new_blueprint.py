@@ -173,24 +173,7 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
     config = kit / "echo.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     out = tmp_path / "out"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assembly.synth",
-            "--config",
-            str(config),
-            "--outdir",
-            str(out / "cdk.out"),
-            "--dist",
-            str(out / "dist"),
-            "--charts",
-            str(out / "charts"),
-        ],
-        cwd=kit,
-        capture_output=True,
-        text=True,
-    )
+    run = _synth_on(kit, config, out)
     assert run.returncode == 0, run.stderr
     assert "hello                        echo" in run.stdout
 
@@ -226,6 +209,13 @@ def test_a_blueprint_added_with_one_folder_and_one_line_renders_through_the_work
         text=True,
     )
     assert refused.returncode == 2 and "workloads[1].greeting" in refused.stderr and "must not shout" in refused.stderr
+
+
+def _synth_on(kit, config, out, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The main job on the copy, as ./kit synth runs it, into out/{cdk.out,dist,charts}."""
+    folders = [arg for name in ("outdir", "dist", "charts") for arg in (f"--{name}", str(out / ("cdk.out" if name == "outdir" else name)))]
+    command = [sys.executable, "-m", "assembly.synth", "--config", str(config), *folders]
+    return subprocess.run(command, cwd=kit, capture_output=True, text=True, env=env)
 
 
 def _without(kit, package: str) -> None:
@@ -304,18 +294,7 @@ def test_a_gpu_blueprint_added_with_one_folder_and_one_line_is_checked_synthesiz
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
     out = tmp_path / "out"
-    synth = run(
-        "-m",
-        "assembly.synth",
-        "--config",
-        str(config),
-        "--outdir",
-        str(out / "cdk.out"),
-        "--dist",
-        str(out / "dist"),
-        "--charts",
-        str(out / "charts"),
-    )
+    synth = _synth_on(kit, config, out, env)
     assert synth.returncode == 0, synth.stderr
     [deployment, service, policy] = [o for o in yaml.safe_load_all((out / "dist" / "example-tiny-server" / "manifest.yaml").read_text())]
     assert (deployment["kind"], service["kind"], policy["kind"]) == ("Deployment", "Service", "NetworkPolicy")
