@@ -160,34 +160,41 @@ def requirements(routing: RouteSettings | None, autoscaling: Autoscaling | None,
     return Requirements.union(parts)
 
 
-def issues(
-    routing: Routing | None, autoscaling: Autoscaling | None, replicas_set: bool, prefix_caching: bool, platform: Platform
-) -> list[ConfigIssue]:
-    found = []
-    if routing is not None and routing.fallback is not None and not routing.gateway:
-        found.append(
+def fallback_issues(fallback: str, gateway: bool, platform: Platform, gateway_fix: str) -> list[ConfigIssue]:
+    """A Bedrock fallback needs the gateway route it fails over inside, and a model of gateway.bedrock to name."""
+    if not gateway:
+        return [
             ConfigIssue(
                 "routing.fallback",
                 "fails over to Bedrock inside the gateway, but routing.gateway is false: the workload gets no route, so no request would "
                 "ever fall back",
-                value=routing.fallback,
+                value=fallback,
                 allowed="a fallback only beside routing.gateway: true",
-                fix="set routing.gateway: true with endpoint_picker: null, or remove fallback",
+                fix=gateway_fix,
             )
-        )
-    elif routing is not None and routing.fallback is not None:
-        if platform.routing.bedrock_id(routing.fallback) is None:
-            known = ", ".join(name for name, _ in platform.routing.bedrock) or "none"
-            found.append(
-                ConfigIssue(
-                    "routing.fallback",
-                    "names no model of gateway.bedrock",
-                    value=routing.fallback,
-                    allowed=known,
-                    fix="add it under gateway.bedrock, or remove fallback",
-                )
+        ]
+    if platform.routing.bedrock_id(fallback) is None:
+        known = ", ".join(name for name, _ in platform.routing.bedrock) or "none"
+        return [
+            ConfigIssue(
+                "routing.fallback",
+                "names no model of gateway.bedrock",
+                value=fallback,
+                allowed=known,
+                fix="add it under gateway.bedrock, or remove fallback",
             )
-        if routing.endpoint_picker is not None:
+        ]
+    return []
+
+
+def issues(
+    routing: Routing | None, autoscaling: Autoscaling | None, replicas_set: bool, prefix_caching: bool, platform: Platform
+) -> list[ConfigIssue]:
+    found = []
+    if routing is not None and routing.fallback is not None:
+        fix = "set routing.gateway: true with endpoint_picker: null, or remove fallback"
+        found += fallback_issues(routing.fallback, routing.gateway, platform, gateway_fix=fix)
+        if routing.gateway and routing.endpoint_picker is not None:
             found.append(
                 ConfigIssue(
                     "routing.endpoint_picker",

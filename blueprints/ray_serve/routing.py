@@ -24,29 +24,9 @@ if TYPE_CHECKING:
 def issues(routing: RayRouting | None, platform: Platform) -> list[ConfigIssue]:
     if routing is None or routing.fallback is None:
         return []
-    if not routing.gateway:
-        return [
-            ConfigIssue(
-                "routing.fallback",
-                "fails over to Bedrock inside the gateway, but routing.gateway is false: the workload gets no route, so no request would "
-                "ever fall back",
-                value=routing.fallback,
-                allowed="a fallback only beside routing.gateway: true",
-                fix="set routing.gateway: true, or remove fallback",
-            )
-        ]
-    if platform.routing.bedrock_id(routing.fallback) is None:
-        known = ", ".join(name for name, _ in platform.routing.bedrock) or "none"
-        return [
-            ConfigIssue(
-                "routing.fallback",
-                "names no model of gateway.bedrock",
-                value=routing.fallback,
-                allowed=known,
-                fix="add it under gateway.bedrock, or remove fallback",
-            )
-        ]
-    return []
+    return request_path.fallback_issues(
+        routing.fallback, routing.gateway, platform, gateway_fix="set routing.gateway: true, or remove fallback"
+    )
 
 
 def add_route(
