@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blueprints.common import objects
+from blueprints.common import objects, rollout
 from blueprints.common import routing as request_path
 from blueprints.ray_serve.params import RayRouting
 from core.issues import ConfigIssue
@@ -37,27 +37,7 @@ def add_route(
     if routing is None or not routing.gateway:
         return
     labels = objects.labels(name, blueprint, "routing")
-    local = f"{name}-local"
-    endpoint = {"fqdn": {"hostname": f"{service}.{platform.namespace}.svc.cluster.local", "port": port}}
-    objects.api_object(
-        chart,
-        "local-backend",
-        api_version="gateway.envoyproxy.io/v1alpha1",
-        kind="Backend",
-        name=local,
-        labels_=labels,
-        body={"spec": {"endpoints": [endpoint]}},
-    )
-    ai_backend = {"schema": {"name": "OpenAI"}, "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": local}}
-    objects.api_object(
-        chart,
-        "local-ai-backend",
-        api_version="aigateway.envoyproxy.io/v1beta1",
-        kind="AIServiceBackend",
-        name=local,
-        labels_=labels,
-        body={"spec": ai_backend},
-    )
+    local = rollout.service_backend(chart, "local", f"{name}-local", labels, service, port, platform)
     backends = [{"name": local, "priority": 0}]
     if routing.fallback is not None:
         backends.append(request_path.bedrock_fallback(routing.fallback, platform))
