@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -37,6 +39,8 @@ NAMESPACE = "crd-bundles"
 JOB_PREFIX = "crd-bundle-"
 DIGEST_CHARS = 10
 """Hex digits of the Job spec's SHA-256 in the Job's name: a changed Job is a new one (its pod template is immutable)."""
+TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")
+"""A CDK token's string form in a manifest, e.g. ${Token[AWS.AccountId.8]}."""
 BUNDLE = "/bundle"
 _CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
 
@@ -97,8 +101,24 @@ def _job_template(name: str, labels: dict[str, str], files: list[dict[str, str]]
     }
 
 
-def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) -> list[dict]:
-    """network: the cluster's PlatformNetwork; with it, the NetworkPolicy that lets the Job's pods fetch the files."""
+def _job_named_by_spec(objects: list[dict]) -> list[dict]:
+    """The Job named after a digest of its spec as the cluster gets it: images already rewritten, and a CDK token
+    (the account in a cache's host) counted by kind, since its number changes with unrelated constructs.
+
+    A Job's pod template is immutable: a changed one (new pins, images, users, a cache turned on) is a new Job under a
+    new name, and the manifest's prune deletes the old one, instead of a kubectl apply the API server refuses."""
+    for obj in objects:
+        if obj["kind"] == "Job":
+            spec = TOKEN.sub("${Token}", json.dumps(obj["spec"], sort_keys=True))
+            obj["metadata"]["name"] += "-" + hashlib.sha256(spec.encode()).hexdigest()[:DIGEST_CHARS]
+    return objects
+
+
+def bundle_objects(
+    bundle: CrdBundle, network: PlatformNetwork | None = None, images: Callable[[list[dict]], list[dict]] = lambda items: items
+) -> list[dict]:
+    """network: the cluster's PlatformNetwork; with it, the NetworkPolicy that lets the Job's pods fetch the files.
+    images: the cluster's image rewrite (infra/images/wiring.py), applied before the Job is named after its spec."""
     name = f"{JOB_PREFIX}{bundle.name}"
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF}
     crds = "customresourcedefinitions"
@@ -115,11 +135,7 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
             "template": _job_template(name, labels, files),
         },
     }
-    # A Job's pod template is immutable: a changed one (new pins, images, users) is a new Job under a new name, and
-    # the manifest's prune deletes the old one, instead of a kubectl apply the API server refuses.
-    spec_digest = hashlib.sha256(json.dumps(job["spec"], sort_keys=True).encode()).hexdigest()[:DIGEST_CHARS]
-    job["metadata"]["name"] = f"{name}-{spec_digest}"
-    return [
+    objects = [
         *policies,
         # create cannot be limited by name (the object does not exist yet); everything else can.
         *account_with_cluster_role(
@@ -139,6 +155,7 @@ def bundle_objects(bundle: CrdBundle, network: PlatformNetwork | None = None) ->
         },
         job,
     ]
+    return _job_named_by_spec(images(objects))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,7 +197,7 @@ class CrdBundles(Construct):
                 self,
                 f"Apply-{bundle.name}",
                 cluster=cluster_interface(props.cluster),
-                manifest=image_wiring.objects(props.cluster, bundle_objects(bundle, network)),
+                manifest=bundle_objects(bundle, network, images=lambda items: image_wiring.objects(props.cluster, items)),
                 overwrite=True,
             )
             job.node.add_dependency(props.after, namespace)

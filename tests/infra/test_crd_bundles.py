@@ -131,3 +131,20 @@ def test_a_changed_job_is_a_new_job_and_an_unchanged_one_keeps_its_name():
     assert changed["Job"] != names["Job"] and {k: v for k, v in changed.items() if k != "Job"} == {
         k: v for k, v in names.items() if k != "Job"
     }
+
+
+def test_the_job_is_named_after_its_images_as_the_cluster_pulls_them_and_not_after_token_numbers():
+    """The cluster's image rewrite (a pull-through cache turned on) changes the template, so the name; the number in a
+    CDK token's string form changes with unrelated constructs, so it does not."""
+
+    def cached(account: str):
+        def rewrite(items: list[dict]) -> list[dict]:
+            text = json.dumps(items).replace('"image": "', f'"image": "{account}.dkr.ecr.us-west-2.amazonaws.com/kit/')
+            return json.loads(text)
+
+        return rewrite
+
+    plain = _named(bundle_objects(INFERENCE_POOL_CRDS))["Job"]
+    through_cache = _named(bundle_objects(INFERENCE_POOL_CRDS, images=cached("${Token[AWS.AccountId.8]}")))["Job"]
+    assert through_cache != plain
+    assert _named(bundle_objects(INFERENCE_POOL_CRDS, images=cached("${Token[AWS.AccountId.12]}")))["Job"] == through_cache
